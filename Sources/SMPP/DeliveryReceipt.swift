@@ -1,0 +1,207 @@
+// Delivery receipts: the TLVs (receipted_message_id, message_state, network_error_code) and the text
+// "id: sub: dlvrd: submit date: done date: stat: err: text:", read leniently, with SMSC.kz's HLR fields.
+
+/// A delivery receipt, from a deliver_sm or data_sm.
+public struct DeliveryReceipt: Hashable, Sendable {
+    public var id: String?
+    public var sub: String?
+    public var dlvrd: String?
+    public var submitDate: String?
+    public var doneDate: String?
+    public var stat: String?
+    public var err: String?
+    public var text: String?
+    /// HLR fields of SMSC.kz (imsi, msc, mcc, mnc, cn, net, rcn, rnet), URL-decoded, in the order found.
+    public var hlr: [(key: String, value: String)]
+
+    /// receipted_message_id TLV.
+    public var receiptedMessageID: String?
+    /// message_state TLV.
+    public var messageState: UInt8?
+    /// network_error_code TLV.
+    public var networkErrorCode: (networkType: UInt8, errorCode: UInt16)?
+
+    public init() {
+        hlr = []
+    }
+
+    /// The id of the message this receipt is about: the TLV first, then the text.
+    public var messageID: String? { receiptedMessageID ?? id }
+
+    /// The final state: the text's stat, else the name of message_state.
+    public var state: String? {
+        if let stat, !stat.isEmpty { return stat.uppercased() }
+        if let messageState { return DeliveryReceipt.stateName(messageState) }
+        return nil
+    }
+
+    /// The text's short name for a message_state value (`DELIVRD` for 2).
+    public static func stateName(_ state: UInt8) -> String {
+        switch state {
+        case 0: return "SCHEDULED"
+        case 1: return "ENROUTE"
+        case 2: return "DELIVRD"
+        case 3: return "EXPIRED"
+        case 4: return "DELETED"
+        case 5: return "UNDELIV"
+        case 6: return "ACCEPTD"
+        case 7: return "UNKNOWN"
+        case 8: return "REJECTD"
+        case 9: return "SKIPPED"
+        default: return "STATE_\(state)"
+        }
+    }
+
+    /// True for states after which nothing more will happen to the message.
+    public var isFinal: Bool {
+        switch state {
+        case "ENROUTE", "ACCEPTD", "SCHEDULED", nil: return false
+        default: return true
+        }
+    }
+
+    static let hlrKeys: Set<String> = ["imsi", "msc", "mcc", "mnc", "cn", "net", "rcn", "rnet"]
+
+    /// Keys and the field they fill, longest spellings first so "submit date" wins over a bare "date".
+    private static let keys: [(spelling: [UInt8], field: String)] = [
+        ("submit date", "submit_date"), ("submit_date", "submit_date"), ("submitdate", "submit_date"),
+        ("done date", "done_date"), ("done_date", "done_date"), ("donedate", "done_date"),
+        ("dlvrd", "dlvrd"), ("stat", "stat"), ("text", "text"), ("sub", "sub"), ("err", "err"), ("id", "id"),
+        ("imsi", "imsi"), ("msc", "msc"), ("mcc", "mcc"), ("mnc", "mnc"), ("rnet", "rnet"), ("rcn", "rcn"),
+        ("net", "net"), ("cn", "cn"),
+    ].map { (Array($0.0.utf8), $0.1) }
+
+    /// Reads the receipt text. Keys in any order and case, missing ones allowed, `text:` running to the end.
+    /// Nil when the text has neither `id:` nor `stat:`.
+    public static func parse(text: String) -> DeliveryReceipt? {
+        let bytes = Array(text.utf8)
+        let lower = bytes.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }
+        // Find every "key:" that starts the text or follows whitespace.
+        var found: [(start: Int, valueStart: Int, field: String)] = []
+        var index = 0
+        scan: while index < lower.count {
+            if index == 0 || isSpace(lower[index - 1]) {
+                for key in keys where matches(lower, at: index, key.spelling) {
+                    let colon = index + key.spelling.count
+                    found.append((index, colon + 1, key.field))
+                    if key.field == "text" { break scan }
+                    index = colon + 1
+                    continue scan
+                }
+            }
+            index += 1
+        }
+        guard found.contains(where: { $0.field == "id" || $0.field == "stat" }) else { return nil }
+        var receipt = DeliveryReceipt()
+        for (position, entry) in found.enumerated() {
+            let end = position + 1 < found.count ? found[position + 1].start : bytes.count
+            var value = String(decoding: bytes[entry.valueStart..<max(entry.valueStart, end)], as: UTF8.self)
+            if entry.field != "text" { value = value.trimmingSpaces() }
+            switch entry.field {
+            case "id": receipt.id = receipt.id ?? value
+            case "sub": receipt.sub = value
+            case "dlvrd": receipt.dlvrd = value
+            case "submit_date": receipt.submitDate = value
+            case "done_date": receipt.doneDate = value
+            case "stat": receipt.stat = value
+            case "err": receipt.err = value
+            case "text": receipt.text = value
+            default: receipt.hlr.append((entry.field, percentDecoded(value)))
+            }
+        }
+        return receipt
+    }
+
+    private static func matches(_ bytes: [UInt8], at index: Int, _ key: [UInt8]) -> Bool {
+        let colon = index + key.count
+        guard colon < bytes.count, bytes[colon] == UInt8(ascii: ":") else { return false }
+        return bytes[index..<colon].elementsEqual(key)
+    }
+
+    private static func isSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+    }
+
+    /// Seconds since the epoch of a receipt date, `YYMMDDhhmm` or `YYMMDDhhmmss`, read as UTC.
+    public static func epochSeconds(ofDate date: String) -> Int? {
+        let digits = Array(date.utf8)
+        guard digits.count == 10 || digits.count == 12,
+            digits.allSatisfy({ (0x30...0x39).contains($0) })
+        else { return nil }
+        func pair(_ i: Int) -> Int { Int(digits[i] - 0x30) * 10 + Int(digits[i + 1] - 0x30) }
+        let month = pair(2), day = pair(4), hour = pair(6), minute = pair(8)
+        let second = digits.count == 12 ? pair(10) : 0
+        guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60 else { return nil }
+        return daysFromCivil(year: 2000 + pair(0), month: month, day: day) * 86_400 + hour * 3_600 + minute * 60
+            + second
+    }
+
+    /// Decodes %XX escapes and '+' as space, as SMSC.kz encodes HLR strings.
+    static func percentDecoded(_ value: String) -> String {
+        guard value.contains("%") || value.contains("+") else { return value }
+        var bytes: [UInt8] = []
+        let source = Array(value.utf8)
+        var index = 0
+        while index < source.count {
+            let byte = source[index]
+            if byte == UInt8(ascii: "%"), index + 2 < source.count,
+                let high = hexValue(source[index + 1]), let low = hexValue(source[index + 2])
+            {
+                bytes.append(high << 4 | low)
+                index += 3
+                continue
+            }
+            bytes.append(byte == UInt8(ascii: "+") ? 0x20 : byte)
+            index += 1
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x30...0x39: return byte - 0x30
+        case 0x41...0x46: return byte - 0x41 + 10
+        case 0x61...0x66: return byte - 0x61 + 10
+        default: return nil
+        }
+    }
+
+    public static func == (lhs: DeliveryReceipt, rhs: DeliveryReceipt) -> Bool {
+        lhs.id == rhs.id && lhs.sub == rhs.sub && lhs.dlvrd == rhs.dlvrd && lhs.submitDate == rhs.submitDate
+            && lhs.doneDate == rhs.doneDate && lhs.stat == rhs.stat && lhs.err == rhs.err && lhs.text == rhs.text
+            && lhs.hlr.elementsEqual(rhs.hlr, by: { $0 == $1 }) && lhs.receiptedMessageID == rhs.receiptedMessageID
+            && lhs.messageState == rhs.messageState
+            && lhs.networkErrorCode?.networkType == rhs.networkErrorCode?.networkType
+            && lhs.networkErrorCode?.errorCode == rhs.networkErrorCode?.errorCode
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(messageID)
+        hasher.combine(stat)
+    }
+}
+
+extension String {
+    /// The text before and after the first occurrence of `separator`, or nil when it does not occur.
+    func splitOnce(_ separator: String) -> (String, String)? {
+        let haystack = Array(utf8)
+        let needle = Array(separator.utf8)
+        guard !needle.isEmpty, haystack.count >= needle.count else { return nil }
+        for start in 0...(haystack.count - needle.count) where haystack[start..<(start + needle.count)].elementsEqual(needle) {
+            return (
+                String(decoding: haystack[..<start], as: UTF8.self),
+                String(decoding: haystack[(start + needle.count)...], as: UTF8.self)
+            )
+        }
+        return nil
+    }
+
+    /// The string without leading and trailing spaces, tabs and line breaks.
+    func trimmingSpaces() -> String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else { return "" }
+        return String(scalars[first...last])
+    }
+}
