@@ -6,6 +6,7 @@ let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
 let package = Package(
     name: "smppscope",
     products: [
+        .executable(name: "smppscope", targets: ["smppscope"]),
         .library(name: "SMPP", targets: ["SMPP"]),
     ],
     dependencies: [
@@ -13,8 +14,37 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
+        // libpcap, for live capture and BPF filters.
+        .systemLibrary(
+            name: "CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"])]
+        ),
+        // The SMPP codec: PDUs, TLVs, statuses, text, UDH, receipts, dialect. Pure: no I/O.
         .target(name: "SMPP", dependencies: [nioCore]),
+        // pcap / pcapng files, live capture, link / IP / TCP headers.
+        .target(name: "Capture", dependencies: ["CPcap"]),
+        // TCP segments -> ordered byte streams -> SMPP frames. Pure.
+        .target(name: "Reassembly", dependencies: ["SMPP", "Capture", nioCore]),
+        // Sessions and the event model every input path produces. Pure.
+        .target(name: "Timeline", dependencies: ["SMPP", "Capture", "Reassembly", nioCore]),
+        // Runs a capture through decoding, reassembly and session tracking.
+        .target(name: "Ingest", dependencies: ["Capture", "Reassembly", "Timeline"]),
+        // Renderers: text and JSON Lines of decoded PDUs, progress.
+        .target(name: "Report", dependencies: ["SMPP", "Capture", "Timeline", "Reassembly", nioCore]),
+        .executableTarget(
+            name: "smppscope",
+            dependencies: [
+                "SMPP", "Capture", "Reassembly", "Timeline", "Ingest", "Report", nioCore,
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .testTarget(name: "SMPPTests", dependencies: ["SMPP", nioCore]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture"]),
+        .testTarget(
+            name: "ReassemblyTests",
+            dependencies: ["Reassembly", "Capture", "SMPP", "Timeline", "Ingest", "Report", nioCore]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

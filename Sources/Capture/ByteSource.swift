@@ -1,0 +1,117 @@
+// A streaming window over a file or standard input: read(2) into one reusable buffer, so memory stays flat
+// whatever the size of the capture.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads a file descriptor through a buffer that is reused and grows only to the largest record asked for.
+final class ByteSource {
+    private let fd: Int32
+    private let ownsDescriptor: Bool
+    private var storage: UnsafeMutableRawBufferPointer
+    private var start = 0
+    private var end = 0
+    private(set) var reachedEOF = false
+    /// File offset of the first available byte.
+    private(set) var offset = 0
+    /// Total size when known (regular files), for progress.
+    let size: Int?
+
+    /// Opens a path, or standard input for "-".
+    init(path: String, chunkSize: Int = 4 << 20) throws {
+        if path == "-" {
+            fd = 0
+            ownsDescriptor = false
+            size = nil
+        } else {
+            let opened = open(path, O_RDONLY)
+            guard opened >= 0 else {
+                let reason = String(cString: strerror(errno))
+                throw CaptureError(
+                    "cannot open \(path): \(reason)", hint: "check the path, or pass - to read a capture from standard input")
+            }
+            var info = stat()
+            if fstat(opened, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+                close(opened)
+                throw CaptureError("\(path) is a directory, not a capture file")
+            }
+            fd = opened
+            ownsDescriptor = true
+            size = (info.st_mode & S_IFMT) == S_IFREG ? Int(info.st_size) : nil
+        }
+        storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(chunkSize, 1 << 16), alignment: 16)
+    }
+
+    deinit {
+        storage.deallocate()
+        if ownsDescriptor { close(fd) }
+    }
+
+    /// The bytes available now, from the current position.
+    var available: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: storage[start..<end])
+    }
+
+    var availableCount: Int { end - start }
+
+    /// Makes at least `count` bytes available if the input has them; false when it ends first.
+    func ensure(_ count: Int) throws -> Bool {
+        if end - start >= count { return true }
+        if reachedEOF { return false }
+        if storage.count - start < count {
+            let kept = end - start
+            if storage.count < count {
+                let grown = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, storage.count * 2), alignment: 16)
+                if kept > 0, let base = storage.baseAddress, let target = grown.baseAddress {
+                    target.copyMemory(from: base + start, byteCount: kept)
+                }
+                storage.deallocate()
+                storage = grown
+            } else if kept > 0, let base = storage.baseAddress {
+                memmove(base, base + start, kept)
+            }
+            start = 0
+            end = kept
+        }
+        while end - start < count {
+            guard let base = storage.baseAddress else { return false }
+            let room = storage.count - end
+            let got = read(fd, base + end, room)
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw CaptureError("read error: \(String(cString: strerror(errno)))")
+            }
+            if got == 0 {
+                reachedEOF = true
+                return end - start >= count
+            }
+            end += got
+        }
+        return true
+    }
+
+    /// Moves past `count` available bytes.
+    func consume(_ count: Int) {
+        let step = min(count, end - start)
+        start += step
+        offset += step
+    }
+
+    /// Skips `count` bytes, available or not.
+    func skip(_ count: Int) throws {
+        var left = count
+        while left > 0 {
+            if end == start {
+                guard try ensure(1) else { return }
+            }
+            let step = min(left, end - start)
+            consume(step)
+            left -= step
+        }
+    }
+}

@@ -1,0 +1,38 @@
+// Packet time, in nanoseconds since the epoch.
+
+/// A capture timestamp: nanoseconds since 1970-01-01T00:00:00Z.
+public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var nanoseconds: Int64
+
+    @inlinable
+    public init(nanoseconds: Int64) { self.nanoseconds = nanoseconds }
+
+    @inlinable
+    public init(seconds: Int64, nanoseconds: Int64) {
+        self.nanoseconds = seconds &* 1_000_000_000 &+ nanoseconds
+    }
+
+    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
+
+    /// Seconds since the epoch as a floating point number.
+    public var seconds: Double { Double(nanoseconds) / 1e9 }
+
+    /// Seconds from `other` to `self`.
+    @inlinable
+    public func seconds(since other: Timestamp) -> Double { Double(nanoseconds &- other.nanoseconds) / 1e9 }
+
+    /// "1795682046.272603": seconds with 6 decimals, or 9 when the time has sub-microsecond digits.
+    public var description: String {
+        let whole = nanoseconds >= 0 ? nanoseconds / 1_000_000_000 : (nanoseconds - 999_999_999) / 1_000_000_000
+        let fraction = nanoseconds - whole * 1_000_000_000
+        if fraction % 1_000 == 0 {
+            return "\(whole)." + padded(fraction / 1_000, 6)
+        }
+        return "\(whole)." + padded(fraction, 9)
+    }
+
+    private func padded(_ value: Int64, _ width: Int) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+}

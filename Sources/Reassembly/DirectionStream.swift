@@ -1,0 +1,495 @@
+// One direction of a TCP connection: sequence numbers -> ordered bytes -> SMPP frames. Retransmissions are
+// dropped, out-of-order segments wait (bounded), missing bytes become gaps, and framing resynchronises after them.
+
+import Capture
+import NIOCore
+import SMPP
+
+/// What a direction hands to its connection.
+enum DirectionOutput {
+    /// The stream was found to carry SMPP.
+    case detected
+    case frame(ByteBuffer, offset: UInt64, frame: Int, timestamp: Timestamp)
+    case gap(offset: UInt64, size: Int, frame: Int, timestamp: Timestamp, reason: StreamGap.Reason)
+    case diagnostic(String, offset: UInt64, frame: Int, timestamp: Timestamp)
+}
+
+/// `a - b` in 32-bit sequence space.
+@inline(__always)
+func sequenceDistance(_ a: UInt32, _ b: UInt32) -> Int {
+    Int(Int32(bitPattern: a &- b))
+}
+
+final class DirectionStream {
+    enum Mode: Equatable {
+        /// At the start of the stream: the first header decides whether this is SMPP.
+        case detecting
+        case synced
+        /// Searching for the next plausible header.
+        case scanning
+        /// Dropping the rest of a PDU damaged by a gap.
+        case skipping(Int)
+        /// Not SMPP: bytes are counted and dropped.
+        case notSMPP
+    }
+
+    private struct Pending {
+        var sequence: UInt32
+        var bytes: [UInt8]
+        var declaredLength: Int
+        var frame: Int
+        var timestamp: Timestamp
+    }
+
+    private struct Mark {
+        var end: UInt64
+        var frame: Int
+        var timestamp: Timestamp
+    }
+
+    /// The longest rest of a damaged PDU skipped by its command_length rather than searched through.
+    static let exactSkipLimit = 4_096
+
+    let framer: SMPPFramer
+    let forced: Bool
+    let bufferLimit: Int
+    let scanBudget: Int
+
+    private(set) var started = false
+    private(set) var nextSequence: UInt32 = 0
+    private(set) var sawSYN = false
+    private(set) var finSequence: UInt32?
+    private(set) var mode: Mode
+    private var pending: [Pending] = []
+    private var pendingBytes = 0
+    private var buffer = ByteBuffer()
+    /// Stream offset of the buffer's first readable byte.
+    private var bufferOffset: UInt64 = 0
+    private var marks: [Mark] = []
+    private var marksStart = 0
+    private var scanned = 0
+    /// Bytes skipped since the last resynchronisation, reported once framing resumes.
+    private var skipped: (offset: UInt64, count: Int, frame: Int, timestamp: Timestamp)?
+    private var lastFrame = 0
+    private var lastTimestamp = Timestamp(nanoseconds: 0)
+    /// True once this direction (or its connection) is known to be SMPP.
+    var knownSMPP = false
+
+    private(set) var retransmittedSegments = 0
+    private(set) var outOfOrderSegments = 0
+
+    init(framer: SMPPFramer, forced: Bool, bufferLimit: Int, scanBudget: Int) {
+        self.framer = framer
+        self.forced = forced
+        self.bufferLimit = bufferLimit
+        self.scanBudget = scanBudget
+        mode = .detecting
+    }
+
+    var isFinished: Bool {
+        guard let finSequence else { return false }
+        return started && sequenceDistance(nextSequence, finSequence) >= 0
+    }
+
+    var hasPendingData: Bool { !pending.isEmpty }
+
+    /// The next byte's offset in the stream.
+    var streamOffset: UInt64 { bufferOffset + UInt64(buffer.readableBytes) }
+
+    // MARK: Segments
+
+    func syn(sequence: UInt32) {
+        sawSYN = true
+        started = true
+        nextSequence = sequence &+ 1
+        mode = .detecting
+    }
+
+    /// Handles one segment's payload (and FIN) in this direction.
+    func segment(
+        sequence: UInt32, payload: UnsafeRawBufferPointer, declaredLength: Int, fin: Bool, frame: Int,
+        timestamp: Timestamp, _ emit: (DirectionOutput) -> Void
+    ) {
+        lastFrame = frame
+        lastTimestamp = timestamp
+        if !started {
+            guard declaredLength > 0 || fin else { return }
+            started = true
+            nextSequence = sequence
+            // Mid-stream: the first byte seen need not start a PDU.
+            mode = .scanning
+        }
+        if fin { finSequence = sequence &+ UInt32(truncatingIfNeeded: declaredLength) }
+        guard declaredLength > 0 else { return }
+        let distance = sequenceDistance(sequence, nextSequence)
+        if distance > 0 {
+            outOfOrderSegments += 1
+            store(Pending(sequence: sequence, bytes: Array(payload), declaredLength: declaredLength, frame: frame, timestamp: timestamp))
+            if pendingBytes > bufferLimit, let first = pending.first {
+                let size = sequenceDistance(first.sequence, nextSequence)
+                gap(size: size, frame: frame, timestamp: timestamp, reason: .bufferLimit, emit)
+                drain(emit)
+            }
+            return
+        }
+        accept(sequence: sequence, payload: payload, declaredLength: declaredLength, frame: frame, timestamp: timestamp, emit)
+        drain(emit)
+    }
+
+    /// Takes in an in-order or overlapping segment (sequence at or before nextSequence).
+    private func accept(
+        sequence: UInt32, payload: UnsafeRawBufferPointer, declaredLength: Int, frame: Int, timestamp: Timestamp,
+        _ emit: (DirectionOutput) -> Void
+    ) {
+        let overlap = -sequenceDistance(sequence, nextSequence)
+        guard overlap < declaredLength else {
+            retransmittedSegments += 1
+            return
+        }
+        if overlap > 0 { retransmittedSegments += 1 }
+        let fresh = declaredLength - overlap
+        let available = max(0, payload.count - overlap)
+        if available > 0 {
+            let slice = UnsafeRawBufferPointer(rebasing: payload[overlap..<(overlap + available)])
+            deliver(slice, frame: frame, timestamp: timestamp, emit)
+        }
+        nextSequence = nextSequence &+ UInt32(truncatingIfNeeded: available)
+        if available < fresh {
+            gap(size: fresh - available, frame: frame, timestamp: timestamp, reason: .snapLength, emit)
+        }
+    }
+
+    private func store(_ segment: Pending) {
+        let key = sequenceDistance(segment.sequence, nextSequence)
+        var index = pending.count
+        while index > 0, sequenceDistance(pending[index - 1].sequence, nextSequence) > key { index -= 1 }
+        if index > 0, pending[index - 1].sequence == segment.sequence,
+            pending[index - 1].declaredLength >= segment.declaredLength
+        {
+            retransmittedSegments += 1
+            return
+        }
+        pending.insert(segment, at: index)
+        pendingBytes += segment.bytes.count
+    }
+
+    /// Delivers waiting segments that have become in order.
+    private func drain(_ emit: (DirectionOutput) -> Void) {
+        while let first = pending.first, sequenceDistance(first.sequence, nextSequence) <= 0 {
+            pending.removeFirst()
+            pendingBytes -= first.bytes.count
+            first.bytes.withUnsafeBytes { bytes in
+                accept(
+                    sequence: first.sequence, payload: bytes, declaredLength: first.declaredLength, frame: first.frame,
+                    timestamp: first.timestamp, emit)
+            }
+        }
+    }
+
+    /// The peer acknowledged bytes up to `acknowledgment`: bytes before it that the capture never showed are
+    /// missing from the capture, so waiting segments after them can go on.
+    func acknowledged(upTo acknowledgment: UInt32, frame: Int, timestamp: Timestamp, _ emit: (DirectionOutput) -> Void) {
+        guard started, let first = pending.first, sequenceDistance(acknowledgment, nextSequence) > 0 else { return }
+        let limit = sequenceDistance(acknowledgment, first.sequence) < 0 ? acknowledgment : first.sequence
+        let size = sequenceDistance(limit, nextSequence)
+        guard size > 0 else { return }
+        gap(size: size, frame: frame, timestamp: timestamp, reason: .missingSegments, emit)
+        drain(emit)
+    }
+
+    /// The connection is over or the capture ended: what is still missing becomes gaps, what waits is delivered,
+    /// and a PDU left incomplete is reported.
+    func finish(frame: Int, timestamp: Timestamp, _ emit: (DirectionOutput) -> Void) {
+        while let first = pending.first {
+            let size = sequenceDistance(first.sequence, nextSequence)
+            if size > 0 { gap(size: size, frame: frame, timestamp: timestamp, reason: .endOfStream, emit) }
+            drain(emit)
+        }
+        if let finSequence, started, sequenceDistance(finSequence, nextSequence) > 0 {
+            gap(size: sequenceDistance(finSequence, nextSequence), frame: frame, timestamp: timestamp, reason: .endOfStream, emit)
+        }
+        // What waited for a following header is decided now.
+        frameAll(atEnd: true, emit)
+        reportSkipped(emit)
+        if buffer.readableBytes > 0, mode != .notSMPP, knownSMPP || mode == .synced {
+            var detail = ""
+            if let length = buffer.getInteger(at: buffer.readerIndex, endianness: .big, as: UInt32.self) {
+                detail = " of a \(length)-byte PDU"
+            }
+            emit(
+                .diagnostic(
+                    "the stream ends inside a PDU: \(buffer.readableBytes) bytes\(detail) are left",
+                    offset: bufferOffset, frame: frame, timestamp: timestamp))
+            dropBuffered(buffer.readableBytes)
+        }
+    }
+
+    // MARK: Bytes
+
+    private func deliver(_ bytes: UnsafeRawBufferPointer, frame: Int, timestamp: Timestamp, _ emit: (DirectionOutput) -> Void) {
+        var bytes = bytes
+        switch mode {
+        case .notSMPP:
+            bufferOffset += UInt64(bytes.count)
+            return
+        case .skipping(let left):
+            let skip = min(left, bytes.count)
+            bufferOffset += UInt64(skip)
+            bytes = UnsafeRawBufferPointer(rebasing: bytes[skip...])
+            mode = left - skip > 0 ? .skipping(left - skip) : .synced
+            if bytes.isEmpty { return }
+        default:
+            break
+        }
+        if buffer.readableBytes == 0 {
+            buffer.clear()
+        } else if buffer.readerIndex > 1 << 16 {
+            buffer.discardReadBytes()
+        }
+        buffer.writeBytes(bytes)
+        while marksStart < marks.count, marks[marksStart].end <= bufferOffset { marksStart += 1 }
+        if marksStart > 64 {
+            marks.removeFirst(marksStart)
+            marksStart = 0
+        }
+        marks.append(Mark(end: streamOffset, frame: frame, timestamp: timestamp))
+        frameAll(atEnd: false, emit)
+    }
+
+    /// The packet that carried the byte before `end`.
+    private func completion(of end: UInt64) -> (frame: Int, timestamp: Timestamp) {
+        while marksStart < marks.count, marks[marksStart].end < end { marksStart += 1 }
+        if marksStart > 64 {
+            marks.removeFirst(marksStart)
+            marksStart = 0
+        }
+        if marksStart < marks.count { return (marks[marksStart].frame, marks[marksStart].timestamp) }
+        return (lastFrame, lastTimestamp)
+    }
+
+    private func dropBuffered(_ count: Int) {
+        let step = min(count, buffer.readableBytes)
+        buffer.moveReaderIndex(forwardBy: step)
+        bufferOffset += UInt64(step)
+    }
+
+    /// Frames everything the buffer holds, by mode.
+    private func frameAll(atEnd: Bool, _ emit: (DirectionOutput) -> Void) {
+        while true {
+            switch mode {
+            case .notSMPP, .skipping:
+                return
+            case .detecting:
+                guard let header = PDUHeader.peek(in: buffer) else {
+                    if atEnd, buffer.readableBytes > 0 { notSMPP() }
+                    return
+                }
+                if forced {
+                    guard framer.check(commandLength: header.commandLength) == nil else {
+                        mode = .scanning
+                        continue
+                    }
+                } else {
+                    guard SMPPHeuristics.isPlausible(header, maximumLength: framer.maximumLength) else {
+                        if knownSMPP {
+                            mode = .scanning
+                            continue
+                        }
+                        notSMPP()
+                        return
+                    }
+                    // The first PDU must decode as what its header says.
+                    guard let whole = buffer.getSlice(at: buffer.readerIndex, length: Int(header.commandLength)) else {
+                        return
+                    }
+                    guard SMPPHeuristics.decodesCleanly(whole) else {
+                        if knownSMPP {
+                            mode = .scanning
+                            continue
+                        }
+                        notSMPP()
+                        return
+                    }
+                }
+                mode = .synced
+                becameSMPP(emit)
+            case .synced:
+                guard let header = PDUHeader.peek(in: buffer) else { return }
+                if let error = framer.check(commandLength: header.commandLength) {
+                    let (frame, timestamp) = completion(of: bufferOffset + 4)
+                    emit(.diagnostic("\(error.reason); resynchronising", offset: bufferOffset, frame: frame, timestamp: timestamp))
+                    mode = .scanning
+                    continue
+                }
+                let length = Int(header.commandLength)
+                guard let whole = buffer.getSlice(at: buffer.readerIndex, length: length) else { return }
+                if !SMPPHeuristics.decodesCleanly(whole) {
+                    // A malformed PDU, or a damaged command_length: what follows tells them apart.
+                    if let next = PDUHeader.peek(in: buffer, at: buffer.readerIndex + length) {
+                        if !SMPPHeuristics.isPlausible(next, maximumLength: framer.maximumLength) {
+                            let (frame, timestamp) = completion(of: bufferOffset + 4)
+                            emit(
+                                .diagnostic(
+                                    "command_length \(length) does not match the bytes that follow; resynchronising",
+                                    offset: bufferOffset, frame: frame, timestamp: timestamp))
+                            mode = .scanning
+                            continue
+                        }
+                    } else if !atEnd {
+                        return
+                    }
+                }
+                buffer.moveReaderIndex(forwardBy: length)
+                let offset = bufferOffset
+                bufferOffset += UInt64(length)
+                let done = completion(of: bufferOffset)
+                emit(.frame(whole, offset: offset, frame: done.frame, timestamp: done.timestamp))
+            case .scanning:
+                guard scan(atEnd: atEnd, emit) else { return }
+            }
+        }
+    }
+
+    private func becameSMPP(_ emit: (DirectionOutput) -> Void) {
+        if !knownSMPP {
+            knownSMPP = true
+            emit(.detected)
+        }
+        scanned = 0
+    }
+
+    private func notSMPP() {
+        mode = .notSMPP
+        dropBuffered(buffer.readableBytes)
+        pending.removeAll()
+        pendingBytes = 0
+    }
+
+    /// Looks for the next plausible PDU. Returns true when framing can go on (synced), false to wait for bytes.
+    private func scan(atEnd: Bool, _ emit: (DirectionOutput) -> Void) -> Bool {
+        let start = buffer.readerIndex
+        let end = buffer.writerIndex
+        var position = start
+        while position + PDUHeader.size <= end {
+            guard let header = PDUHeader.peek(in: buffer, at: position),
+                forced ? framer.check(commandLength: header.commandLength) == nil
+                    : SMPPHeuristics.isPlausible(header, maximumLength: framer.maximumLength)
+            else {
+                position += 1
+                continue
+            }
+            let length = Int(header.commandLength)
+            guard position + length <= end else {
+                // Not all there yet: keep it as the candidate and wait.
+                skipForScan(position - start, emit)
+                return false
+            }
+            guard let whole = buffer.getSlice(at: position, length: length), SMPPHeuristics.decodesCleanly(whole) else {
+                position += 1
+                continue
+            }
+            let after = position + length
+            var confirmed = after == end && (atEnd || knownSMPP)
+            if after + PDUHeader.size <= end, let next = PDUHeader.peek(in: buffer, at: after) {
+                confirmed = SMPPHeuristics.isPlausible(next, maximumLength: framer.maximumLength)
+                if !confirmed {
+                    position += 1
+                    continue
+                }
+            } else if !confirmed {
+                if atEnd {
+                    position += 1
+                    continue
+                }
+                skipForScan(position - start, emit)
+                return false
+            }
+            skipForScan(position - start, emit)
+            reportSkipped(emit)
+            mode = .synced
+            becameSMPP(emit)
+            return true
+        }
+        // Nothing here: keep the last 15 bytes, which may begin a header.
+        let keep = atEnd ? 0 : min(PDUHeader.size - 1, end - start)
+        skipForScan(end - start - keep, emit)
+        if !knownSMPP, scanned > scanBudget { notSMPP() }
+        return false
+    }
+
+    private func skipForScan(_ count: Int, _ emit: (DirectionOutput) -> Void) {
+        guard count > 0 else { return }
+        if knownSMPP {
+            if skipped == nil {
+                let (frame, timestamp) = completion(of: bufferOffset + 1)
+                skipped = (bufferOffset, 0, frame, timestamp)
+            }
+            skipped?.count += count
+        }
+        scanned += count
+        dropBuffered(count)
+    }
+
+    /// One diagnostic for the bytes skipped while resynchronising.
+    private func reportSkipped(_ emit: (DirectionOutput) -> Void) {
+        guard let skipped else { return }
+        self.skipped = nil
+        emit(
+            .diagnostic(
+                "skipped \(skipped.count) bytes that do not frame as SMPP, to resynchronise", offset: skipped.offset,
+                frame: skipped.frame, timestamp: skipped.timestamp))
+    }
+
+    /// Bytes the capture does not have: the framing state decides what is lost with them.
+    private func gap(size: Int, frame: Int, timestamp: Timestamp, reason: StreamGap.Reason, _ emit: (DirectionOutput) -> Void) {
+        guard size > 0 else { return }
+        if mode == .notSMPP {
+            bufferOffset += UInt64(size)
+            nextSequence = nextSequence &+ UInt32(truncatingIfNeeded: size)
+            return
+        }
+        let gapOffset = streamOffset
+        if knownSMPP {
+            emit(.gap(offset: gapOffset, size: size, frame: frame, timestamp: timestamp, reason: reason))
+        }
+        var nextMode = Mode.scanning
+        switch mode {
+        case .synced:
+            let buffered = buffer.readableBytes
+            if buffered == 0 {
+                nextMode = .scanning
+            } else if buffered >= 4, let length = buffer.getInteger(at: buffer.readerIndex, endianness: .big, as: UInt32.self),
+                framer.check(commandLength: length) == nil
+            {
+                // Skip exactly to the next PDU only when the damaged one's header is believable and its rest short;
+                // otherwise search, which a damaged length cannot mislead.
+                let header = PDUHeader.peek(in: buffer)
+                let believable = header.map { SMPPHeuristics.isPlausible($0, maximumLength: framer.maximumLength) } ?? true
+                let rest = Int(length) - buffered
+                if knownSMPP {
+                    emit(
+                        .diagnostic(
+                            "a \(length)-byte PDU lost \(min(rest, size)) bytes in a gap; its \(buffered) bytes are dropped",
+                            offset: bufferOffset, frame: frame, timestamp: timestamp))
+                }
+                if rest > size, believable, rest - size <= Self.exactSkipLimit {
+                    nextMode = .skipping(rest - size)
+                } else if rest == size, believable {
+                    nextMode = .synced
+                }
+            }
+        case .skipping(let left):
+            if left > size {
+                nextMode = .skipping(left - size)
+            } else if left == size {
+                nextMode = .synced
+            }
+        default:
+            break
+        }
+        dropBuffered(buffer.readableBytes)
+        bufferOffset += UInt64(size)
+        nextSequence = nextSequence &+ UInt32(truncatingIfNeeded: size)
+        mode = nextMode
+    }
+}

@@ -1,0 +1,43 @@
+// Is this SMPP? Header plausibility for finding SMPP by content and for resynchronising after a gap.
+
+import NIOCore
+import SMPP
+
+enum SMPPHeuristics {
+    /// Commands whose PDU is exactly the 16-byte header.
+    static let headerOnly: Set<CommandID> = [
+        .enquireLink, .enquireLinkResp, .unbind, .unbindResp, .genericNack, .cancelSMResp, .replaceSMResp,
+        .cancelBroadcastSMResp,
+    ]
+
+    /// A header an SMPP peer could have sent: a known command, a length within bounds (exactly 16 for the
+    /// header-only commands), status 0 on requests, a sequence number within the 31-bit range.
+    static func isPlausible(_ header: PDUHeader, maximumLength: Int) -> Bool {
+        let length = Int(header.commandLength)
+        guard length >= PDUHeader.size, length <= maximumLength, header.commandID.isKnown,
+            header.sequenceNumber <= 0x7FFF_FFFF
+        else { return false }
+        if headerOnly.contains(header.commandID) {
+            // An error response may come without a body; a header-only PDU never has one.
+            guard length == PDUHeader.size else { return false }
+        }
+        if !header.commandID.isResponse {
+            return header.commandStatus == .ok
+        }
+        let status = header.commandStatus.rawValue
+        return header.commandStatus.isKnown || (0x400...0x4FF).contains(status) || status < 0x1000
+    }
+
+    /// Problems that mean the bytes are not the PDU their header says.
+    static let fatal: Set<SMPPDecodingError.Code> = [
+        .unterminatedCString, .smLengthPastEnd, .tlvLengthPastEnd, .fieldPastEnd, .trailingBytes, .lengthTooSmall,
+        .missingBody,
+    ]
+
+    /// True when a whole frame decodes as the PDU its header announces.
+    static func decodesCleanly(_ frame: ByteBuffer) -> Bool {
+        guard let pdu = try? PDU.decode(frame) else { return false }
+        if case .undecodable = pdu.body { return false }
+        return !pdu.diagnostics.contains { fatal.contains($0.code) }
+    }
+}

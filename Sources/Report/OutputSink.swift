@@ -1,0 +1,72 @@
+// Buffered output to a file descriptor (standard output by default): renderers append bytes, the sink writes
+// them in large blocks.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Collects output bytes and writes them in blocks of about 1 MiB.
+public final class OutputSink {
+    private let fd: Int32
+    public var bytes: [UInt8] = []
+    private let flushThreshold: Int
+    /// True when the reader went away (a closed pipe): further output is dropped.
+    public private(set) var closed = false
+
+    public init(fd: Int32 = 1, flushThreshold: Int = 1 << 20) {
+        self.fd = fd
+        self.flushThreshold = flushThreshold
+        bytes.reserveCapacity(flushThreshold + 4096)
+    }
+
+    /// Writes when enough is collected.
+    @inline(__always)
+    public func flushIfNeeded() {
+        if bytes.count >= flushThreshold { flush() }
+    }
+
+    public func write(_ text: String) {
+        bytes.append(contentsOf: text.utf8)
+        flushIfNeeded()
+    }
+
+    public func flush() {
+        guard !bytes.isEmpty else { return }
+        defer { bytes.removeAll(keepingCapacity: true) }
+        guard !closed else { return }
+        var offset = 0
+        bytes.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            while offset < raw.count {
+                let written = Glibc.write(fd, base + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    closed = true
+                    return
+                }
+                offset += written
+            }
+        }
+    }
+
+    deinit {
+        flush()
+    }
+}
+
+/// Writes text to standard error, unbuffered.
+public func writeStandardError(_ text: String) {
+    var bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let written = bytes.withUnsafeMutableBytes { raw in
+            Glibc.write(2, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+        }
+        if written <= 0 { return }
+        offset += written
+    }
+}

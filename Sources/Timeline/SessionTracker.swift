@@ -1,0 +1,83 @@
+// Follows sessions: roles from the handshake or the PDUs, binds, unbinds, ends; decodes each PDU once.
+
+import Capture
+import NIOCore
+import Reassembly
+import SMPP
+
+/// Turns reassembly events into timeline events, keeping each session's state.
+public struct SessionTracker {
+    public private(set) var sessions: [Int: Session] = [:]
+
+    public init() {}
+
+    /// Handles one reassembly event.
+    public mutating func handle(_ event: StreamEvent, _ emit: (TimelineEvent) throws -> Void) rethrows {
+        switch event {
+        case .opened(let connection):
+            let session = Session(connection: connection)
+            sessions[connection.id] = session
+            try emit(.sessionOpened(session))
+        case .pdu(let framed):
+            guard var session = sessions[framed.connection], let pdu = try? PDU.decode(framed.bytes) else { return }
+            if session.client == nil { inferRoles(&session, pdu, source: framed.source, destination: framed.destination) }
+            let fromClient = session.isClient(framed.source)
+            track(&session, pdu, fromClient: fromClient, at: framed.timestamp)
+            sessions[framed.connection] = session
+            try emit(
+                .pdu(
+                    TimelinePDU(
+                        session: framed.connection, timestamp: framed.timestamp, frame: framed.frame,
+                        source: framed.source, destination: framed.destination, fromClient: fromClient,
+                        streamOffset: framed.streamOffset, raw: framed.bytes, pdu: pdu, isoDefault: session.isoDefault)))
+        case .gap(let gap):
+            try emit(.gap(gap))
+        case .ended(let end):
+            guard var session = sessions[end.connection] else { return }
+            session.end = end
+            sessions[end.connection] = session
+            try emit(.sessionEnded(end, session))
+        case .diagnostic(let diagnostic):
+            try emit(.streamDiagnostic(diagnostic))
+        }
+    }
+
+    /// Who is the ESME, from a PDU only one side sends.
+    private func inferRoles(_ session: inout Session, _ pdu: PDU, source: Endpoint, destination: Endpoint) {
+        let request = pdu.commandID.request
+        let sentByClient: Bool
+        switch request {
+        case .bindTransmitter, .bindReceiver, .bindTransceiver, .submitSM, .submitMulti, .querySM, .cancelSM,
+            .replaceSM, .broadcastSM, .queryBroadcastSM, .cancelBroadcastSM:
+            sentByClient = !pdu.commandID.isResponse
+        case .deliverSM, .outbind, .alertNotification:
+            sentByClient = pdu.commandID.isResponse
+        default:
+            return
+        }
+        session.client = sentByClient ? source : destination
+        session.server = sentByClient ? destination : source
+    }
+
+    private func track(_ session: inout Session, _ pdu: PDU, fromClient: Bool?, at time: Timestamp) {
+        session.pdus += 1
+        if session.firstPDU == nil { session.firstPDU = time }
+        session.lastPDU = time
+        switch pdu.body {
+        case .bind(let bind):
+            session.bind = BindInfo(
+                command: pdu.commandID, systemID: bind.systemID, systemType: bind.systemType,
+                interfaceVersion: bind.interfaceVersion, status: nil, requestedAt: time)
+        default:
+            break
+        }
+        if pdu.commandID == .bindTransmitterResp || pdu.commandID == .bindReceiverResp
+            || pdu.commandID == .bindTransceiverResp, session.bind?.status == nil
+        {
+            session.bind?.status = pdu.commandStatus
+        }
+        if pdu.commandID == .unbind, session.unbind == nil, session.end == nil {
+            session.unbind = (time, fromClient)
+        }
+    }
+}

@@ -1,0 +1,35 @@
+// The event model every input path produces: files, live capture, and later the proxy.
+
+import Capture
+import NIOCore
+import Reassembly
+import SMPP
+
+/// A decoded PDU in its session.
+public struct TimelinePDU {
+    public var session: Int
+    /// Time of the packet that completed the PDU.
+    public var timestamp: Timestamp
+    public var frame: Int
+    public var source: Endpoint
+    public var destination: Endpoint
+    /// True when the client (ESME) sent it; nil while the roles are unknown.
+    public var fromClient: Bool?
+    public var streamOffset: UInt64
+    /// The PDU's bytes; a slice valid inside the callback.
+    public var raw: ByteBuffer
+    public var pdu: PDU
+    /// data_coding 0 reads as ISO-8859-1 in this session.
+    public var isoDefault: Bool
+}
+
+/// One event of a timeline, in capture order.
+public enum TimelineEvent {
+    case sessionOpened(Session)
+    case pdu(TimelinePDU)
+    case gap(StreamGap)
+    /// The first FIN or RST of a session.
+    case sessionEnded(ConnectionEnd, Session)
+    case streamDiagnostic(StreamDiagnostic)
+    case captureDiagnostic(CaptureDiagnostic)
+}

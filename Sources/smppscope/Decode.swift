@@ -1,0 +1,162 @@
+// `smppscope decode`: every PDU of a capture, as a readable timeline or as JSON Lines.
+
+import ArgumentParser
+import Capture
+import Dispatch
+import Ingest
+import Report
+import SMPP
+import Timeline
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+enum DecodeFormat: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case jsonl
+}
+
+struct Decode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show every SMPP PDU of a capture, in order.",
+        discussion: """
+            Examples:
+              smppscope decode Captures/smpplib_trx_burst_query_unbind.pcap
+              smppscope decode capture.pcapng --format jsonl | jq 'select(.command == "submit_sm_resp")'
+              smppscope decode capture.pcap --session 2 --command submit_sm --command submit_sm_resp
+              sudo smppscope decode --interface any --port 3700
+            """)
+
+    @OptionGroup var input: InputOptions
+
+    @Option(help: "Output format: text or jsonl.")
+    var format: DecodeFormat = .text
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Only this session (repeatable).", valueName: "id"))
+    var session: [Int] = []
+
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: ArgumentHelp("Only this command, e.g. submit_sm (repeatable).", valueName: "name"))
+    var command: [String] = []
+
+    @Flag(name: .long, help: "Leave out gap, session and diagnostic events.")
+    var pdusOnly = false
+
+    @Flag(name: .long, help: "Show bind passwords instead of <redacted>.")
+    var showSecrets = false
+
+    func validate() throws {
+        for name in command where CommandID(name: name) == nil {
+            throw ValidationError("unknown command \"\(name)\"; use SMPP names such as submit_sm or deliver_sm_resp")
+        }
+    }
+
+    func run() throws {
+        let (source, live) = try openInput(input)
+        let ingest = CaptureIngest(source: source, configuration: input.configuration)
+        let stop = live.map(installInterruptHandler)
+        defer { stop?.cancel() }
+
+        let commands = Set(command.compactMap { CommandID(name: $0) })
+        let sessions = Set(session)
+        let options = RenderOptions(showSecrets: showSecrets)
+        let text = DecodeText(options: options)
+        let sink = OutputSink()
+        var json = JSONWriter(capacity: 1 << 16)
+        var bar: ProgressBar?
+        if case .file(let reader) = source, reader.path != "-" {
+            bar = ProgressBar.make(label: "decoding", totalBytes: reader.totalBytes)
+        }
+        if format == .text { sink.write(text.header + "\n") }
+
+        do {
+            try ingest.run(progress: { progress in
+                bar?.update(bytes: progress.bytesRead, total: progress.totalBytes, items: progress.pdus)
+            }) { event in
+                if sink.closed { throw OutputClosed() }
+                if case .pdu(let item) = event {
+                    guard sessions.isEmpty || sessions.contains(item.session),
+                        commands.isEmpty || commands.contains(item.pdu.commandID)
+                    else { return }
+                    switch format {
+                    case .jsonl:
+                        json.bytes.removeAll(keepingCapacity: true)
+                        DecodeJSON.write(item, into: &json, options: options)
+                        sink.bytes.append(contentsOf: json.bytes)
+                        sink.bytes.append(0x0A)
+                    case .text:
+                        sink.bytes.append(contentsOf: text.line(item).utf8)
+                        sink.bytes.append(0x0A)
+                    }
+                    sink.flushIfNeeded()
+                    return
+                }
+                guard !pdusOnly, eventMatches(event, sessions: sessions) else { return }
+                switch format {
+                case .jsonl:
+                    json.bytes.removeAll(keepingCapacity: true)
+                    DecodeJSON.write(event: event, into: &json)
+                    guard !json.bytes.isEmpty else { return }
+                    sink.bytes.append(contentsOf: json.bytes)
+                    sink.bytes.append(0x0A)
+                case .text:
+                    if let line = text.line(event: event) { sink.write(line + "\n") }
+                }
+            }
+        } catch is OutputClosed {
+            bar?.finish()
+            return
+        }
+        bar?.finish()
+        sink.flush()
+    }
+
+    private func eventMatches(_ event: TimelineEvent, sessions: Set<Int>) -> Bool {
+        guard !sessions.isEmpty else { return true }
+        switch event {
+        case .sessionOpened(let session): return sessions.contains(session.id)
+        case .gap(let gap): return sessions.contains(gap.connection)
+        case .sessionEnded(let end, _): return sessions.contains(end.connection)
+        case .streamDiagnostic(let diagnostic): return diagnostic.connection.map(sessions.contains) ?? true
+        case .captureDiagnostic, .pdu: return true
+        }
+    }
+}
+
+/// The reader of our output went away (e.g. `| head`).
+struct OutputClosed: Error {}
+
+/// Opens the input, turning capture errors into a clean exit with the reason and a hint.
+func openInput(_ input: InputOptions) throws -> (PacketSource, LiveCapture?) {
+    signal(SIGPIPE, SIG_IGN)
+    do {
+        return try input.openSource()
+    } catch let error as CaptureError {
+        throw failure(error)
+    }
+}
+
+/// Prints an error and its hint on standard error and exits with status 1.
+func failure(_ error: CaptureError) -> ExitCode {
+    var message = "error: \(error.message)\n"
+    if let hint = error.hint { message += "hint: \(hint)\n" }
+    writeStandardError(message)
+    return ExitCode(1)
+}
+
+/// Ctrl-C and SIGTERM stop a live capture; what was captured is still flushed.
+func installInterruptHandler(_ capture: LiveCapture) -> DispatchSourceSignal {
+    signal(SIGINT, SIG_IGN)
+    signal(SIGTERM, SIG_IGN)
+    let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+    interrupt.setEventHandler { capture.stop() }
+    interrupt.resume()
+    let terminate = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
+    terminate.setEventHandler { capture.stop() }
+    terminate.resume()
+    // Keep the SIGTERM source alive with the SIGINT one.
+    interrupt.setCancelHandler { terminate.cancel() }
+    return interrupt
+}

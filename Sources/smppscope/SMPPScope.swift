@@ -1,0 +1,20 @@
+// The smppscope command: subcommands parse their options, call the modules, and print.
+
+import ArgumentParser
+
+@main
+struct SMPPScope: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "smppscope",
+        abstract: "Decode and analyze SMPP traffic from captures.",
+        discussion: """
+            Reads pcap and pcapng files (or - for standard input), or a live interface, reassembles the TCP \
+            streams and decodes every SMPP 3.4 / 5.0 PDU, on any port.
+
+            Quick start:
+              smppscope decode Captures/smpplib_trx_burst_query_unbind.pcap
+            """,
+        version: "0.1.0",
+        subcommands: [Decode.self]
+    )
+}
