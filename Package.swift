@@ -39,11 +39,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Builders of packets, captures and TCP conversations for the tests.
+        .target(name: "TestSupport", path: "Tests/Support"),
         .testTarget(name: "SMPPTests", dependencies: ["SMPP", nioCore]),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "TestSupport"]),
         .testTarget(
             name: "ReassemblyTests",
-            dependencies: ["Reassembly", "Capture", "SMPP", "Timeline", "Ingest", "Report", nioCore]
+            dependencies: ["Reassembly", "Capture", "SMPP", "Timeline", "Ingest", "Report", "TestSupport", nioCore]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -260,7 +260,13 @@ public final class CaptureFileReader {
                 continue
             }
             guard try source.ensure(length) else {
-                report("the capture ends inside a block of \(length) bytes (\(source.availableCount) are there)")
+                // Truncated, or a damaged length that points past the end: a block found after it tells which.
+                let there = source.availableCount
+                if try resyncPCAPNG(quiet: true) {
+                    report("block of type \(type) has a length \(length) past the end of the capture; skipped to the next block")
+                    continue
+                }
+                report("the capture ends inside a block of \(length) bytes (\(there) are there)")
                 return nil
             }
             bytes = source.available
@@ -371,7 +377,7 @@ public final class CaptureFileReader {
         return length
     }
 
-    private func resyncPCAPNG() throws -> Bool {
+    private func resyncPCAPNG(quiet: Bool = false) throws -> Bool {
         let damagedAt = source.offset
         var skipped = 0
         while skipped < Self.resyncLimit {
@@ -385,7 +391,7 @@ public final class CaptureFileReader {
             report("resumed at the next block after skipping \(skipped) bytes", at: damagedAt)
             return true
         }
-        report("no block found after the damage; the rest of the capture is not read", at: damagedAt)
+        if !quiet { report("no block found after the damage; the rest of the capture is not read", at: damagedAt) }
         return false
     }
 }

@@ -1,0 +1,289 @@
+// pcap and pcapng files of every flavour, link types, IP and TCP headers, and damaged files.
+
+import Capture
+import Foundation
+import TestSupport
+import Testing
+
+/// Reads every packet of a capture and its TCP segments.
+func readSegments(_ path: String) throws -> (segments: [(frame: Int, ns: Int64, payload: [UInt8], source: String, destination: String, flags: UInt8)], diagnostics: [CaptureDiagnostic]) {
+    let reader = try CaptureFileReader(path: path)
+    var decoder = PacketDecoder()
+    var diagnostics: [CaptureDiagnostic] = []
+    var result: [(frame: Int, ns: Int64, payload: [UInt8], source: String, destination: String, flags: UInt8)] = []
+    while let packet = try reader.next() {
+        decoder.decode(packet, diagnostics: &diagnostics) { segment in
+            result.append(
+                (segment.frame, segment.timestamp.nanoseconds, Array(segment.payload), segment.source.description,
+                 segment.destination.description, segment.flags.rawValue))
+        }
+        diagnostics += reader.takeDiagnostics()
+    }
+    diagnostics += reader.takeDiagnostics()
+    decoder.finish(diagnostics: &diagnostics)
+    return (result, diagnostics)
+}
+
+private func tcpPacket(_ payload: [UInt8], sequence: UInt32 = 100) -> [UInt8] {
+    PacketBuilder.ipv4(
+        source: 0x0A00_0001, destination: 0x0A00_0002,
+        payload: PacketBuilder.tcp(sourcePort: 40_000, destinationPort: 3_700, sequence: sequence, payload: payload))
+}
+
+@Suite("pcap and pcapng files")
+struct CaptureFileTests {
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func pcapInBothResolutionsAndByteOrders(nanosecond: Bool, bigEndian: Bool) throws {
+        let packets = [
+            TestPacket(seconds: 1_795_682_046, nanoseconds: 272_603_000, data: PacketBuilder.ethernet(payload: tcpPacket([1, 2, 3]))),
+            TestPacket(seconds: 1_795_682_047, nanoseconds: 123_456_789, data: PacketBuilder.ethernet(payload: tcpPacket([4]))),
+        ]
+        let path = try CaptureFileBuilder.temporaryFile(
+            CaptureFileBuilder.pcap(linkType: 1, packets: packets, nanosecond: nanosecond, bigEndian: bigEndian))
+        let reader = try CaptureFileReader(path: path)
+        #expect(reader.format == .pcap(nanosecond: nanosecond, bigEndian: bigEndian))
+        let (segments, diagnostics) = try readSegments(path)
+        #expect(diagnostics.isEmpty)
+        #expect(segments.map(\.payload) == [[1, 2, 3], [4]])
+        #expect(segments[0].ns == 1_795_682_046_272_603_000)
+        #expect(segments[1].ns == (nanosecond ? 1_795_682_047_123_456_789 : 1_795_682_047_123_456_000))
+        #expect(segments[0].source == "10.0.0.1:40000")
+        #expect(segments[0].destination == "10.0.0.2:3700")
+    }
+
+    @Test func pcapngWithInterfacesOfDifferentLinkTypesAndResolutions() throws {
+        let interfaces = [
+            CaptureFileBuilder.Interface(linkType: 1),
+            CaptureFileBuilder.Interface(linkType: 113, tsresol: 9),
+            CaptureFileBuilder.Interface(linkType: 101, tsresol: 0x80 | 20),
+        ]
+        let packets = [
+            TestPacket(seconds: 100, nanoseconds: 1_000, data: PacketBuilder.ethernet(payload: tcpPacket([1])), interface: 0),
+            TestPacket(seconds: 100, nanoseconds: 123_456_789, data: PacketBuilder.linuxSLL(payload: tcpPacket([2])), interface: 1),
+            TestPacket(seconds: 101, nanoseconds: 500_000_000, data: tcpPacket([3]), interface: 2),
+        ]
+        let section = CaptureFileBuilder.pcapngSection(interfaces: interfaces, packets: packets)
+        let second = CaptureFileBuilder.pcapngSection(
+            interfaces: [CaptureFileBuilder.Interface(linkType: 276)],
+            packets: [TestPacket(seconds: 102, data: PacketBuilder.linuxSLL2(payload: tcpPacket([4])))])
+        let path = try CaptureFileBuilder.temporaryFile(section + second)
+        let (segments, diagnostics) = try readSegments(path)
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        #expect(segments.map(\.payload) == [[1], [2], [3], [4]])
+        #expect(segments.map(\.ns) == [100_000_001_000, 100_123_456_789, 101_500_000_000, 102_000_000_000])
+        #expect(segments.map(\.frame) == [1, 2, 3, 4])
+    }
+
+    @Test func pcapngSimplePacketBlocks() throws {
+        let path = try CaptureFileBuilder.temporaryFile(
+            CaptureFileBuilder.pcapngSection(
+                interfaces: [CaptureFileBuilder.Interface(linkType: 1)],
+                packets: [TestPacket(seconds: 0, data: PacketBuilder.ethernet(payload: tcpPacket([9, 9])))], simple: true))
+        let (segments, _) = try readSegments(path)
+        #expect(segments.map(\.payload) == [[9, 9]])
+    }
+
+    @Test func linkTypes() throws {
+        let ip = tcpPacket([7])
+        let cases: [(UInt32, [UInt8])] = [
+            (1, PacketBuilder.ethernet(payload: ip)),
+            (1, PacketBuilder.ethernet(vlans: [100], payload: ip)),
+            (1, PacketBuilder.ethernet(vlans: [100, 200], payload: ip)),
+            (113, PacketBuilder.linuxSLL(payload: ip)),
+            (276, PacketBuilder.linuxSLL2(payload: ip)),
+            (0, PacketBuilder.null(family: 2, payload: ip)),
+            (108, PacketBuilder.loop(family: 2, payload: ip)),
+            (101, ip),
+            (228, ip),
+        ]
+        for (linkType, data) in cases {
+            let path = try CaptureFileBuilder.temporaryFile(
+                CaptureFileBuilder.pcap(linkType: linkType, packets: [TestPacket(seconds: 1, data: data)]))
+            let (segments, diagnostics) = try readSegments(path)
+            #expect(segments.map(\.payload) == [[7]], "link type \(linkType)")
+            #expect(diagnostics.isEmpty)
+        }
+    }
+
+    @Test func unsupportedLinkTypeIsReportedOnce() throws {
+        let packets = (0..<3).map { _ in TestPacket(seconds: 1, data: [1, 2, 3, 4]) }
+        let path = try CaptureFileBuilder.temporaryFile(CaptureFileBuilder.pcap(linkType: 147, packets: packets))
+        let (segments, diagnostics) = try readSegments(path)
+        #expect(segments.isEmpty)
+        #expect(diagnostics.count == 1)
+        #expect(diagnostics[0].message.contains("not supported"))
+    }
+
+    @Test func ipv6WithExtensionHeaders() throws {
+        let client: [UInt8] = [0x20, 0x01, 0x0d, 0xb8] + [UInt8](repeating: 0, count: 11) + [1]
+        let server: [UInt8] = [UInt8](repeating: 0, count: 15) + [1]
+        let tcp = PacketBuilder.tcp(sourcePort: 50_000, destinationPort: 3_700, sequence: 1, payload: [5, 6])
+        let hopByHop: [UInt8] = [0, 0, 1, 4, 0, 0, 0, 0]
+        let destinationOptions: [UInt8] = [0, 1, 1, 12] + [UInt8](repeating: 0, count: 12)
+        let ip = PacketBuilder.ipv6(
+            source: client, destination: server, extensions: [(0, hopByHop), (60, destinationOptions)], payload: tcp)
+        let path = try CaptureFileBuilder.temporaryFile(
+            CaptureFileBuilder.pcap(linkType: 1, packets: [TestPacket(seconds: 1, data: PacketBuilder.ethernet(etherType: 0x86DD, payload: ip))]))
+        let (segments, diagnostics) = try readSegments(path)
+        #expect(diagnostics.isEmpty)
+        #expect(segments.map(\.payload) == [[5, 6]])
+        #expect(segments.first?.source == "[2001:db8::1]:50000")
+        #expect(segments.first?.destination == "[::1]:3700")
+    }
+
+    @Test func ipv4FragmentsAreReassembledInAnyOrder() throws {
+        let tcp = PacketBuilder.tcp(sourcePort: 1, destinationPort: 2, sequence: 1, options: false, payload: Array(0..<100))
+        let first = Array(tcp[0..<56])
+        let second = Array(tcp[56..<104])
+        let third = Array(tcp[104...])
+        func fragment(_ bytes: [UInt8], offset: Int, more: Bool) -> TestPacket {
+            TestPacket(
+                seconds: 1,
+                data: PacketBuilder.ethernet(
+                    payload: PacketBuilder.ipv4(
+                        source: 1, destination: 2, identification: 77, fragmentOffset: offset, moreFragments: more, payload: bytes)))
+        }
+        let path = try CaptureFileBuilder.temporaryFile(
+            CaptureFileBuilder.pcap(
+                linkType: 1,
+                packets: [fragment(third, offset: 104, more: false), fragment(first, offset: 0, more: true), fragment(second, offset: 56, more: true)]))
+        let (segments, diagnostics) = try readSegments(path)
+        #expect(diagnostics.isEmpty)
+        #expect(segments.map(\.payload) == [Array(0..<100)])
+    }
+
+    @Test func incompleteFragmentsAreReported() throws {
+        let path = try CaptureFileBuilder.temporaryFile(
+            CaptureFileBuilder.pcap(
+                linkType: 101,
+                packets: [
+                    TestPacket(
+                        seconds: 1,
+                        data: PacketBuilder.ipv4(source: 1, destination: 2, identification: 5, moreFragments: true, payload: [UInt8](repeating: 0, count: 32)))
+                ]))
+        let (segments, diagnostics) = try readSegments(path)
+        #expect(segments.isEmpty)
+        #expect(diagnostics.count == 1)
+        #expect(diagnostics[0].message.contains("fragments"))
+    }
+
+    @Test func snapLengthCutPacketsKeepTheirDeclaredLength() throws {
+        let full = PacketBuilder.ethernet(payload: tcpPacket([UInt8](repeating: 0x41, count: 100)))
+        let cut = Array(full.prefix(full.count - 40))
+        let path = try CaptureFileBuilder.temporaryFile(
+            CaptureFileBuilder.pcap(linkType: 1, packets: [TestPacket(seconds: 1, data: cut, originalLength: full.count)], snapLength: UInt32(cut.count)))
+        let reader = try CaptureFileReader(path: path)
+        var decoder = PacketDecoder()
+        var diagnostics: [CaptureDiagnostic] = []
+        var seen: (Int, Int)?
+        while let packet = try reader.next() {
+            #expect(packet.originalLength == full.count)
+            decoder.decode(packet, diagnostics: &diagnostics) { segment in
+                seen = (segment.payload.count, segment.payloadLength)
+            }
+        }
+        #expect(seen?.0 == 60)
+        #expect(seen?.1 == 100)
+    }
+
+    @Test func paddingAfterTheIPPacketIsNotPayload() throws {
+        let data = PacketBuilder.ethernet(payload: tcpPacket([1, 2])) + [0, 0, 0, 0, 0, 0]
+        let path = try CaptureFileBuilder.temporaryFile(CaptureFileBuilder.pcap(linkType: 1, packets: [TestPacket(seconds: 1, data: data)]))
+        #expect(try readSegments(path).segments.map(\.payload) == [[1, 2]])
+    }
+}
+
+@Suite("Damaged and foreign files")
+struct DamagedCaptureTests {
+    private static func sample(count: Int = 50) -> [UInt8] {
+        let packets = (0..<count).map { index in
+            TestPacket(
+                seconds: 1_000 + UInt32(index),
+                data: PacketBuilder.ethernet(payload: tcpPacket([UInt8(index & 0xFF)], sequence: UInt32(index))))
+        }
+        return CaptureFileBuilder.pcap(linkType: 1, packets: packets)
+    }
+
+    @Test func emptyAndForeignFilesAreClearErrors() throws {
+        for (bytes, expected) in [([UInt8](), "is empty"), (Array("GET / HTTP/1.1\r\n".utf8), "not a pcap or pcapng"), ([0xA1, 0xB2], "too short")] {
+            let path = try CaptureFileBuilder.temporaryFile(bytes)
+            let error = #expect(throws: CaptureError.self) { try CaptureFileReader(path: path) }
+            #expect(error?.message.contains(expected) == true, "\(error?.message ?? "")")
+            #expect(error?.hint != nil)
+        }
+        let missing = #expect(throws: CaptureError.self) { try CaptureFileReader(path: "/nonexistent/capture.pcap") }
+        #expect(missing?.message.contains("cannot open") == true)
+        let directory = #expect(throws: CaptureError.self) { try CaptureFileReader(path: "/tmp") }
+        #expect(directory?.message.contains("directory") == true)
+    }
+
+    @Test func truncatedFileKeepsWhatPrecedes() throws {
+        let bytes = Self.sample()
+        let record = (bytes.count - 24) / 50
+        for cut in stride(from: 24, to: bytes.count, by: 37) {
+            let path = try CaptureFileBuilder.temporaryFile(Array(bytes.prefix(cut)))
+            let (segments, diagnostics) = try readSegments(path)
+            let whole = (cut - 24) / record
+            #expect(segments.count == whole, "cut at \(cut)")
+            #expect(diagnostics.count == ((cut - 24) % record == 0 ? 0 : 1))
+        }
+    }
+
+    @Test func damagedRecordHeaderIsSkippedAndTheRestRead() throws {
+        var bytes = Self.sample()
+        // The 11th record's captured length becomes huge.
+        let record = 24 + 10 * (bytes.count - 24) / 50
+        bytes[record + 8] = 0xFF
+        bytes[record + 9] = 0xFF
+        bytes[record + 10] = 0xFF
+        let path = try CaptureFileBuilder.temporaryFile(bytes)
+        let (segments, diagnostics) = try readSegments(path)
+        #expect(segments.count == 49)
+        #expect(segments.map(\.payload).contains([10]) == false)
+        #expect(segments.last?.payload == [49])
+        #expect(diagnostics.contains { $0.message.contains("damaged") })
+        #expect(diagnostics.contains { $0.message.contains("resumed") })
+    }
+
+    @Test func lengthThatDisagreesWithTheWireIsNotBelieved() throws {
+        var bytes = Self.sample()
+        let record = 24 + 20 * (bytes.count - 24) / 50
+        bytes[record + 9] ^= 0x01  // captured length + 256, more than on the wire
+        let path = try CaptureFileBuilder.temporaryFile(bytes)
+        let (segments, _) = try readSegments(path)
+        #expect(segments.count == 49)
+        #expect(segments.last?.payload == [49])
+    }
+
+    @Test func damagedPcapngBlockIsSkipped() throws {
+        let packets = (0..<20).map { TestPacket(seconds: UInt32($0), data: PacketBuilder.ethernet(payload: tcpPacket([UInt8($0)]))) }
+        var bytes = CaptureFileBuilder.pcapngSection(interfaces: [CaptureFileBuilder.Interface(linkType: 1)], packets: packets)
+        // Damage the length of the fifth packet block.
+        let blockSize = 12 + 20 + (PacketBuilder.ethernet(payload: tcpPacket([0])).count + 3) / 4 * 4
+        let firstPacketBlock = bytes.count - 20 * blockSize
+        bytes[firstPacketBlock + 4 * blockSize + 5] = 0x7F
+        let path = try CaptureFileBuilder.temporaryFile(bytes)
+        let (segments, diagnostics) = try readSegments(path)
+        #expect(segments.count == 19)
+        #expect(segments.last?.payload == [19])
+        #expect(!diagnostics.isEmpty)
+    }
+
+    @Test func randomAndBitFlippedFilesNeverCrash() throws {
+        var random = SystemRandomNumberGenerator()
+        let base = Self.sample(count: 200)
+        for round in 0..<60 {
+            var bytes = base
+            if round % 3 == 0 {
+                bytes = [0xD4, 0xC3, 0xB2, 0xA1] + (0..<4_000).map { _ in UInt8.random(in: 0...255, using: &random) }
+            } else {
+                for _ in 0..<(1 + round) {
+                    let index = Int.random(in: 0..<bytes.count, using: &random)
+                    bytes[index] ^= UInt8(1) << UInt8.random(in: 0...7, using: &random)
+                }
+            }
+            let path = try CaptureFileBuilder.temporaryFile(bytes)
+            _ = try? readSegments(path)
+        }
+    }
+}
