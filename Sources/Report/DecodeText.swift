@@ -86,7 +86,8 @@ public struct DecodeText {
             if let text = message.decoded.text {
                 let kz = SMSCKZMessage(text: text)
                 if kz.channel != .sms { parts.append("channel=\(kz.channel.title)") }
-                parts.append(quoted(kz.channel == .sms ? text : kz.text))
+                if !kz.text.isEmpty || kz.channel == .sms { parts.append(quoted(kz.text)) }
+                if let subject = kz.subject { parts.append("subject=" + quoted(subject)) }
                 if let comment = kz.comment { parts.append("comment=" + quoted(comment)) }
             } else {
                 parts.append("\(message.decoded.payload.count) octets of \(message.decoded.charset.rawValue)")
