@@ -302,7 +302,7 @@ final class DirectionStream {
                     guard let whole = buffer.getSlice(at: buffer.readerIndex, length: Int(header.commandLength)) else {
                         return
                     }
-                    guard SMPPHeuristics.decodesCleanly(whole) else {
+                    guard PDULayout.isWellFormed(whole) else {
                         if knownSMPP {
                             mode = .scanning
                             continue
@@ -323,21 +323,21 @@ final class DirectionStream {
                 }
                 let length = Int(header.commandLength)
                 guard let whole = buffer.getSlice(at: buffer.readerIndex, length: length) else { return }
-                if !SMPPHeuristics.decodesCleanly(whole) {
-                    // A malformed PDU, or a damaged command_length: what follows tells them apart.
-                    if let next = PDUHeader.peek(in: buffer, at: buffer.readerIndex + length) {
-                        if !SMPPHeuristics.isPlausible(next, maximumLength: framer.maximumLength) {
-                            let (frame, timestamp) = completion(of: bufferOffset + 4)
-                            emit(
-                                .diagnostic(
-                                    "command_length \(length) does not match the bytes that follow; resynchronising",
-                                    offset: bufferOffset, frame: frame, timestamp: timestamp))
-                            mode = .scanning
-                            continue
-                        }
-                    } else if !atEnd {
-                        return
+                // A damaged command_length shows in what follows, or in a body that does not fit it.
+                let next = PDUHeader.peek(in: buffer, at: buffer.readerIndex + length)
+                if !(next.map { SMPPHeuristics.isPlausible($0, maximumLength: framer.maximumLength) } ?? false),
+                    !PDULayout.isWellFormed(whole)
+                {
+                    if next != nil {
+                        let (frame, timestamp) = completion(of: bufferOffset + 4)
+                        emit(
+                            .diagnostic(
+                                "command_length \(length) does not match the bytes that follow; resynchronising",
+                                offset: bufferOffset, frame: frame, timestamp: timestamp))
+                        mode = .scanning
+                        continue
                     }
+                    if !atEnd { return }
                 }
                 buffer.moveReaderIndex(forwardBy: length)
                 let offset = bufferOffset
@@ -384,7 +384,7 @@ final class DirectionStream {
                 skipForScan(position - start, emit)
                 return false
             }
-            guard let whole = buffer.getSlice(at: position, length: length), SMPPHeuristics.decodesCleanly(whole) else {
+            guard let whole = buffer.getSlice(at: position, length: length), PDULayout.isWellFormed(whole) else {
                 position += 1
                 continue
             }

@@ -1,6 +1,5 @@
 // Is this SMPP? Header plausibility for finding SMPP by content and for resynchronising after a gap.
 
-import NIOCore
 import SMPP
 
 enum SMPPHeuristics {
@@ -26,18 +25,5 @@ enum SMPPHeuristics {
         }
         let status = header.commandStatus.rawValue
         return header.commandStatus.isKnown || (0x400...0x4FF).contains(status) || status < 0x1000
-    }
-
-    /// Problems that mean the bytes are not the PDU their header says.
-    static let fatal: Set<SMPPDecodingError.Code> = [
-        .unterminatedCString, .smLengthPastEnd, .tlvLengthPastEnd, .fieldPastEnd, .trailingBytes, .lengthTooSmall,
-        .missingBody,
-    ]
-
-    /// True when a whole frame decodes as the PDU its header announces.
-    static func decodesCleanly(_ frame: ByteBuffer) -> Bool {
-        guard let pdu = try? PDU.decode(frame) else { return false }
-        if case .undecodable = pdu.body { return false }
-        return !pdu.diagnostics.contains { fatal.contains($0.code) }
     }
 }

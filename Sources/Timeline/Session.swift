@@ -17,6 +17,18 @@ public struct BindInfo: Hashable, Sendable {
 
     /// The SMSC.kz flags of system_type.
     public var flags: SystemTypeFlags { SystemTypeFlags(systemType: systemType) }
+    /// data_coding 0 reads as ISO-8859-1 (the `ISO` flag), worked out once.
+    public var isoDefault: Bool
+
+    public init(command: CommandID, systemID: String, systemType: String, interfaceVersion: UInt8, status: CommandStatus?, requestedAt: Timestamp) {
+        self.command = command
+        self.systemID = systemID
+        self.systemType = systemType
+        self.interfaceVersion = interfaceVersion
+        self.status = status
+        self.requestedAt = requestedAt
+        isoDefault = SystemTypeFlags(systemType: systemType).iso
+    }
 }
 
 /// One TCP connection that carries SMPP.
@@ -49,7 +61,7 @@ public struct Session: Hashable, Sendable {
     }
 
     /// data_coding 0 reads as ISO-8859-1 in this session (SMSC.kz `ISO` flag of the bind's system_type).
-    public var isoDefault: Bool { bind?.flags.iso ?? false }
+    public var isoDefault: Bool { bind?.isoDefault ?? false }
 
     /// True when `endpoint` is the client; nil when the roles are not known.
     public func isClient(_ endpoint: Endpoint) -> Bool? {

@@ -37,22 +37,25 @@ public enum GSM0338 {
     /// a lone escape at the end reads as a space.
     public static func decode<Bytes: Collection>(_ octets: Bytes) -> (text: String, invalidOctets: Int)
     where Bytes.Element == UInt8 {
-        var scalars = String.UnicodeScalarView()
+        var utf8: [UInt8] = []
+        utf8.reserveCapacity(octets.count + 8)
         var invalid = 0
         var escaped = false
         for octet in octets {
             if octet > 0x7F {
                 invalid += 1
                 escaped = false
-                scalars.append(Unicode.Scalar(octet))
+                appendUTF8(Unicode.Scalar(octet), to: &utf8)
                 continue
             }
             if escaped {
                 escaped = false
                 if let scalar = extended[octet] {
-                    scalars.append(scalar)
+                    appendUTF8(scalar, to: &utf8)
+                } else if octet == 0x1B {
+                    utf8.append(0x20)
                 } else {
-                    scalars.append(octet == 0x1B ? " " : basic[Int(octet)])
+                    utf8.append(contentsOf: basicUTF8[Int(octet)])
                 }
                 continue
             }
@@ -60,10 +63,26 @@ public enum GSM0338 {
                 escaped = true
                 continue
             }
-            scalars.append(basic[Int(octet)])
+            let encoded = basicUTF8[Int(octet)]
+            if encoded.count == 1 {
+                utf8.append(encoded[0])
+            } else {
+                utf8.append(contentsOf: encoded)
+            }
         }
-        if escaped { scalars.append(" ") }
-        return (String(scalars), invalid)
+        if escaped { utf8.append(0x20) }
+        return (String(decoding: utf8, as: UTF8.self), invalid)
+    }
+
+    /// The basic set as UTF-8, indexed by septet.
+    static let basicUTF8: [[UInt8]] = basic.map { scalar in
+        var bytes: [UInt8] = []
+        appendUTF8(scalar, to: &bytes)
+        return bytes
+    }
+
+    static func appendUTF8(_ scalar: Unicode.Scalar, to bytes: inout [UInt8]) {
+        UTF8.encode(scalar) { bytes.append($0) }
     }
 
     /// Encodes text as unpacked septets; nil when a character is not in the alphabet or its extension.
