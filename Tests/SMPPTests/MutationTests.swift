@@ -25,6 +25,15 @@ struct MutationTests {
             let message = pdu.message()
             _ = pdu.deliveryReceipt(text: message?.decoded.text)
             _ = message?.decoded.text.map { SMSCKZMessage(text: $0) }
+            // The structural walk agrees with decoding on whether the body fits its header.
+            if Int(pdu.header.commandLength) == input.count {
+                let structural: Set<SMPPDecodingError.Code> = [
+                    .unterminatedCString, .smLengthPastEnd, .tlvLengthPastEnd, .fieldPastEnd, .trailingBytes, .invalidValue,
+                ]
+                var clean = !pdu.diagnostics.contains { structural.contains($0.code) }
+                if case .undecodable = pdu.body { clean = false }
+                #expect(PDULayout.isWellFormed(ByteBuffer(bytes: input)) == clean, "\(hex(input)): \(pdu.diagnostics)")
+            }
             // Decoding what was encoded gives the same values again.
             let again = try? PDU.decode(pdu.encoded)
             #expect(again?.header.commandID == pdu.header.commandID)
