@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // libpcap, for live capture and BPF filters.
@@ -28,24 +29,38 @@ let package = Package(
         .target(name: "Reassembly", dependencies: ["SMPP", "Capture", nioCore]),
         // Sessions and the event model every input path produces. Pure.
         .target(name: "Timeline", dependencies: ["SMPP", "Capture", "Reassembly", nioCore]),
+        // Metrics over a timeline: latency, throttling, window, receipts, session health -> a report value. Pure.
+        .target(
+            name: "Analysis",
+            dependencies: [
+                "SMPP", "Capture", "Reassembly", "Timeline", nioCore,
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
         // Runs a capture through decoding, reassembly and session tracking.
         .target(name: "Ingest", dependencies: ["Capture", "Reassembly", "Timeline"]),
         // Renderers: text and JSON Lines of decoded PDUs, progress.
-        .target(name: "Report", dependencies: ["SMPP", "Capture", "Timeline", "Reassembly", nioCore]),
+        .target(name: "Report", dependencies: ["SMPP", "Capture", "Timeline", "Reassembly", "Analysis", nioCore]),
         .executableTarget(
             name: "smppscope",
             dependencies: [
-                "SMPP", "Capture", "Reassembly", "Timeline", "Ingest", "Report", nioCore,
+                "SMPP", "Capture", "Reassembly", "Timeline", "Ingest", "Analysis", "Report", nioCore,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Builders of packets, captures and TCP conversations for the tests.
-        .target(name: "TestSupport", path: "Tests/Support"),
+        .target(
+            name: "TestSupport", dependencies: ["SMPP", "Capture", "Reassembly", "Timeline", "Ingest", nioCore],
+            path: "Tests/Support"),
         .testTarget(name: "SMPPTests", dependencies: ["SMPP", nioCore]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "TestSupport"]),
         .testTarget(
             name: "ReassemblyTests",
             dependencies: ["Reassembly", "Capture", "SMPP", "Timeline", "Ingest", "Report", "TestSupport", nioCore]
+        ),
+        .testTarget(
+            name: "AnalysisTests",
+            dependencies: ["Analysis", "Ingest", "Report", "Timeline", "Capture", "SMPP", "TestSupport", nioCore]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -28,13 +28,17 @@ public struct IngestProgress: Sendable {
 public final class CaptureIngest {
     public let source: PacketSource
     public let reassembler: SMPPStreamReassembler
-    public private(set) var tracker = SessionTracker()
+    public private(set) var tracker: SessionTracker
     private var decoder = PacketDecoder()
     public private(set) var packets = 0
     public private(set) var pdus = 0
 
-    public init(source: PacketSource, configuration: ReassemblyConfiguration = ReassemblyConfiguration()) {
+    /// `decodesEveryPDU` false leaves decoding to the consumer (only binds are decoded for the sessions).
+    public init(
+        source: PacketSource, configuration: ReassemblyConfiguration = ReassemblyConfiguration(), decodesEveryPDU: Bool = true
+    ) {
         self.source = source
+        tracker = SessionTracker(decodesEveryPDU: decodesEveryPDU)
         reassembler = SMPPStreamReassembler(configuration: configuration)
     }
 

@@ -23,7 +23,7 @@ public struct DecodeText {
 
     /// One line for a PDU.
     public func line(_ item: TimelinePDU) -> String {
-        let pdu = item.pdu
+        let pdu = item.decoded()
         let direction: String
         switch item.fromClient {
         case true?: direction = "ESME→SMSC"
@@ -41,7 +41,7 @@ public struct DecodeText {
     }
 
     private func details(_ item: TimelinePDU) -> [String] {
-        let pdu = item.pdu
+        let pdu = item.decoded()
         var parts: [String] = []
         switch pdu.body {
         case .bind(let bind):

@@ -8,8 +8,12 @@ import SMPP
 /// Turns reassembly events into timeline events, keeping each session's state.
 public struct SessionTracker {
     public private(set) var sessions: [Int: Session] = [:]
+    /// Decode every PDU (for rendering), or only what the tracker itself needs (binds).
+    public let decodesEveryPDU: Bool
 
-    public init() {}
+    public init(decodesEveryPDU: Bool = true) {
+        self.decodesEveryPDU = decodesEveryPDU
+    }
 
     /// Handles one reassembly event.
     public mutating func handle(_ event: StreamEvent, _ emit: (TimelineEvent) throws -> Void) rethrows {
@@ -19,17 +23,21 @@ public struct SessionTracker {
             sessions[connection.id] = session
             try emit(.sessionOpened(session))
         case .pdu(let framed):
-            guard var session = sessions[framed.connection], let pdu = try? PDU.decode(framed.bytes) else { return }
-            if session.client == nil { inferRoles(&session, pdu, source: framed.source, destination: framed.destination) }
+            guard var session = sessions[framed.connection], let header = PDUHeader.peek(in: framed.bytes) else { return }
+            let pdu = decodesEveryPDU || header.commandID.isBind ? try? PDU.decode(framed.bytes) : nil
+            if session.client == nil {
+                inferRoles(&session, header.commandID, source: framed.source, destination: framed.destination)
+            }
             let fromClient = session.isClient(framed.source)
-            track(&session, pdu, fromClient: fromClient, at: framed.timestamp)
+            track(&session, header, pdu, fromClient: fromClient, at: framed.timestamp)
             sessions[framed.connection] = session
             try emit(
                 .pdu(
                     TimelinePDU(
                         session: framed.connection, timestamp: framed.timestamp, frame: framed.frame,
                         source: framed.source, destination: framed.destination, fromClient: fromClient,
-                        streamOffset: framed.streamOffset, raw: framed.bytes, pdu: pdu, isoDefault: session.isoDefault)))
+                        streamOffset: framed.streamOffset, header: header, raw: framed.bytes, pdu: pdu,
+                        isoDefault: session.isoDefault)))
         case .gap(let gap):
             try emit(.gap(gap))
         case .ended(let end):
@@ -43,15 +51,15 @@ public struct SessionTracker {
     }
 
     /// Who is the ESME, from a PDU only one side sends.
-    private func inferRoles(_ session: inout Session, _ pdu: PDU, source: Endpoint, destination: Endpoint) {
-        let request = pdu.commandID.request
+    private func inferRoles(_ session: inout Session, _ id: CommandID, source: Endpoint, destination: Endpoint) {
+        let request = id.request
         let sentByClient: Bool
         switch request {
         case .bindTransmitter, .bindReceiver, .bindTransceiver, .submitSM, .submitMulti, .querySM, .cancelSM,
             .replaceSM, .broadcastSM, .queryBroadcastSM, .cancelBroadcastSM:
-            sentByClient = !pdu.commandID.isResponse
+            sentByClient = !id.isResponse
         case .deliverSM, .outbind, .alertNotification:
-            sentByClient = pdu.commandID.isResponse
+            sentByClient = id.isResponse
         default:
             return
         }
@@ -59,24 +67,20 @@ public struct SessionTracker {
         session.server = sentByClient ? destination : source
     }
 
-    private func track(_ session: inout Session, _ pdu: PDU, fromClient: Bool?, at time: Timestamp) {
+    private func track(_ session: inout Session, _ header: PDUHeader, _ pdu: PDU?, fromClient: Bool?, at time: Timestamp) {
         session.pdus += 1
         if session.firstPDU == nil { session.firstPDU = time }
         session.lastPDU = time
-        switch pdu.body {
-        case .bind(let bind):
+        let id = header.commandID
+        if case .bind(let bind)? = pdu?.body {
             session.bind = BindInfo(
-                command: pdu.commandID, systemID: bind.systemID, systemType: bind.systemType,
+                command: id, systemID: bind.systemID, systemType: bind.systemType,
                 interfaceVersion: bind.interfaceVersion, status: nil, requestedAt: time)
-        default:
-            break
         }
-        if pdu.commandID == .bindTransmitterResp || pdu.commandID == .bindReceiverResp
-            || pdu.commandID == .bindTransceiverResp, session.bind?.status == nil
-        {
-            session.bind?.status = pdu.commandStatus
+        if id == .bindTransmitterResp || id == .bindReceiverResp || id == .bindTransceiverResp, session.bind?.status == nil {
+            session.bind?.status = header.commandStatus
         }
-        if pdu.commandID == .unbind, session.unbind == nil, session.end == nil {
+        if id == .unbind, session.unbind == nil, session.end == nil {
             session.unbind = (time, fromClient)
         }
     }

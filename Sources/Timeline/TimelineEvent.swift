@@ -16,11 +16,19 @@ public struct TimelinePDU {
     /// True when the client (ESME) sent it; nil while the roles are unknown.
     public var fromClient: Bool?
     public var streamOffset: UInt64
+    public var header: PDUHeader
     /// The PDU's bytes; a slice valid inside the callback.
     public var raw: ByteBuffer
-    public var pdu: PDU
+    /// The decoded PDU, when the tracker decodes every PDU (else only binds are decoded).
+    public var pdu: PDU?
     /// data_coding 0 reads as ISO-8859-1 in this session.
     public var isoDefault: Bool
+
+    /// The decoded PDU: the one decoded already, or decoded now from the bytes.
+    public func decoded() -> PDU {
+        if let pdu { return pdu }
+        return (try? PDU.decode(raw)) ?? PDU(header: header, body: .undecodable(raw))
+    }
 }
 
 /// One event of a timeline, in capture order.

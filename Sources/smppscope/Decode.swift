@@ -78,7 +78,7 @@ struct Decode: ParsableCommand {
                 if sink.closed { throw OutputClosed() }
                 if case .pdu(let item) = event {
                     guard sessions.isEmpty || sessions.contains(item.session),
-                        commands.isEmpty || commands.contains(item.pdu.commandID)
+                        commands.isEmpty || commands.contains(item.header.commandID)
                     else { return }
                     switch format {
                     case .jsonl:

@@ -3,6 +3,7 @@
 // range reported as a gap.
 
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("Synthetic captures against their truth")

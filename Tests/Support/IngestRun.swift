@@ -1,4 +1,4 @@
-// Runs packets through the whole ingest path and keeps what the tests look at.
+// Runs packets through the whole ingest path and keeps what the tests look at; sample PDUs for scripted sessions.
 
 import Capture
 import Foundation
@@ -6,37 +6,36 @@ import Ingest
 import NIOCore
 import Reassembly
 import SMPP
-import TestSupport
 import Timeline
 
 /// What one run produced.
-struct Run {
-    struct Item {
-        var session: Int
-        var command: String
-        var sequence: UInt32
-        var frame: Int
-        var nanoseconds: Int64
-        var source: String
-        var destination: String
-        var fromClient: Bool?
-        var streamOffset: UInt64
-        var bytes: [UInt8]
-        var pdu: PDU
+public struct Run {
+    public struct Item {
+        public var session: Int
+        public var command: String
+        public var sequence: UInt32
+        public var frame: Int
+        public var nanoseconds: Int64
+        public var source: String
+        public var destination: String
+        public var fromClient: Bool?
+        public var streamOffset: UInt64
+        public var bytes: [UInt8]
+        public var pdu: PDU
     }
 
-    var pdus: [Item] = []
-    var opened: [Session] = []
-    var gaps: [StreamGap] = []
-    var ends: [ConnectionEnd] = []
-    var diagnostics: [String] = []
+    public var pdus: [Item] = []
+    public var opened: [Session] = []
+    public var gaps: [StreamGap] = []
+    public var ends: [ConnectionEnd] = []
+    public var diagnostics: [String] = []
     /// The sessions as they stood at the end.
-    var sessions: [Int: Session] = [:]
+    public var sessions: [Int: Session] = [:]
 
-    var commands: [String] { pdus.map(\.command) }
+    public var commands: [String] { pdus.map(\.command) }
 }
 
-func run(path: String, configuration: ReassemblyConfiguration = ReassemblyConfiguration()) throws -> Run {
+public func run(path: String, configuration: ReassemblyConfiguration = ReassemblyConfiguration()) throws -> Run {
     let ingest = CaptureIngest(source: try PacketSource.open(path: path), configuration: configuration)
     var result = Run()
     try ingest.run { event in
@@ -44,10 +43,10 @@ func run(path: String, configuration: ReassemblyConfiguration = ReassemblyConfig
         case .pdu(let item):
             result.pdus.append(
                 Run.Item(
-                    session: item.session, command: item.pdu.commandID.name, sequence: item.pdu.sequenceNumber,
+                    session: item.session, command: item.header.commandID.name, sequence: item.header.sequenceNumber,
                     frame: item.frame, nanoseconds: item.timestamp.nanoseconds, source: item.source.description,
                     destination: item.destination.description, fromClient: item.fromClient,
-                    streamOffset: item.streamOffset, bytes: Array(item.raw.readableBytesView), pdu: item.pdu))
+                    streamOffset: item.streamOffset, bytes: Array(item.raw.readableBytesView), pdu: item.decoded()))
         case .sessionOpened(let session): result.opened.append(session)
         case .gap(let gap): result.gaps.append(gap)
         case .sessionEnded(let end, _): result.ends.append(end)
@@ -59,25 +58,25 @@ func run(path: String, configuration: ReassemblyConfiguration = ReassemblyConfig
     return result
 }
 
-func run(packets: [TestPacket], linkType: UInt32 = 1, configuration: ReassemblyConfiguration = ReassemblyConfiguration()) throws -> Run {
+public func run(packets: [TestPacket], linkType: UInt32 = 1, configuration: ReassemblyConfiguration = ReassemblyConfiguration()) throws -> Run {
     let path = try CaptureFileBuilder.temporaryFile(CaptureFileBuilder.pcap(linkType: linkType, packets: packets, nanosecond: true))
     defer { try? FileManager.default.removeItem(atPath: path) }
     return try run(path: path, configuration: configuration)
 }
 
 /// PDUs for scripted sessions, encoded by the codec.
-enum Sample {
-    static func bytes(_ pdu: PDU) -> [UInt8] { Array(pdu.encoded.readableBytesView) }
+public enum Sample {
+    public static func bytes(_ pdu: PDU) -> [UInt8] { Array(pdu.encoded.readableBytesView) }
 
-    static func bind(sequence: UInt32 = 1, systemType: String = "") -> [UInt8] {
+    public static func bind(sequence: UInt32 = 1, systemType: String = "") -> [UInt8] {
         bytes(PDU(.bindTransceiver, sequence: sequence, body: .bind(.init(systemID: "esme", password: "secret", systemType: systemType))))
     }
 
-    static func bindResponse(sequence: UInt32 = 1) -> [UInt8] {
+    public static func bindResponse(sequence: UInt32 = 1) -> [UInt8] {
         bytes(PDU(.bindTransceiverResp, sequence: sequence, body: .bindResponse(.init(systemID: "SMSC"))))
     }
 
-    static func submit(sequence: UInt32, text: String = "hello") -> [UInt8] {
+    public static func submit(sequence: UInt32, text: String = "hello") -> [UInt8] {
         bytes(
             PDU(
                 .submitSM, sequence: sequence,
@@ -87,11 +86,11 @@ enum Sample {
                         registeredDelivery: 1, shortMessage: ByteBuffer(string: text)))))
     }
 
-    static func submitResponse(sequence: UInt32, id: String) -> [UInt8] {
+    public static func submitResponse(sequence: UInt32, id: String) -> [UInt8] {
         bytes(PDU(.submitSMResp, sequence: sequence, body: .messageID(id)))
     }
 
-    static func deliver(sequence: UInt32, text: String) -> [UInt8] {
+    public static func deliver(sequence: UInt32, text: String) -> [UInt8] {
         bytes(
             PDU(
                 .deliverSM, sequence: sequence,
@@ -101,7 +100,7 @@ enum Sample {
                         esmClass: 0x04, shortMessage: ByteBuffer(string: text)))))
     }
 
-    static func enquireLink(sequence: UInt32) -> [UInt8] { bytes(PDU(.enquireLink, sequence: sequence)) }
-    static func unbind(sequence: UInt32) -> [UInt8] { bytes(PDU(.unbind, sequence: sequence)) }
-    static func unbindResponse(sequence: UInt32) -> [UInt8] { bytes(PDU(.unbindResp, sequence: sequence)) }
+    public static func enquireLink(sequence: UInt32) -> [UInt8] { bytes(PDU(.enquireLink, sequence: sequence)) }
+    public static func unbind(sequence: UInt32) -> [UInt8] { bytes(PDU(.unbind, sequence: sequence)) }
+    public static func unbindResponse(sequence: UInt32) -> [UInt8] { bytes(PDU(.unbindResp, sequence: sequence)) }
 }

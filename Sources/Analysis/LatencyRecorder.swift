@@ -1,0 +1,89 @@
+// Response times: exact nearest-rank percentiles up to 10,000 samples, then an HDR histogram (at most 0.1% error);
+// count, minimum, maximum and mean always exact.
+
+import Histogram
+
+/// Percentiles of a set of durations, in milliseconds.
+public struct LatencySummary: Hashable, Sendable {
+    public var n: Int
+    public var minMs: Double
+    public var p50Ms: Double
+    public var p90Ms: Double
+    public var p99Ms: Double
+    public var p999Ms: Double
+    public var maxMs: Double
+    public var meanMs: Double
+}
+
+/// Records durations in microseconds; memory stays constant whatever their number.
+public struct LatencyRecorder: Sendable {
+    private var histogram = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
+    public private(set) var count = 0
+    private var sum: Double = 0
+    private var minimum = Int64.max
+    private var maximum = Int64.min
+    /// Every sample while there are few; dropped (and the histogram used) past `exactLimit`.
+    private var samples: [Int64]? = []
+    static let exactLimit = 10_000
+
+    public init() {}
+
+    /// Records a duration in nanoseconds (negative ones, from clock steps between interfaces, count as 0).
+    public mutating func record(nanoseconds: Int64) {
+        let value = max(0, nanoseconds)
+        count += 1
+        sum += Double(value)
+        minimum = min(minimum, value)
+        maximum = max(maximum, value)
+        _ = histogram.record(UInt64(value / 1_000))
+        if samples != nil {
+            if count > Self.exactLimit { samples = nil } else { samples?.append(value) }
+        }
+    }
+
+    public mutating func merge(_ other: LatencyRecorder) {
+        guard other.count > 0 else { return }
+        histogram.add(other.histogram)
+        if let mine = samples, let theirs = other.samples, count + other.count <= Self.exactLimit {
+            samples = mine + theirs
+        } else {
+            samples = nil
+        }
+        count += other.count
+        sum += other.sum
+        minimum = min(minimum, other.minimum)
+        maximum = max(maximum, other.maximum)
+    }
+
+    /// Nil when nothing was recorded.
+    public var summary: LatencySummary? {
+        guard count > 0 else { return nil }
+        let sorted = samples?.sorted()
+        func percentile(_ p: Double) -> Double {
+            if let sorted {
+                // Nearest rank: the smallest value with at least p% of the samples at or below it.
+                let rank = max(1, Int((p * Double(sorted.count) / 100 - 1e-9).rounded(.up)))
+                return Double(sorted[min(rank, sorted.count) - 1]) / 1e6
+            }
+            // The histogram holds whole microseconds; clamp to the exact extremes.
+            let value = Double(histogram.valueAtPercentile(p)) / 1_000
+            return min(max(value, Double(minimum) / 1e6), Double(maximum) / 1e6)
+        }
+        return LatencySummary(
+            n: count, minMs: Double(minimum) / 1e6, p50Ms: percentile(50), p90Ms: percentile(90), p99Ms: percentile(99),
+            p999Ms: percentile(99.9), maxMs: Double(maximum) / 1e6, meanMs: sum / Double(count) / 1e6)
+    }
+
+    /// Counts per bucket for a chart: `edges` in milliseconds (ascending); the result has one more entry than
+    /// `edges` (the last counts everything above the last edge).
+    public func buckets(edgesMs edges: [Double]) -> [Int] {
+        var result = [Int](repeating: 0, count: edges.count + 1)
+        guard count > 0 else { return result }
+        for value in histogram.recordedValues() {
+            let ms = Double(value.value) / 1_000
+            let index = edges.firstIndex { ms <= $0 } ?? edges.count
+            result[index] += Int(value.count)
+        }
+        return result
+    }
+}

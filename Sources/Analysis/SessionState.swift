@@ -1,0 +1,158 @@
+// What the analysis keeps per session while the timeline goes by.
+
+import Capture
+import Reassembly
+import SMPP
+import Timeline
+
+/// Outstanding requests of one direction over time: the count, its maximum, and the time spent at each count.
+struct WindowTracker {
+    private(set) var count = 0
+    private(set) var max = 0
+    private var lastChange: Int64?
+    /// Nanoseconds spent at each count (index), count 0 included.
+    private(set) var timeAt: [Int64] = [0]
+
+    mutating func change(by delta: Int, at time: Int64) {
+        if let lastChange, time > lastChange {
+            if count >= timeAt.count { timeAt += [Int64](repeating: 0, count: count - timeAt.count + 1) }
+            timeAt[count] += time - lastChange
+        }
+        if lastChange == nil || time > (lastChange ?? time) { lastChange = time }
+        count = Swift.max(0, count + delta)
+        max = Swift.max(max, count)
+    }
+
+    func summary(window configured: Int?) -> WindowSummary? {
+        guard max > 0 else { return nil }
+        let busy = timeAt.dropFirst().reduce(0, +)
+        let window = configured ?? max
+        var weighted = 0.0
+        var atWindow: Int64 = 0
+        for (value, time) in timeAt.enumerated() where value > 0 {
+            weighted += Double(value) * Double(time)
+            if value >= window { atWindow += time }
+        }
+        var p99 = max
+        if busy > 0 {
+            var cumulative: Int64 = 0
+            for (value, time) in timeAt.enumerated() where value > 0 {
+                cumulative += time
+                if Double(cumulative) >= 0.99 * Double(busy) {
+                    p99 = value
+                    break
+                }
+            }
+        }
+        return WindowSummary(
+            max: max, mean: busy > 0 ? weighted / Double(busy) : Double(max), p99: p99, window: window,
+            windowConfigured: configured != nil, shareAtWindow: busy > 0 ? Double(atWindow) / Double(busy) : 0,
+            busySeconds: Double(busy) / 1e9)
+    }
+}
+
+/// A request waiting for its response.
+struct PendingRequest {
+    var command: CommandID
+    var time: Int64
+    /// For submit_sm: the identity of the message (system_id, addresses, octets), for duplicates and resubmits.
+    var messageKey: UInt64 = 0
+    var isDuplicate = false
+    /// For the parts of a long message: reference and total.
+    var concatenation: (reference: UInt16, total: UInt8)?
+    /// Counted in the all-sessions outstanding series.
+    var fromClient = false
+}
+
+/// Per session state.
+final class SessionState {
+    let id: Int
+    let first: Endpoint
+    let second: Endpoint
+    var session: Session
+    var pdus = 0
+    var firstPDU: Int64?
+    var lastPDU: Int64?
+    var longestSilence: Int64 = 0
+    var silences: [Silence] = []
+    /// Index 0: requests from `first`; 1: from `second`.
+    var pending: [[UInt32: PendingRequest]] = [[:], [:]]
+    var windows = [WindowTracker(), WindowTracker()]
+    var binds: [BindSummary] = []
+    var pendingBindIndex: [UInt32: Int] = [:]
+    var submits = 0
+    var throttled = 0
+    var episodes: [ThrottleEpisode] = []
+    var lastThrottle: Int64?
+    var submitTimes = SlidingWindowCounter()
+    var peakSubmitPerSecond = 0
+    var submitSeconds: [Int64: Int] = [:]
+    var submitLatency = LatencyRecorder()
+    var latency: [CommandID: LatencyRecorder] = [:]
+    var enquireLinks = 0
+    var enquireLinkLast: [Int64?] = [nil, nil]
+    var enquireLinkIntervals: [(sum: Double, count: Int)] = [(0, 0), (0, 0)]
+    var unanswered = 0
+    var orphans = 0
+    var end: ConnectionEnd?
+    var endTime: Int64?
+    var unbindFrom: Int?
+    var systemID: String { session.bind?.systemID ?? "" }
+
+    init(session: Session) {
+        self.id = session.id
+        self.session = session
+        first = session.connection.first
+        second = session.connection.second
+    }
+
+    /// 0 for PDUs from `first`, 1 for PDUs from `second`.
+    func direction(of source: Endpoint) -> Int { source == first ? 0 : 1 }
+
+    /// The endpoint of a direction index.
+    func endpoint(_ direction: Int) -> Endpoint { direction == 0 ? first : second }
+
+    /// "client" or "server" for a direction, when the roles are known.
+    func role(_ direction: Int) -> String? {
+        guard let client = session.client else { return nil }
+        return endpoint(direction) == client ? "client" : "server"
+    }
+
+    /// Index of the client's direction (0 when the roles are unknown).
+    var clientDirection: Int {
+        guard let client = session.client else { return 0 }
+        return client == first ? 0 : 1
+    }
+}
+
+/// Counts events whose times fall in (t - 1 s, t], for the peak per second over a sliding window.
+/// Times come nearly in order; a late one is placed where it belongs.
+public struct SlidingWindowCounter: Sendable {
+    private var times: [Int64] = []
+    private var head = 0
+    /// The most events in any window so far.
+    public private(set) var peak = 0
+
+    public init() {}
+
+    /// Adds an event (nanoseconds); returns the count of the window ending at it.
+    @discardableResult
+    public mutating func add(_ time: Int64, width: Int64 = 1_000_000_000) -> Int {
+        var index = times.count
+        while index > head, times[index - 1] > time { index -= 1 }
+        times.insert(time, at: index)
+        while head < times.count, times[head] <= time - width, head < index { head += 1 }
+        if head > 4_096, head * 2 > times.count {
+            times.removeFirst(head)
+            index -= head
+            head = 0
+        }
+        // Windows ending at this event and at the later ones it now falls inside.
+        var start = head
+        for end in index..<times.count {
+            while times[start] <= times[end] - width { start += 1 }
+            peak = Swift.max(peak, end - start + 1)
+        }
+        return index - head + 1
+    }
+}

@@ -1,0 +1,104 @@
+// `smppscope analyze`: latency, throttling, window, receipts and session health of a capture.
+
+import Analysis
+import ArgumentParser
+import Capture
+import Foundation
+import Ingest
+import Report
+import Timeline
+
+enum AnalyzeFormat: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case json
+}
+
+struct Analyze: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure a capture: response times, throttling, window use, receipts, session health.",
+        discussion: """
+            Examples:
+              smppscope analyze Captures/smpplib_smsckz_port3700.pcap --limit 30
+              smppscope analyze capture.pcap --format json | jq '.latency.submit_sm'
+              smppscope analyze capture.pcap --kannel-conf /etc/kannel/kannel.conf --html report.html
+            """)
+
+    @OptionGroup var input: InputOptions
+
+    @Option(help: "Output format on standard output: text or json.")
+    var format: AnalyzeFormat = .text
+
+    @Option(name: .long, help: ArgumentHelp("Also write a self-contained HTML report with charts to this file.", valueName: "file"))
+    var html: String?
+
+    @Option(name: .long, help: ArgumentHelp("The account's submit_sm per second limit (SMSC.kz: 30).", valueName: "per-second"))
+    var limit: Double?
+
+    @Option(name: .long, help: ArgumentHelp("The window (outstanding requests) the client was configured with.", valueName: "requests"))
+    var window: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Read throughput, max-pending-submits and enquire-link-interval from the smsc group of a Kannel configuration.", valueName: "file"))
+    var kannelConf: String?
+
+    @Option(name: .long, help: ArgumentHelp("Silences longer than this are idle violations.", valueName: "seconds"))
+    var idleLimit: Double = 120
+
+    func validate() throws {
+        if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
+        if let window, window <= 0 { throw ValidationError("--window must be positive") }
+        if idleLimit <= 0 { throw ValidationError("--idle-limit must be positive") }
+    }
+
+    func run() throws {
+        var configuration = AnalysisConfiguration()
+        configuration.idleLimit = idleLimit
+        if let kannelConf {
+            guard let text = try? String(contentsOfFile: kannelConf, encoding: .utf8) else {
+                throw failure(CaptureError("cannot read \(kannelConf)", hint: "give the path of a Kannel configuration file"))
+            }
+            guard let group = KannelSMSCGroup.parse(text).first else {
+                throw failure(CaptureError("\(kannelConf) has no \"group = smsc\" section"))
+            }
+            configuration.throughputLimit = group.throughput
+            configuration.window = group.maxPendingSubmits
+            configuration.enquireLinkInterval = group.enquireLinkInterval
+        }
+        if let limit { configuration.throughputLimit = limit }
+        if let window { configuration.window = window }
+
+        let (source, live) = try openInput(input)
+        let ingest = CaptureIngest(source: source, configuration: input.configuration, decodesEveryPDU: false)
+        let stop = live.map(installInterruptHandler)
+        defer { stop?.cancel() }
+        var bar: ProgressBar?
+        if case .file(let reader) = source, reader.path != "-" {
+            bar = ProgressBar.make(label: "analyzing", totalBytes: reader.totalBytes)
+        }
+        let analyzer = Analyzer(configuration: configuration)
+        try ingest.run(progress: { progress in
+            bar?.update(bytes: progress.bytesRead, total: progress.totalBytes, items: progress.pdus)
+        }) { event in
+            analyzer.handle(event)
+        }
+        bar?.finish()
+        let report = analyzer.finish()
+        let sink = OutputSink()
+        switch format {
+        case .json:
+            sink.bytes += AnalyzeJSON.render(report)
+            sink.bytes.append(0x0A)
+        case .text:
+            sink.write(AnalyzeText.render(report))
+        }
+        sink.flush()
+        if let html {
+            let page = AnalyzeHTML.render(report, title: input.capture ?? input.interface ?? "capture")
+            do {
+                try Data(page.utf8).write(to: URL(fileURLWithPath: html))
+            } catch {
+                throw failure(CaptureError("cannot write \(html): \(error.localizedDescription)"))
+            }
+            if format == .text { writeStandardError("wrote \(html)\n") }
+        }
+    }
+}

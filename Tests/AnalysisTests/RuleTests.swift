@@ -1,0 +1,281 @@
+// The rules of the analysis on scripted sessions: throttle episodes, duplicates, silences, closes, refused and
+// replaced binds, receipts in other id forms, the sliding peak, windows and verdicts, Kannel configurations.
+
+import Analysis
+import Foundation
+import NIOCore
+import SMPP
+import TestSupport
+import Testing
+
+/// Analyzes scripted packets.
+func analyze(packets: [TestPacket], configuration: AnalysisConfiguration = AnalysisConfiguration()) throws -> AnalysisReport {
+    let path = try CaptureFileBuilder.temporaryFile(CaptureFileBuilder.pcap(linkType: 1, packets: packets, nanosecond: true))
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    return try analyze(path, configuration: configuration).0
+}
+
+private func response(_ command: CommandID, sequence: UInt32, status: CommandStatus = .ok, id: String = "") -> [UInt8] {
+    Sample.bytes(PDU(command, status: status, sequence: sequence, body: .messageID(id)))
+}
+
+private func receipt(sequence: UInt32, id: String, stat: String = "DELIVRD") -> [UInt8] {
+    Sample.deliver(sequence: sequence, text: "id:\(id) sub:001 dlvrd:001 submit date:2611260834 done date:2611260834 stat:\(stat) err:000")
+}
+
+private func bound(_ conversation: inout TCPConversation, systemID: String = "esme", systemType: String = "") {
+    conversation.handshake()
+    conversation.send(
+        Sample.bytes(PDU(.bindTransceiver, sequence: 1, body: .bind(.init(systemID: systemID, password: "pw", systemType: systemType)))),
+        from: .client)
+    conversation.send(Sample.bindResponse(), from: .server)
+}
+
+@Suite("Analysis rules")
+struct RuleTests {
+    @Test func throttleEpisodesSplitAtOneSecondAndResubmissionsAreTimed() throws {
+        var c = TCPConversation()
+        bound(&c)
+        var sequence: UInt32 = 2
+        // Episode 1: three 0x58 within 0.3 s; episode 2: one more 1.5 s later.
+        for gap in [0, 100_000, 200_000, 1_500_000] as [UInt32] {
+            c.wait(microseconds: gap)
+            c.send(Sample.submit(sequence: sequence, text: "m\(sequence)"), from: .client)
+            c.send(response(.submitSMResp, sequence: sequence, status: .throttled), from: .server)
+            sequence += 1
+        }
+        // The first throttled message comes again 2 s later and is accepted.
+        c.wait(microseconds: 2_000_000)
+        c.send(Sample.submit(sequence: sequence, text: "m2"), from: .client)
+        c.send(response(.submitSMResp, sequence: sequence, id: "42"), from: .server)
+        let report = try analyze(packets: c.packets)
+        #expect(report.throttledResponses == 4)
+        #expect(report.throttleEpisodes.map(\.count) == [3, 1])
+        #expect(report.throttleEpisodes[0].resubmissions == 1)
+        let wait = try #require(report.throttleEpisodes[0].meanWaitSeconds)
+        #expect(wait > 3.7 && wait < 3.9)
+        #expect(report.sessions[0].verdict == "throttled")
+        #expect(report.findings.contains { $0.contains("throttled (ESME_RTHROTTLED) in 2 episodes") })
+    }
+
+    @Test func duplicatesWithinSixtySecondsOfAnAcceptedSubmit() throws {
+        var c = TCPConversation()
+        bound(&c)
+        c.send(Sample.submit(sequence: 2, text: "same"), from: .client)
+        c.send(response(.submitSMResp, sequence: 2, id: "1"), from: .server)
+        c.wait(microseconds: 30_000_000)
+        c.send(Sample.submit(sequence: 3, text: "same"), from: .client)
+        c.send(response(.submitSMResp, sequence: 3, status: .submitFailed), from: .server)
+        c.send(Sample.submit(sequence: 4, text: "other"), from: .client)
+        c.send(response(.submitSMResp, sequence: 4, id: "2"), from: .server)
+        c.wait(microseconds: 31_000_000)
+        // 61 s after the accepted one: not a duplicate any more.
+        c.send(Sample.submit(sequence: 5, text: "same"), from: .client)
+        c.send(response(.submitSMResp, sequence: 5, id: "3"), from: .server)
+        let report = try analyze(packets: c.packets)
+        #expect(report.duplicateSubmits == 1)
+        #expect(report.duplicateResponses == ["ESME_RSUBMITFAIL": 1])
+    }
+
+    @Test func silencesOverTheIdleLimit() throws {
+        var c = TCPConversation()
+        bound(&c)
+        c.wait(microseconds: 130_000_000)
+        c.send(Sample.enquireLink(sequence: 2), from: .client)
+        c.send(Sample.bytes(PDU(.enquireLinkResp, sequence: 2)), from: .server)
+        c.wait(microseconds: 60_000_000)
+        c.send(Sample.enquireLink(sequence: 3), from: .client)
+        c.send(Sample.bytes(PDU(.enquireLinkResp, sequence: 3)), from: .server)
+        var configuration = AnalysisConfiguration()
+        let report = try analyze(packets: c.packets, configuration: configuration)
+        #expect(report.idleViolations == 1)
+        #expect(report.sessions[0].longestSilenceSeconds > 130)
+        #expect(report.sessions[0].enquireLinkIntervalClient.map { $0 > 59 && $0 < 61 } == true)
+        configuration.idleLimit = 50
+        #expect(try analyze(packets: c.packets, configuration: configuration).idleViolations == 2)
+    }
+
+    @Test func resetWithUnansweredSubmits() throws {
+        var c = TCPConversation()
+        bound(&c)
+        for sequence in 2...4 as ClosedRange<UInt32> { c.send(Sample.submit(sequence: sequence), from: .client) }
+        c.send(response(.submitSMResp, sequence: 2, id: "9"), from: .server)
+        c.rst(from: .server)
+        let report = try analyze(packets: c.packets)
+        #expect(report.unansweredRequests == 2)
+        #expect(report.unanswered.map(\.sequenceNumber) == [3, 4])
+        #expect(report.sessions[0].close == "rst")
+        #expect(report.sessions[0].closedBy == "server")
+        #expect(report.findings.contains { $0.contains("reset (RST) with 2 requests unanswered") })
+    }
+
+    @Test func unbindClosesBeforeTheFin() throws {
+        var c = TCPConversation()
+        bound(&c)
+        c.send(Sample.unbind(sequence: 2), from: .server)
+        c.send(Sample.unbindResponse(sequence: 2), from: .client)
+        c.fin(from: .client)
+        c.fin(from: .server)
+        let report = try analyze(packets: c.packets)
+        #expect(report.sessions[0].close == "unbind")
+        #expect(report.sessions[0].closedBy == "server")
+    }
+
+    @Test func refusedBindIsExplained() throws {
+        var c = TCPConversation()
+        c.handshake()
+        c.send(Sample.bind(), from: .client)
+        c.send(Sample.bytes(PDU(.bindTransceiverResp, status: .invalidPassword, sequence: 1)), from: .server)
+        c.fin(from: .server)
+        let report = try analyze(packets: c.packets)
+        #expect(report.sessions[0].bind?.statusName == "ESME_RINVPASWD")
+        #expect(report.sessions[0].close == "fin")
+        #expect(report.findings.first?.contains("refused: ESME_RINVPASWD (invalid password)") == true)
+    }
+
+    @Test func newerBindOfTheSameLoginClosesTheOlder() throws {
+        var old = TCPConversation(clientPort: 40_001)
+        bound(&old, systemID: "shop")
+        var newer = TCPConversation(clientPort: 40_002, clientSequence: 70_000)
+        newer.seconds = old.seconds + 5
+        bound(&newer, systemID: "shop")
+        old.seconds = newer.seconds
+        old.nanoseconds = newer.nanoseconds
+        old.wait(microseconds: 20_000)
+        old.fin(from: .server)
+        let packets = (old.packets + newer.packets).sorted { ($0.seconds, $0.nanoseconds) < ($1.seconds, $1.nanoseconds) }
+        let report = try analyze(packets: packets)
+        #expect(report.sessions.first { $0.client.hasSuffix(":40001") }?.replacedBySession == 2)
+        #expect(report.findings.contains { $0.contains("one connection per login") })
+
+        // With MCON2 the older one is allowed to stay: its close is not blamed on the newer bind.
+        var allowedOld = TCPConversation(clientPort: 40_003)
+        bound(&allowedOld, systemID: "shop", systemType: "MCON2")
+        var allowedNew = TCPConversation(clientPort: 40_004, clientSequence: 80_000)
+        allowedNew.seconds = allowedOld.seconds + 5
+        bound(&allowedNew, systemID: "shop", systemType: "MCON2")
+        allowedOld.seconds = allowedNew.seconds
+        allowedOld.wait(microseconds: 20_000)
+        allowedOld.fin(from: .server)
+        let allowed = (allowedOld.packets + allowedNew.packets).sorted { ($0.seconds, $0.nanoseconds) < ($1.seconds, $1.nanoseconds) }
+        #expect(try analyze(packets: allowed).sessions.allSatisfy { $0.replacedBySession == nil })
+    }
+
+    @Test func receiptsLinkAcrossHexAndDecimalIds() throws {
+        var c = TCPConversation()
+        bound(&c)
+        c.send(Sample.submit(sequence: 2, text: "a"), from: .client)
+        c.send(response(.submitSMResp, sequence: 2, id: "1A2B"), from: .server)
+        c.send(Sample.submit(sequence: 3, text: "b"), from: .client)
+        c.send(response(.submitSMResp, sequence: 3, id: "000123"), from: .server)
+        c.wait(microseconds: 500_000)
+        c.send(receipt(sequence: 1, id: "6699"), from: .server)
+        c.send(response(.deliverSMResp, sequence: 1), from: .client)
+        c.send(receipt(sequence: 2, id: "123", stat: "UNDELIV"), from: .server)
+        c.send(response(.deliverSMResp, sequence: 2), from: .client)
+        c.send(receipt(sequence: 3, id: "777"), from: .server)
+        c.send(response(.deliverSMResp, sequence: 3), from: .client)
+        let mobileOriginated = PDU(
+            .deliverSM, sequence: 4,
+            body: .shortMessage(
+                .init(source: Address(ton: 1, npi: 1, address: "77011234567"), destination: Address(address: "SHOP"),
+                      shortMessage: ByteBuffer(string: "Hello from a phone"))))
+        c.send(Sample.bytes(mobileOriginated), from: .server)
+        let report = try analyze(packets: c.packets)
+        #expect(report.receipts.count == 3)
+        #expect(report.receipts.linked == 2)
+        #expect(report.receipts.unknownIDs == 1)
+        #expect(report.receipts.stat == ["DELIVRD": 2, "UNDELIV": 1])
+        #expect(report.receipts.latency.map { $0.minMs > 499 } == true)
+        #expect(report.receipts.withoutReceipt == 0)
+        #expect(report.receipts.mobileOriginated == 1)
+    }
+
+    @Test func peakOverASlidingSecond() {
+        var counter = SlidingWindowCounter()
+        // The busiest (t - 1 s, t] is (0.4, 1.4]: 0.6, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4.
+        for time in [0, 0.2, 0.4, 0.6, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4] { counter.add(Int64(time * 1e9)) }
+        #expect(counter.peak == 7)
+        // An event that arrives late is placed where it belongs, and counts in the windows after it.
+        counter.add(Int64(1.05 * 1e9))
+        #expect(counter.peak == 8)
+        // The boundary is open on the left: an event exactly 1 s before does not count.
+        var edge = SlidingWindowCounter()
+        for time: Int64 in [0, 1_000_000_000] { edge.add(time) }
+        #expect(edge.peak == 1)
+    }
+
+    @Test func windowBoundVersusLoadBound() throws {
+        // A client that keeps 5 requests outstanding all the time: window-bound.
+        var c = TCPConversation()
+        bound(&c)
+        var next: UInt32 = 2
+        var waiting: [UInt32] = []
+        for _ in 0..<5 {
+            c.send(Sample.submit(sequence: next), from: .client)
+            waiting.append(next)
+            next += 1
+        }
+        for _ in 0..<40 {
+            c.wait(microseconds: 10_000)
+            c.send(response(.submitSMResp, sequence: waiting.removeFirst(), id: "\(next)"), from: .server)
+            c.send(Sample.submit(sequence: next), from: .client)
+            waiting.append(next)
+            next += 1
+        }
+        for sequence in waiting { c.send(response(.submitSMResp, sequence: sequence, id: "x\(sequence)"), from: .server) }
+        let report = try analyze(packets: c.packets)
+        let window = try #require(report.sessions[0].clientWindow)
+        #expect(window.max == 5)
+        #expect(window.shareAtWindow > 0.9)
+        #expect(report.sessions[0].verdict == "window-bound")
+
+        var configured = AnalysisConfiguration()
+        configured.window = 300
+        let against = try analyze(packets: c.packets, configuration: configured)
+        #expect(against.sessions[0].clientWindow?.window == 300)
+        #expect(against.sessions[0].clientWindow?.shareAtWindow == 0)
+        #expect(against.sessions[0].verdict == "load-bound")
+    }
+
+    @Test func kannelConfiguration() {
+        let text = """
+            group = core
+            admin-port = 13000
+
+            # the SMSC.kz link
+            group = smsc
+            smsc = smpp
+            smsc-id = "smsckz"
+            host = smpp.smsc.kz
+            port = 3700
+            smsc-username = "login"
+            max-pending-submits = 300
+            throughput = 30
+            enquire-link-interval = 60
+            transceiver-mode = true
+            """
+        let groups = KannelSMSCGroup.parse(text)
+        #expect(groups.count == 1)
+        #expect(groups[0].id == "smsckz")
+        #expect(groups[0].port == 3700)
+        #expect(groups[0].username == "login")
+        #expect(groups[0].maxPendingSubmits == 300)
+        #expect(groups[0].throughput == 30)
+        #expect(groups[0].enquireLinkInterval == 60)
+        #expect(groups[0].transceiverMode == true)
+    }
+
+    @Test func smsckzChannelsAndComments() throws {
+        var c = TCPConversation()
+        bound(&c)
+        let texts = ["plain", "__MMS__: pic\nsubj:Hi", "__HLR__", "note\n~~~\nfor the history", "__BOT__: hi\nbot:@b"]
+        for (index, text) in texts.enumerated() {
+            c.send(Sample.submit(sequence: UInt32(2 + index), text: text), from: .client)
+            c.send(response(.submitSMResp, sequence: UInt32(2 + index), id: "\(index)"), from: .server)
+        }
+        let report = try analyze(packets: c.packets)
+        #expect(report.channels == ["sms": 2, "mms": 1, "hlr": 1, "bot": 1])
+        #expect(report.submitsWithComment == 1)
+    }
+}
