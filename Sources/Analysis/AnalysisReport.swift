@@ -124,7 +124,8 @@ public struct ReceiptReport: Hashable, Sendable {
     public var linked = 0
     /// Receipts whose id no submit_sm_resp of the capture gave.
     public var unknownIDs = 0
-    /// Accepted submits (distinct message ids) that got no receipt in the capture.
+    /// Accepted submits (distinct message ids) that asked for a receipt (registered_delivery) and got no final one
+    /// in the capture.
     public var withoutReceipt = 0
     /// submit_sm (request time) to receipt.
     public var latency: LatencySummary?
@@ -139,13 +140,17 @@ public struct ReceiptReport: Hashable, Sendable {
     public var longMessagesReceiptPerPart = 0
 }
 
-/// Per-second counts over the whole input, for charts.
+/// Rates and outstanding requests over the whole input, for charts.
 public struct TimeSeries: Hashable, Sendable {
-    /// First second (epoch) of the series.
-    public var start: Int64
-    public var submits: [Int]
-    public var throttled: [Int]
-    /// The most requests outstanding from clients (all sessions together) during each second.
+    /// Epoch seconds of the first point.
+    public var start: Double
+    /// Seconds between points (0.1 for captures up to half an hour, else 1).
+    public var step: Double
+    /// submit_sm in the second ending at each point.
+    public var submitsPerSecond: [Double]
+    /// ESME_RTHROTTLED responses in the second ending at each point.
+    public var throttledPerSecond: [Double]
+    /// The most requests outstanding from clients (all sessions together) during each step.
     public var outstanding: [Int]
 }
 

@@ -158,6 +158,7 @@ public final class Analyzer {
         body.shortMessage.withUnsafeReadableBytes { hasher.combine(bytes: $0) }
         let key = UInt64(bitPattern: Int64(hasher.finalize()))
         request.messageKey = key
+        request.wantsReceipt = body.registeredDelivery & 0x03 == 1 || body.registeredDelivery & 0x03 == 3
         if let acceptedAt = accepted[key], Double(time - acceptedAt) / 1e9 < configuration.duplicateWindow {
             duplicates += 1
             request.isDuplicate = true
@@ -288,7 +289,7 @@ public final class Analyzer {
             if let id = pdu.messageID, !id.isEmpty {
                 receipts.accepted(
                     messageID: id, submittedAt: request.time, session: state.id, concatenation: request.concatenation,
-                    receiptPerPart: state.session.bind?.flags.single ?? false,
+                    receiptPerPart: state.session.bind?.flags.single ?? false, wantsReceipt: request.wantsReceipt,
                     horizon: time - Int64(configuration.receiptWindow * 1e9))
             }
         } else if status == .throttled, !state.episodes.isEmpty {

@@ -12,6 +12,8 @@ struct ReceiptTracker {
         var expected: Int
         var received = 0
         var longMessage: Bool
+        /// registered_delivery asked for a receipt.
+        var wanted: Bool
     }
 
     /// Messages by id key, waiting for their receipt.
@@ -37,7 +39,7 @@ struct ReceiptTracker {
     /// A submit_sm_resp accepted a message.
     mutating func accepted(
         messageID: String, submittedAt: Int64, session: Int, concatenation: (reference: UInt16, total: UInt8)?,
-        receiptPerPart: Bool, horizon: Int64
+        receiptPerPart: Bool, wantsReceipt: Bool, horizon: Int64
     ) {
         let key = Self.key(MessageID.canonical(messageID))
         if let concatenation, concatenation.total > 1 {
@@ -64,14 +66,14 @@ struct ReceiptTracker {
             existing.longMessage = true
             waiting[key] = existing
         } else {
-            waiting[key] = Waiting(submittedAt: submittedAt, session: session, expected: 1, longMessage: concatenation != nil)
+            waiting[key] = Waiting(
+                submittedAt: submittedAt, session: session, expected: 1, longMessage: concatenation != nil, wanted: wantsReceipt)
         }
         sweepCounter += 1
         if sweepCounter >= 65_536 {
             sweepCounter = 0
-            let before = waiting.count
+            report.withoutReceipt += waiting.values.filter { $0.submittedAt < horizon && $0.wanted }.count
             waiting = waiting.filter { $0.value.submittedAt >= horizon }
-            report.withoutReceipt += before - waiting.count
         }
     }
 
@@ -132,7 +134,7 @@ struct ReceiptTracker {
 
     /// Closes the books: messages still waiting had no receipt.
     mutating func finish() -> ReceiptReport {
-        report.withoutReceipt += waiting.count
+        report.withoutReceipt += waiting.values.filter(\.wanted).count
         report.latency = latency.summary
         return report
     }

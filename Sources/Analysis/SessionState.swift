@@ -62,6 +62,8 @@ struct PendingRequest {
     var concatenation: (reference: UInt16, total: UInt8)?
     /// Counted in the all-sessions outstanding series.
     var fromClient = false
+    /// registered_delivery asks for a receipt whatever the outcome (1) or on success (3).
+    var wantsReceipt = false
 }
 
 /// Per session state.
