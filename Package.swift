@@ -8,6 +8,8 @@ let package = Package(
     products: [
         .executable(name: "smppscope", targets: ["smppscope"]),
         .library(name: "SMPP", targets: ["SMPP"]),
+        .library(name: "Capture", targets: ["Capture"]),
+        .library(name: "Reassembly", targets: ["Reassembly"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -58,6 +60,7 @@ let package = Package(
             name: "ReassemblyTests",
             dependencies: ["Reassembly", "Capture", "SMPP", "Timeline", "Ingest", "Report", "TestSupport", nioCore]
         ),
+        .testTarget(name: "CLITests", dependencies: ["SMPP", "TestSupport", nioCore]),
         .testTarget(
             name: "AnalysisTests",
             dependencies: ["Analysis", "Ingest", "Report", "Timeline", "Capture", "SMPP", "TestSupport", nioCore]

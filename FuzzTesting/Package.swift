@@ -1,0 +1,23 @@
+// swift-tools-version:6.1
+// libFuzzer targets for the codec and the capture path. Build and run with FuzzTesting/run.sh.
+import PackageDescription
+
+let package = Package(
+    name: "FuzzTesting",
+    dependencies: [.package(name: "smppscope", path: "..")],
+    targets: [
+        .executableTarget(
+            name: "FuzzPDU",
+            dependencies: [.product(name: "SMPP", package: "smppscope")]
+        ),
+        .executableTarget(
+            name: "FuzzCapture",
+            dependencies: [
+                .product(name: "Capture", package: "smppscope"),
+                .product(name: "Reassembly", package: "smppscope"),
+                .product(name: "SMPP", package: "smppscope"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,208 @@
+// The smppscope executable as users run it: exit codes, error messages, filters, standard input, live capture.
+
+import Foundation
+import NIOCore
+import SMPP
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+enum Paths {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    /// The binary `swift build` / `swift test` made, when there is one.
+    static let binary: String? = ["debug", "release"].map { root.appendingPathComponent(".build/\($0)/smppscope").path }
+        .first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let capture = root.appendingPathComponent("Captures/smpplib_smsckz_port3700.pcap").path
+}
+
+struct Result {
+    var status: Int32
+    var output: String
+    var errors: String
+}
+
+/// Runs smppscope with arguments (and standard input), waits for it.
+func smppscope(_ arguments: [String], input: Data? = nil) throws -> Result {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: Paths.binary ?? "/nonexistent")
+    process.arguments = arguments
+    let output = Pipe()
+    let errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    let stdin = Pipe()
+    process.standardInput = stdin
+    try process.run()
+    if let input { stdin.fileHandleForWriting.write(input) }
+    try stdin.fileHandleForWriting.close()
+    let out = output.fileHandleForReading.readDataToEndOfFile()
+    let err = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Result(
+        status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
+        errors: String(decoding: err, as: UTF8.self))
+}
+
+@Suite("The command line", .enabled(if: Paths.binary != nil, "smppscope is not built; run swift build first"))
+struct CLITests {
+    @Test func decodeShowsATimeline() throws {
+        let result = try smppscope(["decode", Paths.capture])
+        #expect(result.status == 0)
+        #expect(result.output.contains("bind_transceiver"))
+        #expect(result.output.contains("password=<redacted>"))
+        #expect(!result.output.contains("secret"))
+        #expect(result.output.contains("ESME_RTHROTTLED"))
+        #expect(result.output.contains("comment=\"customer 77, web shop\""))
+        #expect(result.errors.isEmpty, "no progress bar when standard error is not a terminal")
+    }
+
+    @Test func showSecretsShowsThePassword() throws {
+        let result = try smppscope(["decode", Paths.capture, "--command", "bind_transceiver", "--show-secrets", "--format", "jsonl", "--pdus-only"])
+        let line = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
+        #expect(line?["password"] as? String == "secret")
+    }
+
+    @Test func filtersAndStandardInput() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Paths.capture))
+        let result = try smppscope(
+            ["decode", "-", "--format", "jsonl", "--command", "query_sm", "--command", "query_sm_resp"], input: data)
+        #expect(result.status == 0)
+        let lines = result.output.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let commands = lines.compactMap { $0["command"] as? String }
+        #expect(commands.sorted() == ["query_sm", "query_sm", "query_sm_resp", "query_sm_resp"])
+        #expect(lines.contains { $0["event"] as? String == "session_opened" })
+        let none = try smppscope(["decode", Paths.capture, "--session", "7", "--pdus-only"])
+        #expect(none.output.split(separator: "\n").count == 1, "only the header line")
+    }
+
+    @Test func errorsSayWhatToDo() throws {
+        let missing = try smppscope(["decode", "/nonexistent/capture.pcap"])
+        #expect(missing.status == 1)
+        #expect(missing.errors.contains("error: cannot open /nonexistent/capture.pcap"))
+        #expect(missing.errors.contains("hint:"))
+
+        let text = FileManager.default.temporaryDirectory.appendingPathComponent("not-a-capture-\(UUID().uuidString).txt")
+        try Data("hello".utf8).write(to: text)
+        defer { try? FileManager.default.removeItem(at: text) }
+        let foreign = try smppscope(["analyze", text.path])
+        #expect(foreign.status == 1)
+        #expect(foreign.errors.contains("not a pcap or pcapng capture"))
+
+        let noInput = try smppscope(["decode"])
+        #expect(noInput.status != 0)
+        #expect(noInput.errors.contains("give a capture file"))
+
+        let badCommand = try smppscope(["decode", Paths.capture, "--command", "submit"])
+        #expect(badCommand.status != 0)
+        #expect(badCommand.errors.contains("unknown command \"submit\""))
+
+        let badKannel = try smppscope(["analyze", Paths.capture, "--kannel-conf", "/nonexistent.conf"])
+        #expect(badKannel.status == 1)
+        #expect(badKannel.errors.contains("cannot read /nonexistent.conf"))
+    }
+
+    @Test func analyzeWritesJSONAndHTML() throws {
+        let html = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString).html")
+        defer { try? FileManager.default.removeItem(at: html) }
+        let result = try smppscope(["analyze", Paths.capture, "--format", "json", "--limit", "30", "--html", html.path])
+        #expect(result.status == 0)
+        let json = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
+        #expect(json?["pdus_total"] as? Int == 266)
+        #expect(json?["throttle_episodes"] as? Int == 1)
+        #expect((json?["findings"] as? [String])?.first?.contains("against a limit of 30") == true)
+        let page = try String(contentsOf: html, encoding: .utf8)
+        #expect(page.contains("<svg"))
+    }
+
+    @Test func outputIntoAClosedPipeEndsQuietly() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "'\(Paths.binary ?? "")' decode '\(Paths.capture)' --format jsonl | head -1"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(text.split(separator: "\n").count == 1)
+    }
+}
+
+@Suite("Live capture", .enabled(if: Paths.binary != nil && geteuid() == 0, "needs root and a built smppscope"))
+struct LiveCaptureTests {
+    /// Sends bytes to a listener on 127.0.0.1 and reads the answer, with plain sockets.
+    func exchange(port: UInt16, requests: [[UInt8]], answers: [[UInt8]]) throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var yes: Int32 = 1
+        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        #expect(bound == 0)
+        listen(listener, 1)
+        let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        #expect(connected == 0)
+        let server = accept(listener, nil, nil)
+        for (request, answer) in zip(requests, answers) {
+            _ = request.withUnsafeBytes { send(client, $0.baseAddress, $0.count, 0) }
+            var buffer = [UInt8](repeating: 0, count: request.count)
+            _ = buffer.withUnsafeMutableBytes { recv(server, $0.baseAddress, $0.count, Int32(MSG_WAITALL)) }
+            _ = answer.withUnsafeBytes { send(server, $0.baseAddress, $0.count, 0) }
+            var reply = [UInt8](repeating: 0, count: answer.count)
+            _ = reply.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, Int32(MSG_WAITALL)) }
+            usleep(20_000)
+        }
+        close(client)
+        close(server)
+        close(listener)
+    }
+
+    @Test func capturesLoopbackUntilInterrupted() throws {
+        let port = UInt16(42_000 + Int(getpid() % 1_000))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Paths.binary ?? "")
+        process.arguments = ["decode", "--interface", "lo", "--port", "\(port)", "--format", "jsonl", "--pdus-only"]
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        usleep(1_500_000)
+        guard process.isRunning else {
+            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            withKnownIssue("live capture is not possible here: \(message)") { throw CancellationError() }
+            return
+        }
+        func bytes(_ pdu: PDU) -> [UInt8] { Array(pdu.encoded.readableBytesView) }
+        let bindPDU = PDU(.bindTransceiver, sequence: 1, body: .bind(.init(systemID: "live", password: "pw")))
+        let submit = PDU(
+            .submitSM, sequence: 2,
+            body: .shortMessage(.init(source: Address(address: "A"), destination: Address(address: "77010000000"), shortMessage: ByteBuffer(string: "live"))))
+        try exchange(
+            port: port, requests: [bytes(bindPDU), bytes(submit)],
+            answers: [bytes(PDU(.bindTransceiverResp, sequence: 1, body: .bindResponse(.init(systemID: "SMSC")))),
+                      bytes(PDU(.submitSMResp, sequence: 2, body: .messageID("1")))])
+        usleep(500_000)
+        process.interrupt()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let commands = text.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["command"] as? String
+        }
+        #expect(commands == ["bind_transceiver", "bind_transceiver_resp", "submit_sm", "submit_sm_resp"])
+    }
+}
