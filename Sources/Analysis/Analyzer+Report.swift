@@ -11,10 +11,10 @@ extension Analyzer {
         for id in sessionOrder {
             guard let state = sessions[id] else { continue }
             for direction in 0..<2 {
-                for (sequence, request) in state.pending[direction] {
+                for (sequence, request) in state.pending[direction].entries {
                     unanswered.append(
                         UnansweredRequest(
-                            session: id, command: request.command.name, sequenceNumber: sequence,
+                            session: id, command: request.command.name, sequenceNumber: UInt32(truncatingIfNeeded: sequence),
                             time: Double(request.time) / 1e9))
                 }
                 state.unanswered += state.pending[direction].count
@@ -25,11 +25,28 @@ extension Analyzer {
         unanswered.sort { ($0.time, $0.session, $0.sequenceNumber) < ($1.time, $1.session, $1.sequenceNumber) }
 
         var countsByName: [String: Int] = [:]
-        for (id, count) in counts { countsByName[id.name] = count }
+        for id in CommandID.allKnown {
+            if let index = id.knownIndex, knownCounts[index] > 0 { countsByName[id.name] = knownCounts[index] }
+        }
+        for (id, count) in otherCounts { countsByName[id.name] = count }
         var latencyByName: [String: LatencySummary] = [:]
-        for (id, recorder) in latency { latencyByName[id.name] = recorder.summary }
+        for id in CommandID.allKnown {
+            if let index = id.knownIndex, let summary = latency[index]?.summary { latencyByName[id.name] = summary }
+        }
+        for (id, recorder) in otherLatency { latencyByName[id.name] = recorder.summary }
+        var channelCounts: [String: Int] = [:]
+        for (index, channel) in SMSCKZChannel.allCases.enumerated() where channels[index] > 0 {
+            channelCounts[channel.rawValue] = channels[index]
+        }
+        var recordersBySystemID: [String: [CommandID: LatencyRecorder]] = [:]
+        for state in sessions.values {
+            for (command, recorder) in state.latencies {
+                recordersBySystemID[state.systemID, default: [:]][command, default: LatencyRecorder(precision: .two)]
+                    .merge(recorder)
+            }
+        }
         var bySystemID: [String: [String: LatencySummary]] = [:]
-        for (systemID, recorders) in latencyBySystemID {
+        for (systemID, recorders) in recordersBySystemID {
             var entry: [String: LatencySummary] = [:]
             for (id, recorder) in recorders { entry[id.name] = recorder.summary }
             bySystemID[systemID] = entry
@@ -49,10 +66,10 @@ extension Analyzer {
             duplicateResponses: duplicateResponses,
             idleViolations: sessionReports.reduce(0) { $0 + $1.silencesOverLimit.count },
             idleLimit: configuration.idleLimit, throughputLimit: configuration.throughputLimit,
-            configuredWindow: configuration.window, channels: channels, submitsWithComment: comments, gaps: gaps,
+            configuredWindow: configuration.window, channels: channelCounts, submitsWithComment: comments, gaps: gaps,
             gapBytes: gapBytes, diagnostics: diagnostics, malformedPDUs: malformed, series: series.build(),
             submitLatencyEdgesMs: submitEdges,
-            submitLatencyBuckets: latency[.submitSM]?.buckets(edgesMs: submitEdges) ?? [],
+            submitLatencyBuckets: CommandID.submitSM.knownIndex.flatMap { latency[$0] }?.buckets(edgesMs: submitEdges) ?? [],
             receiptLatencyEdgesMs: receiptEdges, receiptLatencyBuckets: receipts.latency.buckets(edgesMs: receiptEdges),
             findings: [])
         report.findings = Findings.make(report, configuration: configuration)
@@ -78,7 +95,7 @@ extension Analyzer {
         if endTime < start { endTime = start }
         let clientWindow = state.windows[clientDirection].summary(window: configuration.window)
         let serverWindow = state.windows[1 - clientDirection].summary(window: nil)
-        let activeSeconds = state.submitSeconds.count
+        let activeSeconds = state.activeSeconds
         let meanRate = activeSeconds > 0 ? Double(state.submits) / Double(activeSeconds) : 0
         let submitLatency = state.submitLatency.summary
         let (verdict, reason) = Self.verdict(

@@ -12,24 +12,28 @@ public final class Analyzer {
     public let configuration: AnalysisConfiguration
     var sessions: [Int: SessionState] = [:]
     var sessionOrder: [Int] = []
-    var counts: [CommandID: Int] = [:]
+    /// PDUs per command: known commands by index, others by id.
+    var knownCounts = [Int](repeating: 0, count: CommandID.knownCount)
+    var otherCounts: [CommandID: Int] = [:]
     var errorResponses: [String: Int] = [:]
     var total = 0
     var throttledResponses = 0
     var queueFull = 0
     var pairs = 0
     var orphanList: [OrphanResponse] = []
-    var latency: [CommandID: LatencyRecorder] = [:]
-    var latencyBySystemID: [String: [CommandID: LatencyRecorder]] = [:]
+    /// Response times by request command (by ``CommandID/knownIndex``, others apart).
+    var latency = [LatencyRecorder?](repeating: nil, count: CommandID.knownCount)
+    var otherLatency: [CommandID: LatencyRecorder] = [:]
     var peak = SlidingWindowCounter()
     var duplicates = 0
     var duplicateResponses: [String: Int] = [:]
     /// Message key -> time of the accepted submit, for the duplicate rule.
-    var accepted: [UInt64: Int64] = [:]
+    var accepted = IntegerTable<Int64>()
     var acceptedSweep = 0
     /// Message key -> (time of the throttled response, episode index in its session) for resubmissions.
-    var throttledMessages: [UInt64: (time: Int64, session: Int, episode: Int)] = [:]
-    var channels: [String: Int] = [:]
+    var throttledMessages = IntegerTable<(time: Int64, session: Int, episode: Int)>()
+    /// submit_sm by channel, indexed like ``SMSCKZChannel/allCases``.
+    var channels = [Int](repeating: 0, count: SMSCKZChannel.allCases.count)
     var comments = 0
     var gaps = 0
     var gapBytes = 0
@@ -71,7 +75,7 @@ public final class Analyzer {
         let id = header.commandID
         let time = item.timestamp.nanoseconds
         total += 1
-        counts[id, default: 0] += 1
+        if let index = id.knownIndex { knownCounts[index] += 1 } else { otherCounts[id, default: 0] += 1 }
         state.pdus += 1
         if let last = state.lastPDU {
             let silence = time - last
@@ -81,6 +85,7 @@ public final class Analyzer {
             }
         }
         if state.firstPDU == nil { state.firstPDU = time }
+        if !PDULayout.isWellFormed(item.raw) { malformed += 1 }
         if time > (state.lastPDU ?? Int64.min) { state.lastPDU = time }
         let direction = state.direction(of: item.source)
         if id.isResponse {
@@ -100,18 +105,12 @@ public final class Analyzer {
         case .submitSM:
             submitted(item, state: state, time: time, request: &request)
         case .deliverSM, .dataSM:
-            let pdu = item.decoded()
-            if pdu.isMalformed { malformed += 1 }
-            let text = pdu.message(isoDefault: item.isoDefault)?.decoded.text
-            if let receipt = pdu.deliveryReceipt(text: text) {
-                receipts.received(receipt, at: time, session: state.id)
-            } else if id == .deliverSM {
-                receipts.mobileOriginated += 1
-            }
+            delivered(item, state: state, time: time)
         case .bindTransmitter, .bindReceiver, .bindTransceiver:
             let pdu = item.decoded()
             if case .bind(let bind) = pdu.body {
                 state.pendingBindIndex[header.sequenceNumber] = state.binds.count
+                state.bound(systemID: bind.systemID, systemType: bind.systemType)
                 state.binds.append(
                     BindSummary(
                         command: id.name, systemID: bind.systemID, systemType: bind.systemType,
@@ -132,7 +131,7 @@ public final class Analyzer {
         }
         guard id.expectsResponse else { return }
         request.fromClient = direction == state.clientDirection && state.session.client != nil
-        if state.pending[direction].updateValue(request, forKey: header.sequenceNumber) == nil {
+        if state.pending[direction].updateValue(request, forKey: UInt64(header.sequenceNumber)) == nil {
             state.windows[direction].change(by: 1, at: time)
             if request.fromClient {
                 clientOutstanding += 1
@@ -144,21 +143,54 @@ public final class Analyzer {
     private func submitted(_ item: TimelinePDU, state: SessionState, time: Int64, request: inout PendingRequest) {
         state.submits += 1
         peak.add(time)
-        let windowCount = state.submitTimes.add(time)
-        state.peakSubmitPerSecond = max(state.peakSubmitPerSecond, windowCount, state.submitTimes.peak)
-        state.submitSeconds[time / 1_000_000_000, default: 0] += 1
+        state.submitTimes.add(time)
+        let second = time / 1_000_000_000
+        if second != state.lastSubmitSecond {
+            state.activeSeconds += 1
+            state.lastSubmitSecond = second
+        }
         series.submit(at: time)
-        let pdu = item.decoded()
-        if pdu.isMalformed { malformed += 1 }
-        guard case .shortMessage(let body) = pdu.body else { return }
-        var hasher = Hasher()
-        hasher.combine(state.systemID)
-        hasher.combine(body.source.address)
-        hasher.combine(body.destination.address)
-        body.shortMessage.withUnsafeReadableBytes { hasher.combine(bytes: $0) }
-        let key = UInt64(bitPattern: Int64(hasher.finalize()))
-        request.messageKey = key
-        request.wantsReceipt = body.registeredDelivery & 0x03 == 1 || body.registeredDelivery & 0x03 == 3
+        let raw = item.raw
+        guard let location = PDULayout.locateShortMessage(in: raw) else { return }
+        var message = location.shortMessage
+        if message.isEmpty, let payload = PDULayout.findTLV(.messagePayload, in: raw, region: location.tlvs) {
+            message = payload
+        }
+        let hasUDH = location.esmClass & 0x40 != 0
+        var concatenation: (reference: UInt16, total: UInt8, sequence: UInt8)?
+        var special = false
+        raw.withUnsafeReadableBytes { bytes in
+            var hasher = Hasher()
+            hasher.combine(state.systemIDHash)
+            hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: bytes[location.source]))
+            hasher.combine(0 as UInt8)
+            hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: bytes[location.destination]))
+            hasher.combine(0 as UInt8)
+            hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: bytes[message]))
+            request.messageKey = UInt64(bitPattern: Int64(hasher.finalize()))
+            var text = message
+            if hasUDH, let udhLength = message.first.map({ Int(bytes[$0]) }), message.count > udhLength {
+                concatenation = Self.concatenation(in: UnsafeRawBufferPointer(rebasing: bytes[(message.lowerBound + 1)..<(message.lowerBound + 1 + udhLength)]))
+                text = (message.lowerBound + 1 + udhLength)..<message.upperBound
+            }
+            special = Self.mayBeSpecial(UnsafeRawBufferPointer(rebasing: bytes[text]))
+        }
+        if concatenation == nil, !hasUDH, !location.tlvs.isEmpty,
+            let reference = PDULayout.findTLV(.sarMsgRefNum, in: raw, region: location.tlvs),
+            let total = PDULayout.findTLV(.sarTotalSegments, in: raw, region: location.tlvs),
+            let sequence = PDULayout.findTLV(.sarSegmentSeqnum, in: raw, region: location.tlvs),
+            reference.count == 2, total.count == 1, sequence.count == 1
+        {
+            concatenation = (
+                raw.getInteger(at: raw.readerIndex + reference.lowerBound, as: UInt16.self) ?? 0,
+                raw.getInteger(at: raw.readerIndex + total.lowerBound, as: UInt8.self) ?? 0,
+                raw.getInteger(at: raw.readerIndex + sequence.lowerBound, as: UInt8.self) ?? 0
+            )
+        }
+        let wants = location.registeredDelivery & 0x03
+        request.wantsReceipt = wants == 1 || wants == 3
+        if let concatenation { request.concatenation = (concatenation.reference, concatenation.total) }
+        let key = request.messageKey
         if let acceptedAt = accepted[key], Double(time - acceptedAt) / 1e9 < configuration.duplicateWindow {
             duplicates += 1
             request.isDuplicate = true
@@ -173,23 +205,103 @@ public final class Analyzer {
             episode.meanWaitSeconds = (previous + wait) / Double(episode.resubmissions)
             owner.episodes[throttledAt.episode] = episode
         }
-        let message = pdu.message(isoDefault: item.isoDefault)
-        if let concatenation = message?.concatenation {
-            request.concatenation = (concatenation.reference, concatenation.total)
+        guard concatenation.map({ $0.sequence <= 1 }) ?? true else { return }
+        guard special else {
+            channels[0] += 1
+            return
         }
-        if let message, let text = message.decoded.text {
-            var kz = SMSCKZMessage(text: text)
-            // Clients that put ASCII in data_coding 0 write "__MMS__" and "~~~" as GSM 03.38 never would.
-            if kz.channel == .sms, kz.comment == nil, body.dataCoding == 0, !item.isoDefault,
-                message.decoded.payload.contains(0x5F) || message.decoded.payload.contains(0x7E)
+        // A channel marker or a comment may be there: read the text.
+        let pdu = item.decoded()
+        guard let decoded = pdu.message(isoDefault: item.isoDefault), let text = decoded.decoded.text else {
+            channels[0] += 1
+            return
+        }
+        var kz = SMSCKZMessage(text: text)
+        // Clients that put ASCII in data_coding 0 write "__MMS__" and "~~~" as GSM 03.38 never would.
+        if kz.channel == .sms, kz.comment == nil, location.dataCoding == 0, !item.isoDefault {
+            let ascii = SMSCKZMessage(text: String(decoding: decoded.decoded.payload, as: UTF8.self))
+            if ascii.channel != .sms || ascii.comment != nil { kz = ascii }
+        }
+        channels[SMSCKZChannel.allCases.firstIndex(of: kz.channel) ?? 0] += 1
+        if kz.comment != nil { comments += 1 }
+    }
+
+    /// Concatenation information elements of a user data header (without its length octet).
+    static func concatenation(in header: UnsafeRawBufferPointer) -> (UInt16, UInt8, UInt8)? {
+        var index = 0
+        while index + 1 < header.count {
+            let identifier = header[index]
+            let length = Int(header[index + 1])
+            let data = index + 2
+            guard data + length <= header.count else { return nil }
+            if identifier == 0x00, length == 3 {
+                return (UInt16(header[data]), header[data + 1], header[data + 2])
+            }
+            if identifier == 0x08, length == 4 {
+                return (UInt16(header[data]) << 8 | UInt16(header[data + 1]), header[data + 2], header[data + 3])
+            }
+            index = data + length
+        }
+        return nil
+    }
+
+    /// True when a text may start with an SMSC.kz channel marker ("__" in GSM 03.38, ASCII or UCS-2) or hold a
+    /// comment separator ("\n~~~\n" in the same encodings).
+    static func mayBeSpecial(_ text: UnsafeRawBufferPointer) -> Bool {
+        if text.count >= 2, (text[0] == 0x11 && text[1] == 0x11) || (text[0] == 0x5F && text[1] == 0x5F) { return true }
+        if text.count >= 4, text[0] == 0, text[1] == 0x5F, text[2] == 0, text[3] == 0x5F { return true }
+        guard text.count >= 5 else { return false }
+        for index in 0..<(text.count - 4) where text[index] == 0x0A {
+            let next = text[index + 1]
+            if next == 0x7E || next == 0x1B { return true }
+            if next == 0, index + 2 < text.count, text[index + 2] == 0x7E { return true }
+        }
+        return false
+    }
+
+    /// A deliver_sm or data_sm: a receipt, or a mobile-originated message. The TLVs answer most receipts without
+    /// reading the text.
+    private func delivered(_ item: TimelinePDU, state: SessionState, time: Int64) {
+        let raw = item.raw
+        if item.header.commandID == .deliverSM, let location = PDULayout.locateShortMessage(in: raw) {
+            let type = location.esmClass & 0x3C
+            let marked = type == 0x04 || type == 0x08 || type == 0x10 || type == 0x20
+            let idRange = PDULayout.findTLV(.receiptedMessageID, in: raw, region: location.tlvs)
+            if let idRange, let stateRange = PDULayout.findTLV(.messageState, in: raw, region: location.tlvs),
+                stateRange.count == 1, raw.getInteger(at: raw.readerIndex + stateRange.lowerBound, as: UInt8.self) == 2
             {
-                let ascii = SMSCKZMessage(text: String(decoding: message.decoded.payload, as: UTF8.self))
-                if ascii.channel != .sms || ascii.comment != nil { kz = ascii }
+                raw.withUnsafeReadableBytes { bytes in
+                    var id = UnsafeRawBufferPointer(rebasing: bytes[idRange])
+                    if id.last == 0 { id = UnsafeRawBufferPointer(rebasing: id.dropLast()) }
+                    receipts.received(id: id, state: "DELIVRD", err: nil, final: true, at: time)
+                }
+                return
             }
-            if message.concatenation?.sequence ?? 1 == 1 {
-                channels[kz.channel.rawValue, default: 0] += 1
+            if !marked, idRange == nil {
+                let startsLikeReceipt: Bool = raw.withUnsafeReadableBytes { bytes in
+                    let text = location.shortMessage
+                    guard text.count >= 3 else { return false }
+                    return bytes[text.lowerBound] | 0x20 == 0x69 && bytes[text.lowerBound + 1] | 0x20 == 0x64
+                        && bytes[text.lowerBound + 2] == 0x3A
+                }
+                if !startsLikeReceipt {
+                    receipts.mobileOriginated += 1
+                    return
+                }
             }
-            if kz.comment != nil { comments += 1 }
+        }
+        let pdu = item.decoded()
+        let text = pdu.message(isoDefault: item.isoDefault)?.decoded.text
+        if let receipt = pdu.deliveryReceipt(text: text) {
+            let id = receipt.messageID ?? ""
+            var bytes = Array(id.utf8)
+            bytes.withUnsafeMutableBytes { buffer in
+                receipts.received(
+                    id: UnsafeRawBufferPointer(buffer), state: receipt.state ?? "UNKNOWN", err: receipt.err,
+                    final: receipt.isFinal, at: time)
+            }
+        } else if item.header.commandID == .deliverSM {
+            receipts.mobileOriginated += 1
         }
     }
 
@@ -210,7 +322,7 @@ public final class Analyzer {
         }
         let requester = 1 - direction
         let sequence = header.sequenceNumber
-        guard let request = state.pending[requester][sequence],
+        guard let request = state.pending[requester][UInt64(sequence)],
             request.command.response == id || id == .genericNack
         else {
             state.orphans += 1
@@ -218,15 +330,18 @@ public final class Analyzer {
                 OrphanResponse(session: state.id, command: id.name, sequenceNumber: sequence, time: Double(time) / 1e9))
             return
         }
-        state.pending[requester][sequence] = nil
+        state.pending[requester].removeValue(forKey: UInt64(sequence))
         state.windows[requester].change(by: -1, at: time)
         if request.fromClient { clientOutstanding -= 1 }
         pairs += 1
         let elapsed = time - request.time
-        latency[request.command, default: LatencyRecorder()].record(nanoseconds: elapsed)
-        state.latency[request.command, default: LatencyRecorder()].record(nanoseconds: elapsed)
-        latencyBySystemID[state.systemID, default: [:]][request.command, default: LatencyRecorder()]
-            .record(nanoseconds: elapsed)
+        if let index = request.command.knownIndex {
+            if latency[index] == nil { latency[index] = LatencyRecorder(precision: .three) }
+            latency[index]?.record(nanoseconds: elapsed)
+        } else {
+            otherLatency[request.command, default: LatencyRecorder(precision: .three)].record(nanoseconds: elapsed)
+        }
+        state.recordLatency(request.command, elapsed)
         switch request.command {
         case .submitSM:
             state.submitLatency.record(nanoseconds: elapsed)
@@ -251,23 +366,13 @@ public final class Analyzer {
             episode.end = Double(time) / 1e9
             state.episodes[state.episodes.count - 1] = episode
         } else {
-            let before = state.submitSeconds.isEmpty ? 0 : submitsInSecondBefore(state: state, time: time)
+            let before = state.submitTimes.count(endingAt: time)
             state.episodes.append(
                 ThrottleEpisode(
                     session: state.id, start: Double(time) / 1e9, end: Double(time) / 1e9, count: 1, rateBefore: before,
                     resubmissions: 0, meanWaitSeconds: nil))
         }
         state.lastThrottle = time
-    }
-
-    /// submit_sm requests of a session in the second before `time`.
-    private func submitsInSecondBefore(state: SessionState, time: Int64) -> Int {
-        // Approximated from the per-second counts: the current and the previous second, weighted by overlap.
-        let second = time / 1_000_000_000
-        let fraction = Double(time % 1_000_000_000) / 1e9
-        let current = state.submitSeconds[second] ?? 0
-        let previous = state.submitSeconds[second - 1] ?? 0
-        return current + Int((Double(previous) * (1 - fraction)).rounded())
     }
 
     private func answeredSubmit(_ item: TimelinePDU, request: PendingRequest, state: SessionState, time: Int64) {
@@ -281,16 +386,17 @@ public final class Analyzer {
             if acceptedSweep >= 65_536 {
                 acceptedSweep = 0
                 let horizon = time - Int64(configuration.duplicateWindow * 1e9)
-                accepted = accepted.filter { $0.value >= horizon }
+                accepted.filter { $1 >= horizon }
                 let throttleHorizon = time - 600 * 1_000_000_000
-                throttledMessages = throttledMessages.filter { $0.value.time >= throttleHorizon }
+                throttledMessages.filter { $1.time >= throttleHorizon }
             }
-            let pdu = item.decoded()
-            if let id = pdu.messageID, !id.isEmpty {
-                receipts.accepted(
-                    messageID: id, submittedAt: request.time, session: state.id, concatenation: request.concatenation,
-                    receiptPerPart: state.session.bind?.flags.single ?? false, wantsReceipt: request.wantsReceipt,
-                    horizon: time - Int64(configuration.receiptWindow * 1e9))
+            if let range = PDULayout.leadingCString(in: item.raw), !range.isEmpty {
+                item.raw.withUnsafeReadableBytes { bytes in
+                    receipts.accepted(
+                        id: UnsafeRawBufferPointer(rebasing: bytes[range]), submittedAt: request.time, session: state.id,
+                        concatenation: request.concatenation, receiptPerPart: state.receiptPerPart,
+                        wantsReceipt: request.wantsReceipt, horizon: time - Int64(configuration.receiptWindow * 1e9))
+                }
             }
         } else if status == .throttled, !state.episodes.isEmpty {
             throttledMessages[request.messageKey] = (time, state.id, state.episodes.count - 1)

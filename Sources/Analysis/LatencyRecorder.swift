@@ -17,7 +17,9 @@ public struct LatencySummary: Hashable, Sendable {
 
 /// Records durations in microseconds; memory stays constant whatever their number.
 public struct LatencyRecorder: Sendable {
-    private var histogram = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
+    /// Microseconds from 1 to an hour; longer ones are recorded as an hour (the maximum stays exact).
+    static let highest: UInt64 = 3_600_000_000
+    private var histogram: Histogram<UInt32>
     public private(set) var count = 0
     private var sum: Double = 0
     private var minimum = Int64.max
@@ -26,7 +28,10 @@ public struct LatencyRecorder: Sendable {
     private var samples: [Int64]? = []
     static let exactLimit = 10_000
 
-    public init() {}
+    /// `.three` significant digits (0.1% error, ~80 KiB) or `.two` (1%, ~12 KiB).
+    public init(precision: SignificantDigits = .three) {
+        histogram = Histogram<UInt32>(highestTrackableValue: Self.highest, numberOfSignificantValueDigits: precision)
+    }
 
     /// Records a duration in nanoseconds (negative ones, from clock steps between interfaces, count as 0).
     public mutating func record(nanoseconds: Int64) {
@@ -35,7 +40,7 @@ public struct LatencyRecorder: Sendable {
         sum += Double(value)
         minimum = min(minimum, value)
         maximum = max(maximum, value)
-        _ = histogram.record(UInt64(value / 1_000))
+        _ = histogram.record(min(UInt64(value / 1_000), Self.highest))
         if samples != nil {
             if count > Self.exactLimit { samples = nil } else { samples?.append(value) }
         }
@@ -43,7 +48,13 @@ public struct LatencyRecorder: Sendable {
 
     public mutating func merge(_ other: LatencyRecorder) {
         guard other.count > 0 else { return }
-        histogram.add(other.histogram)
+        if histogram.numberOfSignificantValueDigits == other.histogram.numberOfSignificantValueDigits {
+            histogram.add(other.histogram)
+        } else {
+            for value in other.histogram.recordedValues() {
+                _ = histogram.record(value.value, count: value.count)
+            }
+        }
         if let mine = samples, let theirs = other.samples, count + other.count <= Self.exactLimit {
             samples = mine + theirs
         } else {

@@ -6,7 +6,6 @@ import SMPP
 struct ReceiptTracker {
     struct Waiting {
         var submittedAt: Int64
-        var session: Int
         /// Receipts still expected for this id (more than one for a long message with one shared id, when the
         /// SMSC sends one per part).
         var expected: Int
@@ -17,14 +16,14 @@ struct ReceiptTracker {
     }
 
     /// Messages by id key, waiting for their receipt.
-    private var waiting: [UInt64: Waiting] = [:]
+    private var waiting = IntegerTable<Waiting>()
     private var sweepCounter = 0
-    /// Parts of long messages not yet all answered: (session, reference, total) -> ids seen.
-    private var longParts: [LongKey: [String]] = [:]
+    /// Parts of long messages not yet all answered: (session, reference, total) -> id keys seen.
+    private var longParts: [LongKey: [UInt64]] = [:]
     /// Ids of whole long messages: id key -> parts.
     private var longMessageIDs: [UInt64: Int] = [:]
     var report = ReceiptReport()
-    var latency = LatencyRecorder()
+    var latency = LatencyRecorder(precision: .three)
     var mobileOriginated: Int {
         get { report.mobileOriginated }
         set { report.mobileOriginated = newValue }
@@ -36,28 +35,27 @@ struct ReceiptTracker {
         var total: UInt8
     }
 
-    /// A submit_sm_resp accepted a message.
+    /// A submit_sm_resp accepted a message with this id.
     mutating func accepted(
-        messageID: String, submittedAt: Int64, session: Int, concatenation: (reference: UInt16, total: UInt8)?,
+        id: UnsafeRawBufferPointer, submittedAt: Int64, session: Int, concatenation: (reference: UInt16, total: UInt8)?,
         receiptPerPart: Bool, wantsReceipt: Bool, horizon: Int64
     ) {
-        let key = Self.key(MessageID.canonical(messageID))
+        let key = MessageID.linkKey(id)
         if let concatenation, concatenation.total > 1 {
             let long = LongKey(session: session, reference: concatenation.reference, total: concatenation.total)
-            var ids = longParts[long] ?? []
-            ids.append(messageID)
-            if ids.count >= Int(concatenation.total) {
+            var keys = longParts[long] ?? []
+            keys.append(key)
+            if keys.count >= Int(concatenation.total) {
                 longParts[long] = nil
                 report.longMessages += 1
-                let distinct = Set(ids.map(MessageID.canonical))
-                if distinct.count == 1 {
+                if Set(keys).count == 1 {
                     report.longMessagesSharedID += 1
-                    longMessageIDs[key] = ids.count
+                    longMessageIDs[key] = keys.count
                 } else {
                     report.longMessagesPerPartID += 1
                 }
             } else {
-                longParts[long] = ids
+                longParts[long] = keys
             }
         }
         if var existing = waiting[key] {
@@ -67,25 +65,24 @@ struct ReceiptTracker {
             waiting[key] = existing
         } else {
             waiting[key] = Waiting(
-                submittedAt: submittedAt, session: session, expected: 1, longMessage: concatenation != nil, wanted: wantsReceipt)
+                submittedAt: submittedAt, expected: 1, longMessage: concatenation != nil, wanted: wantsReceipt)
         }
         sweepCounter += 1
         if sweepCounter >= 65_536 {
             sweepCounter = 0
-            report.withoutReceipt += waiting.values.filter { $0.submittedAt < horizon && $0.wanted }.count
-            waiting = waiting.filter { $0.value.submittedAt >= horizon }
+            report.withoutReceipt += waiting.entries.filter { $0.value.submittedAt < horizon && $0.value.wanted }.count
+            waiting.filter { $1.submittedAt >= horizon }
         }
     }
 
-    /// A receipt arrived.
-    mutating func received(_ receipt: DeliveryReceipt, at time: Int64, session: Int) {
+    /// A receipt for this id arrived.
+    mutating func received(id: UnsafeRawBufferPointer, state: String, err: String?, final: Bool, at time: Int64) {
         report.count += 1
-        let state = receipt.state ?? "UNKNOWN"
         report.stat[state, default: 0] += 1
-        if state != "DELIVRD", let err = receipt.err, !err.isEmpty {
+        if state != "DELIVRD", let err, !err.isEmpty {
             report.errors[err, default: 0] += 1
         }
-        guard let id = receipt.messageID, !id.isEmpty, let (key, entry) = lookup(id) else {
+        guard !id.isEmpty, let (key, entry) = lookup(id) else {
             report.unknownIDs += 1
             return
         }
@@ -101,40 +98,26 @@ struct ReceiptTracker {
             }
             if updated.received >= parts { longMessageIDs[key] = nil }
         }
-        if updated.received >= updated.expected && receipt.isFinal {
-            waiting[key] = nil
+        if updated.received >= updated.expected && final {
+            waiting.removeValue(forKey: key)
         } else {
             waiting[key] = updated
         }
     }
 
     /// Looks an id up as written, then as the other number form (hex for decimal and back).
-    private func lookup(_ id: String) -> (UInt64, Waiting)? {
-        let canonical = MessageID.canonical(id)
-        let primary = Self.key(canonical)
+    private func lookup(_ id: UnsafeRawBufferPointer) -> (UInt64, Waiting)? {
+        let primary = MessageID.linkKey(id)
         if let entry = waiting[primary] { return (primary, entry) }
-        if let decimal = MessageID.decimalValue(canonical) {
-            let asHex = Self.key(MessageID.canonical(String(decimal, radix: 16, uppercase: true)))
-            if let entry = waiting[asHex] { return (asHex, entry) }
-        }
-        if let hex = MessageID.hexValue(canonical) {
-            let asDecimal = Self.key(String(hex))
-            if let entry = waiting[asDecimal] { return (asDecimal, entry) }
+        for key in MessageID.alternativeLinkKeys(id) {
+            if let entry = waiting[key] { return (key, entry) }
         }
         return nil
     }
 
-    /// A compact key for a canonical id: the number itself for decimal ids, a hash otherwise.
-    static func key(_ canonical: String) -> UInt64 {
-        if canonical.utf8.count <= 18, let number = UInt64(canonical) { return number }
-        var hasher = Hasher()
-        hasher.combine(canonical)
-        return UInt64(bitPattern: Int64(hasher.finalize())) | (1 << 63)
-    }
-
     /// Closes the books: messages still waiting had no receipt.
     mutating func finish() -> ReceiptReport {
-        report.withoutReceipt += waiting.values.filter(\.wanted).count
+        report.withoutReceipt += waiting.entries.filter(\.value.wanted).count
         report.latency = latency.summary
         return report
     }

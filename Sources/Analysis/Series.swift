@@ -1,66 +1,126 @@
 // Rates and outstanding requests over time, for charts: in 100 ms steps for captures up to half an hour, in
 // 1 s steps beyond.
 
+/// Values per bin, for bins that come nearly in order. Bins further than `span` from the first are ignored, so a
+/// damaged timestamp cannot make the array huge.
+struct BinnedValues {
+    private(set) var first: Int64?
+    private(set) var values: [Int] = []
+    let span: Int
+
+    init(span: Int) { self.span = span }
+
+    @inline(__always)
+    private mutating func index(_ bin: Int64) -> Int? {
+        guard let first else {
+            self.first = bin
+            values = [0]
+            return 0
+        }
+        if bin < first {
+            let shift = first - bin
+            guard shift + Int64(values.count) <= Int64(span) else { return nil }
+            values.insert(contentsOf: [Int](repeating: 0, count: Int(shift)), at: 0)
+            self.first = bin
+            return 0
+        }
+        let offset = bin - first
+        guard offset < Int64(span) else { return nil }
+        if offset >= Int64(values.count) {
+            values.append(contentsOf: [Int](repeating: 0, count: Int(offset) - values.count + 1))
+        }
+        return Int(offset)
+    }
+
+    mutating func add(_ bin: Int64) {
+        if let index = index(bin) { values[index] += 1 }
+    }
+
+    mutating func raise(_ bin: Int64, to value: Int) {
+        if let index = index(bin), value > values[index] { values[index] = value }
+    }
+
+    func value(at bin: Int64) -> Int {
+        guard let first, bin >= first, bin - first < Int64(values.count) else { return 0 }
+        return values[Int(bin - first)]
+    }
+}
+
 /// Builds the chart series; times are nanoseconds since the epoch.
 struct SeriesBuilder {
     private struct Bins {
         let width: Int64
-        var submits: [Int64: Int] = [:]
-        var throttled: [Int64: Int] = [:]
-        var outstanding: [Int64: Int] = [:]
-        var keys: Set<Int64> = []
-    }
+        var submits: BinnedValues
+        var throttled: BinnedValues
+        var outstanding: BinnedValues
 
-    private var fine: Bins? = Bins(width: 100_000_000)
-    private var coarse = Bins(width: 1_000_000_000)
-    /// Fine bins are kept up to this many (30 minutes), then dropped.
-    static let fineLimit = 18_000
-
-    private mutating func update(_ time: Int64, _ body: (inout Bins, Int64) -> Void) {
-        body(&coarse, time / coarse.width)
-        if var bins = fine {
-            let bin = time / bins.width
-            body(&bins, bin)
-            bins.keys.insert(bin)
-            fine = bins.keys.count > Self.fineLimit ? nil : bins
+        init(width: Int64, span: Int) {
+            self.width = width
+            submits = BinnedValues(span: span)
+            throttled = BinnedValues(span: span)
+            outstanding = BinnedValues(span: span)
         }
     }
 
-    mutating func submit(at time: Int64) { update(time) { $0.submits[$1, default: 0] += 1 } }
-    mutating func throttled(at time: Int64) { update(time) { $0.throttled[$1, default: 0] += 1 } }
+    /// 100 ms bins for up to 30 minutes; 1 s bins for up to a week.
+    private var fine = Bins(width: 100_000_000, span: 18_000)
+    private var coarse = Bins(width: 1_000_000_000, span: 7 * 86_400)
+    private var fineEnabled = true
+
+    mutating func submit(at time: Int64) {
+        coarse.submits.add(time / coarse.width)
+        if fineEnabled {
+            let bin = time / fine.width
+            fine.submits.add(bin)
+            checkFine(bin)
+        }
+    }
+
+    mutating func throttled(at time: Int64) {
+        coarse.throttled.add(time / coarse.width)
+        if fineEnabled { fine.throttled.add(time / fine.width) }
+    }
 
     mutating func outstanding(at time: Int64, count: Int) {
-        update(time) { bins, bin in
-            if count > bins.outstanding[bin] ?? 0 { bins.outstanding[bin] = count }
+        coarse.outstanding.raise(time / coarse.width, to: count)
+        if fineEnabled {
+            let bin = time / fine.width
+            fine.outstanding.raise(bin, to: count)
+            checkFine(bin)
         }
     }
 
-    /// Dense series from the first to the last bin seen (at most a day of seconds).
+    /// Past the fine span, the coarse bins are used.
+    private mutating func checkFine(_ bin: Int64) {
+        if let first = fine.submits.first ?? fine.outstanding.first, bin - first >= 18_000 {
+            fineEnabled = false
+            fine = Bins(width: fine.width, span: 0)
+        }
+    }
+
     func build() -> TimeSeries {
-        let bins = fine ?? coarse
-        let all = Array(bins.submits.keys) + Array(bins.throttled.keys) + Array(bins.outstanding.keys)
-        guard let first = all.min(), let last = all.max() else {
+        let bins = fineEnabled ? fine : coarse
+        let firsts = [bins.submits.first, bins.throttled.first, bins.outstanding.first].compactMap { $0 }
+        guard let first = firsts.min() else {
             return TimeSeries(start: 0, step: 1, submitsPerSecond: [], throttledPerSecond: [], outstanding: [])
         }
-        let length = Int(min(86_400, last - first + 1))
+        func last(_ values: BinnedValues) -> Int64 { (values.first ?? first) + Int64(values.values.count) - 1 }
+        let end = max(last(bins.submits), last(bins.throttled), last(bins.outstanding))
+        let length = Int(end - first + 1)
         let perSecond = Int(1_000_000_000 / bins.width)
-        func rolling(_ counts: [Int64: Int]) -> [Double] {
-            // Events in the second that ends with each bin.
-            var dense = [Int](repeating: 0, count: length)
-            for (bin, count) in counts where bin - first < Int64(length) { dense[Int(bin - first)] = count }
+        func rolling(_ values: BinnedValues) -> [Double] {
             var result = [Double](repeating: 0, count: length)
             var running = 0
             for index in 0..<length {
-                running += dense[index]
-                if index >= perSecond { running -= dense[index - perSecond] }
+                running += values.value(at: first + Int64(index))
+                if index >= perSecond { running -= values.value(at: first + Int64(index - perSecond)) }
                 result[index] = Double(running)
             }
             return result
         }
-        var outstanding = [Int](repeating: 0, count: length)
-        for (bin, count) in bins.outstanding where bin - first < Int64(length) { outstanding[Int(bin - first)] = count }
         return TimeSeries(
             start: Double(first * bins.width) / 1e9, step: Double(bins.width) / 1e9,
-            submitsPerSecond: rolling(bins.submits), throttledPerSecond: rolling(bins.throttled), outstanding: outstanding)
+            submitsPerSecond: rolling(bins.submits), throttledPerSecond: rolling(bins.throttled),
+            outstanding: (0..<length).map { bins.outstanding.value(at: first + Int64($0)) })
     }
 }

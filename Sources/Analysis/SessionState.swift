@@ -78,7 +78,7 @@ final class SessionState {
     var longestSilence: Int64 = 0
     var silences: [Silence] = []
     /// Index 0: requests from `first`; 1: from `second`.
-    var pending: [[UInt32: PendingRequest]] = [[:], [:]]
+    var pending = [IntegerTable<PendingRequest>(), IntegerTable<PendingRequest>()]
     var windows = [WindowTracker(), WindowTracker()]
     var binds: [BindSummary] = []
     var pendingBindIndex: [UInt32: Int] = [:]
@@ -88,9 +88,10 @@ final class SessionState {
     var lastThrottle: Int64?
     var submitTimes = SlidingWindowCounter()
     var peakSubmitPerSecond = 0
-    var submitSeconds: [Int64: Int] = [:]
-    var submitLatency = LatencyRecorder()
-    var latency: [CommandID: LatencyRecorder] = [:]
+    /// Seconds in which the session sent submit_sm, and the last of them.
+    var activeSeconds = 0
+    var lastSubmitSecond: Int64 = .min
+    var submitLatency = LatencyRecorder(precision: .two)
     var enquireLinks = 0
     var enquireLinkLast: [Int64?] = [nil, nil]
     var enquireLinkIntervals: [(sum: Double, count: Int)] = [(0, 0), (0, 0)]
@@ -99,7 +100,38 @@ final class SessionState {
     var end: ConnectionEnd?
     var endTime: Int64?
     var unbindFrom: Int?
-    var systemID: String { session.bind?.systemID ?? "" }
+    /// The system_id of the last bind request, and what follows from its system_type.
+    private(set) var systemID = ""
+    private(set) var systemIDHash = 0
+    private(set) var receiptPerPart = false
+    /// Response times by request command (by ``CommandID/knownIndex``, others apart); merged by system_id for the
+    /// report.
+    var latency = [LatencyRecorder?](repeating: nil, count: CommandID.knownCount)
+    var otherLatency: [CommandID: LatencyRecorder] = [:]
+
+    func recordLatency(_ command: CommandID, _ nanoseconds: Int64) {
+        if let index = command.knownIndex {
+            if latency[index] == nil { latency[index] = LatencyRecorder(precision: .two) }
+            latency[index]?.record(nanoseconds: nanoseconds)
+        } else {
+            otherLatency[command, default: LatencyRecorder(precision: .two)].record(nanoseconds: nanoseconds)
+        }
+    }
+
+    /// Every command's recorder.
+    var latencies: [(CommandID, LatencyRecorder)] {
+        var result = otherLatency.map { ($0.key, $0.value) }
+        for id in CommandID.allKnown {
+            if let index = id.knownIndex, let recorder = latency[index] { result.append((id, recorder)) }
+        }
+        return result
+    }
+
+    func bound(systemID: String, systemType: String) {
+        self.systemID = systemID
+        systemIDHash = systemID.hashValue
+        receiptPerPart = SystemTypeFlags(systemType: systemType).single
+    }
 
     init(session: Session) {
         self.id = session.id
@@ -136,6 +168,17 @@ public struct SlidingWindowCounter: Sendable {
     public private(set) var peak = 0
 
     public init() {}
+
+    /// Events in (time - width, time], among those still kept (the last window's worth).
+    public func count(endingAt time: Int64, width: Int64 = 1_000_000_000) -> Int {
+        var count = 0
+        var index = times.count - 1
+        while index >= head, times[index] > time - width {
+            if times[index] <= time { count += 1 }
+            index -= 1
+        }
+        return count
+    }
 
     /// Adds an event (nanoseconds); returns the count of the window ending at it.
     @discardableResult

@@ -43,7 +43,20 @@ public final class CaptureIngest {
     }
 
     /// Reads everything, calling `handle` for each event in capture order and `progress` now and then.
+    ///
+    /// For files, reading and reassembly run on a second thread while `handle` runs on the calling one; the events
+    /// and their order are the same as with one thread (`parallel: false`).
     public func run(
+        parallel: Bool = true, progress: ((IngestProgress) -> Void)? = nil, _ handle: (TimelineEvent) throws -> Void
+    ) throws {
+        if parallel, case .file = source {
+            try runPipelined(progress: progress, handle)
+        } else {
+            try runSequential(progress: progress, handle)
+        }
+    }
+
+    private func runSequential(
         progress: ((IngestProgress) -> Void)? = nil, _ handle: (TimelineEvent) throws -> Void
     ) throws {
         var diagnostics: [CaptureDiagnostic] = []
@@ -89,6 +102,96 @@ public final class CaptureIngest {
         reassembler.finish(forward)
         if let handleError { throw handleError }
         progress?(currentProgress(pdus: pduCount))
+    }
+
+    /// The producer side: packets to reassembly events, in batches.
+    private final class Producer: @unchecked Sendable {
+        let ingest: CaptureIngest
+        let queue: BatchQueue
+        init(ingest: CaptureIngest, queue: BatchQueue) {
+            self.ingest = ingest
+            self.queue = queue
+        }
+
+        func run() {
+            do {
+                try ingest.produce(into: queue)
+                queue.finish(error: nil)
+            } catch {
+                queue.finish(error: error)
+            }
+        }
+    }
+
+    static let batchSize = 4_096
+
+    fileprivate func produce(into queue: BatchQueue) throws {
+        var diagnostics: [CaptureDiagnostic] = []
+        var batch = EventBatch(capacity: Self.batchSize)
+        let reassembler = self.reassembler
+        func ship() -> Bool {
+            if case .file(let reader) = source { batch.bytesRead = reader.bytesRead }
+            batch.packets = packets
+            let full = batch
+            batch = EventBatch(capacity: Self.batchSize)
+            return queue.put(full)
+        }
+        while let packet = try nextPacket() {
+            packets += 1
+            decoder.decode(packet, diagnostics: &diagnostics) { segment in
+                reassembler.add(segment) { batch.append($0) }
+            }
+            if case .file(let reader) = source { diagnostics.append(contentsOf: reader.takeDiagnostics()) }
+            for diagnostic in diagnostics { batch.items.append(.capture(diagnostic)) }
+            diagnostics.removeAll(keepingCapacity: true)
+            if batch.items.count >= Self.batchSize, !ship() { return }
+        }
+        if case .file(let reader) = source { diagnostics.append(contentsOf: reader.takeDiagnostics()) }
+        decoder.finish(diagnostics: &diagnostics)
+        for diagnostic in diagnostics { batch.items.append(.capture(diagnostic)) }
+        reassembler.finish { batch.append($0) }
+        _ = ship()
+    }
+
+    private func runPipelined(progress: ((IngestProgress) -> Void)?, _ handle: (TimelineEvent) throws -> Void) throws {
+        let queue = BatchQueue(limit: 4)
+        let producer = Producer(ingest: self, queue: queue)
+        let thread = ProducerThread { producer.run() }
+        guard thread.start() else {
+            try runSequential(progress: progress, handle)
+            return
+        }
+        var tracker = self.tracker
+        var pduCount = 0
+        defer {
+            self.tracker = tracker
+            self.pdus = pduCount
+        }
+        do {
+            while let batch = try queue.take() {
+                try batch.forEach { item in
+                    switch item {
+                    case .stream(let event):
+                        if case .pdu = event { pduCount += 1 }
+                        try tracker.handle(event, handle)
+                    case .capture(let diagnostic):
+                        try handle(.captureDiagnostic(diagnostic))
+                    case .pdu:
+                        break
+                    }
+                }
+                if let progress {
+                    let total: Int?
+                    if case .file(let reader) = source { total = reader.totalBytes } else { total = nil }
+                    progress(IngestProgress(bytesRead: batch.bytesRead, totalBytes: total, packets: batch.packets, pdus: pduCount))
+                }
+            }
+        } catch {
+            queue.cancel()
+            thread.join()
+            throw error
+        }
+        thread.join()
     }
 
     private func nextPacket() throws -> Packet? {

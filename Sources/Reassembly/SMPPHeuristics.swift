@@ -4,10 +4,15 @@ import SMPP
 
 enum SMPPHeuristics {
     /// Commands whose PDU is exactly the 16-byte header.
-    static let headerOnly: Set<CommandID> = [
-        .enquireLink, .enquireLinkResp, .unbind, .unbindResp, .genericNack, .cancelSMResp, .replaceSMResp,
-        .cancelBroadcastSMResp,
-    ]
+    static func isHeaderOnly(_ id: CommandID) -> Bool {
+        switch id {
+        case .enquireLink, .enquireLinkResp, .unbind, .unbindResp, .genericNack, .cancelSMResp, .replaceSMResp,
+            .cancelBroadcastSMResp:
+            return true
+        default:
+            return false
+        }
+    }
 
     /// A header an SMPP peer could have sent: a known command, a length within bounds (exactly 16 for the
     /// header-only commands), status 0 on requests, a sequence number within the 31-bit range.
@@ -16,7 +21,7 @@ enum SMPPHeuristics {
         guard length >= PDUHeader.size, length <= maximumLength, header.commandID.isKnown,
             header.sequenceNumber <= 0x7FFF_FFFF
         else { return false }
-        if headerOnly.contains(header.commandID) {
+        if isHeaderOnly(header.commandID) {
             // An error response may come without a body; a header-only PDU never has one.
             guard length == PDUHeader.size else { return false }
         }

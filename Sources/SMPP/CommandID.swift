@@ -62,7 +62,35 @@ public struct CommandID: RawRepresentable, Hashable, Sendable, Comparable {
 
     /// True when SMPP 3.4 or 5.0 defines this id.
     @inlinable
-    public var isKnown: Bool { CommandID.knownNames[self] != nil }
+    public var isKnown: Bool { knownIndex != nil }
+
+    /// A dense index (0..<33) of the ids SMPP 3.4 and 5.0 define, for tables; nil for others.
+    @inlinable
+    public var knownIndex: Int? {
+        switch rawValue {
+        case 0x8000_0000: return 0
+        case 0x0000_0001...0x0000_0009: return Int(rawValue)  // 1...9
+        case 0x8000_0001...0x8000_0009: return Int(rawValue & 0xFF) + 9  // 10...18
+        case 0x0000_000B: return 19
+        case 0x0000_0015: return 20
+        case 0x8000_0015: return 21
+        case 0x0000_0021: return 22
+        case 0x8000_0021: return 23
+        case 0x0000_0102: return 24
+        case 0x0000_0103: return 25
+        case 0x8000_0103: return 26
+        case 0x0000_0111: return 27
+        case 0x8000_0111: return 28
+        case 0x0000_0112: return 29
+        case 0x8000_0112: return 30
+        case 0x0000_0113: return 31
+        case 0x8000_0113: return 32
+        default: return nil
+        }
+    }
+
+    /// How many ids ``knownIndex`` covers.
+    public static let knownCount = 33
 
     /// True for requests that expect no response (outbind, alert_notification).
     public var expectsResponse: Bool {

@@ -33,3 +33,54 @@ public enum MessageID {
         return false
     }
 }
+
+extension MessageID {
+    /// A compact key for linking ids: the number itself for a decimal id (leading zeros aside), else a 64-bit
+    /// FNV-1a hash of the id upper-cased without leading zeros, with the high bit set. Stable across runs.
+    public static func linkKey(_ id: String) -> UInt64 {
+        var id = id
+        return id.withUTF8 { linkKey(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// ``linkKey(_:)-(String)`` of an id's bytes.
+    public static func linkKey(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var start = 0
+        var end = bytes.count
+        while start < end, bytes[start] == 0x20 { start += 1 }
+        while end > start, bytes[end - 1] == 0x20 { end -= 1 }
+        while start < end - 1, bytes[start] == 0x30 { start += 1 }
+        var value: UInt64 = 0
+        var decimal = end - start <= 18 && end > start
+        if decimal {
+            for index in start..<end {
+                let byte = bytes[index]
+                guard byte >= 0x30, byte <= 0x39 else {
+                    decimal = false
+                    break
+                }
+                value = value * 10 + UInt64(byte - 0x30)
+            }
+        }
+        if decimal { return value }
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for index in start..<end {
+            var byte = bytes[index]
+            if byte >= 0x61, byte <= 0x7A { byte -= 0x20 }
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+        }
+        return hash | (1 << 63)
+    }
+
+    /// The keys of the id's other number form: the hex form of a decimal id and the decimal form of a hex one.
+    public static func alternativeLinkKeys(_ bytes: UnsafeRawBufferPointer) -> [UInt64] {
+        let text = String(decoding: bytes, as: UTF8.self)
+        var keys: [UInt64] = []
+        if let decimal = decimalValue(text) {
+            keys.append(linkKey(String(decimal, radix: 16, uppercase: true)))
+        }
+        if let hex = hexValue(text) {
+            keys.append(linkKey(String(hex)))
+        }
+        return keys
+    }
+}

@@ -7,7 +7,22 @@ import SMPP
 
 /// Turns reassembly events into timeline events, keeping each session's state.
 public struct SessionTracker {
-    public private(set) var sessions: [Int: Session] = [:]
+    /// Sessions by id (ids count from 1), in boxes so that each PDU updates its session in place.
+    private var boxes: [SessionBox] = []
+
+    final class SessionBox {
+        var session: Session
+        init(_ session: Session) { self.session = session }
+    }
+
+    /// Every session, by id.
+    public var sessions: [Int: Session] {
+        Dictionary(uniqueKeysWithValues: boxes.map { ($0.session.id, $0.session) })
+    }
+
+    private func box(_ id: Int) -> SessionBox? {
+        id >= 1 && id <= boxes.count ? boxes[id - 1] : nil
+    }
     /// Decode every PDU (for rendering), or only what the tracker itself needs (binds).
     public let decodesEveryPDU: Bool
 
@@ -20,31 +35,31 @@ public struct SessionTracker {
         switch event {
         case .opened(let connection):
             let session = Session(connection: connection)
-            sessions[connection.id] = session
+            // Connection ids are dense from 1; keep the array aligned even if one were skipped.
+            while boxes.count < connection.id - 1 { boxes.append(SessionBox(Session(connection: connection))) }
+            if let existing = box(connection.id) { existing.session = session } else { boxes.append(SessionBox(session)) }
             try emit(.sessionOpened(session))
         case .pdu(let framed):
-            guard var session = sessions[framed.connection], let header = PDUHeader.peek(in: framed.bytes) else { return }
+            guard let box = box(framed.connection), let header = PDUHeader.peek(in: framed.bytes) else { return }
             let pdu = decodesEveryPDU || header.commandID.isBind ? try? PDU.decode(framed.bytes) : nil
-            if session.client == nil {
-                inferRoles(&session, header.commandID, source: framed.source, destination: framed.destination)
+            if box.session.client == nil {
+                inferRoles(&box.session, header.commandID, source: framed.source, destination: framed.destination)
             }
-            let fromClient = session.isClient(framed.source)
-            track(&session, header, pdu, fromClient: fromClient, at: framed.timestamp)
-            sessions[framed.connection] = session
+            let fromClient = box.session.isClient(framed.source)
+            track(&box.session, header, pdu, fromClient: fromClient, at: framed.timestamp)
             try emit(
                 .pdu(
                     TimelinePDU(
                         session: framed.connection, timestamp: framed.timestamp, frame: framed.frame,
                         source: framed.source, destination: framed.destination, fromClient: fromClient,
                         streamOffset: framed.streamOffset, header: header, raw: framed.bytes, pdu: pdu,
-                        isoDefault: session.isoDefault)))
+                        isoDefault: box.session.isoDefault)))
         case .gap(let gap):
             try emit(.gap(gap))
         case .ended(let end):
-            guard var session = sessions[end.connection] else { return }
-            session.end = end
-            sessions[end.connection] = session
-            try emit(.sessionEnded(end, session))
+            guard let box = box(end.connection) else { return }
+            box.session.end = end
+            try emit(.sessionEnded(end, box.session))
         case .diagnostic(let diagnostic):
             try emit(.streamDiagnostic(diagnostic))
         }

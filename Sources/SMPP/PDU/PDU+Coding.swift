@@ -68,7 +68,7 @@ extension PDU {
         }
         var pdu = PDU(header: header, body: decoded)
         if reader.remaining > 0 {
-            if CommandID.withoutOptionalPart.contains(id) {
+            if id.hasNoOptionalPart {
                 pdu.trailingBytes = reader.buffer
                 reader.warn(
                     SMPPDecodingError(
@@ -206,9 +206,15 @@ extension CommandID {
         .submitMultiResp, .querySMResp, .broadcastSMResp, .queryBroadcastSMResp,
     ]
 
-    /// Operations that have no optional (TLV) part in SMPP 3.4 or 5.0.
-    static let withoutOptionalPart: Set<CommandID> = [
-        .genericNack, .bindTransmitter, .bindReceiver, .bindTransceiver, .outbind, .unbind, .unbindResp, .enquireLink, .enquireLinkResp, .querySM,
-        .querySMResp, .cancelSM, .cancelSMResp, .replaceSMResp, .cancelBroadcastSMResp,
-    ]
+    /// True for operations that have no optional (TLV) part in SMPP 3.4 or 5.0.
+    var hasNoOptionalPart: Bool {
+        switch self {
+        case .genericNack, .bindTransmitter, .bindReceiver, .bindTransceiver, .outbind, .unbind, .unbindResp,
+            .enquireLink, .enquireLinkResp, .querySM, .querySMResp, .cancelSM, .cancelSMResp, .replaceSMResp,
+            .cancelBroadcastSMResp:
+            return true
+        default:
+            return false
+        }
+    }
 }

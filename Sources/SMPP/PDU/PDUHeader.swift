@@ -28,14 +28,14 @@ public struct PDUHeader: Hashable, Sendable {
     /// Reads a header at `index` without moving the reader index.
     @inlinable
     public static func peek(in buffer: ByteBuffer, at index: Int) -> PDUHeader? {
-        guard let length = buffer.getInteger(at: index, endianness: .big, as: UInt32.self),
-            let id = buffer.getInteger(at: index + 4, endianness: .big, as: UInt32.self),
-            let status = buffer.getInteger(at: index + 8, endianness: .big, as: UInt32.self),
-            let sequence = buffer.getInteger(at: index + 12, endianness: .big, as: UInt32.self)
-        else { return nil }
-        return PDUHeader(
-            commandLength: length, commandID: CommandID(id), commandStatus: CommandStatus(status),
-            sequenceNumber: sequence)
+        let offset = index - buffer.readerIndex
+        guard offset >= 0, offset + 16 <= buffer.readableBytes else { return nil }
+        return buffer.withUnsafeReadableBytes { bytes in
+            func word(_ at: Int) -> UInt32 { UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: offset + at, as: UInt32.self)) }
+            return PDUHeader(
+                commandLength: word(0), commandID: CommandID(word(4)), commandStatus: CommandStatus(word(8)),
+                sequenceNumber: word(12))
+        }
     }
 
     /// Writes the header, big-endian.

@@ -24,30 +24,42 @@ public enum PDULayout {
         .shortMessage,
     ]
 
-    static let layouts: [CommandID: [Field]] = [
-        .bindTransmitter: [.cString, .cString, .cString, .u8, .u8, .u8, .cString],
-        .bindReceiver: [.cString, .cString, .cString, .u8, .u8, .u8, .cString],
-        .bindTransceiver: [.cString, .cString, .cString, .u8, .u8, .u8, .cString],
-        .bindTransmitterResp: [.cString], .bindReceiverResp: [.cString], .bindTransceiverResp: [.cString],
-        .outbind: [.cString, .cString],
-        .submitSM: shortMessage, .deliverSM: shortMessage,
-        .submitSMResp: messageIDOnly, .deliverSMResp: messageIDOnly, .dataSMResp: messageIDOnly,
-        .broadcastSMResp: messageIDOnly, .queryBroadcastSMResp: messageIDOnly,
-        .submitMulti: [
-            .cString, .u8, .u8, .cString, .destinations, .u8, .u8, .u8, .cString, .cString, .u8, .u8, .u8, .u8,
-            .shortMessage,
-        ],
-        .submitMultiResp: [.cString, .unsuccessful],
-        .dataSM: [.cString, .u8, .u8, .cString, .u8, .u8, .cString, .u8, .u8, .u8],
-        .querySM: [.cString, .u8, .u8, .cString],
-        .querySMResp: [.cString, .cString, .u8, .u8],
-        .cancelSM: [.cString, .cString, .u8, .u8, .cString, .u8, .u8, .cString],
-        .replaceSM: [.cString, .u8, .u8, .cString, .cString, .cString, .u8, .u8, .shortMessage],
-        .alertNotification: [.u8, .u8, .cString, .u8, .u8, .cString],
-        .broadcastSM: [.cString, .u8, .u8, .cString, .cString, .u8, .cString, .cString, .u8, .u8, .u8],
-        .queryBroadcastSM: [.cString, .u8, .u8, .cString],
-        .cancelBroadcastSM: [.cString, .cString, .u8, .u8, .cString],
+    static let bind: [Field] = [.cString, .cString, .cString, .u8, .u8, .u8, .cString]
+    static let submitMulti: [Field] = [
+        .cString, .u8, .u8, .cString, .destinations, .u8, .u8, .u8, .cString, .cString, .u8, .u8, .u8, .u8, .shortMessage,
     ]
+    static let submitMultiResp: [Field] = [.cString, .unsuccessful]
+    static let dataSM: [Field] = [.cString, .u8, .u8, .cString, .u8, .u8, .cString, .u8, .u8, .u8]
+    static let messageIDAndAddress: [Field] = [.cString, .u8, .u8, .cString]
+    static let querySMResp: [Field] = [.cString, .cString, .u8, .u8]
+    static let cancelSM: [Field] = [.cString, .cString, .u8, .u8, .cString, .u8, .u8, .cString]
+    static let replaceSM: [Field] = [.cString, .u8, .u8, .cString, .cString, .cString, .u8, .u8, .shortMessage]
+    static let alertNotification: [Field] = [.u8, .u8, .cString, .u8, .u8, .cString]
+    static let broadcastSM: [Field] = [.cString, .u8, .u8, .cString, .cString, .u8, .cString, .cString, .u8, .u8, .u8]
+    static let cancelBroadcastSM: [Field] = [.cString, .cString, .u8, .u8, .cString]
+    static let outbind: [Field] = [.cString, .cString]
+
+    /// The mandatory fields of an operation; nil for header-only operations and unknown ids.
+    static func layout(of id: CommandID) -> [Field]? {
+        switch id {
+        case .bindTransmitter, .bindReceiver, .bindTransceiver: return bind
+        case .bindTransmitterResp, .bindReceiverResp, .bindTransceiverResp: return messageIDOnly
+        case .outbind: return outbind
+        case .submitSM, .deliverSM: return shortMessage
+        case .submitSMResp, .deliverSMResp, .dataSMResp, .broadcastSMResp, .queryBroadcastSMResp: return messageIDOnly
+        case .submitMulti: return submitMulti
+        case .submitMultiResp: return submitMultiResp
+        case .dataSM: return dataSM
+        case .querySM, .queryBroadcastSM: return messageIDAndAddress
+        case .querySMResp: return querySMResp
+        case .cancelSM: return cancelSM
+        case .replaceSM: return replaceSM
+        case .alertNotification: return alertNotification
+        case .broadcastSM: return broadcastSM
+        case .cancelBroadcastSM: return cancelBroadcastSM
+        default: return nil
+        }
+    }
 
     /// True when the frame is structurally the PDU its header says: every C-string ends inside the body,
     /// short_message fits, and what follows the mandatory fields chains as TLVs to the last byte (or is empty for
@@ -57,12 +69,12 @@ public enum PDULayout {
             return false
         }
         let id = header.commandID
-        guard let fields = layouts[id] else {
+        guard let fields = layout(of: id) else {
             // Header-only operations and unknown commands.
             return !id.isKnown || frame.readableBytes == PDUHeader.size
         }
         if frame.readableBytes == PDUHeader.size { return id.isResponse }
-        let allowsTLVs = !CommandID.withoutOptionalPart.contains(id)
+        let allowsTLVs = !id.hasNoOptionalPart
         return frame.withUnsafeReadableBytes { bytes in
             var offset = PDUHeader.size
             let end = bytes.count

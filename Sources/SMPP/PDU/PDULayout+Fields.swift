@@ -1,0 +1,92 @@
+// Finding fields in a PDU's bytes without decoding it: where source_addr, destination_addr, short_message and the
+// TLVs of a submit_sm or deliver_sm are, the message_id of a response, one TLV by tag. For the hot paths of
+// analysis and storage, which need a few fields of millions of PDUs.
+
+import NIOCore
+
+/// Where the fields of a submit_sm or deliver_sm are, as offsets from the first byte of the PDU.
+public struct ShortMessageLocation: Hashable, Sendable {
+    public var serviceType: Range<Int>
+    public var sourceTON: UInt8
+    public var source: Range<Int>
+    public var destinationTON: UInt8
+    public var destination: Range<Int>
+    public var esmClass: UInt8
+    public var registeredDelivery: UInt8
+    public var dataCoding: UInt8
+    public var shortMessage: Range<Int>
+    /// From the first TLV to the end of the PDU (empty when there are none).
+    public var tlvs: Range<Int>
+}
+
+extension PDULayout {
+    /// Locates the fields of a submit_sm or deliver_sm; nil when the frame is not one or does not hold together.
+    public static func locateShortMessage(in frame: ByteBuffer) -> ShortMessageLocation? {
+        guard let header = PDUHeader.peek(in: frame),
+            header.commandID == .submitSM || header.commandID == .deliverSM,
+            Int(header.commandLength) == frame.readableBytes
+        else { return nil }
+        return frame.withUnsafeReadableBytes { bytes -> ShortMessageLocation? in
+            var offset = PDUHeader.size
+            let end = bytes.count
+            func cString() -> Range<Int>? {
+                let start = offset
+                while offset < end {
+                    if bytes[offset] == 0 {
+                        offset += 1
+                        return start..<(offset - 1)
+                    }
+                    offset += 1
+                }
+                return nil
+            }
+            func byte() -> UInt8? {
+                guard offset < end else { return nil }
+                defer { offset += 1 }
+                return bytes[offset]
+            }
+            guard let serviceType = cString(), let sourceTON = byte(), byte() != nil, let source = cString(),
+                let destinationTON = byte(), byte() != nil, let destination = cString(), let esmClass = byte(),
+                byte() != nil, byte() != nil, cString() != nil, cString() != nil, let registeredDelivery = byte(),
+                byte() != nil, let dataCoding = byte(), byte() != nil, let length = byte()
+            else { return nil }
+            let messageEnd = offset + Int(length)
+            guard messageEnd <= end else { return nil }
+            return ShortMessageLocation(
+                serviceType: serviceType, sourceTON: sourceTON, source: source, destinationTON: destinationTON,
+                destination: destination, esmClass: esmClass, registeredDelivery: registeredDelivery,
+                dataCoding: dataCoding, shortMessage: offset..<messageEnd, tlvs: messageEnd..<end)
+        }
+    }
+
+    /// The C-string that starts the body (message_id of submit_sm_resp and the like, system_id of a bind), as
+    /// offsets from the first byte of the PDU; nil when the body is empty or unterminated.
+    public static func leadingCString(in frame: ByteBuffer) -> Range<Int>? {
+        frame.withUnsafeReadableBytes { bytes -> Range<Int>? in
+            guard bytes.count > PDUHeader.size else { return nil }
+            var offset = PDUHeader.size
+            while offset < bytes.count {
+                if bytes[offset] == 0 { return PDUHeader.size..<offset }
+                offset += 1
+            }
+            return nil
+        }
+    }
+
+    /// The value of the first TLV with `tag` in `range` (a TLV region), as offsets from the first byte of the PDU.
+    public static func findTLV(_ tag: TLVTag, in frame: ByteBuffer, region range: Range<Int>) -> Range<Int>? {
+        frame.withUnsafeReadableBytes { bytes -> Range<Int>? in
+            var offset = range.lowerBound
+            let end = min(range.upperBound, bytes.count)
+            while offset + 4 <= end {
+                let found = UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
+                let length = Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
+                let value = offset + 4
+                guard value + length <= end else { return nil }
+                if found == tag.rawValue { return value..<(value + length) }
+                offset = value + length
+            }
+            return nil
+        }
+    }
+}
