@@ -85,7 +85,7 @@ public final class Analyzer {
             }
         }
         if state.firstPDU == nil { state.firstPDU = time }
-        if !PDULayout.isWellFormed(item.raw) { malformed += 1 }
+        if !item.digest.isWellFormed { malformed += 1 }
         if time > (state.lastPDU ?? Int64.min) { state.lastPDU = time }
         let direction = state.direction(of: item.source)
         if id.isResponse {
@@ -151,7 +151,7 @@ public final class Analyzer {
         }
         series.submit(at: time)
         let raw = item.raw
-        guard let location = PDULayout.locateShortMessage(in: raw) else { return }
+        guard let location = item.digest.shortMessage else { return }
         var message = location.shortMessage
         if message.isEmpty, let payload = PDULayout.findTLV(.messagePayload, in: raw, region: location.tlvs) {
             message = payload
@@ -263,7 +263,7 @@ public final class Analyzer {
     /// reading the text.
     private func delivered(_ item: TimelinePDU, state: SessionState, time: Int64) {
         let raw = item.raw
-        if item.header.commandID == .deliverSM, let location = PDULayout.locateShortMessage(in: raw) {
+        if item.header.commandID == .deliverSM, let location = item.digest.shortMessage {
             let type = location.esmClass & 0x3C
             let marked = type == 0x04 || type == 0x08 || type == 0x10 || type == 0x20
             let idRange = PDULayout.findTLV(.receiptedMessageID, in: raw, region: location.tlvs)

@@ -5,6 +5,7 @@
 import Capture
 import NIOCore
 import Reassembly
+import SMPP
 
 /// A batch of reassembly events and capture diagnostics, in order.
 struct EventBatch: @unchecked Sendable {
@@ -31,6 +32,7 @@ struct EventBatch: @unchecked Sendable {
             let start = arena.writerIndex
             arena.writeImmutableBuffer(framed.bytes)
             var copy = framed
+            copy.digest = PDUDigest(frame: framed.bytes)
             copy.bytes = ByteBuffer()
             items.append(.pdu(copy, range: start..<arena.writerIndex))
         } else {

@@ -220,7 +220,7 @@ public final class SMPPStreamReassembler {
                 .pdu(
                     FramedPDU(
                         connection: id, source: source, destination: destination, timestamp: timestamp, frame: frame,
-                        streamOffset: offset, bytes: bytes)))
+                        streamOffset: offset, bytes: bytes, digest: nil)))
         case .gap(let offset, let size, let frame, let timestamp, let reason):
             finishedStatistics.gaps += 1
             finishedStatistics.gapBytes += size

@@ -3,6 +3,7 @@
 
 import Capture
 import NIOCore
+import SMPP
 
 /// A TCP connection that carries SMPP.
 public struct Connection: Hashable, Sendable {
@@ -31,6 +32,8 @@ public struct FramedPDU {
     /// The PDU's bytes (header included). A slice of the stream buffer: valid inside the callback; copy it to keep
     /// it longer.
     public var bytes: ByteBuffer
+    /// The structural facts of the frame, when already worked out (by the thread that read it).
+    public var digest: PDUDigest?
 }
 
 /// Bytes of a stream that the capture does not have.

@@ -52,7 +52,8 @@ public struct SessionTracker {
                     TimelinePDU(
                         session: framed.connection, timestamp: framed.timestamp, frame: framed.frame,
                         source: framed.source, destination: framed.destination, fromClient: fromClient,
-                        streamOffset: framed.streamOffset, header: header, raw: framed.bytes, pdu: pdu,
+                        streamOffset: framed.streamOffset, header: header, raw: framed.bytes,
+                        digest: framed.digest ?? PDUDigest(frame: framed.bytes), pdu: pdu,
                         isoDefault: box.session.isoDefault)))
         case .gap(let gap):
             try emit(.gap(gap))

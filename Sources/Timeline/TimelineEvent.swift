@@ -19,6 +19,8 @@ public struct TimelinePDU {
     public var header: PDUHeader
     /// The PDU's bytes; a slice valid inside the callback.
     public var raw: ByteBuffer
+    /// Structural facts of the frame: well-formed or not, where the fields of a submit_sm or deliver_sm are.
+    public var digest: PDUDigest
     /// The decoded PDU, when the tracker decodes every PDU (else only binds are decoded).
     public var pdu: PDU?
     /// data_coding 0 reads as ISO-8859-1 in this session.

@@ -90,3 +90,16 @@ extension PDULayout {
         }
     }
 }
+
+/// What a structural walk learns about a frame, computed once and passed along with it.
+public struct PDUDigest: Hashable, Sendable {
+    /// The frame is structurally the PDU its header says (``PDULayout/isWellFormed(_:)``).
+    public var isWellFormed: Bool
+    /// The fields of a submit_sm or deliver_sm.
+    public var shortMessage: ShortMessageLocation?
+
+    public init(frame: ByteBuffer) {
+        isWellFormed = PDULayout.isWellFormed(frame)
+        shortMessage = isWellFormed ? PDULayout.locateShortMessage(in: frame) : nil
+    }
+}
