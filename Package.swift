@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // libpcap, for live capture and BPF filters.
@@ -44,6 +47,17 @@ let package = Package(
             ],
             swiftSettings: hotPath
         ),
+        // An SMSC that follows the SMSC.kz rules, on SwiftNIO, with TLS.
+        .target(
+            name: "Simulator",
+            dependencies: [
+                "SMPP", nioCore,
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // Runs a capture through decoding, reassembly and session tracking.
         .target(name: "Ingest", dependencies: ["Capture", "Reassembly", "Timeline"], swiftSettings: hotPath),
         // Renderers: text and JSON Lines of decoded PDUs, progress.
@@ -53,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "smppscope",
             dependencies: [
-                "SMPP", "Capture", "Reassembly", "Timeline", "Ingest", "Analysis", "Report", nioCore,
+                "SMPP", "Capture", "Reassembly", "Timeline", "Ingest", "Analysis", "Report", "Simulator", nioCore,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -68,6 +82,13 @@ let package = Package(
             dependencies: ["Reassembly", "Capture", "SMPP", "Timeline", "Ingest", "Report", "TestSupport", nioCore]
         ),
         .testTarget(name: "CLITests", dependencies: ["SMPP", "TestSupport", nioCore]),
+        .testTarget(
+            name: "SimulatorTests",
+            dependencies: [
+                "Simulator", "SMPP", "TestSupport", nioCore, .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .testTarget(
             name: "AnalysisTests",
             dependencies: ["Analysis", "Ingest", "Report", "Timeline", "Capture", "SMPP", "TestSupport", nioCore]

@@ -26,6 +26,24 @@ public struct TimelinePDU {
     /// data_coding 0 reads as ISO-8859-1 in this session.
     public var isoDefault: Bool
 
+    public init(
+        session: Int, timestamp: Timestamp, frame: Int, source: Endpoint, destination: Endpoint, fromClient: Bool?,
+        streamOffset: UInt64, header: PDUHeader, raw: ByteBuffer, digest: PDUDigest, pdu: PDU?, isoDefault: Bool
+    ) {
+        self.session = session
+        self.timestamp = timestamp
+        self.frame = frame
+        self.source = source
+        self.destination = destination
+        self.fromClient = fromClient
+        self.streamOffset = streamOffset
+        self.header = header
+        self.raw = raw
+        self.digest = digest
+        self.pdu = pdu
+        self.isoDefault = isoDefault
+    }
+
     /// The decoded PDU: the one decoded already, or decoded now from the bytes.
     public func decoded() -> PDU {
         if let pdu { return pdu }

@@ -15,6 +15,6 @@ struct SMPPScope: ParsableCommand {
               smppscope decode Captures/smpplib_trx_burst_query_unbind.pcap
             """,
         version: "0.1.0",
-        subcommands: [Decode.self, Analyze.self]
+        subcommands: [Decode.self, Analyze.self, Simulate.self]
     )
 }

@@ -1,0 +1,233 @@
+// The simulated SMSC on SwiftNIO: a plain listener, a TLS listener, a control port for injecting MO messages,
+// all on one event loop so that the shared state needs no locks.
+
+import Crypto
+import Foundation
+import NIOCore
+import NIOPosix
+import NIOSSL
+import SMPP
+import SwiftASN1
+import X509
+
+/// Hands whole PDUs to the connection.
+final class SMPPServerHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+
+    let core: SimulatorCore
+    let tls: Bool
+    private var connection: SMSCConnection?
+
+    init(core: SimulatorCore, tls: Bool) {
+        self.core = core
+        self.tls = tls
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let id = core.nextConnectionID
+        core.nextConnectionID += 1
+        let connection = SMSCConnection(id: id, core: core, channel: context.channel)
+        self.connection = connection
+        core.connections[id] = connection
+        core.summary.connections += 1
+        core.emit(.connected(connection: id, remote: connection.remote, local: connection.local, tls: tls))
+        connection.started()
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let connection {
+            connection.stopped()
+            core.emit(.disconnected(connection: connection.id, reason: "closed"))
+        }
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        connection?.received(unwrapInboundIn(data))
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if let connection {
+            core.emit(.notice("connection \(connection.id) (\(connection.remote)): \(error); closing"))
+        }
+        context.close(promise: nil)
+    }
+}
+
+/// Answers "mo SYSTEM_ID SOURCE DESTINATION TEXT" lines with "ok" or "error: …".
+final class ControlHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let core: SimulatorCore
+    private var pending = ""
+
+    init(core: SimulatorCore) { self.core = core }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        pending += buffer.readString(length: buffer.readableBytes) ?? ""
+        while let newline = pending.firstIndex(of: "\n") {
+            let line = String(pending[..<newline]).trimmingCharacters(in: "\r ")
+            pending = String(pending[pending.index(after: newline)...])
+            let answer = execute(line)
+            var out = context.channel.allocator.buffer(capacity: answer.utf8.count + 1)
+            out.writeString(answer + "\n")
+            context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+        }
+    }
+
+    private func execute(_ line: String) -> String {
+        let parts = line.split(separator: " ", maxSplits: 4, omittingEmptySubsequences: true).map(String.init)
+        guard parts.first == "mo", parts.count == 5 else {
+            return "error: expected \"mo SYSTEM_ID SOURCE DESTINATION TEXT\""
+        }
+        guard let account = core.accounts[parts[1]] else { return "error: no account \(parts[1])" }
+        guard let receiver = account.bound.first(where: { $0.canReceive && $0.isActive }) else {
+            return "error: \(parts[1]) has no receiver or transceiver bound"
+        }
+        receiver.sendMobileOriginated(source: parts[2], destination: parts[3], text: parts[4])
+        return "ok"
+    }
+}
+
+/// A running simulator.
+public final class Simulator: @unchecked Sendable {
+    public let configuration: SimulatorConfiguration
+    let group: MultiThreadedEventLoopGroup
+    let core: SimulatorCore
+    private var channels: [Channel] = []
+    /// The addresses actually bound (port 0 picks a free one).
+    public private(set) var plainAddress: SocketAddress?
+    public private(set) var tlsAddress: SocketAddress?
+    public private(set) var controlAddress: SocketAddress?
+
+    /// Starts listening. `emit` is called on the simulator's event loop for every event.
+    public init(configuration: SimulatorConfiguration, emit: @escaping @Sendable (SimulatorEvent) -> Void) throws {
+        self.configuration = configuration
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        core = SimulatorCore(configuration: configuration, eventLoop: loop, emit: emit)
+        do {
+            try start(loop: loop)
+        } catch {
+            try? group.syncShutdownGracefully()
+            throw error
+        }
+    }
+
+    private func start(loop: EventLoop) throws {
+        let core = self.core
+        let plain = try serverBootstrap(loop: loop, tls: nil)
+            .bind(host: configuration.listenHost, port: configuration.listenPort).wait()
+        channels.append(plain)
+        plainAddress = plain.localAddress
+        if let host = configuration.tlsHost, let port = configuration.tlsPort {
+            let context = try NIOSSLContext(configuration: try tlsConfiguration())
+            let secure = try serverBootstrap(loop: loop, tls: context).bind(host: host, port: port).wait()
+            channels.append(secure)
+            tlsAddress = secure.localAddress
+        }
+        if let host = configuration.controlHost, let port = configuration.controlPort {
+            let control = try ServerBootstrap(group: loop)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(ControlHandler(core: core)) }
+                }
+                .bind(host: host, port: port).wait()
+            channels.append(control)
+            controlAddress = control.localAddress
+        }
+        if let every = configuration.mobileOriginatedEvery, every > 0 {
+            loop.scheduleRepeatedTask(initialDelay: .milliseconds(Int64(every * 1_000)), delay: .milliseconds(Int64(every * 1_000))) { _ in
+                for account in core.accounts.values {
+                    for connection in account.bound where connection.canReceive && connection.isActive {
+                        connection.sendMobileOriginated(source: "77010000000", destination: "SMSCKZ", text: "MO test message")
+                    }
+                }
+            }
+        }
+    }
+
+    private func serverBootstrap(loop: EventLoop, tls: NIOSSLContext?) -> ServerBootstrap {
+        let core = self.core
+        return ServerBootstrap(group: loop)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 1_024)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
+                    try pipeline.addHandler(ByteToMessageHandler(SMPPFrameDecoder()))
+                    try pipeline.addHandler(SMPPServerHandler(core: core, tls: tls != nil))
+                }
+            }
+    }
+
+    private func tlsConfiguration() throws -> TLSConfiguration {
+        if let certificatePath = configuration.certificatePath, let keyPath = configuration.privateKeyPath {
+            let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }
+            let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
+            return .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        }
+        let (certificate, key) = try Self.selfSignedCertificate(commonName: configuration.tlsHost ?? "localhost")
+        return .makeServerConfiguration(certificateChain: [.certificate(certificate)], privateKey: .privateKey(key))
+    }
+
+    /// A self-signed certificate for `commonName` (and 127.0.0.1, ::1, localhost), valid for a year.
+    public static func selfSignedCertificate(commonName: String) throws -> (NIOSSLCertificate, NIOSSLPrivateKey) {
+        let key = P256.Signing.PrivateKey()
+        let name = try DistinguishedName {
+            CommonName(commonName)
+            OrganizationName("smppscope simulator")
+        }
+        let now = Date()
+        let certificate = try Certificate(
+            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: .init(key.publicKey),
+            notValidBefore: now.addingTimeInterval(-3_600), notValidAfter: now.addingTimeInterval(365 * 86_400),
+            issuer: name, subject: name, signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                SubjectAlternativeNames([
+                    .dnsName("localhost"), .dnsName(commonName),
+                    .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
+                    .ipAddress(ASN1OctetString(contentBytes: ArraySlice([UInt8](repeating: 0, count: 15) + [1]))),
+                ])
+            },
+            issuerPrivateKey: .init(key))
+        var serializer = DER.Serializer()
+        try serializer.serialize(certificate)
+        return (
+            try NIOSSLCertificate(bytes: serializer.serializedBytes, format: .der),
+            try NIOSSLPrivateKey(bytes: Array(key.derRepresentation), format: .der)
+        )
+    }
+
+    /// The counts so far.
+    public var summary: SimulatorSummary {
+        (try? core.eventLoop.submit { self.core.summary }.wait()) ?? core.summary
+    }
+
+    /// Stops listening, closes every connection, and shuts the event loop down.
+    public func shutdown() {
+        let core = self.core
+        let channels = self.channels
+        try? core.eventLoop.submit {
+            for channel in channels { channel.close(promise: nil) }
+            for connection in core.connections.values { connection.close() }
+        }.wait()
+        try? group.syncShutdownGracefully()
+    }
+}
+
+extension String {
+    func trimmingCharacters(in characters: String) -> String {
+        let set = Set(characters)
+        var result = Substring(self)
+        while let first = result.first, set.contains(first) { result = result.dropFirst() }
+        while let last = result.last, set.contains(last) { result = result.dropLast() }
+        return String(result)
+    }
+}

@@ -1,0 +1,109 @@
+// How the simulated SMSC behaves: accounts, limits, latency, receipts, timeouts, listeners.
+
+/// Settings of the simulator.
+public struct SimulatorConfiguration: Sendable {
+    /// One login.
+    public struct Account: Sendable, Hashable {
+        public var systemID: String
+        public var password: String
+        /// Accepted submit_sm per second; nil for the default.
+        public var throughput: Double?
+
+        public init(systemID: String, password: String, throughput: Double? = nil) {
+            self.systemID = systemID
+            self.password = password
+            self.throughput = throughput
+        }
+
+        /// Parses `SYSTEM_ID:PASSWORD[:TPS]`.
+        public init?(specification: String) {
+            let parts = specification.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+            guard parts.count >= 2, !parts[0].isEmpty else { return nil }
+            systemID = parts[0]
+            password = parts[1]
+            if parts.count == 3 {
+                guard let value = Double(parts[2]), value > 0 else { return nil }
+                throughput = value
+            }
+        }
+    }
+
+    /// Final states of receipts and how often each is drawn.
+    public struct ReceiptShares: Sendable, Hashable {
+        public var delivered = 0.9
+        public var undeliverable = 0.05
+        public var expired = 0.03
+        public var rejected = 0.02
+
+        public init() {}
+
+        /// Parses `DELIVRD=0.9,UNDELIV=0.05,EXPIRED=0.03,REJECTD=0.02` (missing ones are 0, the rest normalised).
+        public init?(specification: String) {
+            delivered = 0
+            undeliverable = 0
+            expired = 0
+            rejected = 0
+            for item in specification.split(separator: ",") {
+                let pair = item.split(separator: "=")
+                guard pair.count == 2, let value = Double(pair[1]), value >= 0 else { return nil }
+                switch pair[0].uppercased() {
+                case "DELIVRD": delivered = value
+                case "UNDELIV": undeliverable = value
+                case "EXPIRED": expired = value
+                case "REJECTD": rejected = value
+                default: return nil
+                }
+            }
+            guard delivered + undeliverable + expired + rejected > 0 else { return nil }
+        }
+    }
+
+    /// What to do with a connection silent for longer than the idle timeout.
+    public enum IdleAction: String, Sendable, CaseIterable, Codable {
+        case close
+        case unbind
+    }
+
+    public var accounts: [Account] = []
+    /// Where to listen for plain SMPP.
+    public var listenHost = "127.0.0.1"
+    public var listenPort = 2775
+    /// Where to listen for SMPP over TLS; nil for no TLS listener.
+    public var tlsHost: String?
+    public var tlsPort: Int?
+    /// PEM certificate chain and private key for TLS; a self-signed pair is made when nil.
+    public var certificatePath: String?
+    public var privateKeyPath: String?
+    /// Accepted submit_sm per second per account unless the account says otherwise (SMSC.kz: 30).
+    public var throughput = 30.0
+    /// Requests a connection may have waiting for a response; more are answered ESME_RMSGQFUL.
+    public var window: Int?
+    /// Response latency: a fixed part plus a uniform jitter, in seconds.
+    public var latency = 0.002
+    public var jitter = 0.003
+    /// A latency distribution instead: (percentile 0...100, seconds) points, ascending.
+    public var latencyDistribution: [(percentile: Double, seconds: Double)]?
+    /// Receipts come this many seconds after the submit (uniform).
+    public var receiptDelay: ClosedRange<Double> = 0.2...2.0
+    public var receiptShares = ReceiptShares()
+    public var idleTimeout = 120.0
+    public var idleAction = IdleAction.close
+    /// Identical submits within this many seconds are refused (SMSC.kz loop protection).
+    public var duplicateWindow = 60.0
+    /// Inject a mobile-originated message to every bound receiver this often (seconds); nil for never.
+    public var mobileOriginatedEvery: Double?
+    /// A line-based control port ("mo SYSTEM_ID SOURCE DESTINATION TEXT"); nil for none.
+    public var controlHost: String?
+    public var controlPort: Int?
+    /// Seed of the random choices (latency, receipt states and delays), for repeatable runs.
+    public var seed: UInt64 = 1
+    /// The system_id the SMSC answers binds with.
+    public var smscSystemID = "SMSCKZ"
+    /// The first message id given.
+    public var firstMessageID: UInt64 = 854_019
+
+    public init() {}
+
+    /// The account with this system_id.
+    func account(_ systemID: String) -> Account? { accounts.first { $0.systemID == systemID } }
+}

@@ -1,0 +1,287 @@
+// `smppscope simulate`: an SMSC that behaves like SMSC.kz, to test clients and replays against.
+
+import ArgumentParser
+import Capture
+import Dispatch
+import Foundation
+import NIOCore
+import Report
+import SMPP
+import Simulator
+import Timeline
+
+enum SimulatorLogFormat: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case jsonl
+    case none
+}
+
+struct Simulate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run an SMSC that follows the SMSC.kz rules (limits, window, one connection per login, receipts).",
+        discussion: """
+            Examples:
+              smppscope simulate --account smsckz:secret
+              smppscope simulate --listen 127.0.0.1:3700 --tls-listen 127.0.0.1:3443 --account shop:pw:30 --account bulk:pw:100
+              smppscope simulate --account a:b --latency-from analysis.json --receipts DELIVRD=0.8,UNDELIV=0.2 --log jsonl
+
+            Stop it with Ctrl-C: it prints a summary and exits.
+            """)
+
+    @Option(help: ArgumentHelp("Where to listen for SMPP.", valueName: "host:port"))
+    var listen = "127.0.0.1:2775"
+
+    @Option(name: .long, help: ArgumentHelp("Also listen for SMPP over TLS.", valueName: "host:port"))
+    var tlsListen: String?
+
+    @Option(name: .long, help: ArgumentHelp("PEM certificate (chain) for TLS; a self-signed one is made when absent.", valueName: "file"))
+    var cert: String?
+
+    @Option(name: .long, help: ArgumentHelp("PEM private key for --cert.", valueName: "file"))
+    var key: String?
+
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: ArgumentHelp("A login, SYSTEM_ID:PASSWORD[:TPS] (repeatable).", valueName: "account"))
+    var account: [String] = []
+
+    @Option(help: ArgumentHelp("Accepted submit_sm per second per account, unless the account says.", valueName: "per-second"))
+    var throughput = 30.0
+
+    @Option(help: ArgumentHelp("Requests a connection may have unanswered; more get ESME_RMSGQFUL.", valueName: "requests"))
+    var window: Int?
+
+    @Option(help: ArgumentHelp("Fixed response latency.", valueName: "ms"))
+    var latency = 2.0
+
+    @Option(help: ArgumentHelp("Random latency added (uniform).", valueName: "ms"))
+    var jitter = 3.0
+
+    @Option(name: .long, help: ArgumentHelp("Take the submit_sm latency distribution from `analyze --format json` output.", valueName: "file"))
+    var latencyFrom: String?
+
+    @Option(name: .long, help: ArgumentHelp("Receipt delay range in seconds.", valueName: "min-max"))
+    var receiptDelay = "0.2-2"
+
+    @Option(help: ArgumentHelp("Shares of receipt states.", valueName: "DELIVRD=0.9,UNDELIV=0.05,EXPIRED=0.03,REJECTD=0.02"))
+    var receipts: String?
+
+    @Option(name: .long, help: ArgumentHelp("Close (or unbind) connections silent this long.", valueName: "seconds"))
+    var idleTimeout = 120.0
+
+    @Option(name: .long, help: "What to do with an idle connection: close or unbind.")
+    var idleAction = SimulatorConfiguration.IdleAction.close
+
+    @Option(name: .long, help: ArgumentHelp("Send an MO message to every bound receiver this often.", valueName: "seconds"))
+    var moEvery: Double?
+
+    @Option(help: ArgumentHelp("A control port: send \"mo SYSTEM_ID SOURCE DESTINATION TEXT\" lines to inject MO messages.", valueName: "host:port"))
+    var control: String?
+
+    @Option(help: "A line per PDU on standard output: text, jsonl or none.")
+    var log = SimulatorLogFormat.text
+
+    @Flag(name: .long, help: "Show bind passwords in the log.")
+    var showSecrets = false
+
+    @Option(help: "Seed of the random choices (latency, receipt states, delays).")
+    var seed: UInt64 = 1
+
+    func validate() throws {
+        if account.isEmpty { throw ValidationError("give at least one --account SYSTEM_ID:PASSWORD[:TPS]") }
+        for specification in account where SimulatorConfiguration.Account(specification: specification) == nil {
+            throw ValidationError("invalid --account \"\(specification)\"; expected SYSTEM_ID:PASSWORD or SYSTEM_ID:PASSWORD:TPS")
+        }
+        guard hostPort(listen) != nil else { throw ValidationError("invalid --listen \"\(listen)\"; expected host:port") }
+        if let tlsListen, hostPort(tlsListen) == nil { throw ValidationError("invalid --tls-listen \"\(tlsListen)\"") }
+        if let control, hostPort(control) == nil { throw ValidationError("invalid --control \"\(control)\"") }
+        if (cert == nil) != (key == nil) { throw ValidationError("give both --cert and --key, or neither") }
+        if parseRange(receiptDelay) == nil { throw ValidationError("invalid --receipt-delay \"\(receiptDelay)\"; e.g. 0.2-2") }
+        if let receipts, SimulatorConfiguration.ReceiptShares(specification: receipts) == nil {
+            throw ValidationError("invalid --receipts \"\(receipts)\"; e.g. DELIVRD=0.9,UNDELIV=0.1")
+        }
+        if throughput <= 0 { throw ValidationError("--throughput must be positive") }
+    }
+
+    func run() throws {
+        var configuration = SimulatorConfiguration()
+        configuration.accounts = account.compactMap(SimulatorConfiguration.Account.init(specification:))
+        if let (host, port) = hostPort(listen) {
+            configuration.listenHost = host
+            configuration.listenPort = port
+        }
+        if let tlsListen, let (host, port) = hostPort(tlsListen) {
+            configuration.tlsHost = host
+            configuration.tlsPort = port
+        }
+        if let control, let (host, port) = hostPort(control) {
+            configuration.controlHost = host
+            configuration.controlPort = port
+        }
+        configuration.certificatePath = cert
+        configuration.privateKeyPath = key
+        configuration.throughput = throughput
+        configuration.window = window
+        configuration.latency = latency / 1_000
+        configuration.jitter = jitter / 1_000
+        if let latencyFrom { configuration.latencyDistribution = try loadLatency(latencyFrom) }
+        if let range = parseRange(receiptDelay) { configuration.receiptDelay = range }
+        if let receipts, let shares = SimulatorConfiguration.ReceiptShares(specification: receipts) {
+            configuration.receiptShares = shares
+        }
+        configuration.idleTimeout = idleTimeout
+        configuration.idleAction = idleAction
+        configuration.mobileOriginatedEvery = moEvery
+        configuration.seed = seed
+
+        for host in [configuration.listenHost, configuration.tlsHost, configuration.controlHost].compactMap({ $0 })
+        where !(IPAddress(host)?.isLoopback ?? (host == "localhost")) {
+            writeStandardError("warning: listening on \(host), not only on loopback: anyone who can reach it can use this SMSC\n")
+        }
+        let logger = SimulatorLogger(format: log, showSecrets: showSecrets)
+        let simulator: Simulator
+        do {
+            simulator = try Simulator(configuration: configuration) { logger.log($0) }
+        } catch {
+            throw failure(CaptureError("cannot start the simulator: \(error)", hint: "is the port free? try another --listen"))
+        }
+        var listening = "SMPP on \(describe(simulator.plainAddress))"
+        if simulator.tlsAddress != nil { listening += ", TLS on \(describe(simulator.tlsAddress))" }
+        if simulator.controlAddress != nil { listening += ", control on \(describe(simulator.controlAddress))" }
+        writeStandardError("smppscope simulate: \(listening); Ctrl-C to stop\n")
+
+        let done = DispatchSemaphore(value: 0)
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        signal(SIGPIPE, SIG_IGN)
+        let sources = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { done.signal() }
+            source.resume()
+            return source
+        }
+        done.wait()
+        for source in sources { source.cancel() }
+        let summary = simulator.summary
+        simulator.shutdown()
+        logger.flush()
+        writeStandardError("summary: \(summary.description)\n")
+    }
+
+    private func describe(_ address: SocketAddress?) -> String {
+        guard let address else { return "?" }
+        return "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
+    }
+
+    private func parseRange(_ text: String) -> ClosedRange<Double>? {
+        let parts = text.split(separator: "-").compactMap { Double($0) }
+        if parts.count == 1, parts[0] >= 0 { return parts[0]...parts[0] }
+        guard parts.count == 2, parts[0] >= 0, parts[1] >= parts[0] else { return nil }
+        return parts[0]...parts[1]
+    }
+
+    /// The submit_sm latency points (p50, p90, p99, max) of an analysis, as a distribution.
+    private func loadLatency(_ path: String) throws -> [(percentile: Double, seconds: Double)] {
+        guard let data = FileManager.default.contents(atPath: path),
+            let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let latency = (json["latency"] as? [String: Any])?["submit_sm"] as? [String: Any]
+        else {
+            throw failure(CaptureError("\(path) has no latency.submit_sm", hint: "make it with: smppscope analyze CAPTURE --format json > \(path)"))
+        }
+        let points: [(Double, String)] = [(0, "min_ms"), (50, "p50_ms"), (90, "p90_ms"), (99, "p99_ms"), (100, "max_ms")]
+        return points.compactMap { point in
+            (latency[point.1] as? Double).map { (percentile: point.0, seconds: $0 / 1_000) }
+        }
+    }
+}
+
+/// "host:port", "[v6]:port".
+func hostPort(_ text: String) -> (String, Int)? {
+    guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else {
+        return nil
+    }
+    var host = String(text[..<colon])
+    if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+    guard !host.isEmpty else { return nil }
+    return (host, port)
+}
+
+/// Writes the simulator's events as decode-style lines. Called on the simulator's event loop.
+final class SimulatorLogger: @unchecked Sendable {
+    let format: SimulatorLogFormat
+    let options: RenderOptions
+    let text: DecodeText
+    let sink = OutputSink(flushThreshold: 1)
+    private let lock = NSLock()
+
+    init(format: SimulatorLogFormat, showSecrets: Bool) {
+        self.format = format
+        options = RenderOptions(showSecrets: showSecrets)
+        text = DecodeText(options: options)
+    }
+
+    static func endpoint(_ text: String) -> Endpoint {
+        guard let (host, port) = hostPort(text), let address = IPAddress(host) else {
+            return Endpoint(address: IPAddress(ipv4: 0), port: 0)
+        }
+        return Endpoint(address: address, port: UInt16(port))
+    }
+
+    func log(_ event: SimulatorEvent) {
+        guard format != .none else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        switch event {
+        case .pdu(let connection, let inbound, let remote, let local, let bytes, let time):
+            guard let header = PDUHeader.peek(in: bytes) else { return }
+            let remoteEndpoint = Self.endpoint(remote)
+            let localEndpoint = Self.endpoint(local)
+            let item = TimelinePDU(
+                session: connection, timestamp: Timestamp(nanoseconds: Int64(time * 1e9)), frame: 0,
+                source: inbound ? remoteEndpoint : localEndpoint, destination: inbound ? localEndpoint : remoteEndpoint,
+                fromClient: inbound, streamOffset: 0, header: header, raw: bytes, digest: PDUDigest(frame: bytes),
+                pdu: try? PDU.decode(bytes), isoDefault: false)
+            switch format {
+            case .jsonl:
+                var json = JSONWriter()
+                DecodeJSON.write(item, into: &json, options: options)
+                sink.bytes += json.bytes
+                sink.bytes.append(0x0A)
+                sink.flush()
+            default:
+                sink.write(text.line(item) + "\n")
+            }
+        case .connected(let connection, let remote, let local, let tls):
+            note("connection \(connection): \(remote) -> \(local)\(tls ? " (TLS)" : "")", event: "connected", connection: connection)
+        case .disconnected(let connection, let reason):
+            note("connection \(connection) \(reason)", event: "disconnected", connection: connection)
+        case .notice(let message):
+            note(message, event: "notice", connection: nil)
+        }
+    }
+
+    private func note(_ message: String, event: String, connection: Int?) {
+        switch format {
+        case .jsonl:
+            var json = JSONWriter()
+            json.beginObject()
+            json.key("event"); json.string(event)
+            if let connection { json.key("session"); json.int(connection) }
+            json.key("message"); json.string(message)
+            json.endObject()
+            sink.bytes += json.bytes
+            sink.bytes.append(0x0A)
+            sink.flush()
+        default:
+            sink.write("-- " + message + "\n")
+        }
+    }
+
+    func flush() {
+        lock.lock()
+        sink.flush()
+        lock.unlock()
+    }
+}
+
+extension SimulatorConfiguration.IdleAction: ExpressibleByArgument {}
