@@ -12,15 +12,15 @@ let chromiumPath: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "
 @Suite("HTML report")
 struct HTMLReportTests {
     static let capture = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Captures/smpplib_smsckz_port3700.pcap").path
+        .appendingPathComponent("Captures/kannel_simulator_port3701.pcap").path
 
     @Test func isSelfContainedWithItsCharts() throws {
         var configuration = AnalysisConfiguration()
         configuration.throughputLimit = 30
         let (report, _) = try analyze(Self.capture, configuration: configuration)
-        let page = AnalyzeHTML.render(report, title: "smpplib <capture> & co")
+        let page = AnalyzeHTML.render(report, title: "kannel <capture> & co")
         #expect(page.hasPrefix("<!doctype html>"))
-        #expect(page.contains("smpplib &lt;capture&gt; &amp; co"), "the title is escaped")
+        #expect(page.contains("kannel &lt;capture&gt; &amp; co"), "the title is escaped")
         #expect(page.components(separatedBy: "<svg").count - 1 == 4)
         #expect(page.contains("limit 30/s"))
         #expect(!page.contains("<script"))
