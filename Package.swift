@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // libpcap, for live capture and BPF filters.
@@ -58,6 +59,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Keeps timelines: SQLite (GRDB) behind a protocol; import, query, replay them as events.
+        .target(
+            name: "Store",
+            dependencies: [
+                "SMPP", "Capture", "Reassembly", "Timeline", nioCore,
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: hotPath
+        ),
         // Runs a capture through decoding, reassembly and session tracking.
         .target(name: "Ingest", dependencies: ["Capture", "Reassembly", "Timeline"], swiftSettings: hotPath),
         // Renderers: text and JSON Lines of decoded PDUs, progress.
@@ -67,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "smppscope",
             dependencies: [
-                "SMPP", "Capture", "Reassembly", "Timeline", "Ingest", "Analysis", "Report", "Simulator", nioCore,
+                "SMPP", "Capture", "Reassembly", "Timeline", "Ingest", "Analysis", "Report", "Simulator", "Store", nioCore,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -82,6 +93,13 @@ let package = Package(
             dependencies: ["Reassembly", "Capture", "SMPP", "Timeline", "Ingest", "Report", "TestSupport", nioCore]
         ),
         .testTarget(name: "CLITests", dependencies: ["SMPP", "TestSupport", nioCore]),
+        .testTarget(
+            name: "StoreTests",
+            dependencies: [
+                "Store", "Analysis", "Ingest", "Report", "Timeline", "Reassembly", "Capture", "SMPP", "TestSupport", nioCore,
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(
             name: "SimulatorTests",
             dependencies: [

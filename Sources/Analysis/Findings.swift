@@ -61,7 +61,7 @@ enum Findings {
         if report.unansweredRequests > 0 {
             var byCommand: [String: Int] = [:]
             for request in report.unanswered { byCommand[request.command, default: 0] += 1 }
-            let detail = byCommand.sorted { $0.value > $1.value }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            let detail = byCommand.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
             findings.append("\(report.unansweredRequests) requests got no response in the capture (\(detail)).")
         }
         if !report.orphanResponses.isEmpty {
@@ -69,7 +69,7 @@ enum Findings {
                 "\(report.orphanResponses.count) responses answer no request of the capture (it may have started mid-session).")
         }
         if report.duplicateSubmits > 0 {
-            let answers = report.duplicateResponses.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }
+            let answers = report.duplicateResponses.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }
                 .joined(separator: ", ")
             findings.append(
                 "\(report.duplicateSubmits) submit_sm repeated an accepted one (same system_id, addresses and text) within "
@@ -77,7 +77,7 @@ enum Findings {
         }
         let receipts = report.receipts
         if receipts.count > 0 {
-            let states = receipts.stat.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            let states = receipts.stat.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             var text = "\(receipts.count) delivery receipts (\(states))"
             if let latency = receipts.latency {
                 text += "; submit to receipt p50 \(formatSeconds(latency.p50Ms)), p99 \(formatSeconds(latency.p99Ms))"
@@ -97,7 +97,7 @@ enum Findings {
         }
         let otherChannels = report.channels.filter { $0.key != "sms" && $0.value > 0 }
         if !otherChannels.isEmpty {
-            let list = otherChannels.sorted { $0.value > $1.value }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            let list = otherChannels.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
             findings.append("Special SMSC.kz texts: \(list).")
         }
         return findings

@@ -98,3 +98,14 @@ public struct Endpoint: Hashable, Sendable, Comparable, CustomStringConvertible 
         address.isIPv4 ? "\(address):\(port)" : "[\(address)]:\(port)"
     }
 }
+
+extension Endpoint {
+    /// Parses "127.0.0.1:2775" or "[::1]:2775".
+    public init?(parsing text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard let address = IPAddress(host) else { return nil }
+        self.init(address: address, port: port)
+    }
+}

@@ -18,7 +18,8 @@ public final class LiveCapture: @unchecked Sendable {
     public init(interface: String, filter: String?, snapLength: Int32 = 262_144) throws {
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         guard let handle = pcap_create(interface, &errorBuffer) else {
-            throw CaptureError("cannot open interface \(interface): \(String(cString: errorBuffer))")
+            let reason = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw CaptureError("cannot open interface \(interface): \(reason)")
         }
         pcap_set_snaplen(handle, snapLength)
         pcap_set_timeout(handle, 100)

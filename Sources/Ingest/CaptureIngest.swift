@@ -42,37 +42,47 @@ public final class CaptureIngest {
         reassembler = SMPPStreamReassembler(configuration: configuration)
     }
 
-    /// Reads everything, calling `handle` for each event in capture order and `progress` now and then.
+    /// Reads everything and hands over the reassembly events and capture diagnostics as they are, before any
+    /// session tracking (for storing them). For files, reading and reassembly run on a second thread.
+    public func runEvents(
+        parallel: Bool = true, progress: ((IngestProgress) -> Void)? = nil, _ handle: (PipelineEvent) throws -> Void
+    ) throws {
+        var pduCount = 0
+        defer { pdus = pduCount }
+        let counting: (PipelineEvent) throws -> Void = { event in
+            if case .stream(.pdu) = event { pduCount += 1 }
+            try handle(event)
+        }
+        if parallel, case .file = source, try runPipelined(progress: progress, counting) {
+            return
+        }
+        try runSequential(progress: progress, counting)
+    }
+
+    /// Reads everything, calling `handle` for each timeline event in capture order and `progress` now and then.
     ///
     /// For files, reading and reassembly run on a second thread while `handle` runs on the calling one; the events
     /// and their order are the same as with one thread (`parallel: false`).
     public func run(
         parallel: Bool = true, progress: ((IngestProgress) -> Void)? = nil, _ handle: (TimelineEvent) throws -> Void
     ) throws {
-        if parallel, case .file = source {
-            try runPipelined(progress: progress, handle)
-        } else {
-            try runSequential(progress: progress, handle)
+        var tracker = self.tracker
+        defer { self.tracker = tracker }
+        try runEvents(parallel: parallel, progress: progress) { event in
+            try tracker.handle(event, handle)
         }
     }
 
-    private func runSequential(
-        progress: ((IngestProgress) -> Void)? = nil, _ handle: (TimelineEvent) throws -> Void
-    ) throws {
+    private func runSequential(progress: ((IngestProgress) -> Void)?, _ handle: (PipelineEvent) throws -> Void) throws {
         var diagnostics: [CaptureDiagnostic] = []
         let reassembler = self.reassembler
-        var tracker = self.tracker
         var pduCount = 0
-        defer {
-            self.tracker = tracker
-            self.pdus = pduCount
-        }
         var handleError: Error?
         func forward(_ event: StreamEvent) {
             guard handleError == nil else { return }
             if case .pdu = event { pduCount += 1 }
             do {
-                try tracker.handle(event, handle)
+                try handle(.stream(event))
             } catch {
                 handleError = error
             }
@@ -86,7 +96,7 @@ public final class CaptureIngest {
                 diagnostics.append(contentsOf: reader.takeDiagnostics())
             }
             if !diagnostics.isEmpty {
-                for diagnostic in diagnostics { try handle(.captureDiagnostic(diagnostic)) }
+                for diagnostic in diagnostics { try handle(.capture(diagnostic)) }
                 diagnostics.removeAll(keepingCapacity: true)
             }
             if let handleError { throw handleError }
@@ -98,7 +108,7 @@ public final class CaptureIngest {
             diagnostics.append(contentsOf: reader.takeDiagnostics())
         }
         decoder.finish(diagnostics: &diagnostics)
-        for diagnostic in diagnostics { try handle(.captureDiagnostic(diagnostic)) }
+        for diagnostic in diagnostics { try handle(.capture(diagnostic)) }
         reassembler.finish(forward)
         if let handleError { throw handleError }
         progress?(currentProgress(pdus: pduCount))
@@ -153,29 +163,22 @@ public final class CaptureIngest {
         _ = ship()
     }
 
-    private func runPipelined(progress: ((IngestProgress) -> Void)?, _ handle: (TimelineEvent) throws -> Void) throws {
+    /// Returns false when no second thread could be started (nothing was read then).
+    private func runPipelined(progress: ((IngestProgress) -> Void)?, _ handle: (PipelineEvent) throws -> Void) throws -> Bool {
         let queue = BatchQueue(limit: 4)
         let producer = Producer(ingest: self, queue: queue)
         let thread = ProducerThread { producer.run() }
-        guard thread.start() else {
-            try runSequential(progress: progress, handle)
-            return
-        }
-        var tracker = self.tracker
+        guard thread.start() else { return false }
         var pduCount = 0
-        defer {
-            self.tracker = tracker
-            self.pdus = pduCount
-        }
         do {
             while let batch = try queue.take() {
                 try batch.forEach { item in
                     switch item {
                     case .stream(let event):
                         if case .pdu = event { pduCount += 1 }
-                        try tracker.handle(event, handle)
+                        try handle(.stream(event))
                     case .capture(let diagnostic):
-                        try handle(.captureDiagnostic(diagnostic))
+                        try handle(.capture(diagnostic))
                     case .pdu:
                         break
                     }
@@ -192,6 +195,7 @@ public final class CaptureIngest {
             throw error
         }
         thread.join()
+        return true
     }
 
     private func nextPacket() throws -> Packet? {

@@ -16,6 +16,14 @@ public struct Connection: Hashable, Sendable {
     public var synSender: Endpoint?
     /// Time of the connection's first packet in the capture.
     public var firstSeen: Timestamp
+
+    public init(id: Int, first: Endpoint, second: Endpoint, synSender: Endpoint?, firstSeen: Timestamp) {
+        self.id = id
+        self.first = first
+        self.second = second
+        self.synSender = synSender
+        self.firstSeen = firstSeen
+    }
 }
 
 /// One whole SMPP PDU taken from a stream.
@@ -34,6 +42,20 @@ public struct FramedPDU {
     public var bytes: ByteBuffer
     /// The structural facts of the frame, when already worked out (by the thread that read it).
     public var digest: PDUDigest?
+
+    public init(
+        connection: Int, source: Endpoint, destination: Endpoint, timestamp: Timestamp, frame: Int, streamOffset: UInt64,
+        bytes: ByteBuffer, digest: PDUDigest? = nil
+    ) {
+        self.connection = connection
+        self.source = source
+        self.destination = destination
+        self.timestamp = timestamp
+        self.frame = frame
+        self.streamOffset = streamOffset
+        self.bytes = bytes
+        self.digest = digest
+    }
 }
 
 /// Bytes of a stream that the capture does not have.
@@ -57,6 +79,20 @@ public struct StreamGap: Hashable, Sendable {
     public var frame: Int
     public var timestamp: Timestamp
     public var reason: Reason
+
+    public init(
+        connection: Int, source: Endpoint, destination: Endpoint, streamOffset: UInt64, size: Int, frame: Int,
+        timestamp: Timestamp, reason: Reason
+    ) {
+        self.connection = connection
+        self.source = source
+        self.destination = destination
+        self.streamOffset = streamOffset
+        self.size = size
+        self.frame = frame
+        self.timestamp = timestamp
+        self.reason = reason
+    }
 }
 
 /// How a connection ended.
@@ -72,6 +108,14 @@ public struct ConnectionEnd: Hashable, Sendable {
     public var by: Endpoint
     public var frame: Int
     public var timestamp: Timestamp
+
+    public init(connection: Int, kind: Kind, by: Endpoint, frame: Int, timestamp: Timestamp) {
+        self.connection = connection
+        self.kind = kind
+        self.by = by
+        self.frame = frame
+        self.timestamp = timestamp
+    }
 }
 
 /// Something wrong in a stream, located.
@@ -83,6 +127,19 @@ public struct StreamDiagnostic: Hashable, Sendable, CustomStringConvertible {
     public var frame: Int
     public var timestamp: Timestamp
     public var message: String
+
+    public init(
+        connection: Int?, source: Endpoint, destination: Endpoint, streamOffset: UInt64, frame: Int, timestamp: Timestamp,
+        message: String
+    ) {
+        self.connection = connection
+        self.source = source
+        self.destination = destination
+        self.streamOffset = streamOffset
+        self.frame = frame
+        self.timestamp = timestamp
+        self.message = message
+    }
 
     public var description: String {
         "frame \(frame), \(source) -> \(destination), stream offset \(streamOffset): \(message)"
@@ -98,4 +155,10 @@ public enum StreamEvent {
     /// The first FIN or RST of a connection.
     case ended(ConnectionEnd)
     case diagnostic(StreamDiagnostic)
+}
+
+/// What reading a capture produces, in order: reassembly events, and diagnostics about the capture itself.
+public enum PipelineEvent {
+    case stream(StreamEvent)
+    case capture(CaptureDiagnostic)
 }

@@ -107,7 +107,7 @@ public enum AnalyzeHTML {
         let receipts = report.receipts
         guard receipts.count > 0 || receipts.mobileOriginated > 0 else { return "<p class=\"empty\">No receipts.</p>" }
         var html = "<table><tr><th>receipts</th><th>linked to a submit</th><th>unknown ids</th><th>accepted without receipt</th><th>mobile-originated</th><th>states</th></tr>"
-        let states = receipts.stat.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        let states = receipts.stat.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         html += "<tr><td class=n>\(receipts.count)</td><td class=n>\(receipts.linked)</td><td class=n>\(receipts.unknownIDs)</td>"
         html += "<td class=n>\(receipts.withoutReceipt)</td><td class=n>\(receipts.mobileOriginated)</td><td>\(escapeHTML(states))</td></tr></table>"
         return html

@@ -55,7 +55,7 @@ public enum AnalyzeText {
         if !report.errorResponses.isEmpty {
             line()
             line("Error responses")
-            for (key, count) in report.errorResponses.sorted(by: { $0.value > $1.value }) {
+            for (key, count) in report.errorResponses.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) {
                 line("  " + pad(key, 48) + String(count))
             }
         }

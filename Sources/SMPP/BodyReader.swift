@@ -151,14 +151,14 @@ extension ByteBuffer {
 /// A field's bytes as a String: UTF-8 when they are valid UTF-8 (ASCII always is), else ISO-8859-1 so that no byte
 /// is lost.
 @inlinable
-func fieldString(_ bytes: UnsafeRawBufferPointer) -> String {
+public func fieldString(_ bytes: UnsafeRawBufferPointer) -> String {
     if let valid = String(validating: bytes, as: UTF8.self) { return valid }
     return latin1String(bytes)
 }
 
 /// ISO-8859-1: each byte is the code point of the same value.
 @inlinable
-func latin1String<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+public func latin1String<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
     var scalars = String.UnicodeScalarView()
     for byte in bytes { scalars.append(Unicode.Scalar(byte)) }
     return String(scalars)

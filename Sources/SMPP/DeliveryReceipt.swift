@@ -95,8 +95,17 @@ public struct DeliveryReceipt: Hashable, Sendable {
         var receipt = DeliveryReceipt()
         for (position, entry) in found.enumerated() {
             let end = position + 1 < found.count ? found[position + 1].start : bytes.count
-            var value = String(decoding: bytes[entry.valueStart..<max(entry.valueStart, end)], as: UTF8.self)
-            if entry.field != "text" { value = value.trimmingSpaces() }
+            var start = entry.valueStart
+            var stop = max(entry.valueStart, end)
+            if entry.field != "text" {
+                while start < stop, isASCIISpace(bytes[start]) { start += 1 }
+                while stop > start, isASCIISpace(bytes[stop - 1]) { stop -= 1 }
+            }
+            var value = String(decoding: bytes[start..<stop], as: UTF8.self)
+            // Other (Unicode) spaces are rare: trim them the slow way.
+            if entry.field != "text", start < stop, bytes[start] >= 0x80 || bytes[stop - 1] >= 0x80 {
+                value = value.trimmingSpaces()
+            }
             switch entry.field {
             case "id": receipt.id = receipt.id ?? value
             case "sub": receipt.sub = value
@@ -116,6 +125,10 @@ public struct DeliveryReceipt: Hashable, Sendable {
         let colon = index + key.count
         guard colon < bytes.count, bytes[colon] == UInt8(ascii: ":") else { return false }
         return bytes[index..<colon].elementsEqual(key)
+    }
+
+    private static func isASCIISpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || (0x09...0x0D).contains(byte)
     }
 
     private static func isSpace(_ byte: UInt8) -> Bool {

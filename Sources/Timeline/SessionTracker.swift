@@ -66,6 +66,15 @@ public struct SessionTracker {
         }
     }
 
+    /// Handles one event of a capture or a store: reassembly events go through the sessions, capture diagnostics
+    /// straight on.
+    public mutating func handle(_ event: PipelineEvent, _ emit: (TimelineEvent) throws -> Void) rethrows {
+        switch event {
+        case .stream(let stream): try handle(stream, emit)
+        case .capture(let diagnostic): try emit(.captureDiagnostic(diagnostic))
+        }
+    }
+
     /// Who is the ESME, from a PDU only one side sends.
     private func inferRoles(_ session: inout Session, _ id: CommandID, source: Endpoint, destination: Endpoint) {
         let request = id.request

@@ -21,6 +21,7 @@ struct Analyze: ParsableCommand {
               smppscope analyze Captures/smpplib_smsckz_port3700.pcap --limit 30
               smppscope analyze capture.pcap --format json | jq '.latency.submit_sm'
               smppscope analyze capture.pcap --kannel-conf /etc/kannel/kannel.conf --html report.html
+              smppscope analyze --store smpp.sqlite --from 2026-11-26T08:00:00 --to 2026-11-26T09:00:00
             """)
 
     @OptionGroup var input: InputOptions
@@ -66,21 +67,10 @@ struct Analyze: ParsableCommand {
         if let limit { configuration.throughputLimit = limit }
         if let window { configuration.window = window }
 
-        let (source, live) = try openInput(input)
-        let ingest = CaptureIngest(source: source, configuration: input.configuration, decodesEveryPDU: false)
-        let stop = live.map(installInterruptHandler)
-        defer { stop?.cancel() }
-        var bar: ProgressBar?
-        if case .file(let reader) = source, reader.path != "-" {
-            bar = ProgressBar.make(label: "analyzing", totalBytes: reader.totalBytes)
-        }
         let analyzer = Analyzer(configuration: configuration)
-        try ingest.run(progress: { progress in
-            bar?.update(bytes: progress.bytesRead, total: progress.totalBytes, items: progress.pdus)
-        }) { event in
+        try input.readTimeline(label: "analyzing", decodesEveryPDU: false) { event in
             analyzer.handle(event)
         }
-        bar?.finish()
         let report = analyzer.finish()
         let sink = OutputSink()
         switch format {
@@ -92,7 +82,7 @@ struct Analyze: ParsableCommand {
         }
         sink.flush()
         if let html {
-            let page = AnalyzeHTML.render(report, title: input.capture ?? input.interface ?? "capture")
+            let page = AnalyzeHTML.render(report, title: input.name)
             do {
                 try Data(page.utf8).write(to: URL(fileURLWithPath: html))
             } catch {

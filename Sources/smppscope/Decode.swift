@@ -22,10 +22,11 @@ struct Decode: ParsableCommand {
         abstract: "Show every SMPP PDU of a capture, in order.",
         discussion: """
             Examples:
-              smppscope decode Captures/smpplib_trx_burst_query_unbind.pcap
+              smppscope decode Captures/smpplib_smsckz_port3700.pcap
               smppscope decode capture.pcapng --format jsonl | jq 'select(.command == "submit_sm_resp")'
               smppscope decode capture.pcap --session 2 --command submit_sm --command submit_sm_resp
               sudo smppscope decode --interface any --port 3700
+              smppscope decode --store smpp.sqlite --message-id 1a2b3c
             """)
 
     @OptionGroup var input: InputOptions
@@ -54,27 +55,16 @@ struct Decode: ParsableCommand {
     }
 
     func run() throws {
-        let (source, live) = try openInput(input)
-        let ingest = CaptureIngest(source: source, configuration: input.configuration)
-        let stop = live.map(installInterruptHandler)
-        defer { stop?.cancel() }
-
         let commands = Set(command.compactMap { CommandID(name: $0) })
         let sessions = Set(session)
         let options = RenderOptions(showSecrets: showSecrets)
         let text = DecodeText(options: options)
         let sink = OutputSink()
         var json = JSONWriter(capacity: 1 << 16)
-        var bar: ProgressBar?
-        if case .file(let reader) = source, reader.path != "-" {
-            bar = ProgressBar.make(label: "decoding", totalBytes: reader.totalBytes)
-        }
         if format == .text { sink.write(text.header + "\n") }
 
         do {
-            try ingest.run(progress: { progress in
-                bar?.update(bytes: progress.bytesRead, total: progress.totalBytes, items: progress.pdus)
-            }) { event in
+            try input.readTimeline(label: "decoding", decodesEveryPDU: true, sessions: session) { event in
                 if sink.closed { throw OutputClosed() }
                 if case .pdu(let item) = event {
                     guard sessions.isEmpty || sessions.contains(item.session),
@@ -106,10 +96,8 @@ struct Decode: ParsableCommand {
                 }
             }
         } catch is OutputClosed {
-            bar?.finish()
             return
         }
-        bar?.finish()
         sink.flush()
     }
 

@@ -1,10 +1,13 @@
-// Options shared by the commands that read captures.
+// Options shared by the commands that read timelines: a capture file, a live interface, or a store.
 
 import ArgumentParser
 import Capture
 import Ingest
 import Reassembly
+import Report
 import SMPP
+import Store
+import Timeline
 
 struct InputOptions: ParsableArguments {
     @Argument(help: ArgumentHelp("A pcap or pcapng file, or - for standard input.", valueName: "capture"))
@@ -24,12 +27,16 @@ struct InputOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Largest command_length accepted.", valueName: "bytes"))
     var maxPDULength: Int = SMPPFramer.defaultMaximumLength
 
+    @OptionGroup(title: "Reading from a store") var stored: StoreSelection
+
     func validate() throws {
-        if capture == nil && interface == nil {
-            throw ValidationError("give a capture file (or - for standard input), or --interface to capture live")
+        let inputs = [capture != nil, interface != nil, stored.store != nil].filter { $0 }.count
+        if inputs == 0 {
+            throw ValidationError(
+                "give a capture file (or - for standard input), --interface to capture live, or --store to read a store")
         }
-        if capture != nil && interface != nil {
-            throw ValidationError("give either a capture file or --interface, not both")
+        if inputs > 1 {
+            throw ValidationError("give one input: a capture file, --interface or --store")
         }
         if filter != nil && interface == nil {
             throw ValidationError("--filter applies to live capture (--interface); filter a file with tcpdump -r IN -w OUT FILTER")
@@ -37,11 +44,17 @@ struct InputOptions: ParsableArguments {
         if maxPDULength < 16 {
             throw ValidationError("--max-pdu-length must be at least 16")
         }
+        if stored.store != nil, !port.isEmpty {
+            throw ValidationError("--port applies when reading captures; give it to `smppscope import`")
+        }
     }
 
     var configuration: ReassemblyConfiguration {
         ReassemblyConfiguration(maximumPDULength: maxPDULength, forcedPorts: Set(port))
     }
+
+    /// A name for the input, for titles.
+    var name: String { capture ?? interface ?? stored.store ?? "capture" }
 
     /// Opens the packet source; the live capture is returned too so Ctrl-C can stop it.
     func openSource() throws -> (PacketSource, LiveCapture?) {
@@ -54,5 +67,32 @@ struct InputOptions: ParsableArguments {
             return (.live(live), live)
         }
         return (try PacketSource.open(path: capture ?? "-"), nil)
+    }
+
+    /// Reads the input and hands over its timeline events in order, showing progress on a terminal.
+    func readTimeline(
+        label: String, decodesEveryPDU: Bool, sessions: [Int] = [], _ handle: (TimelineEvent) throws -> Void
+    ) throws {
+        if let path = stored.store {
+            let store = try openExistingStore(path)
+            do {
+                try store.timeline(try stored.filter(sessions: sessions), decodesEveryPDU: decodesEveryPDU, handle)
+            } catch let error as StoreError {
+                throw failure(CaptureError(error.description))
+            }
+            return
+        }
+        let (source, live) = try openInput(self)
+        let ingest = CaptureIngest(source: source, configuration: configuration, decodesEveryPDU: decodesEveryPDU)
+        let stop = live.map(installInterruptHandler)
+        defer { stop?.cancel() }
+        var bar: ProgressBar?
+        if case .file(let reader) = source, reader.path != "-" {
+            bar = ProgressBar.make(label: label, totalBytes: reader.totalBytes)
+        }
+        defer { bar?.finish() }
+        try ingest.run(progress: { progress in
+            bar?.update(bytes: progress.bytesRead, total: progress.totalBytes, items: progress.pdus)
+        }, handle)
     }
 }

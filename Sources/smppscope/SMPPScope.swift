@@ -6,15 +6,15 @@ import ArgumentParser
 struct SMPPScope: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "smppscope",
-        abstract: "Decode and analyze SMPP traffic from captures.",
+        abstract: "Decode, analyze and keep SMPP traffic from captures; simulate an SMSC.",
         discussion: """
             Reads pcap and pcapng files (or - for standard input), or a live interface, reassembles the TCP \
             streams and decodes every SMPP 3.4 / 5.0 PDU, on any port.
 
             Quick start:
-              smppscope decode Captures/smpplib_trx_burst_query_unbind.pcap
+              smppscope decode Captures/smpplib_smsckz_port3700.pcap
             """,
         version: "0.1.0",
-        subcommands: [Decode.self, Analyze.self, Simulate.self]
+        subcommands: [Decode.self, Analyze.self, Import.self, Sessions.self, Export.self, Simulate.self]
     )
 }
