@@ -50,6 +50,14 @@ let package = Package(
         ),
         // An SMSC that follows the SMSC.kz rules, on SwiftNIO, with TLS.
         .target(
+            name: "Proxy",
+            dependencies: [
+                "SMPP", "Capture", "Reassembly", "Timeline", "Store", nioCore,
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        .target(
             name: "Simulator",
             dependencies: [
                 "SMPP", nioCore,
@@ -78,10 +86,12 @@ let package = Package(
         .executableTarget(
             name: "smppscope",
             dependencies: [
-                "SMPP", "Capture", "Reassembly", "Timeline", "Ingest", "Analysis", "Report", "Simulator", "Store", nioCore,
+                "SMPP", "Capture", "Reassembly", "Timeline", "Ingest", "Analysis", "Report", "Simulator", "Store", "Proxy", nioCore,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The latency the recording proxy adds (Benchmarks/ProxyLatency).
+        .executableTarget(name: "proxy-latency", dependencies: ["Proxy", "Store"], path: "Benchmarks/ProxyLatency"),
         // Builders of packets, captures and TCP conversations for the tests.
         .target(
             name: "TestSupport", dependencies: ["SMPP", "Capture", "Reassembly", "Timeline", "Ingest", nioCore],
@@ -98,6 +108,14 @@ let package = Package(
             dependencies: [
                 "Store", "Analysis", "Ingest", "Report", "Timeline", "Reassembly", "Capture", "SMPP", "TestSupport", nioCore,
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
+            name: "ProxyTests",
+            dependencies: [
+                "Proxy", "Simulator", "Store", "Ingest", "Reassembly", "Capture", "SMPP", "TestSupport", nioCore,
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .testTarget(

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Whole-run benchmarks of smppscope against the libpcap floor (tcpdump) and tshark, on synthetic captures made by
-# tools/gen_smpp_pcap.py. Prints a Markdown table: time, MB/s, PDUs/s, peak RSS, and ratios to tcpdump and tshark.
+# tools/gen_smpp_pcap.py: tcpdump, tshark, decode, analyze, and import into a fresh store. Prints a Markdown table:
+# time, MB/s, PDUs/s, peak RSS, and ratios to tcpdump and tshark.
 #
 #   Benchmarks/run.sh              1 GB clean + 200 MB --stress, 5 runs each (minutes; tshark takes ~45 s a run)
 #   Benchmarks/run.sh --smoke      a 20 MB capture, 1 run, no tshark: checks that everything runs
@@ -83,6 +84,10 @@ for input in "${inputs[@]}"; do
         read -r t r < <(measure "'$bin' $command '$file'")
         rows+=("smppscope $command|x|$t|$r")
     done
+    # import into a fresh store each run
+    read -r t r < <(measure "rm -f '$data/bench.sqlite'*; '$bin' import '$file' --store '$data/bench.sqlite'")
+    rows+=("smppscope import --store (fresh)|x|$t|$r")
+    rm -f "$data/bench.sqlite"*
     for row in "${rows[@]}"; do
         IFS='|' read -r label _ t r <<<"$row"
         awk -v label="$label" -v input="$input" -v t="$t" -v r="$r" -v mb="$size_mb" -v p="$pdus" -v f="$floor" -v ts="$tshark_time" 'BEGIN {

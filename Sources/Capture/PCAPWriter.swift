@@ -20,14 +20,24 @@ public struct CapturedPacket: Sendable {
     }
 }
 
-/// Writes a pcap file with nanosecond timestamps and Ethernet link type, to a path or `-` (standard output).
+/// Writes a pcap or pcapng file with nanosecond timestamps and Ethernet link type, to a path or `-` (standard
+/// output).
 public final class PCAPWriter {
+    public enum Format: Sendable {
+        case pcap
+        case pcapng
+    }
+
     private let file: UnsafeMutablePointer<FILE>
     private let ownsFile: Bool
     private let path: String
+    public let format: Format
     private var closed = false
+    /// Bytes written so far.
+    public private(set) var size = 0
 
-    public init(path: String) throws {
+    public init(path: String, format: Format = .pcap) throws {
+        self.format = format
         if path == "-" {
             guard let output = fdopen(STDOUT_FILENO, "wb") else {
                 throw CaptureError("cannot write to standard output")
@@ -43,6 +53,10 @@ public final class PCAPWriter {
             ownsFile = true
         }
         self.path = path
+        if format == .pcapng {
+            try put(Self.pcapngHeader())
+            return
+        }
         var header: [UInt8] = []
         header.appendLittleEndian(UInt32(0xA1B2_3C4D))  // nanosecond pcap
         header.appendLittleEndian(UInt16(2))
@@ -59,6 +73,10 @@ public final class PCAPWriter {
     }
 
     public func write(_ packet: CapturedPacket) throws {
+        if format == .pcapng {
+            try put(Self.enhancedPacketBlock(packet))
+            return
+        }
         var record: [UInt8] = []
         record.reserveCapacity(16 + packet.bytes.count)
         let nanoseconds = packet.timestamp.nanoseconds
@@ -70,6 +88,11 @@ public final class PCAPWriter {
         record.appendLittleEndian(UInt32(truncatingIfNeeded: packet.bytes.count))
         record.append(contentsOf: packet.bytes)
         try put(record)
+    }
+
+    /// Hands what is buffered to the system.
+    public func flush() {
+        if !closed { fflush(file) }
     }
 
     /// Flushes and closes the file; errors (a full disk) are reported here.
@@ -88,6 +111,50 @@ public final class PCAPWriter {
         if written != bytes.count {
             throw CaptureError("cannot write \(path): \(String(cString: strerror(errno)))")
         }
+        size += written
+    }
+
+    /// A section header block and one Ethernet interface with nanosecond timestamps.
+    static func pcapngHeader() -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.appendLittleEndian(UInt32(0x0A0D_0D0A))
+        bytes.appendLittleEndian(UInt32(28))
+        bytes.appendLittleEndian(UInt32(0x1A2B_3C4D))
+        bytes.appendLittleEndian(UInt16(1))
+        bytes.appendLittleEndian(UInt16(0))
+        bytes.appendLittleEndian(UInt64.max)  // section length unknown
+        bytes.appendLittleEndian(UInt32(28))
+        // Interface description: Ethernet, if_tsresol = 9 (nanoseconds).
+        bytes.appendLittleEndian(UInt32(1))
+        bytes.appendLittleEndian(UInt32(32))
+        bytes.appendLittleEndian(UInt16(truncatingIfNeeded: LinkType.ethernet.rawValue))
+        bytes.appendLittleEndian(UInt16(0))
+        bytes.appendLittleEndian(UInt32(262_144))
+        bytes.appendLittleEndian(UInt16(9))
+        bytes.appendLittleEndian(UInt16(1))
+        bytes += [9, 0, 0, 0]
+        bytes.appendLittleEndian(UInt32(0))  // end of options
+        bytes.appendLittleEndian(UInt32(32))
+        return bytes
+    }
+
+    static func enhancedPacketBlock(_ packet: CapturedPacket) -> [UInt8] {
+        let padded = (packet.bytes.count + 3) & ~3
+        let length = UInt32(truncatingIfNeeded: 32 + padded)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Int(length))
+        bytes.appendLittleEndian(UInt32(6))
+        bytes.appendLittleEndian(length)
+        bytes.appendLittleEndian(UInt32(0))
+        let units = UInt64(bitPattern: packet.timestamp.nanoseconds)
+        bytes.appendLittleEndian(UInt32(truncatingIfNeeded: units >> 32))
+        bytes.appendLittleEndian(UInt32(truncatingIfNeeded: units))
+        bytes.appendLittleEndian(UInt32(truncatingIfNeeded: packet.bytes.count))
+        bytes.appendLittleEndian(UInt32(truncatingIfNeeded: packet.bytes.count))
+        bytes += packet.bytes
+        bytes += [UInt8](repeating: 0, count: padded - packet.bytes.count)
+        bytes.appendLittleEndian(length)
+        return bytes
     }
 }
 

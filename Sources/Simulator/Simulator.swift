@@ -178,6 +178,22 @@ public final class Simulator: @unchecked Sendable {
 
     /// A self-signed certificate for `commonName` (and 127.0.0.1, ::1, localhost), valid for a year.
     public static func selfSignedCertificate(commonName: String) throws -> (NIOSSLCertificate, NIOSSLPrivateKey) {
+        let (certificate, key) = try selfSigned(commonName: commonName)
+        var serializer = DER.Serializer()
+        try serializer.serialize(certificate)
+        return (
+            try NIOSSLCertificate(bytes: serializer.serializedBytes, format: .der),
+            try NIOSSLPrivateKey(bytes: Array(key.derRepresentation), format: .der)
+        )
+    }
+
+    /// The same as PEM text: the certificate and its private key.
+    public static func selfSignedPEM(commonName: String) throws -> (certificate: String, privateKey: String) {
+        let (certificate, key) = try selfSigned(commonName: commonName)
+        return (try certificate.serializeAsPEM().pemString, key.pemRepresentation)
+    }
+
+    private static func selfSigned(commonName: String) throws -> (Certificate, P256.Signing.PrivateKey) {
         let key = P256.Signing.PrivateKey()
         let name = try DistinguishedName {
             CommonName(commonName)
@@ -197,12 +213,7 @@ public final class Simulator: @unchecked Sendable {
                 ])
             },
             issuerPrivateKey: .init(key))
-        var serializer = DER.Serializer()
-        try serializer.serialize(certificate)
-        return (
-            try NIOSSLCertificate(bytes: serializer.serializedBytes, format: .der),
-            try NIOSSLPrivateKey(bytes: Array(key.derRepresentation), format: .der)
-        )
+        return (certificate, key)
     }
 
     /// The counts so far.

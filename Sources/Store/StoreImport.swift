@@ -268,20 +268,12 @@ public final class StoreImport {
     /// The PDU with its password octets (the C-string after system_id) overwritten with '*', keeping the length
     /// so the PDU stays whole; with a key, the password is also kept apart, sealed.
     private func sealAndRedact(_ frame: ByteBuffer, pduID: Int64, password: String?) -> [UInt8] {
-        var raw = Array(frame.readableBytesView)
-        var index = PDUHeader.size
-        while index < raw.count, raw[index] != 0 { index += 1 }
-        index += 1
-        while index < raw.count, raw[index] != 0 {
-            raw[index] = UInt8(ascii: "*")
-            index += 1
-        }
         if let password, let key = options.passwordKey,
             let sealed = try? AES.GCM.seal(Data(password.utf8), using: key).combined
         {
             batch.secretRows.append((pduID, Array(sealed)))
         }
-        return raw
+        return Array((PasswordRedaction.redacted(frame) ?? frame).readableBytesView)
     }
 
     /// Hands the batch to the writer (after the previous one is written) and starts the next.
@@ -327,9 +319,3 @@ enum StoreStatusKey {
     }
 }
 
-extension CommandID {
-    /// bind_transmitter, bind_receiver, bind_transceiver and outbind carry a password after system_id.
-    var carriesPassword: Bool {
-        self == .bindTransmitter || self == .bindReceiver || self == .bindTransceiver || self == .outbind
-    }
-}

@@ -1,0 +1,273 @@
+// Where the recording goes, off the forwarding path: a store (in batches), a pcapng journal (rotated by size),
+// a live view. Each has its own thread and its own bounded queue, so a slow store does not hold up the journal,
+// and neither holds up forwarding; what a full queue cannot take is counted and reported.
+
+import Capture
+import Foundation
+import NIOCore
+import Reassembly
+import SMPP
+import Store
+
+/// How a recording is kept.
+public struct RecorderOptions {
+    /// The store and what the recording is called there.
+    public var store: SQLiteStore?
+    public var sourceName = "record"
+    public var importOptions = ImportOptions()
+    /// The pcapng journal; rotated to NAME.1.pcapng, NAME.2.pcapng, ... past `pcapRotateBytes`.
+    public var pcapPath: String?
+    public var pcapRotateBytes: Int?
+    /// Called on its own thread for every event, in order.
+    public var live: (@Sendable (StreamEvent) -> Void)?
+    /// Bytes of events a queue holds before it drops.
+    public var queueLimit = 256 << 20
+    /// A store batch is written at least this often while traffic flows.
+    public var flushInterval = 1.0
+
+    public init() {}
+}
+
+/// What the recorder has done so far.
+public struct RecorderStatus: Sendable {
+    public var storedEvents = 0
+    public var storeBacklog = 0
+    public var storeDropped = 0
+    public var journalDropped = 0
+    public var journalFiles: [String] = []
+}
+
+/// Takes events from the proxy and hands them to the store, the journal and the live view.
+public final class Recorder: RecordingSink, @unchecked Sendable {
+    private let consumers: [EventConsumer]
+    private let storeConsumer: EventConsumer?
+    private let journalConsumer: EventConsumer?
+    private let journal: Journal?
+    private let importer: StoreImport?
+
+    public init(options: RecorderOptions) throws {
+        var consumers: [EventConsumer] = []
+        if let store = options.store {
+            let name = options.sourceName
+            guard let importer = try store.beginImport(
+                kind: "proxy", name: name, fingerprint: "proxy:\(UUID().uuidString)", options: options.importOptions)
+            else { throw StoreError("cannot start a recording in the store") }
+            self.importer = importer
+            let consumer = EventConsumer(
+                name: "store", limit: options.queueLimit, idleInterval: options.flushInterval,
+                process: { events in for event in events { try importer.add(event) } },
+                idle: { try importer.flush() })
+            storeConsumer = consumer
+            consumers.append(consumer)
+        } else {
+            importer = nil
+            storeConsumer = nil
+        }
+        if let path = options.pcapPath {
+            let journal = try Journal(path: path, rotateBytes: options.pcapRotateBytes)
+            self.journal = journal
+            let consumer = EventConsumer(
+                name: "journal", limit: options.queueLimit, idleInterval: options.flushInterval,
+                process: { events in for event in events { try journal.write(event) } },
+                idle: { journal.flush() })
+            journalConsumer = consumer
+            consumers.append(consumer)
+        } else {
+            journal = nil
+            journalConsumer = nil
+        }
+        if let live = options.live {
+            consumers.append(
+                EventConsumer(
+                    name: "live", limit: options.queueLimit, idleInterval: 3_600,
+                    process: { events in for event in events { live(event) } }, idle: {}))
+        }
+        self.consumers = consumers
+        for consumer in consumers { consumer.start() }
+    }
+
+    public func record(_ event: StreamEvent) {
+        for consumer in consumers { consumer.enqueue(event) }
+    }
+
+    public var status: RecorderStatus {
+        var status = RecorderStatus()
+        if let storeConsumer {
+            status.storedEvents = storeConsumer.processed
+            status.storeBacklog = storeConsumer.backlog
+            status.storeDropped = storeConsumer.dropped
+        }
+        if let journalConsumer { status.journalDropped = journalConsumer.dropped }
+        status.journalFiles = journal?.files ?? []
+        return status
+    }
+
+    /// Writes everything queued, completes the store's source and closes the journal.
+    public func finish() throws {
+        var failure: Error?
+        for consumer in consumers {
+            do { try consumer.stop() } catch { failure = failure ?? error }
+        }
+        do { try importer?.finish() } catch { failure = failure ?? error }
+        do { try journal?.close() } catch { failure = failure ?? error }
+        if let failure { throw failure }
+    }
+}
+
+/// A thread draining a bounded queue of events.
+final class EventConsumer: @unchecked Sendable {
+    let name: String
+    private let limit: Int
+    private let idleInterval: Double
+    private let process: ([StreamEvent]) throws -> Void
+    private let idle: () throws -> Void
+    private let condition = NSCondition()
+    private var queue: [StreamEvent] = []
+    private var queuedBytes = 0
+    private var stopping = false
+    private var stopped = false
+    private var failure: Error?
+    private(set) var dropped = 0
+    private(set) var processed = 0
+
+    init(
+        name: String, limit: Int, idleInterval: Double, process: @escaping ([StreamEvent]) throws -> Void,
+        idle: @escaping () throws -> Void
+    ) {
+        self.name = name
+        self.limit = limit
+        self.idleInterval = idleInterval
+        self.process = process
+        self.idle = idle
+    }
+
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "smppscope.\(name)"
+        thread.start()
+    }
+
+    func enqueue(_ event: StreamEvent) {
+        let size = event.approximateSize
+        condition.lock()
+        if queuedBytes + size > limit || failure != nil {
+            dropped += 1
+        } else {
+            queue.append(event)
+            queuedBytes += size
+            condition.signal()
+        }
+        condition.unlock()
+    }
+
+    var backlog: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return queue.count
+    }
+
+    private func run() {
+        var lastWork = Date()
+        while true {
+            condition.lock()
+            while queue.isEmpty, !stopping {
+                if !condition.wait(until: Date().addingTimeInterval(idleInterval)) { break }
+            }
+            let events = queue
+            queue.removeAll(keepingCapacity: true)
+            queuedBytes = 0
+            let done = stopping && events.isEmpty
+            condition.unlock()
+            do {
+                if events.isEmpty {
+                    if !done { try idle() }
+                } else {
+                    try process(events)
+                    if Date().timeIntervalSince(lastWork) >= idleInterval {
+                        try idle()
+                        lastWork = Date()
+                    }
+                }
+            } catch {
+                condition.lock()
+                failure = failure ?? error
+                condition.unlock()
+            }
+            condition.lock()
+            processed += events.count
+            condition.unlock()
+            if done { break }
+        }
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Processes what is queued, then ends the thread; reports the first error met.
+    func stop() throws {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while !stopped { condition.wait() }
+        let failure = self.failure
+        condition.unlock()
+        if let failure { throw failure }
+    }
+}
+
+extension StreamEvent {
+    /// Bytes an event takes in a queue, roughly.
+    var approximateSize: Int {
+        if case .pdu(let pdu) = self { return 96 + pdu.bytes.readableBytes }
+        return 160
+    }
+}
+
+/// The pcapng journal: synthesised TCP for every recorded PDU, passwords redacted, rotated by size.
+final class Journal {
+    private let base: String
+    private let rotateBytes: Int?
+    private var writer: PCAPWriter
+    private var synthesizer = TCPSynthesizer()
+    private(set) var files: [String]
+    private var open: [Int: Connection] = [:]
+
+    init(path: String, rotateBytes: Int?) throws {
+        base = path
+        self.rotateBytes = rotateBytes
+        writer = try PCAPWriter(path: path, format: .pcapng)
+        files = [path]
+    }
+
+    func write(_ event: StreamEvent) throws {
+        var event = event
+        switch event {
+        case .opened(let connection): open[connection.id] = connection
+        case .ended(let end): open[end.connection] = nil
+        case .pdu(var pdu):
+            if let redacted = PasswordRedaction.redacted(pdu.bytes) {
+                pdu.bytes = redacted
+                event = .pdu(pdu)
+            }
+        default: break
+        }
+        for packet in synthesizer.packets(for: event) { try writer.write(packet) }
+        if let rotateBytes, writer.size >= rotateBytes { try rotate() }
+    }
+
+    /// A new file; connections still open go on in it mid-stream (no handshake), as a capture started late.
+    private func rotate() throws {
+        try writer.close()
+        let url = URL(fileURLWithPath: base)
+        let stem = url.deletingPathExtension().path
+        let ext = url.pathExtension.isEmpty ? "pcapng" : url.pathExtension
+        let next = "\(stem).\(files.count).\(ext)"
+        writer = try PCAPWriter(path: next, format: .pcapng)
+        files.append(next)
+    }
+
+    func flush() { writer.flush() }
+
+    func close() throws { try writer.close() }
+}

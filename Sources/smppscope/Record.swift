@@ -1,0 +1,237 @@
+// `smppscope record`: a transparent proxy between an ESME and its SMSC that records every PDU.
+
+import ArgumentParser
+import Capture
+import Dispatch
+import Foundation
+import NIOCore
+import Proxy
+import Reassembly
+import Report
+import SMPP
+import Store
+import Timeline
+
+struct Record: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Stand between an ESME and its SMSC, forward everything unchanged, and record every PDU.",
+        discussion: """
+            Point the client at --listen instead of the SMSC. Bytes are forwarded at once and unchanged in both
+            directions, TLS included; the recording runs beside the forwarding and never holds it up.
+
+            Examples:
+              smppscope record --listen 127.0.0.1:2775 --upstream smsc.example.com:3700 --store smpp.sqlite
+              smppscope record --listen 127.0.0.1:2775 --upstream smsc.example.com:3443 --upstream-tls --pcap journal.pcapng --live
+              smppscope record --listen 0.0.0.0:3443 --cert proxy.pem --key proxy.key --allow 10.0.0.0/8 \\
+                  --upstream smsc.example.com:3443 --upstream-tls --store smpp.sqlite
+
+            Ctrl-C (or SIGTERM) stops accepting, lets sessions end (--drain seconds), writes everything out and exits 0.
+            """)
+
+    @Option(help: ArgumentHelp("Where clients connect.", valueName: "host:port"))
+    var listen = "127.0.0.1:2775"
+
+    @Option(help: ArgumentHelp("The SMSC.", valueName: "host:port"))
+    var upstream: String
+
+    @Option(name: .long, help: ArgumentHelp("Record into this store (see `smppscope sessions`).", valueName: "file"))
+    var store: String?
+
+    @Option(name: .long, help: ArgumentHelp("Also write the traffic as pcapng (passwords redacted).", valueName: "file"))
+    var pcap: String?
+
+    @Option(name: .long, help: ArgumentHelp("Start a new pcapng file past this size.", valueName: "MB"))
+    var pcapRotate: Int?
+
+    @Flag(name: .long, help: "Print PDUs as they pass, as `decode` does.")
+    var live = false
+
+    @Option(name: .long, help: ArgumentHelp("Terminate the clients' TLS with this PEM certificate (chain).", valueName: "file"))
+    var cert: String?
+
+    @Option(name: .long, help: ArgumentHelp("PEM private key for --cert.", valueName: "file"))
+    var key: String?
+
+    @Flag(name: .long, help: "Speak TLS to the SMSC, verifying its certificate.")
+    var upstreamTLS = false
+
+    @Option(name: .long, help: ArgumentHelp("Trust these PEM certificates for the SMSC instead of the system's.", valueName: "file"))
+    var upstreamCA: String?
+
+    @Option(name: .long, help: ArgumentHelp("The name to verify the SMSC's certificate against (default: the --upstream host).", valueName: "name"))
+    var upstreamServerName: String?
+
+    @Flag(name: .long, help: "Speak TLS to the SMSC without verifying its certificate (test SMSCs only).")
+    var upstreamTLSNoVerify = false
+
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: ArgumentHelp("Only clients from this network may connect (repeatable), e.g. 10.0.0.0/8.", valueName: "cidr"))
+    var allow: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Print a one-line summary this often (0: never).", valueName: "seconds"))
+    var summaryEvery = 10.0
+
+    @Option(name: .long, help: ArgumentHelp("On Ctrl-C, wait this long for sessions to end before closing them.", valueName: "seconds"))
+    var drain = 5.0
+
+    @Option(name: .long, help: ArgumentHelp("Also keep bind passwords in the store, sealed with this key.", valueName: "file"))
+    var passwordKey: String?
+
+    @Flag(name: .long, help: "Show bind passwords in --live output.")
+    var showSecrets = false
+
+    func validate() throws {
+        guard hostPort(listen) != nil else { throw ValidationError("invalid --listen \"\(listen)\"; expected host:port") }
+        guard hostPort(upstream) != nil else { throw ValidationError("invalid --upstream \"\(upstream)\"; expected host:port") }
+        if (cert == nil) != (key == nil) { throw ValidationError("give both --cert and --key, or neither") }
+        if upstreamTLS && upstreamTLSNoVerify { throw ValidationError("give --upstream-tls or --upstream-tls-no-verify, not both") }
+        if (upstreamCA != nil || upstreamServerName != nil) && !upstreamTLS {
+            throw ValidationError("--upstream-ca and --upstream-server-name go with --upstream-tls")
+        }
+        for network in allow where CIDR(network) == nil {
+            throw ValidationError("invalid --allow \"\(network)\"; e.g. 10.0.0.0/8 or 192.0.2.7")
+        }
+        if store == nil && pcap == nil && !live {
+            throw ValidationError("say where the recording goes: --store FILE, --pcap FILE, or --live")
+        }
+        if let pcapRotate, pcapRotate <= 0 { throw ValidationError("--pcap-rotate must be positive") }
+        if passwordKey != nil && store == nil { throw ValidationError("--password-key goes with --store") }
+    }
+
+    func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        guard let (listenHost, listenPort) = hostPort(listen), let (upstreamHost, upstreamPort) = hostPort(upstream) else { return }
+        var configuration = ProxyConfiguration(upstreamHost: upstreamHost, upstreamPort: upstreamPort)
+        configuration.listenHost = listenHost
+        configuration.listenPort = listenPort
+        configuration.clientCertificate = cert
+        configuration.clientPrivateKey = key
+        configuration.allow = allow.compactMap(CIDR.init)
+        if upstreamTLS {
+            configuration.upstreamTLS = .verified(trustRoots: upstreamCA, serverName: upstreamServerName)
+        } else if upstreamTLSNoVerify {
+            configuration.upstreamTLS = .unverified
+        }
+        if configuration.isOpenToTheNetwork {
+            writeStandardError(
+                "warning: listening on \(listenHost) with no --allow: anyone who can reach this port reaches the SMSC through it\n")
+        }
+
+        var options = RecorderOptions()
+        if let store {
+            options.store = try openStore(store)
+            options.sourceName = "record \(listen) -> \(upstream)"
+            if let passwordKey {
+                do {
+                    options.importOptions.passwordKey = try ImportOptions.key(fromFile: passwordKey)
+                } catch {
+                    throw failure(CaptureError("\(error)"))
+                }
+            }
+        }
+        options.pcapPath = pcap
+        options.pcapRotateBytes = pcapRotate.map { $0 << 20 }
+        if live { options.live = LivePrinter(showSecrets: showSecrets).print }
+        let recorder: Recorder
+        do {
+            recorder = try Recorder(options: options)
+        } catch let error as CaptureError {
+            throw failure(error)
+        } catch {
+            throw failure(CaptureError("cannot start the recording: \(error)"))
+        }
+        let proxy: RecordProxy
+        do {
+            proxy = try RecordProxy(configuration: configuration, sink: recorder) { notice in
+                writeStandardError("-- \(notice)\n")
+            }
+        } catch {
+            try? recorder.finish()
+            throw failure(CaptureError("cannot start the proxy: \(error)", hint: "is the port free? are the certificate and key readable?"))
+        }
+        let address = proxy.address.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? listen
+        writeStandardError("smppscope record: listening on \(address), forwarding to \(upstream); Ctrl-C to stop\n")
+
+        let done = DispatchSemaphore(value: 0)
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let sources = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { done.signal() }
+            source.resume()
+            return source
+        }
+        var timer: DispatchSourceTimer?
+        if summaryEvery > 0 {
+            let every = summaryEvery
+            let started = Date()
+            let source = DispatchSource.makeTimerSource(queue: .global())
+            source.schedule(deadline: .now() + every, repeating: every)
+            source.setEventHandler {
+                writeStandardError(Self.summary(proxy.counters, recorder.status, since: started) + "\n")
+            }
+            source.resume()
+            timer = source
+        }
+        done.wait()
+        for source in sources { source.cancel() }
+        timer?.cancel()
+        writeStandardError("stopping: no new clients; waiting up to \(formatSeconds(drain)) s for sessions to end\n")
+        proxy.stopAccepting()
+        if !proxy.waitForSessions(seconds: drain) {
+            writeStandardError("closing \(proxy.counters.open) sessions still open\n")
+        }
+        proxy.shutdown()
+        let counters = proxy.counters
+        do {
+            try recorder.finish()
+        } catch {
+            throw failure(CaptureError("the recording could not be completed: \(error)"))
+        }
+        let status = recorder.status
+        var line = "recorded \(counters.pdus) PDUs in \(counters.sessions) sessions"
+        if store != nil { line += "; store \(self.store ?? "") complete" }
+        if !status.journalFiles.isEmpty { line += "; pcapng \(status.journalFiles.joined(separator: ", "))" }
+        if status.storeDropped > 0 { line += "; \(status.storeDropped) events did not fit the store's queue" }
+        writeStandardError(line + "\n")
+    }
+
+    static func summary(_ counters: ProxyCounters, _ status: RecorderStatus, since: Date) -> String {
+        let elapsed = max(1, Date().timeIntervalSince(since))
+        var line = "\(counters.open) sessions open (\(counters.sessions) in all), \(counters.pdus) PDUs "
+            + "(\(Int(Double(counters.pdus) / elapsed))/s), \(counters.throttled) throttled"
+        if status.storeBacklog > 0 { line += ", store backlog \(status.storeBacklog) events" }
+        if status.storeDropped > 0 { line += ", \(status.storeDropped) events dropped by the store queue" }
+        if status.journalDropped > 0 { line += ", \(status.journalDropped) dropped by the journal queue" }
+        return line
+    }
+}
+
+private func formatSeconds(_ value: Double) -> String {
+    value == value.rounded() ? String(Int(value)) : String(value)
+}
+
+/// Prints recorded events as `decode` does, from the recorder's live thread.
+final class LivePrinter: @unchecked Sendable {
+    private var tracker = SessionTracker(decodesEveryPDU: true)
+    private let text: DecodeText
+    private let sink = OutputSink(flushThreshold: 1)
+
+    init(showSecrets: Bool) {
+        text = DecodeText(options: RenderOptions(showSecrets: showSecrets))
+        sink.write(text.header + "\n")
+        sink.flush()
+    }
+
+    func print(_ event: StreamEvent) {
+        tracker.handle(event) { item in
+            if case .pdu(let pdu) = item {
+                sink.write(text.line(pdu) + "\n")
+            } else if let line = text.line(event: item) {
+                sink.write(line + "\n")
+            }
+        }
+        sink.flush()
+    }
+}

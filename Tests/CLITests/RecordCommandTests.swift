@@ -1,0 +1,102 @@
+// `smppscope record` as users run it: through the simulator, then killed with SIGKILL mid-recording.
+
+import Foundation
+import SMPP
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A port nobody listens on right now.
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    _ = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// Starts smppscope in the background and waits until `ready` appears on its standard error.
+func startSmppscope(_ arguments: [String], ready: String) throws -> (Process, Pipe) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: Paths.binary ?? "")
+    process.arguments = arguments
+    let errors = Pipe()
+    process.standardError = errors
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    var seen = Data()
+    let deadline = Date().addingTimeInterval(20)
+    while Date() < deadline, !String(decoding: seen, as: UTF8.self).contains(ready), process.isRunning {
+        seen += errors.fileHandleForReading.availableData
+    }
+    return (process, errors)
+}
+
+@Suite("Record command", .serialized, .enabled(if: Paths.binary != nil, "smppscope is not built; run swift build first"))
+struct RecordCommandTests {
+    @Test func aRecordingKilledWithSIGKILLLeavesAStoreThatOpens() throws {
+        let scratch = try Scratch()
+        let smscPort = freePort()
+        let (simulator, _) = try startSmppscope(
+            ["simulate", "--listen", "127.0.0.1:\(smscPort)", "--account", "shop:secret:1000", "--log", "none"],
+            ready: "Ctrl-C")
+        defer {
+            kill(simulator.processIdentifier, SIGKILL)
+            simulator.waitUntilExit()
+        }
+        let proxyPort = freePort()
+        let store = scratch.path("live.sqlite")
+        let (recorder, _) = try startSmppscope(
+            ["record", "--listen", "127.0.0.1:\(proxyPort)", "--upstream", "127.0.0.1:\(smscPort)", "--store", store,
+             "--summary-every", "0"],
+            ready: "listening on")
+
+        let client = try SMPPTestClient(port: proxyPort)
+        #expect(try client.bind(systemID: "shop", password: "secret")?.commandStatus == .ok)
+        for index in 0..<60 {
+            #expect(try client.request(submitPDU("message \(index)", registeredDelivery: 0))?.commandStatus == .ok)
+        }
+        // Batches reach the store at least every second while traffic flows.
+        var stored = 0
+        let deadline = Date().addingTimeInterval(10)
+        while stored < 120, Date() < deadline {
+            usleep(200_000)
+            let listed = try smppscope(["sessions", "--store", store, "--format", "json"])
+            let json = try? JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [String: Any]
+            stored = ((json?["sources"] as? [[String: Any]])?.first?["pdus"] as? Int) ?? 0
+        }
+        #expect(stored >= 122, "the bind and 60 submits with their responses are stored while the session is open")
+
+        kill(recorder.processIdentifier, SIGKILL)
+        recorder.waitUntilExit()
+        client.disconnect()
+
+        let listed = try smppscope(["sessions", "--store", store, "--format", "json"])
+        #expect(listed.status == 0, "the store opens after SIGKILL: \(listed.errors)")
+        let json = try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [String: Any]
+        let source = try #require((json?["sources"] as? [[String: Any]])?.first)
+        #expect(source["kind"] as? String == "proxy")
+        #expect(source["complete"] as? Bool == false)
+        let analysis = try smppscope(["analyze", "--store", store, "--format", "json"])
+        let report = try JSONSerialization.jsonObject(with: Data(analysis.output.utf8)) as? [String: Any]
+        #expect(report?["pdus_total"] as? Int == source["pdus"] as? Int)
+        #expect(!(try smppscope(["decode", "--store", store])).output.contains("secret"))
+    }
+
+    @Test func recordNeedsADestinationAndSaysSo() throws {
+        let result = try smppscope(["record", "--upstream", "127.0.0.1:2775"])
+        #expect(result.status != 0)
+        #expect(result.errors.contains("--store FILE, --pcap FILE, or --live"))
+    }
+}
