@@ -1,7 +1,7 @@
 // The latency the recording proxy adds: enquire_link round trips to an answering peer on loopback, directly and
 // through the proxy (recording into a store and a journal), at a fixed rate and as fast as a window allows.
 //
-//   swift run -c release proxy-latency [--rate 10000] [--seconds 5] [--window 64]
+//   swift run -c release proxy-latency [--rate 10000] [--seconds 5] [--window 64] [--no-record | --no-store | --no-journal]
 
 import Foundation
 import Proxy
@@ -119,7 +119,16 @@ func measure(port: Int, rate: Double, seconds: Double, window: Int) -> Result {
     var pdu: [UInt8] = [0, 0, 0, 16, 0, 0, 0, 0x15, 0, 0, 0, 0, 0, 0, 0, 0]
     while sequence < total {
         let due = rate > 0 ? start + UInt64(Double(sequence) / rate * 1e9) : now()
-        if rate > 0 { while now() < due {} }
+        if rate > 0 {
+            // Sleep most of the wait, spin the last few microseconds: a spinning sender would take a core from
+            // the proxy on a two-core machine.
+            let current = now()
+            if due > current + 30_000 {
+                var pause = timespec(tv_sec: 0, tv_nsec: Int((due - current - 20_000)))
+                nanosleep(&pause, nil)
+            }
+            while now() < due {}
+        }
         if now() >= end { break }
         run.lock.lock()
         if rate == 0 {
@@ -151,13 +160,19 @@ func measure(port: Int, rate: Double, seconds: Double, window: Int) -> Result {
 var rate = 10_000.0
 var seconds = 5.0
 var window = 64
+var recording = true
+var withStore = true
+var withJournal = true
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
     case "--rate": rate = Double(arguments.next() ?? "") ?? rate
     case "--seconds": seconds = Double(arguments.next() ?? "") ?? seconds
     case "--window": window = Int(arguments.next() ?? "") ?? window
-    default: print("usage: proxy-latency [--rate N] [--seconds S] [--window W]"); exit(2)
+    case "--no-record": recording = false
+    case "--no-store": withStore = false
+    case "--no-journal": withJournal = false
+    default: print("usage: proxy-latency [--rate N] [--seconds S] [--window W] [--no-record] [--no-store] [--no-journal]"); exit(2)
     }
 }
 
@@ -168,12 +183,12 @@ let folder = FileManager.default.temporaryDirectory.appendingPathComponent("prox
 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: folder) }
 var options = RecorderOptions()
-options.store = try SQLiteStore(path: folder.appendingPathComponent("bench.sqlite").path)
-options.pcapPath = folder.appendingPathComponent("bench.pcapng").path
+if withStore { options.store = try SQLiteStore(path: folder.appendingPathComponent("bench.sqlite").path) }
+if withJournal { options.pcapPath = folder.appendingPathComponent("bench.pcapng").path }
 let recorder = try Recorder(options: options)
 var configuration = ProxyConfiguration(upstreamHost: "127.0.0.1", upstreamPort: upstreamPort)
 configuration.listenPort = 0
-let proxy = try RecordProxy(configuration: configuration, sink: recorder) { _ in }
+let proxy = try RecordProxy(configuration: configuration, sink: recording ? recorder : nil) { _ in }
 let proxyPort = proxy.address?.port ?? 0
 
 func row(_ label: String, _ result: Result) -> String {

@@ -313,13 +313,9 @@ class ForwardingHandler: ChannelDuplexHandler, @unchecked Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = unwrapInboundIn(data)
         guard let session, let partner = session.channel(1 - side) else { return }
+        // Out first; the recording's copy is framed after.
+        partner.writeAndFlush(bytes, promise: nil)
         session.tap(bytes, from: side)
-        partner.write(bytes, promise: nil)
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        session?.channel(1 - side)?.flush()
-        context.fireChannelReadComplete()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {

@@ -49,8 +49,10 @@ public final class Recorder: RecordingSink, @unchecked Sendable {
         var consumers: [EventConsumer] = []
         if let store = options.store {
             let name = options.sourceName
+            var importOptions = options.importOptions
+            importOptions.background = true
             guard let importer = try store.beginImport(
-                kind: "proxy", name: name, fingerprint: "proxy:\(UUID().uuidString)", options: options.importOptions)
+                kind: "proxy", name: name, fingerprint: "proxy:\(UUID().uuidString)", options: importOptions)
             else { throw StoreError("cannot start a recording in the store") }
             self.importer = importer
             let consumer = EventConsumer(
@@ -129,6 +131,10 @@ final class EventConsumer: @unchecked Sendable {
     private var failure: Error?
     private(set) var dropped = 0
     private(set) var processed = 0
+    /// Events queued before the thread is woken early.
+    static let wakeAt = 4_096
+    /// How often the thread looks at the queue.
+    static let pollInterval = 0.02
 
     init(
         name: String, limit: Int, idleInterval: Double, process: @escaping ([StreamEvent]) throws -> Void,
@@ -142,7 +148,10 @@ final class EventConsumer: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in run() }
+        let thread = Thread { [self] in
+            lowerPriority()
+            run()
+        }
         thread.name = "smppscope.\(name)"
         thread.start()
     }
@@ -155,7 +164,9 @@ final class EventConsumer: @unchecked Sendable {
         } else {
             queue.append(event)
             queuedBytes += size
-            condition.signal()
+            // The thread looks every few milliseconds anyway; waking it per event would cost the forwarding
+            // thread more than the event is worth.
+            if queue.count == Self.wakeAt { condition.signal() }
         }
         condition.unlock()
     }
@@ -170,8 +181,8 @@ final class EventConsumer: @unchecked Sendable {
         var lastWork = Date()
         while true {
             condition.lock()
-            while queue.isEmpty, !stopping {
-                if !condition.wait(until: Date().addingTimeInterval(idleInterval)) { break }
+            if queue.count < Self.wakeAt, !stopping {
+                _ = condition.wait(until: Date().addingTimeInterval(Self.pollInterval))
             }
             let events = queue
             queue.removeAll(keepingCapacity: true)
@@ -179,14 +190,10 @@ final class EventConsumer: @unchecked Sendable {
             let done = stopping && events.isEmpty
             condition.unlock()
             do {
-                if events.isEmpty {
-                    if !done { try idle() }
-                } else {
-                    try process(events)
-                    if Date().timeIntervalSince(lastWork) >= idleInterval {
-                        try idle()
-                        lastWork = Date()
-                    }
+                if !events.isEmpty { try process(events) }
+                if !done, Date().timeIntervalSince(lastWork) >= idleInterval {
+                    try idle()
+                    lastWork = Date()
                 }
             } catch {
                 condition.lock()
@@ -214,6 +221,15 @@ final class EventConsumer: @unchecked Sendable {
         condition.unlock()
         if let failure { throw failure }
     }
+}
+
+/// Recording is background work: when the two compete for a core, forwarding wins. (On Linux a thread has its
+/// own nice value, and PRIO_PROCESS with 0 sets the calling thread's.)
+func lowerPriority() {
+    #if canImport(Glibc)
+    var parameters = sched_param(sched_priority: 0)
+    _ = sched_setscheduler(0, 5 /* SCHED_IDLE */, &parameters)
+    #endif
 }
 
 extension StreamEvent {

@@ -1,50 +1,101 @@
 // Writes the batches of an import on a thread of its own, one transaction per batch, while the importing thread
 // builds the next one.
 
-import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import GRDB
 import Reassembly
 
-/// Writes batches in order, at most one at a time; an error is reported by the next call.
+/// Writes batches in order, at most one at a time, on a thread of its own; an error is reported by the next call.
 final class BatchWriter: @unchecked Sendable {
     private let store: SQLiteStore
     private let sourceID: Int64
-    private let queue = DispatchQueue(label: "smppscope.store.writer")
-    private let idle = DispatchSemaphore(value: 1)
-    // Touched on `queue` only, or after `idle` is taken.
-    private var sessionIDs: [Int: Int64]
+    private let background: Bool
+    private let condition = NSCondition()
+    // Under `condition`: the batch handed over and not yet written, the first error, whether to end.
+    private var pending: StoreImport.Batch?
+    private var busy = false
     private var failure: Error?
+    private var ending = false
+    private var started = false
+    // The writing thread's own.
+    private var sessionIDs: [Int: Int64]
 
-    init(store: SQLiteStore, sourceID: Int64, sessionIDs: [Int: Int64]) {
+    init(store: SQLiteStore, sourceID: Int64, sessionIDs: [Int: Int64], background: Bool = false) {
+        self.background = background
         self.store = store
         self.sourceID = sourceID
         self.sessionIDs = sessionIDs
     }
 
+    /// Lets the thread end once what was handed over is written.
+    func end() {
+        condition.lock()
+        ending = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
     /// Starts writing `batch` once the previous batch is written.
     func write(_ batch: StoreImport.Batch) throws {
-        idle.wait()
-        if let failure {
-            idle.signal()
-            throw failure
+        condition.lock()
+        defer { condition.unlock() }
+        if !started {
+            started = true
+            let thread = Thread { [self] in run() }
+            thread.name = "smppscope.store"
+            thread.start()
         }
-        let box = UncheckedBox(batch)
-        queue.async {
-            do {
-                try self.commit(box.value)
-            } catch {
-                self.failure = error
-            }
-            self.idle.signal()
-        }
+        while busy, failure == nil { condition.wait() }
+        if let failure { throw failure }
+        pending = batch
+        busy = true
+        condition.broadcast()
     }
 
     /// Waits until every batch is written.
     func wait() throws {
-        idle.wait()
-        defer { idle.signal() }
+        condition.lock()
+        defer { condition.unlock() }
+        while busy, failure == nil { condition.wait() }
         if let failure { throw failure }
+    }
+
+    private func run() {
+        #if canImport(Glibc)
+        if background {
+            // Beside live traffic, writing only takes a core nobody else wants.
+            var parameters = sched_param(sched_priority: 0)
+            _ = sched_setscheduler(0, 5 /* SCHED_IDLE */, &parameters)
+        }
+        #endif
+        while true {
+            condition.lock()
+            while pending == nil, !ending { condition.wait() }
+            // Ending with a batch still handed over: write it first.
+            guard let batch = pending else {
+                condition.unlock()
+                return
+            }
+            pending = nil
+            condition.unlock()
+            let outcome: Error?
+            do {
+                try commit(batch)
+                outcome = nil
+            } catch {
+                outcome = error
+            }
+            condition.lock()
+            if let outcome, failure == nil { failure = outcome }
+            busy = false
+            condition.broadcast()
+            let stop = ending
+            condition.unlock()
+            if stop { return }
+        }
     }
 
     private func commit(_ batch: StoreImport.Batch) throws {
@@ -123,10 +174,4 @@ final class BatchWriter: @unchecked Sendable {
         }
         self.sessionIDs = sessionIDs
     }
-}
-
-/// Carries a value to the writer thread, which is its only user from then on.
-private struct UncheckedBox<Value>: @unchecked Sendable {
-    var value: Value
-    init(_ value: Value) { self.value = value }
 }

@@ -17,6 +17,8 @@ public struct ImportOptions: Sendable {
     public var passwordKey: SymmetricKey?
     /// Events per transaction.
     public var batchSize = 20_000
+    /// Write at a lower priority than the process's other threads (for a recorder beside live traffic).
+    public var background = false
 
     public init(passwordKey: SymmetricKey? = nil) {
         self.passwordKey = passwordKey
@@ -118,6 +120,8 @@ public final class StoreImport {
     /// Writes batches on its own thread, one at a time, while the next one is built.
     private let writer: BatchWriter
 
+    deinit { writer.end() }
+
     init(store: SQLiteStore, source: StoredSource, options: ImportOptions) throws {
         self.store = store
         self.source = source
@@ -134,7 +138,7 @@ public final class StoreImport {
                     firstSeen: session.firstSeen),
                 pdus: session.pdus, lastPDU: session.lastPDU?.nanoseconds)
         }
-        writer = BatchWriter(store: store, sourceID: source.id, sessionIDs: sessionIDs)
+        writer = BatchWriter(store: store, sourceID: source.id, sessionIDs: sessionIDs, background: options.background)
     }
 
     /// Adds a reassembly event.
