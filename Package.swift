@@ -58,6 +58,14 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Replay",
+            dependencies: [
+                "SMPP", "Capture", "Reassembly", "Timeline", "Proxy", nioCore,
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        .target(
             name: "Simulator",
             dependencies: [
                 "SMPP", nioCore,
@@ -81,12 +89,12 @@ let package = Package(
         .target(name: "Ingest", dependencies: ["Capture", "Reassembly", "Timeline"], swiftSettings: hotPath),
         // Renderers: text and JSON Lines of decoded PDUs, progress.
         .target(
-            name: "Report", dependencies: ["SMPP", "Capture", "Timeline", "Reassembly", "Analysis", nioCore],
+            name: "Report", dependencies: ["SMPP", "Capture", "Timeline", "Reassembly", "Analysis", "Replay", nioCore],
             swiftSettings: hotPath),
         .executableTarget(
             name: "smppscope",
             dependencies: [
-                "SMPP", "Capture", "Reassembly", "Timeline", "Ingest", "Analysis", "Report", "Simulator", "Store", "Proxy", nioCore,
+                "SMPP", "Capture", "Reassembly", "Timeline", "Ingest", "Analysis", "Report", "Simulator", "Store", "Proxy", "Replay", nioCore,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -116,6 +124,12 @@ let package = Package(
                 "Proxy", "Simulator", "Store", "Ingest", "Reassembly", "Capture", "SMPP", "TestSupport", nioCore,
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        .testTarget(
+            name: "ReplayTests",
+            dependencies: [
+                "Replay", "Proxy", "Simulator", "Ingest", "Reassembly", "Capture", "Timeline", "SMPP", "TestSupport", nioCore,
             ]
         ),
         .testTarget(

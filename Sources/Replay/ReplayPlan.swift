@@ -1,0 +1,178 @@
+// What a replay will send: each recorded client session as its bind and its requests, with their times, and what
+// the recording says came back (statuses, latencies, message ids, receipts) to compare the replay with.
+
+import Capture
+import NIOCore
+import SMPP
+import Timeline
+
+/// One request the recorded client sent.
+public struct PlannedRequest {
+    public var index: Int
+    /// Seconds after the session's bind request.
+    public var offset: Double
+    /// The request as it was on the wire.
+    public var raw: ByteBuffer
+    public var pdu: PDU
+    public var originalSequence: UInt32
+    /// The response the recording has, if any.
+    public var originalStatus: CommandStatus?
+    public var originalLatency: Double?
+    public var originalMessageID: String?
+    /// The final state of the receipt the recording linked to this request's message id.
+    public var originalReceiptState: String?
+
+    public var command: CommandID { pdu.commandID }
+}
+
+/// One recorded client session.
+public struct PlannedSession {
+    /// The session's number in the recording.
+    public var id: Int
+    public var start: Timestamp
+    public var bind: PDU.Bind
+    public var bindCommand: CommandID
+    public var originalBindStatus: CommandStatus?
+    public var requests: [PlannedRequest] = []
+    /// How the recorded client answered the SMSC's requests, by request command.
+    public var answers: [CommandID: CommandStatus] = [:]
+    /// Requests the SMSC sent in the recording (deliver_sm, enquire_link, ...).
+    public var serverRequests = 0
+    public var originalReceipts = 0
+}
+
+/// Every session to replay, from a recording's timeline.
+public struct ReplayPlan {
+    public var sessions: [PlannedSession] = []
+    /// Sessions that cannot be replayed, and why.
+    public var skipped: [String] = []
+
+    public init() {}
+
+    public var requestCount: Int { sessions.reduce(0) { $0 + $1.requests.count } }
+}
+
+/// Builds a plan from timeline events, in order.
+public struct ReplayPlanner {
+    private var plan = ReplayPlan()
+    /// Index in `plan.sessions` by recorded session.
+    private var byRecordedSession: [Int: Int] = [:]
+    /// Requests awaiting their recorded response: (session index, sequence) -> request index.
+    private var awaiting: [Int: [UInt32: Int]] = [:]
+    private var receiptsByID: [Int: MessageIDIndex<Int>] = [:]
+    private var sessionsSeen: [Int: Session] = [:]
+    private let selected: Set<Int>
+
+    /// `sessions`: the recorded sessions to replay (all when empty).
+    public init(sessions: Set<Int> = []) {
+        selected = sessions
+    }
+
+    public mutating func add(_ event: TimelineEvent) {
+        switch event {
+        case .sessionOpened(let session):
+            sessionsSeen[session.id] = session
+        case .pdu(let item):
+            add(item)
+        default:
+            break
+        }
+    }
+
+    private mutating func add(_ item: TimelinePDU) {
+        guard selected.isEmpty || selected.contains(item.session) else { return }
+        let command = item.header.commandID
+        guard let fromClient = item.fromClient else { return }
+        if fromClient, command == .bindTransmitter || command == .bindReceiver || command == .bindTransceiver {
+            guard case .bind(let bind) = item.decoded().body else { return }
+            // A new bind on the same connection starts over.
+            byRecordedSession[item.session] = plan.sessions.count
+            plan.sessions.append(
+                PlannedSession(id: item.session, start: item.timestamp, bind: bind, bindCommand: command))
+            awaiting[plan.sessions.count - 1] = [:]
+            return
+        }
+        guard let index = byRecordedSession[item.session] else {
+            if fromClient, !command.isResponse, !plan.skipped.contains(where: { $0.hasPrefix("session \(item.session):") }) {
+                plan.skipped.append("session \(item.session): the capture has no bind from the client (it started mid-session)")
+            }
+            return
+        }
+        let offset = item.timestamp.seconds(since: plan.sessions[index].start)
+        if fromClient {
+            if command.isResponse {
+                let request = CommandID(rawValue: command.rawValue & 0x7FFF_FFFF)
+                plan.sessions[index].answers[request] = item.header.commandStatus
+                return
+            }
+            let requestIndex = plan.sessions[index].requests.count
+            plan.sessions[index].requests.append(
+                PlannedRequest(
+                    index: requestIndex, offset: max(0, offset), raw: item.raw, pdu: item.decoded(),
+                    originalSequence: item.header.sequenceNumber))
+            awaiting[index, default: [:]][item.header.sequenceNumber] = requestIndex
+            return
+        }
+        // From the SMSC.
+        if command.isResponse {
+            if command.isBindResponse {
+                plan.sessions[index].originalBindStatus = item.header.commandStatus
+                return
+            }
+            guard let requestIndex = awaiting[index]?.removeValue(forKey: item.header.sequenceNumber) else { return }
+            var request = plan.sessions[index].requests[requestIndex]
+            request.originalStatus = item.header.commandStatus
+            request.originalLatency = item.timestamp.seconds(since: plan.sessions[index].start) - request.offset
+            if case .messageID(let id) = item.decoded().body, !id.isEmpty {
+                request.originalMessageID = id
+                receiptsByID[index, default: MessageIDIndex()].insert(id, requestIndex)
+            }
+            plan.sessions[index].requests[requestIndex] = request
+            return
+        }
+        plan.sessions[index].serverRequests += 1
+        if command == .deliverSM || command == .dataSM, let receipt = item.decoded().deliveryReceipt(),
+            let id = receipt.messageID
+        {
+            plan.sessions[index].originalReceipts += 1
+            if let requestIndex = receiptsByID[index]?.lookup(id) {
+                plan.sessions[index].requests[requestIndex].originalReceiptState = receipt.state
+            }
+        }
+    }
+
+    public func finish() -> ReplayPlan {
+        var plan = self.plan
+        for (id, _) in sessionsSeen where (selected.isEmpty || selected.contains(id))
+            && !plan.sessions.contains(where: { $0.id == id }) && !plan.skipped.contains(where: { $0.hasPrefix("session \(id):") })
+        {
+            plan.skipped.append("session \(id): no client bind (an outbind, a receiver-only peer, or a capture that starts mid-session)")
+        }
+        plan.skipped.sort()
+        return plan
+    }
+}
+
+extension CommandID {
+    var isBindResponse: Bool {
+        self == .bindTransmitterResp || self == .bindReceiverResp || self == .bindTransceiverResp
+    }
+}
+
+/// Links receipt ids to response ids in whichever forms the SMSC wrote them (see ``MessageID``).
+struct MessageIDIndex<Value> {
+    private var values: [String: Value] = [:]
+
+    mutating func insert(_ id: String, _ value: Value) {
+        values[MessageID.canonical(id)] = value
+    }
+
+    func lookup(_ id: String) -> Value? {
+        if let value = values[MessageID.canonical(id)] { return value }
+        if let decimal = MessageID.decimalValue(id), let value = values[MessageID.canonical(String(decimal, radix: 16).uppercased())] {
+            return value
+        }
+        if let hex = MessageID.hexValue(id), let value = values[MessageID.canonical(String(hex))] { return value }
+        return nil
+    }
+}

@@ -1,0 +1,151 @@
+// The comparison of a replay with its recording, as text for people and JSON for machines.
+
+import Replay
+
+public enum ReplayText {
+    public static func render(_ comparison: ReplayComparison) -> String {
+        var out = ""
+        func line(_ text: String = "") { out += text + "\n" }
+        let verdict = comparison.differences == 0 ? "no differences" : "\(comparison.differences) differences"
+        line("Replay of \(comparison.sessions) sessions in \(formatFixed(comparison.seconds, decimals: 1)) s: \(verdict).")
+        line(
+            "\(comparison.planned) requests planned, \(comparison.sent) sent, \(comparison.answered) answered; "
+                + "\(comparison.unchanged) with the recorded status.")
+        for skipped in comparison.skipped { line("Skipped \(skipped).") }
+        for failed in comparison.failedSessions { line("Session \(failed.session) failed: \(failed.reason).") }
+        if comparison.missing > 0 { line("\(comparison.missing) requests got no response (none was recorded either).") }
+        if comparison.notSent > 0 { line("\(comparison.notSent) requests were not sent (the session ended first).") }
+        if comparison.extraResponses > 0 { line("\(comparison.extraResponses) responses answered nothing the replay sent.") }
+        if !comparison.statusChanges.isEmpty {
+            line()
+            line("Statuses that changed (recording -> replay):")
+            for (change, count) in comparison.statusChanges.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) {
+                line("  \(count) \(change.command): \(change.original) -> \(change.replay): \(ReplayComparison.explanation(change))")
+            }
+        }
+        line()
+        line("Throttled (ESME_RTHROTTLED): \(comparison.throttledOriginal) in the recording, \(comparison.throttledReplay) in the replay.")
+        line(
+            "Receipts: \(comparison.receiptsOriginal) in the recording, \(comparison.receiptsReplay) in the replay"
+                + (comparison.unknownReceipts > 0 ? " (\(comparison.unknownReceipts) for ids the replay did not get)" : "") + ".")
+        let states = Set(comparison.receiptStatesOriginal.keys).union(comparison.receiptStatesReplay.keys).sorted()
+        if !states.isEmpty {
+            line("  " + states.map { "\($0) \(comparison.receiptStatesOriginal[$0] ?? 0) -> \(comparison.receiptStatesReplay[$0] ?? 0)" }.joined(separator: ", "))
+        }
+        if !comparison.latency.isEmpty {
+            line()
+            line("Response times (ms)        recording p50 / p99          replay p50 / p99")
+            for (command, pair) in comparison.latency.sorted(by: { $0.key < $1.key }) {
+                let name = command.padding(toLength: 26, withPad: " ", startingAt: 0)
+                line(
+                    "  \(name)\(ms(pair.original.p50)) / \(ms(pair.original.p99)) (n=\(pair.original.count))".padding(toLength: 58, withPad: " ", startingAt: 0)
+                        + "\(ms(pair.replay.p50)) / \(ms(pair.replay.p99)) (n=\(pair.replay.count))")
+            }
+        }
+        if let deviation = comparison.deviation {
+            line()
+            line(
+                "Timing: requests left \(ms(deviation.p50)) ms after their scheduled time at the median, "
+                    + "\(ms(deviation.p99)) ms at p99, \(ms(deviation.max)) ms at most.")
+        }
+        if let rate = comparison.submitsPerSecond {
+            line("submit_sm sent at \(Int(rate.rounded())) per second.")
+        }
+        return out
+    }
+
+    static func ms(_ seconds: Double) -> String { formatFixed(seconds * 1_000, decimals: 3) }
+}
+
+public enum ReplayJSON {
+    public static func render(_ comparison: ReplayComparison) -> [UInt8] {
+        var json = JSONWriter()
+        json.beginObject()
+        json.key("sessions"); json.int(comparison.sessions)
+        json.key("seconds"); json.double(comparison.seconds)
+        json.key("differences"); json.int(comparison.differences)
+        json.key("requests")
+        json.beginObject()
+        json.key("planned"); json.int(comparison.planned)
+        json.key("sent"); json.int(comparison.sent)
+        json.key("answered"); json.int(comparison.answered)
+        json.key("unchanged"); json.int(comparison.unchanged)
+        json.key("missing_responses"); json.int(comparison.missing)
+        json.key("not_sent"); json.int(comparison.notSent)
+        json.key("extra_responses"); json.int(comparison.extraResponses)
+        json.endObject()
+        json.key("failed_sessions")
+        json.beginArray()
+        for failed in comparison.failedSessions {
+            json.beginObject()
+            json.key("session"); json.int(failed.session)
+            json.key("reason"); json.string(failed.reason)
+            json.endObject()
+        }
+        json.endArray()
+        json.key("skipped")
+        json.beginArray()
+        for skipped in comparison.skipped { json.string(skipped) }
+        json.endArray()
+        json.key("status_changes")
+        json.beginArray()
+        for (change, count) in comparison.statusChanges.sorted(by: { $0.key < $1.key }) {
+            json.beginObject()
+            json.key("command"); json.string(change.command)
+            json.key("recording"); json.string(change.original)
+            json.key("replay"); json.string(change.replay)
+            json.key("count"); json.int(count)
+            json.key("explanation"); json.string(ReplayComparison.explanation(change))
+            json.endObject()
+        }
+        json.endArray()
+        json.key("throttled")
+        json.beginObject()
+        json.key("recording"); json.int(comparison.throttledOriginal)
+        json.key("replay"); json.int(comparison.throttledReplay)
+        json.endObject()
+        json.key("receipts")
+        json.beginObject()
+        json.key("recording"); json.int(comparison.receiptsOriginal)
+        json.key("replay"); json.int(comparison.receiptsReplay)
+        json.key("unknown_ids"); json.int(comparison.unknownReceipts)
+        json.key("states_recording"); counts(comparison.receiptStatesOriginal, &json)
+        json.key("states_replay"); counts(comparison.receiptStatesReplay, &json)
+        json.endObject()
+        json.key("latency_ms")
+        json.beginObject()
+        for (command, pair) in comparison.latency.sorted(by: { $0.key < $1.key }) {
+            json.key(command)
+            json.beginObject()
+            json.key("recording"); percentiles(pair.original, &json)
+            json.key("replay"); percentiles(pair.replay, &json)
+            json.endObject()
+        }
+        json.endObject()
+        json.key("timing_deviation_ms")
+        if let deviation = comparison.deviation { percentiles(deviation, &json) } else { json.null() }
+        json.key("submit_sm_per_second")
+        if let rate = comparison.submitsPerSecond { json.double(rate, decimals: 1) } else { json.null() }
+        json.endObject()
+        return json.bytes
+    }
+
+    private static func counts(_ values: [String: Int], _ json: inout JSONWriter) {
+        json.beginObject()
+        for (key, value) in values.sorted(by: { $0.key < $1.key }) {
+            json.key(key)
+            json.int(value)
+        }
+        json.endObject()
+    }
+
+    private static func percentiles(_ values: ReplayComparison.Percentiles, _ json: inout JSONWriter) {
+        json.beginObject()
+        json.key("n"); json.int(values.count)
+        json.key("p50"); json.double(values.p50 * 1_000)
+        json.key("p90"); json.double(values.p90 * 1_000)
+        json.key("p99"); json.double(values.p99 * 1_000)
+        json.key("max"); json.double(values.max * 1_000)
+        json.endObject()
+    }
+}
