@@ -21,6 +21,9 @@ public struct PlannedRequest {
     public var originalMessageID: String?
     /// The final state of the receipt the recording linked to this request's message id.
     public var originalReceiptState: String?
+    /// The earlier request this one repeats byte for byte (apart from the sequence number) after that one was
+    /// refused with ESME_RTHROTTLED or ESME_RMSGQFUL: the recorded client's own resend.
+    public var resendOf: Int?
 
     public var command: CommandID { pdu.commandID }
 }
@@ -33,6 +36,8 @@ public struct PlannedSession {
     public var bind: PDU.Bind
     public var bindCommand: CommandID
     public var originalBindStatus: CommandStatus?
+    /// Seconds from the recorded bind to its response.
+    public var originalBindLatency: Double?
     public var requests: [PlannedRequest] = []
     /// How the recorded client answered the SMSC's requests, by request command.
     public var answers: [CommandID: CommandStatus] = [:]
@@ -61,11 +66,18 @@ public struct ReplayPlanner {
     private var awaiting: [Int: [UInt32: Int]] = [:]
     private var receiptsByID: [Int: MessageIDIndex<Int>] = [:]
     private var sessionsSeen: [Int: Session] = [:]
+    /// Bodies of requests refused for rate or window, per session index: a later identical request is a resend.
+    private var refusedBodies: [Int: [ByteBuffer: Int]] = [:]
     private let selected: Set<Int>
 
     /// `sessions`: the recorded sessions to replay (all when empty).
     public init(sessions: Set<Int> = []) {
         selected = sessions
+    }
+
+    /// A request without its header: what stays the same when a client sends it again.
+    private static func body(_ raw: ByteBuffer) -> ByteBuffer {
+        raw.getSlice(at: raw.readerIndex + 16, length: max(0, raw.readableBytes - 16)) ?? ByteBuffer()
     }
 
     public mutating func add(_ event: TimelineEvent) {
@@ -106,10 +118,13 @@ public struct ReplayPlanner {
                 return
             }
             let requestIndex = plan.sessions[index].requests.count
-            plan.sessions[index].requests.append(
-                PlannedRequest(
-                    index: requestIndex, offset: max(0, offset), raw: item.raw, pdu: item.decoded(),
-                    originalSequence: item.header.sequenceNumber))
+            var request = PlannedRequest(
+                index: requestIndex, offset: max(0, offset), raw: item.raw, pdu: item.decoded(),
+                originalSequence: item.header.sequenceNumber)
+            if let refused = refusedBodies[index], !refused.isEmpty {
+                request.resendOf = refused[Self.body(item.raw)]
+            }
+            plan.sessions[index].requests.append(request)
             awaiting[index, default: [:]][item.header.sequenceNumber] = requestIndex
             return
         }
@@ -117,12 +132,16 @@ public struct ReplayPlanner {
         if command.isResponse {
             if command.isBindResponse {
                 plan.sessions[index].originalBindStatus = item.header.commandStatus
+                plan.sessions[index].originalBindLatency = max(0, offset)
                 return
             }
             guard let requestIndex = awaiting[index]?.removeValue(forKey: item.header.sequenceNumber) else { return }
             var request = plan.sessions[index].requests[requestIndex]
             request.originalStatus = item.header.commandStatus
             request.originalLatency = item.timestamp.seconds(since: plan.sessions[index].start) - request.offset
+            if item.header.commandStatus == .throttled || item.header.commandStatus == .messageQueueFull {
+                refusedBodies[index, default: [:]][Self.body(request.raw)] = requestIndex
+            }
             if case .messageID(let id) = item.decoded().body, !id.isEmpty {
                 request.originalMessageID = id
                 receiptsByID[index, default: MessageIDIndex()].insert(id, requestIndex)

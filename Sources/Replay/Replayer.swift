@@ -115,6 +115,8 @@ final class SessionRunner: ChannelInboundHandler, @unchecked Sendable {
     let connectionID: Int
     let replayStart: NIODeadline
     let sessionStart: NIODeadline
+    /// The time request offsets count from: set when the bind is answered.
+    private var scheduleOrigin: NIODeadline
     private let done: EventLoopPromise<SessionOutcome>
     private var outcome: SessionOutcome
     private var channel: Channel?
@@ -150,6 +152,7 @@ final class SessionRunner: ChannelInboundHandler, @unchecked Sendable {
         self.connectionID = connectionID
         self.replayStart = replayStart
         self.sessionStart = sessionStart
+        self.scheduleOrigin = sessionStart
         done = loop.makePromise()
         outcome = SessionOutcome(
             recordedSession: session.id, pass: pass,
@@ -199,7 +202,7 @@ final class SessionRunner: ChannelInboundHandler, @unchecked Sendable {
                     self.sendBind()
                     self.watch()
                 case .failure(let error):
-                    self.fail("cannot connect to the target: \(error)")
+                    self.fail("cannot connect to \(self.options.targetHost):\(self.options.targetPort): \(connectionFailure(error))")
                 }
             }
     }
@@ -264,9 +267,9 @@ final class SessionRunner: ChannelInboundHandler, @unchecked Sendable {
     private func deadline(of index: Int) -> NIODeadline? {
         switch options.pace {
         case .recorded(let speed):
-            return sessionStart + .nanoseconds(Int64(session.requests[index].offset / speed * 1e9))
+            return scheduleOrigin + .nanoseconds(Int64(session.requests[index].offset / speed * 1e9))
         case .rate(let perSecond):
-            return sessionStart + .nanoseconds(Int64(Double(index) / perSecond * 1e9))
+            return scheduleOrigin + .nanoseconds(Int64(Double(index) / perSecond * 1e9))
         case .asFastAsPossible:
             return nil
         }
@@ -301,7 +304,18 @@ final class SessionRunner: ChannelInboundHandler, @unchecked Sendable {
                 }
             }
             heldSince = nil
-            send(next, scheduled: due)
+            var scheduled = due
+            if request.command == .unbind {
+                // The recorded client unbound once it had its answers: so does the replay, whatever the pace,
+                // and it waits for the receipts the recording had.
+                if !pending.isEmpty || !retries.isEmpty { return }
+                if awaitingReceipts {
+                    schedulePump(at: NIODeadline.now() + .milliseconds(50))
+                    return
+                }
+                if let due, NIODeadline.now() - due > .milliseconds(1) { scheduled = nil }
+            }
+            send(next, scheduled: scheduled)
             next += 1
         }
         if let retry = retries.first {
@@ -433,6 +447,13 @@ final class SessionRunner: ChannelInboundHandler, @unchecked Sendable {
             outcome.bindStatus = header.commandStatus
             if header.commandStatus == .ok {
                 bound = true
+                // The schedule starts from the bind's response, as the recording's did: a bind slower (or
+                // faster) than the recorded one moves the session as a whole, not each request.
+                if case .recorded(let speed) = options.pace, let recorded = session.originalBindLatency {
+                    scheduleOrigin = max(sessionStart, NIODeadline.now() - .nanoseconds(Int64(recorded / speed * 1e9)))
+                } else {
+                    scheduleOrigin = NIODeadline.now()
+                }
             } else {
                 fail("the target refused the bind: \(header.commandStatus.explanation)")
             }
@@ -485,9 +506,7 @@ final class SessionRunner: ChannelInboundHandler, @unchecked Sendable {
     /// Every request sent and answered: wait for the receipts the recording had, then unbind.
     private func finish() {
         guard !finishing else { return }
-        let expected = session.requests.filter { $0.originalReceiptState != nil }.count
-        let received = outcome.requests.filter { $0.receiptState != nil }.count
-        if received < expected, NIODeadline.now() - lastActivity < .nanoseconds(Int64(options.receiptWait * 1e9)) {
+        if awaitingReceipts {
             schedulePump(at: NIODeadline.now() + .milliseconds(50))
             return
         }
@@ -495,6 +514,13 @@ final class SessionRunner: ChannelInboundHandler, @unchecked Sendable {
         sequence += 1
         pending[sequence] = (-2, .now())
         write(PDU(.unbind, sequence: sequence).encoded)
+    }
+
+    /// True while fewer receipts came than the recording had, and the receipt wait has not run out.
+    private var awaitingReceipts: Bool {
+        let expected = session.requests.filter { $0.originalReceiptState != nil }.count
+        let received = outcome.requests.filter { $0.receiptState != nil }.count
+        return received < expected && NIODeadline.now() - lastActivity < .nanoseconds(Int64(options.receiptWait * 1e9))
     }
 
     private func fail(_ reason: String) {
@@ -535,4 +561,19 @@ final class SessionRunner: ChannelInboundHandler, @unchecked Sendable {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         fail("\(error)")
     }
+}
+
+/// "connection refused" rather than the error's debug description.
+func connectionFailure(_ error: Error) -> String {
+    var underlying = error
+    if let connection = error as? NIOConnectionError, let first = connection.connectionErrors.first {
+        underlying = first.error
+    }
+    if let io = underlying as? IOError {
+        return String(cString: strerror(io.errnoCode)).lowercased()
+    }
+    if let channelError = underlying as? ChannelError, case .connectTimeout = channelError {
+        return "no answer (connect timeout)"
+    }
+    return "\(underlying)"
 }

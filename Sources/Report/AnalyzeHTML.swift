@@ -4,22 +4,8 @@ import Analysis
 
 public enum AnalyzeHTML {
     public static func render(_ report: AnalysisReport, title: String) -> String {
-        var page = """
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>smppscope — \(escapeHTML(title))</title>
-            <style>
-            body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1100px;color:#1d1d1f;padding:0 16px}
-            h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
-            .sub{color:#666;margin:0 0 16px} ul.findings li{margin:4px 0}
-            table{border-collapse:collapse;width:100%;font-size:13px} th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eee;vertical-align:top}
-            th{background:#f6f6f6} td.n{text-align:right;font-variant-numeric:tabular-nums}
-            .chart{width:100%;height:auto;margin:4px 0 12px} .tick{font-size:11px;fill:#555} .note{font-size:11px;fill:#333}
-            .bad{color:#b00020} .ok{color:#1a7f37} .empty{color:#888}
-            .cards{display:flex;flex-wrap:wrap;gap:10px} .card{border:1px solid #e2e2e2;border-radius:6px;padding:8px 12px;min-width:140px}
-            .card b{display:block;font-size:20px}
-            </style></head><body>
+        var page = head(title: title)
+        page += """
             <h1>SMPP analysis</h1>
             <p class="sub">\(escapeHTML(title)) — \(report.pdusTotal) PDUs, \(report.sessions.count) sessions</p>
 
@@ -67,6 +53,27 @@ public enum AnalyzeHTML {
         }
         page += "<p class=\"sub\">Made by smppscope analyze.</p></body></html>\n"
         return page
+    }
+
+    /// The document head and style every smppscope page shares.
+    static func head(title: String) -> String {
+        """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>smppscope — \(escapeHTML(title))</title>
+            <style>
+            body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1100px;color:#1d1d1f;padding:0 16px}
+            h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
+            .sub{color:#666;margin:0 0 16px} ul.findings li{margin:4px 0}
+            table{border-collapse:collapse;width:100%;font-size:13px} th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eee;vertical-align:top}
+            th{background:#f6f6f6} td.n{text-align:right;font-variant-numeric:tabular-nums}
+            .chart{width:100%;height:auto;margin:4px 0 12px} .tick{font-size:11px;fill:#555} .note{font-size:11px;fill:#333}
+            .bad{color:#b00020} .ok{color:#1a7f37} .empty{color:#888}
+            .cards{display:flex;flex-wrap:wrap;gap:10px} .card{border:1px solid #e2e2e2;border-radius:6px;padding:8px 12px;min-width:140px}
+            .card b{display:block;font-size:20px}
+            </style></head><body>
+            """
     }
 
     static func cards(_ report: AnalysisReport) -> String {

@@ -6,7 +6,7 @@ public enum ReplayText {
     public static func render(_ comparison: ReplayComparison) -> String {
         var out = ""
         func line(_ text: String = "") { out += text + "\n" }
-        let verdict = comparison.differences == 0 ? "no differences" : "\(comparison.differences) differences"
+        let verdict = comparison.differences == 0 ? "no differences" : comparison.differences == 1 ? "1 difference" : "\(comparison.differences) differences"
         line("Replay of \(comparison.sessions) sessions in \(formatFixed(comparison.seconds, decimals: 1)) s: \(verdict).")
         line(
             "\(comparison.planned) requests planned, \(comparison.sent) sent, \(comparison.answered) answered; "
@@ -21,6 +21,13 @@ public enum ReplayText {
             line("Statuses that changed (recording -> replay):")
             for (change, count) in comparison.statusChanges.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) {
                 line("  \(count) \(change.command): \(change.original) -> \(change.replay): \(ReplayComparison.explanation(change))")
+            }
+        }
+        if !comparison.ignoredChanges.isEmpty {
+            line()
+            line("Changes set aside by the ignore rules (not counted):")
+            for (change, count) in comparison.ignoredChanges.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) {
+                line("  \(count) \(change.command): \(change.original) -> \(change.replay)")
             }
         }
         line()
@@ -99,6 +106,17 @@ public enum ReplayJSON {
             json.endObject()
         }
         json.endArray()
+        json.key("ignored_changes")
+        json.beginArray()
+        for (change, count) in comparison.ignoredChanges.sorted(by: { $0.key < $1.key }) {
+            json.beginObject()
+            json.key("command"); json.string(change.command)
+            json.key("recording"); json.string(change.original)
+            json.key("replay"); json.string(change.replay)
+            json.key("count"); json.int(count)
+            json.endObject()
+        }
+        json.endArray()
         json.key("throttled")
         json.beginObject()
         json.key("recording"); json.int(comparison.throttledOriginal)
@@ -147,5 +165,91 @@ public enum ReplayJSON {
         json.key("p99"); json.double(values.p99 * 1_000)
         json.key("max"); json.double(values.max * 1_000)
         json.endObject()
+    }
+}
+
+/// `replay --html`: the comparison as one self-contained page, styled like the analysis report.
+public enum ReplayHTML {
+    public static func render(_ comparison: ReplayComparison, title: String) -> String {
+        var page = AnalyzeHTML.head(title: "replay of \(title)")
+        let verdict = comparison.differences == 0 ? "no differences" : comparison.differences == 1 ? "1 difference" : "\(comparison.differences) differences"
+        page += "<h1>SMPP replay</h1>"
+        page += "<p class=\"sub\">\(escapeHTML(title)) — \(comparison.sessions) sessions in \(formatFixed(comparison.seconds, decimals: 1)) s: "
+        page += "<span class=\"\(comparison.differences == 0 ? "ok" : "bad")\">\(verdict)</span></p>"
+        var cards: [(String, String)] = [
+            ("planned", "\(comparison.planned)"), ("sent", "\(comparison.sent)"), ("answered", "\(comparison.answered)"),
+            ("same status", "\(comparison.unchanged)"), ("differences", "\(comparison.differences)"),
+            ("throttled (rec. / replay)", "\(comparison.throttledOriginal) / \(comparison.throttledReplay)"),
+            ("receipts (rec. / replay)", "\(comparison.receiptsOriginal) / \(comparison.receiptsReplay)"),
+        ]
+        if let deviation = comparison.deviation { cards.append(("send time p99 late", "\(ReplayText.ms(deviation.p99)) ms")) }
+        if let rate = comparison.submitsPerSecond { cards.append(("submit_sm/s", "\(Int(rate.rounded()))")) }
+        page += "<div class=\"cards\">" + cards.map { "<div class=\"card\"><b>\(escapeHTML($0.1))</b>\(escapeHTML($0.0))</div>" }.joined() + "</div>"
+
+        var problems: [String] = comparison.skipped.map { "Skipped \($0)." }
+        problems += comparison.failedSessions.map { "Session \($0.session) failed: \($0.reason)." }
+        if comparison.missing > 0 { problems.append("\(comparison.missing) requests got no response (none was recorded either).") }
+        if comparison.notSent > 0 { problems.append("\(comparison.notSent) requests were not sent (the session ended first).") }
+        if comparison.extraResponses > 0 { problems.append("\(comparison.extraResponses) responses answered nothing the replay sent.") }
+        if !problems.isEmpty {
+            page += "<h2>Sessions and requests</h2><ul class=\"findings\">" + problems.map { "<li>\(escapeHTML($0))</li>" }.joined() + "</ul>"
+        }
+        page += "<h2>Statuses that changed</h2>"
+        if comparison.statusChanges.isEmpty && comparison.ignoredChanges.isEmpty {
+            page += "<p class=\"empty\">Every answered request got the recorded status.</p>"
+        } else {
+            page += "<table><tr><th>count</th><th>request</th><th>recording</th><th>replay</th><th>what it means</th></tr>"
+            for (change, count) in comparison.statusChanges.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) {
+                page += "<tr><td class=n>\(count)</td><td>\(escapeHTML(change.command))</td><td>\(escapeHTML(change.original))</td>"
+                page += "<td class=bad>\(escapeHTML(change.replay))</td><td>\(escapeHTML(ReplayComparison.explanation(change)))</td></tr>"
+            }
+            for (change, count) in comparison.ignoredChanges.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) {
+                page += "<tr class=empty><td class=n>\(count)</td><td>\(escapeHTML(change.command))</td><td>\(escapeHTML(change.original))</td>"
+                page += "<td>\(escapeHTML(change.replay))</td><td>ignored by a rule</td></tr>"
+            }
+            page += "</table>"
+        }
+        page += "<h2>Response times</h2>"
+        if comparison.latency.isEmpty {
+            page += "<p class=\"empty\">No responses.</p>"
+        } else {
+            page += "<table><tr><th>request</th><th>recording n</th><th>p50 ms</th><th>p99 ms</th><th>max ms</th><th>replay n</th><th>p50 ms</th><th>p99 ms</th><th>max ms</th></tr>"
+            for (command, pair) in comparison.latency.sorted(by: { $0.key < $1.key }) {
+                page += "<tr><td>\(escapeHTML(command))</td>"
+                for side in [pair.original, pair.replay] {
+                    page += "<td class=n>\(side.count)</td><td class=n>\(ReplayText.ms(side.p50))</td><td class=n>\(ReplayText.ms(side.p99))</td><td class=n>\(ReplayText.ms(side.max))</td>"
+                }
+                page += "</tr>"
+            }
+            page += "</table>"
+        }
+        page += "<h2>Timing</h2>"
+        if let rate = comparison.submitsPerSecond {
+            page += "<p>submit_sm sent at \(Int(rate.rounded())) per second.</p>"
+        }
+        if comparison.deviation == nil {
+            page += "<p class=\"empty\">No schedule to keep: the requests were sent as fast as the window allowed.</p>"
+        } else {
+            page += SVGChart.histogram(
+            title: "how late each request left against its schedule",
+            labels: AnalyzeHTML.bucketLabels(ReplayComparison.deviationEdgesMs, unit: "ms"),
+            counts: comparison.deviationBuckets, color: "#1f77b4")
+        }
+        page += "<h2>Receipts</h2>"
+        let states = Set(comparison.receiptStatesOriginal.keys).union(comparison.receiptStatesReplay.keys).sorted()
+        if states.isEmpty {
+            page += "<p class=\"empty\">No receipts linked to a request.</p>"
+        } else {
+            page += "<table><tr><th>final state</th><th>recording</th><th>replay</th></tr>"
+            for state in states {
+                page += "<tr><td>\(escapeHTML(state))</td><td class=n>\(comparison.receiptStatesOriginal[state] ?? 0)</td><td class=n>\(comparison.receiptStatesReplay[state] ?? 0)</td></tr>"
+            }
+            page += "</table>"
+        }
+        if comparison.unknownReceipts > 0 {
+            page += "<p>\(comparison.unknownReceipts) receipts named message ids the replay did not get.</p>"
+        }
+        page += "<p class=\"sub\">Made by smppscope replay.</p></body></html>\n"
+        return page
     }
 }

@@ -97,6 +97,20 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: AnalyzeFormat = .text
 
+    @Option(name: .long, help: ArgumentHelp("Also write the comparison as a self-contained HTML page.", valueName: "file"))
+    var html: String?
+
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: ArgumentHelp("Do not count status changes to or from this status, e.g. ESME_RTHROTTLED or 0x58 (repeatable).", valueName: "status"))
+    var ignoreStatus: [String] = []
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Do not count status changes of this command, e.g. query_sm (repeatable).", valueName: "command"))
+    var ignoreCommand: [String] = []
+
+    @Flag(name: .long, help: "Do not count requests the target left unanswered.")
+    var ignoreMissing = false
+
     @Option(name: .long, help: ArgumentHelp("Exit 1 when there are more differences than this.", valueName: "count"))
     var maxDifferences: Int?
 
@@ -128,6 +142,12 @@ struct ReplayCommand: ParsableCommand {
             throw ValidationError("invalid rewrite \"\(rule)\"; use FROM=TO, or PREFIX*=PREFIX* to keep the rest")
         }
         if input.interface != nil { throw ValidationError("replay reads a capture file or --store, not a live interface") }
+        for status in ignoreStatus where parseStatus(status) == nil {
+            throw ValidationError("unknown status \"\(status)\" for --ignore-status; give a name such as ESME_RTHROTTLED or a number such as 0x58")
+        }
+        for command in ignoreCommand where CommandID(name: command) == nil {
+            throw ValidationError("unknown command \"\(command)\" for --ignore-command; give an SMPP name such as query_sm")
+        }
     }
 
     func run() throws {
@@ -186,7 +206,19 @@ struct ReplayCommand: ParsableCommand {
             throw failure(CaptureError("the replay could not run: \(error)"))
         }
         try recorder?.finish()
-        let comparison = ReplayComparison(plan: plan, outcome: outcome)
+        var ignoring = ReplayIgnoreRules()
+        ignoring.statuses = Set(ignoreStatus.compactMap(parseStatus))
+        ignoring.commands = Set(ignoreCommand.compactMap { CommandID(name: $0)?.name })
+        ignoring.missingResponses = ignoreMissing
+        let comparison = ReplayComparison(plan: plan, outcome: outcome, ignoring: ignoring)
+        if let html {
+            do {
+                try Data(ReplayHTML.render(comparison, title: input.name).utf8).write(to: URL(fileURLWithPath: html))
+            } catch {
+                throw failure(CaptureError("cannot write \(html): \(error.localizedDescription)"))
+            }
+            if format == .text { writeStandardError("wrote \(html)\n") }
+        }
         let sink = OutputSink()
         switch format {
         case .json:
@@ -196,6 +228,9 @@ struct ReplayCommand: ParsableCommand {
             sink.write(ReplayText.render(comparison))
         }
         sink.flush()
+        if comparison.sent == 0, let failed = comparison.failedSessions.first {
+            throw failure(CaptureError("the replay sent nothing: \(failed.reason)", hint: "check --target, and that the SMSC there accepts the bind"))
+        }
         if let maxDifferences, comparison.differences > maxDifferences {
             writeStandardError("\(comparison.differences) differences, more than the \(maxDifferences) allowed\n")
             throw ExitCode(1)

@@ -1,0 +1,111 @@
+// `smppscope replay` as users run it: against `smppscope simulate`, with JSON, HTML, ignore rules and the exit
+// code CI relies on; and the safety rules (remote targets, passwords, dry runs).
+
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("Replay command", .serialized, .enabled(if: Paths.binary != nil, "smppscope is not built; run swift build first"))
+struct ReplayCommandTests {
+    /// A simulator without a rate limit, for one test.
+    func withSimulator(_ body: (Int) throws -> Void) throws {
+        let port = freePort()
+        let (simulator, _) = try startSmppscope(
+            ["simulate", "--listen", "127.0.0.1:\(port)", "--account", "shop:secret:1000000", "--log", "none",
+             "--receipt-delay", "0.05-0.2"],
+            ready: "Ctrl-C")
+        defer {
+            kill(simulator.processIdentifier, SIGKILL)
+            simulator.waitUntilExit()
+        }
+        try body(port)
+    }
+
+    @Test func theDifferencesDecideTheExitCodeAndIgnoreRulesSetThemApart() throws {
+        let scratch = try Scratch()
+        let password = scratch.path("password")
+        try "secret\n".write(toFile: password, atomically: true, encoding: .utf8)
+        let html = scratch.path("replay.html")
+        var counted: [String: Any] = [:]
+        try withSimulator { port in
+            let run = try smppscope(
+                ["replay", Paths.capture, "--target", "127.0.0.1:\(port)", "--system-id", "shop", "--password-file", password,
+                 "--fast", "--window", "10", "--format", "json", "--html", html, "--max-differences", "0"])
+            #expect(run.status == 1, "the recording's 25 throttles are accepted now: differences")
+            #expect(run.errors.contains("more than the 0 allowed"))
+            counted = (try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any]) ?? [:]
+        }
+        let requests = counted["requests"] as? [String: Int]
+        #expect(requests?["planned"] == 83)
+        #expect(requests?["sent"] == 83)
+        #expect(requests?["answered"] == 83)
+        let changes = counted["status_changes"] as? [[String: Any]] ?? []
+        let accepted = changes.first { $0["recording"] as? String == "ESME_RTHROTTLED" && $0["replay"] as? String == "ESME_ROK" }
+        #expect(accepted?["count"] as? Int == 24)
+        // The recorded client resent each throttled submit; with the first attempt accepted, the simulator refuses
+        // the resend as a repeat, and the explanation says so.
+        let repeats = changes.filter { ($0["explanation"] as? String)?.contains("sent this again after ESME_RTHROTTLED") == true }
+        #expect(repeats.reduce(0) { $0 + (($1["count"] as? Int) ?? 0) } == 25)
+        #expect((counted["receipts"] as? [String: Any])?["replay"] as? Int == 49)
+        let page = (try? String(contentsOfFile: html, encoding: .utf8)) ?? ""
+        #expect(page.contains("<h1>SMPP replay</h1>"))
+        #expect(page.contains("ESME_RTHROTTLED"))
+        #expect(page.contains("<table>"))
+        #expect(page.contains("as fast as the window allowed"))
+
+        try withSimulator { port in
+            let run = try smppscope(
+                ["replay", Paths.capture, "--target", "127.0.0.1:\(port)", "--system-id", "shop", "--password-file", password,
+                 "--fast", "--window", "10", "--format", "json", "--max-differences", "0",
+                 "--ignore-status", "0x58", "--ignore-status", "ESME_RSUBMITFAIL"])
+            #expect(run.status == 0, "\(run.errors)")
+            let json = (try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any]) ?? [:]
+            #expect(json["differences"] as? Int == 0)
+            let ignored = json["ignored_changes"] as? [[String: Any]] ?? []
+            #expect(ignored.reduce(0) { $0 + (($1["count"] as? Int) ?? 0) } == 49)
+        }
+    }
+
+    @Test func aDryRunShowsThePlanWithoutConnecting() throws {
+        // Nothing listens on the target: a dry run does not try it, and needs no password.
+        let run = try smppscope(["replay", Paths.capture, "--target", "127.0.0.1:\(freePort())", "--dry-run"])
+        #expect(run.status == 0, "\(run.errors)")
+        #expect(run.output.contains("bind_transceiver"))
+        #expect(run.output.contains("submit_sm"))
+        #expect(!run.output.contains("secret"), "the recorded password is not shown")
+    }
+
+    @Test func safetyRulesStopTheReplayWithAReason() throws {
+        let remote = try smppscope(["replay", Paths.capture, "--target", "192.0.2.10:2775", "--fast", "--window", "5"])
+        #expect(remote.status != 0)
+        #expect(remote.errors.contains("not this machine"))
+        #expect(remote.errors.contains("--allow-remote-target"))
+
+        let noPassword = try smppscope(["replay", Paths.capture, "--target", "127.0.0.1:\(freePort())"])
+        #expect(noPassword.status != 0)
+        #expect(noPassword.errors.contains("no bind password"))
+        #expect(noPassword.errors.contains("--password-file"))
+
+        let badRule = try smppscope(["replay", Paths.capture, "--target", "127.0.0.1:2775", "--rewrite-destination", "77"])
+        #expect(badRule.status != 0)
+        #expect(badRule.errors.contains("FROM=TO"))
+
+        let badStatus = try smppscope(["replay", Paths.capture, "--target", "127.0.0.1:2775", "--ignore-status", "ESME_NOPE"])
+        #expect(badStatus.status != 0)
+        #expect(badStatus.errors.contains("unknown status"))
+
+        let noWindow = try smppscope(["replay", Paths.capture, "--target", "127.0.0.1:2775", "--fast"])
+        #expect(noWindow.status != 0)
+        #expect(noWindow.errors.contains("--window"))
+
+        let scratch = try Scratch()
+        let password = scratch.path("password")
+        try "secret".write(toFile: password, atomically: true, encoding: .utf8)
+        let refused = try smppscope(["replay", Paths.capture, "--target", "127.0.0.1:\(freePort())", "--password-file", password])
+        #expect(refused.status != 0)
+        #expect(refused.output.contains("cannot connect") || refused.errors.contains("cannot connect"))
+    }
+}
