@@ -71,12 +71,14 @@ public struct AddressRewrite: Sendable, Hashable, CustomStringConvertible {
     public init?(_ specification: String) {
         let parts = specification.split(separator: "=", maxSplits: 1).map(String.init)
         guard parts.count == 2, !parts[0].isEmpty else { return nil }
-        if parts[0].hasSuffix("*") != parts[1].hasSuffix("*") { return nil }
+        // `*=TO` sends everything to one address; otherwise a prefix rule has a star on both sides.
+        if parts[0] != "*", parts[0].hasSuffix("*") != parts[1].hasSuffix("*") { return nil }
         from = parts[0]
         to = parts[1]
     }
 
     public func apply(_ address: String) -> String? {
+        if from == "*", !to.hasSuffix("*") { return to }
         if from.hasSuffix("*") {
             let prefix = from.dropLast()
             guard address.hasPrefix(prefix) else { return nil }

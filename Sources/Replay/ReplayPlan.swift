@@ -69,10 +69,19 @@ public struct ReplayPlanner {
     /// Bodies of requests refused for rate or window, per session index: a later identical request is a resend.
     private var refusedBodies: [Int: [ByteBuffer: Int]] = [:]
     private let selected: Set<Int>
+    private let systemIDs: Set<String>
+    private let boundFrom: Timestamp?
+    private let boundTo: Timestamp?
+    /// Sessions whose bind the selection leaves out.
+    private var excluded: Set<Int> = []
 
-    /// `sessions`: the recorded sessions to replay (all when empty).
-    public init(sessions: Set<Int> = []) {
+    /// `sessions`: the recorded sessions to replay (all when empty); `systemIDs`: only sessions bound with one of
+    /// these system_ids (all when empty); `boundFrom`/`boundTo`: only sessions bound within that time.
+    public init(sessions: Set<Int> = [], systemIDs: Set<String> = [], boundFrom: Timestamp? = nil, boundTo: Timestamp? = nil) {
         selected = sessions
+        self.systemIDs = systemIDs
+        self.boundFrom = boundFrom
+        self.boundTo = boundTo
     }
 
     /// A request without its header: what stays the same when a client sends it again.
@@ -92,11 +101,17 @@ public struct ReplayPlanner {
     }
 
     private mutating func add(_ item: TimelinePDU) {
-        guard selected.isEmpty || selected.contains(item.session) else { return }
+        guard selected.isEmpty || selected.contains(item.session), !excluded.contains(item.session) else { return }
         let command = item.header.commandID
         guard let fromClient = item.fromClient else { return }
         if fromClient, command == .bindTransmitter || command == .bindReceiver || command == .bindTransceiver {
             guard case .bind(let bind) = item.decoded().body else { return }
+            let inWindow = (boundFrom.map { item.timestamp >= $0 } ?? true) && (boundTo.map { item.timestamp <= $0 } ?? true)
+            if !inWindow || !(systemIDs.isEmpty || systemIDs.contains(bind.systemID)) {
+                excluded.insert(item.session)
+                if let index = byRecordedSession.removeValue(forKey: item.session) { awaiting[index] = nil }
+                return
+            }
             // A new bind on the same connection starts over.
             byRecordedSession[item.session] = plan.sessions.count
             plan.sessions.append(
@@ -162,7 +177,8 @@ public struct ReplayPlanner {
 
     public func finish() -> ReplayPlan {
         var plan = self.plan
-        for (id, _) in sessionsSeen where (selected.isEmpty || selected.contains(id))
+        let filtered = !systemIDs.isEmpty || boundFrom != nil || boundTo != nil
+        for (id, _) in sessionsSeen where (selected.isEmpty || selected.contains(id)) && !excluded.contains(id) && !filtered
             && !plan.sessions.contains(where: { $0.id == id }) && !plan.skipped.contains(where: { $0.hasPrefix("session \(id):") })
         {
             plan.skipped.append("session \(id): no client bind (an outbind, a receiver-only peer, or a capture that starts mid-session)")

@@ -139,6 +139,9 @@ final class SessionRunner: ChannelInboundHandler, @unchecked Sendable {
     private var heldSince: NIODeadline?
     private var offsets: [UInt64] = [0, 0]
     private var readFrames = 0
+    /// Receipts the recording linked to this session's requests, and those the replay has linked so far.
+    private let expectedReceipts: Int
+    private var linkedReceipts = 0
 
     init(
         session: PlannedSession, pass: Int, options: ReplayOptions, loop: EventLoop, tls: NIOSSLContext?, sink: RecordingSink?,
@@ -153,6 +156,7 @@ final class SessionRunner: ChannelInboundHandler, @unchecked Sendable {
         self.replayStart = replayStart
         self.sessionStart = sessionStart
         self.scheduleOrigin = sessionStart
+        self.expectedReceipts = session.requests.reduce(0) { $0 + ($1.originalReceiptState == nil ? 0 : 1) }
         done = loop.makePromise()
         outcome = SessionOutcome(
             recordedSession: session.id, pass: pass,
@@ -489,6 +493,7 @@ final class SessionRunner: ChannelInboundHandler, @unchecked Sendable {
         if command == .deliverSM || command == .dataSM, let receipt = pdu?.deliveryReceipt(), let id = receipt.messageID {
             outcome.receipts += 1
             if let index = requestByNewID.lookup(id) {
+                if outcome.requests[index].receiptState == nil { linkedReceipts += 1 }
                 outcome.requests[index].receiptState = receipt.state
             } else {
                 outcome.unknownReceipts += 1
@@ -518,9 +523,7 @@ final class SessionRunner: ChannelInboundHandler, @unchecked Sendable {
 
     /// True while fewer receipts came than the recording had, and the receipt wait has not run out.
     private var awaitingReceipts: Bool {
-        let expected = session.requests.filter { $0.originalReceiptState != nil }.count
-        let received = outcome.requests.filter { $0.receiptState != nil }.count
-        return received < expected && NIODeadline.now() - lastActivity < .nanoseconds(Int64(options.receiptWait * 1e9))
+        linkedReceipts < expectedReceipts && NIODeadline.now() - lastActivity < .nanoseconds(Int64(options.receiptWait * 1e9))
     }
 
     private func fail(_ reason: String) {

@@ -73,6 +73,9 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Rewrite source addresses (repeatable).", valueName: "rule"))
     var rewriteSource: [String] = []
 
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Replay only sessions bound with this system_id (repeatable).", valueName: "id"))
+    var recordedSystemID: [String] = []
+
     @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Replay only this recorded session (repeatable).", valueName: "id"))
     var session: [Int] = []
 
@@ -142,6 +145,11 @@ struct ReplayCommand: ParsableCommand {
             throw ValidationError("invalid rewrite \"\(rule)\"; use FROM=TO, or PREFIX*=PREFIX* to keep the rest")
         }
         if input.interface != nil { throw ValidationError("replay reads a capture file or --store, not a live interface") }
+        let stored = input.stored
+        if stored.messageID != nil || stored.destination != nil || stored.status != nil || stored.receiptState != nil {
+            throw ValidationError(
+                "replay sends whole sessions: select them with --session, --recorded-system-id, --source, or --from/--to (when they were bound)")
+        }
         for status in ignoreStatus where parseStatus(status) == nil {
             throw ValidationError("unknown status \"\(status)\" for --ignore-status; give a name such as ESME_RTHROTTLED or a number such as 0x58")
         }
@@ -173,12 +181,21 @@ struct ReplayCommand: ParsableCommand {
         if tls { options.tls = .verified(trustRoots: tlsCA, serverName: nil) }
         if tlsNoVerify { options.tls = .unverified }
 
-        var planner = ReplayPlanner(sessions: input.stored.store == nil ? Set(session) : [])
-        try input.readTimeline(label: "reading", decodesEveryPDU: false, sessions: input.stored.store == nil ? [] : session) {
+        // A time range selects the sessions bound within it, whole: the store is read without it.
+        var reading = input
+        reading.stored.from = nil
+        reading.stored.to = nil
+        var planner = ReplayPlanner(
+            sessions: input.stored.store == nil ? Set(session) : [], systemIDs: Set(recordedSystemID),
+            boundFrom: input.stored.from.flatMap(parseTime), boundTo: input.stored.to.flatMap(parseTime))
+        try reading.readTimeline(label: "reading", decodesEveryPDU: false, sessions: input.stored.store == nil ? [] : session) {
             planner.add($0)
         }
         let plan = planner.finish()
         if plan.sessions.isEmpty {
+            if !recordedSystemID.isEmpty || input.stored.from != nil || input.stored.to != nil {
+                throw failure(CaptureError("nothing to replay: no session bound with the given system_id or within the given time"))
+            }
             let reasons = plan.skipped.isEmpty ? "" : " (" + plan.skipped.joined(separator: "; ") + ")"
             throw failure(CaptureError("nothing to replay: no client session with a bind\(reasons)"))
         }
