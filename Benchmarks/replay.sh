@@ -2,7 +2,7 @@
 # Replay benchmarks against `smppscope simulate` (no rate limit), on loopback:
 #   1. timing fidelity: a 10-session capture at 400 submit_sm/s replayed at --speed 1; how late each request left
 #      against its schedule (p50 / p90 / p99 / max);
-#   2. throughput: a 1-session capture of ~100k submit_sm replayed with --fast --window 1000; submit_sm per second,
+#   2. throughput (the simulator answers at once: --latency 0 --jitter 0): a 1-session capture of ~100k submit_sm
 #      against the same replay with --window 1 (one request at a time) as the baseline.
 # Needs python3 (tools/gen_smpp_pcap.py). Takes about two minutes (the paced capture lasts 98 s).
 set -euo pipefail
@@ -20,7 +20,7 @@ echo pw >"$data/replay_password"
 port=$((20000 + RANDOM % 20000))
 accounts=()
 for i in $(seq 0 19); do accounts+=(--account "$(printf 'esme%03d' "$i"):pw"); done
-"$bin" simulate --listen "127.0.0.1:$port" "${accounts[@]}" --throughput 1000000 --log none --receipt-delay 0.05-0.2 >/dev/null 2>&1 &
+"$bin" simulate --listen "127.0.0.1:$port" "${accounts[@]}" --throughput 1000000 --latency 0 --jitter 0 --log none --receipt-delay 0.05-0.2 >/dev/null 2>&1 &
 simulator=$!
 trap 'kill $simulator 2>/dev/null || true' EXIT
 sleep 1

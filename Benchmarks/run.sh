@@ -6,6 +6,7 @@
 #   Benchmarks/run.sh              1 GB clean + 200 MB --stress, 5 runs each (minutes; tshark takes ~45 s a run)
 #   Benchmarks/run.sh --smoke      a 20 MB capture, 1 run, no tshark: checks that everything runs
 #   Benchmarks/run.sh --no-tshark  skip tshark
+#   Benchmarks/run.sh --runs N     N runs of each command instead of 5 (the median is reported)
 #
 # Needs python3, tcpdump and GNU time (/usr/bin/time); hyperfine for repeated runs if installed; tshark optional.
 set -euo pipefail
@@ -13,12 +14,15 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 smoke=0
 with_tshark=1
-for argument in "$@"; do
-    case "$argument" in
+runs_wanted=""
+while [ $# -gt 0 ]; do
+    case "$1" in
         --smoke) smoke=1; with_tshark=0 ;;
         --no-tshark) with_tshark=0 ;;
-        *) echo "unknown option $argument" >&2; exit 2 ;;
+        --runs) runs_wanted=${2:?--runs needs a number}; shift ;;
+        *) echo "unknown option $1" >&2; exit 2 ;;
     esac
+    shift
 done
 command -v tshark >/dev/null || with_tshark=0
 data=${SMPPSCOPE_BENCH_DIR:-/tmp/smppscope-bench}
@@ -44,6 +48,7 @@ else
     inputs=(smpp_1g.pcap smpp_200m_stress.pcap)
     runs=5
 fi
+[ -n "$runs_wanted" ] && runs=$runs_wanted
 
 # measure NAME COMMAND: median wall seconds over $runs runs, and peak RSS (MB) of the last run.
 measure() {
@@ -67,7 +72,7 @@ echo "|---|---|---|---|---|---|---|---|"
 for input in "${inputs[@]}"; do
     file="$data/$input"
     cat "$file" >/dev/null  # warm the page cache
-    size_mb=$(awk -v b="$(stat -c %s "$file")" 'BEGIN {printf "%.1f", b / 1048576}')
+    size_mb=$(awk -v b="$(stat -L -c %s "$file")" 'BEGIN {printf "%.1f", b / 1048576}')
     pdus=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['pdus_total'])" "$file.truth.json")
     read -r floor floor_rss < <(measure "tcpdump -r '$file' -w /dev/null")
     tshark_time=""

@@ -12,7 +12,7 @@ import Store
 /// How a recording is kept.
 public struct RecorderOptions {
     /// The store and what the recording is called there.
-    public var store: SQLiteStore?
+    public var store: (any TimelineStore)?
     public var sourceName = "record"
     public var importOptions = ImportOptions()
     /// The pcapng journal; rotated to NAME.1.pcapng, NAME.2.pcapng, ... past `pcapRotateBytes`.

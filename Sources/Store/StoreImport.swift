@@ -5,7 +5,6 @@
 import Capture
 import Crypto
 import Foundation
-import GRDB
 import NIOCore
 import Reassembly
 import SMPP
@@ -51,7 +50,7 @@ public struct ImportOptions: Sendable {
 
 /// One import in progress. Feed it every event of the source in order, then call ``finish()``.
 public final class StoreImport {
-    let store: SQLiteStore
+    let store: any ImportBackend
     public let source: StoredSource
     /// Events stored by an earlier, interrupted import of the same source: the first ones fed are skipped.
     public let resumeAfter: Int
@@ -98,7 +97,7 @@ public final class StoreImport {
     /// What one transaction writes.
     struct Batch {
         var newSessions: [(connection: Connection, ordinal: Int)] = []
-        var sessionUpdates: [Int: [String: DatabaseValueConvertible?]] = [:]
+        var sessionUpdates: [Int: [String: StoreValue]] = [:]
         /// One block per connection that had PDUs in the batch.
         var blocks: [Int: PDUBlockBuilder] = [:]
         var eventRows: [EventRow] = []
@@ -122,7 +121,7 @@ public final class StoreImport {
 
     deinit { writer.end() }
 
-    init(store: SQLiteStore, source: StoredSource, options: ImportOptions) throws {
+    init(store: any ImportBackend, source: StoredSource, options: ImportOptions) throws {
         self.store = store
         self.source = source
         self.options = options
@@ -138,7 +137,7 @@ public final class StoreImport {
                     firstSeen: session.firstSeen),
                 pdus: session.pdus, lastPDU: session.lastPDU?.nanoseconds)
         }
-        writer = BatchWriter(store: store, sourceID: source.id, sessionIDs: sessionIDs, background: options.background)
+        writer = BatchWriter(backend: store, sourceID: source.id, sessionIDs: sessionIDs, background: options.background)
     }
 
     /// Adds a reassembly event.
@@ -168,9 +167,9 @@ public final class StoreImport {
                     id: id, connection: end.connection, kind: "ended", timestamp: end.timestamp.nanoseconds, frame: end.frame,
                     fromFirst: end.by == state.connection.first, streamOffset: nil, size: nil, fileOffset: nil,
                     detail: end.kind.rawValue))
-            batch.sessionUpdates[end.connection, default: [:]]["end_kind"] = end.kind.rawValue
-            batch.sessionUpdates[end.connection, default: [:]]["end_by"] = end.by.description
-            batch.sessionUpdates[end.connection, default: [:]]["end_ns"] = end.timestamp.nanoseconds
+            batch.sessionUpdates[end.connection, default: [:]]["end_kind"] = .text(end.kind.rawValue)
+            batch.sessionUpdates[end.connection, default: [:]]["end_by"] = .text(end.by.description)
+            batch.sessionUpdates[end.connection, default: [:]]["end_ns"] = .integer(end.timestamp.nanoseconds)
         case .diagnostic(let diagnostic):
             let known = diagnostic.connection.flatMap { connections[$0] } != nil
             batch.eventRows.append(
@@ -231,16 +230,16 @@ public final class StoreImport {
                 state.awaitingBind
             {
                 state.awaitingBind = false
-                batch.sessionUpdates[framed.connection, default: [:]]["bind_status"] = Int64(header.commandStatus.rawValue)
+                batch.sessionUpdates[framed.connection, default: [:]]["bind_status"] = .integer(Int64(header.commandStatus.rawValue))
             }
             if header.commandStatus != .ok {
                 batch.lookupKeys.append(LookupKey(.status, StoreStatusKey.key(header.commandStatus.rawValue), blockID: blockID))
             }
         }
         if let bind = keys.bind {
-            batch.sessionUpdates[framed.connection, default: [:]]["system_id"] = bind.systemID
-            batch.sessionUpdates[framed.connection, default: [:]]["system_type"] = bind.systemType
-            batch.sessionUpdates[framed.connection, default: [:]]["bind_command"] = Int64(command.rawValue)
+            batch.sessionUpdates[framed.connection, default: [:]]["system_id"] = .text(bind.systemID)
+            batch.sessionUpdates[framed.connection, default: [:]]["system_type"] = .text(bind.systemType)
+            batch.sessionUpdates[framed.connection, default: [:]]["bind_command"] = .integer(Int64(command.rawValue))
             state.awaitingBind = true
             redacted = sealAndRedact(framed.bytes, pduID: id, password: bind.password)
         } else if let outbind = keys.outbind {
@@ -284,8 +283,8 @@ public final class StoreImport {
     public func flush() throws {
         guard pending > 0 else { return }
         for (connection, state) in connections where state.dirty {
-            batch.sessionUpdates[connection, default: [:]]["pdus"] = Int64(state.pdus)
-            batch.sessionUpdates[connection, default: [:]]["last_pdu_ns"] = state.lastPDU
+            batch.sessionUpdates[connection, default: [:]]["pdus"] = .integer(Int64(state.pdus))
+            batch.sessionUpdates[connection, default: [:]]["last_pdu_ns"] = StoreValue(state.lastPDU)
             connections[connection]?.dirty = false
         }
         batch.events = ordinal
@@ -299,11 +298,7 @@ public final class StoreImport {
     public func finish() throws {
         try flush()
         try writer.wait()
-        let sourceID = source.id
-        try store.database.write { db in
-            try db.execute(
-                sql: "UPDATE sources SET completed_at = ? WHERE id = ?", arguments: [Date().timeIntervalSince1970, sourceID])
-        }
+        try store.complete(sourceID: source.id)
     }
 
     /// Waits until the batches already handed over are written, leaving the import incomplete (to be resumed).

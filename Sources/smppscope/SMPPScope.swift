@@ -15,6 +15,6 @@ struct SMPPScope: ParsableCommand {
               smppscope decode Captures/smpplib_smsckz_port3700.pcap
             """,
         version: "0.1.0",
-        subcommands: [Decode.self, Analyze.self, Import.self, Sessions.self, Export.self, Record.self, ReplayCommand.self, Simulate.self]
+        subcommands: [Decode.self, Analyze.self, Import.self, Sessions.self, Export.self, Record.self, ReplayCommand.self, Simulate.self, Prune.self]
     )
 }

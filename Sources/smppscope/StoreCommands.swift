@@ -10,8 +10,19 @@ import SMPP
 import Store
 import Timeline
 
-/// Opens a store, turning failures into a clean exit.
-func openStore(_ path: String) throws -> SQLiteStore {
+/// Opens a store: a SQLite file, or a PostgreSQL database named by a postgres:// URL; failures become a clean exit.
+func openStore(_ path: String) throws -> any TimelineStore {
+    if PostgresLocation.isURL(path) {
+        do {
+            return try PostgresStore(url: path)
+        } catch {
+            throw failure(
+                CaptureError(
+                    "\(error)",
+                    hint: "check the URL (postgres://user@host:port/database), that the server is up, and the password "
+                        + "(PGPASSWORD or SMPPSCOPE_PGPASSWORD_FILE)"))
+        }
+    }
     do {
         return try SQLiteStore(path: path)
     } catch {
@@ -20,8 +31,8 @@ func openStore(_ path: String) throws -> SQLiteStore {
 }
 
 /// Opens a store that must exist already (reading from a missing one is a mistake, not an empty store).
-func openExistingStore(_ path: String) throws -> SQLiteStore {
-    guard FileManager.default.fileExists(atPath: path) else {
+func openExistingStore(_ path: String) throws -> any TimelineStore {
+    guard PostgresLocation.isURL(path) || FileManager.default.fileExists(atPath: path) else {
         throw failure(CaptureError("no store at \(path)", hint: "make one with: smppscope import CAPTURE --store \(path)"))
     }
     return try openStore(path)
@@ -358,5 +369,57 @@ struct Export: ParsableCommand {
             throw failure(error)
         }
         writeStandardError("wrote \(pcap): \(packets) packets\n")
+    }
+}
+
+struct Prune: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Drop what a PostgreSQL store holds from before a time (retention).",
+        discussion: """
+            PDUs go by whole days (the store's day partitions are dropped); sessions and stream events that ended
+            before the cutoff go with them.
+
+            Example:
+              smppscope prune --store postgres://smppscope@db.example.com/smpp --older-than 30d
+            """)
+
+    @Option(name: .long, help: ArgumentHelp("The store: a postgres:// URL.", valueName: "url"))
+    var store: String
+
+    @Option(name: .long, help: ArgumentHelp("Drop what is older than this: 30d, 12h, 90m.", valueName: "age"))
+    var olderThan: String
+
+    func validate() throws {
+        guard parseAge(olderThan) != nil else {
+            throw ValidationError("invalid --older-than \"\(olderThan)\"; give a number with d, h, m or s: 30d")
+        }
+        guard PostgresLocation.isURL(store) else {
+            throw ValidationError(
+                "prune drops the day partitions of a PostgreSQL store (postgres://...); a SQLite store is one file per "
+                    + "recording: remove it, or import into a new one")
+        }
+    }
+
+    func run() throws {
+        guard let age = parseAge(olderThan), let store = try openExistingStore(self.store) as? PostgresStore else { return }
+        let cutoff = Timestamp(nanoseconds: Int64((Date().timeIntervalSince1970 - age) * 1e9))
+        do {
+            let (partitions, sessions) = try store.prune(olderThan: cutoff)
+            writeStandardError("dropped \(partitions) day partitions and \(sessions) sessions older than \(olderThan)\n")
+        } catch {
+            throw failure(CaptureError("\(error)"))
+        }
+    }
+}
+
+/// Seconds in "30d", "12h", "90m", "45s".
+func parseAge(_ text: String) -> Double? {
+    guard let unit = text.last, let value = Double(text.dropLast()), value >= 0 else { return nil }
+    switch unit {
+    case "d": return value * 86_400
+    case "h": return value * 3_600
+    case "m": return value * 60
+    case "s": return value
+    default: return nil
     }
 }

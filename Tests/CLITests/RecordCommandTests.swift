@@ -94,6 +94,54 @@ struct RecordCommandTests {
         #expect(!(try smppscope(["decode", "--store", store])).output.contains("secret"))
     }
 
+    @Test(.enabled(if: PostgresServer.available, "PostgreSQL is not installed"))
+    func aRecordingIntoPostgreSQLOutlivesAServerRestart() throws {
+        let server = try PostgresServer.shared.get()
+        try #require(server.canRestart)
+        let url = try server.makeDatabase()
+        let smscPort = freePort()
+        let (simulator, _) = try startSmppscope(
+            ["simulate", "--listen", "127.0.0.1:\(smscPort)", "--account", "shop:secret:1000", "--log", "none"],
+            ready: "Ctrl-C")
+        defer {
+            kill(simulator.processIdentifier, SIGKILL)
+            simulator.waitUntilExit()
+        }
+        let proxyPort = freePort()
+        let (recorder, _) = try startSmppscope(
+            ["record", "--listen", "127.0.0.1:\(proxyPort)", "--upstream", "127.0.0.1:\(smscPort)", "--store", url,
+             "--summary-every", "0"],
+            ready: "listening on")
+        defer {
+            kill(recorder.processIdentifier, SIGKILL)
+            recorder.waitUntilExit()
+        }
+        let client = try SMPPTestClient(port: proxyPort)
+        #expect(try client.bind(systemID: "shop", password: "secret")?.commandStatus == .ok)
+        for index in 0..<30 {
+            #expect(try client.request(submitPDU("before \(index)", registeredDelivery: 0))?.commandStatus == .ok)
+        }
+        // The database goes away and comes back; the traffic goes on meanwhile.
+        try server.restart()
+        for index in 0..<30 {
+            #expect(try client.request(submitPDU("after \(index)", registeredDelivery: 0))?.commandStatus == .ok)
+        }
+        // Everything reaches the store once it is back: the bind and 60 submits with their responses.
+        var stored = 0
+        let deadline = Date().addingTimeInterval(30)
+        while stored < 122, Date() < deadline {
+            usleep(300_000)
+            let listed = try smppscope(["sessions", "--store", url, "--format", "json"])
+            let json = try? JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [String: Any]
+            stored = ((json?["sources"] as? [[String: Any]])?.first?["pdus"] as? Int) ?? 0
+        }
+        #expect(stored == 122)
+        let decoded = try smppscope(["decode", "--store", url, "--format", "jsonl"])
+        let submits = decoded.output.split(separator: "\n").filter { $0.contains("\"command\":\"submit_sm\"") }
+        #expect(submits.count == 60, "each submit once: nothing lost, nothing written twice")
+        client.disconnect()
+    }
+
     @Test func recordNeedsADestinationAndSaysSo() throws {
         let result = try smppscope(["record", "--upstream", "127.0.0.1:2775"])
         #expect(result.status != 0)

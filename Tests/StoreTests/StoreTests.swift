@@ -83,7 +83,7 @@ func analysisJSON(capture path: String) throws -> String {
     return String(decoding: AnalyzeJSON.render(analyzer.finish()), as: UTF8.self)
 }
 
-func analysisJSON(store: SQLiteStore, filter: StoreFilter = StoreFilter()) throws -> String {
+func analysisJSON(store: any TimelineStore, filter: StoreFilter = StoreFilter()) throws -> String {
     let analyzer = Analyzer()
     try store.timeline(filter, decodesEveryPDU: false) { analyzer.handle($0) }
     return String(decoding: AnalyzeJSON.render(analyzer.finish()), as: UTF8.self)
@@ -108,7 +108,7 @@ func decodeLines(capture path: String) throws -> [String] {
     try decodeLines { handle in try CaptureIngest(source: try PacketSource.open(path: path)).run(handle) }
 }
 
-func decodeLines(store: SQLiteStore, filter: StoreFilter = StoreFilter()) throws -> [String] {
+func decodeLines(store: any TimelineStore, filter: StoreFilter = StoreFilter()) throws -> [String] {
     try decodeLines { handle in try store.timeline(filter, handle) }
 }
 

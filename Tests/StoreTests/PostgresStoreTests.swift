@@ -1,0 +1,221 @@
+// The PostgreSQL store against a real server on loopback: a stored capture reads back as the capture (and as the
+// SQLite store reads it), many writers at once add up, a server restart in the middle of an import loses nothing
+// and writes nothing twice, retention drops whole day partitions.
+
+import Analysis
+import Capture
+import Foundation
+import Ingest
+import Reassembly
+import SMPP
+import Store
+import TestSupport
+import Testing
+import Timeline
+
+/// A fresh database on the test server.
+func postgresStore() throws -> (PostgresStore, String, PostgresServer) {
+    let server = try PostgresServer.shared.get()
+    let url = try server.makeDatabase()
+    return (try PostgresStore(url: url), url, server)
+}
+
+/// Imports a capture as `smppscope import` does.
+@discardableResult
+func importCapture(_ path: String, into store: any TimelineStore, options: ImportOptions = ImportOptions()) throws -> StoreImport? {
+    guard let writer = try store.beginImport(
+        kind: "file", name: path, fingerprint: try SourceFingerprint.file(path: path), options: options)
+    else { return nil }
+    let ingest = CaptureIngest(source: try PacketSource.open(path: path), decodesEveryPDU: false)
+    try ingest.runEvents { event in
+        switch event {
+        case .stream(let stream): try writer.add(stream)
+        case .capture(let diagnostic): try writer.add(diagnostic)
+        }
+    }
+    try writer.finish()
+    return writer
+}
+
+@Suite("PostgreSQL store", .serialized, .enabled(if: PostgresServer.available, "PostgreSQL is not installed"))
+struct PostgresStoreTests {
+    @Test("analyze from PostgreSQL equals analyze from SQLite equals analyze from the capture", arguments: Fixtures.captures)
+    func analysisReadsBackTheSame(capture: String) throws {
+        let (store, _, _) = try postgresStore()
+        try importCapture(capture, into: store)
+        let expected = try analysisJSON(capture: capture)
+        #expect(try analysisJSON(store: store) == expected)
+        let sqlite = try TemporaryStore()
+        try sqlite.importCapture(capture)
+        #expect(try analysisJSON(store: sqlite.store) == expected)
+        #expect(try decodeLines(store: store) == (try decodeLines(capture: capture)))
+    }
+
+    @Test func filtersFindTheSamePDUsAsInSQLite() throws {
+        let (store, _, _) = try postgresStore()
+        try importCapture(Fixtures.kannel, into: store)
+        let sqlite = try TemporaryStore()
+        try sqlite.importCapture(Fixtures.kannel)
+        var messageID: String?
+        try store.timeline(StoreFilter()) { event in
+            if messageID == nil, case .pdu(let item) = event, item.header.commandID == .submitSMResp,
+                item.header.commandStatus == .ok, case .messageID(let id) = item.decoded().body
+            {
+                messageID = id
+            }
+        }
+        var filters: [StoreFilter] = []
+        var filter = StoreFilter()
+        filter.messageID = try #require(messageID)
+        filters.append(filter)
+        filter = StoreFilter()
+        filter.address = "77013000009"
+        filters.append(filter)
+        filter = StoreFilter()
+        filter.status = CommandStatus.throttled.rawValue
+        filters.append(filter)
+        filter = StoreFilter()
+        filter.receiptState = "UNDELIV"
+        filters.append(filter)
+        filter = StoreFilter()
+        filter.sourceID = 1
+        filter.sessions = [1]
+        filters.append(filter)
+        for filter in filters {
+            let fromPostgres = try decodeLines(store: store, filter: filter)
+            #expect(!fromPostgres.isEmpty)
+            #expect(fromPostgres == (try decodeLines(store: sqlite.store, filter: filter)))
+        }
+        var byID = StoreFilter()
+        byID.messageID = messageID
+        var commands: [String] = []
+        try store.timeline(byID) { event in
+            if case .pdu(let item) = event { commands.append(item.header.commandID.name) }
+        }
+        #expect(commands == ["submit_sm", "submit_sm_resp", "deliver_sm"])
+    }
+
+    @Test func concurrentImportsAddUpWithoutDuplicates() throws {
+        let (_, url, _) = try postgresStore()
+        let captures = [Fixtures.kannel, Fixtures.smpplib]
+        let failures = Failures()
+        let group = DispatchGroup()
+        // Each importer has its own connection, as separate processes on separate hosts would; a third imports
+        // the same capture as the first at the same time (it must find it there, not add it twice).
+        for capture in captures + [Fixtures.kannel] {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                do {
+                    let store = try PostgresStore(url: url)
+                    var options = ImportOptions()
+                    options.batchSize = 50
+                    try importCapture(capture, into: store, options: options)
+                } catch {
+                    failures.add(error)
+                }
+            }.start()
+        }
+        group.wait()
+        // The importer that came second to the same capture either found it complete or was told it is being
+        // imported; nothing else went wrong.
+        #expect(failures.all.allSatisfy { "\($0)".contains("is being imported into this store by another process") }, "\(failures.all)")
+        let store = try PostgresStore(url: url)
+        var expected = 0
+        for capture in captures {
+            try CaptureIngest(source: try PacketSource.open(path: capture), decodesEveryPDU: false).run { event in
+                if case .pdu = event { expected += 1 }
+            }
+        }
+        let sources = try store.sources()
+        #expect(sources.count == 2)
+        #expect(sources.allSatisfy { $0.completedAt != nil })
+        #expect(sources.reduce(0) { $0 + $1.pdus } == expected)
+        var read = 0
+        try store.timeline(StoreFilter(), decodesEveryPDU: false) { event in
+            if case .pdu = event { read += 1 }
+        }
+        #expect(read == expected)
+        for (index, capture) in captures.enumerated() {
+            var filter = StoreFilter()
+            filter.sourceID = sources.first { $0.name == capture }?.id ?? Int64(index + 1)
+            #expect(try analysisJSON(store: store, filter: filter) == (try analysisJSON(capture: capture)))
+        }
+    }
+
+    @Test func aServerRestartInTheMiddleOfAnImportLosesNothing() throws {
+        let (store, url, server) = try postgresStore()
+        try #require(server.canRestart, "the test server can be restarted")
+        var options = ImportOptions()
+        options.batchSize = 20
+        // A recorder's writer: it waits the outage out.
+        options.background = true
+        guard let writer = try store.beginImport(kind: "proxy", name: "restart", fingerprint: "restart-\(UUID())", options: options)
+        else { throw Interrupted() }
+        var events: [PipelineEvent] = []
+        try CaptureIngest(source: try PacketSource.open(path: Fixtures.kannel), decodesEveryPDU: false).runEvents { events.append($0) }
+        for (index, event) in events.enumerated() {
+            if index == events.count / 2 {
+                try writer.waitForWrites()
+                try server.restart()
+            }
+            switch event {
+            case .stream(let stream): try writer.add(stream)
+            case .capture(let diagnostic): try writer.add(diagnostic)
+            }
+        }
+        try writer.finish()
+        let reopened = try PostgresStore(url: url)
+        var filter = StoreFilter()
+        filter.sourceID = writer.source.id
+        #expect(try analysisJSON(store: reopened, filter: filter) == (try analysisJSON(capture: Fixtures.kannel)))
+        #expect(try decodeLines(store: reopened, filter: filter) == (try decodeLines(capture: Fixtures.kannel)))
+    }
+
+    @Test func pruneDropsWholeDaysAndWhatEndedBeforeThem() throws {
+        let (store, _, _) = try postgresStore()
+        // The Kannel capture was made on 2026-11-26; the smpplib one too. A cutoff after both drops them.
+        try importCapture(Fixtures.kannel, into: store)
+        let before = try store.prune(olderThan: Timestamp(nanoseconds: 0))
+        #expect(before.partitions == 0)
+        #expect(try store.sessions(sourceID: nil).count == 1)
+        let far = Timestamp(nanoseconds: Int64(Date().timeIntervalSince1970 + 3 * 86_400) * 1_000_000_000)
+        let after = try store.prune(olderThan: far)
+        #expect(after.partitions >= 1)
+        #expect(after.sessions == 1)
+        var pdus = 0
+        try store.timeline(StoreFilter(), decodesEveryPDU: false) { event in
+            if case .pdu = event { pdus += 1 }
+        }
+        #expect(pdus == 0)
+    }
+
+    @Test func aBadURLOrAnAbsentServerIsRefusedWithAReason() throws {
+        #expect(throws: StoreError.self) { try PostgresLocation(url: "postgres://") }
+        let location = try PostgresLocation(url: "postgres://someone@127.0.0.1:1/db?sslmode=require", environment: ["PGPASSWORD": "pw"])
+        #expect(location.password == "pw")
+        #expect(location.tls == .require)
+        #expect(location.description == "postgres://someone@127.0.0.1:1/db")
+        do {
+            _ = try PostgresStore(location: location)
+            Issue.record("a store on a closed port opened")
+        } catch let error as StoreError {
+            #expect(error.description.contains("cannot connect to postgres://someone@127.0.0.1:1/db"))
+        }
+    }
+}
+
+final class Failures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var errors: [Error] = []
+    func add(_ error: Error) {
+        lock.lock()
+        errors.append(error)
+        lock.unlock()
+    }
+    var all: [Error] {
+        lock.lock()
+        defer { lock.unlock() }
+        return errors
+    }
+}
