@@ -188,12 +188,13 @@ if withJournal { options.pcapPath = folder.appendingPathComponent("bench.pcapng"
 let recorder = try Recorder(options: options)
 var configuration = ProxyConfiguration(upstreamHost: "127.0.0.1", upstreamPort: upstreamPort)
 configuration.listenPort = 0
-let proxy = try RecordProxy(configuration: configuration, sink: recording ? recorder : nil) { _ in }
+let proxy = try RecordProxy(configuration: configuration, sink: recording ? recorder : nil) { notice in FileHandle.standardError.write(Data("\(notice)\n".utf8)) }
 let proxyPort = proxy.address?.port ?? 0
 
 func row(_ label: String, _ result: Result) -> String {
     let pdusPerSecond = Double(result.roundTrips.count * 2) / result.seconds
-    return "| \(label) | \(Int(pdusPerSecond)) | " + [50.0, 99, 99.9].map { String(format: "%.0f", result.percentile($0)) }.joined(separator: " | ") + " |"
+    let lost = result.sent - result.roundTrips.count
+    return "| \(label) | \(Int(pdusPerSecond))\(lost > 0 ? " (\(lost) unanswered)" : "") | " + [50.0, 99, 99.9].map { String(format: "%.0f", result.percentile($0)) }.joined(separator: " | ") + " |"
 }
 
 _ = measure(port: proxyPort, rate: 2_000, seconds: 1, window: window)  // warm-up
