@@ -2,6 +2,7 @@
 // code CI relies on; and the safety rules (remote targets, passwords, dry runs).
 
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
