@@ -47,10 +47,22 @@ func readExactly(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -
     var got = 0
     while got < count {
         let n = recv(fd, buffer + got, count - got, 0)
+        if n < 0, errno == EINTR { continue }
         if n <= 0 { return false }
         got += n
     }
     return true
+}
+
+/// Writes all of `count` bytes (a signal may cut a send short).
+func sendAll(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) {
+    var sent = 0
+    while sent < count {
+        let n = send(fd, buffer + sent, count - sent, Int32(MSG_NOSIGNAL))
+        if n < 0, errno == EINTR { continue }
+        if n <= 0 { return }
+        sent += n
+    }
 }
 
 /// Answers every enquire_link on every accepted connection with enquire_link_resp.
@@ -64,7 +76,7 @@ func answer(_ listening: Int32) {
             var pdu = [UInt8](repeating: 0, count: 16)
             while pdu.withUnsafeMutableBytes({ $0.baseAddress.map { readExactly(fd, $0, 16) } ?? false }) {
                 pdu[4] = 0x80
-                _ = pdu.withUnsafeBytes { send(fd, $0.baseAddress, 16, Int32(MSG_NOSIGNAL)) }
+                pdu.withUnsafeBytes { if let base = $0.baseAddress { sendAll(fd, base, 16) } }
             }
             close(fd)
         }
@@ -90,13 +102,13 @@ final class Run: @unchecked Sendable {
     var sentAt = [UInt64](repeating: 0, count: 1 << 22)
     var outstanding = 0
     var received = 0
+    var readerDone = false
     var roundTrips: [Double] = []
 }
 
 /// Sends enquire_links at `rate` per second (or as fast as `window` outstanding allow when rate is 0).
 func measure(port: Int, rate: Double, seconds: Double, window: Int) -> Result {
     let fd = connectTo(port)
-    defer { close(fd) }
     let total = rate > 0 ? Int(rate * seconds) : Int.max
     let run = Run()
     let start = now()
@@ -113,6 +125,10 @@ func measure(port: Int, rate: Double, seconds: Double, window: Int) -> Result {
             run.lock.broadcast()
             run.lock.unlock()
         }
+        run.lock.lock()
+        run.readerDone = true
+        run.lock.broadcast()
+        run.lock.unlock()
     }
     reader.start()
     var sequence = 0
@@ -142,7 +158,7 @@ func measure(port: Int, rate: Double, seconds: Double, window: Int) -> Result {
         pdu[13] = UInt8(truncatingIfNeeded: sequence >> 16)
         pdu[14] = UInt8(truncatingIfNeeded: sequence >> 8)
         pdu[15] = UInt8(truncatingIfNeeded: sequence)
-        _ = pdu.withUnsafeBytes { send(fd, $0.baseAddress, 16, Int32(MSG_NOSIGNAL)) }
+        pdu.withUnsafeBytes { if let base = $0.baseAddress { sendAll(fd, base, 16) } }
     }
     let sentAll = sequence
     var result = Result()
@@ -153,7 +169,13 @@ func measure(port: Int, rate: Double, seconds: Double, window: Int) -> Result {
     result.seconds = Double(now() - start) / 1e9
     result.roundTrips = run.roundTrips
     run.lock.unlock()
+    // The reader ends before the descriptor is closed: a closed number is reused by the next connection, and a
+    // reader still in recv on it would take that connection's responses.
     shutdown(fd, Int32(SHUT_RDWR))
+    run.lock.lock()
+    while !run.readerDone { run.lock.wait() }
+    run.lock.unlock()
+    close(fd)
     return result
 }
 
@@ -163,6 +185,8 @@ var window = 64
 var recording = true
 var withStore = true
 var withJournal = true
+/// Measure through socat instead of the recording proxy: a baseline for the proxy, and a check of this harness.
+var viaSocat = false
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
@@ -172,7 +196,8 @@ while let argument = arguments.next() {
     case "--no-record": recording = false
     case "--no-store": withStore = false
     case "--no-journal": withJournal = false
-    default: print("usage: proxy-latency [--rate N] [--seconds S] [--window W] [--no-record] [--no-store] [--no-journal]"); exit(2)
+    case "--socat": viaSocat = true
+    default: print("usage: proxy-latency [--rate N] [--seconds S] [--window W] [--no-record] [--no-store] [--no-journal] [--socat]"); exit(2)
     }
 }
 
@@ -189,7 +214,19 @@ let recorder = try Recorder(options: options)
 var configuration = ProxyConfiguration(upstreamHost: "127.0.0.1", upstreamPort: upstreamPort)
 configuration.listenPort = 0
 let proxy = try RecordProxy(configuration: configuration, sink: recording ? recorder : nil) { notice in FileHandle.standardError.write(Data("\(notice)\n".utf8)) }
-let proxyPort = proxy.address?.port ?? 0
+var proxyPort = proxy.address?.port ?? 0
+var socat: Process?
+if viaSocat {
+    let (probe, port) = listener()
+    close(probe)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/socat")
+    process.arguments = ["TCP-LISTEN:\(port),bind=127.0.0.1,reuseaddr,fork,nodelay", "TCP:127.0.0.1:\(upstreamPort),nodelay"]
+    try process.run()
+    usleep(300_000)
+    socat = process
+    proxyPort = port
+}
 
 func row(_ label: String, _ result: Result) -> String {
     let pdusPerSecond = Double(result.roundTrips.count * 2) / result.seconds
@@ -204,6 +241,7 @@ let directMax = measure(port: upstreamPort, rate: 0, seconds: seconds, window: w
 let proxiedMax = measure(port: proxyPort, rate: 0, seconds: seconds, window: window)
 proxy.shutdown()
 try recorder.finish()
+if let socat { kill(socat.processIdentifier, SIGKILL) }
 
 print("| path | PDUs/s forwarded (requests + responses) | round trip p50 (µs) | p99 (µs) | p99.9 (µs) |")
 print("|---|---|---|---|---|")
