@@ -10,12 +10,6 @@ import SMPP
 import Store
 import Timeline
 
-enum ReplayPaceName: String, ExpressibleByArgument, CaseIterable {
-    case recorded
-    case rate
-    case fast
-}
-
 extension ReplayOptions.OnThrottle: ExpressibleByArgument {}
 
 struct ReplayCommand: ParsableCommand {
