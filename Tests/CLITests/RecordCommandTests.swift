@@ -79,6 +79,10 @@ struct RecordCommandTests {
 
     @Test(.enabled(if: PostgresServer.available, "PostgreSQL is not installed"))
     func aRecordingIntoPostgreSQLOutlivesAServerRestart() throws {
+        try PostgresServer.exclusively { try recordThroughARestart() }
+    }
+
+    func recordThroughARestart() throws {
         let server = try PostgresServer.shared.get()
         try #require(server.canRestart)
         let url = try server.makeDatabase()

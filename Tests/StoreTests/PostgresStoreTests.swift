@@ -41,153 +41,163 @@ func importCapture(_ path: String, into store: any TimelineStore, options: Impor
 struct PostgresStoreTests {
     @Test("analyze from PostgreSQL equals analyze from SQLite equals analyze from the capture", arguments: Fixtures.captures)
     func analysisReadsBackTheSame(capture: String) throws {
-        let (store, _, _) = try postgresStore()
-        try importCapture(capture, into: store)
-        let expected = try analysisJSON(capture: capture)
-        #expect(try analysisJSON(store: store) == expected)
-        let sqlite = try TemporaryStore()
-        try sqlite.importCapture(capture)
-        #expect(try analysisJSON(store: sqlite.store) == expected)
-        #expect(try decodeLines(store: store) == (try decodeLines(capture: capture)))
+        try PostgresServer.sharing {
+            let (store, _, _) = try postgresStore()
+            try importCapture(capture, into: store)
+            let expected = try analysisJSON(capture: capture)
+            #expect(try analysisJSON(store: store) == expected)
+            let sqlite = try TemporaryStore()
+            try sqlite.importCapture(capture)
+            #expect(try analysisJSON(store: sqlite.store) == expected)
+            #expect(try decodeLines(store: store) == (try decodeLines(capture: capture)))
+        }
     }
 
     @Test func filtersFindTheSamePDUsAsInSQLite() throws {
-        let (store, _, _) = try postgresStore()
-        try importCapture(Fixtures.kannel, into: store)
-        let sqlite = try TemporaryStore()
-        try sqlite.importCapture(Fixtures.kannel)
-        var messageID: String?
-        try store.timeline(StoreFilter()) { event in
-            if messageID == nil, case .pdu(let item) = event, item.header.commandID == .submitSMResp,
-                item.header.commandStatus == .ok, case .messageID(let id) = item.decoded().body
-            {
-                messageID = id
+        try PostgresServer.sharing {
+            let (store, _, _) = try postgresStore()
+            try importCapture(Fixtures.kannel, into: store)
+            let sqlite = try TemporaryStore()
+            try sqlite.importCapture(Fixtures.kannel)
+            var messageID: String?
+            try store.timeline(StoreFilter()) { event in
+                if messageID == nil, case .pdu(let item) = event, item.header.commandID == .submitSMResp,
+                    item.header.commandStatus == .ok, case .messageID(let id) = item.decoded().body
+                {
+                    messageID = id
+                }
             }
+            var filters: [StoreFilter] = []
+            var filter = StoreFilter()
+            filter.messageID = try #require(messageID)
+            filters.append(filter)
+            filter = StoreFilter()
+            filter.address = "77013000009"
+            filters.append(filter)
+            filter = StoreFilter()
+            filter.status = CommandStatus.throttled.rawValue
+            filters.append(filter)
+            filter = StoreFilter()
+            filter.receiptState = "UNDELIV"
+            filters.append(filter)
+            filter = StoreFilter()
+            filter.sourceID = 1
+            filter.sessions = [1]
+            filters.append(filter)
+            for filter in filters {
+                let fromPostgres = try decodeLines(store: store, filter: filter)
+                #expect(!fromPostgres.isEmpty)
+                #expect(fromPostgres == (try decodeLines(store: sqlite.store, filter: filter)))
+            }
+            var byID = StoreFilter()
+            byID.messageID = messageID
+            var commands: [String] = []
+            try store.timeline(byID) { event in
+                if case .pdu(let item) = event { commands.append(item.header.commandID.name) }
+            }
+            #expect(commands == ["submit_sm", "submit_sm_resp", "deliver_sm"])
         }
-        var filters: [StoreFilter] = []
-        var filter = StoreFilter()
-        filter.messageID = try #require(messageID)
-        filters.append(filter)
-        filter = StoreFilter()
-        filter.address = "77013000009"
-        filters.append(filter)
-        filter = StoreFilter()
-        filter.status = CommandStatus.throttled.rawValue
-        filters.append(filter)
-        filter = StoreFilter()
-        filter.receiptState = "UNDELIV"
-        filters.append(filter)
-        filter = StoreFilter()
-        filter.sourceID = 1
-        filter.sessions = [1]
-        filters.append(filter)
-        for filter in filters {
-            let fromPostgres = try decodeLines(store: store, filter: filter)
-            #expect(!fromPostgres.isEmpty)
-            #expect(fromPostgres == (try decodeLines(store: sqlite.store, filter: filter)))
-        }
-        var byID = StoreFilter()
-        byID.messageID = messageID
-        var commands: [String] = []
-        try store.timeline(byID) { event in
-            if case .pdu(let item) = event { commands.append(item.header.commandID.name) }
-        }
-        #expect(commands == ["submit_sm", "submit_sm_resp", "deliver_sm"])
     }
 
     @Test func concurrentImportsAddUpWithoutDuplicates() throws {
-        let (_, url, _) = try postgresStore()
-        let captures = [Fixtures.kannel, Fixtures.smpplib]
-        let failures = Failures()
-        let group = DispatchGroup()
-        // Each importer has its own connection, as separate processes on separate hosts would; a third imports
-        // the same capture as the first at the same time (it must find it there, not add it twice).
-        for capture in captures + [Fixtures.kannel] {
-            group.enter()
-            Thread {
-                defer { group.leave() }
-                do {
-                    let store = try PostgresStore(url: url)
-                    var options = ImportOptions()
-                    options.batchSize = 50
-                    try importCapture(capture, into: store, options: options)
-                } catch {
-                    failures.add(error)
-                }
-            }.start()
-        }
-        group.wait()
-        // The importer that came second to the same capture either found it complete or was told it is being
-        // imported; nothing else went wrong.
-        #expect(failures.all.allSatisfy { "\($0)".contains("is being imported into this store by another process") }, "\(failures.all)")
-        let store = try PostgresStore(url: url)
-        var expected = 0
-        for capture in captures {
-            try CaptureIngest(source: try PacketSource.open(path: capture), decodesEveryPDU: false).run { event in
-                if case .pdu = event { expected += 1 }
+        try PostgresServer.sharing {
+            let (_, url, _) = try postgresStore()
+            let captures = [Fixtures.kannel, Fixtures.smpplib]
+            let failures = Failures()
+            let group = DispatchGroup()
+            // Each importer has its own connection, as separate processes on separate hosts would; a third imports
+            // the same capture as the first at the same time (it must find it there, not add it twice).
+            for capture in captures + [Fixtures.kannel] {
+                group.enter()
+                Thread {
+                    defer { group.leave() }
+                    do {
+                        let store = try PostgresStore(url: url)
+                        var options = ImportOptions()
+                        options.batchSize = 50
+                        try importCapture(capture, into: store, options: options)
+                    } catch {
+                        failures.add(error)
+                    }
+                }.start()
             }
-        }
-        let sources = try store.sources()
-        #expect(sources.count == 2)
-        #expect(sources.allSatisfy { $0.completedAt != nil })
-        #expect(sources.reduce(0) { $0 + $1.pdus } == expected)
-        var read = 0
-        try store.timeline(StoreFilter(), decodesEveryPDU: false) { event in
-            if case .pdu = event { read += 1 }
-        }
-        #expect(read == expected)
-        for (index, capture) in captures.enumerated() {
-            var filter = StoreFilter()
-            filter.sourceID = sources.first { $0.name == capture }?.id ?? Int64(index + 1)
-            #expect(try analysisJSON(store: store, filter: filter) == (try analysisJSON(capture: capture)))
+            group.wait()
+            // The importer that came second to the same capture either found it complete or was told it is being
+            // imported; nothing else went wrong.
+            #expect(failures.all.allSatisfy { "\($0)".contains("is being imported into this store by another process") }, "\(failures.all)")
+            let store = try PostgresStore(url: url)
+            var expected = 0
+            for capture in captures {
+                try CaptureIngest(source: try PacketSource.open(path: capture), decodesEveryPDU: false).run { event in
+                    if case .pdu = event { expected += 1 }
+                }
+            }
+            let sources = try store.sources()
+            #expect(sources.count == 2)
+            #expect(sources.allSatisfy { $0.completedAt != nil })
+            #expect(sources.reduce(0) { $0 + $1.pdus } == expected)
+            var read = 0
+            try store.timeline(StoreFilter(), decodesEveryPDU: false) { event in
+                if case .pdu = event { read += 1 }
+            }
+            #expect(read == expected)
+            for (index, capture) in captures.enumerated() {
+                var filter = StoreFilter()
+                filter.sourceID = sources.first { $0.name == capture }?.id ?? Int64(index + 1)
+                #expect(try analysisJSON(store: store, filter: filter) == (try analysisJSON(capture: capture)))
+            }
         }
     }
 
     @Test func aServerRestartInTheMiddleOfAnImportLosesNothing() throws {
-        let (store, url, server) = try postgresStore()
-        try #require(server.canRestart, "the test server can be restarted")
-        var options = ImportOptions()
-        options.batchSize = 20
-        // A recorder's writer: it waits the outage out.
-        options.background = true
-        guard let writer = try store.beginImport(kind: "proxy", name: "restart", fingerprint: "restart-\(UUID())", options: options)
-        else { throw Interrupted() }
-        var events: [PipelineEvent] = []
-        try CaptureIngest(source: try PacketSource.open(path: Fixtures.kannel), decodesEveryPDU: false).runEvents { events.append($0) }
-        for (index, event) in events.enumerated() {
-            if index == events.count / 2 {
-                try writer.waitForWrites()
-                try server.restart()
+        try PostgresServer.exclusively {
+            let (store, url, server) = try postgresStore()
+            try #require(server.canRestart, "the test server can be restarted")
+            var options = ImportOptions()
+            options.batchSize = 20
+            // A recorder's writer: it waits the outage out.
+            options.background = true
+            guard let writer = try store.beginImport(kind: "proxy", name: "restart", fingerprint: "restart-\(UUID())", options: options)
+            else { throw Interrupted() }
+            var events: [PipelineEvent] = []
+            try CaptureIngest(source: try PacketSource.open(path: Fixtures.kannel), decodesEveryPDU: false).runEvents { events.append($0) }
+            for (index, event) in events.enumerated() {
+                if index == events.count / 2 {
+                    try writer.waitForWrites()
+                    try server.restart()
+                }
+                switch event {
+                case .stream(let stream): try writer.add(stream)
+                case .capture(let diagnostic): try writer.add(diagnostic)
+                }
             }
-            switch event {
-            case .stream(let stream): try writer.add(stream)
-            case .capture(let diagnostic): try writer.add(diagnostic)
-            }
+            try writer.finish()
+            let reopened = try PostgresStore(url: url)
+            var filter = StoreFilter()
+            filter.sourceID = writer.source.id
+            #expect(try analysisJSON(store: reopened, filter: filter) == (try analysisJSON(capture: Fixtures.kannel)))
+            #expect(try decodeLines(store: reopened, filter: filter) == (try decodeLines(capture: Fixtures.kannel)))
         }
-        try writer.finish()
-        let reopened = try PostgresStore(url: url)
-        var filter = StoreFilter()
-        filter.sourceID = writer.source.id
-        #expect(try analysisJSON(store: reopened, filter: filter) == (try analysisJSON(capture: Fixtures.kannel)))
-        #expect(try decodeLines(store: reopened, filter: filter) == (try decodeLines(capture: Fixtures.kannel)))
     }
 
     @Test func pruneDropsWholeDaysAndWhatEndedBeforeThem() throws {
-        let (store, _, _) = try postgresStore()
-        // The Kannel capture was made on 2026-11-26; the smpplib one too. A cutoff after both drops them.
-        try importCapture(Fixtures.kannel, into: store)
-        let before = try store.prune(olderThan: Timestamp(nanoseconds: 0))
-        #expect(before.partitions == 0)
-        #expect(try store.sessions(sourceID: nil).count == 1)
-        let far = Timestamp(nanoseconds: Int64(Date().timeIntervalSince1970 + 3 * 86_400) * 1_000_000_000)
-        let after = try store.prune(olderThan: far)
-        #expect(after.partitions >= 1)
-        #expect(after.sessions == 1)
-        var pdus = 0
-        try store.timeline(StoreFilter(), decodesEveryPDU: false) { event in
-            if case .pdu = event { pdus += 1 }
+        try PostgresServer.sharing {
+            let (store, _, _) = try postgresStore()
+            // The Kannel capture was made on 2026-11-26; the smpplib one too. A cutoff after both drops them.
+            try importCapture(Fixtures.kannel, into: store)
+            let before = try store.prune(olderThan: Timestamp(nanoseconds: 0))
+            #expect(before.partitions == 0)
+            #expect(try store.sessions(sourceID: nil).count == 1)
+            let far = Timestamp(nanoseconds: Int64(Date().timeIntervalSince1970 + 3 * 86_400) * 1_000_000_000)
+            let after = try store.prune(olderThan: far)
+            #expect(after.partitions >= 1)
+            #expect(after.sessions == 1)
+            var pdus = 0
+            try store.timeline(StoreFilter(), decodesEveryPDU: false) { event in
+                if case .pdu = event { pdus += 1 }
+            }
+            #expect(pdus == 0)
         }
-        #expect(pdus == 0)
     }
 
     @Test func aBadURLOrAnAbsentServerIsRefusedWithAReason() throws {

@@ -27,6 +27,24 @@ public final class PostgresServer: @unchecked Sendable {
         return server
     }
 
+    /// Tests that restart the server hold this exclusively; the others share it, so that no test's connection is
+    /// cut by another test's restart.
+    private static let restartLock = ReadWriteLock()
+
+    /// Runs a test that uses the server but does not restart it.
+    public static func sharing<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_rwlock_rdlock(&restartLock.lock)
+        defer { pthread_rwlock_unlock(&restartLock.lock) }
+        return try body()
+    }
+
+    /// Runs a test that restarts the server, while no other test uses it.
+    public static func exclusively<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_rwlock_wrlock(&restartLock.lock)
+        defer { pthread_rwlock_unlock(&restartLock.lock) }
+        return try body()
+    }
+
     public let host = "127.0.0.1"
     public let port: Int
     public let user: String
@@ -160,4 +178,9 @@ public func freePort() -> Int {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
     }
     return Int(UInt16(bigEndian: address.sin_port))
+}
+
+final class ReadWriteLock: @unchecked Sendable {
+    var lock = pthread_rwlock_t()
+    init() { pthread_rwlock_init(&lock, nil) }
 }
