@@ -76,6 +76,7 @@ public final class SMPPTestClient {
             let started = monotonic()
             let ready = poll(&descriptor, 1, Int32(deadline * 1_000))
             deadline -= monotonic() - started
+            if ready < 0, errno == EINTR { continue }
             guard ready > 0 else { return nil }
             var chunk = [UInt8](repeating: 0, count: 65_536)
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
