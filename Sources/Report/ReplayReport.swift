@@ -94,29 +94,8 @@ public enum ReplayJSON {
         json.beginArray()
         for skipped in comparison.skipped { json.string(skipped) }
         json.endArray()
-        json.key("status_changes")
-        json.beginArray()
-        for (change, count) in comparison.statusChanges.sorted(by: { $0.key < $1.key }) {
-            json.beginObject()
-            json.key("command"); json.string(change.command)
-            json.key("recording"); json.string(change.original)
-            json.key("replay"); json.string(change.replay)
-            json.key("count"); json.int(count)
-            json.key("explanation"); json.string(ReplayComparison.explanation(change))
-            json.endObject()
-        }
-        json.endArray()
-        json.key("ignored_changes")
-        json.beginArray()
-        for (change, count) in comparison.ignoredChanges.sorted(by: { $0.key < $1.key }) {
-            json.beginObject()
-            json.key("command"); json.string(change.command)
-            json.key("recording"); json.string(change.original)
-            json.key("replay"); json.string(change.replay)
-            json.key("count"); json.int(count)
-            json.endObject()
-        }
-        json.endArray()
+        json.key("status_changes"); changes(comparison.statusChanges, &json)
+        json.key("ignored_changes"); changes(comparison.ignoredChanges, &json)
         json.key("throttled")
         json.beginObject()
         json.key("recording"); json.int(comparison.throttledOriginal)
@@ -146,6 +125,21 @@ public enum ReplayJSON {
         if let rate = comparison.submitsPerSecond { json.double(rate, decimals: 1) } else { json.null() }
         json.endObject()
         return json.bytes
+    }
+
+    /// Status changes with their counts and what they mean, in a stable order.
+    private static func changes(_ values: [ReplayComparison.StatusChange: Int], _ json: inout JSONWriter) {
+        json.beginArray()
+        for (change, count) in values.sorted(by: { $0.key < $1.key }) {
+            json.beginObject()
+            json.key("command"); json.string(change.command)
+            json.key("recording"); json.string(change.original)
+            json.key("replay"); json.string(change.replay)
+            json.key("count"); json.int(count)
+            json.key("explanation"); json.string(ReplayComparison.explanation(change))
+            json.endObject()
+        }
+        json.endArray()
     }
 
     private static func counts(_ values: [String: Int], _ json: inout JSONWriter) {
