@@ -220,7 +220,22 @@ struct CopyText {
 
     mutating func integer(_ value: Int64?, last: Bool = false) {
         guard let value else { return null(last: last) }
-        buffer.writeString(String(value))
+        // Digits written in place: String(value) would allocate for every column of every row.
+        var magnitude = value.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { scratch in
+            repeat {
+                count += 1
+                scratch[24 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 {
+                count += 1
+                scratch[24 - count] = UInt8(ascii: "-")
+            }
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: scratch[(24 - count)...]))
+        }
         end(last)
     }
 

@@ -200,6 +200,28 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test func blocksAreCompressedWithLZ4WhereTheServerHasIt() throws {
+        try PostgresServer.sharing {
+            let (store, url, server) = try postgresStore()
+            try importCapture(Fixtures.kannel, into: store)
+            // 'l': lz4 on the partitioned table and on the partition the import made; the server of this machine
+            // kind is built with lz4 (Debian's is).
+            let parent = try server.query(url, "SELECT attcompression FROM pg_attribute WHERE attrelid = 'pdu_blocks'::regclass AND attname = 'data'")
+            #expect(parent.trimmingCharacters(in: .whitespacesAndNewlines) == "l")
+            let partitions = try server.query(
+                url,
+                """
+                SELECT a.attcompression FROM pg_inherits i JOIN pg_attribute a ON a.attrelid = i.inhrelid AND a.attname = 'data'
+                WHERE i.inhparent = 'pdu_blocks'::regclass
+                """)
+            let methods = partitions.split(separator: "\n").map(String.init)
+            #expect(!methods.isEmpty && methods.allSatisfy { $0 == "l" })
+            var filter = StoreFilter()
+            filter.sourceID = 1
+            #expect(try decodeLines(store: try PostgresStore(url: url), filter: filter) == (try decodeLines(capture: Fixtures.kannel)))
+        }
+    }
+
     @Test func aBadURLOrAnAbsentServerIsRefusedWithAReason() throws {
         #expect(throws: StoreError.self) { try PostgresLocation(url: "postgres://") }
         let location = try PostgresLocation(url: "postgres://someone@127.0.0.1:1/db?sslmode=require", environment: ["PGPASSWORD": "pw"])

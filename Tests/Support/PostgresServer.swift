@@ -117,6 +117,13 @@ public final class PostgresServer: @unchecked Sendable {
         return "postgres://\(user)@\(host):\(port)/\(name)"
     }
 
+    /// Runs one SQL statement with psql in the database `url` names; its rows, unaligned, one per line.
+    public func query(_ url: String, _ sql: String) throws -> String {
+        let database = URL(string: url)?.lastPathComponent ?? "postgres"
+        let psql = Self.binaries.map { $0 + "/psql" } ?? "/usr/bin/psql"
+        return try Self.run(psql, ["-h", host, "-p", String(port), "-U", user, "-d", database, "-Atc", sql])
+    }
+
     public struct ServerError: Error, CustomStringConvertible {
         public var description: String
         init(_ description: String) { self.description = description }
