@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // libpcap, for live capture and BPF filters.
@@ -50,13 +52,15 @@ let package = Package(
             ],
             swiftSettings: hotPath
         ),
-        // An SMSC that follows the SMSC.kz rules, on SwiftNIO, with TLS.
+        // The recording proxy, on SwiftNIO, with TLS; its metrics through swift-metrics.
         .target(
             name: "Proxy",
             dependencies: [
                 "SMPP", "Capture", "Reassembly", "Timeline", "Store", nioCore,
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         .target(
@@ -67,6 +71,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        // An SMSC that follows the SMSC.kz rules, on SwiftNIO, with TLS.
         .target(
             name: "Simulator",
             dependencies: [
@@ -102,6 +107,7 @@ let package = Package(
             dependencies: [
                 "SMPP", "Capture", "Reassembly", "Timeline", "Ingest", "Analysis", "Report", "Simulator", "Store", "Proxy", "Replay", nioCore,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // The latency the recording proxy adds (Benchmarks/ProxyLatency).
@@ -130,6 +136,7 @@ let package = Package(
                 "Proxy", "Simulator", "Store", "Ingest", "Reassembly", "Capture", "SMPP", "TestSupport", nioCore,
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .testTarget(

@@ -399,6 +399,7 @@ final class ClientSideHandler: ForwardingHandler, @unchecked Sendable {
         var serverName: String? = configuration.upstreamHost
         if case .verified(_, let name?) = configuration.upstreamTLS { serverName = name }
         if IPAddress(configuration.upstreamHost) != nil, case .verified(_, nil) = configuration.upstreamTLS { serverName = nil }
+        let hostname = serverName
         let upstreamHandler = ForwardingHandler(side: 1)
         upstreamHandler.session = session
         ClientBootstrap(group: state.loop)
@@ -409,7 +410,7 @@ final class ClientSideHandler: ForwardingHandler, @unchecked Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     if let tls {
                         try channel.pipeline.syncOperations.addHandler(
-                            try NIOSSLClientHandler(context: tls, serverHostname: serverName))
+                            try NIOSSLClientHandler(context: tls, serverHostname: hostname))
                     }
                     try channel.pipeline.syncOperations.addHandler(upstreamHandler)
                 }

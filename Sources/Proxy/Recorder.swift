@@ -20,6 +20,8 @@ public struct RecorderOptions {
     public var pcapRotateBytes: Int?
     /// Called on its own thread for every event, in order.
     public var live: (@Sendable (StreamEvent) -> Void)?
+    /// Metrics of the traffic, fed on their own thread.
+    public var metrics: ProxyMetrics?
     /// Bytes of events a queue holds before it drops.
     public var queueLimit = 256 << 20
     /// A store batch is written at least this often while traffic flows.
@@ -34,6 +36,7 @@ public struct RecorderStatus: Sendable {
     public var storeBacklog = 0
     public var storeDropped = 0
     public var journalDropped = 0
+    public var metricsDropped = 0
     public var journalFiles: [String] = []
 }
 
@@ -42,6 +45,7 @@ public final class Recorder: RecordingSink, @unchecked Sendable {
     private let consumers: [EventConsumer]
     private let storeConsumer: EventConsumer?
     private let journalConsumer: EventConsumer?
+    private let metricsConsumer: EventConsumer?
     private let journal: Journal?
     private let importer: StoreImport?
 
@@ -84,6 +88,15 @@ public final class Recorder: RecordingSink, @unchecked Sendable {
                     name: "live", limit: options.queueLimit, idleInterval: 3_600,
                     process: { events in for event in events { live(event) } }, idle: {}))
         }
+        if let metrics = options.metrics {
+            let consumer = EventConsumer(
+                name: "metrics", limit: options.queueLimit, idleInterval: 3_600,
+                process: { events in for event in events { metrics.handle(event) } }, idle: {})
+            metricsConsumer = consumer
+            consumers.append(consumer)
+        } else {
+            metricsConsumer = nil
+        }
         self.consumers = consumers
         for consumer in consumers { consumer.start() }
     }
@@ -100,6 +113,7 @@ public final class Recorder: RecordingSink, @unchecked Sendable {
             status.storeDropped = storeConsumer.dropped
         }
         if let journalConsumer { status.journalDropped = journalConsumer.dropped }
+        if let metricsConsumer { status.metricsDropped = metricsConsumer.dropped }
         status.journalFiles = journal?.files ?? []
         return status
     }

@@ -180,13 +180,14 @@ final class SessionRunner: ChannelInboundHandler, @unchecked Sendable {
         if case .verified(_, let name?) = options.tls { serverName = name }
         if IPAddress(options.targetHost) != nil, case .verified(_, nil) = options.tls { serverName = nil }
         if case .unverified = options.tls { serverName = nil }
+        let hostname = serverName
         ClientBootstrap(group: loop)
             .connectTimeout(options.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls {
-                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: serverName))
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: hostname))
                     }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SMPPFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(self)

@@ -5,6 +5,7 @@ import Capture
 import Dispatch
 import Foundation
 import NIOCore
+import Prometheus
 import Proxy
 import Reassembly
 import Report
@@ -22,6 +23,7 @@ struct Record: ParsableCommand {
             Examples:
               smppscope record --listen 127.0.0.1:2775 --upstream smsc.example.com:3700 --store smpp.sqlite
               smppscope record --listen 127.0.0.1:2775 --upstream smsc.example.com:3443 --upstream-tls --pcap journal.pcapng --live
+              smppscope record --listen 127.0.0.1:2775 --upstream smsc.example.com:3700 --store smpp.sqlite --metrics-listen 127.0.0.1:9464
               smppscope record --listen 0.0.0.0:3443 --cert proxy.pem --key proxy.key --allow 10.0.0.0/8 \\
                   --upstream smsc.example.com:3443 --upstream-tls --store smpp.sqlite
 
@@ -69,6 +71,11 @@ struct Record: ParsableCommand {
         help: ArgumentHelp("Only clients from this network may connect (repeatable), e.g. 10.0.0.0/8.", valueName: "cidr"))
     var allow: [String] = []
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics (port 0: any free one).", valueName: "host:port"))
+    var metricsListen: String?
+
     @Option(name: .long, help: ArgumentHelp("Print a one-line summary this often (0: never).", valueName: "seconds"))
     var summaryEvery = 10.0
 
@@ -92,8 +99,11 @@ struct Record: ParsableCommand {
         for network in allow where CIDR(network) == nil {
             throw ValidationError("invalid --allow \"\(network)\"; e.g. 10.0.0.0/8 or 192.0.2.7")
         }
-        if store == nil && pcap == nil && !live {
-            throw ValidationError("say where the recording goes: --store FILE, --pcap FILE, or --live")
+        if let metricsListen, hostPort(metricsListen) == nil {
+            throw ValidationError("invalid --metrics-listen \"\(metricsListen)\"; expected host:port, e.g. 127.0.0.1:9464")
+        }
+        if store == nil && pcap == nil && !live && metricsListen == nil {
+            throw ValidationError("say where the recording goes: --store FILE, --pcap FILE, --live, or --metrics-listen HOST:PORT")
         }
         if let pcapRotate, pcapRotate <= 0 { throw ValidationError("--pcap-rotate must be positive") }
         if passwordKey != nil && store == nil { throw ValidationError("--password-key goes with --store") }
@@ -133,6 +143,12 @@ struct Record: ParsableCommand {
         options.pcapPath = pcap
         options.pcapRotateBytes = pcapRotate.map { $0 << 20 }
         if live { options.live = LivePrinter(showSecrets: showSecrets).print }
+        let registry = PrometheusCollectorRegistry()
+        if metricsListen != nil {
+            var factory = PrometheusMetricsFactory(registry: registry)
+            factory.durationHistogramBuckets[ProxyMetrics.responseTimeLabel] = ProxyMetrics.responseTimeBuckets
+            options.metrics = ProxyMetrics(factory: factory)
+        }
         let recorder: Recorder
         do {
             recorder = try Recorder(options: options)
@@ -151,7 +167,23 @@ struct Record: ParsableCommand {
             throw failure(CaptureError("cannot start the proxy: \(error)", hint: "is the port free? are the certificate and key readable?"))
         }
         let address = proxy.address.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? listen
+        var endpoint: MetricsEndpoint?
+        if let metricsListen, let (host, port) = hostPort(metricsListen), let metrics = options.metrics {
+            do {
+                endpoint = try MetricsEndpoint(host: host, port: port) {
+                    metrics.update(proxy.counters, recorder.status)
+                    return registry.emitToBuffer()
+                }
+            } catch {
+                proxy.shutdown()
+                try? recorder.finish()
+                throw failure(CaptureError("cannot serve metrics on \(metricsListen): \(error)", hint: "is the port free?"))
+            }
+        }
         writeStandardError("smppscope record: listening on \(address), forwarding to \(upstream); Ctrl-C to stop\n")
+        if let bound = endpoint?.address {
+            writeStandardError("metrics at http://\(bound.ipAddress.map { $0.contains(":") ? "[\($0)]" : $0 } ?? "?"):\(bound.port ?? 0)/metrics\n")
+        }
 
         let done = DispatchSemaphore(value: 0)
         signal(SIGINT, SIG_IGN)
@@ -183,6 +215,7 @@ struct Record: ParsableCommand {
             writeStandardError("closing \(proxy.counters.open) sessions still open\n")
         }
         proxy.shutdown()
+        endpoint?.shutdown()
         let counters = proxy.counters
         do {
             try recorder.finish()
@@ -204,6 +237,7 @@ struct Record: ParsableCommand {
         if status.storeBacklog > 0 { line += ", store backlog \(status.storeBacklog) events" }
         if status.storeDropped > 0 { line += ", \(status.storeDropped) events dropped by the store queue" }
         if status.journalDropped > 0 { line += ", \(status.journalDropped) dropped by the journal queue" }
+        if status.metricsDropped > 0 { line += ", \(status.metricsDropped) not counted by the metrics" }
         return line
     }
 }

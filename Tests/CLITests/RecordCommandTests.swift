@@ -132,6 +132,57 @@ struct RecordCommandTests {
     @Test func recordNeedsADestinationAndSaysSo() throws {
         let result = try smppscope(["record", "--upstream", "127.0.0.1:2775"])
         #expect(result.status != 0)
-        #expect(result.errors.contains("--store FILE, --pcap FILE, or --live"))
+        #expect(result.errors.contains("--store FILE, --pcap FILE, --live, or --metrics-listen HOST:PORT"))
+        let bad = try smppscope(["record", "--upstream", "127.0.0.1:2775", "--metrics-listen", "9464"])
+        #expect(bad.status != 0)
+        #expect(bad.errors.contains("invalid --metrics-listen \"9464\"; expected host:port"))
+    }
+
+    @Test func withMetricsAlonePrometheusScrapesTheTraffic() throws {
+        let smscPort = freePort()
+        let (simulator, _) = try startSmppscope(
+            ["simulate", "--listen", "127.0.0.1:\(smscPort)", "--account", "shop:secret:5", "--log", "none"],
+            ready: "Ctrl-C")
+        defer {
+            kill(simulator.processIdentifier, SIGKILL)
+            simulator.waitUntilExit()
+        }
+        let proxyPort = freePort()
+        let metricsPort = freePort()
+        let (recorder, _) = try startSmppscope(
+            ["record", "--listen", "127.0.0.1:\(proxyPort)", "--upstream", "127.0.0.1:\(smscPort)",
+             "--metrics-listen", "127.0.0.1:\(metricsPort)", "--summary-every", "0"],
+            ready: "127.0.0.1:\(metricsPort)/metrics")
+        defer {
+            kill(recorder.processIdentifier, SIGKILL)
+            recorder.waitUntilExit()
+        }
+        let client = try SMPPTestClient(port: proxyPort)
+        #expect(try client.bind(systemID: "shop", password: "secret")?.commandStatus == .ok)
+        // Five a second are accepted: of ten sent at once, some are throttled.
+        var statuses: [CommandStatus] = []
+        for index in 0..<10 {
+            statuses.append(try client.request(submitPDU("message \(index)", registeredDelivery: 0))?.commandStatus ?? .unknownError)
+        }
+        let throttled = statuses.filter { $0 == .throttled }.count
+        let accepted = statuses.filter { $0 == .ok }.count
+        #expect(throttled > 0 && accepted + throttled == 10)
+
+        var samples: [String: Double] = [:]
+        let deadline = Date().addingTimeInterval(5)
+        repeat {
+            let reply = try httpRequest(port: metricsPort, path: "/metrics")
+            #expect(reply.status == 200)
+            samples = prometheusSamples(reply.body)
+            if samples["smppscope_response_seconds_count{command=\"submit_sm\",responder=\"smsc\"}"] == 10 { break }
+            usleep(50_000)
+        } while Date() < deadline
+        #expect(samples["smppscope_pdus_total{command=\"submit_sm\",status=\"ESME_ROK\",direction=\"esme_to_smsc\"}"] == 10)
+        #expect(samples["smppscope_pdus_total{command=\"submit_sm_resp\",status=\"ESME_ROK\",direction=\"smsc_to_esme\"}"] == Double(accepted))
+        #expect(samples["smppscope_pdus_total{command=\"submit_sm_resp\",status=\"ESME_RTHROTTLED\",direction=\"smsc_to_esme\"}"] == Double(throttled))
+        #expect(samples["smppscope_throttled_total{system_id=\"shop\"}"] == Double(throttled))
+        #expect(samples["smppscope_response_seconds_count{command=\"submit_sm\",responder=\"smsc\"}"] == 10)
+        #expect(samples["smppscope_sessions_open"] == 1)
+        client.disconnect()
     }
 }
