@@ -111,7 +111,10 @@ let package = Package(
             ]
         ),
         // The latency the recording proxy adds (Benchmarks/ProxyLatency).
-        .executableTarget(name: "proxy-latency", dependencies: ["Proxy", "Store"], path: "Benchmarks/ProxyLatency"),
+        .executableTarget(
+            name: "proxy-latency",
+            dependencies: ["Proxy", "Store", .product(name: "Prometheus", package: "swift-prometheus")],
+            path: "Benchmarks/ProxyLatency"),
         // Builders of packets, captures and TCP conversations for the tests.
         .target(
             name: "TestSupport", dependencies: ["SMPP", "Capture", "Reassembly", "Timeline", "Ingest", nioCore],

@@ -1,9 +1,10 @@
 // The latency the recording proxy adds: enquire_link round trips to an answering peer on loopback, directly and
 // through the proxy (recording into a store and a journal), at a fixed rate and as fast as a window allows.
 //
-//   swift run -c release proxy-latency [--rate 10000] [--seconds 5] [--window 64] [--no-record | --no-store | --no-journal]
+//   swift run -c release proxy-latency [--rate 10000] [--seconds 5] [--window 64] [--no-record | --no-store | --no-journal] [--metrics]
 
 import Foundation
+import Prometheus
 import Proxy
 import Store
 
@@ -185,6 +186,8 @@ var window = 64
 var recording = true
 var withStore = true
 var withJournal = true
+/// Also count the traffic into Prometheus metrics, as `record --metrics-listen` does.
+var withMetrics = false
 /// Measure through socat instead of the recording proxy: a baseline for the proxy, and a check of this harness.
 var viaSocat = false
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
@@ -197,7 +200,8 @@ while let argument = arguments.next() {
     case "--no-store": withStore = false
     case "--no-journal": withJournal = false
     case "--socat": viaSocat = true
-    default: print("usage: proxy-latency [--rate N] [--seconds S] [--window W] [--no-record] [--no-store] [--no-journal] [--socat]"); exit(2)
+    case "--metrics": withMetrics = true
+    default: print("usage: proxy-latency [--rate N] [--seconds S] [--window W] [--no-record] [--no-store] [--no-journal] [--metrics] [--socat]"); exit(2)
     }
 }
 
@@ -210,6 +214,8 @@ defer { try? FileManager.default.removeItem(at: folder) }
 var options = RecorderOptions()
 if withStore { options.store = try SQLiteStore(path: folder.appendingPathComponent("bench.sqlite").path) }
 if withJournal { options.pcapPath = folder.appendingPathComponent("bench.pcapng").path }
+let registry = PrometheusCollectorRegistry()
+if withMetrics { options.metrics = ProxyMetrics(factory: PrometheusMetricsFactory(registry: registry)) }
 let recorder = try Recorder(options: options)
 var configuration = ProxyConfiguration(upstreamHost: "127.0.0.1", upstreamPort: upstreamPort)
 configuration.listenPort = 0

@@ -447,7 +447,7 @@ struct RealClientProxyTests {
         let wire = folder.appendingPathComponent("wire.pcap").path
         let tcpdump = Process()
         tcpdump.executableURL = URL(fileURLWithPath: RealPeers.tcpdump ?? "")
-        tcpdump.arguments = ["-i", "lo", "--immediate-mode", "-U", "-w", wire, "tcp port \(proxyPort) or tcp port \(smscPort)"]
+        tcpdump.arguments = ["-i", "lo", "--immediate-mode", "-B", "65536", "-U", "-w", wire, "tcp port \(proxyPort) or tcp port \(smscPort)"]
         let tcpdumpErrors = Pipe()
         tcpdump.standardError = tcpdumpErrors
         try tcpdump.run()
@@ -480,7 +480,11 @@ struct RealClientProxyTests {
 
         // What the wire carried, per hop and direction.
         var hops: [String: [UInt8]] = [:]
+        var wireProblems: [String] = []
         try CaptureIngest(source: try PacketSource.open(path: wire)).run { event in
+            if case .gap(let gap) = event { wireProblems.append("\(gap)") }
+            if case .streamDiagnostic(let diagnostic) = event { wireProblems.append("\(diagnostic)") }
+            if case .captureDiagnostic(let diagnostic) = event { wireProblems.append("\(diagnostic)") }
             guard case .pdu(let item) = event else { return }
             let clientHop = item.source.port == UInt16(proxyPort) || item.destination.port == UInt16(proxyPort)
             let towardsSMSC = item.destination.port == UInt16(proxyPort) || item.destination.port == UInt16(smscPort)
@@ -490,14 +494,25 @@ struct RealClientProxyTests {
         let clientDown = try #require(hops["client down"])
         #expect(clientUp.count > 1_000)
         #expect(clientUp == hops["smsc up"], "the SMSC received exactly what the client sent")
-        // Intermittent: in some runs the client hop of the capture lacks one response the SMSC hop has. Whether
-        // tcpdump missed the packet or the proxy did not pass it on is not settled yet; the check stays, and
-        // reports each time it happens.
-        withKnownIssue("one response missing on the client hop in some runs", isIntermittent: true) {
-            #expect(clientDown == hops["smsc down"], "the client received exactly what the SMSC sent")
+        let smscDown = hops["smsc down"] ?? []
+        let compare = {
+            #expect(
+                clientDown == smscDown,
+                """
+                the client received exactly what the SMSC sent; client hop \(clientDown.count) bytes, SMSC hop \(smscDown.count); \
+                missing on the client hop: \(missingPDUs(smscDown, clientDown)); the capture's gaps: \(wireProblems)
+                """)
+        }
+        // A capture that lost packets (segments the peer acknowledged but tcpdump never wrote, reported as gaps)
+        // cannot be compared byte for byte. A loaded machine once made tcpdump lose some with its default 2 MiB
+        // buffer; with -B 64 MiB it has not since. Should it happen, the comparison still runs and reports.
+        if wireProblems.isEmpty {
+            compare()
+        } else {
+            withKnownIssue("tcpdump lost packets: \(wireProblems)", isIntermittent: true) { compare() }
         }
 
-        // The store holds those PDUs, passwords redacted.
+        // The store holds those PDUs, passwords redacted: what the proxy read from the SMSC is what the SMSC sent.
         var stored: [String: [UInt8]] = [:]
         var sources: [Endpoint] = []
         try store.read(StoreFilter()) { event in
@@ -507,8 +522,8 @@ struct RealClientProxyTests {
         }
         let redactedUp = redactPasswords(clientUp)
         #expect(stored["up"] == redactedUp)
-        withKnownIssue("one response missing on the client hop in some runs", isIntermittent: true) {
-            #expect(stored["down"] == clientDown)
+        if wireProblems.isEmpty {
+            #expect(stored["down"] == smscDown)
         }
         #expect(redactedUp != clientUp, "the bind's password was redacted")
         #expect(try store.sources().first?.completedAt != nil)
@@ -519,6 +534,27 @@ struct RealClientProxyTests {
             if case .pdu(let item) = event, item.fromClient == true { journal += Array(item.raw.readableBytesView) }
         }
         #expect(journal == redactedUp)
+    }
+
+    /// The PDUs of `whole` that `part` lacks, by command and sequence number.
+    func missingPDUs(_ whole: [UInt8], _ part: [UInt8]) -> [String] {
+        func frames(_ bytes: [UInt8]) -> [ByteBuffer] {
+            var buffer = ByteBuffer(bytes: bytes)
+            var out: [ByteBuffer] = []
+            let framer = SMPPFramer()
+            while case .frame(let frame) = framer.step(&buffer) { out.append(frame) }
+            return out
+        }
+        var remaining = frames(part)
+        var missing: [String] = []
+        for frame in frames(whole) {
+            if let index = remaining.firstIndex(of: frame) {
+                remaining.remove(at: index)
+            } else if let header = PDUHeader.peek(in: frame) {
+                missing.append("\(header.commandID.name) #\(header.sequenceNumber)")
+            }
+        }
+        return missing
     }
 
     /// The PDUs of a byte stream with bind passwords redacted.
