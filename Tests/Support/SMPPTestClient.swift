@@ -77,9 +77,16 @@ public final class SMPPTestClient {
             let ready = poll(&descriptor, 1, Int32(deadline * 1_000))
             deadline -= monotonic() - started
             if ready < 0, errno == EINTR { continue }
+            if ready < 0 { throw TestClientError(description: "poll: \(String(cString: strerror(errno)))") }
             guard ready > 0 else { return nil }
+            if descriptor.revents & Int16(POLLNVAL) != 0 {
+                // Someone else closed this descriptor: nothing more can be read, and it is not ours to close again.
+                closed = true
+                throw TestClientError(description: "the connection's descriptor \(fd) was closed elsewhere")
+            }
             var chunk = [UInt8](repeating: 0, count: 65_536)
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count < 0, errno == EINTR || errno == EAGAIN { continue }
             guard count > 0 else {
                 closed = true
                 close(fd)
