@@ -18,7 +18,7 @@ public enum AnalyzeJSON {
         json.key("latency_by_system_id")
         json.beginObject()
         for (systemID, latencies) in report.latencyBySystemID.sorted(by: { $0.key < $1.key }) {
-            json.key(systemID); writeLatencies(latencies, into: &json)
+            json.dynamicKey(systemID); writeLatencies(latencies, into: &json)
         }
         json.endObject()
         json.key("max_outstanding"); json.int(report.maxOutstanding)
@@ -70,7 +70,7 @@ public enum AnalyzeJSON {
     static func writeCounts(_ counts: [String: Int], into json: inout JSONWriter) {
         json.beginObject()
         for (key, value) in counts.sorted(by: { $0.key < $1.key }) {
-            json.key(key); json.int(value)
+            json.dynamicKey(key); json.int(value)
         }
         json.endObject()
     }
@@ -78,7 +78,7 @@ public enum AnalyzeJSON {
     static func writeLatencies(_ latencies: [String: LatencySummary], into json: inout JSONWriter) {
         json.beginObject()
         for (command, summary) in latencies.sorted(by: { $0.key < $1.key }) {
-            json.key(command); writeLatency(summary, into: &json)
+            json.dynamicKey(command); writeLatency(summary, into: &json)
         }
         json.endObject()
     }

@@ -82,15 +82,15 @@ public enum DecodeJSON {
         for field in fields {
             switch field.value {
             case .integer(let value):
-                json.key(field.name); json.int(value)
+                json.dynamicKey(field.name); json.int(value)
             case .string(let value):
-                json.key(field.name); json.string(value)
+                json.dynamicKey(field.name); json.string(value)
             case .secret(let value):
-                json.key(field.name); json.string(options.showSecrets ? value : RenderOptions.redacted)
+                json.dynamicKey(field.name); json.string(options.showSecrets ? value : RenderOptions.redacted)
             case .octets(let value):
-                json.key(field.name + "_hex"); json.hexString(value.readableBytesView)
+                json.dynamicKey(field.name + "_hex"); json.hexString(value.readableBytesView)
             case .destinations(let list):
-                json.key(field.name)
+                json.dynamicKey(field.name)
                 json.beginArray()
                 for entry in list {
                     json.beginObject()
@@ -108,7 +108,7 @@ public enum DecodeJSON {
                 }
                 json.endArray()
             case .unsuccessful(let list):
-                json.key(field.name)
+                json.dynamicKey(field.name)
                 json.beginArray()
                 for entry in list {
                     json.beginObject()
@@ -170,7 +170,7 @@ public enum DecodeJSON {
         if let err = receipt.err { json.key("err"); json.string(err) }
         if let text = receipt.text { json.key("text"); json.string(text) }
         for (key, value) in receipt.hlr {
-            json.key(key); json.string(value)
+            json.dynamicKey(key); json.string(value)
         }
         json.endObject()
     }

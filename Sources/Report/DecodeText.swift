@@ -6,7 +6,7 @@ import SMPP
 import Timeline
 
 /// Renders timeline events as readable lines.
-public struct DecodeText {
+public struct DecodeText: Sendable {
     public var options: RenderOptions
     /// Longest text shown before it is cut with an ellipsis.
     public var textLimit = 70

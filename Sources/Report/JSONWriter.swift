@@ -47,8 +47,18 @@ public struct JSONWriter {
         needsComma.removeLast()
     }
 
-    /// Writes `"key":` inside an object; the value written next belongs to it.
-    public mutating func key(_ key: String) {
+    /// Writes `"key":` inside an object for a key written in the source, which needs no escaping; the value
+    /// written next belongs to it.
+    public mutating func key(_ key: StaticString) {
+        valuePrefix()
+        bytes.append(UInt8(ascii: "\""))
+        key.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        afterKey = true
+    }
+
+    /// Writes `"key":` for a key made at run time, escaped as needed.
+    public mutating func dynamicKey(_ key: String) {
         valuePrefix()
         appendString(key)
         bytes.append(UInt8(ascii: ":"))
@@ -120,6 +130,18 @@ public struct JSONWriter {
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
+    /// True when one of the eight bytes of `word` is below 0x20, '"', '\\' or 0x7F (bytes of 0x80 and above,
+    /// UTF-8's multi-byte sequences, are never flagged).
+    @inline(__always)
+    static func needsEscaping(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZeroByte(_ value: UInt64) -> Bool { (value &- ones) & ~value & highs != 0 }
+        let below0x20 = (word &- ones &* 0x20) & ~word & highs != 0
+        return below0x20 || hasZeroByte(word ^ (ones &* 0x22)) || hasZeroByte(word ^ (ones &* 0x5C))
+            || hasZeroByte(word ^ (ones &* 0x7F))
+    }
+
     /// Hex of octets as a JSON string.
     public mutating func hexString<S: Sequence>(_ octets: S) where S.Element == UInt8 {
         valuePrefix()
@@ -136,11 +158,22 @@ public struct JSONWriter {
         var value = value
         value.withUTF8 { utf8 in
             var runStart = 0
-            for index in 0..<utf8.count {
+            var index = 0
+            // Eight bytes at a time while none of them needs escaping (control characters, '"', '\\', DEL).
+            if let base = UnsafeRawPointer(utf8.baseAddress) {
+                while index + 8 <= utf8.count {
+                    let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                    guard !Self.needsEscaping(word) else { break }
+                    index += 8
+                }
+            }
+            while index < utf8.count {
                 let byte = utf8[index]
+                index += 1
                 guard byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F else { continue }
-                if runStart < index { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index])) }
-                runStart = index + 1
+                let at = index - 1
+                if runStart < at { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<at])) }
+                runStart = index
                 switch byte {
                 case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
                 case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])

@@ -112,7 +112,7 @@ public enum ReplayJSON {
         json.key("latency_ms")
         json.beginObject()
         for (command, pair) in comparison.latency.sorted(by: { $0.key < $1.key }) {
-            json.key(command)
+            json.dynamicKey(command)
             json.beginObject()
             json.key("recording"); percentiles(pair.original, &json)
             json.key("replay"); percentiles(pair.replay, &json)
@@ -145,7 +145,7 @@ public enum ReplayJSON {
     private static func counts(_ values: [String: Int], _ json: inout JSONWriter) {
         json.beginObject()
         for (key, value) in values.sorted(by: { $0.key < $1.key }) {
-            json.key(key)
+            json.dynamicKey(key)
             json.int(value)
         }
         json.endObject()

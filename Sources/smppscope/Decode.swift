@@ -59,46 +59,65 @@ struct Decode: ParsableCommand {
         let sessions = Set(session)
         let options = RenderOptions(showSecrets: showSecrets)
         let text = DecodeText(options: options)
+        let format = self.format
         let sink = OutputSink()
-        var json = JSONWriter(capacity: 1 << 16)
         if format == .text { sink.write(text.header + "\n") }
+        // Lines are rendered on another core, in chunks, and written in order. A live capture renders one event
+        // at a time, so that each line shows as soon as its PDU passes.
+        let renderer = OrderedRenderer<TimelineEvent>(workers: 2, chunkSize: input.interface == nil ? 512 : 1) { events, out in
+            Self.render(events, format: format, text: text, options: options, into: &out)
+        }
+        let emit = { (bytes: [UInt8]) in
+            sink.bytes.append(contentsOf: bytes)
+            sink.flushIfNeeded()
+            if sink.closed { throw OutputClosed() }
+        }
 
         do {
             try input.readTimeline(label: "decoding", decodesEveryPDU: true, sessions: session) { event in
-                if sink.closed { throw OutputClosed() }
                 if case .pdu(let item) = event {
                     guard sessions.isEmpty || sessions.contains(item.session),
                         commands.isEmpty || commands.contains(item.header.commandID)
                     else { return }
-                    switch format {
-                    case .jsonl:
-                        json.bytes.removeAll(keepingCapacity: true)
-                        DecodeJSON.write(item, into: &json, options: options)
-                        sink.bytes.append(contentsOf: json.bytes)
-                        sink.bytes.append(0x0A)
-                    case .text:
-                        sink.bytes.append(contentsOf: text.line(item).utf8)
-                        sink.bytes.append(0x0A)
-                    }
-                    sink.flushIfNeeded()
+                } else if pdusOnly || !eventMatches(event, sessions: sessions) {
                     return
                 }
-                guard !pdusOnly, eventMatches(event, sessions: sessions) else { return }
-                switch format {
-                case .jsonl:
-                    json.bytes.removeAll(keepingCapacity: true)
-                    DecodeJSON.write(event: event, into: &json)
-                    guard !json.bytes.isEmpty else { return }
-                    sink.bytes.append(contentsOf: json.bytes)
-                    sink.bytes.append(0x0A)
-                case .text:
-                    if let line = text.line(event: event) { sink.write(line + "\n") }
-                }
+                try renderer.add(event, emit: emit)
+                if input.interface != nil { try renderer.finish(emit: emit) }
             }
+            try renderer.finish(emit: emit)
         } catch is OutputClosed {
             return
         }
         sink.flush()
+    }
+
+    /// Lines for events, in order: text or JSON Lines.
+    static func render(_ events: [TimelineEvent], format: DecodeFormat, text: DecodeText, options: RenderOptions, into out: inout [UInt8]) {
+        var json = JSONWriter(capacity: 4_096)
+        for event in events {
+            switch (format, event) {
+            case (.jsonl, .pdu(let item)):
+                json.bytes.removeAll(keepingCapacity: true)
+                DecodeJSON.write(item, into: &json, options: options)
+                out.append(contentsOf: json.bytes)
+                out.append(0x0A)
+            case (.jsonl, _):
+                json.bytes.removeAll(keepingCapacity: true)
+                DecodeJSON.write(event: event, into: &json)
+                guard !json.bytes.isEmpty else { continue }
+                out.append(contentsOf: json.bytes)
+                out.append(0x0A)
+            case (.text, .pdu(let item)):
+                out.append(contentsOf: text.line(item).utf8)
+                out.append(0x0A)
+            case (.text, _):
+                if let line = text.line(event: event) {
+                    out.append(contentsOf: line.utf8)
+                    out.append(0x0A)
+                }
+            }
+        }
     }
 
     private func eventMatches(_ event: TimelineEvent, sessions: Set<Int>) -> Bool {
