@@ -82,7 +82,7 @@ struct PDUKeys {
     /// The lookup keys, by kind.
     var lookupKeys: [(StoreSchema.Key, String)] {
         var keys: [(StoreSchema.Key, String)] = []
-        if let messageID { keys.append((.messageID, messageID)) }
+        if let messageID { keys.append((.messageID, StoreSchema.messageIDKey(messageID))) }
         if let sourceAddress { keys.append((.address, sourceAddress)) }
         if let destinationAddress, destinationAddress != sourceAddress { keys.append((.address, destinationAddress)) }
         if let state = receipt?.state { keys.append((.receiptState, state)) }

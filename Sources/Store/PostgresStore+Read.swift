@@ -30,8 +30,9 @@ extension PostgresStore {
         var blockConditions = conditions
         if let from = filter.from { blockConditions.append("last_ts >= \(from.nanoseconds)") }
         if let to = filter.to { blockConditions.append("first_ts <= \(to.nanoseconds)") }
-        for (kind, key) in filter.lookupKeys {
-            blockConditions.append("id IN (SELECT block_id FROM lookup WHERE key = \(kind.hash(key)))")
+        for (kind, spellings) in filter.lookupKeys {
+            let hashes = spellings.map { String(kind.hash($0)) }.joined(separator: ", ")
+            blockConditions.append("id IN (SELECT block_id FROM lookup WHERE key IN (\(hashes)))")
         }
         let includeEvents = !filter.selectsPDUs
 

@@ -38,10 +38,13 @@ extension SQLiteStore {
             blockArguments.append(to.nanoseconds)
         }
         // Keys are looked up in each segment (batch) of the source.
-        for (kind, key) in filter.lookupKeys {
+        for (kind, spellings) in filter.lookupKeys {
+            let hashes = spellings.map { kind.hash($0) }
             blockConditions.append(
-                "id IN (SELECT block_id FROM lookup WHERE segment IN (SELECT id FROM segments WHERE source_id = ?) AND key = ?)")
-            blockArguments += [source.id, kind.hash(key)]
+                "id IN (SELECT block_id FROM lookup WHERE segment IN (SELECT id FROM segments WHERE source_id = ?) AND key IN ("
+                    + hashes.map { _ in "?" }.joined(separator: ", ") + "))")
+            blockArguments += [source.id]
+            for hash in hashes { blockArguments += [hash] }
         }
         let blockSQL = """
             SELECT id, segment, session_id, base_ts, data FROM pdu_blocks
@@ -86,11 +89,11 @@ extension SQLiteStore {
 }
 
 extension StoreFilter {
-    /// The filter's lookup keys, by kind.
-    var lookupKeys: [(StoreSchema.Key, String)] {
-        let keys: [(StoreSchema.Key, String?)] = [
-            (.messageID, messageID), (.address, address), (.status, status.map(StoreStatusKey.key)),
-            (.receiptState, receiptState?.uppercased()),
+    /// The filter's lookup keys, by kind, each with the spellings that may have been stored.
+    var lookupKeys: [(StoreSchema.Key, [String])] {
+        let keys: [(StoreSchema.Key, [String]?)] = [
+            (.messageID, messageID.map(StoreSchema.messageIDKeys(searching:))), (.address, address.map { [$0] }),
+            (.status, status.map { [StoreStatusKey.key($0)] }), (.receiptState, receiptState.map { [$0.uppercased()] }),
         ]
         return keys.compactMap { kind, key in key.map { (kind, $0) } }
     }

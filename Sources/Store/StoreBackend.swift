@@ -100,7 +100,7 @@ struct TimelineMerge {
             while let item = try reader.next() {
                 guard let header = PDUHeader.peek(in: item.bytes), header.commandID.isResponse else { continue }
                 let keys = PDUKeys(frame: item.bytes, header: header, digest: PDUDigest(frame: item.bytes))
-                if keys.messageID == messageID {
+                if let found = keys.messageID, MessageID.equivalent(found, messageID) {
                     answered.insert(RequestKey(session: item.sessionID, sequence: header.sequenceNumber))
                 }
             }
@@ -120,7 +120,7 @@ struct TimelineMerge {
                 return false
             }
             if let state = filter.receiptState, keys.receipt?.state != state.uppercased() { return false }
-            if let messageID = filter.messageID, keys.messageID != messageID {
+            if let messageID = filter.messageID, !(keys.messageID.map { MessageID.equivalent($0, messageID) } ?? false) {
                 let command = header.commandID
                 guard command == .submitSM || command == .dataSM || command == .submitMulti,
                     answered.contains(RequestKey(session: item.sessionID, sequence: header.sequenceNumber))

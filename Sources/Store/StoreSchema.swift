@@ -7,6 +7,7 @@
 // keys in order instead of scattering them over one big index; a lookup probes each segment's part.
 
 import GRDB
+import SMPP
 
 enum StoreSchema {
     /// Bits of a PDU or event id that hold its ordinal within its source.
@@ -127,5 +128,19 @@ enum StoreSchema {
                     """)
         }
         return migrator
+    }
+}
+
+extension StoreSchema {
+    /// How a message id is kept as a lookup key: by its link form (SMPP.MessageID), so that the spellings SMSCs
+    /// use for one id — hex in the response and decimal in the receipt, either case, leading zeros — meet.
+    static func messageIDKey(_ id: String) -> String { "link:\(MessageID.linkKey(id))" }
+
+    /// The keys a search for `id` looks under: its link form, that of its other number form (hex <-> decimal), and
+    /// the exact spelling (stores made before the link form keep ids that way).
+    static func messageIDKeys(searching id: String) -> [String] {
+        var text = id
+        let alternatives = text.withUTF8 { MessageID.alternativeLinkKeys(UnsafeRawBufferPointer($0)) }
+        return [messageIDKey(id)] + alternatives.map { "link:\($0)" } + [id]
     }
 }

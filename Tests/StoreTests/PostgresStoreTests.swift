@@ -200,6 +200,20 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test func aMessageIDIsFoundInTheSpellingsSMSCsUse() throws {
+        try PostgresServer.sharing {
+            let (store, _, _) = try postgresStore()
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("smppscope-pg-ids-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            try importCapture(try mixedSpellingCapture(folder), into: store)
+            for spelling in ["1A2B3C", "1a2b3c", "1715004"] {
+                #expect(try commands(in: store, messageID: spelling) == ["submit_sm", "submit_sm_resp", "deliver_sm"], "searched as \(spelling)")
+            }
+            #expect(try commands(in: store, messageID: "1A2B3D").isEmpty)
+        }
+    }
+
     @Test func blocksAreCompressedWithLZ4WhereTheServerHasIt() throws {
         try PostgresServer.sharing {
             let (store, url, server) = try postgresStore()

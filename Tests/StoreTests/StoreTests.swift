@@ -11,6 +11,7 @@ import Reassembly
 import Report
 import SMPP
 import Store
+import TestSupport
 import Testing
 import Timeline
 
@@ -251,6 +252,19 @@ struct StoreTests {
         #expect(throws: StoreError.self) { try temporary.store.timeline(filter) { _ in } }
     }
 
+    @Test func aMessageIDIsFoundInTheSpellingsSMSCsUse() throws {
+        let temporary = try TemporaryStore()
+        let path = try mixedSpellingCapture(temporary.folder)
+        try temporary.importCapture(path)
+        // 0x1A2B3C is 1715004: the response gives it in hex, the receipt in decimal.
+        for spelling in ["1A2B3C", "1a2b3c", "001A2B3C", "1715004"] {
+            #expect(
+                try commands(in: temporary.store, messageID: spelling) == ["submit_sm", "submit_sm_resp", "deliver_sm"],
+                "searched as \(spelling)")
+        }
+        #expect(try commands(in: temporary.store, messageID: "1A2B3D").isEmpty)
+    }
+
     @Test func filtersFindMessagesAddressesStatusesAndTimes() throws {
         let temporary = try TemporaryStore()
         try temporary.importCapture(Fixtures.kannel)
@@ -313,4 +327,34 @@ struct StoreTests {
             "\(error)".contains("cannot open the store")
         }
     }
+}
+
+/// The commands of the PDUs a message-id search finds.
+func commands(in store: any TimelineStore, messageID: String) throws -> [String] {
+    var filter = StoreFilter()
+    filter.messageID = messageID
+    var found: [String] = []
+    try store.timeline(filter) { event in
+        if case .pdu(let item) = event { found.append(item.header.commandID.name) }
+    }
+    return found
+}
+
+/// A session whose SMSC answers a submit with a hex message id and sends the receipt with the decimal one.
+func mixedSpellingCapture(_ folder: URL) throws -> String {
+    var conversation = TCPConversation()
+    conversation.handshake()
+    conversation.send(Sample.bind(sequence: 1), from: .client)
+    conversation.send(Sample.bindResponse(sequence: 1), from: .server)
+    conversation.send(Sample.submit(sequence: 2, text: "first"), from: .client)
+    conversation.send(Sample.submitResponse(sequence: 2, id: "1A2B3C"), from: .server)
+    conversation.send(Sample.submit(sequence: 3, text: "second"), from: .client)
+    conversation.send(Sample.submitResponse(sequence: 3, id: "1A2B3E"), from: .server)
+    conversation.wait(microseconds: 500_000)
+    conversation.send(
+        Sample.deliver(sequence: 7, text: "id:1715004 sub:001 dlvrd:001 submit date:2611261200 done date:2611261200 stat:DELIVRD err:000"),
+        from: .server)
+    let path = folder.appendingPathComponent("mixed-spelling.pcap").path
+    try Data(CaptureFileBuilder.pcap(linkType: 1, packets: conversation.packets, nanosecond: true)).write(to: URL(fileURLWithPath: path))
+    return path
 }
