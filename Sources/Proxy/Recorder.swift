@@ -143,8 +143,9 @@ final class EventConsumer: @unchecked Sendable {
     private var stopping = false
     private var stopped = false
     private var failure: Error?
-    private(set) var dropped = 0
-    private(set) var processed = 0
+    // Under `condition`.
+    private var droppedCount = 0
+    private var processedCount = 0
     /// Events queued before the thread is woken early.
     static let wakeAt = 4_096
     /// How often the thread looks at the queue.
@@ -174,7 +175,7 @@ final class EventConsumer: @unchecked Sendable {
         let size = event.approximateSize
         condition.lock()
         if queuedBytes + size > limit || failure != nil {
-            dropped += 1
+            droppedCount += 1
         } else {
             queue.append(event)
             queuedBytes += size
@@ -183,6 +184,20 @@ final class EventConsumer: @unchecked Sendable {
             if queue.count == Self.wakeAt { condition.signal() }
         }
         condition.unlock()
+    }
+
+    /// Events that did not fit the queue.
+    var dropped: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return droppedCount
+    }
+
+    /// Events handed to `process`.
+    var processed: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return processedCount
     }
 
     var backlog: Int {
@@ -215,7 +230,7 @@ final class EventConsumer: @unchecked Sendable {
                 condition.unlock()
             }
             condition.lock()
-            processed += events.count
+            processedCount += events.count
             condition.unlock()
             if done { break }
         }
