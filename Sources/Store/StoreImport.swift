@@ -224,7 +224,7 @@ public final class StoreImport {
             if let request = state.submits.removeValue(forKey: header.sequenceNumber), let messageID = keys.messageID,
                 command == .submitSMResp || command == .dataSMResp || command == .submitMultiResp
             {
-                batch.lookupKeys.append(LookupKey(.messageID, messageID, blockID: request))
+                batch.lookupKeys.append(LookupKey(.messageID, StoreSchema.messageIDKey(messageID), blockID: request))
             }
             if command == .bindTransmitterResp || command == .bindReceiverResp || command == .bindTransceiverResp,
                 state.awaitingBind

@@ -206,7 +206,9 @@ struct PostgresStoreTests {
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("smppscope-pg-ids-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: folder) }
-            try importCapture(try mixedSpellingCapture(folder), into: store)
+            var options = ImportOptions()
+            options.batchSize = 2
+            try importCapture(try mixedSpellingCapture(folder), into: store, options: options)
             for spelling in ["1A2B3C", "1a2b3c", "1715004"] {
                 #expect(try commands(in: store, messageID: spelling) == ["submit_sm", "submit_sm_resp", "deliver_sm"], "searched as \(spelling)")
             }

@@ -255,7 +255,10 @@ struct StoreTests {
     @Test func aMessageIDIsFoundInTheSpellingsSMSCsUse() throws {
         let temporary = try TemporaryStore()
         let path = try mixedSpellingCapture(temporary.folder)
-        try temporary.importCapture(path)
+        // Batches of two events: the submit, its response and the receipt sit in different batches.
+        var options = ImportOptions()
+        options.batchSize = 2
+        try temporary.importCapture(path, options: options)
         // 0x1A2B3C is 1715004: the response gives it in hex, the receipt in decimal.
         for spelling in ["1A2B3C", "1a2b3c", "001A2B3C", "1715004"] {
             #expect(
