@@ -33,6 +33,7 @@ extension PostgresStore: ImportBackend {
 
     func complete(sourceID: Int64) throws {
         try withConnection { connection in
+            try sealLookupLeaves(connection, sourceID: sourceID, below: Int64.max)
             var binds = PostgresBindings()
             binds.append(Date().timeIntervalSince1970)
             binds.append(sourceID)
@@ -47,6 +48,8 @@ extension PostgresStore: ImportBackend {
         // Keys sit in the partition of the batch's first block.
         let keyTime = blockTimes.min() ?? 0
         try ensurePartitions(connection, times: blockTimes)
+        let chunks = Set(batch.lookupKeys.map { lookupChunk(of: $0.blockID) })
+        try ensureLookupLeaves(connection, sourceID: sourceID, firsts: chunks)
         try execute(connection, "BEGIN")
         do {
             var source = PostgresBindings()
@@ -115,7 +118,13 @@ extension PostgresStore: ImportBackend {
                 keys.integer(key.hash)
                 keys.integer(key.blockID, last: true)
             }
-            try copy(connection, "lookup", ["ts", "key", "block_id"], keys)
+            try copy(connection, "lookup_chunks", ["ts", "key", "block_id"], keys)
+            if !chunks.isEmpty {
+                var leaves = PostgresBindings()
+                leaves.append(blockTimes.max() ?? keyTime)
+                let names = chunks.map { "'\(Self.lookupLeafName($0))'" }.joined(separator: ", ")
+                try execute(connection, "UPDATE lookup_leaves SET last_ts = GREATEST(last_ts, $1) WHERE name IN (\(names))", leaves)
+            }
             for secret in batch.secretRows {
                 var binds = PostgresBindings()
                 binds.append(secret.pduID)
@@ -148,6 +157,8 @@ extension PostgresStore: ImportBackend {
             if !connection.isClosed { try? execute(connection, "ROLLBACK") }
             throw error
         }
+        // The chunks this source has moved past get their index.
+        if let newest = chunks.max() { try sealLookupLeaves(connection, sourceID: sourceID, below: newest) }
     }
 
     /// Sends rows with `COPY table (columns) FROM STDIN`, in pieces of at most 1 MiB.

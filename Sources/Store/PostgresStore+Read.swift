@@ -32,7 +32,11 @@ extension PostgresStore {
         if let to = filter.to { blockConditions.append("first_ts <= \(to.nanoseconds)") }
         for (kind, spellings) in filter.lookupKeys {
             let hashes = spellings.map { String(kind.hash($0)) }.joined(separator: ", ")
-            blockConditions.append("id IN (SELECT block_id FROM lookup WHERE key IN (\(hashes)))")
+            blockConditions.append(
+                """
+                id IN (SELECT block_id FROM lookup_chunks WHERE block_id BETWEEN \(range.lowerBound) AND \(range.upperBound) \
+                AND key IN (\(hashes)) UNION ALL SELECT block_id FROM lookup WHERE key IN (\(hashes)))
+                """)
         }
         let includeEvents = !filter.selectsPDUs
 

@@ -78,6 +78,12 @@ public final class PostgresStore: TimelineStore, @unchecked Sendable {
     private var connection: PostgresConnection?
     /// Days whose partitions exist.
     private var partitions: Set<Int64> = []
+    /// Lookup chunks (first block id) known to exist, and per source the first block id below which every chunk
+    /// is indexed.
+    private var lookupLeaves: Set<Int64> = []
+    private var sealedBelow: [Int64: Int64] = [:]
+    /// Lookup keys go to one partition per 2^lookupChunkBits ordinals of a source (smaller in tests).
+    public var lookupChunkBits = 20
 
     static let nanosecondsPerDay: Int64 = 86_400_000_000_000
 
@@ -294,6 +300,15 @@ public final class PostgresStore: TimelineStore, @unchecked Sendable {
             partitions.subtract(days)
             var binds = PostgresBindings()
             binds.append(cutoff.nanoseconds)
+            // Lookup chunks go when the last batch written into them is older than the cutoff.
+            for row in try rows(connection, "SELECT name, first_block FROM lookup_leaves WHERE last_ts < $1", binds) {
+                let (name, first) = try row.decode((String, Int64).self)
+                try execute(connection, "DROP TABLE IF EXISTS \(name)")
+                var leaf = PostgresBindings()
+                leaf.append(name)
+                try execute(connection, "DELETE FROM lookup_leaves WHERE name = $1", leaf)
+                lookupLeaves.remove(first)
+            }
             try execute(connection, "DELETE FROM events WHERE ts_ns < $1", binds)
             let sessions = try rows(
                 connection,
@@ -304,6 +319,58 @@ public final class PostgresStore: TimelineStore, @unchecked Sendable {
     }
 
     // MARK: Partitions
+
+    /// The first block id of the lookup chunk `blockID` falls in.
+    func lookupChunk(of blockID: Int64) -> Int64 { (blockID >> lookupChunkBits) << lookupChunkBits }
+
+    static func lookupLeafName(_ first: Int64) -> String { "lookup_c\(first)" }
+
+    /// Makes the lookup chunks starting at `firsts` (without an index) and registers them.
+    func ensureLookupLeaves(_ connection: PostgresConnection, sourceID: Int64, firsts: Set<Int64>) throws {
+        let missing = firsts.subtracting(lookupLeaves)
+        guard !missing.isEmpty else { return }
+        try execute(connection, "BEGIN")
+        do {
+            try execute(connection, "SELECT pg_advisory_xact_lock(736563708)")
+            for first in missing.sorted() {
+                let name = Self.lookupLeafName(first)
+                try execute(
+                    connection,
+                    "CREATE TABLE IF NOT EXISTS \(name) PARTITION OF lookup_chunks FOR VALUES FROM (\(first)) TO (\(first + (1 << lookupChunkBits)))")
+                var binds = PostgresBindings()
+                binds.append(name)
+                binds.append(sourceID)
+                binds.append(first)
+                try execute(
+                    connection,
+                    "INSERT INTO lookup_leaves (name, source_id, first_block, last_ts) VALUES ($1, $2, $3, 0) ON CONFLICT (name) DO NOTHING",
+                    binds)
+            }
+            try execute(connection, "COMMIT")
+        } catch {
+            try? execute(connection, "ROLLBACK")
+            throw error
+        }
+        lookupLeaves.formUnion(missing)
+    }
+
+    /// Indexes the source's lookup chunks that start below `limit` and are not indexed yet, each in one bulk build.
+    func sealLookupLeaves(_ connection: PostgresConnection, sourceID: Int64, below limit: Int64) throws {
+        guard (sealedBelow[sourceID] ?? Int64.min) < limit else { return }
+        var binds = PostgresBindings()
+        binds.append(sourceID)
+        binds.append(limit)
+        let names = try rows(
+            connection, "SELECT name FROM lookup_leaves WHERE source_id = $1 AND NOT indexed AND first_block < $2 ORDER BY first_block", binds
+        ).map { try $0.decode(String.self) }
+        for name in names {
+            try execute(connection, "CREATE INDEX IF NOT EXISTS \(name)_key ON \(name) (key)")
+            var leaf = PostgresBindings()
+            leaf.append(name)
+            try execute(connection, "UPDATE lookup_leaves SET indexed = true WHERE name = $1", leaf)
+        }
+        sealedBelow[sourceID] = limit
+    }
 
     static func day(of nanoseconds: Int64) -> Int64 {
         nanoseconds >= 0 ? nanoseconds / nanosecondsPerDay : (nanoseconds + 1) / nanosecondsPerDay - 1

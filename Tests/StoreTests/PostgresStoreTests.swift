@@ -182,7 +182,7 @@ struct PostgresStoreTests {
 
     @Test func pruneDropsWholeDaysAndWhatEndedBeforeThem() throws {
         try PostgresServer.sharing {
-            let (store, _, _) = try postgresStore()
+            let (store, url, server) = try postgresStore()
             // The Kannel capture was made on 2026-11-26; the smpplib one too. A cutoff after both drops them.
             try importCapture(Fixtures.kannel, into: store)
             let before = try store.prune(olderThan: Timestamp(nanoseconds: 0))
@@ -192,6 +192,9 @@ struct PostgresStoreTests {
             let after = try store.prune(olderThan: far)
             #expect(after.partitions >= 1)
             #expect(after.sessions == 1)
+            // Its lookup chunks went with it.
+            #expect(try server.query(url, "SELECT count(*) FROM lookup_leaves").trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+            #expect(try server.query(url, "SELECT count(*) FROM lookup_chunks").trimmingCharacters(in: .whitespacesAndNewlines) == "0")
             var pdus = 0
             try store.timeline(StoreFilter(), decodesEveryPDU: false) { event in
                 if case .pdu = event { pdus += 1 }
@@ -213,6 +216,52 @@ struct PostgresStoreTests {
                 #expect(try commands(in: store, messageID: spelling) == ["submit_sm", "submit_sm_resp", "deliver_sm"], "searched as \(spelling)")
             }
             #expect(try commands(in: store, messageID: "1A2B3D").isEmpty)
+        }
+    }
+
+    @Test func lookupChunksAreSearchedWhileFillingAndIndexedOncePassed() throws {
+        try PostgresServer.sharing {
+            let (store, url, server) = try postgresStore()
+            // Chunks of 64 ordinals, so that the Kannel capture spans several.
+            store.lookupChunkBits = 6
+            var options = ImportOptions()
+            options.batchSize = 40
+            guard let writer = try store.beginImport(kind: "file", name: "chunks", fingerprint: "chunks-\(UUID())", options: options)
+            else { throw Interrupted() }
+            var events: [PipelineEvent] = []
+            try CaptureIngest(source: try PacketSource.open(path: Fixtures.kannel), decodesEveryPDU: false).runEvents { events.append($0) }
+            for event in events {
+                switch event {
+                case .stream(let stream): try writer.add(stream)
+                case .capture(let diagnostic): try writer.add(diagnostic)
+                }
+            }
+            // Everything written, the last chunks still without their index.
+            try writer.flush()
+            try writer.waitForWrites()
+            func leaves() throws -> (all: Int, indexed: Int) {
+                let counts = try server.query(url, "SELECT count(*), count(*) FILTER (WHERE indexed) FROM lookup_leaves")
+                    .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "|").compactMap { Int($0) }
+                return (counts.first ?? 0, counts.last ?? 0)
+            }
+            let filling = try leaves()
+            #expect(filling.all > 2)
+            // Every chunk but those still being written has its index.
+            #expect(filling.indexed >= filling.all - 2 && filling.indexed < filling.all)
+            var filter = StoreFilter()
+            filter.receiptState = "DELIVRD"
+            let delivered = try decodeLines(store: store, filter: filter)
+            #expect(!delivered.isEmpty)
+            try writer.finish()
+            let done = try leaves()
+            #expect(done.indexed == done.all)
+            let indexes = try server.query(url, "SELECT count(*) FROM pg_indexes WHERE tablename LIKE 'lookup_c%'")
+            #expect(Int(indexes.trimmingCharacters(in: .whitespacesAndNewlines)) == done.all)
+            // The same answers before and after the chunks got their indexes, and the same as SQLite's.
+            #expect(try decodeLines(store: store, filter: filter) == delivered)
+            let sqlite = try TemporaryStore()
+            try sqlite.importCapture(Fixtures.kannel)
+            #expect(try decodeLines(store: sqlite.store, filter: filter) == delivered)
         }
     }
 
