@@ -134,6 +134,7 @@ enum PostgresSchema {
                     source_id BIGINT NOT NULL,
                     first_block BIGINT NOT NULL,
                     last_ts BIGINT NOT NULL,
+                    written_at TIMESTAMPTZ NOT NULL DEFAULT now(),
                     indexed BOOLEAN NOT NULL DEFAULT false
                 )
                 """,

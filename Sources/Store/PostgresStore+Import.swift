@@ -123,7 +123,7 @@ extension PostgresStore: ImportBackend {
                 var leaves = PostgresBindings()
                 leaves.append(blockTimes.max() ?? keyTime)
                 let names = chunks.map { "'\(Self.lookupLeafName($0))'" }.joined(separator: ", ")
-                try execute(connection, "UPDATE lookup_leaves SET last_ts = GREATEST(last_ts, $1) WHERE name IN (\(names))", leaves)
+                try execute(connection, "UPDATE lookup_leaves SET last_ts = GREATEST(last_ts, $1), written_at = now() WHERE name IN (\(names))", leaves)
             }
             for secret in batch.secretRows {
                 var binds = PostgresBindings()

@@ -300,6 +300,17 @@ public final class PostgresStore: TimelineStore, @unchecked Sendable {
             partitions.subtract(days)
             var binds = PostgresBindings()
             binds.append(cutoff.nanoseconds)
+            // Chunks left without their index by a writer that stopped without completing (nothing written for
+            // ten minutes) get it now.
+            let stale = try rows(
+                connection, "SELECT name FROM lookup_leaves WHERE NOT indexed AND written_at < now() - interval '10 minutes'"
+            ).map { try $0.decode(String.self) }
+            for name in stale {
+                try execute(connection, "CREATE INDEX IF NOT EXISTS \(name)_key ON \(name) (key)")
+                var leaf = PostgresBindings()
+                leaf.append(name)
+                try execute(connection, "UPDATE lookup_leaves SET indexed = true WHERE name = $1", leaf)
+            }
             // Lookup chunks go when the last batch written into them is older than the cutoff.
             for row in try rows(connection, "SELECT name, first_block FROM lookup_leaves WHERE last_ts < $1", binds) {
                 let (name, first) = try row.decode((String, Int64).self)

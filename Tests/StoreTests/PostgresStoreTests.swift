@@ -265,6 +265,26 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test func pruneIndexesTheChunksOfAWriterThatNeverCompleted() throws {
+        try PostgresServer.sharing {
+            let (store, url, server) = try postgresStore()
+            guard let writer = try store.beginImport(kind: "proxy", name: "killed", fingerprint: "killed-\(UUID())", options: ImportOptions())
+            else { throw Interrupted() }
+            try CaptureIngest(source: try PacketSource.open(path: Fixtures.kannel), decodesEveryPDU: false).runEvents { event in
+                if case .stream(let stream) = event { try writer.add(stream) }
+            }
+            try writer.flush()
+            try writer.waitForWrites()
+            // The writer stops here, as a recorder killed outright would; an hour passes.
+            let unindexed = "SELECT count(*) FROM lookup_leaves WHERE NOT indexed"
+            #expect(try server.query(url, unindexed).trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+            _ = try server.query(url, "UPDATE lookup_leaves SET written_at = now() - interval '1 hour'")
+            _ = try store.prune(olderThan: Timestamp(nanoseconds: 0))
+            #expect(try server.query(url, unindexed).trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+            #expect(try server.query(url, "SELECT count(*) FROM pg_indexes WHERE tablename LIKE 'lookup_c%'").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+        }
+    }
+
     @Test func blocksAreCompressedWithLZ4WhereTheServerHasIt() throws {
         try PostgresServer.sharing {
             let (store, url, server) = try postgresStore()
