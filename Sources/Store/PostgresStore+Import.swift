@@ -82,20 +82,35 @@ extension PostgresStore: ImportBackend {
                     """, binds)
                 if let id = try row.first?.decode(Int64.self) { sessionIDs[opened.id] = id }
             }
-            var blocks = CopyText()
-            for (connectionNumber, block) in batch.blocks {
-                guard let sessionID = sessionIDs[connectionNumber] else { continue }
-                blocks.integer(StoreSchema.rowID(source: sourceID, ordinal: block.firstOrdinal))
-                blocks.integer(batch.firstID)
-                blocks.integer(sessionID)
-                blocks.integer(StoreSchema.rowID(source: sourceID, ordinal: block.lastOrdinal))
-                blocks.integer(Int64(block.count))
-                blocks.integer(block.baseTime)
-                blocks.integer(block.firstTime)
-                blocks.integer(block.lastTime)
-                blocks.bytes(block.data, last: true)
+            // Blocks go as bind parameters, their bytes in binary (COPY's text format would double them as hex).
+            var pending: [(Int, PDUBlockBuilder)] = []
+            for (connectionNumber, block) in batch.blocks where sessionIDs[connectionNumber] != nil {
+                pending.append((connectionNumber, block))
             }
-            try copy(connection, "pdu_blocks", ["id", "segment", "session_id", "last_id", "count", "base_ts", "first_ts", "last_ts", "data"], blocks)
+            for start in stride(from: 0, to: pending.count, by: 500) {
+                var binds = PostgresBindings()
+                var values: [String] = []
+                var parameter = 0
+                for (connectionNumber, block) in pending[start..<min(pending.count, start + 500)] {
+                    guard let sessionID = sessionIDs[connectionNumber] else { continue }
+                    binds.append(StoreSchema.rowID(source: sourceID, ordinal: block.firstOrdinal))
+                    binds.append(batch.firstID)
+                    binds.append(sessionID)
+                    binds.append(StoreSchema.rowID(source: sourceID, ordinal: block.lastOrdinal))
+                    binds.append(Int32(block.count))
+                    binds.append(block.baseTime)
+                    binds.append(block.firstTime)
+                    binds.append(block.lastTime)
+                    binds.append(ByteBuffer(bytes: block.data))
+                    values.append("(" + (1...9).map { "$\(parameter + $0)" }.joined(separator: ", ") + ")")
+                    parameter += 9
+                }
+                guard !values.isEmpty else { continue }
+                try execute(
+                    connection,
+                    "INSERT INTO pdu_blocks (id, segment, session_id, last_id, count, base_ts, first_ts, last_ts, data) VALUES "
+                        + values.joined(separator: ", "), binds)
+            }
             var events = CopyText()
             for event in batch.eventRows {
                 events.integer(event.id)
@@ -218,7 +233,7 @@ private final class CopyOutcome: @unchecked Sendable {
     }
 }
 
-/// Rows in COPY's text format: tab between columns, a newline after each row, \N for NULL, bytea as \\x and hex.
+/// Rows in COPY's text format: tab between columns, a newline after each row, \N for NULL.
 struct CopyText {
     var buffer = ByteBuffer()
 
@@ -266,23 +281,6 @@ struct CopyText {
             case UInt8(ascii: "\r"): buffer.writeStaticString("\\r")
             default: buffer.writeInteger(byte)
             }
-        }
-        end(last)
-    }
-
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
-
-    mutating func bytes(_ value: [UInt8], last: Bool = false) {
-        buffer.writeStaticString("\\\\x")
-        buffer.reserveCapacity(minimumWritableBytes: value.count * 2 + 1)
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: value.count * 2) { out in
-            var index = 0
-            for byte in value {
-                out[index] = Self.hex[Int(byte >> 4)]
-                out[index + 1] = Self.hex[Int(byte & 0x0F)]
-                index += 2
-            }
-            return index
         }
         end(last)
     }
