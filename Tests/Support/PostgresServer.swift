@@ -129,6 +129,12 @@ public final class PostgresServer: @unchecked Sendable {
         init(_ description: String) { self.description = description }
     }
 
+    /// glibc's posix_spawn_file_actions_addclosefrom_np (2.34 and later), which the Glibc module does not show.
+    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
+
     /// Runs a program to its end (with posix_spawn and waitpid: a server it starts outlives it, and nothing
     /// but its own exit is waited for). Its output goes through a file.
     @discardableResult
@@ -142,6 +148,10 @@ public final class PostgresServer: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of this process goes with it: sockets NIO accepted are inheritable, and a server that
+        // pg_ctl starts would hold them open for its whole life — a connection the test process closes would
+        // then never send its FIN.
+        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
