@@ -305,12 +305,7 @@ public final class PostgresStore: TimelineStore, @unchecked Sendable {
             let stale = try rows(
                 connection, "SELECT name FROM lookup_leaves WHERE NOT indexed AND written_at < now() - interval '10 minutes'"
             ).map { try $0.decode(String.self) }
-            for name in stale {
-                try execute(connection, "CREATE INDEX IF NOT EXISTS \(name)_key ON \(name) (key)")
-                var leaf = PostgresBindings()
-                leaf.append(name)
-                try execute(connection, "UPDATE lookup_leaves SET indexed = true WHERE name = $1", leaf)
-            }
+            try indexLookupLeaves(connection, stale)
             // Lookup chunks go when the last batch written into them is older than the cutoff.
             for row in try rows(connection, "SELECT name, first_block FROM lookup_leaves WHERE last_ts < $1", binds) {
                 let (name, first) = try row.decode((String, Int64).self)
@@ -374,13 +369,18 @@ public final class PostgresStore: TimelineStore, @unchecked Sendable {
         let names = try rows(
             connection, "SELECT name FROM lookup_leaves WHERE source_id = $1 AND NOT indexed AND first_block < $2 ORDER BY first_block", binds
         ).map { try $0.decode(String.self) }
+        try indexLookupLeaves(connection, names)
+        sealedBelow[sourceID] = limit
+    }
+
+    /// Gives lookup chunks their index, each in one bulk build, and records it.
+    private func indexLookupLeaves(_ connection: PostgresConnection, _ names: [String]) throws {
         for name in names {
             try execute(connection, "CREATE INDEX IF NOT EXISTS \(name)_key ON \(name) (key)")
             var leaf = PostgresBindings()
             leaf.append(name)
             try execute(connection, "UPDATE lookup_leaves SET indexed = true WHERE name = $1", leaf)
         }
-        sealedBelow[sourceID] = limit
     }
 
     static func day(of nanoseconds: Int64) -> Int64 {
