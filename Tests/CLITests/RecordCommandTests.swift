@@ -26,55 +26,64 @@ func startSmppscope(_ arguments: [String], ready: String) throws -> (Process, Pi
     return (process, errors)
 }
 
+/// Ends a process started by ``startSmppscope(_:ready:)`` at once.
+func stop(_ process: Process) {
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+}
+
+/// Runs `body` with `smppscope simulate` (its other `arguments`: accounts, delays) listening on a free port, which
+/// `body` gets; the simulator is stopped afterwards.
+func withRunningSimulator(_ arguments: [String], _ body: (Int) throws -> Void) throws {
+    let port = freePort()
+    let (simulator, _) = try startSmppscope(
+        ["simulate", "--listen", "127.0.0.1:\(port)", "--log", "none"] + arguments, ready: "Ctrl-C")
+    defer { stop(simulator) }
+    try body(port)
+}
+
 @Suite("Record command", .serialized, .enabled(if: Paths.binary != nil, "smppscope is not built; run swift build first"))
 struct RecordCommandTests {
     @Test func aRecordingKilledWithSIGKILLLeavesAStoreThatOpens() throws {
         let scratch = try Scratch()
-        let smscPort = freePort()
-        let (simulator, _) = try startSmppscope(
-            ["simulate", "--listen", "127.0.0.1:\(smscPort)", "--account", "shop:secret:1000", "--log", "none"],
-            ready: "Ctrl-C")
-        defer {
-            kill(simulator.processIdentifier, SIGKILL)
-            simulator.waitUntilExit()
-        }
-        let proxyPort = freePort()
-        let store = scratch.path("live.sqlite")
-        let (recorder, _) = try startSmppscope(
-            ["record", "--listen", "127.0.0.1:\(proxyPort)", "--upstream", "127.0.0.1:\(smscPort)", "--store", store,
-             "--summary-every", "0"],
-            ready: "listening on")
+        try withRunningSimulator(["--account", "shop:secret:1000"]) { smscPort in
+            let proxyPort = freePort()
+            let store = scratch.path("live.sqlite")
+            let (recorder, _) = try startSmppscope(
+                ["record", "--listen", "127.0.0.1:\(proxyPort)", "--upstream", "127.0.0.1:\(smscPort)", "--store", store,
+                 "--summary-every", "0"],
+                ready: "listening on")
 
-        let client = try SMPPTestClient(port: proxyPort)
-        #expect(try client.bind(systemID: "shop", password: "secret")?.commandStatus == .ok)
-        for index in 0..<60 {
-            #expect(try client.request(submitPDU("message \(index)", registeredDelivery: 0))?.commandStatus == .ok)
-        }
-        // Batches reach the store at least every second while traffic flows.
-        var stored = 0
-        let deadline = Date().addingTimeInterval(10)
-        while stored < 120, Date() < deadline {
-            usleep(200_000)
+            let client = try SMPPTestClient(port: proxyPort)
+            #expect(try client.bind(systemID: "shop", password: "secret")?.commandStatus == .ok)
+            for index in 0..<60 {
+                #expect(try client.request(submitPDU("message \(index)", registeredDelivery: 0))?.commandStatus == .ok)
+            }
+            // Batches reach the store at least every second while traffic flows.
+            var stored = 0
+            let deadline = Date().addingTimeInterval(10)
+            while stored < 120, Date() < deadline {
+                usleep(200_000)
+                let listed = try smppscope(["sessions", "--store", store, "--format", "json"])
+                let json = try? JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [String: Any]
+                stored = ((json?["sources"] as? [[String: Any]])?.first?["pdus"] as? Int) ?? 0
+            }
+            #expect(stored >= 122, "the bind and 60 submits with their responses are stored while the session is open")
+
+            stop(recorder)
+            client.disconnect()
+
             let listed = try smppscope(["sessions", "--store", store, "--format", "json"])
-            let json = try? JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [String: Any]
-            stored = ((json?["sources"] as? [[String: Any]])?.first?["pdus"] as? Int) ?? 0
+            #expect(listed.status == 0, "the store opens after SIGKILL: \(listed.errors)")
+            let json = try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [String: Any]
+            let source = try #require((json?["sources"] as? [[String: Any]])?.first)
+            #expect(source["kind"] as? String == "proxy")
+            #expect(source["complete"] as? Bool == false)
+            let analysis = try smppscope(["analyze", "--store", store, "--format", "json"])
+            let report = try JSONSerialization.jsonObject(with: Data(analysis.output.utf8)) as? [String: Any]
+            #expect(report?["pdus_total"] as? Int == source["pdus"] as? Int)
+            #expect(!(try smppscope(["decode", "--store", store])).output.contains("secret"))
         }
-        #expect(stored >= 122, "the bind and 60 submits with their responses are stored while the session is open")
-
-        kill(recorder.processIdentifier, SIGKILL)
-        recorder.waitUntilExit()
-        client.disconnect()
-
-        let listed = try smppscope(["sessions", "--store", store, "--format", "json"])
-        #expect(listed.status == 0, "the store opens after SIGKILL: \(listed.errors)")
-        let json = try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [String: Any]
-        let source = try #require((json?["sources"] as? [[String: Any]])?.first)
-        #expect(source["kind"] as? String == "proxy")
-        #expect(source["complete"] as? Bool == false)
-        let analysis = try smppscope(["analyze", "--store", store, "--format", "json"])
-        let report = try JSONSerialization.jsonObject(with: Data(analysis.output.utf8)) as? [String: Any]
-        #expect(report?["pdus_total"] as? Int == source["pdus"] as? Int)
-        #expect(!(try smppscope(["decode", "--store", store])).output.contains("secret"))
     }
 
     @Test(.enabled(if: PostgresServer.available, "PostgreSQL is not installed"))
@@ -86,47 +95,38 @@ struct RecordCommandTests {
         let server = try PostgresServer.shared.get()
         try #require(server.canRestart)
         let url = try server.makeDatabase()
-        let smscPort = freePort()
-        let (simulator, _) = try startSmppscope(
-            ["simulate", "--listen", "127.0.0.1:\(smscPort)", "--account", "shop:secret:1000", "--log", "none"],
-            ready: "Ctrl-C")
-        defer {
-            kill(simulator.processIdentifier, SIGKILL)
-            simulator.waitUntilExit()
+        try withRunningSimulator(["--account", "shop:secret:1000"]) { smscPort in
+            let proxyPort = freePort()
+            let (recorder, _) = try startSmppscope(
+                ["record", "--listen", "127.0.0.1:\(proxyPort)", "--upstream", "127.0.0.1:\(smscPort)", "--store", url,
+                 "--summary-every", "0"],
+                ready: "listening on")
+            defer { stop(recorder) }
+            let client = try SMPPTestClient(port: proxyPort)
+            #expect(try client.bind(systemID: "shop", password: "secret")?.commandStatus == .ok)
+            for index in 0..<30 {
+                #expect(try client.request(submitPDU("before \(index)", registeredDelivery: 0))?.commandStatus == .ok)
+            }
+            // The database goes away and comes back; the traffic goes on meanwhile.
+            try server.restart()
+            for index in 0..<30 {
+                #expect(try client.request(submitPDU("after \(index)", registeredDelivery: 0))?.commandStatus == .ok)
+            }
+            // Everything reaches the store once it is back: the bind and 60 submits with their responses.
+            var stored = 0
+            let deadline = Date().addingTimeInterval(30)
+            while stored < 122, Date() < deadline {
+                usleep(300_000)
+                let listed = try smppscope(["sessions", "--store", url, "--format", "json"])
+                let json = try? JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [String: Any]
+                stored = ((json?["sources"] as? [[String: Any]])?.first?["pdus"] as? Int) ?? 0
+            }
+            #expect(stored == 122)
+            let decoded = try smppscope(["decode", "--store", url, "--format", "jsonl"])
+            let submits = decoded.output.split(separator: "\n").filter { $0.contains("\"command\":\"submit_sm\"") }
+            #expect(submits.count == 60, "each submit once: nothing lost, nothing written twice")
+            client.disconnect()
         }
-        let proxyPort = freePort()
-        let (recorder, _) = try startSmppscope(
-            ["record", "--listen", "127.0.0.1:\(proxyPort)", "--upstream", "127.0.0.1:\(smscPort)", "--store", url,
-             "--summary-every", "0"],
-            ready: "listening on")
-        defer {
-            kill(recorder.processIdentifier, SIGKILL)
-            recorder.waitUntilExit()
-        }
-        let client = try SMPPTestClient(port: proxyPort)
-        #expect(try client.bind(systemID: "shop", password: "secret")?.commandStatus == .ok)
-        for index in 0..<30 {
-            #expect(try client.request(submitPDU("before \(index)", registeredDelivery: 0))?.commandStatus == .ok)
-        }
-        // The database goes away and comes back; the traffic goes on meanwhile.
-        try server.restart()
-        for index in 0..<30 {
-            #expect(try client.request(submitPDU("after \(index)", registeredDelivery: 0))?.commandStatus == .ok)
-        }
-        // Everything reaches the store once it is back: the bind and 60 submits with their responses.
-        var stored = 0
-        let deadline = Date().addingTimeInterval(30)
-        while stored < 122, Date() < deadline {
-            usleep(300_000)
-            let listed = try smppscope(["sessions", "--store", url, "--format", "json"])
-            let json = try? JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [String: Any]
-            stored = ((json?["sources"] as? [[String: Any]])?.first?["pdus"] as? Int) ?? 0
-        }
-        #expect(stored == 122)
-        let decoded = try smppscope(["decode", "--store", url, "--format", "jsonl"])
-        let submits = decoded.output.split(separator: "\n").filter { $0.contains("\"command\":\"submit_sm\"") }
-        #expect(submits.count == 60, "each submit once: nothing lost, nothing written twice")
-        client.disconnect()
     }
 
     @Test func recordNeedsADestinationAndSaysSo() throws {
@@ -139,50 +139,41 @@ struct RecordCommandTests {
     }
 
     @Test func withMetricsAlonePrometheusScrapesTheTraffic() throws {
-        let smscPort = freePort()
-        let (simulator, _) = try startSmppscope(
-            ["simulate", "--listen", "127.0.0.1:\(smscPort)", "--account", "shop:secret:5", "--log", "none"],
-            ready: "Ctrl-C")
-        defer {
-            kill(simulator.processIdentifier, SIGKILL)
-            simulator.waitUntilExit()
-        }
-        let proxyPort = freePort()
-        let metricsPort = freePort()
-        let (recorder, _) = try startSmppscope(
-            ["record", "--listen", "127.0.0.1:\(proxyPort)", "--upstream", "127.0.0.1:\(smscPort)",
-             "--metrics-listen", "127.0.0.1:\(metricsPort)", "--summary-every", "0"],
-            ready: "127.0.0.1:\(metricsPort)/metrics")
-        defer {
-            kill(recorder.processIdentifier, SIGKILL)
-            recorder.waitUntilExit()
-        }
-        let client = try SMPPTestClient(port: proxyPort)
-        #expect(try client.bind(systemID: "shop", password: "secret")?.commandStatus == .ok)
-        // Five a second are accepted: of ten sent at once, some are throttled.
-        var statuses: [CommandStatus] = []
-        for index in 0..<10 {
-            statuses.append(try client.request(submitPDU("message \(index)", registeredDelivery: 0))?.commandStatus ?? .unknownError)
-        }
-        let throttled = statuses.filter { $0 == .throttled }.count
-        let accepted = statuses.filter { $0 == .ok }.count
-        #expect(throttled > 0 && accepted + throttled == 10)
+        try withRunningSimulator(["--account", "shop:secret:5"]) { smscPort in
+            let proxyPort = freePort()
+            let metricsPort = freePort()
+            let (recorder, _) = try startSmppscope(
+                ["record", "--listen", "127.0.0.1:\(proxyPort)", "--upstream", "127.0.0.1:\(smscPort)",
+                 "--metrics-listen", "127.0.0.1:\(metricsPort)", "--summary-every", "0"],
+                ready: "127.0.0.1:\(metricsPort)/metrics")
+            defer { stop(recorder) }
+            let client = try SMPPTestClient(port: proxyPort)
+            #expect(try client.bind(systemID: "shop", password: "secret")?.commandStatus == .ok)
+            // Five a second are accepted: of ten sent at once, some are throttled.
+            var statuses: [CommandStatus] = []
+            for index in 0..<10 {
+                statuses.append(try client.request(submitPDU("message \(index)", registeredDelivery: 0))?.commandStatus ?? .unknownError)
+            }
+            let throttled = statuses.filter { $0 == .throttled }.count
+            let accepted = statuses.filter { $0 == .ok }.count
+            #expect(throttled > 0 && accepted + throttled == 10)
 
-        var samples: [String: Double] = [:]
-        let deadline = Date().addingTimeInterval(5)
-        repeat {
-            let reply = try httpRequest(port: metricsPort, path: "/metrics")
-            #expect(reply.status == 200)
-            samples = prometheusSamples(reply.body)
-            if samples["smppscope_response_seconds_count{command=\"submit_sm\",responder=\"smsc\"}"] == 10 { break }
-            usleep(50_000)
-        } while Date() < deadline
-        #expect(samples["smppscope_pdus_total{command=\"submit_sm\",status=\"ESME_ROK\",direction=\"esme_to_smsc\"}"] == 10)
-        #expect(samples["smppscope_pdus_total{command=\"submit_sm_resp\",status=\"ESME_ROK\",direction=\"smsc_to_esme\"}"] == Double(accepted))
-        #expect(samples["smppscope_pdus_total{command=\"submit_sm_resp\",status=\"ESME_RTHROTTLED\",direction=\"smsc_to_esme\"}"] == Double(throttled))
-        #expect(samples["smppscope_throttled_total{system_id=\"shop\"}"] == Double(throttled))
-        #expect(samples["smppscope_response_seconds_count{command=\"submit_sm\",responder=\"smsc\"}"] == 10)
-        #expect(samples["smppscope_sessions_open"] == 1)
-        client.disconnect()
+            var samples: [String: Double] = [:]
+            let deadline = Date().addingTimeInterval(5)
+            repeat {
+                let reply = try httpRequest(port: metricsPort, path: "/metrics")
+                #expect(reply.status == 200)
+                samples = prometheusSamples(reply.body)
+                if samples["smppscope_response_seconds_count{command=\"submit_sm\",responder=\"smsc\"}"] == 10 { break }
+                usleep(50_000)
+            } while Date() < deadline
+            #expect(samples["smppscope_pdus_total{command=\"submit_sm\",status=\"ESME_ROK\",direction=\"esme_to_smsc\"}"] == 10)
+            #expect(samples["smppscope_pdus_total{command=\"submit_sm_resp\",status=\"ESME_ROK\",direction=\"smsc_to_esme\"}"] == Double(accepted))
+            #expect(samples["smppscope_pdus_total{command=\"submit_sm_resp\",status=\"ESME_RTHROTTLED\",direction=\"smsc_to_esme\"}"] == Double(throttled))
+            #expect(samples["smppscope_throttled_total{system_id=\"shop\"}"] == Double(throttled))
+            #expect(samples["smppscope_response_seconds_count{command=\"submit_sm\",responder=\"smsc\"}"] == 10)
+            #expect(samples["smppscope_sessions_open"] == 1)
+            client.disconnect()
+        }
     }
 }

@@ -13,16 +13,7 @@ import Glibc
 struct ReplayCommandTests {
     /// A simulator without a rate limit, for one test.
     func withSimulator(_ body: (Int) throws -> Void) throws {
-        let port = freePort()
-        let (simulator, _) = try startSmppscope(
-            ["simulate", "--listen", "127.0.0.1:\(port)", "--account", "shop:secret:1000000", "--log", "none",
-             "--receipt-delay", "0.05-0.2"],
-            ready: "Ctrl-C")
-        defer {
-            kill(simulator.processIdentifier, SIGKILL)
-            simulator.waitUntilExit()
-        }
-        try body(port)
+        try withRunningSimulator(["--account", "shop:secret:1000000", "--receipt-delay", "0.05-0.2"], body)
     }
 
     @Test func theDifferencesDecideTheExitCodeAndIgnoreRulesSetThemApart() throws {
