@@ -10,7 +10,7 @@ import Timeline
 /// Measures a timeline. Single-threaded: feed events in order, then call ``finish()``.
 public final class Analyzer {
     public let configuration: AnalysisConfiguration
-    var sessions: [Int: SessionState] = [:]
+    var sessions = SessionTable()
     var sessionOrder: [Int] = []
     /// PDUs per command: known commands by index, others by id.
     var knownCounts = [Int](repeating: 0, count: CommandID.knownCount)
@@ -160,14 +160,11 @@ public final class Analyzer {
         var concatenation: (reference: UInt16, total: UInt8, sequence: UInt8)?
         var special = false
         raw.withUnsafeReadableBytes { bytes in
-            var hasher = Hasher()
-            hasher.combine(state.systemIDHash)
-            hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: bytes[location.source]))
-            hasher.combine(0 as UInt8)
-            hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: bytes[location.destination]))
-            hasher.combine(0 as UInt8)
-            hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: bytes[message]))
-            request.messageKey = UInt64(bitPattern: Int64(hasher.finalize()))
+            var key = MessageKey(seed: state.systemIDHash)
+            key.add(UnsafeRawBufferPointer(rebasing: bytes[location.source]))
+            key.add(UnsafeRawBufferPointer(rebasing: bytes[location.destination]))
+            key.add(UnsafeRawBufferPointer(rebasing: bytes[message]))
+            request.messageKey = key.value
             var text = message
             if hasUDH, let udhLength = message.first.map({ Int(bytes[$0]) }), message.count > udhLength {
                 concatenation = Self.concatenation(in: UnsafeRawBufferPointer(rebasing: bytes[(message.lowerBound + 1)..<(message.lowerBound + 1 + udhLength)]))

@@ -102,7 +102,8 @@ final class SessionState {
     var unbindFrom: Int?
     /// The system_id of the last bind request, and what follows from its system_type.
     private(set) var systemID = ""
-    private(set) var systemIDHash = 0
+    /// A key of the system_id that is the same in every run (it goes into message keys).
+    private(set) var systemIDHash: UInt64 = 0
     private(set) var receiptPerPart = false
     /// Response times by request command (by ``CommandID/knownIndex``, others apart); merged by system_id for the
     /// report.
@@ -129,7 +130,10 @@ final class SessionState {
 
     func bound(systemID: String, systemType: String) {
         self.systemID = systemID
-        systemIDHash = systemID.hashValue
+        var key = MessageKey(seed: 0)
+        var systemID = systemID
+        systemID.withUTF8 { key.add(UnsafeRawBufferPointer($0)) }
+        systemIDHash = key.value
         receiptPerPart = SystemTypeFlags(systemType: systemType).single
     }
 
@@ -199,5 +203,33 @@ public struct SlidingWindowCounter: Sendable {
             peak = Swift.max(peak, end - start + 1)
         }
         return index - head + 1
+    }
+}
+
+/// Session states by id: an array for the dense ids a capture gives (1, 2, 3...), a dictionary for any others
+/// (a store's ids), so that the lookup done for every PDU costs no hashing.
+struct SessionTable {
+    private static let denseLimit = 1 << 20
+    private var dense: [SessionState?] = []
+    private var sparse: [Int: SessionState] = [:]
+
+    subscript(id: Int) -> SessionState? {
+        get {
+            if id >= 0, id < dense.count { return dense[id] }
+            return id >= 0 && id < Self.denseLimit ? nil : sparse[id]
+        }
+        set {
+            if id >= 0, id < Self.denseLimit {
+                if id >= dense.count { dense += [SessionState?](repeating: nil, count: id - dense.count + 1) }
+                dense[id] = newValue
+            } else {
+                sparse[id] = newValue
+            }
+        }
+    }
+
+    /// Every session, in no particular order.
+    var values: [SessionState] {
+        dense.compactMap { $0 } + sparse.values
     }
 }

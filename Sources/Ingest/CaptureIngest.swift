@@ -49,14 +49,18 @@ public final class CaptureIngest {
     ) throws {
         var pduCount = 0
         defer { pdus = pduCount }
-        let counting: (PipelineEvent) throws -> Void = { event in
+        if parallel, case .file = source,
+            try runPipelined(progress: progress, { batch in
+                pduCount += batch.pdus.count
+                try batch.forEach(pdu: { try handle(.stream(.pdu($0))) }, other: handle)
+            })
+        {
+            return
+        }
+        try runSequential(progress: progress) { event in
             if case .stream(.pdu) = event { pduCount += 1 }
             try handle(event)
         }
-        if parallel, case .file = source, try runPipelined(progress: progress, counting) {
-            return
-        }
-        try runSequential(progress: progress, counting)
     }
 
     /// Reads everything, calling `handle` for each timeline event in capture order and `progress` now and then.
@@ -68,7 +72,20 @@ public final class CaptureIngest {
     ) throws {
         var tracker = self.tracker
         defer { self.tracker = tracker }
-        try runEvents(parallel: parallel, progress: progress) { event in
+        var pduCount = 0
+        defer { pdus = pduCount }
+        if parallel, case .file = source,
+            try runPipelined(progress: progress, { batch in
+                pduCount += batch.pdus.count
+                try batch.forEach(
+                    pdu: { try tracker.handlePDU($0, handle) },
+                    other: { try tracker.handle($0, handle) })
+            })
+        {
+            return
+        }
+        try runSequential(progress: progress) { event in
+            if case .stream(.pdu) = event { pduCount += 1 }
             try tracker.handle(event, handle)
         }
     }
@@ -152,19 +169,20 @@ public final class CaptureIngest {
                 reassembler.add(segment) { batch.append($0) }
             }
             if case .file(let reader) = source { diagnostics.append(contentsOf: reader.takeDiagnostics()) }
-            for diagnostic in diagnostics { batch.items.append(.capture(diagnostic)) }
+            for diagnostic in diagnostics { batch.append(diagnostic) }
             diagnostics.removeAll(keepingCapacity: true)
-            if batch.items.count >= Self.batchSize, !ship() { return }
+            if batch.count >= Self.batchSize, !ship() { return }
         }
         if case .file(let reader) = source { diagnostics.append(contentsOf: reader.takeDiagnostics()) }
         decoder.finish(diagnostics: &diagnostics)
-        for diagnostic in diagnostics { batch.items.append(.capture(diagnostic)) }
+        for diagnostic in diagnostics { batch.append(diagnostic) }
         reassembler.finish { batch.append($0) }
         _ = ship()
     }
 
-    /// Returns false when no second thread could be started (nothing was read then).
-    private func runPipelined(progress: ((IngestProgress) -> Void)?, _ handle: (PipelineEvent) throws -> Void) throws -> Bool {
+    /// Reading and reassembly on a second thread, `consume` on this one with each batch in turn. Returns false when
+    /// no second thread could be started (nothing was read then).
+    private func runPipelined(progress: ((IngestProgress) -> Void)?, _ consume: (EventBatch) throws -> Void) throws -> Bool {
         let queue = BatchQueue(limit: 4)
         let producer = Producer(ingest: self, queue: queue)
         let thread = ProducerThread { producer.run() }
@@ -172,17 +190,8 @@ public final class CaptureIngest {
         var pduCount = 0
         do {
             while let batch = try queue.take() {
-                try batch.forEach { item in
-                    switch item {
-                    case .stream(let event):
-                        if case .pdu = event { pduCount += 1 }
-                        try handle(.stream(event))
-                    case .capture(let diagnostic):
-                        try handle(.capture(diagnostic))
-                    case .pdu:
-                        break
-                    }
-                }
+                try consume(batch)
+                pduCount += batch.pdus.count
                 if let progress {
                     let total: Int?
                     if case .file(let reader) = source { total = reader.totalBytes } else { total = nil }

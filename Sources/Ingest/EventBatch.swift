@@ -8,47 +8,74 @@ import Reassembly
 import SMPP
 
 /// A batch of reassembly events and capture diagnostics, in order.
+///
+/// PDUs (nearly every event) are kept apart from the rest in a compact form, their bytes in one arena; the other
+/// events carry how many PDUs came before them, which gives back the order.
 struct EventBatch: @unchecked Sendable {
-    enum Item {
-        case stream(StreamEvent)
-        /// A PDU whose bytes are at `range` of ``EventBatch/arena``.
-        case pdu(FramedPDU, range: Range<Int>)
-        case capture(CaptureDiagnostic)
+    /// A PDU whose bytes are at `start..<start + length` of the arena.
+    struct PDUEntry {
+        var connection: Int
+        var source: Endpoint
+        var destination: Endpoint
+        var timestamp: Timestamp
+        var frame: Int
+        var streamOffset: UInt64
+        var start: Int
+        var length: Int
+        var digest: PDUDigest
     }
 
-    var items: [Item] = []
-    var arena = ByteBuffer()
+    private(set) var pdus: [PDUEntry] = []
+    /// Events other than PDUs, each after the first `pdusBefore` PDUs of the batch.
+    private(set) var others: [(pdusBefore: Int, event: PipelineEvent)] = []
+    private var arena = ByteBuffer()
     /// Progress of the reader when the batch was closed.
     var bytesRead = 0
     var packets = 0
 
     init(capacity: Int) {
-        items.reserveCapacity(capacity)
+        pdus.reserveCapacity(capacity)
         arena.reserveCapacity(capacity * 160)
     }
 
+    var count: Int { pdus.count + others.count }
+
     mutating func append(_ event: StreamEvent) {
-        if case .pdu(let framed) = event {
-            let start = arena.writerIndex
-            arena.writeImmutableBuffer(framed.bytes)
-            var copy = framed
-            copy.digest = PDUDigest(frame: framed.bytes)
-            copy.bytes = ByteBuffer()
-            items.append(.pdu(copy, range: start..<arena.writerIndex))
-        } else {
-            items.append(.stream(event))
+        guard case .pdu(let framed) = event else {
+            others.append((pdus.count, .stream(event)))
+            return
         }
+        let start = arena.writerIndex
+        let length = arena.writeImmutableBuffer(framed.bytes)
+        pdus.append(
+            PDUEntry(
+                connection: framed.connection, source: framed.source, destination: framed.destination,
+                timestamp: framed.timestamp, frame: framed.frame, streamOffset: framed.streamOffset, start: start,
+                length: length, digest: framed.digest ?? PDUDigest(frame: framed.bytes)))
     }
 
-    /// Each event, with the PDU bytes as slices of the arena.
-    func forEach(_ body: (Item) throws -> Void) rethrows {
-        for item in items {
-            if case .pdu(var framed, let range) = item {
-                framed.bytes = arena.getSlice(at: range.lowerBound, length: range.count) ?? ByteBuffer()
-                try body(.stream(.pdu(framed)))
-            } else {
-                try body(item)
+    mutating func append(_ diagnostic: CaptureDiagnostic) {
+        others.append((pdus.count, .capture(diagnostic)))
+    }
+
+    /// Each event in order: PDUs (their bytes slices of the arena) to `pdu`, the others to `other`.
+    func forEach(pdu: (FramedPDU) throws -> Void, other: (PipelineEvent) throws -> Void) rethrows {
+        var next = 0
+        for index in pdus.indices {
+            while next < others.count, others[next].pdusBefore <= index {
+                try other(others[next].event)
+                next += 1
             }
+            let entry = pdus[index]
+            try pdu(
+                FramedPDU(
+                    connection: entry.connection, source: entry.source, destination: entry.destination,
+                    timestamp: entry.timestamp, frame: entry.frame, streamOffset: entry.streamOffset,
+                    bytes: arena.getSlice(at: entry.start, length: entry.length) ?? ByteBuffer(), digest: entry.digest))
+        }
+        while next < others.count {
+            try other(others[next].event)
+            next += 1
         }
     }
 }

@@ -9,7 +9,8 @@ import SMPP
 enum DirectionOutput {
     /// The stream was found to carry SMPP.
     case detected
-    case frame(ByteBuffer, offset: UInt64, frame: Int, timestamp: Timestamp)
+    /// A whole PDU; `wellFormed` when the structural check was already made.
+    case frame(ByteBuffer, offset: UInt64, frame: Int, timestamp: Timestamp, wellFormed: Bool?)
     case gap(offset: UInt64, size: Int, frame: Int, timestamp: Timestamp, reason: StreamGap.Reason)
     case diagnostic(String, offset: UInt64, frame: Int, timestamp: Timestamp)
 }
@@ -325,9 +326,11 @@ final class DirectionStream {
                 guard let whole = buffer.getSlice(at: buffer.readerIndex, length: length) else { return }
                 // A damaged command_length shows in what follows, or in a body that does not fit it.
                 let next = PDUHeader.peek(in: buffer, at: buffer.readerIndex + length)
-                if !(next.map { SMPPHeuristics.isPlausible($0, maximumLength: framer.maximumLength) } ?? false),
-                    !PDULayout.isWellFormed(whole)
-                {
+                var wellFormed: Bool?
+                if !(next.map { SMPPHeuristics.isPlausible($0, maximumLength: framer.maximumLength) } ?? false) {
+                    wellFormed = PDULayout.isWellFormed(whole)
+                }
+                if wellFormed == false {
                     if next != nil {
                         let (frame, timestamp) = completion(of: bufferOffset + 4)
                         emit(
@@ -343,7 +346,7 @@ final class DirectionStream {
                 let offset = bufferOffset
                 bufferOffset += UInt64(length)
                 let done = completion(of: bufferOffset)
-                emit(.frame(whole, offset: offset, frame: done.frame, timestamp: done.timestamp))
+                emit(.frame(whole, offset: offset, frame: done.frame, timestamp: done.timestamp, wellFormed: wellFormed))
             case .scanning:
                 guard scan(atEnd: atEnd, emit) else { return }
             }

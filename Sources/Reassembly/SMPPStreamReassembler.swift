@@ -54,6 +54,14 @@ public final class SMPPStreamReassembler {
                 high = a
             }
         }
+
+        /// One word per endpoint instead of every field: the table is looked up for every segment.
+        func hash(into hasher: inout Hasher) {
+            func word(_ endpoint: Endpoint) -> UInt64 {
+                (endpoint.address.low ^ endpoint.address.high.byteSwapped) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(endpoint.port)
+            }
+            hasher.combine(word(low) ^ word(high).byteSwapped)
+        }
     }
 
     final class Flow {
@@ -213,14 +221,14 @@ public final class SMPPStreamReassembler {
             emit(
                 .opened(
                     Connection(id: id, first: flow.first, second: flow.second, synSender: flow.synSender, firstSeen: flow.firstSeen)))
-        case .frame(let bytes, let offset, let frame, let timestamp):
+        case .frame(let bytes, let offset, let frame, let timestamp, let wellFormed):
             guard let id = flow.connectionID else { return }
             finishedStatistics.pdus += 1
             emit(
                 .pdu(
                     FramedPDU(
                         connection: id, source: source, destination: destination, timestamp: timestamp, frame: frame,
-                        streamOffset: offset, bytes: bytes, digest: nil)))
+                        streamOffset: offset, bytes: bytes, digest: wellFormed.map { PDUDigest(frame: bytes, isWellFormed: $0) })))
         case .gap(let offset, let size, let frame, let timestamp, let reason):
             finishedStatistics.gaps += 1
             finishedStatistics.gapBytes += size

@@ -40,21 +40,7 @@ public struct SessionTracker {
             if let existing = box(connection.id) { existing.session = session } else { boxes.append(SessionBox(session)) }
             try emit(.sessionOpened(session))
         case .pdu(let framed):
-            guard let box = box(framed.connection), let header = PDUHeader.peek(in: framed.bytes) else { return }
-            let pdu = decodesEveryPDU || header.commandID.isBind ? try? PDU.decode(framed.bytes) : nil
-            if box.session.client == nil {
-                inferRoles(&box.session, header.commandID, source: framed.source, destination: framed.destination)
-            }
-            let fromClient = box.session.isClient(framed.source)
-            track(&box.session, header, pdu, fromClient: fromClient, at: framed.timestamp)
-            try emit(
-                .pdu(
-                    TimelinePDU(
-                        session: framed.connection, timestamp: framed.timestamp, frame: framed.frame,
-                        source: framed.source, destination: framed.destination, fromClient: fromClient,
-                        streamOffset: framed.streamOffset, header: header, raw: framed.bytes,
-                        digest: framed.digest ?? PDUDigest(frame: framed.bytes), pdu: pdu,
-                        isoDefault: box.session.isoDefault)))
+            try handlePDU(framed, emit)
         case .gap(let gap):
             try emit(.gap(gap))
         case .ended(let end):
@@ -64,6 +50,25 @@ public struct SessionTracker {
         case .diagnostic(let diagnostic):
             try emit(.streamDiagnostic(diagnostic))
         }
+    }
+
+    /// Handles one PDU (the same as ``handle(_:_:)-(StreamEvent,_)`` with `.pdu`).
+    public mutating func handlePDU(_ framed: FramedPDU, _ emit: (TimelineEvent) throws -> Void) rethrows {
+        guard let box = box(framed.connection), let header = PDUHeader.peek(in: framed.bytes) else { return }
+        let pdu = decodesEveryPDU || header.commandID.isBind ? try? PDU.decode(framed.bytes) : nil
+        if box.session.client == nil {
+            inferRoles(&box.session, header.commandID, source: framed.source, destination: framed.destination)
+        }
+        let fromClient = box.session.isClient(framed.source)
+        track(&box.session, header, pdu, fromClient: fromClient, at: framed.timestamp)
+        try emit(
+            .pdu(
+                TimelinePDU(
+                    session: framed.connection, timestamp: framed.timestamp, frame: framed.frame,
+                    source: framed.source, destination: framed.destination, fromClient: fromClient,
+                    streamOffset: framed.streamOffset, header: header, raw: framed.bytes,
+                    digest: framed.digest ?? PDUDigest(frame: framed.bytes), pdu: pdu,
+                    isoDefault: box.session.isoDefault)))
     }
 
     /// Handles one event of a capture or a store: reassembly events go through the sessions, capture diagnostics

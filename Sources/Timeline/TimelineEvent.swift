@@ -53,11 +53,11 @@ public struct TimelinePDU {
 
 /// One event of a timeline, in capture order.
 public enum TimelineEvent {
-    case sessionOpened(Session)
+    indirect case sessionOpened(Session)
     case pdu(TimelinePDU)
     case gap(StreamGap)
     /// The first FIN or RST of a session.
-    case sessionEnded(ConnectionEnd, Session)
+    indirect case sessionEnded(ConnectionEnd, Session)
     case streamDiagnostic(StreamDiagnostic)
     case captureDiagnostic(CaptureDiagnostic)
 }

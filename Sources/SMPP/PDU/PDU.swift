@@ -44,24 +44,24 @@ public struct PDU: Hashable, Sendable {
         /// No body: enquire_link, unbind, generic_nack, cancel_sm_resp, replace_sm_resp, cancel_broadcast_sm_resp,
         /// and error responses sent without a body.
         case empty
-        case bind(Bind)
-        case bindResponse(BindResponse)
-        case outbind(Outbind)
+        indirect case bind(Bind)
+        indirect case bindResponse(BindResponse)
+        indirect case outbind(Outbind)
         /// submit_sm and deliver_sm.
-        case shortMessage(ShortMessage)
+        indirect case shortMessage(ShortMessage)
         /// submit_sm_resp, deliver_sm_resp, data_sm_resp, broadcast_sm_resp, query_broadcast_sm_resp.
         case messageID(String)
-        case submitMulti(SubmitMulti)
-        case submitMultiResponse(SubmitMultiResponse)
-        case dataSM(DataSM)
-        case querySM(QuerySM)
-        case querySMResponse(QuerySMResponse)
-        case cancelSM(CancelSM)
-        case replaceSM(ReplaceSM)
-        case alertNotification(AlertNotification)
-        case broadcastSM(BroadcastSM)
-        case queryBroadcastSM(QueryBroadcastSM)
-        case cancelBroadcastSM(CancelBroadcastSM)
+        indirect case submitMulti(SubmitMulti)
+        indirect case submitMultiResponse(SubmitMultiResponse)
+        indirect case dataSM(DataSM)
+        indirect case querySM(QuerySM)
+        indirect case querySMResponse(QuerySMResponse)
+        indirect case cancelSM(CancelSM)
+        indirect case replaceSM(ReplaceSM)
+        indirect case alertNotification(AlertNotification)
+        indirect case broadcastSM(BroadcastSM)
+        indirect case queryBroadcastSM(QueryBroadcastSM)
+        indirect case cancelBroadcastSM(CancelBroadcastSM)
         /// The body of a command id SMPP 3.4 and 5.0 do not define, kept as it was.
         case opaque(ByteBuffer)
         /// A body that could not be decoded (see the PDU's diagnostics), kept as it was.

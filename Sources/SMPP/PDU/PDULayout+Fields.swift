@@ -5,18 +5,64 @@
 import NIOCore
 
 /// Where the fields of a submit_sm or deliver_sm are, as offsets from the first byte of the PDU.
+///
+/// Kept as 32-bit offsets (a frame is at most 4 GiB by its command_length): the value travels with every PDU from
+/// the reading thread to analysis and storage, so its size counts.
 public struct ShortMessageLocation: Hashable, Sendable {
-    public var serviceType: Range<Int>
+    private var serviceTypeBounds: (UInt32, UInt32)
+    private var sourceBounds: (UInt32, UInt32)
+    private var destinationBounds: (UInt32, UInt32)
+    private var messageBounds: (UInt32, UInt32)
+    private var end: UInt32
     public var sourceTON: UInt8
-    public var source: Range<Int>
     public var destinationTON: UInt8
-    public var destination: Range<Int>
     public var esmClass: UInt8
     public var registeredDelivery: UInt8
     public var dataCoding: UInt8
-    public var shortMessage: Range<Int>
+
+    public init(
+        serviceType: Range<Int>, sourceTON: UInt8, source: Range<Int>, destinationTON: UInt8, destination: Range<Int>,
+        esmClass: UInt8, registeredDelivery: UInt8, dataCoding: UInt8, shortMessage: Range<Int>, tlvs: Range<Int>
+    ) {
+        func bounds(_ range: Range<Int>) -> (UInt32, UInt32) {
+            (UInt32(clamping: range.lowerBound), UInt32(clamping: range.upperBound))
+        }
+        serviceTypeBounds = bounds(serviceType)
+        sourceBounds = bounds(source)
+        destinationBounds = bounds(destination)
+        messageBounds = bounds(shortMessage)
+        end = UInt32(clamping: tlvs.upperBound)
+        self.sourceTON = sourceTON
+        self.destinationTON = destinationTON
+        self.esmClass = esmClass
+        self.registeredDelivery = registeredDelivery
+        self.dataCoding = dataCoding
+    }
+
+    private static func range(_ bounds: (UInt32, UInt32)) -> Range<Int> { Int(bounds.0)..<Int(bounds.1) }
+
+    public var serviceType: Range<Int> { Self.range(serviceTypeBounds) }
+    public var source: Range<Int> { Self.range(sourceBounds) }
+    public var destination: Range<Int> { Self.range(destinationBounds) }
+    public var shortMessage: Range<Int> { Self.range(messageBounds) }
     /// From the first TLV to the end of the PDU (empty when there are none).
-    public var tlvs: Range<Int>
+    public var tlvs: Range<Int> { Int(messageBounds.1)..<Int(end) }
+
+    public static func == (lhs: ShortMessageLocation, rhs: ShortMessageLocation) -> Bool {
+        lhs.serviceType == rhs.serviceType && lhs.source == rhs.source && lhs.destination == rhs.destination
+            && lhs.shortMessage == rhs.shortMessage && lhs.tlvs == rhs.tlvs && lhs.sourceTON == rhs.sourceTON
+            && lhs.destinationTON == rhs.destinationTON && lhs.esmClass == rhs.esmClass
+            && lhs.registeredDelivery == rhs.registeredDelivery && lhs.dataCoding == rhs.dataCoding
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(serviceType)
+        hasher.combine(source)
+        hasher.combine(destination)
+        hasher.combine(shortMessage)
+        hasher.combine(tlvs)
+        hasher.combine(esmClass)
+    }
 }
 
 extension PDULayout {
@@ -99,7 +145,12 @@ public struct PDUDigest: Hashable, Sendable {
     public var shortMessage: ShortMessageLocation?
 
     public init(frame: ByteBuffer) {
-        isWellFormed = PDULayout.isWellFormed(frame)
+        self.init(frame: frame, isWellFormed: PDULayout.isWellFormed(frame))
+    }
+
+    /// The digest of a frame whose structural check (``PDULayout/isWellFormed(_:)``) was already made.
+    public init(frame: ByteBuffer, isWellFormed: Bool) {
+        self.isWellFormed = isWellFormed
         shortMessage = isWellFormed ? PDULayout.locateShortMessage(in: frame) : nil
     }
 }
