@@ -14,6 +14,10 @@ let package = Package(
         .library(name: "SMPP", targets: ["SMPP"]),
         .library(name: "Capture", targets: ["Capture"]),
         .library(name: "Reassembly", targets: ["Reassembly"]),
+        .library(name: "Timeline", targets: ["Timeline"]),
+        .library(name: "Analysis", targets: ["Analysis"]),
+        .library(name: "Ingest", targets: ["Ingest"]),
+        .library(name: "Report", targets: ["Report"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),

@@ -97,7 +97,7 @@ extension Analyzer {
         let serverWindow = state.windows[1 - clientDirection].summary(window: nil)
         let activeSeconds = state.activeSeconds
         let meanRate = activeSeconds > 0 ? Double(state.submits) / Double(activeSeconds) : 0
-        let submitLatency = state.submitLatency.summary
+        let submitLatency = state.submitLatency?.summary
         let (verdict, reason) = Self.verdict(
             submits: state.submits, throttled: state.throttled, window: clientWindow, meanRate: meanRate,
             latency: submitLatency, limit: configuration.throughputLimit)

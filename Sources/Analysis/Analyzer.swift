@@ -341,7 +341,6 @@ public final class Analyzer {
         state.recordLatency(request.command, elapsed)
         switch request.command {
         case .submitSM:
-            state.submitLatency.record(nanoseconds: elapsed)
             answeredSubmit(item, request: request, state: state, time: time)
         case .bindTransmitter, .bindReceiver, .bindTransceiver:
             if let index = state.pendingBindIndex.removeValue(forKey: sequence), index < state.binds.count {

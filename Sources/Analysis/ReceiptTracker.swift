@@ -78,7 +78,7 @@ struct ReceiptTracker {
     /// A receipt for this id arrived.
     mutating func received(id: UnsafeRawBufferPointer, state: String, err: String?, final: Bool, at time: Int64) {
         report.count += 1
-        report.stat[state, default: 0] += 1
+        countState(state)
         if state != "DELIVRD", let err, !err.isEmpty {
             report.errors[err, default: 0] += 1
         }
@@ -105,6 +105,22 @@ struct ReceiptTracker {
         }
     }
 
+    /// Receipts by final state, few distinct ones: counted in a short list (no hashing per receipt), turned into
+    /// the report's dictionary at the end.
+    private var stateCounts: [(state: String, count: Int)] = []
+
+    private mutating func countState(_ state: String) {
+        for index in stateCounts.indices where stateCounts[index].state == state {
+            stateCounts[index].count += 1
+            return
+        }
+        if stateCounts.count < 64 {
+            stateCounts.append((state, 1))
+        } else {
+            report.stat[state, default: 0] += 1
+        }
+    }
+
     /// Looks an id up as written, then as the other number form (hex for decimal and back).
     private func lookup(_ id: UnsafeRawBufferPointer) -> (UInt64, Waiting)? {
         let primary = MessageID.linkKey(id)
@@ -118,6 +134,8 @@ struct ReceiptTracker {
     /// Closes the books: messages still waiting had no receipt.
     mutating func finish() -> ReceiptReport {
         report.withoutReceipt += waiting.entries.filter(\.value.wanted).count
+        for (state, count) in stateCounts { report.stat[state, default: 0] += count }
+        stateCounts = []
         report.latency = latency.summary
         return report
     }

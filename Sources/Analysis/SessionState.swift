@@ -91,7 +91,8 @@ final class SessionState {
     /// Seconds in which the session sent submit_sm, and the last of them.
     var activeSeconds = 0
     var lastSubmitSecond: Int64 = .min
-    var submitLatency = LatencyRecorder(precision: .two)
+    /// Response times of this session's submit_sm.
+    var submitLatency: LatencyRecorder? { CommandID.submitSM.knownIndex.flatMap { latency[$0] } }
     var enquireLinks = 0
     var enquireLinkLast: [Int64?] = [nil, nil]
     var enquireLinkIntervals: [(sum: Double, count: Int)] = [(0, 0), (0, 0)]

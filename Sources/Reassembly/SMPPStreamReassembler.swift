@@ -95,6 +95,8 @@ public final class SMPPStreamReassembler {
 
     public let configuration: ReassemblyConfiguration
     private var flows: [FlowKey: Flow] = [:]
+    /// The flow of the last segment.
+    private var recent: (key: FlowKey, flow: Flow)?
     private var nextConnectionID = 1
     private var lastFrame = 0
     private var lastTimestamp = Timestamp(nanoseconds: 0)
@@ -124,7 +126,13 @@ public final class SMPPStreamReassembler {
         lastTimestamp = segment.timestamp
         let flags = segment.flags
         let key = FlowKey(segment.source, segment.destination)
-        var flow = flows[key]
+        // Consecutive segments are often of one connection (a request and its response): skip the table then.
+        var flow: Flow?
+        if let recent, recent.key == key {
+            flow = recent.flow
+        } else {
+            flow = flows[key]
+        }
         if let existing = flow, flags.contains(.syn), !flags.contains(.ack) {
             let (stream, _) = existing.direction(from: segment.source)
             if existing.ended || (stream.started && (!stream.sawSYN || stream.nextSequence != segment.sequence &+ 1)) {
@@ -143,6 +151,7 @@ public final class SMPPStreamReassembler {
             flow = created
         }
         guard let flow else { return }
+        recent = (key, flow)
         let (stream, other) = flow.direction(from: segment.source)
         let source = segment.source
         let destination = segment.destination
@@ -206,6 +215,7 @@ public final class SMPPStreamReassembler {
         finishedStatistics.retransmittedSegments += flow.forward.retransmittedSegments + flow.backward.retransmittedSegments
         finishedStatistics.outOfOrderSegments += flow.forward.outOfOrderSegments + flow.backward.outOfOrderSegments
         flows[key] = nil
+        if recent?.key == key { recent = nil }
     }
 
     private func relay(_ output: DirectionOutput, flow: Flow, source: Endpoint, destination: Endpoint, _ emit: (StreamEvent) -> Void) {
