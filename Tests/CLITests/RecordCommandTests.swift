@@ -32,6 +32,20 @@ func stop(_ process: Process) {
     process.waitUntilExit()
 }
 
+/// The PDUs of the first source of a store, as `sessions` lists them, asked every 0.2 s until there are `count`
+/// or `seconds` have passed.
+func storedPDUs(_ store: String, reaching count: Int, within seconds: TimeInterval) throws -> Int {
+    var stored = 0
+    let deadline = Date().addingTimeInterval(seconds)
+    while stored < count, Date() < deadline {
+        usleep(200_000)
+        let listed = try smppscope(["sessions", "--store", store, "--format", "json"])
+        let json = try? JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [String: Any]
+        stored = ((json?["sources"] as? [[String: Any]])?.first?["pdus"] as? Int) ?? 0
+    }
+    return stored
+}
+
 /// Runs `body` with `smppscope simulate` (its other `arguments`: accounts, delays) listening on a free port, which
 /// `body` gets; the simulator is stopped afterwards.
 func withRunningSimulator(_ arguments: [String], _ body: (Int) throws -> Void) throws {
@@ -60,14 +74,7 @@ struct RecordCommandTests {
                 #expect(try client.request(submitPDU("message \(index)", registeredDelivery: 0))?.commandStatus == .ok)
             }
             // Batches reach the store at least every second while traffic flows.
-            var stored = 0
-            let deadline = Date().addingTimeInterval(10)
-            while stored < 120, Date() < deadline {
-                usleep(200_000)
-                let listed = try smppscope(["sessions", "--store", store, "--format", "json"])
-                let json = try? JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [String: Any]
-                stored = ((json?["sources"] as? [[String: Any]])?.first?["pdus"] as? Int) ?? 0
-            }
+            let stored = try storedPDUs(store, reaching: 122, within: 10)
             #expect(stored >= 122, "the bind and 60 submits with their responses are stored while the session is open")
 
             stop(recorder)
@@ -113,14 +120,7 @@ struct RecordCommandTests {
                 #expect(try client.request(submitPDU("after \(index)", registeredDelivery: 0))?.commandStatus == .ok)
             }
             // Everything reaches the store once it is back: the bind and 60 submits with their responses.
-            var stored = 0
-            let deadline = Date().addingTimeInterval(30)
-            while stored < 122, Date() < deadline {
-                usleep(300_000)
-                let listed = try smppscope(["sessions", "--store", url, "--format", "json"])
-                let json = try? JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [String: Any]
-                stored = ((json?["sources"] as? [[String: Any]])?.first?["pdus"] as? Int) ?? 0
-            }
+            let stored = try storedPDUs(url, reaching: 122, within: 30)
             #expect(stored == 122)
             let decoded = try smppscope(["decode", "--store", url, "--format", "jsonl"])
             let submits = decoded.output.split(separator: "\n").filter { $0.contains("\"command\":\"submit_sm\"") }
