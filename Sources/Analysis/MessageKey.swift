@@ -34,10 +34,6 @@ struct MessageKey {
         mixWord(UInt64(count) | 0xA5 << 56)
     }
 
-    mutating func add(_ value: UInt64) {
-        mixWord(value)
-    }
-
     /// The key: every input bit reaches every output bit (MurmurHash3's finalizer).
     var value: UInt64 {
         IntegerTable<Int>.mix(state)

@@ -47,20 +47,7 @@ public final class CaptureIngest {
     public func runEvents(
         parallel: Bool = true, progress: ((IngestProgress) -> Void)? = nil, _ handle: (PipelineEvent) throws -> Void
     ) throws {
-        var pduCount = 0
-        defer { pdus = pduCount }
-        if parallel, case .file = source,
-            try runPipelined(progress: progress, { batch in
-                pduCount += batch.pdus.count
-                try batch.forEach(pdu: { try handle(.stream(.pdu($0))) }, other: handle)
-            })
-        {
-            return
-        }
-        try runSequential(progress: progress) { event in
-            if case .stream(.pdu) = event { pduCount += 1 }
-            try handle(event)
-        }
+        try dispatch(parallel: parallel, progress: progress, pdu: { try handle(.stream(.pdu($0))) }, other: handle)
     }
 
     /// Reads everything, calling `handle` for each timeline event in capture order and `progress` now and then.
@@ -72,21 +59,33 @@ public final class CaptureIngest {
     ) throws {
         var tracker = self.tracker
         defer { self.tracker = tracker }
+        try dispatch(
+            parallel: parallel, progress: progress, pdu: { try tracker.handlePDU($0, handle) },
+            other: { try tracker.handle($0, handle) })
+    }
+
+    /// Reads everything, handing PDUs (nearly every event) to `pdu` and the other events to `other`, in order.
+    private func dispatch(
+        parallel: Bool, progress: ((IngestProgress) -> Void)?, pdu: (FramedPDU) throws -> Void,
+        other: (PipelineEvent) throws -> Void
+    ) throws {
         var pduCount = 0
         defer { pdus = pduCount }
         if parallel, case .file = source,
             try runPipelined(progress: progress, { batch in
                 pduCount += batch.pdus.count
-                try batch.forEach(
-                    pdu: { try tracker.handlePDU($0, handle) },
-                    other: { try tracker.handle($0, handle) })
+                try batch.forEach(pdu: pdu, other: other)
             })
         {
             return
         }
         try runSequential(progress: progress) { event in
-            if case .stream(.pdu) = event { pduCount += 1 }
-            try tracker.handle(event, handle)
+            if case .stream(.pdu(let framed)) = event {
+                pduCount += 1
+                try pdu(framed)
+            } else {
+                try other(event)
+            }
         }
     }
 

@@ -9,11 +9,24 @@ import NIOCore
 /// Kept as 32-bit offsets (a frame is at most 4 GiB by its command_length): the value travels with every PDU from
 /// the reading thread to analysis and storage, so its size counts.
 public struct ShortMessageLocation: Hashable, Sendable {
-    private var serviceTypeBounds: (UInt32, UInt32)
-    private var sourceBounds: (UInt32, UInt32)
-    private var destinationBounds: (UInt32, UInt32)
-    private var messageBounds: (UInt32, UInt32)
-    private var end: UInt32
+    /// A range of a frame in 32-bit offsets.
+    private struct Span: Hashable, Sendable {
+        var lower: UInt32
+        var upper: UInt32
+
+        init(_ range: Range<Int>) {
+            lower = UInt32(clamping: range.lowerBound)
+            upper = UInt32(clamping: range.upperBound)
+        }
+
+        var range: Range<Int> { Int(lower)..<Int(upper) }
+    }
+
+    private var serviceTypeSpan: Span
+    private var sourceSpan: Span
+    private var destinationSpan: Span
+    private var messageSpan: Span
+    private var tlvSpan: Span
     public var sourceTON: UInt8
     public var destinationTON: UInt8
     public var esmClass: UInt8
@@ -24,14 +37,11 @@ public struct ShortMessageLocation: Hashable, Sendable {
         serviceType: Range<Int>, sourceTON: UInt8, source: Range<Int>, destinationTON: UInt8, destination: Range<Int>,
         esmClass: UInt8, registeredDelivery: UInt8, dataCoding: UInt8, shortMessage: Range<Int>, tlvs: Range<Int>
     ) {
-        func bounds(_ range: Range<Int>) -> (UInt32, UInt32) {
-            (UInt32(clamping: range.lowerBound), UInt32(clamping: range.upperBound))
-        }
-        serviceTypeBounds = bounds(serviceType)
-        sourceBounds = bounds(source)
-        destinationBounds = bounds(destination)
-        messageBounds = bounds(shortMessage)
-        end = UInt32(clamping: tlvs.upperBound)
+        serviceTypeSpan = Span(serviceType)
+        sourceSpan = Span(source)
+        destinationSpan = Span(destination)
+        messageSpan = Span(shortMessage)
+        tlvSpan = Span(tlvs)
         self.sourceTON = sourceTON
         self.destinationTON = destinationTON
         self.esmClass = esmClass
@@ -39,30 +49,12 @@ public struct ShortMessageLocation: Hashable, Sendable {
         self.dataCoding = dataCoding
     }
 
-    private static func range(_ bounds: (UInt32, UInt32)) -> Range<Int> { Int(bounds.0)..<Int(bounds.1) }
-
-    public var serviceType: Range<Int> { Self.range(serviceTypeBounds) }
-    public var source: Range<Int> { Self.range(sourceBounds) }
-    public var destination: Range<Int> { Self.range(destinationBounds) }
-    public var shortMessage: Range<Int> { Self.range(messageBounds) }
+    public var serviceType: Range<Int> { serviceTypeSpan.range }
+    public var source: Range<Int> { sourceSpan.range }
+    public var destination: Range<Int> { destinationSpan.range }
+    public var shortMessage: Range<Int> { messageSpan.range }
     /// From the first TLV to the end of the PDU (empty when there are none).
-    public var tlvs: Range<Int> { Int(messageBounds.1)..<Int(end) }
-
-    public static func == (lhs: ShortMessageLocation, rhs: ShortMessageLocation) -> Bool {
-        lhs.serviceType == rhs.serviceType && lhs.source == rhs.source && lhs.destination == rhs.destination
-            && lhs.shortMessage == rhs.shortMessage && lhs.tlvs == rhs.tlvs && lhs.sourceTON == rhs.sourceTON
-            && lhs.destinationTON == rhs.destinationTON && lhs.esmClass == rhs.esmClass
-            && lhs.registeredDelivery == rhs.registeredDelivery && lhs.dataCoding == rhs.dataCoding
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(serviceType)
-        hasher.combine(source)
-        hasher.combine(destination)
-        hasher.combine(shortMessage)
-        hasher.combine(tlvs)
-        hasher.combine(esmClass)
-    }
+    public var tlvs: Range<Int> { tlvSpan.range }
 }
 
 extension PDULayout {
