@@ -123,7 +123,7 @@ let package = Package(
         .target(
             name: "TestSupport", dependencies: ["SMPP", "Capture", "Reassembly", "Timeline", "Ingest", nioCore],
             path: "Tests/Support"),
-        .testTarget(name: "SMPPTests", dependencies: ["SMPP", nioCore]),
+        .testTarget(name: "SMPPTests", dependencies: ["SMPP", "TestSupport", nioCore]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "TestSupport"]),
         .testTarget(
             name: "ReassemblyTests",

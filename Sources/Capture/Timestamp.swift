@@ -23,8 +23,13 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// "1795682046.272603": seconds with 6 decimals, or 9 when the time has sub-microsecond digits.
     public var description: String {
-        let whole = nanoseconds >= 0 ? nanoseconds / 1_000_000_000 : (nanoseconds - 999_999_999) / 1_000_000_000
-        let fraction = nanoseconds - whole * 1_000_000_000
+        // Whole seconds rounded down and a fraction in 0..<1e9, without overflow at the ends of the range.
+        var whole = nanoseconds / 1_000_000_000
+        var fraction = nanoseconds % 1_000_000_000
+        if fraction < 0 {
+            whole -= 1
+            fraction += 1_000_000_000
+        }
         if fraction % 1_000 == 0 {
             return "\(whole)." + padded(fraction / 1_000, 6)
         }

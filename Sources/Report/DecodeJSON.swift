@@ -44,19 +44,7 @@ public enum DecodeJSON {
             json.key("body_hex"); json.hexString(body.readableBytesView)
         }
         let message = pdu.message(isoDefault: item.isoDefault)
-        if let message {
-            if let text = message.decoded.text {
-                json.key("text"); json.string(text)
-            }
-            if let concatenation = message.concatenation {
-                json.key("udh")
-                json.beginObject()
-                json.key("ref"); json.int(concatenation.reference)
-                json.key("total"); json.int(concatenation.total)
-                json.key("seq"); json.int(concatenation.sequence)
-                json.endObject()
-            }
-        }
+        if let message { writeMessage(message, into: &json) }
         if !pdu.tlvs.isEmpty {
             json.key("tlvs")
             json.beginArray()
@@ -75,6 +63,23 @@ public enum DecodeJSON {
         if !problems.isEmpty {
             json.key("error"); json.string(problems.joined(separator: "; "))
         }
+        json.endObject()
+    }
+
+    /// `text` and `udh` of a message.
+    static func writeMessage(_ message: PDU.Message, into json: inout JSONWriter) {
+        if let text = message.decoded.text {
+            json.key("text"); json.string(text)
+        }
+        if let concatenation = message.concatenation { writeUDH(concatenation, into: &json) }
+    }
+
+    static func writeUDH(_ concatenation: Concatenation, into json: inout JSONWriter) {
+        json.key("udh")
+        json.beginObject()
+        json.key("ref"); json.int(concatenation.reference)
+        json.key("total"); json.int(concatenation.total)
+        json.key("seq"); json.int(concatenation.sequence)
         json.endObject()
     }
 

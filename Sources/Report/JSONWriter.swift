@@ -1,16 +1,117 @@
-// A small, fast JSON writer that appends to a byte array: objects, arrays, escaped strings, numbers.
+// A small, fast JSON writer: objects, arrays, escaped strings, numbers, appended to storage of its own.
 
-/// Appends JSON to a byte array. Keys and values are written in the order given.
-public struct JSONWriter {
-    public var bytes: [UInt8]
-    private var needsComma: [Bool] = []
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes JSON to a growing buffer. Keys and values are written in the order given; containers nest at most 64
+/// deep.
+///
+/// The writer owns its buffer and cannot be copied, so each byte goes straight to memory without the uniqueness
+/// check an array makes on every append.
+public struct JSONWriter: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    /// Bytes written so far.
+    public private(set) var count = 0
+    /// One bit per open container, innermost lowest: set once the container holds a value.
+    private var commaBits: UInt64 = 0
+    private var depth = 0
+    private var afterKey = false
 
     public init(capacity: Int = 256) {
-        bytes = []
-        bytes.reserveCapacity(capacity)
+        self.capacity = max(capacity, 64)
+        base = UnsafeMutablePointer<UInt8>.allocate(capacity: self.capacity)
     }
 
-    private var afterKey = false
+    deinit {
+        base.deallocate()
+    }
+
+    /// What was written.
+    public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+    public var isEmpty: Bool { count == 0 }
+
+    /// Appends what was written to `output`.
+    public func append(to output: inout [UInt8]) {
+        output.append(contentsOf: UnsafeBufferPointer(start: base, count: count))
+    }
+
+    /// Starts over with an empty output, keeping the storage.
+    public mutating func reset() {
+        truncate(to: 0)
+    }
+
+    /// Drops what was written after the first `length` bytes and starts a new top-level value there (for a value
+    /// begun and then abandoned).
+    public mutating func truncate(to length: Int) {
+        count = min(max(length, 0), count)
+        commaBits = 0
+        depth = 0
+        afterKey = false
+    }
+
+    /// A byte outside any value, such as the newline after a line of JSON Lines.
+    public mutating func separator(_ byte: UInt8) {
+        put(byte)
+    }
+
+    // MARK: Storage
+
+    /// Room for `extra` more bytes.
+    @inline(__always)
+    private mutating func reserve(_ extra: Int) {
+        if extra > capacity &- count { grow(extra) }
+    }
+
+    private mutating func grow(_ extra: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity - count < extra { newCapacity *= 2 }
+        let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newBase.update(from: base, count: count)
+        base.deallocate()
+        base = newBase
+        capacity = newCapacity
+    }
+
+    @inline(__always)
+    private mutating func put(_ byte: UInt8) {
+        reserve(1)
+        base[count] = byte
+        count &+= 1
+    }
+
+    @inline(__always)
+    private mutating func put(_ first: UInt8, _ second: UInt8) {
+        reserve(2)
+        base[count] = first
+        base[count &+ 1] = second
+        count &+= 2
+    }
+
+    @inline(__always)
+    private mutating func put(_ raw: UnsafeRawBufferPointer) {
+        guard let source = raw.baseAddress, raw.count > 0 else { return }
+        reserve(raw.count)
+        memcpy(base + count, source, raw.count)
+        count &+= raw.count
+    }
+
+    private mutating func put(_ text: StaticString) {
+        text.withUTF8Buffer { put(UnsafeRawBufferPointer($0)) }
+    }
+
+    private mutating func put(_ text: String) {
+        var text = text
+        text.withUTF8 { put(UnsafeRawBufferPointer($0)) }
+    }
+
+    // MARK: Structure
 
     /// Before a value: a comma when it is not the first in its container, nothing right after a key.
     @inline(__always)
@@ -19,41 +120,62 @@ public struct JSONWriter {
             afterKey = false
             return
         }
-        if let last = needsComma.last {
-            if last { bytes.append(UInt8(ascii: ",")) }
-            needsComma[needsComma.count - 1] = true
-        }
+        guard depth > 0 else { return }
+        if commaBits & 1 != 0 { put(UInt8(ascii: ",")) }
+        commaBits |= 1
+    }
+
+    @inline(__always)
+    private mutating func push() {
+        depth += 1
+        commaBits <<= 1
+    }
+
+    @inline(__always)
+    private mutating func pop() {
+        depth -= 1
+        commaBits >>= 1
     }
 
     public mutating func beginObject() {
         valuePrefix()
-        bytes.append(UInt8(ascii: "{"))
-        needsComma.append(false)
+        put(UInt8(ascii: "{"))
+        push()
     }
 
     public mutating func endObject() {
-        bytes.append(UInt8(ascii: "}"))
-        needsComma.removeLast()
+        put(UInt8(ascii: "}"))
+        pop()
     }
 
     public mutating func beginArray() {
         valuePrefix()
-        bytes.append(UInt8(ascii: "["))
-        needsComma.append(false)
+        put(UInt8(ascii: "["))
+        push()
     }
 
     public mutating func endArray() {
-        bytes.append(UInt8(ascii: "]"))
-        needsComma.removeLast()
+        put(UInt8(ascii: "]"))
+        pop()
     }
 
     /// Writes `"key":` inside an object for a key written in the source, which needs no escaping; the value
     /// written next belongs to it.
     public mutating func key(_ key: StaticString) {
         valuePrefix()
-        bytes.append(UInt8(ascii: "\""))
-        key.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        key.withUTF8Buffer { name in
+            reserve(name.count + 3)
+            var index = count
+            base[index] = UInt8(ascii: "\"")
+            // Keys are short: a loop beats a call to memcpy.
+            for byte in name {
+                index += 1
+                base[index] = byte
+            }
+            base[index + 1] = UInt8(ascii: "\"")
+            base[index + 2] = UInt8(ascii: ":")
+            count = index + 3
+        }
         afterKey = true
     }
 
@@ -61,13 +183,21 @@ public struct JSONWriter {
     public mutating func dynamicKey(_ key: String) {
         valuePrefix()
         appendString(key)
-        bytes.append(UInt8(ascii: ":"))
+        put(UInt8(ascii: ":"))
         afterKey = true
     }
+
+    // MARK: Values
 
     public mutating func string(_ value: String) {
         valuePrefix()
         appendString(value)
+    }
+
+    /// A string given as UTF-8 bytes (valid UTF-8, e.g. ASCII), escaped as ``string(_:)`` escapes.
+    public mutating func string(utf8: UnsafeRawBufferPointer) {
+        valuePrefix()
+        appendEscaped(utf8)
     }
 
     public mutating func int<T: BinaryInteger>(_ value: T) {
@@ -75,7 +205,7 @@ public struct JSONWriter {
         if let unsigned = UInt64(exactly: value) {
             appendDigits(unsigned)
         } else {
-            bytes.append(contentsOf: String(value).utf8)
+            put(String(value))
         }
     }
 
@@ -83,52 +213,109 @@ public struct JSONWriter {
     @inline(__always)
     private mutating func appendDigits(_ value: UInt64) {
         if value < 10 {
-            bytes.append(UInt8(truncatingIfNeeded: value) &+ 0x30)
+            put(UInt8(truncatingIfNeeded: value) &+ 0x30)
             return
         }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        let count = withUnsafeMutableBytes(of: &digits) { raw -> Int in
-            var remaining = value
-            var index = 20
-            while remaining > 0 {
-                index -= 1
-                raw[index] = UInt8(truncatingIfNeeded: remaining % 10) &+ 0x30
-                remaining /= 10
-            }
-            return 20 - index
+        var digitCount = 1
+        var bound: UInt64 = 10
+        while digitCount < 20, value >= bound {
+            digitCount += 1
+            bound = bound &* 10
         }
-        withUnsafeBytes(of: &digits) { raw in
-            bytes.append(contentsOf: raw[(20 - count)..<20])
+        reserve(digitCount)
+        var remaining = value
+        var index = count + digitCount - 1
+        while index >= count {
+            base[index] = UInt8(truncatingIfNeeded: remaining % 10) &+ 0x30
+            remaining /= 10
+            index -= 1
         }
+        count += digitCount
+    }
+
+    /// `value` / 10^`scale` with exactly `scale` decimals (`scale` at most 18): "1795682046.272603" for
+    /// 1795682046272603 and 6.
+    public mutating func fixedPoint(_ value: UInt64, scale: Int) {
+        valuePrefix()
+        let scale = min(max(scale, 0), 18)
+        var divisor: UInt64 = 1
+        for _ in 0..<scale { divisor &*= 10 }
+        appendDigits(value / divisor)
+        guard scale > 0 else { return }
+        reserve(scale + 1)
+        base[count] = UInt8(ascii: ".")
+        var fraction = value % divisor
+        var index = count + scale
+        while index > count {
+            base[index] = UInt8(truncatingIfNeeded: fraction % 10) &+ 0x30
+            fraction /= 10
+            index -= 1
+        }
+        count += scale + 1
     }
 
     public mutating func bool(_ value: Bool) {
         valuePrefix()
-        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+        put(value ? "true" : "false")
     }
 
     public mutating func null() {
         valuePrefix()
-        bytes.append(contentsOf: "null".utf8)
+        put("null")
     }
 
     /// A finite number; NaN and infinities are written as null.
     public mutating func double(_ value: Double, decimals: Int = 3) {
         valuePrefix()
         guard value.isFinite else {
-            bytes.append(contentsOf: "null".utf8)
+            put("null")
             return
         }
-        bytes.append(contentsOf: formatFixed(value, decimals: decimals).utf8)
+        put(formatFixed(value, decimals: decimals))
     }
 
     /// Pre-formatted number text (e.g. a timestamp with 6 decimals).
     public mutating func raw(_ text: String) {
         valuePrefix()
-        bytes.append(contentsOf: text.utf8)
+        put(text)
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
+    /// Bytes that are already JSON (a number, a literal, a whole value rendered elsewhere).
+    public mutating func raw(bytes: UnsafeRawBufferPointer) {
+        valuePrefix()
+        put(bytes)
+    }
+
+    private static let hexDigits: StaticString = "0123456789abcdef"
+
+    /// Hex of octets as a JSON string.
+    public mutating func hexString<S: Sequence>(_ octets: S) where S.Element == UInt8 {
+        valuePrefix()
+        put(UInt8(ascii: "\""))
+        Self.hexDigits.withUTF8Buffer { digits in
+            for octet in octets { put(digits[Int(octet >> 4)], digits[Int(octet & 0x0F)]) }
+        }
+        put(UInt8(ascii: "\""))
+    }
+
+    /// Hex of octets as a JSON string.
+    public mutating func hexString(octets: UnsafeRawBufferPointer) {
+        valuePrefix()
+        reserve(2 * octets.count + 2)
+        base[count] = UInt8(ascii: "\"")
+        var index = count + 1
+        Self.hexDigits.withUTF8Buffer { digits in
+            for octet in octets {
+                base[index] = digits[Int(octet >> 4)]
+                base[index + 1] = digits[Int(octet & 0x0F)]
+                index += 2
+            }
+        }
+        base[index] = UInt8(ascii: "\"")
+        count = index + 1
+    }
+
+    // MARK: Strings
 
     /// True when one of the eight bytes of `word` is below 0x20, '"', '\\' or 0x7F (bytes of 0x80 and above,
     /// UTF-8's multi-byte sequences, are never flagged).
@@ -142,53 +329,45 @@ public struct JSONWriter {
             || hasZeroByte(word ^ (ones &* 0x7F))
     }
 
-    /// Hex of octets as a JSON string.
-    public mutating func hexString<S: Sequence>(_ octets: S) where S.Element == UInt8 {
-        valuePrefix()
-        bytes.append(UInt8(ascii: "\""))
-        for octet in octets {
-            bytes.append(Self.hexDigits[Int(octet >> 4)])
-            bytes.append(Self.hexDigits[Int(octet & 0x0F)])
-        }
-        bytes.append(UInt8(ascii: "\""))
+    private mutating func appendString(_ value: String) {
+        var value = value
+        value.withUTF8 { appendEscaped(UnsafeRawBufferPointer($0)) }
     }
 
-    private mutating func appendString(_ value: String) {
-        bytes.append(UInt8(ascii: "\""))
-        var value = value
-        value.withUTF8 { utf8 in
-            var runStart = 0
-            var index = 0
-            // Eight bytes at a time while none of them needs escaping (control characters, '"', '\\', DEL).
-            if let base = UnsafeRawPointer(utf8.baseAddress) {
-                while index + 8 <= utf8.count {
-                    let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
-                    guard !Self.needsEscaping(word) else { break }
-                    index += 8
-                }
+    /// `"`, the UTF-8 bytes with control characters, '"', '\\' and DEL escaped, `"`.
+    private mutating func appendEscaped(_ utf8: UnsafeRawBufferPointer) {
+        put(UInt8(ascii: "\""))
+        var runStart = 0
+        var index = 0
+        // Eight bytes at a time while none of them needs escaping (control characters, '"', '\\', DEL).
+        if let source = utf8.baseAddress {
+            while index + 8 <= utf8.count {
+                let word = UInt64(littleEndian: source.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                guard !Self.needsEscaping(word) else { break }
+                index += 8
             }
-            while index < utf8.count {
-                let byte = utf8[index]
-                index += 1
-                guard byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F else { continue }
-                let at = index - 1
-                if runStart < at { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<at])) }
-                runStart = index
-                switch byte {
-                case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
-                case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
-                case 0x0A: bytes.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-                case 0x0D: bytes.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-                case 0x09: bytes.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-                default:
-                    bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30])
-                    bytes.append(Self.hexDigits[Int(byte >> 4)])
-                    bytes.append(Self.hexDigits[Int(byte & 0x0F)])
-                }
-            }
-            if runStart < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
         }
-        bytes.append(UInt8(ascii: "\""))
+        while index < utf8.count {
+            let byte = utf8[index]
+            index += 1
+            guard byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F else { continue }
+            let at = index - 1
+            if runStart < at { put(UnsafeRawBufferPointer(rebasing: utf8[runStart..<at])) }
+            runStart = index
+            switch byte {
+            case 0x22: put(0x5C, 0x22)
+            case 0x5C: put(0x5C, 0x5C)
+            case 0x0A: put(0x5C, UInt8(ascii: "n"))
+            case 0x0D: put(0x5C, UInt8(ascii: "r"))
+            case 0x09: put(0x5C, UInt8(ascii: "t"))
+            default:
+                put(0x5C, UInt8(ascii: "u"))
+                put(0x30, 0x30)
+                Self.hexDigits.withUTF8Buffer { digits in put(digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]) }
+            }
+        }
+        if runStart < utf8.count { put(UnsafeRawBufferPointer(rebasing: utf8[runStart...])) }
+        put(UInt8(ascii: "\""))
     }
 }
 

@@ -57,7 +57,7 @@ public final class OrderedRenderer<Item>: @unchecked Sendable {
         let render = self.render
         queue.async {
             var bytes: [UInt8] = []
-            bytes.reserveCapacity(items.value.count * 256)
+            bytes.reserveCapacity(items.value.count * 768)
             render(items.value, &bytes)
             slot.bytes = bytes
             slot.done.signal()

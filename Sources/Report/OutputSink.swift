@@ -29,6 +29,17 @@ public final class OutputSink {
         if bytes.count >= flushThreshold { flush() }
     }
 
+    /// Writes a block of bytes: straight through when it is large, else through the buffer.
+    public func write(block: [UInt8]) {
+        guard block.count >= flushThreshold / 8 else {
+            bytes.append(contentsOf: block)
+            flushIfNeeded()
+            return
+        }
+        flush()
+        block.withUnsafeBytes { writeAll($0) }
+    }
+
     public func write(_ text: String) {
         bytes.append(contentsOf: text.utf8)
         flushIfNeeded()
@@ -37,19 +48,21 @@ public final class OutputSink {
     public func flush() {
         guard !bytes.isEmpty else { return }
         defer { bytes.removeAll(keepingCapacity: true) }
-        guard !closed else { return }
+        bytes.withUnsafeBytes { writeAll($0) }
+    }
+
+    /// Writes every byte unless the reader has gone away.
+    private func writeAll(_ raw: UnsafeRawBufferPointer) {
+        guard !closed, let base = raw.baseAddress else { return }
         var offset = 0
-        bytes.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return }
-            while offset < raw.count {
-                let written = Glibc.write(fd, base + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    closed = true
-                    return
-                }
-                offset += written
+        while offset < raw.count {
+            let written = Glibc.write(fd, base + offset, raw.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                closed = true
+                return
             }
+            offset += written
         }
     }
 

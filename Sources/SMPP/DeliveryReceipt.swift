@@ -60,71 +60,101 @@ public struct DeliveryReceipt: Hashable, Sendable {
         }
     }
 
-    static let hlrKeys: Set<String> = ["imsi", "msc", "mcc", "mnc", "cn", "net", "rcn", "rnet"]
+    /// The field a key fills; HLR fields keep their key as their name.
+    private enum Field: Equatable {
+        case id, sub, dlvrd, submitDate, doneDate, stat, err, text
+        case hlr(String)
+    }
 
     /// Keys and the field they fill, longest spellings first so "submit date" wins over a bare "date".
-    private static let keys: [(spelling: [UInt8], field: String)] = [
-        ("submit date", "submit_date"), ("submit_date", "submit_date"), ("submitdate", "submit_date"),
-        ("done date", "done_date"), ("done_date", "done_date"), ("donedate", "done_date"),
-        ("dlvrd", "dlvrd"), ("stat", "stat"), ("text", "text"), ("sub", "sub"), ("err", "err"), ("id", "id"),
-        ("imsi", "imsi"), ("msc", "msc"), ("mcc", "mcc"), ("mnc", "mnc"), ("rnet", "rnet"), ("rcn", "rcn"),
-        ("net", "net"), ("cn", "cn"),
-    ].map { (Array($0.0.utf8), $0.1) }
+    private static let keys: [(spelling: [UInt8], field: Field)] = {
+        let spelled: [(String, Field)] = [
+            ("submit date", .submitDate), ("submit_date", .submitDate), ("submitdate", .submitDate),
+            ("done date", .doneDate), ("done_date", .doneDate), ("donedate", .doneDate),
+            ("dlvrd", .dlvrd), ("stat", .stat), ("text", .text), ("sub", .sub), ("err", .err), ("id", .id),
+            ("imsi", .hlr("imsi")), ("msc", .hlr("msc")), ("mcc", .hlr("mcc")), ("mnc", .hlr("mnc")),
+            ("rnet", .hlr("rnet")), ("rcn", .hlr("rcn")), ("net", .hlr("net")), ("cn", .hlr("cn")),
+        ]
+        return spelled.map { (Array($0.0.utf8), $0.1) }
+    }()
+
+    /// Bit n set when some key starts with the byte 0x60 + n (all keys start with a lowercase letter).
+    private static let keyInitials: UInt32 = keys.reduce(0) { $0 | 1 << UInt32($1.spelling[0] - 0x60) }
 
     /// Reads the receipt text. Keys in any order and case, missing ones allowed, `text:` running to the end.
     /// Nil when the text has neither `id:` nor `stat:`.
     public static func parse(text: String) -> DeliveryReceipt? {
-        let bytes = Array(text.utf8)
-        let lower = bytes.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }
+        var text = text
+        return text.withUTF8 { parse(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    private static func parse(utf8 bytes: UnsafeRawBufferPointer) -> DeliveryReceipt? {
+        var receipt = DeliveryReceipt()
+        var hasIDOrStat = false
+        // The key whose value runs until the next key (or the end).
+        var open: (valueStart: Int, field: Field)?
+
+        func close(at end: Int) {
+            guard let (valueStart, field) = open else { return }
+            var start = valueStart
+            var stop = max(valueStart, end)
+            if field != .text {
+                while start < stop, isASCIISpace(bytes[start]) { start += 1 }
+                while stop > start, isASCIISpace(bytes[stop - 1]) { stop -= 1 }
+            }
+            var value = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<stop]), as: UTF8.self)
+            // Other (Unicode) spaces are rare: trim them the slow way.
+            if field != .text, start < stop, bytes[start] >= 0x80 || bytes[stop - 1] >= 0x80 {
+                value = value.trimmingSpaces()
+            }
+            switch field {
+            case .id: receipt.id = receipt.id ?? value
+            case .sub: receipt.sub = value
+            case .dlvrd: receipt.dlvrd = value
+            case .submitDate: receipt.submitDate = value
+            case .doneDate: receipt.doneDate = value
+            case .stat: receipt.stat = value
+            case .err: receipt.err = value
+            case .text: receipt.text = value
+            case .hlr(let key): receipt.hlr.append((key, percentDecoded(value)))
+            }
+        }
+
         // Find every "key:" that starts the text or follows whitespace.
-        var found: [(start: Int, valueStart: Int, field: String)] = []
         var index = 0
-        scan: while index < lower.count {
-            if index == 0 || isSpace(lower[index - 1]) {
-                for key in keys where matches(lower, at: index, key.spelling) {
-                    let colon = index + key.spelling.count
-                    found.append((index, colon + 1, key.field))
-                    if key.field == "text" { break scan }
-                    index = colon + 1
-                    continue scan
+        scan: while index < bytes.count {
+            if index == 0 || isSpace(bytes[index - 1]) {
+                let initial = lowercased(bytes[index])
+                if initial > 0x60, initial < 0x80, keyInitials & 1 << UInt32(initial - 0x60) != 0 {
+                    for key in keys where matches(bytes, at: index, key.spelling) {
+                        close(at: index)
+                        let colon = index + key.spelling.count
+                        open = (colon + 1, key.field)
+                        if key.field == .id || key.field == .stat { hasIDOrStat = true }
+                        if key.field == .text { break scan }
+                        index = colon + 1
+                        continue scan
+                    }
                 }
             }
             index += 1
         }
-        guard found.contains(where: { $0.field == "id" || $0.field == "stat" }) else { return nil }
-        var receipt = DeliveryReceipt()
-        for (position, entry) in found.enumerated() {
-            let end = position + 1 < found.count ? found[position + 1].start : bytes.count
-            var start = entry.valueStart
-            var stop = max(entry.valueStart, end)
-            if entry.field != "text" {
-                while start < stop, isASCIISpace(bytes[start]) { start += 1 }
-                while stop > start, isASCIISpace(bytes[stop - 1]) { stop -= 1 }
-            }
-            var value = String(decoding: bytes[start..<stop], as: UTF8.self)
-            // Other (Unicode) spaces are rare: trim them the slow way.
-            if entry.field != "text", start < stop, bytes[start] >= 0x80 || bytes[stop - 1] >= 0x80 {
-                value = value.trimmingSpaces()
-            }
-            switch entry.field {
-            case "id": receipt.id = receipt.id ?? value
-            case "sub": receipt.sub = value
-            case "dlvrd": receipt.dlvrd = value
-            case "submit_date": receipt.submitDate = value
-            case "done_date": receipt.doneDate = value
-            case "stat": receipt.stat = value
-            case "err": receipt.err = value
-            case "text": receipt.text = value
-            default: receipt.hlr.append((entry.field, percentDecoded(value)))
-            }
-        }
+        guard hasIDOrStat else { return nil }
+        close(at: bytes.count)
         return receipt
     }
 
-    private static func matches(_ bytes: [UInt8], at index: Int, _ key: [UInt8]) -> Bool {
+    @inline(__always)
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+    }
+
+    /// True when `key` (lowercase) and a colon are at `index`, in any case.
+    private static func matches(_ bytes: UnsafeRawBufferPointer, at index: Int, _ key: [UInt8]) -> Bool {
         let colon = index + key.count
         guard colon < bytes.count, bytes[colon] == UInt8(ascii: ":") else { return false }
-        return bytes[index..<colon].elementsEqual(key)
+        for offset in 0..<key.count where lowercased(bytes[index + offset]) != key[offset] { return false }
+        return true
     }
 
     private static func isASCIISpace(_ byte: UInt8) -> Bool {

@@ -52,45 +52,57 @@ public struct TLV: Hashable, Sendable {
 
     /// The value by the tag's type; octets when the length does not fit the type (see ``lengthProblem``).
     public var value: Value {
-        let bytes = Array(raw.readableBytesView)
-        if lengthProblem != nil { return .octets(bytes) }
-        switch tag.kind {
-        case .integer:
-            return .integer(bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
-        case .cString:
-            let content = bytes.last == 0 ? bytes.dropLast() : bytes[...]
-            return .string(content.withUnsafeBytes { fieldString($0) })
-        case .octets:
-            return .octets(bytes)
-        case .networkErrorCode:
-            return .networkErrorCode(networkType: bytes[0], errorCode: UInt16(bytes[1]) << 8 | UInt16(bytes[2]))
-        case .broadcastContentType:
-            return .broadcastContentType(networkType: bytes[0], contentType: UInt16(bytes[1]) << 8 | UInt16(bytes[2]))
-        case .broadcastFrequencyInterval:
-            return .broadcastFrequencyInterval(unit: bytes[0], number: UInt16(bytes[1]) << 8 | UInt16(bytes[2]))
-        case .broadcastAreaIdentifier:
-            return .broadcastAreaIdentifier(format: bytes[0], area: Array(bytes.dropFirst()))
-        case .presence:
-            return bytes.isEmpty ? .present : .integer(UInt64(bytes[0]))
+        let kind = tag.kind
+        return raw.withUnsafeReadableBytes { bytes -> Value in
+            if Self.lengthProblem(kind: kind, length: bytes.count) { return .octets(Array(bytes)) }
+            switch kind {
+            case .integer:
+                return .integer(bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+            case .cString:
+                let content = bytes.last == 0 ? UnsafeRawBufferPointer(rebasing: bytes.dropLast()) : bytes
+                return .string(fieldString(content))
+            case .octets:
+                return .octets(Array(bytes))
+            case .networkErrorCode:
+                return .networkErrorCode(networkType: bytes[0], errorCode: UInt16(bytes[1]) << 8 | UInt16(bytes[2]))
+            case .broadcastContentType:
+                return .broadcastContentType(networkType: bytes[0], contentType: UInt16(bytes[1]) << 8 | UInt16(bytes[2]))
+            case .broadcastFrequencyInterval:
+                return .broadcastFrequencyInterval(unit: bytes[0], number: UInt16(bytes[1]) << 8 | UInt16(bytes[2]))
+            case .broadcastAreaIdentifier:
+                return .broadcastAreaIdentifier(format: bytes[0], area: Array(bytes.dropFirst()))
+            case .presence:
+                return bytes.isEmpty ? .present : .integer(UInt64(bytes[0]))
+            }
+        }
+    }
+
+    /// True when `length` does not fit `kind` (``lengthProblem`` says why).
+    private static func lengthProblem(kind: TLVTag.Kind, length: Int) -> Bool {
+        switch kind {
+        case .integer(let widths): return !widths.contains(length)
+        case .networkErrorCode, .broadcastContentType, .broadcastFrequencyInterval: return length != 3
+        case .broadcastAreaIdentifier: return length < 1
+        case .presence: return length > 1
+        case .cString, .octets: return false
         }
     }
 
     /// Why the length does not fit the tag's type, or nil when it fits.
     public var lengthProblem: String? {
         let length = raw.readableBytes
-        switch tag.kind {
+        let kind = tag.kind
+        guard Self.lengthProblem(kind: kind, length: length) else { return nil }
+        switch kind {
         case .integer(let widths):
-            if widths.contains(length) { return nil }
             let allowed = widths.map(String.init).joined(separator: " or ")
             return "\(tag.name) is \(length) bytes long, expected \(allowed)"
-        case .networkErrorCode, .broadcastContentType, .broadcastFrequencyInterval:
-            return length == 3 ? nil : "\(tag.name) is \(length) bytes long, expected 3"
         case .broadcastAreaIdentifier:
-            return length >= 1 ? nil : "\(tag.name) is empty, expected a format byte"
+            return "\(tag.name) is empty, expected a format byte"
         case .presence:
-            return length <= 1 ? nil : "\(tag.name) is \(length) bytes long, expected 0 or 1"
-        case .cString, .octets:
-            return nil
+            return "\(tag.name) is \(length) bytes long, expected 0 or 1"
+        default:
+            return "\(tag.name) is \(length) bytes long, expected 3"
         }
     }
 

@@ -33,16 +33,16 @@ public struct TLVTag: RawRepresentable, Hashable, Sendable, Comparable {
     }
 
     /// The specification's name (`receipted_message_id`), or `"unknown"` for unlisted tags.
-    public var name: String { TLVTag.table[rawValue]?.name ?? "unknown" }
+    public var name: String { TLVTag.entry(rawValue)?.name ?? "unknown" }
 
     /// True when SMPP 3.4 or 5.0 lists the tag.
-    public var isKnown: Bool { TLVTag.table[rawValue] != nil }
+    public var isKnown: Bool { TLVTag.entry(rawValue) != nil }
 
     /// True for the range SMPP reserves for SMSC vendors (0x1400-0x3FFF).
     public var isVendorSpecific: Bool { (0x1400...0x3FFF).contains(rawValue) }
 
     /// The layout of the value; octets for unlisted tags.
-    public var kind: Kind { TLVTag.table[rawValue]?.kind ?? .octets }
+    public var kind: Kind { TLVTag.entry(rawValue)?.kind ?? .octets }
 
     /// Looks a tag up by its specification name.
     public init?(name: String) {
@@ -152,6 +152,25 @@ public struct TLVTag: RawRepresentable, Hashable, Sendable, Comparable {
         0x1380: Entry(name: "its_reply_type", kind: int1),
         0x1383: Entry(name: "its_session_info", kind: .octets),
     ]
+
+    /// The table's entries and, for every tag below ``denseLimit``, the position of its entry plus one (0 for
+    /// none): looking a tag up is one array read, as TLVs are read for every PDU.
+    private static let denseLimit = 0x1400
+    private static let entries: [Entry] = table.keys.sorted().compactMap { table[$0] }
+    private static let denseIndex: [UInt16] = {
+        var index = [UInt16](repeating: 0, count: denseLimit)
+        for (position, tag) in table.keys.sorted().enumerated() where Int(tag) < denseLimit {
+            index[Int(tag)] = UInt16(truncatingIfNeeded: position + 1)
+        }
+        return index
+    }()
+
+    @inline(__always)
+    static func entry(_ rawValue: UInt16) -> Entry? {
+        guard Int(rawValue) < denseLimit else { return table[rawValue] }
+        let position = Int(denseIndex[Int(rawValue)])
+        return position == 0 ? nil : entries[position - 1]
+    }
 
     static let tagsByName: [String: TLVTag] = {
         var result: [String: TLVTag] = [:]

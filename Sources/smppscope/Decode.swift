@@ -64,26 +64,28 @@ struct Decode: ParsableCommand {
         if format == .text { sink.write(text.header + "\n") }
         // Lines are rendered on another core, in chunks, and written in order. A live capture renders one event
         // at a time, so that each line shows as soon as its PDU passes.
-        let renderer = OrderedRenderer<TimelineEvent>(workers: 2, chunkSize: input.interface == nil ? 512 : 1) { events, out in
+        // Read once: the options are property wrappers, costly to read for every event.
+        let isLive = input.interface != nil
+        let pdusOnly = self.pdusOnly
+        let renderer = OrderedRenderer<TimelineEvent>(workers: 2, chunkSize: isLive ? 1 : 512) { events, out in
             Self.render(events, format: format, text: text, options: options, into: &out)
         }
         let emit = { (bytes: [UInt8]) in
-            sink.bytes.append(contentsOf: bytes)
-            sink.flushIfNeeded()
+            sink.write(block: bytes)
             if sink.closed { throw OutputClosed() }
         }
 
         do {
-            try input.readTimeline(label: "decoding", decodesEveryPDU: true, sessions: session) { event in
+            try input.readTimeline(label: "decoding", decodesEveryPDU: false, sessions: session) { event in
                 if case .pdu(let item) = event {
                     guard sessions.isEmpty || sessions.contains(item.session),
                         commands.isEmpty || commands.contains(item.header.commandID)
                     else { return }
-                } else if pdusOnly || !eventMatches(event, sessions: sessions) {
+                } else if pdusOnly || !Self.eventMatches(event, sessions: sessions) {
                     return
                 }
                 try renderer.add(event, emit: emit)
-                if input.interface != nil { try renderer.finish(emit: emit) }
+                if isLive { try renderer.finish(emit: emit) }
             }
             try renderer.finish(emit: emit)
         } catch is OutputClosed {
@@ -94,33 +96,33 @@ struct Decode: ParsableCommand {
 
     /// Lines for events, in order: text or JSON Lines.
     static func render(_ events: [TimelineEvent], format: DecodeFormat, text: DecodeText, options: RenderOptions, into out: inout [UInt8]) {
-        var json = JSONWriter(capacity: 4_096)
-        for event in events {
-            switch (format, event) {
-            case (.jsonl, .pdu(let item)):
-                json.bytes.removeAll(keepingCapacity: true)
-                DecodeJSON.write(item, into: &json, options: options)
-                out.append(contentsOf: json.bytes)
+        guard format == .jsonl else {
+            for event in events {
+                let line: String?
+                if case .pdu(let item) = event { line = text.line(item) } else { line = text.line(event: event) }
+                guard let line else { continue }
+                out.append(contentsOf: line.utf8)
                 out.append(0x0A)
-            case (.jsonl, _):
-                json.bytes.removeAll(keepingCapacity: true)
-                DecodeJSON.write(event: event, into: &json)
-                guard !json.bytes.isEmpty else { continue }
-                out.append(contentsOf: json.bytes)
-                out.append(0x0A)
-            case (.text, .pdu(let item)):
-                out.append(contentsOf: text.line(item).utf8)
-                out.append(0x0A)
-            case (.text, _):
-                if let line = text.line(event: event) {
-                    out.append(contentsOf: line.utf8)
-                    out.append(0x0A)
-                }
             }
+            return
         }
+        // Every line of the chunk goes into one writer, copied out once at the end.
+        var json = JSONWriter(capacity: max(4_096, events.count * 768))
+        var names = DecodeJSON.EndpointNames()
+        for event in events {
+            if case .pdu(let item) = event {
+                DecodeJSON.writeLine(item, into: &json, names: &names, options: options)
+            } else {
+                let before = json.count
+                DecodeJSON.write(event: event, into: &json)
+                guard json.count > before else { continue }
+            }
+            json.separator(0x0A)
+        }
+        json.append(to: &out)
     }
 
-    private func eventMatches(_ event: TimelineEvent, sessions: Set<Int>) -> Bool {
+    private static func eventMatches(_ event: TimelineEvent, sessions: Set<Int>) -> Bool {
         guard !sessions.isEmpty else { return true }
         switch event {
         case .sessionOpened(let session): return sessions.contains(session.id)

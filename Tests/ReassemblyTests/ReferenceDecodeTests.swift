@@ -27,19 +27,21 @@ enum Fixtures {
     }
 }
 
-/// Renders a capture as `decode --format jsonl` does and parses the lines back.
+/// Renders a capture as `decode --format jsonl` does (straight from the bytes where it can) and parses the lines
+/// back.
 func decodeJSONLines(_ path: String) throws -> [[String: Any]] {
     let ingest = CaptureIngest(source: try PacketSource.open(path: path))
     var lines: [[String: Any]] = []
     var json = JSONWriter()
+    var names = DecodeJSON.EndpointNames()
     try ingest.run { event in
-        json.bytes.removeAll()
+        json.reset()
         if case .pdu(let item) = event {
-            DecodeJSON.write(item, into: &json, options: RenderOptions())
+            DecodeJSON.writeLine(item, into: &json, names: &names, options: RenderOptions())
         } else {
             DecodeJSON.write(event: event, into: &json)
         }
-        guard !json.bytes.isEmpty else { return }
+        guard !json.isEmpty else { return }
         lines.append(try JSONSerialization.jsonObject(with: Data(json.bytes)) as? [String: Any] ?? [:])
     }
     return lines

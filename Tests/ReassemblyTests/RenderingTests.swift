@@ -51,7 +51,7 @@ struct RenderingTests {
         @Sendable func render(_ events: [TimelineEvent], _ out: inout [UInt8]) {
             var json = JSONWriter()
             for event in events {
-                json.bytes.removeAll(keepingCapacity: true)
+                json.reset()
                 if case .pdu(let item) = event {
                     DecodeJSON.write(item, into: &json, options: RenderOptions())
                 } else {

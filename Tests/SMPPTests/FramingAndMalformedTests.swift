@@ -2,6 +2,7 @@
 
 import NIOCore
 import SMPP
+import TestSupport
 import Testing
 
 @Suite("Framing")
@@ -198,20 +199,5 @@ struct MalformedTests {
     @Test func frameShorterThanItsCommandLength() throws {
         let pdu = try decode(bytes(hex: "00000030 00000015 00000000 00000001"))
         #expect(pdu.diagnostics.first?.code == .fieldPastEnd)
-    }
-}
-
-/// A small deterministic generator for reproducible random tests.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -2,6 +2,7 @@
 
 import NIOCore
 import SMPP
+import TestSupport
 import Testing
 
 @Suite("Mutated PDUs")

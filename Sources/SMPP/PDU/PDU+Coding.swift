@@ -49,7 +49,7 @@ extension PDU {
         }
         if id.isResponse && body.readableBytes == 0 {
             var diagnostics: [SMPPDecodingError] = []
-            if header.commandStatus == .ok && CommandID.responsesWithMandatoryBody.contains(id) {
+            if header.commandStatus == .ok && id.requiresBodyWhenOK {
                 diagnostics.append(
                     SMPPDecodingError(
                         .missingBody, offset: PDUHeader.size,
@@ -205,6 +205,9 @@ extension CommandID {
         .bindTransmitterResp, .bindReceiverResp, .bindTransceiverResp, .submitSMResp, .dataSMResp,
         .submitMultiResp, .querySMResp, .broadcastSMResp, .queryBroadcastSMResp,
     ]
+
+    /// True for responses that must carry a body when their status is ESME_ROK (an empty one is reported).
+    public var requiresBodyWhenOK: Bool { Self.responsesWithMandatoryBody.contains(self) }
 
     /// True for operations that have no optional (TLV) part in SMPP 3.4 or 5.0.
     var hasNoOptionalPart: Bool {

@@ -79,27 +79,16 @@ extension PDU {
     public func message(isoDefault: Bool = false) -> Message? {
         guard let octets = messageOctets else { return nil }
         let fromPayload = (shortMessageOctets?.readableBytes ?? 0) == 0 && tlvs[.messagePayload] != nil
-        let hasUDH = (esmClass ?? 0) & 0x40 != 0
-        let decoded = MessageText.decode(octets, dataCoding: dataCoding ?? 0, hasUDH: hasUDH, isoDefault: isoDefault)
-        var concatenation = decoded.udh?.concatenation
-        if concatenation == nil,
-            let reference = tlvs[.sarMsgRefNum]?.integerValue,
-            let total = tlvs[.sarTotalSegments]?.integerValue,
-            let sequence = tlvs[.sarSegmentSeqnum]?.integerValue
-        {
-            concatenation = Concatenation(
-                reference: UInt16(truncatingIfNeeded: reference), total: UInt8(truncatingIfNeeded: total),
-                sequence: UInt8(truncatingIfNeeded: sequence), referenceBits: 16)
-        }
-        return Message(decoded: decoded, concatenation: concatenation, fromPayload: fromPayload)
+        return Message(
+            octets: octets, fromPayload: fromPayload, esmClass: esmClass ?? 0, dataCoding: dataCoding ?? 0,
+            isoDefault: isoDefault, tlv: { tlvs[$0] })
     }
 
     /// True when esm_class marks a receipt or acknowledgement (SMSC delivery receipt, SME delivery or manual
     /// acknowledgement, intermediate notification) or the PDU carries receipted_message_id.
     public var isMarkedAsReceipt: Bool {
         guard commandID == .deliverSM || commandID == .dataSM else { return false }
-        let type = (esmClass ?? 0) & 0x3C
-        return type == 0x04 || type == 0x08 || type == 0x10 || type == 0x20 || tlvs[.receiptedMessageID] != nil
+        return DeliveryReceipt.isMarked(esmClass: esmClass ?? 0, hasReceiptedMessageID: tlvs[.receiptedMessageID] != nil)
     }
 
     /// The delivery receipt a deliver_sm or data_sm carries: TLVs first, then the text. Also found in an
@@ -107,21 +96,66 @@ extension PDU {
     /// `text` is the message text when the caller has it already.
     public func deliveryReceipt(text: String? = nil) -> DeliveryReceipt? {
         guard commandID == .deliverSM || commandID == .dataSM else { return nil }
-        let body = text ?? message()?.decoded.text
-        let parsed = body.flatMap(DeliveryReceipt.parse(text:))
+        return DeliveryReceipt.carried(
+            esmClass: esmClass ?? 0, text: text ?? message()?.decoded.text, tlv: { tlvs[$0] })
+    }
+}
+
+extension PDU.Message {
+    /// Reads message octets: the user data header when esm_class has UDHI, the text by data_coding, where the part
+    /// belongs (the header's concatenation element, else the sar_* TLVs that `tlv` finds).
+    public init(
+        octets: [UInt8], fromPayload: Bool, esmClass: UInt8, dataCoding: UInt8, isoDefault: Bool,
+        tlv: (TLVTag) -> TLV?
+    ) {
+        let decoded = MessageText.decode(octets, dataCoding: dataCoding, hasUDH: esmClass & 0x40 != 0, isoDefault: isoDefault)
+        self.init(
+            decoded: decoded, concatenation: decoded.udh?.concatenation ?? Concatenation(sar: tlv),
+            fromPayload: fromPayload)
+    }
+}
+
+extension Concatenation {
+    /// From the sar_msg_ref_num, sar_total_segments and sar_segment_seqnum TLVs that `tlv` finds; nil unless all
+    /// three hold integers.
+    public init?(sar tlv: (TLVTag) -> TLV?) {
+        guard let reference = tlv(.sarMsgRefNum)?.integerValue,
+            let total = tlv(.sarTotalSegments)?.integerValue,
+            let sequence = tlv(.sarSegmentSeqnum)?.integerValue
+        else { return nil }
+        self.init(
+            reference: UInt16(truncatingIfNeeded: reference), total: UInt8(truncatingIfNeeded: total),
+            sequence: UInt8(truncatingIfNeeded: sequence), referenceBits: 16)
+    }
+}
+
+extension DeliveryReceipt {
+    /// True when esm_class marks a receipt or acknowledgement (SMSC delivery receipt, SME delivery or manual
+    /// acknowledgement, intermediate notification) or receipted_message_id is there.
+    public static func isMarked(esmClass: UInt8, hasReceiptedMessageID: Bool) -> Bool {
+        let type = esmClass & 0x3C
+        return type == 0x04 || type == 0x08 || type == 0x10 || type == 0x20 || hasReceiptedMessageID
+    }
+
+    /// The receipt of a deliver_sm or data_sm with this esm_class, message text and TLVs (found by `tlv`): the
+    /// TLVs first, then the text. An unmarked message is a receipt only when its text starts with `id:` and has a
+    /// `stat:`, as some SMSCs send them.
+    public static func carried(esmClass: UInt8, text: String?, tlv: (TLVTag) -> TLV?) -> DeliveryReceipt? {
+        let receiptedMessageID = tlv(.receiptedMessageID)
+        let parsed = text.flatMap(DeliveryReceipt.parse(text:))
         var receipt: DeliveryReceipt
-        if isMarkedAsReceipt {
+        if isMarked(esmClass: esmClass, hasReceiptedMessageID: receiptedMessageID != nil) {
             receipt = parsed ?? DeliveryReceipt()
-        } else if let parsed, parsed.stat != nil, body?.lowercased().hasPrefix("id:") == true {
+        } else if let parsed, parsed.stat != nil, text?.lowercased().hasPrefix("id:") == true {
             receipt = parsed
         } else {
             return nil
         }
-        receipt.receiptedMessageID = tlvs[.receiptedMessageID]?.stringValue
-        if let state = tlvs[.messageState]?.integerValue {
+        receipt.receiptedMessageID = receiptedMessageID?.stringValue
+        if let state = tlv(.messageState)?.integerValue {
             receipt.messageState = UInt8(truncatingIfNeeded: state)
         }
-        if case .networkErrorCode(let type, let code)? = tlvs[.networkErrorCode]?.value {
+        if case .networkErrorCode(let type, let code)? = tlv(.networkErrorCode)?.value {
             receipt.networkErrorCode = (type, code)
         }
         return receipt

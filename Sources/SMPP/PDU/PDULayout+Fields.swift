@@ -146,3 +146,46 @@ public struct PDUDigest: Hashable, Sendable {
         shortMessage = isWellFormed ? PDULayout.locateShortMessage(in: frame) : nil
     }
 }
+
+extension PDULayout {
+    /// The first TLV with `tag` in `range` (a TLV region), its value a slice of the frame.
+    public static func tlv(_ tag: TLVTag, in frame: ByteBuffer, region range: Range<Int>) -> TLV? {
+        guard let value = findTLV(tag, in: frame, region: range),
+            let raw = frame.getSlice(at: frame.readerIndex + value.lowerBound, length: value.count)
+        else { return nil }
+        return TLV(tag: tag, raw: raw)
+    }
+
+    /// Where the message octets of a submit_sm or deliver_sm are: short_message, or the message_payload TLV when
+    /// short_message is empty (as ``PDU/messageOctets`` chooses).
+    public static func messageOctets(
+        in frame: ByteBuffer, at location: ShortMessageLocation
+    ) -> (range: Range<Int>, fromPayload: Bool) {
+        if location.shortMessage.isEmpty, let payload = findTLV(.messagePayload, in: frame, region: location.tlvs) {
+            return (payload, true)
+        }
+        return (location.shortMessage, false)
+    }
+
+    /// The message of a submit_sm or deliver_sm read from its bytes: what ``PDU/message(isoDefault:)`` says of the
+    /// decoded PDU.
+    public static func message(
+        in frame: ByteBuffer, at location: ShortMessageLocation, isoDefault: Bool
+    ) -> PDU.Message {
+        let (range, fromPayload) = messageOctets(in: frame, at: location)
+        let octets = frame.getBytes(at: frame.readerIndex + range.lowerBound, length: range.count) ?? []
+        return PDU.Message(
+            octets: octets, fromPayload: fromPayload, esmClass: location.esmClass, dataCoding: location.dataCoding,
+            isoDefault: isoDefault, tlv: { tlv($0, in: frame, region: location.tlvs) })
+    }
+
+    /// The delivery receipt of a deliver_sm read from its bytes, given its message text: what
+    /// ``PDU/deliveryReceipt(text:)`` says of the decoded PDU. Nil for a submit_sm.
+    public static func deliveryReceipt(
+        in frame: ByteBuffer, at location: ShortMessageLocation, text: String?
+    ) -> DeliveryReceipt? {
+        guard PDUHeader.peek(in: frame)?.commandID == .deliverSM else { return nil }
+        return DeliveryReceipt.carried(
+            esmClass: location.esmClass, text: text, tlv: { tlv($0, in: frame, region: location.tlvs) })
+    }
+}

@@ -38,6 +38,32 @@ public enum MessageText {
         return DecodedMessage(udh: udh, payload: payload, charset: charset, text: text, problems: problems)
     }
 
+    /// True when `octets` in `charset` read as the same bytes in UTF-8 (so as ASCII): GSM 03.38 septets whose
+    /// character is the ASCII one (letters, digits, most punctuation, line feed, carriage return), or IA5 and
+    /// ISO-8859-1 octets below 0x80.
+    public static func readsAsASCII(_ octets: UnsafeRawBufferPointer, charset: DataCoding.Charset) -> Bool {
+        switch charset {
+        case .gsm7:
+            // Bit n of the mask is set when septet n is its ASCII character.
+            // 0x0A, 0x0D, 0x20-0x23, 0x25-0x3F; then 0x41-0x5A and 0x61-0x7A.
+            let low: UInt64 = 0xFFFF_FFEF_0000_2400
+            let high: UInt64 = 0x07FF_FFFE_07FF_FFFE
+            for octet in octets {
+                let bit = UInt64(1) << UInt64(octet & 0x3F)
+                switch octet {
+                case 0..<0x40: guard low & bit != 0 else { return false }
+                case 0x40..<0x80: guard high & bit != 0 else { return false }
+                default: return false
+                }
+            }
+            return true
+        case .ascii, .latin1:
+            return octets.allSatisfy { $0 < 0x80 }
+        default:
+            return false
+        }
+    }
+
     /// Decodes octets in a character set; nil for sets that are not text.
     public static func decodeText(_ octets: [UInt8], charset: DataCoding.Charset, problems: inout [String]) -> String? {
         switch charset {

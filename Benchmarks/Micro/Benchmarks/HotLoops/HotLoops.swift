@@ -111,10 +111,24 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations {
             for item in data.pdus {
                 DecodeJSON.write(item, into: &json, options: options)
-                json.bytes.append(0x0A)
-                if json.bytes.count > 1 << 20 { json.bytes.removeAll(keepingCapacity: true) }
+                json.separator(0x0A)
+                if json.count > 1 << 20 { json.reset() }
             }
-            blackHole(json.bytes.count)
+            blackHole(json.count)
+        }
+    }
+
+    Benchmark("JSON lines from the wire, as decode writes them (\(name), \(count) PDUs)") { benchmark in
+        var json = JSONWriter(capacity: 1 << 20)
+        var names = DecodeJSON.EndpointNames()
+        let options = RenderOptions()
+        for _ in benchmark.scaledIterations {
+            for item in data.pdus {
+                DecodeJSON.writeLine(item, into: &json, names: &names, options: options)
+                json.separator(0x0A)
+                if json.count > 1 << 20 { json.reset() }
+            }
+            blackHole(json.count)
         }
     }
 }

@@ -1,0 +1,295 @@
+// `decode --format jsonl` straight from a PDU's bytes, for the operations nearly all traffic is made of: the same
+// line as the general path, without building the PDU's values on the way.
+
+import Capture
+import NIOCore
+import SMPP
+import Timeline
+
+extension DecodeJSON {
+    /// The text of endpoints already rendered, so that lines do not format the same addresses again.
+    public struct EndpointNames {
+        private var names: [Endpoint: String] = [:]
+        private var last: (Endpoint, String)?
+
+        public init() {}
+
+        mutating func name(_ endpoint: Endpoint) -> String {
+            if let last, last.0 == endpoint { return last.1 }
+            let name: String
+            if let known = names[endpoint] {
+                name = known
+            } else {
+                name = endpoint.description
+                // A capture with very many peers only costs a fresh start now and then.
+                if names.count >= 4_096 { names.removeAll(keepingCapacity: true) }
+                names[endpoint] = name
+            }
+            last = (endpoint, name)
+            return name
+        }
+    }
+
+    /// One PDU as ``write(_:into:options:)`` writes it: from its bytes where ``writeFromWire(_:into:names:options:)``
+    /// can, else the general way.
+    public static func writeLine(
+        _ item: TimelinePDU, into json: inout JSONWriter, names: inout EndpointNames, options: RenderOptions
+    ) {
+        if !writeFromWire(item, into: &json, names: &names, options: options) {
+            write(item, into: &json, options: options)
+        }
+    }
+
+    /// Writes what ``write(_:into:options:)`` writes, read straight from the PDU's bytes, when the PDU is a
+    /// header-only operation, a response that carries a message_id, a submit_sm or a deliver_sm, and decodes
+    /// without a single problem. Returns false, with nothing written, for every other PDU: the caller renders it the
+    /// general way. `json` is at the top level (between values).
+    public static func writeFromWire(
+        _ item: TimelinePDU, into json: inout JSONWriter, names: inout EndpointNames, options: RenderOptions
+    ) -> Bool {
+        let header = item.header
+        let id = header.commandID
+        guard item.digest.isWellFormed, id.isKnown else { return false }
+        let frame = item.raw
+        enum Shape { case headerOnly, messageID, shortMessage }
+        let shape: Shape
+        if frame.readableBytes == PDUHeader.size {
+            // Well-formed and 16 bytes: a response, or a request without a body. An ESME_ROK response that
+            // should carry a body is reported by the decoder.
+            guard !(id.isResponse && header.commandStatus == .ok && id.requiresBodyWhenOK) else { return false }
+            shape = .headerOnly
+        } else if id == .submitSM || id == .deliverSM {
+            shape = .shortMessage
+        } else if id == .submitSMResp || id == .deliverSMResp || id == .dataSMResp || id == .broadcastSMResp
+            || id == .queryBroadcastSMResp
+        {
+            shape = .messageID
+        } else {
+            return false
+        }
+
+        let start = json.count
+        json.beginObject()
+        json.key("ts"); writeTimestamp(item.timestamp, into: &json)
+        json.key("src"); json.string(names.name(item.source))
+        json.key("dst"); json.string(names.name(item.destination))
+        json.key("session"); json.int(item.session)
+        json.key("frame"); json.int(item.frame)
+        json.key("stream_offset"); json.int(item.streamOffset)
+        json.key("command_length"); json.int(header.commandLength)
+        json.key("command_id"); json.int(id.rawValue)
+        json.key("command"); json.string(id.name)
+        json.key("command_status"); json.int(header.commandStatus.rawValue)
+        json.key("command_status_name"); json.string(header.commandStatus.name)
+        json.key("sequence_number"); json.int(header.sequenceNumber)
+        let complete: Bool
+        switch shape {
+        case .headerOnly:
+            complete = true
+        case .messageID:
+            complete = writeMessageIDResponse(frame, into: &json)
+        case .shortMessage:
+            complete = writeShortMessage(item, into: &json)
+        }
+        guard complete else {
+            json.truncate(to: start)
+            return false
+        }
+        json.endObject()
+        return true
+    }
+
+    /// The timestamp as ``Timestamp/description`` writes it.
+    static func writeTimestamp(_ timestamp: Timestamp, into json: inout JSONWriter) {
+        let nanoseconds = timestamp.nanoseconds
+        guard nanoseconds >= 0 else {
+            json.raw(timestamp.description)
+            return
+        }
+        let unsigned = UInt64(nanoseconds)
+        if unsigned % 1_000 == 0 {
+            json.fixedPoint(unsigned / 1_000, scale: 6)
+        } else {
+            json.fixedPoint(unsigned, scale: 9)
+        }
+    }
+
+    /// message_id and TLVs of submit_sm_resp and its kind.
+    private static func writeMessageIDResponse(_ frame: ByteBuffer, into json: inout JSONWriter) -> Bool {
+        frame.withUnsafeReadableBytes { bytes in
+            var fields = WireFields(bytes)
+            guard let messageID = fields.cString(max: 65) else { return false }
+            json.key("message_id"); writeField(bytes[messageID], into: &json)
+            return writeTLVs(bytes, region: fields.offset..<bytes.count, into: &json)
+        }
+    }
+
+    /// The mandatory fields of a submit_sm or deliver_sm, its message, TLVs and receipt.
+    private static func writeShortMessage(_ item: TimelinePDU, into json: inout JSONWriter) -> Bool {
+        let frame = item.raw
+        guard let location = item.digest.shortMessage else { return false }
+        return frame.withUnsafeReadableBytes { bytes -> Bool in
+            var fields = WireFields(bytes)
+            func string(_ key: StaticString, max: Int) -> Bool {
+                guard let range = fields.cString(max: max) else { return false }
+                json.key(key); writeField(bytes[range], into: &json)
+                return true
+            }
+            func time(_ key: StaticString) -> Bool {
+                guard let range = fields.cString(max: 17) else { return false }
+                if !range.isEmpty {
+                    guard case .success = SMPPTime.parse(fieldString(UnsafeRawBufferPointer(rebasing: bytes[range])))
+                    else { return false }
+                }
+                json.key(key); writeField(bytes[range], into: &json)
+                return true
+            }
+            func int(_ key: StaticString) -> Bool {
+                guard let value = fields.u8() else { return false }
+                json.key(key); json.int(value)
+                return true
+            }
+            guard string("service_type", max: 6), int("source_addr_ton"), int("source_addr_npi"),
+                string("source_addr", max: 21), int("dest_addr_ton"), int("dest_addr_npi"),
+                string("destination_addr", max: 21), int("esm_class"), int("protocol_id"), int("priority_flag"),
+                time("schedule_delivery_time"), time("validity_period"), int("registered_delivery"),
+                int("replace_if_present_flag"), int("data_coding"), int("sm_default_msg_id"),
+                let length = fields.u8()
+            else { return false }
+            let shortMessage = fields.offset..<(fields.offset + Int(length))
+            guard shortMessage.upperBound <= bytes.count, shortMessage == location.shortMessage else { return false }
+            json.key("sm_length"); json.int(length)
+            json.key("short_message_hex"); json.hexString(octets: UnsafeRawBufferPointer(rebasing: bytes[shortMessage]))
+
+            // The message: read here when its octets are ASCII in its character set, else the general way.
+            let tlvRegion = shortMessage.upperBound..<bytes.count
+            let lookup = { (tag: TLVTag) in PDULayout.tlv(tag, in: frame, region: tlvRegion) }
+            let (octetRange, _) = PDULayout.messageOctets(in: frame, at: location)
+            let octets = UnsafeRawBufferPointer(rebasing: bytes[octetRange])
+            let charset = DataCoding(location.dataCoding).charset(isoDefault: item.isoDefault)
+            let text: String?
+            let problems: [String]
+            if location.esmClass & 0x40 == 0, MessageText.readsAsASCII(octets, charset: charset) {
+                json.key("text"); json.string(utf8: octets)
+                if let concatenation = Concatenation(sar: lookup) { writeUDH(concatenation, into: &json) }
+                // The text is needed as a string only where it may be a receipt.
+                let mayBeReceipt =
+                    item.header.commandID == .deliverSM
+                    && (DeliveryReceipt.isMarked(
+                        esmClass: location.esmClass,
+                        hasReceiptedMessageID: PDULayout.findTLV(.receiptedMessageID, in: frame, region: tlvRegion) != nil)
+                        || startsWithIDColon(octets))
+                text = mayBeReceipt ? String(decoding: octets, as: UTF8.self) : nil
+                problems = []
+            } else {
+                let message = PDULayout.message(in: frame, at: location, isoDefault: item.isoDefault)
+                writeMessage(message, into: &json)
+                text = message.decoded.text
+                problems = message.decoded.problems
+            }
+            guard writeTLVs(bytes, region: tlvRegion, into: &json) else { return false }
+            if let receipt = PDULayout.deliveryReceipt(in: frame, at: location, text: text) {
+                json.key("receipt")
+                writeReceipt(receipt, into: &json)
+            }
+            if !problems.isEmpty {
+                json.key("error"); json.string(problems.joined(separator: "; "))
+            }
+            return true
+        }
+    }
+
+    /// "id:" in any case at the start.
+    private static func startsWithIDColon(_ octets: UnsafeRawBufferPointer) -> Bool {
+        octets.count >= 3 && octets[0] | 0x20 == UInt8(ascii: "i") && octets[1] | 0x20 == UInt8(ascii: "d")
+            && octets[2] == UInt8(ascii: ":")
+    }
+
+    /// A C-string field's value as the decoder reads it (``fieldString(_:)``).
+    private static func writeField(_ slice: Slice<UnsafeRawBufferPointer>, into json: inout JSONWriter) {
+        let value = UnsafeRawBufferPointer(rebasing: slice)
+        if value.allSatisfy({ $0 < 0x80 }) {
+            json.string(utf8: value)
+        } else {
+            json.string(fieldString(value))
+        }
+    }
+
+    /// The `tlvs` array, when there are TLVs; false when one of them would be reported by the decoder (a length
+    /// that does not fit its type) or is of a kind only the general path writes.
+    private static func writeTLVs(_ bytes: UnsafeRawBufferPointer, region: Range<Int>, into json: inout JSONWriter) -> Bool {
+        guard !region.isEmpty else { return true }
+        json.key("tlvs")
+        json.beginArray()
+        var offset = region.lowerBound
+        while offset < region.upperBound {
+            guard offset + 4 <= region.upperBound else { return false }
+            let tag = TLVTag(UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1]))
+            let length = Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
+            let start = offset + 4
+            guard start + length <= region.upperBound else { return false }
+            let value = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + length)])
+            json.beginObject()
+            json.key("tag"); json.int(tag.rawValue)
+            json.key("name"); json.string(tag.name)
+            json.key("length"); json.int(length)
+            json.key("value")
+            switch tag.kind {
+            case .integer(let widths):
+                guard widths.contains(length) else { return false }
+                json.int(value.reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+            case .cString:
+                let content = value.last == 0 ? value[..<(length - 1)] : value[...]
+                writeField(content, into: &json)
+            case .octets:
+                json.hexString(octets: value)
+            case .networkErrorCode:
+                guard length == 3 else { return false }
+                json.beginObject()
+                json.key("network_type"); json.int(value[0])
+                json.key("error_code"); json.int(UInt16(value[1]) << 8 | UInt16(value[2]))
+                json.endObject()
+            case .presence:
+                guard length <= 1 else { return false }
+                if length == 0 { json.bool(true) } else { json.int(value[0]) }
+            case .broadcastContentType, .broadcastFrequencyInterval, .broadcastAreaIdentifier:
+                return false
+            }
+            json.endObject()
+            offset = start + length
+        }
+        json.endArray()
+        return true
+    }
+}
+
+/// Reads the mandatory fields of a body in order, as the decoder does, from offsets into the PDU.
+private struct WireFields {
+    let bytes: UnsafeRawBufferPointer
+    private(set) var offset = PDUHeader.size
+
+    init(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    /// A C-string of at most `max` bytes with its NUL; nil when it has no NUL or is longer (the decoder warns).
+    mutating func cString(max: Int) -> Range<Int>? {
+        let start = offset
+        var index = start
+        while index < bytes.count {
+            if bytes[index] == 0 {
+                guard index - start + 1 <= max else { return nil }
+                offset = index + 1
+                return start..<index
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    mutating func u8() -> UInt8? {
+        guard offset < bytes.count else { return nil }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+}
