@@ -7,33 +7,78 @@ import SMPP
 import Timeline
 
 extension DecodeJSON {
-    /// The text of endpoints already rendered, so that lines do not format the same addresses again.
-    public struct EndpointNames {
-        private var names: [Endpoint: String] = [:]
-        private var last: (Endpoint, String)?
+    /// Names already rendered as JSON strings (endpoints, commands, statuses), so that each line copies them
+    /// instead of formatting and escaping them again.
+    public struct Names {
+        /// The two endpoints of each session, by session id.
+        private var sessions: [Pair?] = []
+        private var commands: [[UInt8]?] = Array(repeating: nil, count: CommandID.knownCount)
+        private var statuses: [(UInt32, [UInt8])] = []
+
+        private final class Pair {
+            var first: Endpoint
+            var firstName: [UInt8]
+            var second: Endpoint
+            var secondName: [UInt8]
+
+            init(_ endpoint: Endpoint, _ name: [UInt8]) {
+                first = endpoint
+                firstName = name
+                second = endpoint
+                secondName = name
+            }
+        }
 
         public init() {}
 
-        mutating func name(_ endpoint: Endpoint) -> String {
-            if let last, last.0 == endpoint { return last.1 }
-            let name: String
-            if let known = names[endpoint] {
-                name = known
-            } else {
-                name = endpoint.description
-                // A capture with very many peers only costs a fresh start now and then.
-                if names.count >= 4_096 { names.removeAll(keepingCapacity: true) }
-                names[endpoint] = name
+        /// `"10.1.0.3:49433"`.
+        mutating func endpoint(_ endpoint: Endpoint, session: Int) -> [UInt8] {
+            guard session >= 0, session < 1 << 20 else { return Self.quoted(endpoint.description) }
+            if session >= sessions.count { sessions.append(contentsOf: repeatElement(nil, count: session + 1 - sessions.count)) }
+            guard let pair = sessions[session] else {
+                let name = Self.quoted(endpoint.description)
+                sessions[session] = Pair(endpoint, name)
+                return name
             }
-            last = (endpoint, name)
+            if pair.first == endpoint { return pair.firstName }
+            if pair.second == endpoint { return pair.secondName }
+            // The newest endpoint first, the one before it second.
+            let name = Self.quoted(endpoint.description)
+            pair.second = pair.first
+            pair.secondName = pair.firstName
+            pair.first = endpoint
+            pair.firstName = name
             return name
+        }
+
+        /// `"submit_sm"`.
+        mutating func command(_ id: CommandID) -> [UInt8] {
+            guard let index = id.knownIndex else { return Self.quoted(id.name) }
+            if let name = commands[index] { return name }
+            let name = Self.quoted(id.name)
+            commands[index] = name
+            return name
+        }
+
+        /// `"ESME_ROK"`.
+        mutating func status(_ status: CommandStatus) -> [UInt8] {
+            for entry in statuses where entry.0 == status.rawValue { return entry.1 }
+            let name = Self.quoted(status.name)
+            if statuses.count < 32 { statuses.append((status.rawValue, name)) }
+            return name
+        }
+
+        private static func quoted(_ text: String) -> [UInt8] {
+            var json = JSONWriter(capacity: 64)
+            json.string(text)
+            return json.bytes
         }
     }
 
     /// One PDU as ``write(_:into:options:)`` writes it: from its bytes where ``writeFromWire(_:into:names:options:)``
     /// can, else the general way.
     public static func writeLine(
-        _ item: TimelinePDU, into json: inout JSONWriter, names: inout EndpointNames, options: RenderOptions
+        _ item: TimelinePDU, into json: inout JSONWriter, names: inout Names, options: RenderOptions
     ) {
         if !writeFromWire(item, into: &json, names: &names, options: options) {
             write(item, into: &json, options: options)
@@ -45,7 +90,7 @@ extension DecodeJSON {
     /// without a single problem. Returns false, with nothing written, for every other PDU: the caller renders it the
     /// general way. `json` is at the top level (between values).
     public static func writeFromWire(
-        _ item: TimelinePDU, into json: inout JSONWriter, names: inout EndpointNames, options: RenderOptions
+        _ item: TimelinePDU, into json: inout JSONWriter, names: inout Names, options: RenderOptions
     ) -> Bool {
         let header = item.header
         let id = header.commandID
@@ -71,16 +116,16 @@ extension DecodeJSON {
         let start = json.count
         json.beginObject()
         json.key("ts"); writeTimestamp(item.timestamp, into: &json)
-        json.key("src"); json.string(names.name(item.source))
-        json.key("dst"); json.string(names.name(item.destination))
+        json.key("src"); json.raw(names.endpoint(item.source, session: item.session))
+        json.key("dst"); json.raw(names.endpoint(item.destination, session: item.session))
         json.key("session"); json.int(item.session)
         json.key("frame"); json.int(item.frame)
         json.key("stream_offset"); json.int(item.streamOffset)
         json.key("command_length"); json.int(header.commandLength)
         json.key("command_id"); json.int(id.rawValue)
-        json.key("command"); json.string(id.name)
+        json.key("command"); json.raw(names.command(id))
         json.key("command_status"); json.int(header.commandStatus.rawValue)
-        json.key("command_status_name"); json.string(header.commandStatus.name)
+        json.key("command_status_name"); json.raw(names.status(header.commandStatus))
         json.key("sequence_number"); json.int(header.sequenceNumber)
         let complete: Bool
         switch shape {

@@ -161,21 +161,17 @@ public struct JSONWriter: ~Copyable {
 
     /// Writes `"key":` inside an object for a key written in the source, which needs no escaping; the value
     /// written next belongs to it.
+    @inline(__always)
     public mutating func key(_ key: StaticString) {
         valuePrefix()
-        key.withUTF8Buffer { name in
-            reserve(name.count + 3)
-            var index = count
-            base[index] = UInt8(ascii: "\"")
-            // Keys are short: a loop beats a call to memcpy.
-            for byte in name {
-                index += 1
-                base[index] = byte
-            }
-            base[index + 1] = UInt8(ascii: "\"")
-            base[index + 2] = UInt8(ascii: ":")
-            count = index + 3
-        }
+        // Inlined where it is called, the key's length is a constant and the copy a few moves.
+        let length = key.utf8CodeUnitCount
+        reserve(length + 3)
+        base[count] = UInt8(ascii: "\"")
+        UnsafeMutableRawPointer(base + count + 1).copyMemory(from: key.utf8Start, byteCount: length)
+        base[count + length + 1] = UInt8(ascii: "\"")
+        base[count + length + 2] = UInt8(ascii: ":")
+        count += length + 3
         afterKey = true
     }
 
@@ -286,6 +282,12 @@ public struct JSONWriter: ~Copyable {
         put(bytes)
     }
 
+    /// Bytes that are already JSON.
+    public mutating func raw(_ bytes: [UInt8]) {
+        valuePrefix()
+        bytes.withUnsafeBytes { put($0) }
+    }
+
     private static let hexDigits: StaticString = "0123456789abcdef"
 
     /// Hex of octets as a JSON string.
@@ -304,15 +306,22 @@ public struct JSONWriter: ~Copyable {
         reserve(2 * octets.count + 2)
         base[count] = UInt8(ascii: "\"")
         var index = count + 1
-        Self.hexDigits.withUTF8Buffer { digits in
+        Self.hexPairs.withUnsafeBufferPointer { pairs in
             for octet in octets {
-                base[index] = digits[Int(octet >> 4)]
-                base[index + 1] = digits[Int(octet & 0x0F)]
+                UnsafeMutableRawPointer(base + index).storeBytes(of: pairs[Int(octet)], as: UInt16.self)
                 index += 2
             }
         }
         base[index] = UInt8(ascii: "\"")
         count = index + 1
+    }
+
+    /// The two hex digits of each octet, in memory order.
+    private static let hexPairs: [UInt16] = (0..<256).map { octet in
+        hexDigits.withUTF8Buffer { digits in
+            let pair = [digits[octet >> 4], digits[octet & 0x0F]]
+            return pair.withUnsafeBytes { $0.loadUnaligned(as: UInt16.self) }
+        }
     }
 
     // MARK: Strings

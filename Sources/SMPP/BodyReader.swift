@@ -159,7 +159,15 @@ public func fieldString(_ bytes: UnsafeRawBufferPointer) -> String {
 /// ISO-8859-1: each byte is the code point of the same value.
 @inlinable
 public func latin1String<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-    var scalars = String.UnicodeScalarView()
-    for byte in bytes { scalars.append(Unicode.Scalar(byte)) }
-    return String(scalars)
+    var utf8: [UInt8] = []
+    utf8.reserveCapacity(bytes.underestimatedCount * 2)
+    for byte in bytes {
+        if byte < 0x80 {
+            utf8.append(byte)
+        } else {
+            utf8.append(0xC0 | byte >> 6)
+            utf8.append(0x80 | byte & 0x3F)
+        }
+    }
+    return String(decoding: utf8, as: UTF8.self)
 }

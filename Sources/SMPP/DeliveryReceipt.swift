@@ -60,26 +60,38 @@ public struct DeliveryReceipt: Hashable, Sendable {
         }
     }
 
-    /// The field a key fills; HLR fields keep their key as their name.
-    private enum Field: Equatable {
+    /// The field a key fills.
+    private enum Field {
         case id, sub, dlvrd, submitDate, doneDate, stat, err, text
-        case hlr(String)
+        case imsi, msc, mcc, mnc, rnet, rcn, net, cn
+
+        /// The key of an HLR field, as the receipt's ``hlr`` list names it; nil for the others.
+        var hlrName: String? {
+            switch self {
+            case .imsi: return "imsi"
+            case .msc: return "msc"
+            case .mcc: return "mcc"
+            case .mnc: return "mnc"
+            case .rnet: return "rnet"
+            case .rcn: return "rcn"
+            case .net: return "net"
+            case .cn: return "cn"
+            default: return nil
+            }
+        }
     }
 
-    /// Keys and the field they fill, longest spellings first so "submit date" wins over a bare "date".
-    private static let keys: [(spelling: [UInt8], field: Field)] = {
-        let spelled: [(String, Field)] = [
-            ("submit date", .submitDate), ("submit_date", .submitDate), ("submitdate", .submitDate),
-            ("done date", .doneDate), ("done_date", .doneDate), ("donedate", .doneDate),
-            ("dlvrd", .dlvrd), ("stat", .stat), ("text", .text), ("sub", .sub), ("err", .err), ("id", .id),
-            ("imsi", .hlr("imsi")), ("msc", .hlr("msc")), ("mcc", .hlr("mcc")), ("mnc", .hlr("mnc")),
-            ("rnet", .hlr("rnet")), ("rcn", .hlr("rcn")), ("net", .hlr("net")), ("cn", .hlr("cn")),
-        ]
-        return spelled.map { (Array($0.0.utf8), $0.1) }
-    }()
+    /// Keys (lowercase) and the field they fill, longest spellings first so "submit date" wins over a bare "date".
+    private static let keys: [(spelling: StaticString, field: Field)] = [
+        ("submit date", .submitDate), ("submit_date", .submitDate), ("submitdate", .submitDate),
+        ("done date", .doneDate), ("done_date", .doneDate), ("donedate", .doneDate),
+        ("dlvrd", .dlvrd), ("stat", .stat), ("text", .text), ("sub", .sub), ("err", .err), ("id", .id),
+        ("imsi", .imsi), ("msc", .msc), ("mcc", .mcc), ("mnc", .mnc), ("rnet", .rnet), ("rcn", .rcn),
+        ("net", .net), ("cn", .cn),
+    ]
 
     /// Bit n set when some key starts with the byte 0x60 + n (all keys start with a lowercase letter).
-    private static let keyInitials: UInt32 = keys.reduce(0) { $0 | 1 << UInt32($1.spelling[0] - 0x60) }
+    private static let keyInitials: UInt32 = keys.reduce(0) { $0 | 1 << UInt32($1.spelling.utf8Start[0] - 0x60) }
 
     /// Reads the receipt text. Keys in any order and case, missing ones allowed, `text:` running to the end.
     /// Nil when the text has neither `id:` nor `stat:`.
@@ -116,7 +128,7 @@ public struct DeliveryReceipt: Hashable, Sendable {
             case .stat: receipt.stat = value
             case .err: receipt.err = value
             case .text: receipt.text = value
-            case .hlr(let key): receipt.hlr.append((key, percentDecoded(value)))
+            default: receipt.hlr.append((field.hlrName ?? "", percentDecoded(value)))
             }
         }
 
@@ -126,9 +138,9 @@ public struct DeliveryReceipt: Hashable, Sendable {
             if index == 0 || isSpace(bytes[index - 1]) {
                 let initial = lowercased(bytes[index])
                 if initial > 0x60, initial < 0x80, keyInitials & 1 << UInt32(initial - 0x60) != 0 {
-                    for key in keys where matches(bytes, at: index, key.spelling) {
+                    for key in keys where key.spelling.utf8Start[0] == initial && matches(bytes, at: index, key.spelling) {
                         close(at: index)
-                        let colon = index + key.spelling.count
+                        let colon = index + key.spelling.utf8CodeUnitCount
                         open = (colon + 1, key.field)
                         if key.field == .id || key.field == .stat { hasIDOrStat = true }
                         if key.field == .text { break scan }
@@ -150,10 +162,11 @@ public struct DeliveryReceipt: Hashable, Sendable {
     }
 
     /// True when `key` (lowercase) and a colon are at `index`, in any case.
-    private static func matches(_ bytes: UnsafeRawBufferPointer, at index: Int, _ key: [UInt8]) -> Bool {
-        let colon = index + key.count
+    private static func matches(_ bytes: UnsafeRawBufferPointer, at index: Int, _ key: StaticString) -> Bool {
+        let length = key.utf8CodeUnitCount
+        let colon = index + length
         guard colon < bytes.count, bytes[colon] == UInt8(ascii: ":") else { return false }
-        for offset in 0..<key.count where lowercased(bytes[index + offset]) != key[offset] { return false }
+        for offset in 0..<length where lowercased(bytes[index + offset]) != key.utf8Start[offset] { return false }
         return true
     }
 

@@ -108,7 +108,7 @@ struct Decode: ParsableCommand {
         }
         // Every line of the chunk goes into one writer, copied out once at the end.
         var json = JSONWriter(capacity: max(4_096, events.count * 768))
-        var names = DecodeJSON.EndpointNames()
+        var names = DecodeJSON.Names()
         for event in events {
             if case .pdu(let item) = event {
                 DecodeJSON.writeLine(item, into: &json, names: &names, options: options)

@@ -33,7 +33,7 @@ func decodeJSONLines(_ path: String) throws -> [[String: Any]] {
     let ingest = CaptureIngest(source: try PacketSource.open(path: path))
     var lines: [[String: Any]] = []
     var json = JSONWriter()
-    var names = DecodeJSON.EndpointNames()
+    var names = DecodeJSON.Names()
     try ingest.run { event in
         json.reset()
         if case .pdu(let item) = event {

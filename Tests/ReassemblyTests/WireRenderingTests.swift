@@ -25,7 +25,7 @@ struct WireRenderingTests {
         var general = JSONWriter()
         DecodeJSON.write(item, into: &general, options: options)
         var wire = JSONWriter()
-        var names = DecodeJSON.EndpointNames()
+        var names = DecodeJSON.Names()
         guard DecodeJSON.writeFromWire(item, into: &wire, names: &names, options: options) else {
             let leftBehind = wire.count
             #expect(leftBehind == 0, "a declined PDU left output behind: \(hex(item.raw))")

@@ -2,6 +2,7 @@
 
 import NIOCore
 import SMPP
+import TestSupport
 import Testing
 
 @Suite("Text encodings")
@@ -39,6 +40,42 @@ struct TextTests {
         #expect(odd.problems.count == 1)
         let lone = MessageText.decode([0xD8, 0x3D, 0x00, 0x41], dataCoding: 8, hasUDH: false)
         #expect(lone.text == "\u{FFFD}A")
+    }
+
+    /// Random UCS-2 and Latin-1 octets, surrogates and their halves included, read as a scalar-by-scalar decoder
+    /// reads them: the same text, and the lone surrogates counted.
+    @Test func ucs2AndLatin1AgreeWithAScalarDecoder() {
+        var random = SplitMix64(seed: 0x0C52)
+        for _ in 0..<3_000 {
+            let length = Int(random.next() % 24)
+            let octets = (0..<length).map { _ in
+                random.next() % 4 == 0 ? [0xD8, 0xDB, 0xDC, 0xDF, 0x00][Int(random.next() % 5)] : UInt8(truncatingIfNeeded: random.next())
+            }
+            var units: [UInt16] = []
+            var index = 0
+            while index + 1 < octets.count {
+                units.append(UInt16(octets[index]) << 8 | UInt16(octets[index + 1]))
+                index += 2
+            }
+            var scalars = String.UnicodeScalarView()
+            var lone = 0
+            var iterator = units.makeIterator()
+            var decoder = UTF16()
+            loop: while true {
+                switch decoder.decode(&iterator) {
+                case .scalarValue(let scalar): scalars.append(scalar)
+                case .emptyInput: break loop
+                case .error:
+                    lone += 1
+                    scalars.append("\u{FFFD}")
+                }
+            }
+            let decoded = MessageText.decode(octets, dataCoding: 8, hasUDH: false)
+            #expect(decoded.text == String(scalars), "\(octets)")
+            #expect(decoded.problems.contains { $0.hasPrefix("\(lone) lone") } == (lone > 0), "\(octets)")
+            let latin1 = String(String.UnicodeScalarView(octets.map { Unicode.Scalar($0) }))
+            #expect(MessageText.decode(octets, dataCoding: 3, hasUDH: false).text == latin1)
+        }
     }
 
     @Test func codingGroupsAndCharsets() {

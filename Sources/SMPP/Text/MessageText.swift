@@ -93,28 +93,45 @@ public enum MessageText {
         if octets.count % 2 != 0 {
             problems.append("UCS-2 text has an odd number of octets (\(octets.count)); the last one is dropped")
         }
-        var units: [UInt16] = []
-        units.reserveCapacity(octets.count / 2)
-        var index = 0
-        while index + 1 < octets.count {
-            units.append(UInt16(octets[index]) << 8 | UInt16(octets[index + 1]))
-            index += 2
-        }
-        var scalars = String.UnicodeScalarView()
+        // UTF-16 big-endian to UTF-8; each unit that is not part of a valid surrogate pair reads as U+FFFD, as the
+        // standard library's decoder reads it.
+        let count = octets.count / 2
+        func unit(_ index: Int) -> UInt32 { UInt32(octets[2 * index]) << 8 | UInt32(octets[2 * index + 1]) }
+        var utf8: [UInt8] = []
+        utf8.reserveCapacity(count * 3)
         var lone = 0
-        var iterator = units.makeIterator()
-        var decoder = UTF16()
-        loop: while true {
-            switch decoder.decode(&iterator) {
-            case .scalarValue(let scalar): scalars.append(scalar)
-            case .emptyInput: break loop
-            case .error:
-                lone += 1
-                scalars.append("\u{FFFD}")
+        var index = 0
+        while index < count {
+            var scalar = unit(index)
+            index += 1
+            if scalar & 0xF800 == 0xD800 {
+                if scalar < 0xDC00, index < count, unit(index) & 0xFC00 == 0xDC00 {
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10 | (unit(index) - 0xDC00))
+                    index += 1
+                } else {
+                    lone += 1
+                    scalar = 0xFFFD
+                }
+            }
+            switch scalar {
+            case 0..<0x80:
+                utf8.append(UInt8(scalar))
+            case 0x80..<0x800:
+                utf8.append(0xC0 | UInt8(scalar >> 6))
+                utf8.append(0x80 | UInt8(scalar & 0x3F))
+            case 0x800..<0x10000:
+                utf8.append(0xE0 | UInt8(scalar >> 12))
+                utf8.append(0x80 | UInt8(scalar >> 6 & 0x3F))
+                utf8.append(0x80 | UInt8(scalar & 0x3F))
+            default:
+                utf8.append(0xF0 | UInt8(scalar >> 18))
+                utf8.append(0x80 | UInt8(scalar >> 12 & 0x3F))
+                utf8.append(0x80 | UInt8(scalar >> 6 & 0x3F))
+                utf8.append(0x80 | UInt8(scalar & 0x3F))
             }
         }
         if lone > 0 { problems.append("\(lone) lone UTF-16 surrogates in UCS-2 text") }
-        return String(scalars)
+        return String(decoding: utf8, as: UTF8.self)
     }
 
     /// Encodes text for a data_coding; nil when the text cannot be expressed in it.

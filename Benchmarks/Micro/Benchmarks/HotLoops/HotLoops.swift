@@ -120,7 +120,7 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("JSON lines from the wire, as decode writes them (\(name), \(count) PDUs)") { benchmark in
         var json = JSONWriter(capacity: 1 << 20)
-        var names = DecodeJSON.EndpointNames()
+        var names = DecodeJSON.Names()
         let options = RenderOptions()
         for _ in benchmark.scaledIterations {
             for item in data.pdus {
