@@ -208,8 +208,8 @@ public final class Analyzer {
             return
         }
         // A channel marker or a comment may be there: read the text.
-        let pdu = item.decoded()
-        guard let decoded = pdu.message(isoDefault: item.isoDefault), let text = decoded.decoded.text else {
+        let decoded = PDULayout.message(in: raw, at: location, isoDefault: item.isoDefault)
+        guard let text = decoded.decoded.text else {
             channels[0] += 1
             return
         }
@@ -276,10 +276,7 @@ public final class Analyzer {
             }
             if !marked, idRange == nil {
                 let startsLikeReceipt: Bool = raw.withUnsafeReadableBytes { bytes in
-                    let text = location.shortMessage
-                    guard text.count >= 3 else { return false }
-                    return bytes[text.lowerBound] | 0x20 == 0x69 && bytes[text.lowerBound + 1] | 0x20 == 0x64
-                        && bytes[text.lowerBound + 2] == 0x3A
+                    DeliveryReceipt.startsLikeText(UnsafeRawBufferPointer(rebasing: bytes[location.shortMessage]))
                 }
                 if !startsLikeReceipt {
                     receipts.mobileOriginated += 1
@@ -287,9 +284,16 @@ public final class Analyzer {
                 }
             }
         }
-        let pdu = item.decoded()
-        let text = pdu.message(isoDefault: item.isoDefault)?.decoded.text
-        if let receipt = pdu.deliveryReceipt(text: text) {
+        // Read from the bytes where the frame's fields were located (a well-formed deliver_sm), else decoded.
+        let found: DeliveryReceipt?
+        if item.header.commandID == .deliverSM, let location = item.digest.shortMessage {
+            let text = PDULayout.message(in: raw, at: location, isoDefault: item.isoDefault).decoded.text
+            found = PDULayout.deliveryReceipt(in: raw, at: location, text: text)
+        } else {
+            let pdu = item.decoded()
+            found = pdu.deliveryReceipt(text: pdu.message(isoDefault: item.isoDefault)?.decoded.text)
+        }
+        if let receipt = found {
             let id = receipt.messageID ?? ""
             var bytes = Array(id.utf8)
             bytes.withUnsafeMutableBytes { buffer in

@@ -223,7 +223,7 @@ extension DecodeJSON {
                     && (DeliveryReceipt.isMarked(
                         esmClass: location.esmClass,
                         hasReceiptedMessageID: PDULayout.findTLV(.receiptedMessageID, in: frame, region: tlvRegion) != nil)
-                        || startsWithIDColon(octets))
+                        || DeliveryReceipt.startsLikeText(octets))
                 text = mayBeReceipt ? String(decoding: octets, as: UTF8.self) : nil
                 problems = []
             } else {
@@ -242,12 +242,6 @@ extension DecodeJSON {
             }
             return true
         }
-    }
-
-    /// "id:" in any case at the start.
-    private static func startsWithIDColon(_ octets: UnsafeRawBufferPointer) -> Bool {
-        octets.count >= 3 && octets[0] | 0x20 == UInt8(ascii: "i") && octets[1] | 0x20 == UInt8(ascii: "d")
-            && octets[2] == UInt8(ascii: ":")
     }
 
     /// A C-string field's value as the decoder reads it (``fieldString(_:)``).

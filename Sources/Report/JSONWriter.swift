@@ -37,6 +37,11 @@ public struct JSONWriter: ~Copyable {
 
     public var isEmpty: Bool { count == 0 }
 
+    /// Calls `body` with what was written, without copying it.
+    public func withBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+
     /// Appends what was written to `output`.
     public func append(to output: inout [UInt8]) {
         output.append(contentsOf: UnsafeBufferPointer(start: base, count: count))
@@ -210,6 +215,10 @@ public struct JSONWriter: ~Copyable {
     private mutating func appendDigits(_ value: UInt64) {
         if value < 10 {
             put(UInt8(truncatingIfNeeded: value) &+ 0x30)
+            return
+        }
+        if value < 100 {
+            put(UInt8(truncatingIfNeeded: value / 10) &+ 0x30, UInt8(truncatingIfNeeded: value % 10) &+ 0x30)
             return
         }
         var digitCount = 1

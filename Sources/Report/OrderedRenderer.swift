@@ -5,7 +5,10 @@ import Foundation
 
 /// Renders items to bytes on worker threads and hands the bytes back in order.
 public final class OrderedRenderer<Item>: @unchecked Sendable {
-    public typealias Render = @Sendable (_ items: [Item], _ into: inout [UInt8]) -> Void
+    /// Writes the lines of `items` to `into` (a writer used as a byte buffer: JSON values, separators, raw text).
+    public typealias Render = @Sendable (_ items: [Item], _ into: inout JSONWriter) -> Void
+    /// Receives the bytes of a chunk, valid during the call.
+    public typealias Emit = (UnsafeRawBufferPointer) throws -> Void
 
     private let render: Render
     private let chunkSize: Int
@@ -22,7 +25,11 @@ public final class OrderedRenderer<Item>: @unchecked Sendable {
 
     private final class Slot: @unchecked Sendable {
         let done = DispatchSemaphore(value: 0)
-        var bytes: [UInt8] = []
+        var output: JSONWriter
+
+        init(capacity: Int) {
+            output = JSONWriter(capacity: capacity)
+        }
     }
 
     /// `workers` threads render chunks of `chunkSize` items; at most `workers * 2` chunks wait at once, so memory
@@ -36,30 +43,27 @@ public final class OrderedRenderer<Item>: @unchecked Sendable {
     }
 
     /// Adds an item; `emit` receives the bytes of chunks already rendered, in order.
-    public func add(_ item: Item, emit: ([UInt8]) throws -> Void) rethrows {
+    public func add(_ item: Item, emit: Emit) rethrows {
         chunk.append(item)
         guard chunk.count >= chunkSize else { return }
         try submit(emit: emit)
     }
 
     /// Renders what is left and emits everything, in order.
-    public func finish(emit: ([UInt8]) throws -> Void) rethrows {
+    public func finish(emit: Emit) rethrows {
         if !chunk.isEmpty { try submit(emit: emit) }
         while !inFlight.isEmpty { try emitOldest(emit) }
     }
 
-    private func submit(emit: ([UInt8]) throws -> Void) rethrows {
+    private func submit(emit: Emit) rethrows {
         // The items move to the worker and are not touched here again.
         let items = Handover(chunk)
         chunk = []
         chunk.reserveCapacity(chunkSize)
-        let slot = Slot()
+        let slot = Slot(capacity: items.value.count * 768)
         let render = self.render
         queue.async {
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(items.value.count * 768)
-            render(items.value, &bytes)
-            slot.bytes = bytes
+            render(items.value, &slot.output)
             slot.done.signal()
         }
         inFlight.append(slot)
@@ -71,13 +75,13 @@ public final class OrderedRenderer<Item>: @unchecked Sendable {
                 break
             }
             inFlight.removeFirst()
-            try emit(oldest.bytes)
+            try oldest.output.withBytes(emit)
         }
     }
 
-    private func emitOldest(_ emit: ([UInt8]) throws -> Void) rethrows {
+    private func emitOldest(_ emit: Emit) rethrows {
         let oldest = inFlight.removeFirst()
         oldest.done.wait()
-        try emit(oldest.bytes)
+        try oldest.output.withBytes(emit)
     }
 }

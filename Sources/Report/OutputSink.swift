@@ -30,14 +30,14 @@ public final class OutputSink {
     }
 
     /// Writes a block of bytes: straight through when it is large, else through the buffer.
-    public func write(block: [UInt8]) {
+    public func write(block: UnsafeRawBufferPointer) {
         guard block.count >= flushThreshold / 8 else {
             bytes.append(contentsOf: block)
             flushIfNeeded()
             return
         }
         flush()
-        block.withUnsafeBytes { writeAll($0) }
+        writeAll(block)
     }
 
     public func write(_ text: String) {

@@ -53,30 +53,22 @@ struct PDUKeys {
         if destinationAddress?.isEmpty == true { destinationAddress = nil }
     }
 
-    /// The receipt of a deliver_sm. A plain-ASCII text reads the same in the encodings receipts use, so it is
-    /// parsed from the bytes; anything else goes through the full decoder.
+    /// The receipt of a deliver_sm, read from its bytes. An unmarked message whose text is plain ASCII and does not
+    /// start with "id:" is mobile-originated and not read further.
     private static func receipt(frame: ByteBuffer, location: ShortMessageLocation) -> DeliveryReceipt? {
-        let type = location.esmClass & 0x3C
-        let marked = type == 0x04 || type == 0x08 || type == 0x10 || type == 0x20
         let hasReceiptTLV = PDULayout.findTLV(.receiptedMessageID, in: frame, region: location.tlvs) != nil
-        // Text that reads the same in GSM 03.38, IA5/ASCII and Latin-1: printable ASCII without the characters
-        // GSM 03.38 places elsewhere.
-        let plainText: String? = frame.withUnsafeReadableBytes { bytes in
-            let text = UnsafeRawBufferPointer(rebasing: bytes[location.shortMessage])
-            guard location.dataCoding == 0 || location.dataCoding == 1 || location.dataCoding == 3,
-                text.allSatisfy({ (0x20...0x7A).contains($0) && $0 != 0x24 && $0 != 0x40 && !(0x5B...0x60).contains($0) })
-            else { return nil }
-            return String(decoding: text, as: UTF8.self)
-        }
-        if !marked, !hasReceiptTLV {
-            // An unmarked receipt must start with "id:"; anything else is a mobile-originated message.
-            guard let plainText, plainText.lowercased().hasPrefix("id:") else {
-                if plainText != nil { return nil }
-                return (try? PDU.decode(frame))?.deliveryReceipt()
+        if !DeliveryReceipt.isMarked(esmClass: location.esmClass, hasReceiptedMessageID: hasReceiptTLV) {
+            let (range, _) = PDULayout.messageOctets(in: frame, at: location)
+            let mobileOriginated: Bool = frame.withUnsafeReadableBytes { bytes in
+                let octets = UnsafeRawBufferPointer(rebasing: bytes[range])
+                return location.esmClass & 0x40 == 0
+                    && MessageText.readsAsASCII(octets, charset: DataCoding(location.dataCoding).charset())
+                    && !DeliveryReceipt.startsLikeText(octets)
             }
+            if mobileOriginated { return nil }
         }
-        guard let pdu = try? PDU.decode(frame) else { return nil }
-        return pdu.deliveryReceipt(text: plainText)
+        let text = PDULayout.message(in: frame, at: location, isoDefault: false).decoded.text
+        return PDULayout.deliveryReceipt(in: frame, at: location, text: text)
     }
 
     /// The lookup keys, by kind.

@@ -22,7 +22,12 @@ public struct TimelinePDU {
     /// Structural facts of the frame: well-formed or not, where the fields of a submit_sm or deliver_sm are.
     public var digest: PDUDigest
     /// The decoded PDU, when the tracker decodes every PDU (else only binds are decoded).
-    public var pdu: PDU?
+    public var pdu: PDU? {
+        get { decodedBox?.pdu }
+        set { decodedBox = newValue.map(DecodedBox.init) }
+    }
+    /// Boxed: most PDUs travel without one, and the value is copied from stage to stage.
+    private var decodedBox: DecodedBox?
     /// data_coding 0 reads as ISO-8859-1 in this session.
     public var isoDefault: Bool
 
@@ -40,7 +45,7 @@ public struct TimelinePDU {
         self.header = header
         self.raw = raw
         self.digest = digest
-        self.pdu = pdu
+        self.decodedBox = pdu.map(DecodedBox.init)
         self.isoDefault = isoDefault
     }
 
@@ -48,6 +53,15 @@ public struct TimelinePDU {
     public func decoded() -> PDU {
         if let pdu { return pdu }
         return (try? PDU.decode(raw)) ?? PDU(header: header, body: .undecodable(raw))
+    }
+}
+
+/// A decoded PDU, boxed.
+private final class DecodedBox: Sendable {
+    let pdu: PDU
+
+    init(_ pdu: PDU) {
+        self.pdu = pdu
     }
 }
 

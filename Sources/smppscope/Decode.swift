@@ -70,7 +70,7 @@ struct Decode: ParsableCommand {
         let renderer = OrderedRenderer<TimelineEvent>(workers: 2, chunkSize: isLive ? 1 : 512) { events, out in
             Self.render(events, format: format, text: text, options: options, into: &out)
         }
-        let emit = { (bytes: [UInt8]) in
+        let emit = { (bytes: UnsafeRawBufferPointer) in
             sink.write(block: bytes)
             if sink.closed { throw OutputClosed() }
         }
@@ -95,31 +95,24 @@ struct Decode: ParsableCommand {
     }
 
     /// Lines for events, in order: text or JSON Lines.
-    static func render(_ events: [TimelineEvent], format: DecodeFormat, text: DecodeText, options: RenderOptions, into out: inout [UInt8]) {
-        guard format == .jsonl else {
-            for event in events {
-                let line: String?
-                if case .pdu(let item) = event { line = text.line(item) } else { line = text.line(event: event) }
-                guard let line else { continue }
-                out.append(contentsOf: line.utf8)
-                out.append(0x0A)
-            }
-            return
-        }
-        // Every line of the chunk goes into one writer, copied out once at the end.
-        var json = JSONWriter(capacity: max(4_096, events.count * 768))
+    static func render(_ events: [TimelineEvent], format: DecodeFormat, text: DecodeText, options: RenderOptions, into json: inout JSONWriter) {
         var names = DecodeJSON.Names()
         for event in events {
-            if case .pdu(let item) = event {
+            switch (format, event) {
+            case (.jsonl, .pdu(let item)):
                 DecodeJSON.writeLine(item, into: &json, names: &names, options: options)
-            } else {
+            case (.jsonl, _):
                 let before = json.count
                 DecodeJSON.write(event: event, into: &json)
                 guard json.count > before else { continue }
+            case (.text, .pdu(let item)):
+                json.raw(text.line(item))
+            case (.text, _):
+                guard let line = text.line(event: event) else { continue }
+                json.raw(line)
             }
             json.separator(0x0A)
         }
-        json.append(to: &out)
     }
 
     private static func eventMatches(_ event: TimelineEvent, sessions: Set<Int>) -> Bool {

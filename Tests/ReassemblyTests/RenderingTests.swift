@@ -48,27 +48,29 @@ struct RenderingTests {
         var events: [TimelineEvent] = []
         try CaptureIngest(source: try PacketSource.open(path: path)).run { events.append($0) }
         #expect(events.count > 1_000)
-        @Sendable func render(_ events: [TimelineEvent], _ out: inout [UInt8]) {
-            var json = JSONWriter()
+        @Sendable func render(_ events: [TimelineEvent], _ json: inout JSONWriter) {
+            var names = DecodeJSON.Names()
             for event in events {
-                json.reset()
                 if case .pdu(let item) = event {
-                    DecodeJSON.write(item, into: &json, options: RenderOptions())
+                    DecodeJSON.writeLine(item, into: &json, names: &names, options: RenderOptions())
                 } else {
                     DecodeJSON.write(event: event, into: &json)
                 }
-                out += json.bytes
-                out.append(0x0A)
+                json.separator(0x0A)
             }
         }
         var expected: [UInt8] = []
-        for event in events { render([event], &expected) }
+        for event in events {
+            var json = JSONWriter()
+            render([event], &json)
+            expected += json.bytes
+        }
         // Chunk sizes that do and do not divide the count, and one larger than it.
         for chunkSize in [1, 7, 64, 1_000, events.count + 1] {
             let renderer = OrderedRenderer<TimelineEvent>(workers: workers, chunkSize: chunkSize, render: render)
             var output: [UInt8] = []
-            for event in events { renderer.add(event) { output += $0 } }
-            renderer.finish { output += $0 }
+            for event in events { renderer.add(event) { output += Array($0) } }
+            renderer.finish { output += Array($0) }
             #expect(output == expected, "chunks of \(chunkSize) on \(workers) workers")
         }
     }

@@ -137,6 +137,13 @@ extension DeliveryReceipt {
         return type == 0x04 || type == 0x08 || type == 0x10 || type == 0x20 || hasReceiptedMessageID
     }
 
+    /// True when message octets start with "id:" in any case, as the text of a receipt does (in GSM 03.38, IA5 and
+    /// Latin-1 alike).
+    public static func startsLikeText(_ octets: UnsafeRawBufferPointer) -> Bool {
+        octets.count >= 3 && octets[0] | 0x20 == UInt8(ascii: "i") && octets[1] | 0x20 == UInt8(ascii: "d")
+            && octets[2] == UInt8(ascii: ":")
+    }
+
     /// The receipt of a deliver_sm or data_sm with this esm_class, message text and TLVs (found by `tlv`): the
     /// TLVs first, then the text. An unmarked message is a receipt only when its text starts with `id:` and has a
     /// `stat:`, as some SMSCs send them.
