@@ -67,7 +67,7 @@ struct Decode: ParsableCommand {
         // Read once: the options are property wrappers, costly to read for every event.
         let isLive = input.interface != nil
         let pdusOnly = self.pdusOnly
-        let renderer = OrderedRenderer<TimelineEvent>(workers: 2, chunkSize: isLive ? 1 : 512) { events, out in
+        let renderer = OrderedRenderer<TimelineEvent>(workers: 2, chunkSize: isLive ? 1 : 2_048) { events, out in
             Self.render(events, format: format, text: text, options: options, into: &out)
         }
         let emit = { (bytes: UnsafeRawBufferPointer) in
