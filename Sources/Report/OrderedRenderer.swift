@@ -11,10 +11,10 @@ public final class OrderedRenderer<Item>: @unchecked Sendable {
     public typealias Emit = (UnsafeRawBufferPointer) throws -> Void
 
     private let render: Render
-    private let chunkSize: Int
+    @usableFromInline let chunkSize: Int
     private let maximumInFlight: Int
     private let queue: DispatchQueue
-    private var chunk: [Item] = []
+    @usableFromInline var chunk: [Item] = []
     /// Chunks handed to the workers, oldest first.
     private var inFlight: [Slot] = []
 
@@ -42,7 +42,9 @@ public final class OrderedRenderer<Item>: @unchecked Sendable {
         chunk.reserveCapacity(self.chunkSize)
     }
 
-    /// Adds an item; `emit` receives the bytes of chunks already rendered, in order.
+    /// Adds an item; `emit` receives the bytes of chunks already rendered, in order. Inlinable, so that the item
+    /// is copied by the caller's specialized code rather than through the generic value witnesses.
+    @inlinable
     public func add(_ item: Item, emit: Emit) rethrows {
         chunk.append(item)
         guard chunk.count >= chunkSize else { return }
@@ -55,7 +57,8 @@ public final class OrderedRenderer<Item>: @unchecked Sendable {
         while !inFlight.isEmpty { try emitOldest(emit) }
     }
 
-    private func submit(emit: Emit) rethrows {
+    @usableFromInline
+    func submit(emit: Emit) rethrows {
         // The items move to the worker and are not touched here again.
         let items = Handover(chunk)
         chunk = []

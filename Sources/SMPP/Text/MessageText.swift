@@ -44,24 +44,18 @@ public enum MessageText {
     public static func readsAsASCII(_ octets: UnsafeRawBufferPointer, charset: DataCoding.Charset) -> Bool {
         switch charset {
         case .gsm7:
-            // Bit n of the mask is set when septet n is its ASCII character.
-            // 0x0A, 0x0D, 0x20-0x23, 0x25-0x3F; then 0x41-0x5A and 0x61-0x7A.
-            let low: UInt64 = 0xFFFF_FFEF_0000_2400
-            let high: UInt64 = 0x07FF_FFFE_07FF_FFFE
-            for octet in octets {
-                let bit = UInt64(1) << UInt64(octet & 0x3F)
-                switch octet {
-                case 0..<0x40: guard low & bit != 0 else { return false }
-                case 0x40..<0x80: guard high & bit != 0 else { return false }
-                default: return false
-                }
-            }
-            return true
+            return gsmASCII.withUnsafeBufferPointer { table in octets.allSatisfy { table[Int($0)] } }
         case .ascii, .latin1:
             return octets.allSatisfy { $0 < 0x80 }
         default:
             return false
         }
+    }
+
+    /// For each octet, true when it is a GSM 03.38 septet whose character is the ASCII one (0x0A, 0x0D, 0x20-0x23,
+    /// 0x25-0x3F, 0x41-0x5A, 0x61-0x7A); the escape to the extension table (0x1B) is not.
+    private static let gsmASCII: [Bool] = (0..<256).map { octet in
+        octet < 0x80 && octet != 0x1B && GSM0338.basic[octet] == Unicode.Scalar(UInt8(octet))
     }
 
     /// Decodes octets in a character set; nil for sets that are not text.
