@@ -46,7 +46,13 @@ struct EventBatch: @unchecked Sendable {
             return
         }
         let start = arena.writerIndex
-        let length = arena.writeImmutableBuffer(framed.bytes)
+        // Copied through the writable region, which is cheaper than `writeImmutableBuffer`'s generic path in NIO.
+        let length = framed.bytes.withUnsafeReadableBytes { bytes in
+            arena.writeWithUnsafeMutableBytes(minimumWritableBytes: bytes.count) { target in
+                target.copyMemory(from: bytes)
+                return bytes.count
+            }
+        }
         pdus.append(
             PDUEntry(
                 connection: framed.connection, source: framed.source, destination: framed.destination,

@@ -247,7 +247,11 @@ final class DirectionStream {
         } else if buffer.readerIndex > 1 << 16 {
             buffer.discardReadBytes()
         }
-        buffer.writeBytes(bytes)
+        // Copied through the writable region: `writeBytes` takes a slower, generic path inside NIO.
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bytes.count) { target in
+            target.copyMemory(from: bytes)
+            return bytes.count
+        }
         while marksStart < marks.count, marks[marksStart].end <= bufferOffset { marksStart += 1 }
         if marksStart > 64 {
             marks.removeFirst(marksStart)

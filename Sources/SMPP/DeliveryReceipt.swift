@@ -133,10 +133,14 @@ public struct DeliveryReceipt: Hashable, Sendable {
         }
 
         // Find every "key:" that starts the text or follows whitespace.
+        let keys = Self.keys
+        let keyInitials = Self.keyInitials
         var index = 0
+        var atWordStart = true
         scan: while index < bytes.count {
-            if index == 0 || isSpace(bytes[index - 1]) {
-                let initial = lowercased(bytes[index])
+            let byte = bytes[index]
+            if atWordStart {
+                let initial = lowercased(byte)
                 if initial > 0x60, initial < 0x80, keyInitials & 1 << UInt32(initial - 0x60) != 0 {
                     for key in keys where key.spelling.utf8Start[0] == initial && matches(bytes, at: index, key.spelling) {
                         close(at: index)
@@ -144,11 +148,14 @@ public struct DeliveryReceipt: Hashable, Sendable {
                         open = (colon + 1, key.field)
                         if key.field == .id || key.field == .stat { hasIDOrStat = true }
                         if key.field == .text { break scan }
+                        // The byte before the next one is the colon: not a word start.
                         index = colon + 1
+                        atWordStart = false
                         continue scan
                     }
                 }
             }
+            atWordStart = isSpace(byte)
             index += 1
         }
         guard hasIDOrStat else { return nil }
