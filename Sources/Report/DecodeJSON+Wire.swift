@@ -51,6 +51,34 @@ extension DecodeJSON {
             return name
         }
 
+        /// The whole seconds of the last timestamp written and their digits: PDUs close in time share them.
+        private var second: UInt64 = .max
+        private var secondDigits: [UInt8] = []
+
+        /// The timestamp as ``Timestamp/description`` writes it.
+        mutating func writeTimestamp(_ timestamp: Timestamp, into json: inout JSONWriter) {
+            let nanoseconds = timestamp.nanoseconds
+            guard nanoseconds >= 0 else {
+                json.raw(timestamp.description)
+                return
+            }
+            let whole = UInt64(nanoseconds) / 1_000_000_000
+            let fraction = UInt64(nanoseconds) % 1_000_000_000
+            if whole != second {
+                var digits = JSONWriter(capacity: 32)
+                digits.int(whole)
+                digits.separator(UInt8(ascii: "."))
+                secondDigits = digits.bytes
+                second = whole
+            }
+            json.raw(secondDigits)
+            if fraction % 1_000 == 0 {
+                json.digits(fraction / 1_000, width: 6)
+            } else {
+                json.digits(fraction, width: 9)
+            }
+        }
+
         /// `"submit_sm"`.
         mutating func command(_ id: CommandID) -> [UInt8] {
             guard let index = id.knownIndex else { return Self.quoted(id.name) }
@@ -115,7 +143,7 @@ extension DecodeJSON {
 
         let start = json.count
         json.beginObject()
-        json.key("ts"); writeTimestamp(item.timestamp, into: &json)
+        json.key("ts"); names.writeTimestamp(item.timestamp, into: &json)
         json.key("src"); json.raw(names.endpoint(item.source, session: item.session))
         json.key("dst"); json.raw(names.endpoint(item.destination, session: item.session))
         json.key("session"); json.int(item.session)
@@ -142,21 +170,6 @@ extension DecodeJSON {
         }
         json.endObject()
         return true
-    }
-
-    /// The timestamp as ``Timestamp/description`` writes it.
-    static func writeTimestamp(_ timestamp: Timestamp, into json: inout JSONWriter) {
-        let nanoseconds = timestamp.nanoseconds
-        guard nanoseconds >= 0 else {
-            json.raw(timestamp.description)
-            return
-        }
-        let unsigned = UInt64(nanoseconds)
-        if unsigned % 1_000 == 0 {
-            json.fixedPoint(unsigned / 1_000, scale: 6)
-        } else {
-            json.fixedPoint(unsigned, scale: 9)
-        }
     }
 
     /// message_id and TLVs of submit_sm_resp and its kind.

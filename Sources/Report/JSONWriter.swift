@@ -238,25 +238,19 @@ public struct JSONWriter: ~Copyable {
         count += digitCount
     }
 
-    /// `value` / 10^`scale` with exactly `scale` decimals (`scale` at most 18): "1795682046.272603" for
-    /// 1795682046272603 and 6.
-    public mutating func fixedPoint(_ value: UInt64, scale: Int) {
-        valuePrefix()
-        let scale = min(max(scale, 0), 18)
-        var divisor: UInt64 = 1
-        for _ in 0..<scale { divisor &*= 10 }
-        appendDigits(value / divisor)
-        guard scale > 0 else { return }
-        reserve(scale + 1)
-        base[count] = UInt8(ascii: ".")
-        var fraction = value % divisor
-        var index = count + scale
-        while index > count {
-            base[index] = UInt8(truncatingIfNeeded: fraction % 10) &+ 0x30
-            fraction /= 10
+    /// Exactly `width` decimal digits of `value` (at most 20), zero-padded, continuing the value written last (the
+    /// fraction after the point of a number).
+    public mutating func digits(_ value: UInt64, width: Int) {
+        let width = min(max(width, 1), 20)
+        reserve(width)
+        var remaining = value
+        var index = count + width - 1
+        while index >= count {
+            base[index] = UInt8(truncatingIfNeeded: remaining % 10) &+ 0x30
+            remaining /= 10
             index -= 1
         }
-        count += scale + 1
+        count += width
     }
 
     public mutating func bool(_ value: Bool) {
@@ -354,6 +348,10 @@ public struct JSONWriter: ~Copyable {
 
     /// `"`, the UTF-8 bytes with control characters, '"', '\\' and DEL escaped, `"`.
     private mutating func appendEscaped(_ utf8: UnsafeRawBufferPointer) {
+        guard !utf8.isEmpty else {
+            put(UInt8(ascii: "\""), UInt8(ascii: "\""))
+            return
+        }
         put(UInt8(ascii: "\""))
         var runStart = 0
         var index = 0
