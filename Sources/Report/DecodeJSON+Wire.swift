@@ -116,7 +116,8 @@ extension DecodeJSON {
     /// Writes what ``write(_:into:options:)`` writes, read straight from the PDU's bytes, when the PDU is a
     /// header-only operation, a response that carries a message_id, a submit_sm or a deliver_sm, and decodes
     /// without a single problem. Returns false, with nothing written, for every other PDU: the caller renders it the
-    /// general way. `json` is at the top level (between values).
+    /// general way. `json` is at the top level (between values). None of these operations carries a password, so
+    /// `options` changes nothing here yet; binds, which do, always take the general path.
     public static func writeFromWire(
         _ item: TimelinePDU, into json: inout JSONWriter, names: inout Names, options: RenderOptions
     ) -> Bool {

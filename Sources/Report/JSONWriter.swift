@@ -227,21 +227,18 @@ public struct JSONWriter: ~Copyable {
             digitCount += 1
             bound = bound &* 10
         }
-        reserve(digitCount)
-        var remaining = value
-        var index = count + digitCount - 1
-        while index >= count {
-            base[index] = UInt8(truncatingIfNeeded: remaining % 10) &+ 0x30
-            remaining /= 10
-            index -= 1
-        }
-        count += digitCount
+        putDigits(value, width: digitCount)
     }
 
     /// Exactly `width` decimal digits of `value` (at most 20), zero-padded, continuing the value written last (the
     /// fraction after the point of a number).
     public mutating func digits(_ value: UInt64, width: Int) {
-        let width = min(max(width, 1), 20)
+        putDigits(value, width: min(max(width, 1), 20))
+    }
+
+    /// The last `width` decimal digits of `value`, zero-padded.
+    @inline(__always)
+    private mutating func putDigits(_ value: UInt64, width: Int) {
         reserve(width)
         var remaining = value
         var index = count + width - 1
