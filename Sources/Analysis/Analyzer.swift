@@ -261,9 +261,8 @@ public final class Analyzer {
     private func delivered(_ item: TimelinePDU, state: SessionState, time: Int64) {
         let raw = item.raw
         if item.header.commandID == .deliverSM, let location = item.digest.shortMessage {
-            let type = location.esmClass & 0x3C
-            let marked = type == 0x04 || type == 0x08 || type == 0x10 || type == 0x20
             let idRange = PDULayout.findTLV(.receiptedMessageID, in: raw, region: location.tlvs)
+            let marked = DeliveryReceipt.isMarked(esmClass: location.esmClass, hasReceiptedMessageID: idRange != nil)
             if let idRange, let stateRange = PDULayout.findTLV(.messageState, in: raw, region: location.tlvs),
                 stateRange.count == 1, raw.getInteger(at: raw.readerIndex + stateRange.lowerBound, as: UInt8.self) == 2
             {
@@ -274,7 +273,7 @@ public final class Analyzer {
                 }
                 return
             }
-            if !marked, idRange == nil {
+            if !marked {
                 let startsLikeReceipt: Bool = raw.withUnsafeReadableBytes { bytes in
                     DeliveryReceipt.startsLikeText(UnsafeRawBufferPointer(rebasing: bytes[location.shortMessage]))
                 }

@@ -7,8 +7,8 @@ import SMPP
 import Timeline
 
 extension DecodeJSON {
-    /// Names already rendered as JSON strings (endpoints, commands, statuses), so that each line copies them
-    /// instead of formatting and escaping them again.
+    /// Text already rendered for earlier lines — endpoints, commands and statuses as JSON strings, the seconds of
+    /// the last timestamp — so that each line copies it instead of formatting and escaping it again.
     public struct Names {
         /// The two endpoints of each session, by session id.
         private var sessions: [Pair?] = []
@@ -234,10 +234,7 @@ extension DecodeJSON {
                 // The text is needed as a string only where it may be a receipt.
                 let mayBeReceipt =
                     item.header.commandID == .deliverSM
-                    && (DeliveryReceipt.isMarked(
-                        esmClass: location.esmClass,
-                        hasReceiptedMessageID: PDULayout.findTLV(.receiptedMessageID, in: frame, region: tlvRegion) != nil)
-                        || DeliveryReceipt.startsLikeText(octets))
+                    && PDULayout.mayCarryReceipt(in: frame, at: location, isoDefault: item.isoDefault)
                 text = mayBeReceipt ? String(decoding: octets, as: UTF8.self) : nil
                 problems = []
             } else {

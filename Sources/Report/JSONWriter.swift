@@ -42,11 +42,6 @@ public struct JSONWriter: ~Copyable {
         try body(UnsafeRawBufferPointer(start: base, count: count))
     }
 
-    /// Appends what was written to `output`.
-    public func append(to output: inout [UInt8]) {
-        output.append(contentsOf: UnsafeBufferPointer(start: base, count: count))
-    }
-
     /// Starts over with an empty output, keeping the storage.
     public mutating func reset() {
         truncate(to: 0)
@@ -274,12 +269,6 @@ public struct JSONWriter: ~Copyable {
     public mutating func raw(_ text: String) {
         valuePrefix()
         put(text)
-    }
-
-    /// Bytes that are already JSON (a number, a literal, a whole value rendered elsewhere).
-    public mutating func raw(bytes: UnsafeRawBufferPointer) {
-        valuePrefix()
-        put(bytes)
     }
 
     /// Bytes that are already JSON.

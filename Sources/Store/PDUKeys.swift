@@ -56,17 +56,7 @@ struct PDUKeys {
     /// The receipt of a deliver_sm, read from its bytes. An unmarked message whose text is plain ASCII and does not
     /// start with "id:" is mobile-originated and not read further.
     private static func receipt(frame: ByteBuffer, location: ShortMessageLocation) -> DeliveryReceipt? {
-        let hasReceiptTLV = PDULayout.findTLV(.receiptedMessageID, in: frame, region: location.tlvs) != nil
-        if !DeliveryReceipt.isMarked(esmClass: location.esmClass, hasReceiptedMessageID: hasReceiptTLV) {
-            let (range, _) = PDULayout.messageOctets(in: frame, at: location)
-            let mobileOriginated: Bool = frame.withUnsafeReadableBytes { bytes in
-                let octets = UnsafeRawBufferPointer(rebasing: bytes[range])
-                return location.esmClass & 0x40 == 0
-                    && MessageText.readsAsASCII(octets, charset: DataCoding(location.dataCoding).charset())
-                    && !DeliveryReceipt.startsLikeText(octets)
-            }
-            if mobileOriginated { return nil }
-        }
+        guard PDULayout.mayCarryReceipt(in: frame, at: location, isoDefault: false) else { return nil }
         let text = PDULayout.message(in: frame, at: location, isoDefault: false).decoded.text
         return PDULayout.deliveryReceipt(in: frame, at: location, text: text)
     }

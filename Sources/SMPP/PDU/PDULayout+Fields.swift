@@ -179,6 +179,24 @@ extension PDULayout {
             isoDefault: isoDefault, tlv: { tlv($0, in: frame, region: location.tlvs) })
     }
 
+    /// False when the bytes alone tell that a deliver_sm carries no receipt: esm_class does not mark one, there is no
+    /// receipted_message_id, and its text reads as ASCII without starting with "id:" (a mobile-originated message).
+    /// True means the receipt has to be read, and may still be absent.
+    public static func mayCarryReceipt(in frame: ByteBuffer, at location: ShortMessageLocation, isoDefault: Bool) -> Bool {
+        let hasReceiptTLV = findTLV(.receiptedMessageID, in: frame, region: location.tlvs) != nil
+        guard !DeliveryReceipt.isMarked(esmClass: location.esmClass, hasReceiptedMessageID: hasReceiptTLV) else {
+            return true
+        }
+        let (range, _) = messageOctets(in: frame, at: location)
+        return frame.withUnsafeReadableBytes { bytes in
+            let octets = UnsafeRawBufferPointer(rebasing: bytes[range])
+            let plain =
+                location.esmClass & 0x40 == 0
+                && MessageText.readsAsASCII(octets, charset: DataCoding(location.dataCoding).charset(isoDefault: isoDefault))
+            return !plain || DeliveryReceipt.startsLikeText(octets)
+        }
+    }
+
     /// The delivery receipt of a deliver_sm read from its bytes, given its message text: what
     /// ``PDU/deliveryReceipt(text:)`` says of the decoded PDU. Nil for a submit_sm.
     public static func deliveryReceipt(
