@@ -113,8 +113,13 @@ public final class CaptureFileReader {
     public var bytesRead: Int { source.offset }
     public var totalBytes: Int? { source.size }
 
+    /// True when `takeDiagnostics` has something to return.
+    public var hasDiagnostics: Bool { !diagnostics.isEmpty }
+
     /// Diagnostics found since the last call.
     public func takeDiagnostics() -> [CaptureDiagnostic] {
+        // Nearly always empty: returning the array would share its storage and make the next report reallocate.
+        if diagnostics.isEmpty { return [] }
         defer { diagnostics.removeAll(keepingCapacity: true) }
         return diagnostics
     }

@@ -108,7 +108,7 @@ public final class CaptureIngest {
             decoder.decode(packet, diagnostics: &diagnostics) { segment in
                 reassembler.add(segment, forward)
             }
-            if case .file(let reader) = source {
+            if case .file(let reader) = source, reader.hasDiagnostics {
                 diagnostics.append(contentsOf: reader.takeDiagnostics())
             }
             if !diagnostics.isEmpty {
@@ -155,24 +155,33 @@ public final class CaptureIngest {
         var diagnostics: [CaptureDiagnostic] = []
         var batch = EventBatch(capacity: Self.batchSize)
         let reassembler = self.reassembler
+        // Taken out of the source once: matching the enum for every packet costs reference counting.
+        let reader: CaptureFileReader?
+        if case .file(let file) = source { reader = file } else { reader = nil }
         func ship() -> Bool {
-            if case .file(let reader) = source { batch.bytesRead = reader.bytesRead }
+            if let reader { batch.bytesRead = reader.bytesRead }
             batch.packets = packets
             let full = batch
             batch = EventBatch(capacity: Self.batchSize)
             return queue.put(full)
         }
-        while let packet = try nextPacket() {
+        func nextOne() throws -> Packet? {
+            if let reader { return try reader.next() }
+            return try nextPacket()
+        }
+        while let packet = try nextOne() {
             packets += 1
             decoder.decode(packet, diagnostics: &diagnostics) { segment in
-                reassembler.add(segment) { batch.append($0) }
+                reassembler.add(segment, pdu: { batch.append(pdu: $0) }, other: { batch.append($0) })
             }
-            if case .file(let reader) = source { diagnostics.append(contentsOf: reader.takeDiagnostics()) }
-            for diagnostic in diagnostics { batch.append(diagnostic) }
-            diagnostics.removeAll(keepingCapacity: true)
+            if let reader, reader.hasDiagnostics { diagnostics.append(contentsOf: reader.takeDiagnostics()) }
+            if !diagnostics.isEmpty {
+                for diagnostic in diagnostics { batch.append(diagnostic) }
+                diagnostics.removeAll(keepingCapacity: true)
+            }
             if batch.count >= Self.batchSize, !ship() { return }
         }
-        if case .file(let reader) = source { diagnostics.append(contentsOf: reader.takeDiagnostics()) }
+        if let reader { diagnostics.append(contentsOf: reader.takeDiagnostics()) }
         decoder.finish(diagnostics: &diagnostics)
         for diagnostic in diagnostics { batch.append(diagnostic) }
         reassembler.finish { batch.append($0) }

@@ -45,6 +45,10 @@ struct EventBatch: @unchecked Sendable {
             others.append((pdus.count, .stream(event)))
             return
         }
+        append(pdu: framed)
+    }
+
+    mutating func append(pdu framed: FramedPDU) {
         let start = arena.writerIndex
         // Copied through the writable region, which is cheaper than `writeImmutableBuffer`'s generic path in NIO.
         let length = framed.bytes.withUnsafeReadableBytes { bytes in

@@ -5,12 +5,21 @@ import Capture
 import NIOCore
 import SMPP
 
+/// A whole PDU taken from a direction.
+struct FrameOutput {
+    var bytes: ByteBuffer
+    var offset: UInt64
+    var frame: Int
+    var timestamp: Timestamp
+    /// Set when the structural check was already made.
+    var wellFormed: Bool?
+}
+
 /// What a direction hands to its connection.
 enum DirectionOutput {
     /// The stream was found to carry SMPP.
     case detected
-    /// A whole PDU; `wellFormed` when the structural check was already made.
-    case frame(ByteBuffer, offset: UInt64, frame: Int, timestamp: Timestamp, wellFormed: Bool?)
+    case frame(FrameOutput)
     case gap(offset: UInt64, size: Int, frame: Int, timestamp: Timestamp, reason: StreamGap.Reason)
     case diagnostic(String, offset: UInt64, frame: Int, timestamp: Timestamp)
 }
@@ -75,6 +84,12 @@ final class DirectionStream {
     private var lastTimestamp = Timestamp(nanoseconds: 0)
     /// True once this direction (or its connection) is known to be SMPP.
     var knownSMPP = false
+    /// What the last calls produced, in order, for the connection to take (`takeOutputs`). Kept here rather than
+    /// passed to a closure, since a closure capturing the connection costs reference counting at every call. A
+    /// lone frame (the usual output) waits in its own slot, which copies cheaply; anything else goes in order to
+    /// the list.
+    private var loneFrame: FrameOutput?
+    private var outputs: [DirectionOutput] = []
 
     private(set) var retransmittedSegments = 0
     private(set) var outOfOrderSegments = 0
@@ -94,6 +109,44 @@ final class DirectionStream {
 
     var hasPendingData: Bool { !pending.isEmpty }
 
+    /// Hands what was produced over in order, frames to `frame` and the rest to `other`, and forgets it.
+    @inline(__always)
+    func takeOutputs(frame: (FrameOutput) -> Void, other: (DirectionOutput) -> Void) {
+        if let lone = loneFrame {
+            loneFrame = nil
+            frame(lone)
+        } else if !outputs.isEmpty {
+            takeListedOutputs(frame: frame, other: other)
+        }
+    }
+
+    private func takeListedOutputs(frame: (FrameOutput) -> Void, other: (DirectionOutput) -> Void) {
+        for output in outputs {
+            if case .frame(let framed) = output {
+                frame(framed)
+            } else {
+                other(output)
+            }
+        }
+        outputs.removeAll(keepingCapacity: true)
+    }
+
+    private func output(_ output: DirectionOutput) {
+        if let lone = loneFrame {
+            loneFrame = nil
+            outputs.append(.frame(lone))
+        }
+        outputs.append(output)
+    }
+
+    private func output(_ frame: FrameOutput) {
+        if loneFrame == nil, outputs.isEmpty {
+            loneFrame = frame
+        } else {
+            output(.frame(frame))
+        }
+    }
+
     /// The next byte's offset in the stream.
     var streamOffset: UInt64 { bufferOffset + UInt64(buffer.readableBytes) }
 
@@ -109,7 +162,7 @@ final class DirectionStream {
     /// Handles one segment's payload (and FIN) in this direction.
     func segment(
         sequence: UInt32, payload: UnsafeRawBufferPointer, declaredLength: Int, fin: Bool, frame: Int,
-        timestamp: Timestamp, _ emit: (DirectionOutput) -> Void
+        timestamp: Timestamp
     ) {
         lastFrame = frame
         lastTimestamp = timestamp
@@ -128,19 +181,19 @@ final class DirectionStream {
             store(Pending(sequence: sequence, bytes: Array(payload), declaredLength: declaredLength, frame: frame, timestamp: timestamp))
             if pendingBytes > bufferLimit, let first = pending.first {
                 let size = sequenceDistance(first.sequence, nextSequence)
-                gap(size: size, frame: frame, timestamp: timestamp, reason: .bufferLimit, emit)
-                drain(emit)
+                gap(size: size, frame: frame, timestamp: timestamp, reason: .bufferLimit)
+                drain()
             }
             return
         }
-        accept(sequence: sequence, payload: payload, declaredLength: declaredLength, frame: frame, timestamp: timestamp, emit)
-        drain(emit)
+        accept(sequence: sequence, payload: payload, declaredLength: declaredLength, frame: frame, timestamp: timestamp)
+        // Rarely needed: tested here rather than in a call.
+        if !pending.isEmpty { drain() }
     }
 
     /// Takes in an in-order or overlapping segment (sequence at or before nextSequence).
     private func accept(
-        sequence: UInt32, payload: UnsafeRawBufferPointer, declaredLength: Int, frame: Int, timestamp: Timestamp,
-        _ emit: (DirectionOutput) -> Void
+        sequence: UInt32, payload: UnsafeRawBufferPointer, declaredLength: Int, frame: Int, timestamp: Timestamp
     ) {
         let overlap = -sequenceDistance(sequence, nextSequence)
         guard overlap < declaredLength else {
@@ -152,11 +205,11 @@ final class DirectionStream {
         let available = max(0, payload.count - overlap)
         if available > 0 {
             let slice = UnsafeRawBufferPointer(rebasing: payload[overlap..<(overlap + available)])
-            deliver(slice, frame: frame, timestamp: timestamp, emit)
+            deliver(slice, frame: frame, timestamp: timestamp)
         }
         nextSequence = nextSequence &+ UInt32(truncatingIfNeeded: available)
         if available < fresh {
-            gap(size: fresh - available, frame: frame, timestamp: timestamp, reason: .snapLength, emit)
+            gap(size: fresh - available, frame: frame, timestamp: timestamp, reason: .snapLength)
         }
     }
 
@@ -175,49 +228,49 @@ final class DirectionStream {
     }
 
     /// Delivers waiting segments that have become in order.
-    private func drain(_ emit: (DirectionOutput) -> Void) {
+    private func drain() {
         while let first = pending.first, sequenceDistance(first.sequence, nextSequence) <= 0 {
             pending.removeFirst()
             pendingBytes -= first.bytes.count
             first.bytes.withUnsafeBytes { bytes in
                 accept(
                     sequence: first.sequence, payload: bytes, declaredLength: first.declaredLength, frame: first.frame,
-                    timestamp: first.timestamp, emit)
+                    timestamp: first.timestamp)
             }
         }
     }
 
     /// The peer acknowledged bytes up to `acknowledgment`: bytes before it that the capture never showed are
     /// missing from the capture, so waiting segments after them can go on.
-    func acknowledged(upTo acknowledgment: UInt32, frame: Int, timestamp: Timestamp, _ emit: (DirectionOutput) -> Void) {
+    func acknowledged(upTo acknowledgment: UInt32, frame: Int, timestamp: Timestamp) {
         guard started, let first = pending.first, sequenceDistance(acknowledgment, nextSequence) > 0 else { return }
         let limit = sequenceDistance(acknowledgment, first.sequence) < 0 ? acknowledgment : first.sequence
         let size = sequenceDistance(limit, nextSequence)
         guard size > 0 else { return }
-        gap(size: size, frame: frame, timestamp: timestamp, reason: .missingSegments, emit)
-        drain(emit)
+        gap(size: size, frame: frame, timestamp: timestamp, reason: .missingSegments)
+        drain()
     }
 
     /// The connection is over or the capture ended: what is still missing becomes gaps, what waits is delivered,
     /// and a PDU left incomplete is reported.
-    func finish(frame: Int, timestamp: Timestamp, _ emit: (DirectionOutput) -> Void) {
+    func finish(frame: Int, timestamp: Timestamp) {
         while let first = pending.first {
             let size = sequenceDistance(first.sequence, nextSequence)
-            if size > 0 { gap(size: size, frame: frame, timestamp: timestamp, reason: .endOfStream, emit) }
-            drain(emit)
+            if size > 0 { gap(size: size, frame: frame, timestamp: timestamp, reason: .endOfStream) }
+            drain()
         }
         if let finSequence, started, sequenceDistance(finSequence, nextSequence) > 0 {
-            gap(size: sequenceDistance(finSequence, nextSequence), frame: frame, timestamp: timestamp, reason: .endOfStream, emit)
+            gap(size: sequenceDistance(finSequence, nextSequence), frame: frame, timestamp: timestamp, reason: .endOfStream)
         }
         // What waited for a following header is decided now.
-        frameAll(atEnd: true, emit)
-        reportSkipped(emit)
+        frameAll(atEnd: true)
+        reportSkipped()
         if buffer.readableBytes > 0, mode != .notSMPP, knownSMPP || mode == .synced {
             var detail = ""
             if let length = buffer.getInteger(at: buffer.readerIndex, endianness: .big, as: UInt32.self) {
                 detail = " of a \(length)-byte PDU"
             }
-            emit(
+            output(
                 .diagnostic(
                     "the stream ends inside a PDU: \(buffer.readableBytes) bytes\(detail) are left",
                     offset: bufferOffset, frame: frame, timestamp: timestamp))
@@ -227,7 +280,7 @@ final class DirectionStream {
 
     // MARK: Bytes
 
-    private func deliver(_ bytes: UnsafeRawBufferPointer, frame: Int, timestamp: Timestamp, _ emit: (DirectionOutput) -> Void) {
+    private func deliver(_ bytes: UnsafeRawBufferPointer, frame: Int, timestamp: Timestamp) {
         var bytes = bytes
         switch mode {
         case .notSMPP:
@@ -258,7 +311,7 @@ final class DirectionStream {
             marksStart = 0
         }
         marks.append(Mark(end: streamOffset, frame: frame, timestamp: timestamp))
-        frameAll(atEnd: false, emit)
+        frameAll(atEnd: false)
     }
 
     /// The packet that carried the byte before `end`.
@@ -279,7 +332,7 @@ final class DirectionStream {
     }
 
     /// Frames everything the buffer holds, by mode.
-    private func frameAll(atEnd: Bool, _ emit: (DirectionOutput) -> Void) {
+    private func frameAll(atEnd: Bool) {
         while true {
             switch mode {
             case .notSMPP, .skipping:
@@ -317,12 +370,12 @@ final class DirectionStream {
                     }
                 }
                 mode = .synced
-                becameSMPP(emit)
+                becameSMPP()
             case .synced:
                 guard let header = PDUHeader.peek(in: buffer) else { return }
                 if let error = framer.check(commandLength: header.commandLength) {
                     let (frame, timestamp) = completion(of: bufferOffset + 4)
-                    emit(.diagnostic("\(error.reason); resynchronising", offset: bufferOffset, frame: frame, timestamp: timestamp))
+                    output(.diagnostic("\(error.reason); resynchronising", offset: bufferOffset, frame: frame, timestamp: timestamp))
                     mode = .scanning
                     continue
                 }
@@ -337,7 +390,7 @@ final class DirectionStream {
                 if wellFormed == false {
                     if next != nil {
                         let (frame, timestamp) = completion(of: bufferOffset + 4)
-                        emit(
+                        output(
                             .diagnostic(
                                 "command_length \(length) does not match the bytes that follow; resynchronising",
                                 offset: bufferOffset, frame: frame, timestamp: timestamp))
@@ -350,17 +403,17 @@ final class DirectionStream {
                 let offset = bufferOffset
                 bufferOffset += UInt64(length)
                 let done = completion(of: bufferOffset)
-                emit(.frame(whole, offset: offset, frame: done.frame, timestamp: done.timestamp, wellFormed: wellFormed))
+                output(FrameOutput(bytes: whole, offset: offset, frame: done.frame, timestamp: done.timestamp, wellFormed: wellFormed))
             case .scanning:
-                guard scan(atEnd: atEnd, emit) else { return }
+                guard scan(atEnd: atEnd) else { return }
             }
         }
     }
 
-    private func becameSMPP(_ emit: (DirectionOutput) -> Void) {
+    private func becameSMPP() {
         if !knownSMPP {
             knownSMPP = true
-            emit(.detected)
+            output(.detected)
         }
         scanned = 0
     }
@@ -373,7 +426,7 @@ final class DirectionStream {
     }
 
     /// Looks for the next plausible PDU. Returns true when framing can go on (synced), false to wait for bytes.
-    private func scan(atEnd: Bool, _ emit: (DirectionOutput) -> Void) -> Bool {
+    private func scan(atEnd: Bool) -> Bool {
         let start = buffer.readerIndex
         let end = buffer.writerIndex
         var position = start
@@ -388,7 +441,7 @@ final class DirectionStream {
             let length = Int(header.commandLength)
             guard position + length <= end else {
                 // Not all there yet: keep it as the candidate and wait.
-                skipForScan(position - start, emit)
+                skipForScan(position - start)
                 return false
             }
             guard let whole = buffer.getSlice(at: position, length: length), PDULayout.isWellFormed(whole) else {
@@ -408,23 +461,23 @@ final class DirectionStream {
                     position += 1
                     continue
                 }
-                skipForScan(position - start, emit)
+                skipForScan(position - start)
                 return false
             }
-            skipForScan(position - start, emit)
-            reportSkipped(emit)
+            skipForScan(position - start)
+            reportSkipped()
             mode = .synced
-            becameSMPP(emit)
+            becameSMPP()
             return true
         }
         // Nothing here: keep the last 15 bytes, which may begin a header.
         let keep = atEnd ? 0 : min(PDUHeader.size - 1, end - start)
-        skipForScan(end - start - keep, emit)
+        skipForScan(end - start - keep)
         if !knownSMPP, scanned > scanBudget { notSMPP() }
         return false
     }
 
-    private func skipForScan(_ count: Int, _ emit: (DirectionOutput) -> Void) {
+    private func skipForScan(_ count: Int) {
         guard count > 0 else { return }
         if knownSMPP {
             if skipped == nil {
@@ -438,17 +491,17 @@ final class DirectionStream {
     }
 
     /// One diagnostic for the bytes skipped while resynchronising.
-    private func reportSkipped(_ emit: (DirectionOutput) -> Void) {
+    private func reportSkipped() {
         guard let skipped else { return }
         self.skipped = nil
-        emit(
+        output(
             .diagnostic(
                 "skipped \(skipped.count) bytes that do not frame as SMPP, to resynchronise", offset: skipped.offset,
                 frame: skipped.frame, timestamp: skipped.timestamp))
     }
 
     /// Bytes the capture does not have: the framing state decides what is lost with them.
-    private func gap(size: Int, frame: Int, timestamp: Timestamp, reason: StreamGap.Reason, _ emit: (DirectionOutput) -> Void) {
+    private func gap(size: Int, frame: Int, timestamp: Timestamp, reason: StreamGap.Reason) {
         guard size > 0 else { return }
         if mode == .notSMPP {
             bufferOffset += UInt64(size)
@@ -457,7 +510,7 @@ final class DirectionStream {
         }
         let gapOffset = streamOffset
         if knownSMPP {
-            emit(.gap(offset: gapOffset, size: size, frame: frame, timestamp: timestamp, reason: reason))
+            output(.gap(offset: gapOffset, size: size, frame: frame, timestamp: timestamp, reason: reason))
         }
         var nextMode = Mode.scanning
         switch mode {
@@ -474,7 +527,7 @@ final class DirectionStream {
                 let believable = header.map { SMPPHeuristics.isPlausible($0, maximumLength: framer.maximumLength) } ?? true
                 let rest = Int(length) - buffered
                 if knownSMPP {
-                    emit(
+                    output(
                         .diagnostic(
                             "a \(length)-byte PDU lost \(min(rest, size)) bytes in a gap; its \(buffered) bytes are dropped",
                             offset: bufferOffset, frame: frame, timestamp: timestamp))

@@ -55,16 +55,22 @@ public final class SMPPStreamReassembler {
             }
         }
 
-        /// One word per endpoint instead of every field: the table is looked up for every segment.
-        func hash(into hasher: inout Hasher) {
+        /// One word for both endpoints, mixed: hashes the table and picks the slot of the flow cache.
+        var word: UInt64 {
             func word(_ endpoint: Endpoint) -> UInt64 {
-                (endpoint.address.low ^ endpoint.address.high.byteSwapped) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(endpoint.port)
+                (endpoint.address.low ^ endpoint.address.high.byteSwapped ^ UInt64(endpoint.port)) &* 0x9E37_79B9_7F4A_7C15
             }
-            hasher.combine(word(low) ^ word(high).byteSwapped)
+            return word(low) ^ word(high).byteSwapped
+        }
+
+        /// One word instead of every field: the table is looked up for every segment the cache misses.
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(word)
         }
     }
 
     final class Flow {
+        let key: FlowKey
         let first: Endpoint
         let second: Endpoint
         let firstSeen: Timestamp
@@ -75,6 +81,7 @@ public final class SMPPStreamReassembler {
         var ended = false
 
         init(first: Endpoint, second: Endpoint, firstSeen: Timestamp, configuration: ReassemblyConfiguration) {
+            key = FlowKey(first, second)
             self.first = first
             self.second = second
             self.firstSeen = firstSeen
@@ -86,17 +93,15 @@ public final class SMPPStreamReassembler {
                 framer: framer, forced: forced, bufferLimit: configuration.bufferLimit, scanBudget: configuration.scanBudget)
         }
 
-        func direction(from source: Endpoint) -> (stream: DirectionStream, other: DirectionStream) {
-            source == first ? (forward, backward) : (backward, forward)
-        }
 
         var isSMPP: Bool { connectionID != nil }
     }
 
     public let configuration: ReassemblyConfiguration
     private var flows: [FlowKey: Flow] = [:]
-    /// The flow of the last segment.
-    private var recent: (key: FlowKey, flow: Flow)?
+    /// Recently used flows by a few bits of their key's hash: the table is not consulted for most segments.
+    private var cache = [Flow?](repeating: nil, count: SMPPStreamReassembler.cacheSlots)
+    private static let cacheSlots = 256
     private var nextConnectionID = 1
     private var lastFrame = 0
     private var lastTimestamp = Timestamp(nanoseconds: 0)
@@ -121,23 +126,30 @@ public final class SMPPStreamReassembler {
 
     /// Takes one TCP segment; emits what it completes.
     public func add(_ segment: TCPSegment, _ emit: (StreamEvent) -> Void) {
+        add(segment, pdu: { emit(.pdu($0)) }, other: emit)
+    }
+
+    /// Takes one TCP segment; hands the PDUs it completes to `pdu` and the other events to `other`, in order.
+    /// PDUs are nearly every event: passed as they are, they are not wrapped in an event and unwrapped again.
+    public func add(_ segment: TCPSegment, pdu: (FramedPDU) -> Void, other emit: (StreamEvent) -> Void) {
         finishedStatistics.segments += 1
         lastFrame = segment.frame
         lastTimestamp = segment.timestamp
         let flags = segment.flags
         let key = FlowKey(segment.source, segment.destination)
-        // Consecutive segments are often of one connection (a request and its response): skip the table then.
+        let slot = Self.slot(of: key)
         var flow: Flow?
-        if let recent, recent.key == key {
-            flow = recent.flow
+        if let cached = cache[slot], cached.key == key {
+            flow = cached
         } else {
             flow = flows[key]
+            if let flow { cache[slot] = flow }
         }
         if let existing = flow, flags.contains(.syn), !flags.contains(.ack) {
-            let (stream, _) = existing.direction(from: segment.source)
+            let stream = segment.source == existing.first ? existing.forward : existing.backward
             if existing.ended || (stream.started && (!stream.sawSYN || stream.nextSequence != segment.sequence &+ 1)) {
                 // The ports were reused for a new connection.
-                close(existing, key: key, emit)
+                close(existing, pdu: pdu, other: emit)
                 flow = nil
             }
         }
@@ -147,14 +159,15 @@ public final class SMPPStreamReassembler {
                 first: segment.source, second: segment.destination, firstSeen: segment.timestamp,
                 configuration: configuration)
             flows[key] = created
+            cache[slot] = created
             finishedStatistics.tcpConnections += 1
             flow = created
         }
         guard let flow else { return }
-        recent = (key, flow)
-        let (stream, other) = flow.direction(from: segment.source)
         let source = segment.source
         let destination = segment.destination
+        let forward = source == flow.first
+        let stream = forward ? flow.forward : flow.backward
         if flags.contains(.syn) {
             stream.syn(sequence: segment.sequence)
             if !flags.contains(.ack) {
@@ -163,9 +176,13 @@ public final class SMPPStreamReassembler {
                 flow.synSender = destination
             }
         }
-        if flags.contains(.ack), other.hasPendingData {
-            other.acknowledged(upTo: segment.acknowledgment, frame: segment.frame, timestamp: segment.timestamp) { output in
-                relay(output, flow: flow, source: destination, destination: source, emit)
+        if flags.contains(.ack) {
+            let other = forward ? flow.backward : flow.forward
+            if other.hasPendingData {
+                other.acknowledged(upTo: segment.acknowledgment, frame: segment.frame, timestamp: segment.timestamp)
+                other.takeOutputs(
+                    frame: { relay($0, flow: flow, source: destination, destination: source, pdu: pdu) },
+                    other: { relay($0, flow: flow, source: destination, destination: source, emit) })
             }
         }
         let fin = flags.contains(.fin)
@@ -173,27 +190,32 @@ public final class SMPPStreamReassembler {
             let sequence = flags.contains(.syn) ? segment.sequence &+ 1 : segment.sequence
             stream.segment(
                 sequence: sequence, payload: segment.payload, declaredLength: segment.payloadLength, fin: fin,
-                frame: segment.frame, timestamp: segment.timestamp
-            ) { output in
-                relay(output, flow: flow, source: source, destination: destination, emit)
-            }
+                frame: segment.frame, timestamp: segment.timestamp)
+            stream.takeOutputs(
+                frame: { relay($0, flow: flow, source: source, destination: destination, pdu: pdu) },
+                other: { relay($0, flow: flow, source: source, destination: destination, emit) })
         }
         if flags.contains(.rst) {
             end(flow, kind: .rst, by: source, segment, emit)
-            close(flow, key: key, emit)
+            close(flow, pdu: pdu, other: emit)
             return
         }
         if fin { end(flow, kind: .fin, by: source, segment, emit) }
         if flow.forward.isFinished && flow.backward.isFinished {
-            close(flow, key: key, emit)
+            close(flow, pdu: pdu, other: emit)
         }
+    }
+
+    @inline(__always)
+    private static func slot(of key: FlowKey) -> Int {
+        Int(truncatingIfNeeded: key.word >> 56) & (cacheSlots - 1)
     }
 
     /// The end of the capture: what waits is delivered, what is missing reported. Connections stay open.
     public func finish(_ emit: (StreamEvent) -> Void) {
         let remaining = flows.sorted { ($0.value.connectionID ?? Int.max, $0.value.firstSeen) < ($1.value.connectionID ?? Int.max, $1.value.firstSeen) }
-        for (key, flow) in remaining {
-            close(flow, key: key, emit)
+        for (_, flow) in remaining {
+            close(flow, pdu: { emit(.pdu($0)) }, other: emit)
         }
     }
 
@@ -205,17 +227,31 @@ public final class SMPPStreamReassembler {
     }
 
     /// Finishes both directions of a flow and forgets it.
-    private func close(_ flow: Flow, key: FlowKey, _ emit: (StreamEvent) -> Void) {
-        flow.forward.finish(frame: lastFrame, timestamp: lastTimestamp) { output in
-            relay(output, flow: flow, source: flow.first, destination: flow.second, emit)
-        }
-        flow.backward.finish(frame: lastFrame, timestamp: lastTimestamp) { output in
-            relay(output, flow: flow, source: flow.second, destination: flow.first, emit)
-        }
+    private func close(_ flow: Flow, pdu: (FramedPDU) -> Void, other emit: (StreamEvent) -> Void) {
+        flow.forward.finish(frame: lastFrame, timestamp: lastTimestamp)
+        flow.forward.takeOutputs(
+            frame: { relay($0, flow: flow, source: flow.first, destination: flow.second, pdu: pdu) },
+            other: { relay($0, flow: flow, source: flow.first, destination: flow.second, emit) })
+        flow.backward.finish(frame: lastFrame, timestamp: lastTimestamp)
+        flow.backward.takeOutputs(
+            frame: { relay($0, flow: flow, source: flow.second, destination: flow.first, pdu: pdu) },
+            other: { relay($0, flow: flow, source: flow.second, destination: flow.first, emit) })
         finishedStatistics.retransmittedSegments += flow.forward.retransmittedSegments + flow.backward.retransmittedSegments
         finishedStatistics.outOfOrderSegments += flow.forward.outOfOrderSegments + flow.backward.outOfOrderSegments
-        flows[key] = nil
-        if recent?.key == key { recent = nil }
+        flows[flow.key] = nil
+        let slot = Self.slot(of: flow.key)
+        if cache[slot] === flow { cache[slot] = nil }
+    }
+
+    @inline(__always)
+    private func relay(_ framed: FrameOutput, flow: Flow, source: Endpoint, destination: Endpoint, pdu: (FramedPDU) -> Void) {
+        guard let id = flow.connectionID else { return }
+        finishedStatistics.pdus += 1
+        pdu(
+            FramedPDU(
+                connection: id, source: source, destination: destination, timestamp: framed.timestamp, frame: framed.frame,
+                streamOffset: framed.offset, bytes: framed.bytes,
+                digest: framed.wellFormed.map { PDUDigest(frame: framed.bytes, isWellFormed: $0) }))
     }
 
     private func relay(_ output: DirectionOutput, flow: Flow, source: Endpoint, destination: Endpoint, _ emit: (StreamEvent) -> Void) {
@@ -231,14 +267,8 @@ public final class SMPPStreamReassembler {
             emit(
                 .opened(
                     Connection(id: id, first: flow.first, second: flow.second, synSender: flow.synSender, firstSeen: flow.firstSeen)))
-        case .frame(let bytes, let offset, let frame, let timestamp, let wellFormed):
-            guard let id = flow.connectionID else { return }
-            finishedStatistics.pdus += 1
-            emit(
-                .pdu(
-                    FramedPDU(
-                        connection: id, source: source, destination: destination, timestamp: timestamp, frame: frame,
-                        streamOffset: offset, bytes: bytes, digest: wellFormed.map { PDUDigest(frame: bytes, isWellFormed: $0) })))
+        case .frame(let framed):
+            relay(framed, flow: flow, source: source, destination: destination, pdu: { emit(.pdu($0)) })
         case .gap(let offset, let size, let frame, let timestamp, let reason):
             finishedStatistics.gaps += 1
             finishedStatistics.gapBytes += size
