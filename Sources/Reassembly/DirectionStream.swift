@@ -90,6 +90,9 @@ final class DirectionStream {
     /// the list.
     private var loneFrame: FrameOutput?
     private var outputs: [DirectionOutput] = []
+    /// How much of what is held already has bytes of its own (`detachHeldFrames`).
+    private var loneDetached = false
+    private var detachedOutputs = 0
 
     private(set) var retransmittedSegments = 0
     private(set) var outOfOrderSegments = 0
@@ -114,6 +117,7 @@ final class DirectionStream {
     func takeOutputs(frame: (FrameOutput) -> Void, other: (DirectionOutput) -> Void) {
         if let lone = loneFrame {
             loneFrame = nil
+            loneDetached = false
             frame(lone)
         } else if !outputs.isEmpty {
             takeListedOutputs(frame: frame, other: other)
@@ -129,12 +133,33 @@ final class DirectionStream {
             }
         }
         outputs.removeAll(keepingCapacity: true)
+        detachedOutputs = 0
+    }
+
+    /// Gives the frames held since the last detach bytes of their own (each frame once).
+    private func detachHeldFrames() {
+        let allocator = ByteBufferAllocator()
+        if var lone = loneFrame, !loneDetached {
+            lone.bytes = allocator.buffer(buffer: lone.bytes)
+            loneFrame = lone
+            loneDetached = true
+        }
+        for index in detachedOutputs..<outputs.count {
+            if case .frame(var framed) = outputs[index] {
+                framed.bytes = allocator.buffer(buffer: framed.bytes)
+                outputs[index] = .frame(framed)
+            }
+        }
+        detachedOutputs = outputs.count
     }
 
     private func output(_ output: DirectionOutput) {
         if let lone = loneFrame {
+            // The list is empty while a frame is alone: it becomes the list's first entry.
             loneFrame = nil
             outputs.append(.frame(lone))
+            if loneDetached { detachedOutputs = 1 }
+            loneDetached = false
         }
         outputs.append(output)
     }
@@ -295,6 +320,10 @@ final class DirectionStream {
         default:
             break
         }
+        // Frames not yet taken (several segments delivered in one call, when waiting ones come in order) are
+        // slices of the buffer: given bytes of their own first, so that writing does not copy the whole buffer
+        // once for each of them.
+        if loneFrame != nil || !outputs.isEmpty { detachHeldFrames() }
         if buffer.readableBytes == 0 {
             buffer.clear()
         } else if buffer.readerIndex > 1 << 16 {

@@ -93,7 +93,6 @@ public final class SMPPStreamReassembler {
                 framer: framer, forced: forced, bufferLimit: configuration.bufferLimit, scanBudget: configuration.scanBudget)
         }
 
-
         var isSMPP: Bool { connectionID != nil }
     }
 

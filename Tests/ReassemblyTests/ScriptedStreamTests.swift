@@ -72,6 +72,28 @@ struct ScriptedStreamTests {
         #expect(result.diagnostics.isEmpty)
     }
 
+    @Test func aLateSegmentReleasesManyWaitingPDUsWholeAndInOrder() throws {
+        var conversation = TCPConversation()
+        conversation.handshake()
+        conversation.send(Sample.bind(), from: .client)
+        conversation.send(Sample.bindResponse(), from: .server)
+        // One PDU per segment; the first is late, so its arrival completes all 21 in one step.
+        let submits = (2..<23).map { Sample.submit(sequence: UInt32($0)) }
+        let packets = conversation.send(submits.flatMap { $0 }, from: .client, sizes: submits.map(\.count), record: false)
+        for packet in packets.dropFirst() { conversation.record(packet) }
+        conversation.record(packets[0])
+        let result = try run(packets: conversation.packets)
+        #expect(result.pdus.suffix(21).map(\.sequence) == Array(2..<23).map(UInt32.init))
+        #expect(result.pdus.suffix(21).map(\.bytes) == submits)
+        // Each PDU keeps the packet that carried its last byte: the late one for the first, its own for the rest.
+        let frames = result.pdus.suffix(21).map(\.frame)
+        #expect(Array(frames.dropFirst()) == Array(frames.dropFirst()).sorted())
+        #expect(Set(frames).count == 21)
+        #expect(frames.first == frames.max())
+        #expect(result.gaps.isEmpty)
+        #expect(result.diagnostics.isEmpty)
+    }
+
     @Test func sequenceNumbersWrapAround() throws {
         var conversation = TCPConversation(clientSequence: UInt32.max - 100, serverSequence: UInt32.max - 5)
         conversation.handshake()
