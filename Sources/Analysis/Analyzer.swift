@@ -31,7 +31,7 @@ public final class Analyzer {
     var accepted = IntegerTable<Int64>()
     var acceptedSweep = 0
     /// Message key -> (time of the throttled response, episode index in its session) for resubmissions.
-    var throttledMessages = IntegerTable<(time: Int64, session: Int, episode: Int)>()
+    var throttledMessages = IntegerTable<(time: Int64, session: Int, episode: Int)>(placeholder: (0, 0, 0))
     /// submit_sm by channel, indexed like ``SMSCKZChannel/allCases``.
     var channels = [Int](repeating: 0, count: SMSCKZChannel.allCases.count)
     var comments = 0

@@ -3,21 +3,30 @@
 // seeded SipHash, which matters at millions of PDUs.
 
 /// A map from UInt64 keys to values.
+///
+/// A slot is empty when its key is 0 (the entry of key 0, if any, is kept apart): no optional tag beside each
+/// value, so a slot is a key and a value and nothing more. The tables of accepted messages hold hundreds of
+/// thousands of entries and each lookup is a cache miss; smaller slots keep more of them in the cache.
 public struct IntegerTable<Value> {
-    /// A slot: a key and its value; empty when `value` is nil. Key and value share a cache line.
     private struct Slot {
         var key: UInt64
-        var value: Value?
+        var value: Value
     }
 
     private var slots: [Slot]
+    /// The value of key 0, which marks empty slots.
+    private var zeroValue: Value?
+    /// What empty slots hold.
+    private let placeholder: Value
     public private(set) var count = 0
     private var mask: Int
 
-    public init(capacity: Int = 16) {
+    /// `placeholder` fills the empty slots; it is never returned.
+    public init(capacity: Int = 16, placeholder: Value) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        slots = [Slot](repeating: Slot(key: 0, value: nil), count: size)
+        self.placeholder = placeholder
+        slots = [Slot](repeating: Slot(key: 0, value: placeholder), count: size)
         mask = size - 1
     }
 
@@ -35,18 +44,21 @@ public struct IntegerTable<Value> {
         return h
     }
 
+    /// The slot holding `key` (not 0), or the empty slot where it would go.
     @inline(__always)
     private func slot(of key: UInt64) -> (index: Int, found: Bool) {
         var index = Int(truncatingIfNeeded: Self.mix(key)) & mask
-        while slots[index].value != nil {
-            if slots[index].key == key { return (index, true) }
+        while true {
+            let stored = slots[index].key
+            if stored == key { return (index, true) }
+            if stored == 0 { return (index, false) }
             index = (index + 1) & mask
         }
-        return (index, false)
     }
 
     public subscript(key: UInt64) -> Value? {
         get {
+            guard key != 0 else { return zeroValue }
             let (index, found) = slot(of: key)
             return found ? slots[index].value : nil
         }
@@ -62,6 +74,12 @@ public struct IntegerTable<Value> {
     /// Sets a value; returns the one it replaced.
     @discardableResult
     public mutating func updateValue(_ value: Value, forKey key: UInt64) -> Value? {
+        guard key != 0 else {
+            let old = zeroValue
+            zeroValue = value
+            if old == nil { count += 1 }
+            return old
+        }
         let (index, found) = slot(of: key)
         if found {
             let old = slots[index].value
@@ -77,13 +95,19 @@ public struct IntegerTable<Value> {
     /// Removes a key; returns its value.
     @discardableResult
     public mutating func removeValue(forKey key: UInt64) -> Value? {
+        guard key != 0 else {
+            let old = zeroValue
+            if old != nil { count -= 1 }
+            zeroValue = nil
+            return old
+        }
         let (found, present) = slot(of: key)
         guard present else { return nil }
         let old = slots[found].value
         var hole = found
         var index = (found + 1) & mask
         // Backward-shift: move later entries of the probe run into the hole, so lookups need no tombstones.
-        while slots[index].value != nil {
+        while slots[index].key != 0 {
             let home = Int(truncatingIfNeeded: Self.mix(slots[index].key)) & mask
             if (index - home) & mask >= (index - hole) & mask {
                 slots[hole] = slots[index]
@@ -91,18 +115,18 @@ public struct IntegerTable<Value> {
             }
             index = (index + 1) & mask
         }
-        slots[hole].value = nil
+        slots[hole] = Slot(key: 0, value: placeholder)
         count -= 1
         return old
     }
 
     private mutating func grow() {
         let old = slots
-        slots = [Slot](repeating: Slot(key: 0, value: nil), count: old.count * 2)
+        slots = [Slot](repeating: Slot(key: 0, value: placeholder), count: old.count * 2)
         mask = slots.count - 1
-        count = 0
-        for slot in old {
-            if let value = slot.value { updateValue(value, forKey: slot.key) }
+        count = zeroValue == nil ? 0 : 1
+        for slot in old where slot.key != 0 {
+            updateValue(slot.value, forKey: slot.key)
         }
     }
 
@@ -110,8 +134,9 @@ public struct IntegerTable<Value> {
     public var entries: [(key: UInt64, value: Value)] {
         var result: [(key: UInt64, value: Value)] = []
         result.reserveCapacity(count)
-        for slot in slots {
-            if let value = slot.value { result.append((slot.key, value)) }
+        if let zeroValue { result.append((0, zeroValue)) }
+        for slot in slots where slot.key != 0 {
+            result.append((slot.key, slot.value))
         }
         return result
     }
@@ -119,7 +144,13 @@ public struct IntegerTable<Value> {
     /// Keeps the entries for which `keep` is true.
     public mutating func filter(_ keep: (UInt64, Value) -> Bool) {
         let kept = entries.filter { keep($0.key, $0.value) }
-        self = IntegerTable(capacity: max(16, kept.count))
+        self = IntegerTable(capacity: max(16, kept.count), placeholder: placeholder)
         for entry in kept { updateValue(entry.value, forKey: entry.key) }
+    }
+}
+
+extension IntegerTable where Value: FixedWidthInteger {
+    public init(capacity: Int = 16) {
+        self.init(capacity: capacity, placeholder: 0)
     }
 }

@@ -64,6 +64,9 @@ struct PendingRequest {
     var fromClient = false
     /// registered_delivery asks for a receipt whatever the outcome (1) or on success (3).
     var wantsReceipt = false
+
+    /// What the empty slots of a table of pending requests hold.
+    static let none = PendingRequest(command: .genericNack, time: 0)
 }
 
 /// Per session state.
@@ -78,7 +81,7 @@ final class SessionState {
     var longestSilence: Int64 = 0
     var silences: [Silence] = []
     /// Index 0: requests from `first`; 1: from `second`.
-    var pending = [IntegerTable<PendingRequest>(), IntegerTable<PendingRequest>()]
+    var pending = [IntegerTable(placeholder: PendingRequest.none), IntegerTable(placeholder: PendingRequest.none)]
     var windows = [WindowTracker(), WindowTracker()]
     var binds: [BindSummary] = []
     var pendingBindIndex: [UInt32: Int] = [:]
