@@ -55,7 +55,7 @@ public final class Analyzer {
             sessions[session.id] = SessionState(session: session)
             sessionOrder.append(session.id)
         case .pdu(let item):
-            handlePDU(item)
+            handle(pdu: item)
         case .gap(let gap):
             gaps += 1
             gapBytes += gap.size
@@ -69,7 +69,8 @@ public final class Analyzer {
         }
     }
 
-    private func handlePDU(_ item: TimelinePDU) {
+    /// Takes one timeline PDU (the same as ``handle(_:)`` with `.pdu`).
+    public func handle(pdu item: TimelinePDU) {
         guard let state = sessions[item.session] else { return }
         let header = item.header
         let id = header.commandID

@@ -57,11 +57,21 @@ public final class CaptureIngest {
     public func run(
         parallel: Bool = true, progress: ((IngestProgress) -> Void)? = nil, _ handle: (TimelineEvent) throws -> Void
     ) throws {
+        try run(parallel: parallel, progress: progress, pdu: { try handle(.pdu($0)) }, other: handle)
+    }
+
+    /// Reads everything, handing timeline PDUs (nearly every event) to `pdu` as they are and the other timeline
+    /// events to `other`, in capture order: the same events as ``run(parallel:progress:_:)``, without wrapping each
+    /// PDU in an event to unwrap it again.
+    public func run(
+        parallel: Bool = true, progress: ((IngestProgress) -> Void)? = nil, pdu: (TimelinePDU) throws -> Void,
+        other: (TimelineEvent) throws -> Void
+    ) throws {
         var tracker = self.tracker
         defer { self.tracker = tracker }
         try dispatch(
-            parallel: parallel, progress: progress, pdu: { try tracker.handlePDU($0, handle) },
-            other: { try tracker.handle($0, handle) })
+            parallel: parallel, progress: progress, pdu: { try tracker.handlePDU($0, pdu: pdu) },
+            other: { try tracker.handle($0, other) })
     }
 
     /// Reads everything, handing PDUs (nearly every event) to `pdu` and the other events to `other`, in order.

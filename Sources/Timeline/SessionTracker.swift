@@ -54,6 +54,12 @@ public struct SessionTracker {
 
     /// Handles one PDU (the same as ``handle(_:_:)-(StreamEvent,_)`` with `.pdu`).
     public mutating func handlePDU(_ framed: FramedPDU, _ emit: (TimelineEvent) throws -> Void) rethrows {
+        try handlePDU(framed, pdu: { try emit(.pdu($0)) })
+    }
+
+    /// Handles one PDU, handing its timeline PDU to `pdu` as it is (not wrapped in an event: the value is large and
+    /// PDUs are nearly every event).
+    public mutating func handlePDU(_ framed: FramedPDU, pdu handle: (TimelinePDU) throws -> Void) rethrows {
         guard let box = box(framed.connection), let header = PDUHeader.peek(in: framed.bytes) else { return }
         let pdu = decodesEveryPDU || header.commandID.isBind ? try? PDU.decode(framed.bytes) : nil
         if box.session.client == nil {
@@ -61,14 +67,13 @@ public struct SessionTracker {
         }
         let fromClient = box.session.isClient(framed.source)
         track(&box.session, header, pdu, fromClient: fromClient, at: framed.timestamp)
-        try emit(
-            .pdu(
-                TimelinePDU(
-                    session: framed.connection, timestamp: framed.timestamp, frame: framed.frame,
-                    source: framed.source, destination: framed.destination, fromClient: fromClient,
-                    streamOffset: framed.streamOffset, header: header, raw: framed.bytes,
-                    digest: framed.digest ?? PDUDigest(frame: framed.bytes), pdu: pdu,
-                    isoDefault: box.session.isoDefault)))
+        try handle(
+            TimelinePDU(
+                session: framed.connection, timestamp: framed.timestamp, frame: framed.frame,
+                source: framed.source, destination: framed.destination, fromClient: fromClient,
+                streamOffset: framed.streamOffset, header: header, raw: framed.bytes,
+                digest: framed.digest ?? PDUDigest(frame: framed.bytes), pdu: pdu,
+                isoDefault: box.session.isoDefault))
     }
 
     /// Handles one event of a capture or a store: reassembly events go through the sessions, capture diagnostics

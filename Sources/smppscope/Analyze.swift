@@ -68,9 +68,8 @@ struct Analyze: ParsableCommand {
         if let window { configuration.window = window }
 
         let analyzer = Analyzer(configuration: configuration)
-        try input.readTimeline(label: "analyzing", decodesEveryPDU: false) { event in
-            analyzer.handle(event)
-        }
+        try input.readTimeline(
+            label: "analyzing", decodesEveryPDU: false, pdu: { analyzer.handle(pdu: $0) }, other: { analyzer.handle($0) })
         let report = analyzer.finish()
         let sink = OutputSink()
         switch format {

@@ -73,10 +73,21 @@ struct InputOptions: ParsableArguments {
     func readTimeline(
         label: String, decodesEveryPDU: Bool, sessions: [Int] = [], _ handle: (TimelineEvent) throws -> Void
     ) throws {
+        try readTimeline(
+            label: label, decodesEveryPDU: decodesEveryPDU, sessions: sessions, pdu: { try handle(.pdu($0)) }, other: handle)
+    }
+
+    /// Reads the input, handing its timeline PDUs to `pdu` and the other events to `other`, in order.
+    func readTimeline(
+        label: String, decodesEveryPDU: Bool, sessions: [Int] = [], pdu: (TimelinePDU) throws -> Void,
+        other: (TimelineEvent) throws -> Void
+    ) throws {
         if let path = stored.store {
             let store = try openExistingStore(path)
             do {
-                try store.timeline(try stored.filter(sessions: sessions), decodesEveryPDU: decodesEveryPDU, handle)
+                try store.timeline(try stored.filter(sessions: sessions), decodesEveryPDU: decodesEveryPDU) { event in
+                    if case .pdu(let item) = event { try pdu(item) } else { try other(event) }
+                }
             } catch let error as StoreError {
                 throw failure(CaptureError(error.description))
             }
@@ -91,8 +102,9 @@ struct InputOptions: ParsableArguments {
             bar = ProgressBar.make(label: label, totalBytes: reader.totalBytes)
         }
         defer { bar?.finish() }
-        try ingest.run(progress: { progress in
-            bar?.update(bytes: progress.bytesRead, total: progress.totalBytes, items: progress.pdus)
-        }, handle)
+        try ingest.run(
+            progress: { progress in
+                bar?.update(bytes: progress.bytesRead, total: progress.totalBytes, items: progress.pdus)
+            }, pdu: pdu, other: other)
     }
 }
