@@ -52,8 +52,8 @@ public final class CaptureIngest {
 
     /// Reads everything, calling `handle` for each timeline event in capture order and `progress` now and then.
     ///
-    /// For files, reading and reassembly run on a second thread while `handle` runs on the calling one; the events
-    /// and their order are the same as with one thread (`parallel: false`).
+    /// For files, reading, reassembly and session tracking run on a second thread while `handle` runs on the calling
+    /// one; the events and their order are the same as with one thread (`parallel: false`).
     public func run(
         parallel: Bool = true, progress: ((IngestProgress) -> Void)? = nil, _ handle: (TimelineEvent) throws -> Void
     ) throws {
@@ -67,10 +67,31 @@ public final class CaptureIngest {
         parallel: Bool = true, progress: ((IngestProgress) -> Void)? = nil, pdu: (TimelinePDU) throws -> Void,
         other: (TimelineEvent) throws -> Void
     ) throws {
+        if parallel, case .file = source {
+            // Sessions are followed on the reading thread too: the consumer gets timeline events ready.
+            let sessions = TrackerBox(tracker)
+            var pduCount = 0
+            let ran = try runPipelined(
+                progress: progress,
+                make: {
+                    var batch = TimelineBatch(capacity: Self.batchSize)
+                    batch.sessions = sessions
+                    return batch
+                },
+                { (batch: TimelineBatch) in
+                    pduCount += batch.framedPDUs
+                    try batch.forEach(pdu: pdu, other: other)
+                })
+            if ran {
+                tracker = sessions.tracker
+                pdus = pduCount
+                return
+            }
+        }
         var tracker = self.tracker
         defer { self.tracker = tracker }
         try dispatch(
-            parallel: parallel, progress: progress, pdu: { try tracker.handlePDU($0, pdu: pdu) },
+            parallel: false, progress: progress, pdu: { try tracker.handlePDU($0, pdu: pdu) },
             other: { try tracker.handle($0, other) })
     }
 
@@ -82,8 +103,8 @@ public final class CaptureIngest {
         var pduCount = 0
         defer { pdus = pduCount }
         if parallel, case .file = source,
-            try runPipelined(progress: progress, { batch in
-                pduCount += batch.pdus.count
+            try runPipelined(progress: progress, make: { EventBatch(capacity: Self.batchSize) }, { (batch: EventBatch) in
+                pduCount += batch.framedPDUs
                 try batch.forEach(pdu: pdu, other: other)
             })
         {
@@ -141,17 +162,19 @@ public final class CaptureIngest {
     }
 
     /// The producer side: packets to reassembly events, in batches.
-    private final class Producer: @unchecked Sendable {
+    private final class Producer<Batch: IngestBatch>: @unchecked Sendable {
         let ingest: CaptureIngest
-        let queue: BatchQueue
-        init(ingest: CaptureIngest, queue: BatchQueue) {
+        let queue: BatchQueue<Batch>
+        let make: () -> Batch
+        init(ingest: CaptureIngest, queue: BatchQueue<Batch>, make: @escaping () -> Batch) {
             self.ingest = ingest
             self.queue = queue
+            self.make = make
         }
 
         func run() {
             do {
-                try ingest.produce(into: queue)
+                try ingest.produce(into: queue, make: make)
                 queue.finish(error: nil)
             } catch {
                 queue.finish(error: error)
@@ -161,9 +184,9 @@ public final class CaptureIngest {
 
     static let batchSize = 4_096
 
-    fileprivate func produce(into queue: BatchQueue) throws {
+    fileprivate func produce<Batch: IngestBatch>(into queue: BatchQueue<Batch>, make: () -> Batch) throws {
         var diagnostics: [CaptureDiagnostic] = []
-        var batch = EventBatch(capacity: Self.batchSize)
+        var batch = make()
         let reassembler = self.reassembler
         // Taken out of the source once: matching the enum for every packet costs reference counting.
         let reader: CaptureFileReader?
@@ -172,7 +195,7 @@ public final class CaptureIngest {
             if let reader { batch.bytesRead = reader.bytesRead }
             batch.packets = packets
             let full = batch
-            batch = EventBatch(capacity: Self.batchSize)
+            batch = make()
             return queue.put(full)
         }
         func nextOne() throws -> Packet? {
@@ -200,16 +223,18 @@ public final class CaptureIngest {
 
     /// Reading and reassembly on a second thread, `consume` on this one with each batch in turn. Returns false when
     /// no second thread could be started (nothing was read then).
-    private func runPipelined(progress: ((IngestProgress) -> Void)?, _ consume: (EventBatch) throws -> Void) throws -> Bool {
-        let queue = BatchQueue(limit: 4)
-        let producer = Producer(ingest: self, queue: queue)
+    private func runPipelined<Batch: IngestBatch>(
+        progress: ((IngestProgress) -> Void)?, make: @escaping () -> Batch, _ consume: (Batch) throws -> Void
+    ) throws -> Bool {
+        let queue = BatchQueue<Batch>(limit: 4)
+        let producer = Producer(ingest: self, queue: queue, make: make)
         let thread = ProducerThread { producer.run() }
         guard thread.start() else { return false }
         var pduCount = 0
         do {
             while let batch = try queue.take() {
                 try consume(batch)
-                pduCount += batch.pdus.count
+                pduCount += batch.framedPDUs
                 if let progress {
                     let total: Int?
                     if case .file(let reader) = source { total = reader.totalBytes } else { total = nil }

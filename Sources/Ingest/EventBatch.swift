@@ -7,11 +7,26 @@ import NIOCore
 import Reassembly
 import SMPP
 
+/// What the reading thread fills and hands over: reassembly's output and the capture's diagnostics go in, in
+/// order.
+protocol IngestBatch: Sendable {
+    init(capacity: Int)
+    /// Events held, for deciding when to hand the batch over.
+    var count: Int { get }
+    /// PDUs reassembly produced for the batch, for progress.
+    var framedPDUs: Int { get }
+    var bytesRead: Int { get set }
+    var packets: Int { get set }
+    mutating func append(pdu framed: FramedPDU)
+    mutating func append(_ event: StreamEvent)
+    mutating func append(_ diagnostic: CaptureDiagnostic)
+}
+
 /// A batch of reassembly events and capture diagnostics, in order.
 ///
 /// PDUs (nearly every event) are kept apart from the rest in a compact form, their bytes in one arena; the other
 /// events carry how many PDUs came before them, which gives back the order.
-struct EventBatch: @unchecked Sendable {
+struct EventBatch: IngestBatch, @unchecked Sendable {
     /// A PDU whose bytes are at `start..<start + length` of the arena.
     struct PDUEntry {
         var connection: Int
@@ -39,6 +54,7 @@ struct EventBatch: @unchecked Sendable {
     }
 
     var count: Int { pdus.count + others.count }
+    var framedPDUs: Int { pdus.count }
 
     mutating func append(_ event: StreamEvent) {
         guard case .pdu(let framed) = event else {
@@ -91,9 +107,9 @@ struct EventBatch: @unchecked Sendable {
 }
 
 /// A bounded single-producer single-consumer queue of batches.
-final class BatchQueue: @unchecked Sendable {
+final class BatchQueue<Batch>: @unchecked Sendable {
     private let condition = ConditionLock()
-    private var batches: [EventBatch] = []
+    private var batches: [Batch] = []
     private var finished = false
     private var failure: Error?
     private var cancelled = false
@@ -104,7 +120,7 @@ final class BatchQueue: @unchecked Sendable {
     }
 
     /// Blocks while the queue is full; returns false when the consumer gave up.
-    func put(_ batch: EventBatch) -> Bool {
+    func put(_ batch: Batch) -> Bool {
         condition.withLock(waitingUntil: { self.batches.count < self.limit || self.cancelled }) {
             guard !cancelled else { return false }
             batches.append(batch)
@@ -121,8 +137,8 @@ final class BatchQueue: @unchecked Sendable {
     }
 
     /// The next batch; nil at the end (rethrowing the producer's error).
-    func take() throws -> EventBatch? {
-        let (batch, error): (EventBatch?, Error?) = condition.withLock(waitingUntil: { !self.batches.isEmpty || self.finished }) {
+    func take() throws -> Batch? {
+        let (batch, error): (Batch?, Error?) = condition.withLock(waitingUntil: { !self.batches.isEmpty || self.finished }) {
             if !batches.isEmpty { return (batches.removeFirst(), nil) }
             return (nil, failure)
         }
