@@ -22,10 +22,56 @@ protocol IngestBatch: Sendable {
     mutating func append(_ diagnostic: CaptureDiagnostic)
 }
 
+/// Events in order, PDUs (nearly every event) kept apart from the rest in a compact form with their bytes in one
+/// arena; the other events carry how many PDUs came before them, which gives back the order.
+struct ArenaBatch<Entry, Other> {
+    private(set) var entries: [Entry] = []
+    private var others: [(pdusBefore: Int, event: Other)] = []
+    private var arena = ByteBuffer()
+
+    init(capacity: Int) {
+        entries.reserveCapacity(capacity)
+        arena.reserveCapacity(capacity * 160)
+    }
+
+    var count: Int { entries.count + others.count }
+
+    mutating func append(other event: Other) {
+        others.append((entries.count, event))
+    }
+
+    /// Copies a PDU's bytes into the arena and keeps the entry `make` builds from where they went.
+    mutating func append(bytes: ByteBuffer, _ make: (_ start: Int, _ length: Int) -> Entry) {
+        let start = arena.writerIndex
+        // Copied through the writable region, which is cheaper than `writeImmutableBuffer`'s generic path in NIO.
+        let length = bytes.withUnsafeReadableBytes { bytes in
+            arena.writeWithUnsafeMutableBytes(minimumWritableBytes: bytes.count) { target in
+                target.copyMemory(from: bytes)
+                return bytes.count
+            }
+        }
+        entries.append(make(start, length))
+    }
+
+    /// Each event in order: PDU entries with the arena (their bytes are where `append(bytes:_:)` said) to `entry`,
+    /// the others to `other`.
+    func forEach(entry: (Entry, _ arena: ByteBuffer) throws -> Void, other: (Other) throws -> Void) rethrows {
+        var next = 0
+        for index in entries.indices {
+            while next < others.count, others[next].pdusBefore <= index {
+                try other(others[next].event)
+                next += 1
+            }
+            try entry(entries[index], arena)
+        }
+        while next < others.count {
+            try other(others[next].event)
+            next += 1
+        }
+    }
+}
+
 /// A batch of reassembly events and capture diagnostics, in order.
-///
-/// PDUs (nearly every event) are kept apart from the rest in a compact form, their bytes in one arena; the other
-/// events carry how many PDUs came before them, which gives back the order.
 struct EventBatch: IngestBatch, @unchecked Sendable {
     /// A PDU whose bytes are at `start..<start + length` of the arena.
     struct PDUEntry {
@@ -40,69 +86,49 @@ struct EventBatch: IngestBatch, @unchecked Sendable {
         var digest: PDUDigest
     }
 
-    private(set) var pdus: [PDUEntry] = []
-    /// Events other than PDUs, each after the first `pdusBefore` PDUs of the batch.
-    private(set) var others: [(pdusBefore: Int, event: PipelineEvent)] = []
-    private var arena = ByteBuffer()
+    private var events: ArenaBatch<PDUEntry, PipelineEvent>
     /// Progress of the reader when the batch was closed.
     var bytesRead = 0
     var packets = 0
 
     init(capacity: Int) {
-        pdus.reserveCapacity(capacity)
-        arena.reserveCapacity(capacity * 160)
+        events = ArenaBatch(capacity: capacity)
     }
 
-    var count: Int { pdus.count + others.count }
-    var framedPDUs: Int { pdus.count }
+    var count: Int { events.count }
+    var framedPDUs: Int { events.entries.count }
 
     mutating func append(_ event: StreamEvent) {
         guard case .pdu(let framed) = event else {
-            others.append((pdus.count, .stream(event)))
+            events.append(other: .stream(event))
             return
         }
         append(pdu: framed)
     }
 
     mutating func append(pdu framed: FramedPDU) {
-        let start = arena.writerIndex
-        // Copied through the writable region, which is cheaper than `writeImmutableBuffer`'s generic path in NIO.
-        let length = framed.bytes.withUnsafeReadableBytes { bytes in
-            arena.writeWithUnsafeMutableBytes(minimumWritableBytes: bytes.count) { target in
-                target.copyMemory(from: bytes)
-                return bytes.count
-            }
-        }
-        pdus.append(
+        events.append(bytes: framed.bytes) { start, length in
             PDUEntry(
                 connection: framed.connection, source: framed.source, destination: framed.destination,
                 timestamp: framed.timestamp, frame: framed.frame, streamOffset: framed.streamOffset, start: start,
-                length: length, digest: framed.digest ?? PDUDigest(frame: framed.bytes)))
+                length: length, digest: framed.digest ?? PDUDigest(frame: framed.bytes))
+        }
     }
 
     mutating func append(_ diagnostic: CaptureDiagnostic) {
-        others.append((pdus.count, .capture(diagnostic)))
+        events.append(other: .capture(diagnostic))
     }
 
     /// Each event in order: PDUs (their bytes slices of the arena) to `pdu`, the others to `other`.
     func forEach(pdu: (FramedPDU) throws -> Void, other: (PipelineEvent) throws -> Void) rethrows {
-        var next = 0
-        for index in pdus.indices {
-            while next < others.count, others[next].pdusBefore <= index {
-                try other(others[next].event)
-                next += 1
-            }
-            let entry = pdus[index]
-            try pdu(
-                FramedPDU(
-                    connection: entry.connection, source: entry.source, destination: entry.destination,
-                    timestamp: entry.timestamp, frame: entry.frame, streamOffset: entry.streamOffset,
-                    bytes: arena.getSlice(at: entry.start, length: entry.length) ?? ByteBuffer(), digest: entry.digest))
-        }
-        while next < others.count {
-            try other(others[next].event)
-            next += 1
-        }
+        try events.forEach(
+            entry: { entry, arena in
+                try pdu(
+                    FramedPDU(
+                        connection: entry.connection, source: entry.source, destination: entry.destination,
+                        timestamp: entry.timestamp, frame: entry.frame, streamOffset: entry.streamOffset,
+                        bytes: arena.getSlice(at: entry.start, length: entry.length) ?? ByteBuffer(), digest: entry.digest))
+            }, other: other)
     }
 }
 

@@ -15,9 +15,6 @@ final class TrackerBox: @unchecked Sendable {
 }
 
 /// A batch of timeline events, in order: reassembly's output goes through the session tracker on the way in.
-///
-/// PDUs (nearly every event) are kept apart from the rest in a compact form, their bytes in one arena; the other
-/// events carry how many PDUs came before them, which gives back the order.
 struct TimelineBatch: IngestBatch, @unchecked Sendable {
     /// A timeline PDU whose bytes are at `start..<start + length` of the arena.
     struct Entry {
@@ -36,10 +33,7 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
         var length: Int
     }
 
-    private(set) var pdus: [Entry] = []
-    /// Events other than PDUs, each after the first `pdusBefore` PDUs of the batch.
-    private(set) var others: [(pdusBefore: Int, event: TimelineEvent)] = []
-    private var arena = ByteBuffer()
+    private var events: ArenaBatch<Entry, TimelineEvent>
     /// PDUs that reassembly produced for this batch (those outside any session included).
     private(set) var framedPDUs = 0
     /// Progress of the reader when the batch was closed.
@@ -49,11 +43,10 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
     var sessions: TrackerBox?
 
     init(capacity: Int) {
-        pdus.reserveCapacity(capacity)
-        arena.reserveCapacity(capacity * 160)
+        events = ArenaBatch(capacity: capacity)
     }
 
-    var count: Int { pdus.count + others.count }
+    var count: Int { events.count }
 
     mutating func append(pdu framed: FramedPDU) {
         framedPDUs += 1
@@ -76,45 +69,29 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
     }
 
     mutating func append(timeline event: TimelineEvent) {
-        others.append((pdus.count, event))
+        events.append(other: event)
     }
 
     mutating func append(pdu item: TimelinePDU) {
-        let start = arena.writerIndex
-        // Copied through the writable region, which is cheaper than `writeImmutableBuffer`'s generic path in NIO.
-        let length = item.raw.withUnsafeReadableBytes { bytes in
-            arena.writeWithUnsafeMutableBytes(minimumWritableBytes: bytes.count) { target in
-                target.copyMemory(from: bytes)
-                return bytes.count
-            }
-        }
-        pdus.append(
+        events.append(bytes: item.raw) { start, length in
             Entry(
                 session: item.session, timestamp: item.timestamp, frame: item.frame, source: item.source,
                 destination: item.destination, fromClient: item.fromClient, streamOffset: item.streamOffset,
                 header: item.header, digest: item.digest, pdu: item.pdu, isoDefault: item.isoDefault, start: start,
-                length: length))
+                length: length)
+        }
     }
 
     /// Each event in order: PDUs (their bytes slices of the arena) to `pdu`, the others to `other`.
     func forEach(pdu: (TimelinePDU) throws -> Void, other: (TimelineEvent) throws -> Void) rethrows {
-        var next = 0
-        for index in pdus.indices {
-            while next < others.count, others[next].pdusBefore <= index {
-                try other(others[next].event)
-                next += 1
-            }
-            let entry = pdus[index]
-            try pdu(
-                TimelinePDU(
-                    session: entry.session, timestamp: entry.timestamp, frame: entry.frame, source: entry.source,
-                    destination: entry.destination, fromClient: entry.fromClient, streamOffset: entry.streamOffset,
-                    header: entry.header, raw: arena.getSlice(at: entry.start, length: entry.length) ?? ByteBuffer(),
-                    digest: entry.digest, pdu: entry.pdu, isoDefault: entry.isoDefault))
-        }
-        while next < others.count {
-            try other(others[next].event)
-            next += 1
-        }
+        try events.forEach(
+            entry: { entry, arena in
+                try pdu(
+                    TimelinePDU(
+                        session: entry.session, timestamp: entry.timestamp, frame: entry.frame, source: entry.source,
+                        destination: entry.destination, fromClient: entry.fromClient, streamOffset: entry.streamOffset,
+                        header: entry.header, raw: arena.getSlice(at: entry.start, length: entry.length) ?? ByteBuffer(),
+                        digest: entry.digest, pdu: entry.pdu, isoDefault: entry.isoDefault))
+            }, other: other)
     }
 }
