@@ -73,11 +73,7 @@ public final class CaptureIngest {
             var pduCount = 0
             let ran = try runPipelined(
                 progress: progress,
-                make: {
-                    var batch = TimelineBatch(capacity: Self.batchSize)
-                    batch.sessions = sessions
-                    return batch
-                },
+                make: { TimelineBatch(capacity: Self.batchSize, sessions: sessions) },
                 { (batch: TimelineBatch) in
                     pduCount += batch.framedPDUs
                     try batch.forEach(pdu: pdu, other: other)

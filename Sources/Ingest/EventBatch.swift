@@ -10,7 +10,6 @@ import SMPP
 /// What the reading thread fills and hands over: reassembly's output and the capture's diagnostics go in, in
 /// order.
 protocol IngestBatch: Sendable {
-    init(capacity: Int)
     /// Events held, for deciding when to hand the batch over.
     var count: Int { get }
     /// PDUs reassembly produced for the batch, for progress.

@@ -39,18 +39,18 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
     /// Progress of the reader when the batch was closed.
     var bytesRead = 0
     var packets = 0
-    /// Set by the reading thread for every batch of a run; the same box throughout.
-    var sessions: TrackerBox?
+    /// The sessions of the run, the same box for every batch.
+    let sessions: TrackerBox
 
-    init(capacity: Int) {
+    init(capacity: Int, sessions: TrackerBox) {
         events = ArenaBatch(capacity: capacity)
+        self.sessions = sessions
     }
 
     var count: Int { events.count }
 
     mutating func append(pdu framed: FramedPDU) {
         framedPDUs += 1
-        guard let sessions else { return }
         sessions.tracker.handlePDU(framed, pdu: { append(pdu: $0) })
     }
 
@@ -60,7 +60,6 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
             append(pdu: framed)
             return
         }
-        guard let sessions else { return }
         sessions.tracker.handle(event) { append(timeline: $0) }
     }
 
