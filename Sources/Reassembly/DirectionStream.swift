@@ -90,8 +90,7 @@ final class DirectionStream {
     /// the list.
     private var loneFrame: FrameOutput?
     private var outputs: [DirectionOutput] = []
-    /// How much of what is held already has bytes of its own (`detachHeldFrames`).
-    private var loneDetached = false
+    /// How many entries of the list already have bytes of their own (`detachHeldFrames`).
     private var detachedOutputs = 0
 
     private(set) var retransmittedSegments = 0
@@ -117,7 +116,6 @@ final class DirectionStream {
     func takeOutputs(frame: (FrameOutput) -> Void, other: (DirectionOutput) -> Void) {
         if let lone = loneFrame {
             loneFrame = nil
-            loneDetached = false
             frame(lone)
         } else if !outputs.isEmpty {
             takeListedOutputs(frame: frame, other: other)
@@ -136,14 +134,14 @@ final class DirectionStream {
         detachedOutputs = 0
     }
 
-    /// Gives the frames held since the last detach bytes of their own (each frame once).
+    /// Gives the frames held since the last detach bytes of their own (each frame once). A lone frame joins the
+    /// list first: what follows it in this call goes there too.
     private func detachHeldFrames() {
-        let allocator = ByteBufferAllocator()
-        if var lone = loneFrame, !loneDetached {
-            lone.bytes = allocator.buffer(buffer: lone.bytes)
-            loneFrame = lone
-            loneDetached = true
+        if let lone = loneFrame {
+            loneFrame = nil
+            outputs.append(.frame(lone))
         }
+        let allocator = ByteBufferAllocator()
         for index in detachedOutputs..<outputs.count {
             if case .frame(var framed) = outputs[index] {
                 framed.bytes = allocator.buffer(buffer: framed.bytes)
@@ -158,8 +156,6 @@ final class DirectionStream {
             // The list is empty while a frame is alone: it becomes the list's first entry.
             loneFrame = nil
             outputs.append(.frame(lone))
-            if loneDetached { detachedOutputs = 1 }
-            loneDetached = false
         }
         outputs.append(output)
     }
