@@ -39,6 +39,8 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
+        // Processor hints (prefetch) for the hash tables of the analysis.
+        .target(name: "CHints"),
         // The SMPP codec: PDUs, TLVs, statuses, text, UDH, receipts, dialect. Pure: no I/O.
         .target(name: "SMPP", dependencies: [nioCore], swiftSettings: hotPath),
         // pcap / pcapng files, live capture, link / IP / TCP headers.
@@ -51,7 +53,7 @@ let package = Package(
         .target(
             name: "Analysis",
             dependencies: [
-                "SMPP", "Capture", "Reassembly", "Timeline", nioCore,
+                "SMPP", "Capture", "Reassembly", "Timeline", "CHints", nioCore,
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: hotPath

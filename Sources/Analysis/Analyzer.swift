@@ -43,6 +43,8 @@ public final class Analyzer {
     var series = SeriesBuilder()
     /// Requests from clients awaiting a response, all sessions together.
     var clientOutstanding = 0
+    /// Table keys worked out by ``prefetch(_:)`` for PDUs not handled yet.
+    var prepared = PreparedKeys()
 
     public init(configuration: AnalysisConfiguration = AnalysisConfiguration()) {
         self.configuration = configuration
@@ -153,19 +155,14 @@ public final class Analyzer {
         series.submit(at: time)
         let raw = item.raw
         guard let location = item.digest.shortMessage else { return }
-        var message = location.shortMessage
-        if message.isEmpty, let payload = PDULayout.findTLV(.messagePayload, in: raw, region: location.tlvs) {
-            message = payload
-        }
         let hasUDH = location.esmClass & 0x40 != 0
         var concatenation: (reference: UInt16, total: UInt8, sequence: UInt8)?
         var special = false
+        let seed = state.systemIDHash
+        let prepared = prepared.key(seed: seed, session: item.session, frame: item.frame, streamOffset: item.streamOffset)
         raw.withUnsafeReadableBytes { bytes in
-            var key = MessageKey(seed: state.systemIDHash)
-            key.add(UnsafeRawBufferPointer(rebasing: bytes[location.source]))
-            key.add(UnsafeRawBufferPointer(rebasing: bytes[location.destination]))
-            key.add(UnsafeRawBufferPointer(rebasing: bytes[message]))
-            request.messageKey = key.value
+            let message = Self.messageOctets(in: bytes, at: location)
+            request.messageKey = prepared ?? Self.messageKey(seed: seed, in: bytes, at: location, message: message)
             var text = message
             if hasUDH, let udhLength = message.first.map({ Int(bytes[$0]) }), message.count > udhLength {
                 concatenation = Self.concatenation(in: UnsafeRawBufferPointer(rebasing: bytes[(message.lowerBound + 1)..<(message.lowerBound + 1 + udhLength)]))
@@ -280,10 +277,10 @@ public final class Analyzer {
             if let idRange, let stateRange = PDULayout.findTLV(.messageState, in: raw, region: location.tlvs),
                 stateRange.count == 1, raw.getInteger(at: raw.readerIndex + stateRange.lowerBound, as: UInt8.self) == 2
             {
+                let key = prepared.key(seed: 0, session: item.session, frame: item.frame, streamOffset: item.streamOffset)
                 raw.withUnsafeReadableBytes { bytes in
-                    var id = UnsafeRawBufferPointer(rebasing: bytes[idRange])
-                    if id.last == 0 { id = UnsafeRawBufferPointer(rebasing: id.dropLast()) }
-                    receipts.received(id: id, state: "DELIVRD", err: nil, final: true, at: time)
+                    let id = Self.receiptedID(in: bytes, at: idRange)
+                    receipts.received(id: id, key: key, state: "DELIVRD", err: nil, final: true, at: time)
                 }
                 return
             }
@@ -399,14 +396,16 @@ public final class Analyzer {
             if acceptedSweep >= 65_536 {
                 acceptedSweep = 0
                 let horizon = time - Int64(configuration.duplicateWindow * 1e9)
-                accepted.filter { $1 >= horizon }
+                accepted.removeAll { $1 < horizon }
                 let throttleHorizon = time - 600 * 1_000_000_000
-                throttledMessages.filter { $1.time >= throttleHorizon }
+                throttledMessages.removeAll { $1.time < throttleHorizon }
             }
             if let range = PDULayout.leadingCString(in: item.raw), !range.isEmpty {
+                let prepared = prepared.key(seed: 0, session: item.session, frame: item.frame, streamOffset: item.streamOffset)
                 item.raw.withUnsafeReadableBytes { bytes in
                     receipts.accepted(
-                        id: UnsafeRawBufferPointer(rebasing: bytes[range]), submittedAt: request.time, session: state.id,
+                        key: prepared ?? MessageID.linkKey(UnsafeRawBufferPointer(rebasing: bytes[range])),
+                        submittedAt: request.time, session: state.id,
                         concatenation: request.concatenation, receiptPerPart: state.receiptPerPart,
                         wantsReceipt: request.wantsReceipt, horizon: time - Int64(configuration.receiptWindow * 1e9))
                 }

@@ -2,6 +2,8 @@
 // backward-shift deletion, keys mixed with a fixed finalizer. Much cheaper per operation than Dictionary's
 // seeded SipHash, which matters at millions of PDUs.
 
+import CHints
+
 /// A map from UInt64 keys to values.
 ///
 /// A slot is empty when its key is 0 (the entry of key 0, if any, is kept apart): no optional tag beside each
@@ -26,8 +28,20 @@ public struct IntegerTable<Value> {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
         self.placeholder = placeholder
-        slots = [Slot](repeating: Slot(key: 0, value: placeholder), count: size)
+        slots = Self.makeSlots(count: size, placeholder: placeholder)
         mask = size - 1
+    }
+
+    /// Empty slots; large tables on huge pages where the system allows, since their lookups land anywhere.
+    private static func makeSlots(count: Int, placeholder: Value) -> [Slot] {
+        [Slot](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let bytes = count * MemoryLayout<Slot>.stride
+            if bytes >= 4 << 20, let base = buffer.baseAddress {
+                chints_advise_huge_pages(UnsafeMutableRawPointer(base), bytes)
+            }
+            buffer.initialize(repeating: Slot(key: 0, value: placeholder))
+            initialized = count
+        }
     }
 
     public var isEmpty: Bool { count == 0 }
@@ -53,6 +67,16 @@ public struct IntegerTable<Value> {
             if stored == key { return (index, true) }
             if stored == 0 { return (index, false) }
             index = (index + 1) & mask
+        }
+    }
+
+    /// Starts loading the slot where `key` is or would go, for a lookup of it soon (the first slot of its probe
+    /// run, where nearly every lookup ends).
+    @inline(__always)
+    public func prefetch(_ key: UInt64) {
+        let index = Int(truncatingIfNeeded: Self.mix(key)) & mask
+        slots.withUnsafeBufferPointer { slots in
+            if let base = slots.baseAddress { chints_prefetch(base + index) }
         }
     }
 
@@ -104,9 +128,14 @@ public struct IntegerTable<Value> {
         let (found, present) = slot(of: key)
         guard present else { return nil }
         let old = slots[found].value
+        removeSlot(at: found)
+        return old
+    }
+
+    /// Empties a full slot, moving later entries of its probe run back so that lookups need no tombstones.
+    private mutating func removeSlot(at found: Int) {
         var hole = found
         var index = (found + 1) & mask
-        // Backward-shift: move later entries of the probe run into the hole, so lookups need no tombstones.
         while slots[index].key != 0 {
             let home = Int(truncatingIfNeeded: Self.mix(slots[index].key)) & mask
             if (index - home) & mask >= (index - hole) & mask {
@@ -117,12 +146,11 @@ public struct IntegerTable<Value> {
         }
         slots[hole] = Slot(key: 0, value: placeholder)
         count -= 1
-        return old
     }
 
     private mutating func grow() {
         let old = slots
-        slots = [Slot](repeating: Slot(key: 0, value: placeholder), count: old.count * 2)
+        slots = Self.makeSlots(count: old.count * 2, placeholder: placeholder)
         mask = slots.count - 1
         count = zeroValue == nil ? 0 : 1
         for slot in old where slot.key != 0 {
@@ -141,11 +169,28 @@ public struct IntegerTable<Value> {
         return result
     }
 
-    /// Keeps the entries for which `keep` is true.
-    public mutating func filter(_ keep: (UInt64, Value) -> Bool) {
-        let kept = entries.filter { keep($0.key, $0.value) }
-        self = IntegerTable(capacity: max(16, kept.count), placeholder: placeholder)
-        for entry in kept { updateValue(entry.value, forKey: entry.key) }
+    /// Removes the entries for which `shouldRemove` is true, asking once per entry. In place, in one pass over the
+    /// slots in memory order: no second table, and no random access but along the probe runs of removed entries.
+    public mutating func removeAll(where shouldRemove: (UInt64, Value) -> Bool) {
+        if let value = zeroValue, shouldRemove(0, value) {
+            zeroValue = nil
+            count -= 1
+        }
+        // Start after an empty slot (there is one: the table is never full), so that no probe run crosses the
+        // start and a removal only moves entries not yet visited.
+        guard let empty = slots.firstIndex(where: { $0.key == 0 }) else { return }
+        var index = (empty + 1) & mask
+        var remaining = slots.count - 1
+        while remaining > 0 {
+            let key = slots[index].key
+            if key != 0, shouldRemove(key, slots[index].value) {
+                removeSlot(at: index)
+                // The slot may now hold an entry moved back from later in its run: look at it again.
+                continue
+            }
+            index = (index + 1) & mask
+            remaining -= 1
+        }
     }
 }
 

@@ -35,12 +35,18 @@ struct ReceiptTracker {
         var total: UInt8
     }
 
-    /// A submit_sm_resp accepted a message with this id.
+    /// Starts loading the table slot of an id's key (``MessageID/linkKey(_:)-(UnsafeRawBufferPointer)``), before
+    /// ``accepted(key:submittedAt:session:concatenation:receiptPerPart:wantsReceipt:horizon:)`` or
+    /// ``received(id:key:state:err:final:at:)`` looks it up.
+    func prefetch(_ key: UInt64) {
+        waiting.prefetch(key)
+    }
+
+    /// A submit_sm_resp accepted a message whose id has this key (``MessageID/linkKey(_:)-(UnsafeRawBufferPointer)``).
     mutating func accepted(
-        id: UnsafeRawBufferPointer, submittedAt: Int64, session: Int, concatenation: (reference: UInt16, total: UInt8)?,
+        key: UInt64, submittedAt: Int64, session: Int, concatenation: (reference: UInt16, total: UInt8)?,
         receiptPerPart: Bool, wantsReceipt: Bool, horizon: Int64
     ) {
-        let key = MessageID.linkKey(id)
         if let concatenation, concatenation.total > 1 {
             let long = LongKey(session: session, reference: concatenation.reference, total: concatenation.total)
             var keys = longParts[long] ?? []
@@ -70,19 +76,26 @@ struct ReceiptTracker {
         sweepCounter += 1
         if sweepCounter >= 65_536 {
             sweepCounter = 0
-            report.withoutReceipt += waiting.entries.filter { $0.value.submittedAt < horizon && $0.value.wanted }.count
-            waiting.filter { $1.submittedAt >= horizon }
+            var forgotten = 0
+            waiting.removeAll { _, entry in
+                guard entry.submittedAt < horizon else { return false }
+                if entry.wanted { forgotten += 1 }
+                return true
+            }
+            report.withoutReceipt += forgotten
         }
     }
 
-    /// A receipt for this id arrived.
-    mutating func received(id: UnsafeRawBufferPointer, state: String, err: String?, final: Bool, at time: Int64) {
+    /// A receipt for this id arrived; `key`, when known, is the id's link key.
+    mutating func received(
+        id: UnsafeRawBufferPointer, key: UInt64? = nil, state: String, err: String?, final: Bool, at time: Int64
+    ) {
         report.count += 1
         countState(state)
         if state != "DELIVRD", let err, !err.isEmpty {
             report.errors[err, default: 0] += 1
         }
-        guard !id.isEmpty, let (key, entry) = lookup(id) else {
+        guard !id.isEmpty, let (key, entry) = lookup(id, key: key) else {
             report.unknownIDs += 1
             return
         }
@@ -122,8 +135,8 @@ struct ReceiptTracker {
     }
 
     /// Looks an id up as written, then as the other number form (hex for decimal and back).
-    private func lookup(_ id: UnsafeRawBufferPointer) -> (UInt64, Waiting)? {
-        let primary = MessageID.linkKey(id)
+    private func lookup(_ id: UnsafeRawBufferPointer, key: UInt64?) -> (UInt64, Waiting)? {
+        let primary = key ?? MessageID.linkKey(id)
         if let entry = waiting[primary] { return (primary, entry) }
         for key in MessageID.alternativeLinkKeys(id) {
             if let entry = waiting[key] { return (key, entry) }

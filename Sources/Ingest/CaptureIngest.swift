@@ -63,9 +63,12 @@ public final class CaptureIngest {
     /// Reads everything, handing timeline PDUs (nearly every event) to `pdu` as they are and the other timeline
     /// events to `other`, in capture order: the same events as ``run(parallel:progress:_:)``, without wrapping each
     /// PDU in an event to unwrap it again.
+    ///
+    /// `upcoming`, when given, sees PDUs a few places before `pdu` does (on the pipelined path; not at all on the
+    /// other), so that the consumer can prepare for them.
     public func run(
         parallel: Bool = true, progress: ((IngestProgress) -> Void)? = nil, pdu: (TimelinePDU) throws -> Void,
-        other: (TimelineEvent) throws -> Void
+        other: (TimelineEvent) throws -> Void, upcoming: ((UpcomingPDU) -> Void)? = nil
     ) throws {
         if parallel, case .file = source {
             // Sessions are followed on the reading thread too: the consumer gets timeline events ready.
@@ -76,7 +79,7 @@ public final class CaptureIngest {
                 make: { TimelineBatch(capacity: Self.batchSize, sessions: sessions) },
                 { (batch: TimelineBatch) in
                     pduCount += batch.framedPDUs
-                    try batch.forEach(pdu: pdu, other: other)
+                    try batch.forEach(pdu: pdu, other: other, upcoming: upcoming)
                 })
             if ran {
                 tracker = sessions.tracker

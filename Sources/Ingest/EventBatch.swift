@@ -21,9 +21,15 @@ protocol IngestBatch: Sendable {
     mutating func append(_ diagnostic: CaptureDiagnostic)
 }
 
+/// A PDU kept in an arena batch: where its bytes are in the arena.
+protocol ArenaEntry {
+    var start: Int { get }
+    var length: Int { get }
+}
+
 /// Events in order, PDUs (nearly every event) kept apart from the rest in a compact form with their bytes in one
 /// arena; the other events carry how many PDUs came before them, which gives back the order.
-struct ArenaBatch<Entry, Other> {
+struct ArenaBatch<Entry: ArenaEntry, Other> {
     private(set) var entries: [Entry] = []
     private var others: [(pdusBefore: Int, event: Other)] = []
     private var arena = ByteBuffer()
@@ -53,14 +59,37 @@ struct ArenaBatch<Entry, Other> {
     }
 
     /// Each event in order: PDU entries with the arena (their bytes are where `append(bytes:_:)` said) to `entry`,
-    /// the others to `other`.
-    func forEach(entry: (Entry, _ arena: ByteBuffer) throws -> Void, other: (Other) throws -> Void) rethrows {
+    /// the others to `other`; and, when given, each entry with its bytes to `ahead` `distance` entries before it
+    /// goes to `entry` (the first ones at the start).
+    func forEach(
+        entry: (Entry, _ arena: ByteBuffer) throws -> Void, other: (Other) throws -> Void,
+        ahead: ((Entry, UnsafeRawBufferPointer) -> Void)? = nil, distance: Int = 0
+    ) rethrows {
+        guard let ahead, distance > 0 else {
+            return try forEach(entry: entry, other: other, ahead: { _ in })
+        }
+        try arena.withUnsafeReadableBytes { bytes in
+            func look(at index: Int) {
+                let item = entries[index]
+                ahead(item, UnsafeRawBufferPointer(rebasing: bytes[item.start..<(item.start + item.length)]))
+            }
+            for index in 0..<min(distance, entries.count) { look(at: index) }
+            try forEach(entry: entry, other: other) { index in
+                if index + distance < entries.count { look(at: index + distance) }
+            }
+        }
+    }
+
+    private func forEach(
+        entry: (Entry, _ arena: ByteBuffer) throws -> Void, other: (Other) throws -> Void, ahead: (Int) -> Void
+    ) rethrows {
         var next = 0
         for index in entries.indices {
             while next < others.count, others[next].pdusBefore <= index {
                 try other(others[next].event)
                 next += 1
             }
+            ahead(index)
             try entry(entries[index], arena)
         }
         while next < others.count {
@@ -73,7 +102,7 @@ struct ArenaBatch<Entry, Other> {
 /// A batch of reassembly events and capture diagnostics, in order.
 struct EventBatch: IngestBatch, @unchecked Sendable {
     /// A PDU whose bytes are at `start..<start + length` of the arena.
-    struct PDUEntry {
+    struct PDUEntry: ArenaEntry {
         var connection: Int
         var source: Endpoint
         var destination: Endpoint

@@ -17,7 +17,7 @@ final class TrackerBox: @unchecked Sendable {
 /// A batch of timeline events, in order: reassembly's output goes through the session tracker on the way in.
 struct TimelineBatch: IngestBatch, @unchecked Sendable {
     /// A timeline PDU whose bytes are at `start..<start + length` of the arena.
-    struct Entry {
+    struct Entry: ArenaEntry {
         var session: Int
         var timestamp: Timestamp
         var frame: Int
@@ -81,8 +81,20 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
         }
     }
 
-    /// Each event in order: PDUs (their bytes slices of the arena) to `pdu`, the others to `other`.
-    func forEach(pdu: (TimelinePDU) throws -> Void, other: (TimelineEvent) throws -> Void) rethrows {
+    /// Each event in order: PDUs (their bytes slices of the arena) to `pdu`, the others to `other`; and when
+    /// `upcoming` is given, each PDU to it a few PDUs before it goes to `pdu`.
+    func forEach(
+        pdu: (TimelinePDU) throws -> Void, other: (TimelineEvent) throws -> Void,
+        upcoming: ((UpcomingPDU) -> Void)? = nil
+    ) rethrows {
+        let ahead = upcoming.map { upcoming in
+            { (entry: Entry, bytes: UnsafeRawBufferPointer) in
+                upcoming(
+                    UpcomingPDU(
+                        session: entry.session, frame: entry.frame, streamOffset: entry.streamOffset, header: entry.header,
+                        digest: entry.digest, bytes: bytes))
+            }
+        }
         try events.forEach(
             entry: { entry, arena in
                 try pdu(
@@ -91,6 +103,10 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
                         destination: entry.destination, fromClient: entry.fromClient, streamOffset: entry.streamOffset,
                         header: entry.header, raw: arena.getSlice(at: entry.start, length: entry.length) ?? ByteBuffer(),
                         digest: entry.digest, pdu: entry.pdu, isoDefault: entry.isoDefault))
-            }, other: other)
+            }, other: other, ahead: ahead, distance: Self.lookahead)
     }
+
+    /// How many PDUs before its turn a PDU goes to `upcoming`: a few hundred nanoseconds of handling each, enough
+    /// for memory to arrive.
+    static let lookahead = 4
 }

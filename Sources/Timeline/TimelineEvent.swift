@@ -56,6 +56,30 @@ public struct TimelinePDU {
     }
 }
 
+/// A PDU as seen a few places before it is handed over, for a consumer that prepares for it (say, starts loading
+/// the memory its handling will read). Its bytes are valid during the call only.
+public struct UpcomingPDU {
+    public var session: Int
+    public var frame: Int
+    public var streamOffset: UInt64
+    public var header: PDUHeader
+    public var digest: PDUDigest
+    /// The PDU's bytes, header included.
+    public var bytes: UnsafeRawBufferPointer
+
+    public init(
+        session: Int, frame: Int, streamOffset: UInt64, header: PDUHeader, digest: PDUDigest,
+        bytes: UnsafeRawBufferPointer
+    ) {
+        self.session = session
+        self.frame = frame
+        self.streamOffset = streamOffset
+        self.header = header
+        self.digest = digest
+        self.bytes = bytes
+    }
+}
+
 /// A decoded PDU, boxed.
 private final class DecodedBox: Sendable {
     let pdu: PDU

@@ -77,10 +77,11 @@ struct InputOptions: ParsableArguments {
             label: label, decodesEveryPDU: decodesEveryPDU, sessions: sessions, pdu: { try handle(.pdu($0)) }, other: handle)
     }
 
-    /// Reads the input, handing its timeline PDUs to `pdu` and the other events to `other`, in order.
+    /// Reads the input, handing its timeline PDUs to `pdu` and the other events to `other`, in order; `upcoming`
+    /// may see PDUs a little ahead (``CaptureIngest/run(parallel:progress:pdu:other:upcoming:)``).
     func readTimeline(
         label: String, decodesEveryPDU: Bool, sessions: [Int] = [], pdu: (TimelinePDU) throws -> Void,
-        other: (TimelineEvent) throws -> Void
+        other: (TimelineEvent) throws -> Void, upcoming: ((UpcomingPDU) -> Void)? = nil
     ) throws {
         if let path = stored.store {
             let store = try openExistingStore(path)
@@ -105,6 +106,6 @@ struct InputOptions: ParsableArguments {
         try ingest.run(
             progress: { progress in
                 bar?.update(bytes: progress.bytesRead, total: progress.totalBytes, items: progress.pdus)
-            }, pdu: pdu, other: other)
+            }, pdu: pdu, other: other, upcoming: upcoming)
     }
 }

@@ -18,11 +18,11 @@ enum Fixtures {
     }
 }
 
-/// Analyzes a capture and returns the report and its JSON, parsed back.
+/// Analyzes a capture as `smppscope analyze` does (looking ahead) and returns the report and its JSON, parsed back.
 func analyze(_ path: String, configuration: AnalysisConfiguration = AnalysisConfiguration()) throws -> (AnalysisReport, [String: Any]) {
     let ingest = CaptureIngest(source: try PacketSource.open(path: path), decodesEveryPDU: false)
     let analyzer = Analyzer(configuration: configuration)
-    try ingest.run { analyzer.handle($0) }
+    try ingest.run(pdu: { analyzer.handle(pdu: $0) }, other: { analyzer.handle($0) }, upcoming: { analyzer.prefetch($0) })
     let report = analyzer.finish()
     let json = try JSONSerialization.jsonObject(with: Data(AnalyzeJSON.render(report))) as? [String: Any] ?? [:]
     return (report, json)

@@ -28,9 +28,15 @@ struct IntegerTableTests {
             default:
                 #expect(table[key] == reference[key], "step \(step), key \(key)")
             }
-            if step % 50_000 == 49_999 {
-                let cut = Int64(bitPattern: random.next())
-                table.filter { $1 >= cut }
+            if step % 5_000 == 4_999 {
+                // Sweeps remove a quarter to a half of the entries, asking about each entry once.
+                let cut = Int64.min / 2 + Int64(bitPattern: random.next() % (UInt64(1) << 62))
+                var asked: [UInt64] = []
+                table.removeAll { key, value in
+                    asked.append(key)
+                    return value < cut
+                }
+                #expect(asked.count == reference.count && Set(asked) == Set(reference.keys), "step \(step)")
                 reference = reference.filter { $0.value >= cut }
             }
             if table.count != reference.count { Issue.record("count differs at step \(step)"); return }
@@ -41,6 +47,37 @@ struct IntegerTableTests {
         let entries = table.entries
         #expect(entries.count == reference.count)
         #expect(Dictionary(uniqueKeysWithValues: entries.map { ($0.key, $0.value) }) == reference)
+    }
+
+    @Test func sweepsFullTablesInPlace() {
+        // Tables filled up to the load that makes them grow, so that long probe runs cross the end of the slots
+        // and wrap around; a sweep must move entries back along them and look at each entry once.
+        var random = SplitMix64(seed: 0x5EE9)
+        for round in 0..<200 {
+            var table = IntegerTable<UInt64>()
+            var reference: [UInt64: UInt64] = [:]
+            let size = 16 << (round % 8)
+            for _ in 0..<(size * 3 / 4 - 1) {
+                let key = random.next()
+                table[key] = key
+                reference[key] = key
+            }
+            let inserted = reference.count
+            let modulus = UInt64(2 + round % 5)
+            var asked = 0
+            table.removeAll { key, value in
+                asked += 1
+                return key == value && value % modulus == 0
+            }
+            reference = reference.filter { $0.value % modulus != 0 }
+            #expect(asked == inserted)
+            #expect(table.count == reference.count)
+            for (key, value) in reference where table[key] != value {
+                Issue.record("round \(round): key \(key) lost")
+                return
+            }
+            #expect(Dictionary(uniqueKeysWithValues: table.entries.map { ($0.key, $0.value) }) == reference)
+        }
     }
 
     @Test func keyZeroIsAnOrdinaryKey() {

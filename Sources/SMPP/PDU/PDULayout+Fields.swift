@@ -100,32 +100,38 @@ extension PDULayout {
     /// The C-string that starts the body (message_id of submit_sm_resp and the like, system_id of a bind), as
     /// offsets from the first byte of the PDU; nil when the body is empty or unterminated.
     public static func leadingCString(in frame: ByteBuffer) -> Range<Int>? {
-        frame.withUnsafeReadableBytes { bytes -> Range<Int>? in
-            guard bytes.count > PDUHeader.size else { return nil }
-            var offset = PDUHeader.size
-            while offset < bytes.count {
-                if bytes[offset] == 0 { return PDUHeader.size..<offset }
-                offset += 1
-            }
-            return nil
+        frame.withUnsafeReadableBytes { leadingCString(in: $0) }
+    }
+
+    /// ``leadingCString(in:)-(ByteBuffer)`` in the bytes of a PDU.
+    public static func leadingCString(in bytes: UnsafeRawBufferPointer) -> Range<Int>? {
+        guard bytes.count > PDUHeader.size else { return nil }
+        var offset = PDUHeader.size
+        while offset < bytes.count {
+            if bytes[offset] == 0 { return PDUHeader.size..<offset }
+            offset += 1
         }
+        return nil
     }
 
     /// The value of the first TLV with `tag` in `range` (a TLV region), as offsets from the first byte of the PDU.
     public static func findTLV(_ tag: TLVTag, in frame: ByteBuffer, region range: Range<Int>) -> Range<Int>? {
-        frame.withUnsafeReadableBytes { bytes -> Range<Int>? in
-            var offset = range.lowerBound
-            let end = min(range.upperBound, bytes.count)
-            while offset + 4 <= end {
-                let found = UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
-                let length = Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
-                let value = offset + 4
-                guard value + length <= end else { return nil }
-                if found == tag.rawValue { return value..<(value + length) }
-                offset = value + length
-            }
-            return nil
+        frame.withUnsafeReadableBytes { findTLV(tag, in: $0, region: range) }
+    }
+
+    /// ``findTLV(_:in:region:)-(_,ByteBuffer,_)`` in the bytes of a PDU.
+    public static func findTLV(_ tag: TLVTag, in bytes: UnsafeRawBufferPointer, region range: Range<Int>) -> Range<Int>? {
+        var offset = range.lowerBound
+        let end = min(range.upperBound, bytes.count)
+        while offset + 4 <= end {
+            let found = UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
+            let length = Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
+            let value = offset + 4
+            guard value + length <= end else { return nil }
+            if found == tag.rawValue { return value..<(value + length) }
+            offset = value + length
         }
+        return nil
     }
 }
 
