@@ -71,9 +71,10 @@ public struct IntegerTable<Value> {
     }
 
     /// Starts loading the slot where `key` is or would go, for a lookup of it soon (the first slot of its probe
-    /// run, where nearly every lookup ends).
+    /// run, where nearly every lookup ends). Changes nothing; `mutating` only so that a table kept in a class is
+    /// reached in place rather than copied out for the call.
     @inline(__always)
-    public func prefetch(_ key: UInt64) {
+    public mutating func prefetch(_ key: UInt64) {
         let index = Int(truncatingIfNeeded: Self.mix(key)) & mask
         slots.withUnsafeBufferPointer { slots in
             if let base = slots.baseAddress { chints_prefetch(base + index) }

@@ -37,8 +37,9 @@ struct ReceiptTracker {
 
     /// Starts loading the table slot of an id's key (``MessageID/linkKey(_:)-(UnsafeRawBufferPointer)``), before
     /// ``accepted(key:submittedAt:session:concatenation:receiptPerPart:wantsReceipt:horizon:)`` or
-    /// ``received(id:key:state:err:final:at:)`` looks it up.
-    func prefetch(_ key: UInt64) {
+    /// ``received(id:key:state:err:final:at:)`` looks it up. Changes nothing (`mutating` so as to be reached in
+    /// place, not copied out of the analyzer for the call).
+    mutating func prefetch(_ key: UInt64) {
         waiting.prefetch(key)
     }
 

@@ -60,37 +60,46 @@ struct ArenaBatch<Entry: ArenaEntry, Other> {
 
     /// Each event in order: PDU entries with the arena (their bytes are where `append(bytes:_:)` said) to `entry`,
     /// the others to `other`; and, when given, each entry with its bytes to `ahead` `distance` entries before it
-    /// goes to `entry` (the first ones at the start).
+    /// goes to `entry` (the first ones at the start). Entries are lent in place, valid during the call: read
+    /// field by field, an entry is not copied whole.
     func forEach(
-        entry: (Entry, _ arena: ByteBuffer) throws -> Void, other: (Other) throws -> Void,
-        ahead: ((Entry, UnsafeRawBufferPointer) -> Void)? = nil, distance: Int = 0
+        entry: (UnsafePointer<Entry>, _ arena: ByteBuffer) throws -> Void, other: (Other) throws -> Void,
+        ahead: ((UnsafePointer<Entry>, UnsafeRawBufferPointer) -> Void)? = nil, distance: Int = 0
     ) rethrows {
-        guard let ahead, distance > 0 else {
-            return try forEach(entry: entry, other: other, ahead: { _ in })
-        }
-        try arena.withUnsafeReadableBytes { bytes in
-            func look(at index: Int) {
-                let item = entries[index]
-                ahead(item, UnsafeRawBufferPointer(rebasing: bytes[item.start..<(item.start + item.length)]))
+        try entries.withUnsafeBufferPointer { entries in
+            guard let base = entries.baseAddress else {
+                for item in others { try other(item.event) }
+                return
             }
-            for index in 0..<min(distance, entries.count) { look(at: index) }
-            try forEach(entry: entry, other: other) { index in
-                if index + distance < entries.count { look(at: index + distance) }
+            guard let ahead, distance > 0 else {
+                return try forEach(entries: base, entry: entry, other: other, ahead: { _ in })
+            }
+            try arena.withUnsafeReadableBytes { bytes in
+                func look(at index: Int) {
+                    let item = base + index
+                    let start = item.pointee.start
+                    ahead(item, UnsafeRawBufferPointer(rebasing: bytes[start..<(start + item.pointee.length)]))
+                }
+                for index in 0..<min(distance, entries.count) { look(at: index) }
+                try forEach(entries: base, entry: entry, other: other) { index in
+                    if index + distance < entries.count { look(at: index + distance) }
+                }
             }
         }
     }
 
     private func forEach(
-        entry: (Entry, _ arena: ByteBuffer) throws -> Void, other: (Other) throws -> Void, ahead: (Int) -> Void
+        entries base: UnsafePointer<Entry>, entry: (UnsafePointer<Entry>, _ arena: ByteBuffer) throws -> Void,
+        other: (Other) throws -> Void, ahead: (Int) -> Void
     ) rethrows {
         var next = 0
-        for index in entries.indices {
+        for index in 0..<entries.count {
             while next < others.count, others[next].pdusBefore <= index {
                 try other(others[next].event)
                 next += 1
             }
             ahead(index)
-            try entry(entries[index], arena)
+            try entry(base + index, arena)
         }
         while next < others.count {
             try other(others[next].event)
@@ -150,7 +159,8 @@ struct EventBatch: IngestBatch, @unchecked Sendable {
     /// Each event in order: PDUs (their bytes slices of the arena) to `pdu`, the others to `other`.
     func forEach(pdu: (FramedPDU) throws -> Void, other: (PipelineEvent) throws -> Void) rethrows {
         try events.forEach(
-            entry: { entry, arena in
+            entry: { item, arena in
+                let entry = item.pointee
                 try pdu(
                     FramedPDU(
                         connection: entry.connection, source: entry.source, destination: entry.destination,

@@ -16,21 +16,25 @@ final class TrackerBox: @unchecked Sendable {
 
 /// A batch of timeline events, in order: reassembly's output goes through the session tracker on the way in.
 struct TimelineBatch: IngestBatch, @unchecked Sendable {
-    /// A timeline PDU whose bytes are at `start..<start + length` of the arena.
+    /// A timeline PDU whose bytes are at `start..<start + length` of the arena. Laid out compactly (widest fields
+    /// first, the decoded PDU boxed, the length in 32 bits like command_length): the receiving thread reads every
+    /// entry from memory the other thread wrote.
     struct Entry: ArenaEntry {
         var session: Int
         var timestamp: Timestamp
         var frame: Int
+        var streamOffset: UInt64
+        var decodedBox: DecodedPDUBox?
+        var start: Int
+        var header: PDUHeader
+        var size: UInt32
         var source: Endpoint
         var destination: Endpoint
-        var fromClient: Bool?
-        var streamOffset: UInt64
-        var header: PDUHeader
         var digest: PDUDigest
-        var pdu: PDU?
+        var fromClient: Bool?
         var isoDefault: Bool
-        var start: Int
-        var length: Int
+
+        var length: Int { Int(size) }
     }
 
     private var events: ArenaBatch<Entry, TimelineEvent>
@@ -74,10 +78,10 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
     mutating func append(pdu item: TimelinePDU) {
         events.append(bytes: item.raw) { start, length in
             Entry(
-                session: item.session, timestamp: item.timestamp, frame: item.frame, source: item.source,
-                destination: item.destination, fromClient: item.fromClient, streamOffset: item.streamOffset,
-                header: item.header, digest: item.digest, pdu: item.pdu, isoDefault: item.isoDefault, start: start,
-                length: length)
+                session: item.session, timestamp: item.timestamp, frame: item.frame, streamOffset: item.streamOffset,
+                decodedBox: item.decodedBox, start: start, header: item.header,
+                size: UInt32(truncatingIfNeeded: length), source: item.source, destination: item.destination,
+                digest: item.digest, fromClient: item.fromClient, isoDefault: item.isoDefault)
         }
     }
 
@@ -88,21 +92,25 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
         upcoming: ((UpcomingPDU) -> Void)? = nil
     ) rethrows {
         let ahead = upcoming.map { upcoming in
-            { (entry: Entry, bytes: UnsafeRawBufferPointer) in
+            { (entry: UnsafePointer<Entry>, bytes: UnsafeRawBufferPointer) in
                 upcoming(
                     UpcomingPDU(
-                        session: entry.session, frame: entry.frame, streamOffset: entry.streamOffset, header: entry.header,
-                        digest: entry.digest, bytes: bytes))
+                        session: entry.pointee.session, frame: entry.pointee.frame,
+                        streamOffset: entry.pointee.streamOffset, header: entry.pointee.header,
+                        digest: entry.pointee.digest, bytes: bytes))
             }
         }
         try events.forEach(
             entry: { entry, arena in
                 try pdu(
                     TimelinePDU(
-                        session: entry.session, timestamp: entry.timestamp, frame: entry.frame, source: entry.source,
-                        destination: entry.destination, fromClient: entry.fromClient, streamOffset: entry.streamOffset,
-                        header: entry.header, raw: arena.getSlice(at: entry.start, length: entry.length) ?? ByteBuffer(),
-                        digest: entry.digest, pdu: entry.pdu, isoDefault: entry.isoDefault))
+                        session: entry.pointee.session, timestamp: entry.pointee.timestamp, frame: entry.pointee.frame,
+                        source: entry.pointee.source, destination: entry.pointee.destination,
+                        fromClient: entry.pointee.fromClient, streamOffset: entry.pointee.streamOffset,
+                        header: entry.pointee.header,
+                        raw: arena.getSlice(at: entry.pointee.start, length: entry.pointee.length) ?? ByteBuffer(),
+                        digest: entry.pointee.digest, decodedBox: entry.pointee.decodedBox,
+                        isoDefault: entry.pointee.isoDefault))
             }, other: other, ahead: ahead, distance: Self.lookahead)
     }
 

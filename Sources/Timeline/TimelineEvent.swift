@@ -24,10 +24,11 @@ public struct TimelinePDU {
     /// The decoded PDU, when the tracker decodes every PDU (else only binds are decoded).
     public var pdu: PDU? {
         get { decodedBox?.pdu }
-        set { decodedBox = newValue.map(DecodedBox.init) }
+        set { decodedBox = newValue.map(DecodedPDUBox.init) }
     }
-    /// Boxed: most PDUs travel without one, and the value is copied from stage to stage.
-    private var decodedBox: DecodedBox?
+    /// The decoded PDU boxed, as it is kept: most PDUs travel without one, and the value is copied from stage to
+    /// stage (and from thread to thread) whole.
+    public var decodedBox: DecodedPDUBox?
     /// data_coding 0 reads as ISO-8859-1 in this session.
     public var isoDefault: Bool
 
@@ -45,7 +46,29 @@ public struct TimelinePDU {
         self.header = header
         self.raw = raw
         self.digest = digest
-        self.decodedBox = pdu.map(DecodedBox.init)
+        self.decodedBox = pdu.map(DecodedPDUBox.init)
+        self.isoDefault = isoDefault
+    }
+
+    /// The same with the decoded PDU already boxed; inlined where it is used, for the stages that take PDUs apart
+    /// and put them together again once per PDU.
+    @inlinable
+    public init(
+        session: Int, timestamp: Timestamp, frame: Int, source: Endpoint, destination: Endpoint, fromClient: Bool?,
+        streamOffset: UInt64, header: PDUHeader, raw: ByteBuffer, digest: PDUDigest, decodedBox: DecodedPDUBox?,
+        isoDefault: Bool
+    ) {
+        self.session = session
+        self.timestamp = timestamp
+        self.frame = frame
+        self.source = source
+        self.destination = destination
+        self.fromClient = fromClient
+        self.streamOffset = streamOffset
+        self.header = header
+        self.raw = raw
+        self.digest = digest
+        self.decodedBox = decodedBox
         self.isoDefault = isoDefault
     }
 
@@ -81,10 +104,10 @@ public struct UpcomingPDU {
 }
 
 /// A decoded PDU, boxed.
-private final class DecodedBox: Sendable {
-    let pdu: PDU
+public final class DecodedPDUBox: Sendable {
+    public let pdu: PDU
 
-    init(_ pdu: PDU) {
+    public init(_ pdu: PDU) {
         self.pdu = pdu
     }
 }
