@@ -45,8 +45,9 @@ struct ArenaBatch<Entry: ArenaEntry, Other> {
         others.append((entries.count, event))
     }
 
-    /// Copies a PDU's bytes into the arena and keeps the entry `make` builds from where they went.
-    mutating func append(bytes: ByteBuffer, _ make: (_ start: Int, _ length: Int) -> Entry) {
+    /// Copies a PDU's bytes into the arena; its entry, made with where they went, must follow
+    /// (``append(entry:)``).
+    mutating func store(_ bytes: ByteBuffer) -> (start: Int, length: Int) {
         let start = arena.writerIndex
         // Copied through the writable region, which is cheaper than `writeImmutableBuffer`'s generic path in NIO.
         let length = bytes.withUnsafeReadableBytes { bytes in
@@ -55,10 +56,15 @@ struct ArenaBatch<Entry: ArenaEntry, Other> {
                 return bytes.count
             }
         }
-        entries.append(make(start, length))
+        return (start, length)
     }
 
-    /// Each event in order: PDU entries with the arena (their bytes are where `append(bytes:_:)` said) to `entry`,
+    /// Keeps the entry of the PDU whose bytes ``store(_:)`` just copied.
+    mutating func append(entry: Entry) {
+        entries.append(entry)
+    }
+
+    /// Each event in order: PDU entries with the arena (their bytes are where ``store(_:)`` put them) to `entry`,
     /// the others to `other`; and, when given, each entry with its bytes to `ahead` `distance` entries before it
     /// goes to `entry` (the first ones at the start). Entries are lent in place, valid during the call: read
     /// field by field, an entry is not copied whole.
@@ -144,12 +150,12 @@ struct EventBatch: IngestBatch, @unchecked Sendable {
     }
 
     mutating func append(pdu framed: FramedPDU) {
-        events.append(bytes: framed.bytes) { start, length in
-            PDUEntry(
+        let (start, length) = events.store(framed.bytes)
+        events.append(
+            entry: PDUEntry(
                 connection: framed.connection, source: framed.source, destination: framed.destination,
                 timestamp: framed.timestamp, frame: framed.frame, streamOffset: framed.streamOffset, start: start,
-                length: length, digest: framed.digest ?? PDUDigest(frame: framed.bytes))
-        }
+                length: length, digest: framed.digest ?? PDUDigest(frame: framed.bytes)))
     }
 
     mutating func append(_ diagnostic: CaptureDiagnostic) {

@@ -55,7 +55,17 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
 
     mutating func append(pdu framed: FramedPDU) {
         framedPDUs += 1
-        sessions.tracker.handlePDU(framed, pdu: { append(pdu: $0) })
+        // The entry is made from the framed PDU and what its session adds, not from a timeline PDU built for it.
+        sessions.tracker.follow(framed) { header, decoded, fromClient, isoDefault in
+            let (start, length) = events.store(framed.bytes)
+            events.append(
+                entry: Entry(
+                    session: framed.connection, timestamp: framed.timestamp, frame: framed.frame,
+                    streamOffset: framed.streamOffset, decodedBox: decoded, start: start, header: header,
+                    size: UInt32(truncatingIfNeeded: length), source: framed.source, destination: framed.destination,
+                    digest: framed.digest ?? PDUDigest(frame: framed.bytes), fromClient: fromClient,
+                    isoDefault: isoDefault))
+        }
     }
 
     mutating func append(_ event: StreamEvent) {
@@ -73,16 +83,6 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
 
     mutating func append(timeline event: TimelineEvent) {
         events.append(other: event)
-    }
-
-    mutating func append(pdu item: TimelinePDU) {
-        events.append(bytes: item.raw) { start, length in
-            Entry(
-                session: item.session, timestamp: item.timestamp, frame: item.frame, streamOffset: item.streamOffset,
-                decodedBox: item.decodedBox, start: start, header: item.header,
-                size: UInt32(truncatingIfNeeded: length), source: item.source, destination: item.destination,
-                digest: item.digest, fromClient: item.fromClient, isoDefault: item.isoDefault)
-        }
     }
 
     /// Each event in order: PDUs (their bytes slices of the arena) to `pdu`, the others to `other`; and when

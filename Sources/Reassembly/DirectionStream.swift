@@ -114,8 +114,8 @@ final class DirectionStream {
     /// Hands what was produced over in order, frames to `frame` and the rest to `other`, and forgets it.
     @inline(__always)
     func takeOutputs(frame: (FrameOutput) -> Void, other: (DirectionOutput) -> Void) {
-        if let lone = loneFrame {
-            loneFrame = nil
+        // Moved out, not copied and then cleared: no reference counting of its bytes.
+        if let lone = loneFrame.take() {
             frame(lone)
         } else if !outputs.isEmpty {
             takeListedOutputs(frame: frame, other: other)

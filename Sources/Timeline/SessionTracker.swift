@@ -60,6 +60,25 @@ public struct SessionTracker {
     /// Handles one PDU, handing its timeline PDU to `pdu` as it is (not wrapped in an event: the value is large and
     /// PDUs are nearly every event).
     public mutating func handlePDU(_ framed: FramedPDU, pdu handle: (TimelinePDU) throws -> Void) rethrows {
+        try follow(framed) { header, decoded, fromClient, isoDefault in
+            try handle(
+                TimelinePDU(
+                    session: framed.connection, timestamp: framed.timestamp, frame: framed.frame,
+                    source: framed.source, destination: framed.destination, fromClient: fromClient,
+                    streamOffset: framed.streamOffset, header: header, raw: framed.bytes,
+                    digest: framed.digest ?? PDUDigest(frame: framed.bytes), decodedBox: decoded,
+                    isoDefault: isoDefault))
+        }
+    }
+
+    /// Handles one PDU like ``handlePDU(_:pdu:)``, handing over only what its session adds to the framed PDU (its
+    /// header, the decoded PDU if any, who sent it, how its session reads data_coding 0): for a consumer that
+    /// keeps PDUs in a form of its own, without building a timeline PDU to take apart again. Nothing is handed
+    /// over for a PDU outside any session.
+    public mutating func follow(
+        _ framed: FramedPDU,
+        _ handle: (_ header: PDUHeader, _ decoded: DecodedPDUBox?, _ fromClient: Bool?, _ isoDefault: Bool) throws -> Void
+    ) rethrows {
         guard let box = box(framed.connection), let header = PDUHeader.peek(in: framed.bytes) else { return }
         let pdu = decodesEveryPDU || header.commandID.isBind ? try? PDU.decode(framed.bytes) : nil
         if box.session.client == nil {
@@ -67,13 +86,7 @@ public struct SessionTracker {
         }
         let fromClient = box.session.isClient(framed.source)
         track(&box.session, header, pdu, fromClient: fromClient, at: framed.timestamp)
-        try handle(
-            TimelinePDU(
-                session: framed.connection, timestamp: framed.timestamp, frame: framed.frame,
-                source: framed.source, destination: framed.destination, fromClient: fromClient,
-                streamOffset: framed.streamOffset, header: header, raw: framed.bytes,
-                digest: framed.digest ?? PDUDigest(frame: framed.bytes), pdu: pdu,
-                isoDefault: box.session.isoDefault))
+        try handle(header, pdu.map(DecodedPDUBox.init), fromClient, box.session.isoDefault)
     }
 
     /// Handles one event of a capture or a store: reassembly events go through the sessions, capture diagnostics
