@@ -24,11 +24,18 @@ struct MessageKey {
             index += 8
         }
         var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while index < count {
-            tail |= UInt64(bytes[index]) << shift
-            shift += 8
-            index += 1
+        if index < count, count >= 8 {
+            // The last 1-7 bytes as the low bytes of a word: the field's last eight bytes, read at once and
+            // shifted past those already mixed in.
+            let last = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self))
+            tail = last >> (UInt64(8 - (count - index)) * 8)
+        } else {
+            var shift: UInt64 = 0
+            while index < count {
+                tail |= UInt64(bytes[index]) << shift
+                shift += 8
+                index += 1
+            }
         }
         mixWord(tail)
         mixWord(UInt64(count) | 0xA5 << 56)

@@ -193,7 +193,8 @@ public struct SlidingWindowCounter: Sendable {
     public mutating func add(_ time: Int64, width: Int64 = 1_000_000_000) -> Int {
         var index = times.count
         while index > head, times[index - 1] > time { index -= 1 }
-        times.insert(time, at: index)
+        // Nearly always the latest event: appended, not inserted through the general path.
+        if index == times.count { times.append(time) } else { times.insert(time, at: index) }
         while head < times.count, times[head] <= time - width, head < index { head += 1 }
         if head > 4_096, head * 2 > times.count {
             times.removeFirst(head)
