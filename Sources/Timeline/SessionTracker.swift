@@ -80,13 +80,17 @@ public struct SessionTracker {
         _ handle: (_ header: PDUHeader, _ decoded: DecodedPDUBox?, _ fromClient: Bool?, _ isoDefault: Bool) throws -> Void
     ) rethrows {
         guard let box = box(framed.connection), let header = PDUHeader.peek(in: framed.bytes) else { return }
-        let pdu = decodesEveryPDU || header.commandID.isBind ? try? PDU.decode(framed.bytes) : nil
+        // Boxed at once: nearly every PDU has none, and an empty optional PDU is costly to copy around.
+        var decoded: DecodedPDUBox?
+        if decodesEveryPDU || header.commandID.isBind, let pdu = try? PDU.decode(framed.bytes) {
+            decoded = DecodedPDUBox(pdu)
+        }
         if box.session.client == nil {
             inferRoles(&box.session, header.commandID, source: framed.source, destination: framed.destination)
         }
         let fromClient = box.session.isClient(framed.source)
-        track(&box.session, header, pdu, fromClient: fromClient, at: framed.timestamp)
-        try handle(header, pdu.map(DecodedPDUBox.init), fromClient, box.session.isoDefault)
+        track(&box.session, header, decoded, fromClient: fromClient, at: framed.timestamp)
+        try handle(header, decoded, fromClient, box.session.isoDefault)
     }
 
     /// Handles one event of a capture or a store: reassembly events go through the sessions, capture diagnostics
@@ -115,12 +119,14 @@ public struct SessionTracker {
         session.server = sentByClient ? destination : source
     }
 
-    private func track(_ session: inout Session, _ header: PDUHeader, _ pdu: PDU?, fromClient: Bool?, at time: Timestamp) {
+    private func track(
+        _ session: inout Session, _ header: PDUHeader, _ decoded: DecodedPDUBox?, fromClient: Bool?, at time: Timestamp
+    ) {
         session.pdus += 1
         if session.firstPDU == nil { session.firstPDU = time }
         session.lastPDU = time
         let id = header.commandID
-        if case .bind(let bind)? = pdu?.body {
+        if let decoded, case .bind(let bind) = decoded.pdu.body {
             session.bind = BindInfo(
                 command: id, systemID: bind.systemID, systemType: bind.systemType,
                 interfaceVersion: bind.interfaceVersion, status: nil, requestedAt: time)
