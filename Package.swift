@@ -5,7 +5,7 @@ let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
 
 /// The hot loops touch class state per packet; dynamic exclusivity checks cost ~15% there. Release builds of the
 /// pipeline's modules skip them (debug builds and the tests keep them).
-let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"], .when(configuration: .release))]
 
 let package = Package(
     name: "smppscope",

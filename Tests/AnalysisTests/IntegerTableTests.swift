@@ -57,7 +57,7 @@ struct IntegerTableTests {
             var table = IntegerTable<UInt64>()
             var reference: [UInt64: UInt64] = [:]
             let size = 16 << (round % 8)
-            for _ in 0..<(size * 3 / 4 - 1) {
+            for _ in 0..<(size / 2) {
                 let key = random.next()
                 table[key] = key
                 reference[key] = key
