@@ -64,8 +64,8 @@ public final class CaptureIngest {
     /// events to `other`, in capture order: the same events as ``run(parallel:progress:_:)``, without wrapping each
     /// PDU in an event to unwrap it again.
     ///
-    /// `upcoming`, when given, sees PDUs a few places before `pdu` does (on the pipelined path; not at all on the
-    /// other), so that the consumer can prepare for them.
+    /// `upcoming`, when given, sees each PDU a few places before `pdu` does, possibly before events that come
+    /// ahead of it (on the pipelined path; not at all on the other), so that the consumer can prepare for it.
     public func run(
         parallel: Bool = true, progress: ((IngestProgress) -> Void)? = nil, pdu: (TimelinePDU) throws -> Void,
         other: (TimelineEvent) throws -> Void, upcoming: ((UpcomingPDU) -> Void)? = nil

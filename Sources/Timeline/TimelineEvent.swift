@@ -36,18 +36,10 @@ public struct TimelinePDU {
         session: Int, timestamp: Timestamp, frame: Int, source: Endpoint, destination: Endpoint, fromClient: Bool?,
         streamOffset: UInt64, header: PDUHeader, raw: ByteBuffer, digest: PDUDigest, pdu: PDU?, isoDefault: Bool
     ) {
-        self.session = session
-        self.timestamp = timestamp
-        self.frame = frame
-        self.source = source
-        self.destination = destination
-        self.fromClient = fromClient
-        self.streamOffset = streamOffset
-        self.header = header
-        self.raw = raw
-        self.digest = digest
-        self.decodedBox = pdu.map(DecodedPDUBox.init)
-        self.isoDefault = isoDefault
+        self.init(
+            session: session, timestamp: timestamp, frame: frame, source: source, destination: destination,
+            fromClient: fromClient, streamOffset: streamOffset, header: header, raw: raw, digest: digest,
+            decodedBox: pdu.map(DecodedPDUBox.init), isoDefault: isoDefault)
     }
 
     /// The same with the decoded PDU already boxed; inlined where it is used, for the stages that take PDUs apart

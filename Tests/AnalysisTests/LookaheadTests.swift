@@ -15,14 +15,7 @@ import Testing
 
 @Suite("Looking ahead")
 struct LookaheadTests {
-    static let captures: [String] = {
-        let root = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
-        let bundled = ["kannel_simulator_port3701.pcap", "smpplib_simulator_port3700.pcap", "smpplib_smsckz_port3700.pcap"]
-            .map { root.appendingPathComponent("Captures/\($0)").path }
-        let generated = ["clean_ethernet.pcap", "clean_sll.pcapng", "stress_sll.pcap", "stress_ethernet.pcapng"]
-            .map { Fixtures.path("generated/\($0)") }
-        return bundled + generated
-    }()
+    static let captures = CapturesAtHand.all
 
     /// The JSON report of a capture; `ahead` decides for each PDU whether the analyzer sees it ahead (nil: the
     /// single-threaded path, where nothing is).

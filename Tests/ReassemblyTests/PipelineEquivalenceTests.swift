@@ -5,20 +5,13 @@ import Capture
 import Foundation
 import Ingest
 import Reassembly
+import TestSupport
 import Testing
 import Timeline
 
 @Suite("Pipelined and single-threaded ingest")
 struct PipelineEquivalenceTests {
-    static let captures: [String] = {
-        let root = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
-        let bundled = ["kannel_simulator_port3701.pcap", "smpplib_simulator_port3700.pcap", "smpplib_smsckz_port3700.pcap"]
-            .map { root.appendingPathComponent("Captures/\($0)").path }
-        let generated = ["clean_ethernet.pcap", "clean_sll.pcapng", "stress_sll.pcap", "stress_ethernet.pcapng"]
-            .map { Fixtures.path("generated/\($0)") }
-        let reference = Fixtures.referenceCaptures.map { Fixtures.path("reference/\($0)") }
-        return bundled + generated + reference
-    }()
+    static let captures = CapturesAtHand.all
 
     /// One line per timeline event, with every field of a PDU and its bytes.
     static func timeline(_ path: String, parallel: Bool) throws -> (lines: [String], sessions: String, pdus: Int) {
