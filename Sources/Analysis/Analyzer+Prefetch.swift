@@ -18,7 +18,8 @@ extension Analyzer {
         case .submitSM:
             guard let location = upcoming.digest.shortMessage, let state = sessions[upcoming.session] else { return }
             seed = state.systemIDHash
-            key = Self.messageKey(seed: seed, in: bytes, at: location, message: Self.messageOctets(in: bytes, at: location))
+            let message = PDULayout.messageOctets(in: bytes, at: location).range
+            key = Self.messageKey(seed: seed, in: bytes, at: location, message: message)
             accepted.prefetch(key)
         case .submitSMResp:
             guard header.commandStatus == .ok, let range = PDULayout.leadingCString(in: bytes), !range.isEmpty else {
@@ -36,16 +37,6 @@ extension Analyzer {
             return
         }
         prepared.keep(key, seed: seed, session: upcoming.session, frame: upcoming.frame, streamOffset: upcoming.streamOffset)
-    }
-
-    /// The message octets of a submit_sm or deliver_sm: short_message, or the message_payload TLV when
-    /// short_message is empty.
-    static func messageOctets(in bytes: UnsafeRawBufferPointer, at location: ShortMessageLocation) -> Range<Int> {
-        let message = location.shortMessage
-        guard message.isEmpty, let payload = PDULayout.findTLV(.messagePayload, in: bytes, region: location.tlvs) else {
-            return message
-        }
-        return payload
     }
 
     /// The identity of a submitted message for the duplicate rule: account (`seed`), addresses and octets.

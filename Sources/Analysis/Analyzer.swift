@@ -161,7 +161,7 @@ public final class Analyzer {
         let seed = state.systemIDHash
         let prepared = prepared.key(seed: seed, session: item.session, frame: item.frame, streamOffset: item.streamOffset)
         raw.withUnsafeReadableBytes { bytes in
-            let message = Self.messageOctets(in: bytes, at: location)
+            let message = PDULayout.messageOctets(in: bytes, at: location).range
             request.messageKey = prepared ?? Self.messageKey(seed: seed, in: bytes, at: location, message: message)
             var text = message
             if hasUDH, let udhLength = message.first.map({ Int(bytes[$0]) }), message.count > udhLength {

@@ -167,7 +167,14 @@ extension PDULayout {
     public static func messageOctets(
         in frame: ByteBuffer, at location: ShortMessageLocation
     ) -> (range: Range<Int>, fromPayload: Bool) {
-        if location.shortMessage.isEmpty, let payload = findTLV(.messagePayload, in: frame, region: location.tlvs) {
+        frame.withUnsafeReadableBytes { messageOctets(in: $0, at: location) }
+    }
+
+    /// ``messageOctets(in:at:)-(ByteBuffer,_)`` in the bytes of a PDU.
+    public static func messageOctets(
+        in bytes: UnsafeRawBufferPointer, at location: ShortMessageLocation
+    ) -> (range: Range<Int>, fromPayload: Bool) {
+        if location.shortMessage.isEmpty, let payload = findTLV(.messagePayload, in: bytes, region: location.tlvs) {
             return (payload, true)
         }
         return (location.shortMessage, false)
