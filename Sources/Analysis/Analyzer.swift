@@ -43,8 +43,6 @@ public final class Analyzer {
     var series = SeriesBuilder()
     /// Requests from clients awaiting a response, all sessions together.
     var clientOutstanding = 0
-    /// Table keys worked out by ``prefetch(_:)`` for PDUs not handled yet.
-    var prepared = PreparedKeys()
 
     public init(configuration: AnalysisConfiguration = AnalysisConfiguration()) {
         self.configuration = configuration
@@ -158,11 +156,11 @@ public final class Analyzer {
         let hasUDH = location.esmClass & 0x40 != 0
         var concatenation: (reference: UInt16, total: UInt8, sequence: UInt8)?
         var special = false
-        let seed = state.systemIDHash
-        let prepared = prepared.key(seed: seed, session: item.session, frame: item.frame, streamOffset: item.streamOffset)
+        let prepared = item.prepared
         raw.withUnsafeReadableBytes { bytes in
             let message = PDULayout.messageOctets(in: bytes, at: location).range
-            request.messageKey = prepared ?? Self.messageKey(seed: seed, in: bytes, at: location, message: message)
+            request.messageKey = MessageKey.forAccount(
+                state.systemIDHash, content: prepared ?? Self.messageContentKey(in: bytes, at: location))
             var text = message
             if hasUDH, let udhLength = message.first.map({ Int(bytes[$0]) }), message.count > udhLength {
                 concatenation = Self.concatenation(in: UnsafeRawBufferPointer(rebasing: bytes[(message.lowerBound + 1)..<(message.lowerBound + 1 + udhLength)]))
@@ -277,10 +275,9 @@ public final class Analyzer {
             if let idRange, let stateRange = PDULayout.findTLV(.messageState, in: raw, region: location.tlvs),
                 stateRange.count == 1, raw.getInteger(at: raw.readerIndex + stateRange.lowerBound, as: UInt8.self) == 2
             {
-                let key = prepared.key(seed: 0, session: item.session, frame: item.frame, streamOffset: item.streamOffset)
                 raw.withUnsafeReadableBytes { bytes in
                     let id = Self.receiptedID(in: bytes, at: idRange)
-                    receipts.received(id: id, key: key, state: "DELIVRD", err: nil, final: true, at: time)
+                    receipts.received(id: id, key: item.prepared, state: "DELIVRD", err: nil, final: true, at: time)
                 }
                 return
             }
@@ -400,15 +397,12 @@ public final class Analyzer {
                 let throttleHorizon = time - 600 * 1_000_000_000
                 throttledMessages.removeAll { $1.time < throttleHorizon }
             }
-            if let range = PDULayout.leadingCString(in: item.raw), !range.isEmpty {
-                let prepared = prepared.key(seed: 0, session: item.session, frame: item.frame, streamOffset: item.streamOffset)
-                item.raw.withUnsafeReadableBytes { bytes in
-                    receipts.accepted(
-                        key: prepared ?? MessageID.linkKey(UnsafeRawBufferPointer(rebasing: bytes[range])),
-                        submittedAt: request.time, session: state.id,
-                        concatenation: request.concatenation, receiptPerPart: state.receiptPerPart,
-                        wantsReceipt: request.wantsReceipt, horizon: time - Int64(configuration.receiptWindow * 1e9))
-                }
+            let prepared = item.header.commandID == .submitSMResp ? item.prepared : nil
+            if let key = prepared ?? item.raw.withUnsafeReadableBytes({ Self.acceptedIDKey(status: status, in: $0) }) {
+                receipts.accepted(
+                    key: key, submittedAt: request.time, session: state.id, concatenation: request.concatenation,
+                    receiptPerPart: state.receiptPerPart, wantsReceipt: request.wantsReceipt,
+                    horizon: time - Int64(configuration.receiptWindow * 1e9))
             }
         } else if status == .throttled, !state.episodes.isEmpty {
             throttledMessages[request.messageKey] = (time, state.id, state.episodes.count - 1)

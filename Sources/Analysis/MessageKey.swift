@@ -45,4 +45,12 @@ struct MessageKey {
     var value: UInt64 {
         IntegerTable<Int>.mix(state)
     }
+
+    /// A message's key in an account: the account's key (`seed`) and the key of the message's content, itself a
+    /// key made with seed 0.
+    static func forAccount(_ seed: UInt64, content: UInt64) -> UInt64 {
+        var key = MessageKey(seed: seed)
+        key.mixWord(content)
+        return key.value
+    }
 }

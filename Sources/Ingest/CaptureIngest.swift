@@ -66,9 +66,11 @@ public final class CaptureIngest {
     ///
     /// `upcoming`, when given, sees each PDU a few places before `pdu` does, possibly before events that come
     /// ahead of it (on the pipelined path; not at all on the other), so that the consumer can prepare for it.
+    /// `prepare`, when given, runs on the reading thread for each PDU (on the pipelined path; not at all on the
+    /// other), its result in the PDU's ``TimelinePDU/prepared``.
     public func run(
         parallel: Bool = true, progress: ((IngestProgress) -> Void)? = nil, pdu: (TimelinePDU) throws -> Void,
-        other: (TimelineEvent) throws -> Void, upcoming: ((UpcomingPDU) -> Void)? = nil
+        other: (TimelineEvent) throws -> Void, prepare: PDUPreparation? = nil, upcoming: ((UpcomingPDU) -> Void)? = nil
     ) throws {
         if parallel, case .file = source {
             // Sessions are followed on the reading thread too: the consumer gets timeline events ready.
@@ -76,7 +78,7 @@ public final class CaptureIngest {
             var pduCount = 0
             let ran = try runPipelined(
                 progress: progress,
-                make: { TimelineBatch(capacity: Self.batchSize, sessions: sessions) },
+                make: { TimelineBatch(capacity: Self.batchSize, sessions: sessions, prepare: prepare) },
                 { (batch: TimelineBatch) in
                     pduCount += batch.framedPDUs
                     try batch.forEach(pdu: pdu, other: other, upcoming: upcoming)

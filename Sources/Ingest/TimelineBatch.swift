@@ -33,6 +33,7 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
         var digest: PDUDigest
         var fromClient: Bool?
         var isoDefault: Bool
+        var prepared: UInt64?
 
         var length: Int { Int(size) }
     }
@@ -45,10 +46,13 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
     var packets = 0
     /// The sessions of the run, the same box for every batch.
     let sessions: TrackerBox
+    /// The consumer's work on each PDU, done here (on the reading thread).
+    let prepare: PDUPreparation?
 
-    init(capacity: Int, sessions: TrackerBox) {
+    init(capacity: Int, sessions: TrackerBox, prepare: PDUPreparation? = nil) {
         events = ArenaBatch(capacity: capacity)
         self.sessions = sessions
+        self.prepare = prepare
     }
 
     var count: Int { events.count }
@@ -58,13 +62,21 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
         // The entry is made from the framed PDU and what its session adds, not from a timeline PDU built for it.
         sessions.tracker.follow(framed) { header, decoded, fromClient, isoDefault in
             let (start, length) = events.store(framed.bytes)
+            let digest = framed.digest ?? PDUDigest(frame: framed.bytes)
+            let prepared = prepare.flatMap { prepare in
+                framed.bytes.withUnsafeReadableBytes { bytes in
+                    prepare(
+                        UpcomingPDU(
+                            session: framed.connection, frame: framed.frame, streamOffset: framed.streamOffset,
+                            header: header, digest: digest, bytes: bytes))
+                }
+            }
             events.append(
                 entry: Entry(
                     session: framed.connection, timestamp: framed.timestamp, frame: framed.frame,
                     streamOffset: framed.streamOffset, decodedBox: decoded, start: start, header: header,
                     size: UInt32(truncatingIfNeeded: length), source: framed.source, destination: framed.destination,
-                    digest: framed.digest ?? PDUDigest(frame: framed.bytes), fromClient: fromClient,
-                    isoDefault: isoDefault))
+                    digest: digest, fromClient: fromClient, isoDefault: isoDefault, prepared: prepared))
         }
     }
 
@@ -97,7 +109,7 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
                     UpcomingPDU(
                         session: entry.pointee.session, frame: entry.pointee.frame,
                         streamOffset: entry.pointee.streamOffset, header: entry.pointee.header,
-                        digest: entry.pointee.digest, bytes: bytes))
+                        digest: entry.pointee.digest, bytes: bytes, prepared: entry.pointee.prepared))
             }
         }
         try events.forEach(
@@ -110,7 +122,7 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
                         header: entry.pointee.header,
                         raw: arena.getSlice(at: entry.pointee.start, length: entry.pointee.length) ?? ByteBuffer(),
                         digest: entry.pointee.digest, decodedBox: entry.pointee.decodedBox,
-                        isoDefault: entry.pointee.isoDefault))
+                        isoDefault: entry.pointee.isoDefault, prepared: entry.pointee.prepared))
             }, other: other, ahead: ahead, distance: Self.lookahead)
     }
 

@@ -31,6 +31,9 @@ public struct TimelinePDU {
     public var decodedBox: DecodedPDUBox?
     /// data_coding 0 reads as ISO-8859-1 in this session.
     public var isoDefault: Bool
+    /// What the consumer's preparation (``PDUPreparation``) worked out from this PDU on the reading thread; nil
+    /// when there was none, or it found nothing to work out.
+    public var prepared: UInt64?
 
     public init(
         session: Int, timestamp: Timestamp, frame: Int, source: Endpoint, destination: Endpoint, fromClient: Bool?,
@@ -48,7 +51,7 @@ public struct TimelinePDU {
     public init(
         session: Int, timestamp: Timestamp, frame: Int, source: Endpoint, destination: Endpoint, fromClient: Bool?,
         streamOffset: UInt64, header: PDUHeader, raw: ByteBuffer, digest: PDUDigest, decodedBox: DecodedPDUBox?,
-        isoDefault: Bool
+        isoDefault: Bool, prepared: UInt64? = nil
     ) {
         self.session = session
         self.timestamp = timestamp
@@ -62,6 +65,7 @@ public struct TimelinePDU {
         self.digest = digest
         self.decodedBox = decodedBox
         self.isoDefault = isoDefault
+        self.prepared = prepared
     }
 
     /// The decoded PDU: the one decoded already, or decoded now from the bytes.
@@ -81,10 +85,12 @@ public struct UpcomingPDU {
     public var digest: PDUDigest
     /// The PDU's bytes, header included.
     public var bytes: UnsafeRawBufferPointer
+    /// What the consumer's preparation worked out from it (``TimelinePDU/prepared``).
+    public var prepared: UInt64?
 
     public init(
         session: Int, frame: Int, streamOffset: UInt64, header: PDUHeader, digest: PDUDigest,
-        bytes: UnsafeRawBufferPointer
+        bytes: UnsafeRawBufferPointer, prepared: UInt64? = nil
     ) {
         self.session = session
         self.frame = frame
@@ -92,8 +98,15 @@ public struct UpcomingPDU {
         self.header = header
         self.digest = digest
         self.bytes = bytes
+        self.prepared = prepared
     }
 }
+
+/// Work a consumer has done on each PDU by the thread that reads and reassembles, while that thread holds the
+/// PDU's bytes: a pure function of the PDU (no state of the consumer's), whose result travels with the PDU as
+/// ``TimelinePDU/prepared``. It must give what the consumer would work out itself, which it does when `prepared`
+/// is nil.
+public typealias PDUPreparation = @Sendable (UpcomingPDU) -> UInt64?
 
 /// A decoded PDU, boxed.
 public final class DecodedPDUBox: Sendable {

@@ -77,11 +77,12 @@ struct InputOptions: ParsableArguments {
             label: label, decodesEveryPDU: decodesEveryPDU, sessions: sessions, pdu: { try handle(.pdu($0)) }, other: handle)
     }
 
-    /// Reads the input, handing its timeline PDUs to `pdu` and the other events to `other`, in order; `upcoming`
-    /// may see PDUs a little ahead (``CaptureIngest/run(parallel:progress:pdu:other:upcoming:)``).
+    /// Reads the input, handing its timeline PDUs to `pdu` and the other events to `other`, in order; `prepare`
+    /// may run on the reading thread and `upcoming` see PDUs a little ahead
+    /// (``CaptureIngest/run(parallel:progress:pdu:other:prepare:upcoming:)``).
     func readTimeline(
         label: String, decodesEveryPDU: Bool, sessions: [Int] = [], pdu: (TimelinePDU) throws -> Void,
-        other: (TimelineEvent) throws -> Void, upcoming: ((UpcomingPDU) -> Void)? = nil
+        other: (TimelineEvent) throws -> Void, prepare: PDUPreparation? = nil, upcoming: ((UpcomingPDU) -> Void)? = nil
     ) throws {
         if let path = stored.store {
             let store = try openExistingStore(path)
@@ -106,6 +107,6 @@ struct InputOptions: ParsableArguments {
         try ingest.run(
             progress: { progress in
                 bar?.update(bytes: progress.bytesRead, total: progress.totalBytes, items: progress.pdus)
-            }, pdu: pdu, other: other, upcoming: upcoming)
+            }, pdu: pdu, other: other, prepare: prepare, upcoming: upcoming)
     }
 }

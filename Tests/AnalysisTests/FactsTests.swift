@@ -18,11 +18,13 @@ enum Fixtures {
     }
 }
 
-/// Analyzes a capture as `smppscope analyze` does (looking ahead) and returns the report and its JSON, parsed back.
+/// Analyzes a capture as `smppscope analyze` does (keys worked out on the reading thread, looking ahead) and returns the report and its JSON, parsed back.
 func analyze(_ path: String, configuration: AnalysisConfiguration = AnalysisConfiguration()) throws -> (AnalysisReport, [String: Any]) {
     let ingest = CaptureIngest(source: try PacketSource.open(path: path), decodesEveryPDU: false)
     let analyzer = Analyzer(configuration: configuration)
-    try ingest.run(pdu: { analyzer.handle(pdu: $0) }, other: { analyzer.handle($0) }, upcoming: { analyzer.prefetch($0) })
+    try ingest.run(
+        pdu: { analyzer.handle(pdu: $0) }, other: { analyzer.handle($0) }, prepare: Analyzer.prepare,
+        upcoming: { analyzer.prefetch($0) })
     let report = analyzer.finish()
     let json = try JSONSerialization.jsonObject(with: Data(AnalyzeJSON.render(report))) as? [String: Any] ?? [:]
     return (report, json)

@@ -1,7 +1,7 @@
-// The analyzer sees PDUs a few places ahead (`prefetch`) to load its large tables early and keeps the keys it
-// worked out for when the PDU is handled. That must change nothing: the report is the same whether every PDU, some
-// of them or none were seen ahead, on every capture at hand and on a scripted one full of duplicates,
-// resubmissions after throttling and receipts in both id forms.
+// The reading thread works out the keys a PDU's handling looks up (`Analyzer.prepare`) and the analyzer sees PDUs
+// a few places ahead (`prefetch`) to load its large tables early. That must change nothing: the report is the same
+// with keys worked out ahead or not, and whether every PDU, some of them or none were seen ahead, on every capture
+// at hand and on a scripted one full of duplicates, resubmissions after throttling and receipts in both id forms.
 
 import Analysis
 import Capture
@@ -11,21 +11,35 @@ import NIOCore
 import Report
 import SMPP
 import TestSupport
+import Timeline
 import Testing
 
 @Suite("Looking ahead")
 struct LookaheadTests {
     static let captures = CapturesAtHand.all
 
+    /// Which PDUs the reading thread works out keys for.
+    enum Prepared {
+        case all, none
+        /// Every other frame: keys worked out ahead and by the analyzer itself meet in the same tables.
+        case half
+    }
+
     /// The JSON report of a capture; `ahead` decides for each PDU whether the analyzer sees it ahead (nil: the
-    /// single-threaded path, where nothing is).
-    static func report(_ path: String, ahead: ((inout SplitMix64) -> Bool)?) throws -> String {
+    /// single-threaded path, where nothing is), `prepared` which PDUs the reading thread works out keys for.
+    static func report(_ path: String, prepared: Prepared = .all, ahead: ((inout SplitMix64) -> Bool)?) throws -> String {
         let ingest = CaptureIngest(source: try PacketSource.open(path: path), decodesEveryPDU: false)
         let analyzer = Analyzer()
         var random = SplitMix64(seed: 0x100C)
+        let prepare: PDUPreparation?
+        switch prepared {
+        case .all: prepare = Analyzer.prepare
+        case .none: prepare = nil
+        case .half: prepare = { $0.frame % 2 == 0 ? Analyzer.prepare($0) : nil }
+        }
         if let ahead {
             try ingest.run(
-                pdu: { analyzer.handle(pdu: $0) }, other: { analyzer.handle($0) },
+                pdu: { analyzer.handle(pdu: $0) }, other: { analyzer.handle($0) }, prepare: prepare,
                 upcoming: { if ahead(&random) { analyzer.prefetch($0) } })
         } else {
             try ingest.run(parallel: false, pdu: { analyzer.handle(pdu: $0) }, other: { analyzer.handle($0) })
@@ -38,6 +52,10 @@ struct LookaheadTests {
         #expect(try report(path, ahead: { _ in true }) == none)
         #expect(try report(path, ahead: { $0.next() % 2 == 0 }) == none)
         #expect(try report(path, ahead: { $0.next() % 8 == 0 }) == none)
+        #expect(try report(path, ahead: { _ in false }) == none)
+        #expect(try report(path, prepared: .none, ahead: { _ in true }) == none)
+        #expect(try report(path, prepared: .none, ahead: { $0.next() % 2 == 0 }) == none)
+        #expect(try report(path, prepared: .half, ahead: { $0.next() % 2 == 0 }) == none)
     }
 
     @Test(arguments: captures)

@@ -59,4 +59,20 @@ struct MessageKeyTests {
             #expect(Self.key(seed: 7, [changed]) != Self.key(seed: 7, [text]), "byte \(index)")
         }
     }
+
+    /// A message's key in an account: the account's seed, then the content key (made with seed 0) as one word.
+    @Test func accountsKeepTheSameContentApart() {
+        var random = SplitMix64(seed: 0xACC0)
+        for _ in 0..<200 {
+            let fields = (0..<3).map { _ in (0..<Int(random.next() % 40)).map { _ in UInt8(truncatingIfNeeded: random.next()) } }
+            let content = Self.key(seed: 0, fields)
+            #expect(content == Self.definition(seed: 0, fields))
+            let seed = random.next()
+            var state = seed ^ 0x9E37_79B9_7F4A_7C15
+            state = (state ^ content) &* 0xFF51_AFD7_ED55_8CCD
+            state ^= state >> 29
+            #expect(MessageKey.forAccount(seed, content: content) == IntegerTable<Int>.mix(state))
+            #expect(MessageKey.forAccount(seed, content: content) != MessageKey.forAccount(seed ^ 1, content: content))
+        }
+    }
 }
