@@ -40,6 +40,7 @@ struct CaptureFileTests {
         ]
         let path = try CaptureFileBuilder.temporaryFile(
             CaptureFileBuilder.pcap(linkType: 1, packets: packets, nanosecond: nanosecond, bigEndian: bigEndian))
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let reader = try CaptureFileReader(path: path)
         #expect(reader.format == .pcap(nanosecond: nanosecond, bigEndian: bigEndian))
         let (segments, diagnostics) = try readSegments(path)
@@ -67,6 +68,7 @@ struct CaptureFileTests {
             interfaces: [CaptureFileBuilder.Interface(linkType: 276)],
             packets: [TestPacket(seconds: 102, data: PacketBuilder.linuxSLL2(payload: tcpPacket([4])))])
         let path = try CaptureFileBuilder.temporaryFile(section + second)
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let (segments, diagnostics) = try readSegments(path)
         #expect(diagnostics.isEmpty, "\(diagnostics)")
         #expect(segments.map(\.payload) == [[1], [2], [3], [4]])
@@ -79,6 +81,7 @@ struct CaptureFileTests {
             CaptureFileBuilder.pcapngSection(
                 interfaces: [CaptureFileBuilder.Interface(linkType: 1)],
                 packets: [TestPacket(seconds: 0, data: PacketBuilder.ethernet(payload: tcpPacket([9, 9])))], simple: true))
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let (segments, _) = try readSegments(path)
         #expect(segments.map(\.payload) == [[9, 9]])
     }
@@ -99,6 +102,7 @@ struct CaptureFileTests {
         for (linkType, data) in cases {
             let path = try CaptureFileBuilder.temporaryFile(
                 CaptureFileBuilder.pcap(linkType: linkType, packets: [TestPacket(seconds: 1, data: data)]))
+            defer { try? FileManager.default.removeItem(atPath: path) }
             let (segments, diagnostics) = try readSegments(path)
             #expect(segments.map(\.payload) == [[7]], "link type \(linkType)")
             #expect(diagnostics.isEmpty)
@@ -108,6 +112,7 @@ struct CaptureFileTests {
     @Test func unsupportedLinkTypeIsReportedOnce() throws {
         let packets = (0..<3).map { _ in TestPacket(seconds: 1, data: [1, 2, 3, 4]) }
         let path = try CaptureFileBuilder.temporaryFile(CaptureFileBuilder.pcap(linkType: 147, packets: packets))
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let (segments, diagnostics) = try readSegments(path)
         #expect(segments.isEmpty)
         #expect(diagnostics.count == 1)
@@ -124,6 +129,7 @@ struct CaptureFileTests {
             source: client, destination: server, extensions: [(0, hopByHop), (60, destinationOptions)], payload: tcp)
         let path = try CaptureFileBuilder.temporaryFile(
             CaptureFileBuilder.pcap(linkType: 1, packets: [TestPacket(seconds: 1, data: PacketBuilder.ethernet(etherType: 0x86DD, payload: ip))]))
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let (segments, diagnostics) = try readSegments(path)
         #expect(diagnostics.isEmpty)
         #expect(segments.map(\.payload) == [[5, 6]])
@@ -147,6 +153,7 @@ struct CaptureFileTests {
             CaptureFileBuilder.pcap(
                 linkType: 1,
                 packets: [fragment(third, offset: 104, more: false), fragment(first, offset: 0, more: true), fragment(second, offset: 56, more: true)]))
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let (segments, diagnostics) = try readSegments(path)
         #expect(diagnostics.isEmpty)
         #expect(segments.map(\.payload) == [Array(0..<100)])
@@ -161,6 +168,7 @@ struct CaptureFileTests {
                         seconds: 1,
                         data: PacketBuilder.ipv4(source: 1, destination: 2, identification: 5, moreFragments: true, payload: [UInt8](repeating: 0, count: 32)))
                 ]))
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let (segments, diagnostics) = try readSegments(path)
         #expect(segments.isEmpty)
         #expect(diagnostics.count == 1)
@@ -172,6 +180,7 @@ struct CaptureFileTests {
         let cut = Array(full.prefix(full.count - 40))
         let path = try CaptureFileBuilder.temporaryFile(
             CaptureFileBuilder.pcap(linkType: 1, packets: [TestPacket(seconds: 1, data: cut, originalLength: full.count)], snapLength: UInt32(cut.count)))
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let reader = try CaptureFileReader(path: path)
         var decoder = PacketDecoder()
         var diagnostics: [CaptureDiagnostic] = []
@@ -189,6 +198,7 @@ struct CaptureFileTests {
     @Test func paddingAfterTheIPPacketIsNotPayload() throws {
         let data = PacketBuilder.ethernet(payload: tcpPacket([1, 2])) + [0, 0, 0, 0, 0, 0]
         let path = try CaptureFileBuilder.temporaryFile(CaptureFileBuilder.pcap(linkType: 1, packets: [TestPacket(seconds: 1, data: data)]))
+        defer { try? FileManager.default.removeItem(atPath: path) }
         #expect(try readSegments(path).segments.map(\.payload) == [[1, 2]])
     }
 }
@@ -207,6 +217,7 @@ struct DamagedCaptureTests {
     @Test func emptyAndForeignFilesAreClearErrors() throws {
         for (bytes, expected) in [([UInt8](), "is empty"), (Array("GET / HTTP/1.1\r\n".utf8), "not a pcap or pcapng"), ([0xA1, 0xB2], "too short")] {
             let path = try CaptureFileBuilder.temporaryFile(bytes)
+            defer { try? FileManager.default.removeItem(atPath: path) }
             let error = #expect(throws: CaptureError.self) { try CaptureFileReader(path: path) }
             #expect(error?.message.contains(expected) == true, "\(error?.message ?? "")")
             #expect(error?.hint != nil)
@@ -222,6 +233,7 @@ struct DamagedCaptureTests {
         let record = (bytes.count - 24) / 50
         for cut in stride(from: 24, to: bytes.count, by: 37) {
             let path = try CaptureFileBuilder.temporaryFile(Array(bytes.prefix(cut)))
+            defer { try? FileManager.default.removeItem(atPath: path) }
             let (segments, diagnostics) = try readSegments(path)
             let whole = (cut - 24) / record
             #expect(segments.count == whole, "cut at \(cut)")
@@ -237,6 +249,7 @@ struct DamagedCaptureTests {
         bytes[record + 9] = 0xFF
         bytes[record + 10] = 0xFF
         let path = try CaptureFileBuilder.temporaryFile(bytes)
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let (segments, diagnostics) = try readSegments(path)
         #expect(segments.count == 49)
         #expect(segments.map(\.payload).contains([10]) == false)
@@ -250,6 +263,7 @@ struct DamagedCaptureTests {
         let record = 24 + 20 * (bytes.count - 24) / 50
         bytes[record + 9] ^= 0x01  // captured length + 256, more than on the wire
         let path = try CaptureFileBuilder.temporaryFile(bytes)
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let (segments, _) = try readSegments(path)
         #expect(segments.count == 49)
         #expect(segments.last?.payload == [49])
@@ -263,6 +277,7 @@ struct DamagedCaptureTests {
         let firstPacketBlock = bytes.count - 20 * blockSize
         bytes[firstPacketBlock + 4 * blockSize + 5] = 0x7F
         let path = try CaptureFileBuilder.temporaryFile(bytes)
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let (segments, diagnostics) = try readSegments(path)
         #expect(segments.count == 19)
         #expect(segments.last?.payload == [19])
@@ -283,6 +298,7 @@ struct DamagedCaptureTests {
                 }
             }
             let path = try CaptureFileBuilder.temporaryFile(bytes)
+            defer { try? FileManager.default.removeItem(atPath: path) }
             _ = try? readSegments(path)
         }
     }
