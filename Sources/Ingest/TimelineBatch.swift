@@ -60,24 +60,23 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
     mutating func append(pdu framed: FramedPDU) {
         framedPDUs += 1
         // The entry is made from the framed PDU and what its session adds, not from a timeline PDU built for it.
-        sessions.tracker.follow(framed) { header, decoded, fromClient, isoDefault in
-            let (start, length) = events.store(framed.bytes)
-            let digest = framed.digest ?? PDUDigest(frame: framed.bytes)
-            let prepared = prepare.flatMap { prepare in
-                framed.bytes.withUnsafeReadableBytes { bytes in
-                    prepare(
-                        UpcomingPDU(
-                            session: framed.connection, frame: framed.frame, streamOffset: framed.streamOffset,
-                            header: header, digest: digest, bytes: bytes))
-                }
+        guard let followed = sessions.tracker.follow(framed) else { return }
+        let (start, length) = events.store(framed.bytes)
+        let digest = framed.digest ?? PDUDigest(frame: framed.bytes)
+        let prepared = prepare.flatMap { prepare in
+            framed.bytes.withUnsafeReadableBytes { bytes in
+                prepare(
+                    UpcomingPDU(
+                        session: framed.connection, frame: framed.frame, streamOffset: framed.streamOffset,
+                        header: followed.header, digest: digest, bytes: bytes))
             }
-            events.append(
-                entry: Entry(
-                    session: framed.connection, timestamp: framed.timestamp, frame: framed.frame,
-                    streamOffset: framed.streamOffset, decodedBox: decoded, start: start, header: header,
-                    size: UInt32(truncatingIfNeeded: length), source: framed.source, destination: framed.destination,
-                    digest: digest, fromClient: fromClient, isoDefault: isoDefault, prepared: prepared))
         }
+        events.append(
+            entry: Entry(
+                session: framed.connection, timestamp: framed.timestamp, frame: framed.frame,
+                streamOffset: framed.streamOffset, decodedBox: followed.decoded, start: start, header: followed.header,
+                size: UInt32(truncatingIfNeeded: length), source: framed.source, destination: framed.destination,
+                digest: digest, fromClient: followed.fromClient, isoDefault: followed.isoDefault, prepared: prepared))
     }
 
     mutating func append(_ event: StreamEvent) {

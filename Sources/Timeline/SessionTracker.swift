@@ -60,37 +60,52 @@ public struct SessionTracker {
     /// Handles one PDU, handing its timeline PDU to `pdu` as it is (not wrapped in an event: the value is large and
     /// PDUs are nearly every event).
     public mutating func handlePDU(_ framed: FramedPDU, pdu handle: (TimelinePDU) throws -> Void) rethrows {
-        try follow(framed) { header, decoded, fromClient, isoDefault in
-            try handle(
-                TimelinePDU(
-                    session: framed.connection, timestamp: framed.timestamp, frame: framed.frame,
-                    source: framed.source, destination: framed.destination, fromClient: fromClient,
-                    streamOffset: framed.streamOffset, header: header, raw: framed.bytes,
-                    digest: framed.digest ?? PDUDigest(frame: framed.bytes), decodedBox: decoded,
-                    isoDefault: isoDefault))
-        }
+        guard let followed = follow(framed) else { return }
+        try handle(
+            TimelinePDU(
+                session: framed.connection, timestamp: framed.timestamp, frame: framed.frame,
+                source: framed.source, destination: framed.destination, fromClient: followed.fromClient,
+                streamOffset: framed.streamOffset, header: followed.header, raw: framed.bytes,
+                digest: framed.digest ?? PDUDigest(frame: framed.bytes), decodedBox: followed.decoded,
+                isoDefault: followed.isoDefault))
     }
 
-    /// Handles one PDU like ``handlePDU(_:pdu:)``, handing over only what its session adds to the framed PDU (its
-    /// header, the decoded PDU if any, who sent it, how its session reads data_coding 0): for a consumer that
-    /// keeps PDUs in a form of its own, without building a timeline PDU to take apart again. Nothing is handed
-    /// over for a PDU outside any session.
-    public mutating func follow(
-        _ framed: FramedPDU,
-        _ handle: (_ header: PDUHeader, _ decoded: DecodedPDUBox?, _ fromClient: Bool?, _ isoDefault: Bool) throws -> Void
-    ) rethrows {
-        guard let box = box(framed.connection), let header = PDUHeader.peek(in: framed.bytes) else { return }
+    /// What a session adds to a framed PDU.
+    public struct Followed {
+        public var header: PDUHeader
+        /// The decoded PDU, if the tracker decodes this one.
+        public var decoded: DecodedPDUBox?
+        /// Who sent it, nil while the roles are unknown.
+        public var fromClient: Bool?
+        /// How its session reads data_coding 0.
+        public var isoDefault: Bool
+    }
+
+    /// Handles one PDU like ``handlePDU(_:pdu:)``, returning only what its session adds to the framed PDU: for a
+    /// consumer that keeps PDUs in a form of its own, without building a timeline PDU to take apart again. Nil for
+    /// a PDU outside any session. (Returned rather than handed to a closure: a closure would capture the framed
+    /// PDU, a copy of it each time it is not inlined.)
+    public mutating func follow(_ framed: FramedPDU) -> Followed? {
+        guard let box = box(framed.connection), let header = PDUHeader.peek(in: framed.bytes) else { return nil }
         // Boxed at once: nearly every PDU has none, and an empty optional PDU is costly to copy around.
         var decoded: DecodedPDUBox?
         if decodesEveryPDU || header.commandID.isBind, let pdu = try? PDU.decode(framed.bytes) {
             decoded = DecodedPDUBox(pdu)
         }
-        if box.session.client == nil {
-            inferRoles(&box.session, header.commandID, source: framed.source, destination: framed.destination)
+        return Self.follow(&box.session, header, decoded, framed)
+    }
+
+    /// The session's part of ``follow(_:)``, in one access to the session (reading its fields through the box one
+    /// by one copies the whole session each time).
+    private static func follow(
+        _ session: inout Session, _ header: PDUHeader, _ decoded: DecodedPDUBox?, _ framed: FramedPDU
+    ) -> Followed {
+        if session.client == nil {
+            inferRoles(&session, header.commandID, source: framed.source, destination: framed.destination)
         }
-        let fromClient = box.session.isClient(framed.source)
-        track(&box.session, header, decoded, fromClient: fromClient, at: framed.timestamp)
-        try handle(header, decoded, fromClient, box.session.isoDefault)
+        let fromClient = session.isClient(framed.source)
+        track(&session, header, decoded, fromClient: fromClient, at: framed.timestamp)
+        return Followed(header: header, decoded: decoded, fromClient: fromClient, isoDefault: session.isoDefault)
     }
 
     /// Handles one event of a capture or a store: reassembly events go through the sessions, capture diagnostics
@@ -103,7 +118,7 @@ public struct SessionTracker {
     }
 
     /// Who is the ESME, from a PDU only one side sends.
-    private func inferRoles(_ session: inout Session, _ id: CommandID, source: Endpoint, destination: Endpoint) {
+    private static func inferRoles(_ session: inout Session, _ id: CommandID, source: Endpoint, destination: Endpoint) {
         let request = id.request
         let sentByClient: Bool
         switch request {
@@ -119,7 +134,7 @@ public struct SessionTracker {
         session.server = sentByClient ? destination : source
     }
 
-    private func track(
+    private static func track(
         _ session: inout Session, _ header: PDUHeader, _ decoded: DecodedPDUBox?, fromClient: Bool?, at time: Timestamp
     ) {
         session.pdus += 1

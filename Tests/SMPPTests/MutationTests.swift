@@ -34,6 +34,23 @@ struct MutationTests {
                 var clean = !pdu.diagnostics.contains { structural.contains($0.code) }
                 if case .undecodable = pdu.body { clean = false }
                 #expect(PDULayout.isWellFormed(ByteBuffer(bytes: input)) == clean, "\(hex(input)): \(pdu.diagnostics)")
+                // The fields located without decoding are the decoded ones.
+                if clean, case .shortMessage(let body) = pdu.body {
+                    let location = PDULayout.locateShortMessage(in: ByteBuffer(bytes: input))
+                    #expect(location != nil, "\(hex(input))")
+                    if let location {
+                        func text(_ range: Range<Int>) -> String { input[range].withUnsafeBytes { fieldString($0) } }
+                        #expect(text(location.serviceType) == body.serviceType)
+                        #expect(location.sourceTON == body.source.ton && text(location.source) == body.source.address)
+                        #expect(
+                            location.destinationTON == body.destination.ton
+                                && text(location.destination) == body.destination.address)
+                        #expect(location.esmClass == body.esmClass && location.dataCoding == body.dataCoding)
+                        #expect(location.registeredDelivery == body.registeredDelivery)
+                        #expect(Array(input[location.shortMessage]) == Array(body.shortMessage.readableBytesView))
+                        #expect(location.tlvs.upperBound == input.count)
+                    }
+                }
             }
             // Decoding what was encoded gives the same values again.
             let again = try? PDU.decode(pdu.encoded)

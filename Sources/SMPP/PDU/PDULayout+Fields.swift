@@ -64,37 +64,45 @@ extension PDULayout {
             header.commandID == .submitSM || header.commandID == .deliverSM,
             Int(header.commandLength) == frame.readableBytes
         else { return nil }
-        return frame.withUnsafeReadableBytes { bytes -> ShortMessageLocation? in
-            var offset = PDUHeader.size
-            let end = bytes.count
-            func cString() -> Range<Int>? {
-                let start = offset
-                while offset < end {
-                    if bytes[offset] == 0 {
-                        offset += 1
-                        return start..<(offset - 1)
-                    }
-                    offset += 1
-                }
-                return nil
-            }
-            func byte() -> UInt8? {
-                guard offset < end else { return nil }
-                defer { offset += 1 }
-                return bytes[offset]
-            }
-            guard let serviceType = cString(), let sourceTON = byte(), byte() != nil, let source = cString(),
-                let destinationTON = byte(), byte() != nil, let destination = cString(), let esmClass = byte(),
-                byte() != nil, byte() != nil, cString() != nil, cString() != nil, let registeredDelivery = byte(),
-                byte() != nil, let dataCoding = byte(), byte() != nil, let length = byte()
-            else { return nil }
-            let messageEnd = offset + Int(length)
-            guard messageEnd <= end else { return nil }
-            return ShortMessageLocation(
-                serviceType: serviceType, sourceTON: sourceTON, source: source, destinationTON: destinationTON,
-                destination: destination, esmClass: esmClass, registeredDelivery: registeredDelivery,
-                dataCoding: dataCoding, shortMessage: offset..<messageEnd, tlvs: messageEnd..<end)
+        return frame.withUnsafeReadableBytes { locateShortMessage(inBody: $0) }
+    }
+
+    /// The fields of a submit_sm or deliver_sm whose header was checked (its command_length is `bytes.count`).
+    /// Straight-line: each field's place follows from the previous C-string's end, one bounds check per run of
+    /// fixed fields.
+    static func locateShortMessage(inBody bytes: UnsafeRawBufferPointer) -> ShortMessageLocation? {
+        let end = bytes.count
+        /// The index of the NUL ending the C-string that starts at `start`; `end` when there is none.
+        @inline(__always) func terminator(_ start: Int) -> Int {
+            var index = start
+            while index < end, bytes[index] != 0 { index += 1 }
+            return index
         }
+        let serviceTypeEnd = terminator(PDUHeader.size)
+        // NUL, source_addr_ton, source_addr_npi.
+        guard serviceTypeEnd + 2 < end else { return nil }
+        let sourceStart = serviceTypeEnd + 3
+        let sourceEnd = terminator(sourceStart)
+        // NUL, dest_addr_ton, dest_addr_npi.
+        guard sourceEnd + 2 < end else { return nil }
+        let destinationStart = sourceEnd + 3
+        let destinationEnd = terminator(destinationStart)
+        // NUL, esm_class, protocol_id, priority_flag; then schedule_delivery_time and validity_period.
+        guard destinationEnd + 3 < end else { return nil }
+        let scheduleEnd = terminator(destinationEnd + 4)
+        guard scheduleEnd < end else { return nil }
+        let validityEnd = terminator(scheduleEnd + 1)
+        // NUL, registered_delivery, replace_if_present_flag, data_coding, sm_default_msg_id, sm_length.
+        guard validityEnd + 5 < end else { return nil }
+        let messageStart = validityEnd + 6
+        let messageEnd = messageStart + Int(bytes[validityEnd + 5])
+        guard messageEnd <= end else { return nil }
+        return ShortMessageLocation(
+            serviceType: PDUHeader.size..<serviceTypeEnd, sourceTON: bytes[serviceTypeEnd + 1],
+            source: sourceStart..<sourceEnd, destinationTON: bytes[sourceEnd + 1],
+            destination: destinationStart..<destinationEnd, esmClass: bytes[destinationEnd + 1],
+            registeredDelivery: bytes[validityEnd + 1], dataCoding: bytes[validityEnd + 3],
+            shortMessage: messageStart..<messageEnd, tlvs: messageEnd..<end)
     }
 
     /// The C-string that starts the body (message_id of submit_sm_resp and the like, system_id of a bind), as
