@@ -167,8 +167,11 @@ struct ReplayTests {
         #expect(comparison.answered == 120)
         let deviation = try #require(comparison.deviation)
         // 1 ms is the target (docs/benchmarks.md has the release figure); a debug build on a busy CI machine gets room.
-        #expect(deviation.p99 < 0.005, "p99 deviation \(deviation.p99 * 1_000) ms")
+        // The 99th percentile of 120 sends is their second worst: one pause of the machine's scheduler while the other
+        // suites run decides it, so it only bounds gross lateness; the median and the 90th percentile hold the schedule.
         #expect(deviation.p50 < 0.002, "median deviation \(deviation.p50 * 1_000) ms")
+        #expect(deviation.p90 < 0.005, "p90 deviation \(deviation.p90 * 1_000) ms")
+        #expect(deviation.p99 < 0.050, "p99 deviation \(deviation.p99 * 1_000) ms")
         #expect(outcome.seconds > 1.8, "the recorded gaps are kept: 120 x 16 ms")
     }
 
