@@ -19,7 +19,8 @@ extension Analyzer {
         switch header.commandID {
         case .submitSM:
             guard let location = pdu.digest.shortMessage else { return nil }
-            return messageContentKey(in: bytes, at: location)
+            return messageContentKey(
+                in: bytes, at: location, message: PDULayout.messageOctets(in: bytes, at: location).range)
         case .submitSMResp:
             return acceptedIDKey(status: header.commandStatus, in: bytes)
         case .deliverSM:
@@ -48,9 +49,11 @@ extension Analyzer {
     }
 
     /// The part of a submitted message's identity (duplicate rule, resubmissions) that its bytes give: addresses and
-    /// octets. ``MessageKey/forAccount(_:content:)`` adds the account.
-    static func messageContentKey(in bytes: UnsafeRawBufferPointer, at location: ShortMessageLocation) -> UInt64 {
-        let message = PDULayout.messageOctets(in: bytes, at: location).range
+    /// octets (`message`, as ``PDULayout/messageOctets(in:at:)-(UnsafeRawBufferPointer,_)`` finds them).
+    /// ``MessageKey/forAccount(_:content:)`` adds the account.
+    static func messageContentKey(
+        in bytes: UnsafeRawBufferPointer, at location: ShortMessageLocation, message: Range<Int>
+    ) -> UInt64 {
         var key = MessageKey(seed: 0)
         key.add(UnsafeRawBufferPointer(rebasing: bytes[location.source]))
         key.add(UnsafeRawBufferPointer(rebasing: bytes[location.destination]))

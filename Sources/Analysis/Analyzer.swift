@@ -159,8 +159,8 @@ public final class Analyzer {
         let prepared = item.prepared
         raw.withUnsafeReadableBytes { bytes in
             let message = PDULayout.messageOctets(in: bytes, at: location).range
-            request.messageKey = MessageKey.forAccount(
-                state.systemIDHash, content: prepared ?? Self.messageContentKey(in: bytes, at: location))
+            let content = prepared ?? Self.messageContentKey(in: bytes, at: location, message: message)
+            request.messageKey = MessageKey.forAccount(state.systemIDHash, content: content)
             var text = message
             if hasUDH, let udhLength = message.first.map({ Int(bytes[$0]) }), message.count > udhLength {
                 concatenation = Self.concatenation(in: UnsafeRawBufferPointer(rebasing: bytes[(message.lowerBound + 1)..<(message.lowerBound + 1 + udhLength)]))
@@ -397,8 +397,8 @@ public final class Analyzer {
                 let throttleHorizon = time - 600 * 1_000_000_000
                 throttledMessages.removeAll { $1.time < throttleHorizon }
             }
-            let prepared = item.header.commandID == .submitSMResp ? item.prepared : nil
-            if let key = prepared ?? item.raw.withUnsafeReadableBytes({ Self.acceptedIDKey(status: status, in: $0) }) {
+            let key = item.prepared ?? item.raw.withUnsafeReadableBytes { Self.acceptedIDKey(status: status, in: $0) }
+            if let key {
                 receipts.accepted(
                     key: key, submittedAt: request.time, session: state.id, concatenation: request.concatenation,
                     receiptPerPart: state.receiptPerPart, wantsReceipt: request.wantsReceipt,
