@@ -206,7 +206,7 @@ public final class CaptureIngest {
         while let packet = try nextOne() {
             packets += 1
             decoder.decode(packet, diagnostics: &diagnostics) { segment in
-                reassembler.add(segment, pdu: { batch.append(pdu: $0) }, other: { batch.append($0) })
+                reassembler.add(segment, lent: { batch.append(pdu: $0) }, other: { batch.append($0) })
             }
             if let reader, reader.hasDiagnostics { diagnostics.append(contentsOf: reader.takeDiagnostics()) }
             if !diagnostics.isEmpty {

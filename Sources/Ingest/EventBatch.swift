@@ -16,7 +16,7 @@ protocol IngestBatch: Sendable {
     var framedPDUs: Int { get }
     var bytesRead: Int { get set }
     var packets: Int { get set }
-    mutating func append(pdu framed: FramedPDU)
+    mutating func append(pdu framed: LentPDU)
     mutating func append(_ event: StreamEvent)
     mutating func append(_ diagnostic: CaptureDiagnostic)
 }
@@ -47,14 +47,12 @@ struct ArenaBatch<Entry: ArenaEntry, Other> {
 
     /// Copies a PDU's bytes into the arena; its entry, made with where they went, must follow
     /// (``append(entry:)``).
-    mutating func store(_ bytes: ByteBuffer) -> (start: Int, length: Int) {
+    mutating func store(_ bytes: UnsafeRawBufferPointer) -> (start: Int, length: Int) {
         let start = arena.writerIndex
-        // Copied through the writable region, which is cheaper than `writeImmutableBuffer`'s generic path in NIO.
-        let length = bytes.withUnsafeReadableBytes { bytes in
-            arena.writeWithUnsafeMutableBytes(minimumWritableBytes: bytes.count) { target in
-                target.copyMemory(from: bytes)
-                return bytes.count
-            }
+        // Copied through the writable region, which is cheaper than `writeBytes`'s generic path in NIO.
+        let length = arena.writeWithUnsafeMutableBytes(minimumWritableBytes: bytes.count) { target in
+            target.copyMemory(from: bytes)
+            return bytes.count
         }
         return (start, length)
     }
@@ -146,16 +144,16 @@ struct EventBatch: IngestBatch, @unchecked Sendable {
             events.append(other: .stream(event))
             return
         }
-        append(pdu: framed)
+        framed.withLent { append(pdu: $0) }
     }
 
-    mutating func append(pdu framed: FramedPDU) {
+    mutating func append(pdu framed: LentPDU) {
         let (start, length) = events.store(framed.bytes)
         events.append(
             entry: PDUEntry(
                 connection: framed.connection, source: framed.source, destination: framed.destination,
                 timestamp: framed.timestamp, frame: framed.frame, streamOffset: framed.streamOffset, start: start,
-                length: length, digest: framed.digest ?? PDUDigest(frame: framed.bytes)))
+                length: length, digest: framed.digest ?? PDUDigest(bytes: framed.bytes)))
     }
 
     mutating func append(_ diagnostic: CaptureDiagnostic) {

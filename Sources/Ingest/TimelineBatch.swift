@@ -57,19 +57,18 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
 
     var count: Int { events.count }
 
-    mutating func append(pdu framed: FramedPDU) {
+    mutating func append(pdu framed: LentPDU) {
         framedPDUs += 1
         // The entry is made from the framed PDU and what its session adds, not from a timeline PDU built for it.
         guard let followed = sessions.tracker.follow(framed) else { return }
         let (start, length) = events.store(framed.bytes)
-        let digest = framed.digest ?? PDUDigest(frame: framed.bytes)
-        let prepared = prepare.flatMap { prepare in
-            framed.bytes.withUnsafeReadableBytes { bytes in
-                prepare(
-                    UpcomingPDU(
-                        session: framed.connection, frame: framed.frame, streamOffset: framed.streamOffset,
-                        header: followed.header, digest: digest, bytes: bytes))
-            }
+        let digest = framed.digest ?? PDUDigest(bytes: framed.bytes)
+        var prepared: UInt64?
+        if let prepare {
+            prepared = prepare(
+                UpcomingPDU(
+                    session: framed.connection, frame: framed.frame, streamOffset: framed.streamOffset,
+                    header: followed.header, digest: digest, bytes: framed.bytes))
         }
         events.append(
             entry: Entry(
@@ -82,7 +81,7 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
     mutating func append(_ event: StreamEvent) {
         // PDUs left in the streams at the end of the capture come as events.
         if case .pdu(let framed) = event {
-            append(pdu: framed)
+            framed.withLent { append(pdu: $0) }
             return
         }
         sessions.tracker.handle(event) { append(timeline: $0) }

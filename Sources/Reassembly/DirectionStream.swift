@@ -2,12 +2,13 @@
 // dropped, out-of-order segments wait (bounded), missing bytes become gaps, and framing resynchronises after them.
 
 import Capture
-import NIOCore
 import SMPP
 
-/// A whole PDU taken from a direction.
+/// A whole PDU taken from a direction: its bytes are `start..<start + length` of the direction's buffer until
+/// they are handed over (``DirectionStream/takeOutputs(frame:other:)``).
 struct FrameOutput {
-    var bytes: ByteBuffer
+    var start: Int
+    var length: Int
     var offset: UInt64
     var frame: Int
     var timestamp: Timestamp
@@ -72,7 +73,7 @@ final class DirectionStream {
     private(set) var mode: Mode
     private var pending: [Pending] = []
     private var pendingBytes = 0
-    private var buffer = ByteBuffer()
+    private var buffer = StreamBytes()
     /// Stream offset of the buffer's first readable byte.
     private var bufferOffset: UInt64 = 0
     private var marks: [Mark] = []
@@ -87,11 +88,9 @@ final class DirectionStream {
     /// What the last calls produced, in order, for the connection to take (`takeOutputs`). Kept here rather than
     /// passed to a closure, since a closure capturing the connection costs reference counting at every call. A
     /// lone frame (the usual output) waits in its own slot, which copies cheaply; anything else goes in order to
-    /// the list.
+    /// the list. Frames waiting here keep their bytes in the buffer: it is not compacted until they are taken.
     private var loneFrame: FrameOutput?
     private var outputs: [DirectionOutput] = []
-    /// How many entries of the list already have bytes of their own (`detachHeldFrames`).
-    private var detachedOutputs = 0
 
     private(set) var retransmittedSegments = 0
     private(set) var outOfOrderSegments = 0
@@ -104,6 +103,10 @@ final class DirectionStream {
         mode = .detecting
     }
 
+    deinit {
+        buffer.deallocate()
+    }
+
     var isFinished: Bool {
         guard let finSequence else { return false }
         return started && sequenceDistance(nextSequence, finSequence) >= 0
@@ -111,44 +114,26 @@ final class DirectionStream {
 
     var hasPendingData: Bool { !pending.isEmpty }
 
-    /// Hands what was produced over in order, frames to `frame` and the rest to `other`, and forgets it.
+    /// Hands what was produced over in order, frames with their bytes (lent: valid during the call) to `frame`
+    /// and the rest to `other`, and forgets it.
     @inline(__always)
-    func takeOutputs(frame: (FrameOutput) -> Void, other: (DirectionOutput) -> Void) {
-        // Moved out, not copied and then cleared: no reference counting of its bytes.
+    func takeOutputs(frame: (FrameOutput, UnsafeRawBufferPointer) -> Void, other: (DirectionOutput) -> Void) {
         if let lone = loneFrame.take() {
-            frame(lone)
+            frame(lone, buffer.bytes(at: lone.start, count: lone.length))
         } else if !outputs.isEmpty {
             takeListedOutputs(frame: frame, other: other)
         }
     }
 
-    private func takeListedOutputs(frame: (FrameOutput) -> Void, other: (DirectionOutput) -> Void) {
+    private func takeListedOutputs(frame: (FrameOutput, UnsafeRawBufferPointer) -> Void, other: (DirectionOutput) -> Void) {
         for output in outputs {
             if case .frame(let framed) = output {
-                frame(framed)
+                frame(framed, buffer.bytes(at: framed.start, count: framed.length))
             } else {
                 other(output)
             }
         }
         outputs.removeAll(keepingCapacity: true)
-        detachedOutputs = 0
-    }
-
-    /// Gives the frames held since the last detach bytes of their own (each frame once). A lone frame joins the
-    /// list first: what follows it in this call goes there too.
-    private func detachHeldFrames() {
-        if let lone = loneFrame {
-            loneFrame = nil
-            outputs.append(.frame(lone))
-        }
-        let allocator = ByteBufferAllocator()
-        for index in detachedOutputs..<outputs.count {
-            if case .frame(var framed) = outputs[index] {
-                framed.bytes = allocator.buffer(buffer: framed.bytes)
-                outputs[index] = .frame(framed)
-            }
-        }
-        detachedOutputs = outputs.count
     }
 
     private func output(_ output: DirectionOutput) {
@@ -288,7 +273,7 @@ final class DirectionStream {
         reportSkipped()
         if buffer.readableBytes > 0, mode != .notSMPP, knownSMPP || mode == .synced {
             var detail = ""
-            if let length = buffer.getInteger(at: buffer.readerIndex, endianness: .big, as: UInt32.self) {
+            if let length = buffer.firstWord {
                 detail = " of a \(length)-byte PDU"
             }
             output(
@@ -317,19 +302,8 @@ final class DirectionStream {
             break
         }
         // Frames not yet taken (several segments delivered in one call, when waiting ones come in order) are
-        // slices of the buffer: given bytes of their own first, so that writing does not copy the whole buffer
-        // once for each of them.
-        if loneFrame != nil || !outputs.isEmpty { detachHeldFrames() }
-        if buffer.readableBytes == 0 {
-            buffer.clear()
-        } else if buffer.readerIndex > 1 << 16 {
-            buffer.discardReadBytes()
-        }
-        // Copied through the writable region: `writeBytes` takes a slower, generic path inside NIO.
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bytes.count) { target in
-            target.copyMemory(from: bytes)
-            return bytes.count
-        }
+        // still to be read where they are.
+        buffer.write(bytes, keepingIndices: loneFrame != nil || !outputs.isEmpty)
         while marksStart < marks.count, marks[marksStart].end <= bufferOffset { marksStart += 1 }
         if marksStart > 64 {
             marks.removeFirst(marksStart)
@@ -363,7 +337,8 @@ final class DirectionStream {
             case .notSMPP, .skipping:
                 return
             case .detecting:
-                guard let header = PDUHeader.peek(in: buffer) else {
+                let readable = buffer.readable
+                guard let header = PDUHeader.peek(in: readable) else {
                     if atEnd, buffer.readableBytes > 0 { notSMPP() }
                     return
                 }
@@ -382,10 +357,9 @@ final class DirectionStream {
                         return
                     }
                     // The first PDU must decode as what its header says.
-                    guard let whole = buffer.getSlice(at: buffer.readerIndex, length: Int(header.commandLength)) else {
-                        return
-                    }
-                    guard PDULayout.isWellFormed(whole) else {
+                    let length = Int(header.commandLength)
+                    guard length <= readable.count else { return }
+                    guard PDULayout.isWellFormed(UnsafeRawBufferPointer(start: readable.baseAddress, count: length)) else {
                         if knownSMPP {
                             mode = .scanning
                             continue
@@ -397,7 +371,8 @@ final class DirectionStream {
                 mode = .synced
                 becameSMPP()
             case .synced:
-                guard let header = PDUHeader.peek(in: buffer) else { return }
+                let readable = buffer.readable
+                guard let header = PDUHeader.peek(in: readable) else { return }
                 if let error = framer.check(commandLength: header.commandLength) {
                     let (frame, timestamp) = completion(of: bufferOffset + 4)
                     output(.diagnostic("\(error.reason); resynchronising", offset: bufferOffset, frame: frame, timestamp: timestamp))
@@ -405,12 +380,12 @@ final class DirectionStream {
                     continue
                 }
                 let length = Int(header.commandLength)
-                guard let whole = buffer.getSlice(at: buffer.readerIndex, length: length) else { return }
+                guard length <= readable.count else { return }
                 // A damaged command_length shows in what follows, or in a body that does not fit it.
-                let next = PDUHeader.peek(in: buffer, at: buffer.readerIndex + length)
+                let next = PDUHeader.peek(in: readable, at: length)
                 var wellFormed: Bool?
                 if !(next.map { SMPPHeuristics.isPlausible($0, maximumLength: framer.maximumLength) } ?? false) {
-                    wellFormed = PDULayout.isWellFormed(whole)
+                    wellFormed = PDULayout.isWellFormed(UnsafeRawBufferPointer(start: readable.baseAddress, count: length))
                 }
                 if wellFormed == false {
                     if next != nil {
@@ -424,11 +399,15 @@ final class DirectionStream {
                     }
                     if !atEnd { return }
                 }
+                let start = buffer.readerIndex
                 buffer.moveReaderIndex(forwardBy: length)
                 let offset = bufferOffset
                 bufferOffset += UInt64(length)
                 let done = completion(of: bufferOffset)
-                output(FrameOutput(bytes: whole, offset: offset, frame: done.frame, timestamp: done.timestamp, wellFormed: wellFormed))
+                output(
+                    FrameOutput(
+                        start: start, length: length, offset: offset, frame: done.frame, timestamp: done.timestamp,
+                        wellFormed: wellFormed))
             case .scanning:
                 guard scan(atEnd: atEnd) else { return }
             }
@@ -452,11 +431,12 @@ final class DirectionStream {
 
     /// Looks for the next plausible PDU. Returns true when framing can go on (synced), false to wait for bytes.
     private func scan(atEnd: Bool) -> Bool {
-        let start = buffer.readerIndex
-        let end = buffer.writerIndex
+        let bytes = buffer.readable
+        let start = 0
+        let end = bytes.count
         var position = start
         while position + PDUHeader.size <= end {
-            guard let header = PDUHeader.peek(in: buffer, at: position),
+            guard let header = PDUHeader.peek(in: bytes, at: position),
                 forced ? framer.check(commandLength: header.commandLength) == nil
                     : SMPPHeuristics.isPlausible(header, maximumLength: framer.maximumLength)
             else {
@@ -469,13 +449,13 @@ final class DirectionStream {
                 skipForScan(position - start)
                 return false
             }
-            guard let whole = buffer.getSlice(at: position, length: length), PDULayout.isWellFormed(whole) else {
+            guard PDULayout.isWellFormed(UnsafeRawBufferPointer(rebasing: bytes[position..<(position + length)])) else {
                 position += 1
                 continue
             }
             let after = position + length
             var confirmed = after == end && (atEnd || knownSMPP)
-            if after + PDUHeader.size <= end, let next = PDUHeader.peek(in: buffer, at: after) {
+            if after + PDUHeader.size <= end, let next = PDUHeader.peek(in: bytes, at: after) {
                 confirmed = SMPPHeuristics.isPlausible(next, maximumLength: framer.maximumLength)
                 if !confirmed {
                     position += 1
@@ -543,12 +523,10 @@ final class DirectionStream {
             let buffered = buffer.readableBytes
             if buffered == 0 {
                 nextMode = .scanning
-            } else if buffered >= 4, let length = buffer.getInteger(at: buffer.readerIndex, endianness: .big, as: UInt32.self),
-                framer.check(commandLength: length) == nil
-            {
+            } else if let length = buffer.firstWord, framer.check(commandLength: length) == nil {
                 // Skip exactly to the next PDU only when the damaged one's header is believable and its rest short;
                 // otherwise search, which a damaged length cannot mislead.
-                let header = PDUHeader.peek(in: buffer)
+                let header = PDUHeader.peek(in: buffer.readable)
                 let believable = header.map { SMPPHeuristics.isPlausible($0, maximumLength: framer.maximumLength) } ?? true
                 let rest = Int(length) - buffered
                 if knownSMPP {

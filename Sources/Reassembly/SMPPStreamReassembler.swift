@@ -125,12 +125,13 @@ public final class SMPPStreamReassembler {
 
     /// Takes one TCP segment; emits what it completes.
     public func add(_ segment: TCPSegment, _ emit: (StreamEvent) -> Void) {
-        add(segment, pdu: { emit(.pdu($0)) }, other: emit)
+        add(segment, lent: { emit(.pdu($0.owned())) }, other: emit)
     }
 
-    /// Takes one TCP segment; hands the PDUs it completes to `pdu` and the other events to `other`, in order.
-    /// PDUs are nearly every event: passed as they are, they are not wrapped in an event and unwrapped again.
-    public func add(_ segment: TCPSegment, pdu: (FramedPDU) -> Void, other emit: (StreamEvent) -> Void) {
+    /// Takes one TCP segment; hands the PDUs it completes to `pdu`, their bytes lent for the call, and the other
+    /// events to `other`, in order. PDUs are nearly every event: passed as they are, they are not wrapped in an
+    /// event and unwrapped again, nor their bytes copied.
+    public func add(_ segment: TCPSegment, lent pdu: (LentPDU) -> Void, other emit: (StreamEvent) -> Void) {
         finishedStatistics.segments += 1
         lastFrame = segment.frame
         lastTimestamp = segment.timestamp
@@ -180,7 +181,7 @@ public final class SMPPStreamReassembler {
             if other.hasPendingData {
                 other.acknowledged(upTo: segment.acknowledgment, frame: segment.frame, timestamp: segment.timestamp)
                 other.takeOutputs(
-                    frame: { relay($0, flow: flow, source: destination, destination: source, pdu: pdu) },
+                    frame: { relay($0, $1, flow: flow, source: destination, destination: source, pdu: pdu) },
                     other: { relay($0, flow: flow, source: destination, destination: source, emit) })
             }
         }
@@ -191,7 +192,7 @@ public final class SMPPStreamReassembler {
                 sequence: sequence, payload: segment.payload, declaredLength: segment.payloadLength, fin: fin,
                 frame: segment.frame, timestamp: segment.timestamp)
             stream.takeOutputs(
-                frame: { relay($0, flow: flow, source: source, destination: destination, pdu: pdu) },
+                frame: { relay($0, $1, flow: flow, source: source, destination: destination, pdu: pdu) },
                 other: { relay($0, flow: flow, source: source, destination: destination, emit) })
         }
         if flags.contains(.rst) {
@@ -214,7 +215,7 @@ public final class SMPPStreamReassembler {
     public func finish(_ emit: (StreamEvent) -> Void) {
         let remaining = flows.sorted { ($0.value.connectionID ?? Int.max, $0.value.firstSeen) < ($1.value.connectionID ?? Int.max, $1.value.firstSeen) }
         for (_, flow) in remaining {
-            close(flow, pdu: { emit(.pdu($0)) }, other: emit)
+            close(flow, pdu: { emit(.pdu($0.owned())) }, other: emit)
         }
     }
 
@@ -226,14 +227,14 @@ public final class SMPPStreamReassembler {
     }
 
     /// Finishes both directions of a flow and forgets it.
-    private func close(_ flow: Flow, pdu: (FramedPDU) -> Void, other emit: (StreamEvent) -> Void) {
+    private func close(_ flow: Flow, pdu: (LentPDU) -> Void, other emit: (StreamEvent) -> Void) {
         flow.forward.finish(frame: lastFrame, timestamp: lastTimestamp)
         flow.forward.takeOutputs(
-            frame: { relay($0, flow: flow, source: flow.first, destination: flow.second, pdu: pdu) },
+            frame: { relay($0, $1, flow: flow, source: flow.first, destination: flow.second, pdu: pdu) },
             other: { relay($0, flow: flow, source: flow.first, destination: flow.second, emit) })
         flow.backward.finish(frame: lastFrame, timestamp: lastTimestamp)
         flow.backward.takeOutputs(
-            frame: { relay($0, flow: flow, source: flow.second, destination: flow.first, pdu: pdu) },
+            frame: { relay($0, $1, flow: flow, source: flow.second, destination: flow.first, pdu: pdu) },
             other: { relay($0, flow: flow, source: flow.second, destination: flow.first, emit) })
         finishedStatistics.retransmittedSegments += flow.forward.retransmittedSegments + flow.backward.retransmittedSegments
         finishedStatistics.outOfOrderSegments += flow.forward.outOfOrderSegments + flow.backward.outOfOrderSegments
@@ -243,14 +244,17 @@ public final class SMPPStreamReassembler {
     }
 
     @inline(__always)
-    private func relay(_ framed: FrameOutput, flow: Flow, source: Endpoint, destination: Endpoint, pdu: (FramedPDU) -> Void) {
+    private func relay(
+        _ framed: FrameOutput, _ bytes: UnsafeRawBufferPointer, flow: Flow, source: Endpoint, destination: Endpoint,
+        pdu: (LentPDU) -> Void
+    ) {
         guard let id = flow.connectionID else { return }
         finishedStatistics.pdus += 1
         pdu(
-            FramedPDU(
+            LentPDU(
                 connection: id, source: source, destination: destination, timestamp: framed.timestamp, frame: framed.frame,
-                streamOffset: framed.offset, bytes: framed.bytes,
-                digest: framed.wellFormed.map { PDUDigest(frame: framed.bytes, isWellFormed: $0) }))
+                streamOffset: framed.offset, bytes: bytes,
+                digest: framed.wellFormed.map { PDUDigest(bytes: bytes, isWellFormed: $0) }))
     }
 
     private func relay(_ output: DirectionOutput, flow: Flow, source: Endpoint, destination: Endpoint, _ emit: (StreamEvent) -> Void) {
@@ -266,8 +270,9 @@ public final class SMPPStreamReassembler {
             emit(
                 .opened(
                     Connection(id: id, first: flow.first, second: flow.second, synSender: flow.synSender, firstSeen: flow.firstSeen)))
-        case .frame(let framed):
-            relay(framed, flow: flow, source: source, destination: destination, pdu: { emit(.pdu($0)) })
+        case .frame:
+            // Frames go to the other closure of ``DirectionStream/takeOutputs(frame:other:)``.
+            break
         case .gap(let offset, let size, let frame, let timestamp, let reason):
             finishedStatistics.gaps += 1
             finishedStatistics.gapBytes += size

@@ -92,19 +92,30 @@ public struct SessionTracker {
         if decodesEveryPDU || header.commandID.isBind, let pdu = try? PDU.decode(framed.bytes) {
             decoded = DecodedPDUBox(pdu)
         }
-        return Self.follow(&box.session, header, decoded, framed)
+        return Self.follow(&box.session, header, decoded, source: framed.source, destination: framed.destination, at: framed.timestamp)
     }
 
-    /// The session's part of ``follow(_:)``, in one access to the session (reading its fields through the box one
-    /// by one copies the whole session each time).
+    /// ``follow(_:)-(FramedPDU)`` for a PDU whose bytes are lent.
+    public mutating func follow(_ lent: LentPDU) -> Followed? {
+        guard let box = box(lent.connection), let header = PDUHeader.peek(in: lent.bytes) else { return nil }
+        var decoded: DecodedPDUBox?
+        if decodesEveryPDU || header.commandID.isBind, let pdu = try? PDU.decode(ByteBuffer(bytes: lent.bytes)) {
+            decoded = DecodedPDUBox(pdu)
+        }
+        return Self.follow(&box.session, header, decoded, source: lent.source, destination: lent.destination, at: lent.timestamp)
+    }
+
+    /// The session's part of ``follow(_:)-(FramedPDU)``, in one access to the session (reading its fields through
+    /// the box one by one copies the whole session each time).
     private static func follow(
-        _ session: inout Session, _ header: PDUHeader, _ decoded: DecodedPDUBox?, _ framed: FramedPDU
+        _ session: inout Session, _ header: PDUHeader, _ decoded: DecodedPDUBox?, source: Endpoint, destination: Endpoint,
+        at time: Timestamp
     ) -> Followed {
         if session.client == nil {
-            inferRoles(&session, header.commandID, source: framed.source, destination: framed.destination)
+            inferRoles(&session, header.commandID, source: source, destination: destination)
         }
-        let fromClient = session.isClient(framed.source)
-        track(&session, header, decoded, fromClient: fromClient, at: framed.timestamp)
+        let fromClient = session.isClient(source)
+        track(&session, header, decoded, fromClient: fromClient, at: time)
         return Followed(header: header, decoded: decoded, fromClient: fromClient, isoDefault: session.isoDefault)
     }
 

@@ -94,6 +94,26 @@ struct ScriptedStreamTests {
         #expect(result.diagnostics.isEmpty)
     }
 
+    @Test func waitingPDUsReleasedTogetherOutgrowTheStreamBuffer() throws {
+        var conversation = TCPConversation()
+        conversation.handshake()
+        conversation.send(Sample.bind(), from: .client)
+        conversation.send(Sample.bindResponse(), from: .server)
+        // 48 PDUs of ~300 bytes, one per segment, the first late: released in one step, they are framed while the
+        // stream's buffer grows several times under them.
+        let submits = (2..<50).map { Sample.submit(sequence: UInt32($0), text: String(repeating: Character(UnicodeScalar(UInt8(63 + $0))), count: 250)) }
+        let packets = conversation.send(submits.flatMap { $0 }, from: .client, sizes: submits.map(\.count), record: false)
+        for packet in packets.dropFirst() { conversation.record(packet) }
+        conversation.record(packets[0])
+        // Then a PDU split over two segments, and one whole: framing goes on in the same buffer.
+        let after = [Sample.submit(sequence: 50), Sample.submit(sequence: 51)]
+        conversation.send(after[0] + after[1], from: .client, sizes: [40, after[0].count - 40 + after[1].count])
+        let result = try run(packets: conversation.packets)
+        #expect(result.pdus.suffix(50).map(\.bytes) == submits + after)
+        #expect(result.gaps.isEmpty)
+        #expect(result.diagnostics.isEmpty)
+    }
+
     @Test func sequenceNumbersWrapAround() throws {
         var conversation = TCPConversation(clientSequence: UInt32.max - 100, serverSequence: UInt32.max - 5)
         conversation.handshake()

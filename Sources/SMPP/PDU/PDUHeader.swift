@@ -30,12 +30,17 @@ public struct PDUHeader: Hashable, Sendable {
     public static func peek(in buffer: ByteBuffer, at index: Int) -> PDUHeader? {
         let offset = index - buffer.readerIndex
         guard offset >= 0, offset + 16 <= buffer.readableBytes else { return nil }
-        return buffer.withUnsafeReadableBytes { bytes in
-            func word(_ at: Int) -> UInt32 { UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: offset + at, as: UInt32.self)) }
-            return PDUHeader(
-                commandLength: word(0), commandID: CommandID(word(4)), commandStatus: CommandStatus(word(8)),
-                sequenceNumber: word(12))
-        }
+        return buffer.withUnsafeReadableBytes { peek(in: $0, at: offset) }
+    }
+
+    /// Reads a header `offset` bytes into `bytes`; nil when fewer than 16 bytes are there.
+    @inlinable
+    public static func peek(in bytes: UnsafeRawBufferPointer, at offset: Int = 0) -> PDUHeader? {
+        guard offset >= 0, offset <= bytes.count - 16 else { return nil }
+        func word(_ at: Int) -> UInt32 { UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: offset + at, as: UInt32.self)) }
+        return PDUHeader(
+            commandLength: word(0), commandID: CommandID(word(4)), commandStatus: CommandStatus(word(8)),
+            sequenceNumber: word(12))
     }
 
     /// Writes the header, big-endian.

@@ -60,11 +60,16 @@ public struct ShortMessageLocation: Hashable, Sendable {
 extension PDULayout {
     /// Locates the fields of a submit_sm or deliver_sm; nil when the frame is not one or does not hold together.
     public static func locateShortMessage(in frame: ByteBuffer) -> ShortMessageLocation? {
-        guard let header = PDUHeader.peek(in: frame),
+        frame.withUnsafeReadableBytes { locateShortMessage(in: $0) }
+    }
+
+    /// ``locateShortMessage(in:)-(ByteBuffer)`` in a frame's bytes.
+    public static func locateShortMessage(in bytes: UnsafeRawBufferPointer) -> ShortMessageLocation? {
+        guard let header = PDUHeader.peek(in: bytes),
             header.commandID == .submitSM || header.commandID == .deliverSM,
-            Int(header.commandLength) == frame.readableBytes
+            Int(header.commandLength) == bytes.count
         else { return nil }
-        return frame.withUnsafeReadableBytes { locateShortMessage(inBody: $0) }
+        return locateShortMessage(inBody: bytes)
     }
 
     /// The fields of a submit_sm or deliver_sm whose header was checked (its command_length is `bytes.count`).
@@ -156,8 +161,18 @@ public struct PDUDigest: Hashable, Sendable {
 
     /// The digest of a frame whose structural check (``PDULayout/isWellFormed(_:)``) was already made.
     public init(frame: ByteBuffer, isWellFormed: Bool) {
+        self = frame.withUnsafeReadableBytes { PDUDigest(bytes: $0, isWellFormed: isWellFormed) }
+    }
+
+    /// The digest of a frame's bytes.
+    public init(bytes: UnsafeRawBufferPointer) {
+        self.init(bytes: bytes, isWellFormed: PDULayout.isWellFormed(bytes))
+    }
+
+    /// The digest of a frame's bytes whose structural check was already made.
+    public init(bytes: UnsafeRawBufferPointer, isWellFormed: Bool) {
         self.isWellFormed = isWellFormed
-        shortMessage = isWellFormed ? PDULayout.locateShortMessage(in: frame) : nil
+        shortMessage = isWellFormed ? PDULayout.locateShortMessage(in: bytes) : nil
     }
 }
 

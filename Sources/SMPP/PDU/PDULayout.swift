@@ -65,81 +65,84 @@ public enum PDULayout {
     /// short_message fits, and what follows the mandatory fields chains as TLVs to the last byte (or is empty for
     /// bodies without an optional part). Unknown commands and empty response bodies pass.
     public static func isWellFormed(_ frame: ByteBuffer) -> Bool {
-        guard let header = PDUHeader.peek(in: frame), Int(header.commandLength) == frame.readableBytes else {
+        frame.withUnsafeReadableBytes { isWellFormed($0) }
+    }
+
+    /// ``isWellFormed(_:)-(ByteBuffer)`` for a frame's bytes.
+    public static func isWellFormed(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let header = PDUHeader.peek(in: bytes), Int(header.commandLength) == bytes.count else {
             return false
         }
         let id = header.commandID
         guard let fields = layout(of: id) else {
             // Header-only operations and unknown commands.
-            return !id.isKnown || frame.readableBytes == PDUHeader.size
+            return !id.isKnown || bytes.count == PDUHeader.size
         }
-        if frame.readableBytes == PDUHeader.size { return id.isResponse }
+        if bytes.count == PDUHeader.size { return id.isResponse }
         let allowsTLVs = !id.hasNoOptionalPart
-        return frame.withUnsafeReadableBytes { bytes in
-            var offset = PDUHeader.size
-            let end = bytes.count
-            func skipCString() -> Bool {
-                while offset < end {
-                    if bytes[offset] == 0 {
-                        offset += 1
-                        return true
-                    }
+        var offset = PDUHeader.size
+        let end = bytes.count
+        func skipCString() -> Bool {
+            while offset < end {
+                if bytes[offset] == 0 {
                     offset += 1
+                    return true
                 }
-                return false
+                offset += 1
             }
-            for field in fields {
-                switch field {
-                case .cString:
-                    guard skipCString() else { return false }
-                case .u8:
+            return false
+        }
+        for field in fields {
+            switch field {
+            case .cString:
+                guard skipCString() else { return false }
+            case .u8:
+                guard offset < end else { return false }
+                offset += 1
+            case .u32:
+                guard offset + 4 <= end else { return false }
+                offset += 4
+            case .shortMessage:
+                guard offset < end else { return false }
+                let length = Int(bytes[offset])
+                guard offset + 1 + length <= end else { return false }
+                offset += 1 + length
+            case .destinations:
+                guard offset < end else { return false }
+                let count = Int(bytes[offset])
+                offset += 1
+                for _ in 0..<count {
                     guard offset < end else { return false }
+                    let flag = bytes[offset]
                     offset += 1
-                case .u32:
-                    guard offset + 4 <= end else { return false }
-                    offset += 4
-                case .shortMessage:
-                    guard offset < end else { return false }
-                    let length = Int(bytes[offset])
-                    guard offset + 1 + length <= end else { return false }
-                    offset += 1 + length
-                case .destinations:
-                    guard offset < end else { return false }
-                    let count = Int(bytes[offset])
-                    offset += 1
-                    for _ in 0..<count {
-                        guard offset < end else { return false }
-                        let flag = bytes[offset]
-                        offset += 1
-                        if flag == 1 {
-                            guard offset + 2 <= end else { return false }
-                            offset += 2
-                            guard skipCString() else { return false }
-                        } else if flag == 2 {
-                            guard skipCString() else { return false }
-                        } else {
-                            return false
-                        }
-                    }
-                case .unsuccessful:
-                    guard offset < end else { return false }
-                    let count = Int(bytes[offset])
-                    offset += 1
-                    for _ in 0..<count {
+                    if flag == 1 {
                         guard offset + 2 <= end else { return false }
                         offset += 2
-                        guard skipCString(), offset + 4 <= end else { return false }
-                        offset += 4
+                        guard skipCString() else { return false }
+                    } else if flag == 2 {
+                        guard skipCString() else { return false }
+                    } else {
+                        return false
                     }
                 }
+            case .unsuccessful:
+                guard offset < end else { return false }
+                let count = Int(bytes[offset])
+                offset += 1
+                for _ in 0..<count {
+                    guard offset + 2 <= end else { return false }
+                    offset += 2
+                    guard skipCString(), offset + 4 <= end else { return false }
+                    offset += 4
+                }
             }
-            if !allowsTLVs { return offset == end }
-            while offset < end {
-                guard offset + 4 <= end else { return false }
-                let length = Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
-                offset += 4 + length
-            }
-            return offset == end
         }
+        if !allowsTLVs { return offset == end }
+        while offset < end {
+            guard offset + 4 <= end else { return false }
+            let length = Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
+            offset += 4 + length
+        }
+        return offset == end
     }
 }
