@@ -199,11 +199,8 @@ public final class CaptureIngest {
             batch = make()
             return queue.put(full)
         }
-        func nextOne() throws -> Packet? {
-            if let reader { return try reader.next() }
-            return try nextPacket()
-        }
-        while let packet = try nextOne() {
+        /// Handles one packet; false when the consumer gave up.
+        func handle(_ packet: Packet) -> Bool {
             packets += 1
             decoder.decode(packet, diagnostics: &diagnostics) { segment in
                 reassembler.add(segment, lent: { batch.append(pdu: $0) }, other: { batch.append($0) })
@@ -213,7 +210,17 @@ public final class CaptureIngest {
                 for diagnostic in diagnostics { batch.append(diagnostic) }
                 diagnostics.removeAll(keepingCapacity: true)
             }
-            if batch.count >= Self.batchSize, !ship() { return }
+            return batch.count < Self.batchSize || ship()
+        }
+        // A file is read in a loop of its own: the reader is not retained and released around every packet.
+        if let reader {
+            while let packet = try reader.next() {
+                guard handle(packet) else { return }
+            }
+        } else {
+            while let packet = try nextPacket() {
+                guard handle(packet) else { return }
+            }
         }
         if let reader { diagnostics.append(contentsOf: reader.takeDiagnostics()) }
         decoder.finish(diagnostics: &diagnostics)

@@ -76,6 +76,10 @@ public final class SMPPStreamReassembler {
         let firstSeen: Timestamp
         let forward: DirectionStream
         let backward: DirectionStream
+        /// The directions again, unretained: reached through these on the path of every segment, they cost no
+        /// reference counting. The flow keeps them alive through the two above.
+        let forwardRef: Unmanaged<DirectionStream>
+        let backwardRef: Unmanaged<DirectionStream>
         var connectionID: Int?
         var synSender: Endpoint?
         var ended = false
@@ -91,6 +95,8 @@ public final class SMPPStreamReassembler {
                 framer: framer, forced: forced, bufferLimit: configuration.bufferLimit, scanBudget: configuration.scanBudget)
             backward = DirectionStream(
                 framer: framer, forced: forced, bufferLimit: configuration.bufferLimit, scanBudget: configuration.scanBudget)
+            forwardRef = Unmanaged.passUnretained(forward)
+            backwardRef = Unmanaged.passUnretained(backward)
         }
 
         var isSMPP: Bool { connectionID != nil }
@@ -99,7 +105,9 @@ public final class SMPPStreamReassembler {
     public let configuration: ReassemblyConfiguration
     private var flows: [FlowKey: Flow] = [:]
     /// Recently used flows by a few bits of their key's hash: the table is not consulted for most segments.
-    private var cache = [Flow?](repeating: nil, count: SMPPStreamReassembler.cacheSlots)
+    /// Unretained (the table keeps the flows alive, and a flow leaves the cache before the table): taking a flow
+    /// from here costs no reference counting.
+    private var cache = [Unmanaged<Flow>?](repeating: nil, count: SMPPStreamReassembler.cacheSlots)
     private static let cacheSlots = 256
     private var nextConnectionID = 1
     private var lastFrame = 0
@@ -138,38 +146,46 @@ public final class SMPPStreamReassembler {
         let flags = segment.flags
         let key = FlowKey(segment.source, segment.destination)
         let slot = Self.slot(of: key)
-        var flow: Flow?
-        if let cached = cache[slot], cached.key == key {
-            flow = cached
-        } else {
-            flow = flows[key]
-            if let flow { cache[slot] = flow }
+        var found: Unmanaged<Flow>?
+        if let cached = cache[slot], cached._withUnsafeGuaranteedRef({ $0.key == key }) {
+            found = cached
+        } else if let known = flows[key] {
+            found = Unmanaged.passUnretained(known)
+            cache[slot] = found
         }
-        if let existing = flow, flags.contains(.syn), !flags.contains(.ack) {
+        if flags.contains(.syn), !flags.contains(.ack), let existing = found?.takeUnretainedValue() {
             let stream = segment.source == existing.first ? existing.forward : existing.backward
             if existing.ended || (stream.started && (!stream.sawSYN || stream.nextSequence != segment.sequence &+ 1)) {
                 // The ports were reused for a new connection.
                 close(existing, pdu: pdu, other: emit)
-                flow = nil
+                found = nil
             }
         }
-        if flow == nil {
+        if found == nil {
             guard flags.contains(.syn) || segment.payloadLength > 0 else { return }
             let created = Flow(
                 first: segment.source, second: segment.destination, firstSeen: segment.timestamp,
                 configuration: configuration)
             flows[key] = created
-            cache[slot] = created
+            found = Unmanaged.passUnretained(created)
+            cache[slot] = found
             finishedStatistics.tcpConnections += 1
-            flow = created
         }
-        guard let flow else { return }
+        // The table holds the flow until `close`, the last thing done with it.
+        found?._withUnsafeGuaranteedRef { add(segment, to: $0, pdu: pdu, other: emit) }
+    }
+
+    /// A segment's work on its flow. `close` removes the flow from the table, which may free it: nothing uses the
+    /// flow after that.
+    @inline(__always)
+    private func add(_ segment: TCPSegment, to flow: Flow, pdu: (LentPDU) -> Void, other emit: (StreamEvent) -> Void) {
+        let flags = segment.flags
         let source = segment.source
         let destination = segment.destination
         let forward = source == flow.first
-        let stream = forward ? flow.forward : flow.backward
+        let stream = forward ? flow.forwardRef : flow.backwardRef
         if flags.contains(.syn) {
-            stream.syn(sequence: segment.sequence)
+            stream._withUnsafeGuaranteedRef { $0.syn(sequence: segment.sequence) }
             if !flags.contains(.ack) {
                 flow.synSender = source
             } else if flow.synSender == nil {
@@ -177,8 +193,8 @@ public final class SMPPStreamReassembler {
             }
         }
         if flags.contains(.ack) {
-            let other = forward ? flow.backward : flow.forward
-            if other.hasPendingData {
+            (forward ? flow.backwardRef : flow.forwardRef)._withUnsafeGuaranteedRef { other in
+                guard other.hasPendingData else { return }
                 other.acknowledged(upTo: segment.acknowledgment, frame: segment.frame, timestamp: segment.timestamp)
                 other.takeOutputs(
                     frame: { relay($0, $1, flow: flow, source: destination, destination: source, pdu: pdu) },
@@ -188,12 +204,14 @@ public final class SMPPStreamReassembler {
         let fin = flags.contains(.fin)
         if segment.payloadLength > 0 || fin {
             let sequence = flags.contains(.syn) ? segment.sequence &+ 1 : segment.sequence
-            stream.segment(
-                sequence: sequence, payload: segment.payload, declaredLength: segment.payloadLength, fin: fin,
-                frame: segment.frame, timestamp: segment.timestamp)
-            stream.takeOutputs(
-                frame: { relay($0, $1, flow: flow, source: source, destination: destination, pdu: pdu) },
-                other: { relay($0, flow: flow, source: source, destination: destination, emit) })
+            stream._withUnsafeGuaranteedRef { stream in
+                stream.segment(
+                    sequence: sequence, payload: segment.payload, declaredLength: segment.payloadLength, fin: fin,
+                    frame: segment.frame, timestamp: segment.timestamp)
+                stream.takeOutputs(
+                    frame: { relay($0, $1, flow: flow, source: source, destination: destination, pdu: pdu) },
+                    other: { relay($0, flow: flow, source: source, destination: destination, emit) })
+            }
         }
         if flags.contains(.rst) {
             end(flow, kind: .rst, by: source, segment, emit)
@@ -238,9 +256,11 @@ public final class SMPPStreamReassembler {
             other: { relay($0, flow: flow, source: flow.second, destination: flow.first, emit) })
         finishedStatistics.retransmittedSegments += flow.forward.retransmittedSegments + flow.backward.retransmittedSegments
         finishedStatistics.outOfOrderSegments += flow.forward.outOfOrderSegments + flow.backward.outOfOrderSegments
-        flows[flow.key] = nil
-        let slot = Self.slot(of: flow.key)
-        if cache[slot] === flow { cache[slot] = nil }
+        let key = flow.key
+        let slot = Self.slot(of: key)
+        if cache[slot]?.toOpaque() == Unmanaged.passUnretained(flow).toOpaque() { cache[slot] = nil }
+        // Last: this may free the flow.
+        flows[key] = nil
     }
 
     @inline(__always)

@@ -7,21 +7,17 @@ import SMPP
 
 /// Turns reassembly events into timeline events, keeping each session's state.
 public struct SessionTracker {
-    /// Sessions by id (ids count from 1), in boxes so that each PDU updates its session in place.
-    private var boxes: [SessionBox] = []
-
-    final class SessionBox {
-        var session: Session
-        init(_ session: Session) { self.session = session }
-    }
+    /// Sessions by id (ids count from 1, at index id - 1), updated in place by each PDU.
+    private var list: [Session] = []
 
     /// Every session, by id.
     public var sessions: [Int: Session] {
-        Dictionary(uniqueKeysWithValues: boxes.map { ($0.session.id, $0.session) })
+        Dictionary(uniqueKeysWithValues: list.map { ($0.id, $0) })
     }
 
-    private func box(_ id: Int) -> SessionBox? {
-        id >= 1 && id <= boxes.count ? boxes[id - 1] : nil
+    /// The index of session `id` in the list, if there is one.
+    private func index(_ id: Int) -> Int? {
+        id >= 1 && id <= list.count ? id - 1 : nil
     }
     /// Decode every PDU (for rendering), or only what the tracker itself needs (binds).
     public let decodesEveryPDU: Bool
@@ -36,17 +32,17 @@ public struct SessionTracker {
         case .opened(let connection):
             let session = Session(connection: connection)
             // Connection ids are dense from 1; keep the array aligned even if one were skipped.
-            while boxes.count < connection.id - 1 { boxes.append(SessionBox(Session(connection: connection))) }
-            if let existing = box(connection.id) { existing.session = session } else { boxes.append(SessionBox(session)) }
+            while list.count < connection.id - 1 { list.append(Session(connection: connection)) }
+            if let index = index(connection.id) { list[index] = session } else { list.append(session) }
             try emit(.sessionOpened(session))
         case .pdu(let framed):
             try handlePDU(framed, emit)
         case .gap(let gap):
             try emit(.gap(gap))
         case .ended(let end):
-            guard let box = box(end.connection) else { return }
-            box.session.end = end
-            try emit(.sessionEnded(end, box.session))
+            guard let index = index(end.connection) else { return }
+            list[index].end = end
+            try emit(.sessionEnded(end, list[index]))
         case .diagnostic(let diagnostic):
             try emit(.streamDiagnostic(diagnostic))
         }
@@ -86,27 +82,27 @@ public struct SessionTracker {
     /// a PDU outside any session. (Returned rather than handed to a closure: a closure would capture the framed
     /// PDU, a copy of it each time it is not inlined.)
     public mutating func follow(_ framed: FramedPDU) -> Followed? {
-        guard let box = box(framed.connection), let header = PDUHeader.peek(in: framed.bytes) else { return nil }
+        guard let index = index(framed.connection), let header = PDUHeader.peek(in: framed.bytes) else { return nil }
         // Boxed at once: nearly every PDU has none, and an empty optional PDU is costly to copy around.
         var decoded: DecodedPDUBox?
         if decodesEveryPDU || header.commandID.isBind, let pdu = try? PDU.decode(framed.bytes) {
             decoded = DecodedPDUBox(pdu)
         }
-        return Self.follow(&box.session, header, decoded, source: framed.source, destination: framed.destination, at: framed.timestamp)
+        return Self.follow(&list[index], header, decoded, source: framed.source, destination: framed.destination, at: framed.timestamp)
     }
 
     /// ``follow(_:)-(FramedPDU)`` for a PDU whose bytes are lent.
     public mutating func follow(_ lent: LentPDU) -> Followed? {
-        guard let box = box(lent.connection), let header = PDUHeader.peek(in: lent.bytes) else { return nil }
+        guard let index = index(lent.connection), let header = PDUHeader.peek(in: lent.bytes) else { return nil }
         var decoded: DecodedPDUBox?
         if decodesEveryPDU || header.commandID.isBind, let pdu = try? PDU.decode(ByteBuffer(bytes: lent.bytes)) {
             decoded = DecodedPDUBox(pdu)
         }
-        return Self.follow(&box.session, header, decoded, source: lent.source, destination: lent.destination, at: lent.timestamp)
+        return Self.follow(&list[index], header, decoded, source: lent.source, destination: lent.destination, at: lent.timestamp)
     }
 
     /// The session's part of ``follow(_:)-(FramedPDU)``, in one access to the session (reading its fields through
-    /// the box one by one copies the whole session each time).
+    /// the list one by one copies the whole session each time).
     private static func follow(
         _ session: inout Session, _ header: PDUHeader, _ decoded: DecodedPDUBox?, source: Endpoint, destination: Endpoint,
         at time: Timestamp

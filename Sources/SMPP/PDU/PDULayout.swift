@@ -18,29 +18,37 @@ public enum PDULayout {
         case unsuccessful
     }
 
-    static let messageIDOnly: [Field] = [.cString]
-    static let shortMessage: [Field] = [
+    /// A layout kept for the life of the process, read without reference counting (every frame is checked
+    /// against one). Written once, before any read: shared between threads safely.
+    private static func fields(_ list: [Field]) -> UnsafeBufferPointer<Field> {
+        let kept = UnsafeMutableBufferPointer<Field>.allocate(capacity: list.count)
+        _ = kept.initialize(from: list)
+        return UnsafeBufferPointer(kept)
+    }
+
+    nonisolated(unsafe) static let messageIDOnly = fields([.cString])
+    nonisolated(unsafe) static let shortMessage = fields([
         .cString, .u8, .u8, .cString, .u8, .u8, .cString, .u8, .u8, .u8, .cString, .cString, .u8, .u8, .u8, .u8,
         .shortMessage,
-    ]
+    ])
 
-    static let bind: [Field] = [.cString, .cString, .cString, .u8, .u8, .u8, .cString]
-    static let submitMulti: [Field] = [
+    nonisolated(unsafe) static let bind = fields([.cString, .cString, .cString, .u8, .u8, .u8, .cString])
+    nonisolated(unsafe) static let submitMulti = fields([
         .cString, .u8, .u8, .cString, .destinations, .u8, .u8, .u8, .cString, .cString, .u8, .u8, .u8, .u8, .shortMessage,
-    ]
-    static let submitMultiResp: [Field] = [.cString, .unsuccessful]
-    static let dataSM: [Field] = [.cString, .u8, .u8, .cString, .u8, .u8, .cString, .u8, .u8, .u8]
-    static let messageIDAndAddress: [Field] = [.cString, .u8, .u8, .cString]
-    static let querySMResp: [Field] = [.cString, .cString, .u8, .u8]
-    static let cancelSM: [Field] = [.cString, .cString, .u8, .u8, .cString, .u8, .u8, .cString]
-    static let replaceSM: [Field] = [.cString, .u8, .u8, .cString, .cString, .cString, .u8, .u8, .shortMessage]
-    static let alertNotification: [Field] = [.u8, .u8, .cString, .u8, .u8, .cString]
-    static let broadcastSM: [Field] = [.cString, .u8, .u8, .cString, .cString, .u8, .cString, .cString, .u8, .u8, .u8]
-    static let cancelBroadcastSM: [Field] = [.cString, .cString, .u8, .u8, .cString]
-    static let outbind: [Field] = [.cString, .cString]
+    ])
+    nonisolated(unsafe) static let submitMultiResp = fields([.cString, .unsuccessful])
+    nonisolated(unsafe) static let dataSM = fields([.cString, .u8, .u8, .cString, .u8, .u8, .cString, .u8, .u8, .u8])
+    nonisolated(unsafe) static let messageIDAndAddress = fields([.cString, .u8, .u8, .cString])
+    nonisolated(unsafe) static let querySMResp = fields([.cString, .cString, .u8, .u8])
+    nonisolated(unsafe) static let cancelSM = fields([.cString, .cString, .u8, .u8, .cString, .u8, .u8, .cString])
+    nonisolated(unsafe) static let replaceSM = fields([.cString, .u8, .u8, .cString, .cString, .cString, .u8, .u8, .shortMessage])
+    nonisolated(unsafe) static let alertNotification = fields([.u8, .u8, .cString, .u8, .u8, .cString])
+    nonisolated(unsafe) static let broadcastSM = fields([.cString, .u8, .u8, .cString, .cString, .u8, .cString, .cString, .u8, .u8, .u8])
+    nonisolated(unsafe) static let cancelBroadcastSM = fields([.cString, .cString, .u8, .u8, .cString])
+    nonisolated(unsafe) static let outbind = fields([.cString, .cString])
 
     /// The mandatory fields of an operation; nil for header-only operations and unknown ids.
-    static func layout(of id: CommandID) -> [Field]? {
+    static func layout(of id: CommandID) -> UnsafeBufferPointer<Field>? {
         switch id {
         case .bindTransmitter, .bindReceiver, .bindTransceiver: return bind
         case .bindTransmitterResp, .bindReceiverResp, .bindTransceiverResp: return messageIDOnly
