@@ -71,7 +71,17 @@ public final class Analyzer {
 
     /// Takes one timeline PDU (the same as ``handle(_:)`` with `.pdu`).
     public func handle(pdu item: TimelinePDU) {
-        guard let state = sessions[item.session] else { return }
+        item.withLent { handle(lent: $0) }
+    }
+
+    /// Takes one timeline PDU whose bytes are lent (``handle(pdu:)``): nothing of them is kept.
+    public func handle(lent item: LentTimelinePDU) {
+        // The table holds the session throughout: nothing handling a PDU gives its id another session.
+        sessions.unretained(item.session)?._withUnsafeGuaranteedRef { handle(item, state: $0) }
+    }
+
+    @inline(__always)
+    private func handle(_ item: LentTimelinePDU, state: SessionState) {
         let header = item.header
         let id = header.commandID
         let time = item.timestamp.nanoseconds
@@ -98,7 +108,7 @@ public final class Analyzer {
 
     // MARK: Requests
 
-    private func handleRequest(_ item: TimelinePDU, state: SessionState, direction: Int, time: Int64) {
+    private func handleRequest(_ item: LentTimelinePDU, state: SessionState, direction: Int, time: Int64) {
         let header = item.header
         let id = header.commandID
         var request = PendingRequest(command: id, time: time)
@@ -141,7 +151,7 @@ public final class Analyzer {
         }
     }
 
-    private func submitted(_ item: TimelinePDU, state: SessionState, time: Int64, request: inout PendingRequest) {
+    private func submitted(_ item: LentTimelinePDU, state: SessionState, time: Int64, request: inout PendingRequest) {
         state.submits += 1
         peak.add(time)
         state.submitTimes.add(time)
@@ -151,33 +161,29 @@ public final class Analyzer {
             state.lastSubmitSecond = second
         }
         series.submit(at: time)
-        let raw = item.raw
+        let bytes = item.bytes
         guard let location = item.digest.shortMessage else { return }
         let hasUDH = location.esmClass & 0x40 != 0
         var concatenation: (reference: UInt16, total: UInt8, sequence: UInt8)?
         var special = false
-        let prepared = item.prepared
-        raw.withUnsafeReadableBytes { bytes in
-            let message = PDULayout.messageOctets(in: bytes, at: location).range
-            let content = prepared ?? Self.messageContentKey(in: bytes, at: location, message: message)
-            request.messageKey = MessageKey.forAccount(state.systemIDHash, content: content)
-            var text = message
-            if hasUDH, let udhLength = message.first.map({ Int(bytes[$0]) }), message.count > udhLength {
-                concatenation = Self.concatenation(in: UnsafeRawBufferPointer(rebasing: bytes[(message.lowerBound + 1)..<(message.lowerBound + 1 + udhLength)]))
-                text = (message.lowerBound + 1 + udhLength)..<message.upperBound
-            }
-            special = Self.mayBeSpecial(UnsafeRawBufferPointer(rebasing: bytes[text]))
+        let message = PDULayout.messageOctets(in: bytes, at: location).range
+        let content = item.prepared ?? Self.messageContentKey(in: bytes, at: location, message: message)
+        request.messageKey = MessageKey.forAccount(state.systemIDHash, content: content)
+        var text = message
+        if hasUDH, let udhLength = message.first.map({ Int(bytes[$0]) }), message.count > udhLength {
+            concatenation = Self.concatenation(in: UnsafeRawBufferPointer(rebasing: bytes[(message.lowerBound + 1)..<(message.lowerBound + 1 + udhLength)]))
+            text = (message.lowerBound + 1 + udhLength)..<message.upperBound
         }
+        special = Self.mayBeSpecial(UnsafeRawBufferPointer(rebasing: bytes[text]))
         if concatenation == nil, !hasUDH, !location.tlvs.isEmpty,
-            let reference = PDULayout.findTLV(.sarMsgRefNum, in: raw, region: location.tlvs),
-            let total = PDULayout.findTLV(.sarTotalSegments, in: raw, region: location.tlvs),
-            let sequence = PDULayout.findTLV(.sarSegmentSeqnum, in: raw, region: location.tlvs),
+            let reference = PDULayout.findTLV(.sarMsgRefNum, in: bytes, region: location.tlvs),
+            let total = PDULayout.findTLV(.sarTotalSegments, in: bytes, region: location.tlvs),
+            let sequence = PDULayout.findTLV(.sarSegmentSeqnum, in: bytes, region: location.tlvs),
             reference.count == 2, total.count == 1, sequence.count == 1
         {
             concatenation = (
-                raw.getInteger(at: raw.readerIndex + reference.lowerBound, as: UInt16.self) ?? 0,
-                raw.getInteger(at: raw.readerIndex + total.lowerBound, as: UInt8.self) ?? 0,
-                raw.getInteger(at: raw.readerIndex + sequence.lowerBound, as: UInt8.self) ?? 0
+                UInt16(bytes[reference.lowerBound]) << 8 | UInt16(bytes[reference.lowerBound + 1]),
+                bytes[total.lowerBound], bytes[sequence.lowerBound]
             )
         }
         let wants = location.registeredDelivery & 0x03
@@ -204,7 +210,7 @@ public final class Analyzer {
             return
         }
         // A channel marker or a comment may be there: read the text.
-        let decoded = PDULayout.message(in: raw, at: location, isoDefault: item.isoDefault)
+        let decoded = PDULayout.message(in: item.copiedBytes(), at: location, isoDefault: item.isoDefault)
         guard let text = decoded.decoded.text else {
             channels[0] += 1
             return
@@ -267,24 +273,20 @@ public final class Analyzer {
 
     /// A deliver_sm or data_sm: a receipt, or a mobile-originated message. The TLVs answer most receipts without
     /// reading the text.
-    private func delivered(_ item: TimelinePDU, state: SessionState, time: Int64) {
-        let raw = item.raw
+    private func delivered(_ item: LentTimelinePDU, state: SessionState, time: Int64) {
+        let bytes = item.bytes
         if item.header.commandID == .deliverSM, let location = item.digest.shortMessage {
-            let idRange = PDULayout.findTLV(.receiptedMessageID, in: raw, region: location.tlvs)
+            let idRange = PDULayout.findTLV(.receiptedMessageID, in: bytes, region: location.tlvs)
             let marked = DeliveryReceipt.isMarked(esmClass: location.esmClass, hasReceiptedMessageID: idRange != nil)
-            if let idRange, let stateRange = PDULayout.findTLV(.messageState, in: raw, region: location.tlvs),
-                stateRange.count == 1, raw.getInteger(at: raw.readerIndex + stateRange.lowerBound, as: UInt8.self) == 2
+            if let idRange, let stateRange = PDULayout.findTLV(.messageState, in: bytes, region: location.tlvs),
+                stateRange.count == 1, bytes[stateRange.lowerBound] == 2
             {
-                raw.withUnsafeReadableBytes { bytes in
-                    let id = Self.receiptedID(in: bytes, at: idRange)
-                    receipts.received(id: id, key: item.prepared, state: "DELIVRD", err: nil, final: true, at: time)
-                }
+                let id = Self.receiptedID(in: bytes, at: idRange)
+                receipts.received(id: id, key: item.prepared, state: "DELIVRD", err: nil, final: true, at: time)
                 return
             }
             if !marked {
-                let startsLikeReceipt: Bool = raw.withUnsafeReadableBytes { bytes in
-                    DeliveryReceipt.startsLikeText(UnsafeRawBufferPointer(rebasing: bytes[location.shortMessage]))
-                }
+                let startsLikeReceipt = DeliveryReceipt.startsLikeText(UnsafeRawBufferPointer(rebasing: bytes[location.shortMessage]))
                 if !startsLikeReceipt {
                     receipts.mobileOriginated += 1
                     return
@@ -294,6 +296,7 @@ public final class Analyzer {
         // Read from the bytes where the frame's fields were located (a well-formed deliver_sm), else decoded.
         let found: DeliveryReceipt?
         if item.header.commandID == .deliverSM, let location = item.digest.shortMessage {
+            let raw = item.copiedBytes()
             let text = PDULayout.message(in: raw, at: location, isoDefault: item.isoDefault).decoded.text
             found = PDULayout.deliveryReceipt(in: raw, at: location, text: text)
         } else {
@@ -315,7 +318,7 @@ public final class Analyzer {
 
     // MARK: Responses
 
-    private func handleResponse(_ item: TimelinePDU, state: SessionState, direction: Int, time: Int64) {
+    private func handleResponse(_ item: LentTimelinePDU, state: SessionState, direction: Int, time: Int64) {
         let header = item.header
         let id = header.commandID
         let status = header.commandStatus
@@ -382,7 +385,7 @@ public final class Analyzer {
         state.lastThrottle = time
     }
 
-    private func answeredSubmit(_ item: TimelinePDU, request: PendingRequest, state: SessionState, time: Int64) {
+    private func answeredSubmit(_ item: LentTimelinePDU, request: PendingRequest, state: SessionState, time: Int64) {
         let status = item.header.commandStatus
         if request.isDuplicate {
             duplicateResponses[status.name, default: 0] += 1
@@ -397,7 +400,7 @@ public final class Analyzer {
                 let throttleHorizon = time - 600 * 1_000_000_000
                 throttledMessages.removeAll { $1.time < throttleHorizon }
             }
-            let key = item.prepared ?? item.raw.withUnsafeReadableBytes { Self.acceptedIDKey(status: status, in: $0) }
+            let key = item.prepared ?? Self.acceptedIDKey(status: status, in: item.bytes)
             if let key {
                 receipts.accepted(
                     key: key, submittedAt: request.time, session: state.id, concatenation: request.concatenation,

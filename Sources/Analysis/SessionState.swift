@@ -216,7 +216,17 @@ public struct SlidingWindowCounter: Sendable {
 struct SessionTable {
     private static let denseLimit = 1 << 20
     private var dense: [SessionState?] = []
+    /// The dense sessions again, unretained (``unretained(_:)``).
+    private var denseUnretained: [Unmanaged<SessionState>?] = []
     private var sparse: [Int: SessionState] = [:]
+
+    /// Session `id` without reference counting, for the path of every PDU: valid while the table holds it (until
+    /// the id is given another session).
+    @inline(__always)
+    func unretained(_ id: Int) -> Unmanaged<SessionState>? {
+        if id >= 0, id < denseUnretained.count { return denseUnretained[id] }
+        return self[id].map { Unmanaged.passUnretained($0) }
+    }
 
     subscript(id: Int) -> SessionState? {
         get {
@@ -225,8 +235,12 @@ struct SessionTable {
         }
         set {
             if id >= 0, id < Self.denseLimit {
-                if id >= dense.count { dense += [SessionState?](repeating: nil, count: id - dense.count + 1) }
+                if id >= dense.count {
+                    dense += [SessionState?](repeating: nil, count: id - dense.count + 1)
+                    denseUnretained += [Unmanaged<SessionState>?](repeating: nil, count: id - denseUnretained.count + 1)
+                }
                 dense[id] = newValue
+                denseUnretained[id] = newValue.map { Unmanaged.passUnretained($0) }
             } else {
                 sparse[id] = newValue
             }

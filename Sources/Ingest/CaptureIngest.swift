@@ -72,28 +72,54 @@ public final class CaptureIngest {
         parallel: Bool = true, progress: ((IngestProgress) -> Void)? = nil, pdu: (TimelinePDU) throws -> Void,
         other: (TimelineEvent) throws -> Void, prepare: PDUPreparation? = nil, upcoming: ((UpcomingPDU) -> Void)? = nil
     ) throws {
-        if parallel, case .file = source {
-            // Sessions are followed on the reading thread too: the consumer gets timeline events ready.
-            let sessions = TrackerBox(tracker)
-            var pduCount = 0
-            let ran = try runPipelined(
-                progress: progress,
-                make: { TimelineBatch(capacity: Self.batchSize, sessions: sessions, prepare: prepare) },
-                { (batch: TimelineBatch) in
-                    pduCount += batch.framedPDUs
-                    try batch.forEach(pdu: pdu, other: other, upcoming: upcoming)
-                })
-            if ran {
-                tracker = sessions.tracker
-                pdus = pduCount
-                return
-            }
+        if try runTimelinePipelined(parallel: parallel, progress: progress, prepare: prepare, {
+            try $0.forEach(pdu: pdu, other: other, upcoming: upcoming)
+        }) {
+            return
         }
         var tracker = self.tracker
         defer { self.tracker = tracker }
         try dispatch(
             parallel: false, progress: progress, pdu: { try tracker.handlePDU($0, pdu: pdu) },
             other: { try tracker.handle($0, other) })
+    }
+
+    /// ``run(parallel:progress:pdu:other:prepare:upcoming:)`` with each PDU's bytes lent for the call that
+    /// receives it: for a consumer that keeps nothing of them, handed over without reference counting.
+    public func run(
+        parallel: Bool = true, progress: ((IngestProgress) -> Void)? = nil, lent pdu: (LentTimelinePDU) throws -> Void,
+        other: (TimelineEvent) throws -> Void, prepare: PDUPreparation? = nil, upcoming: ((UpcomingPDU) -> Void)? = nil
+    ) throws {
+        if try runTimelinePipelined(parallel: parallel, progress: progress, prepare: prepare, {
+            try $0.forEach(lent: pdu, other: other, upcoming: upcoming)
+        }) {
+            return
+        }
+        try run(parallel: false, progress: progress, pdu: { try $0.withLent(pdu) }, other: other)
+    }
+
+    /// The pipelined path of the timeline runs, each batch to `consume`; false when it did not run (not a file, or
+    /// no second thread).
+    private func runTimelinePipelined(
+        parallel: Bool, progress: ((IngestProgress) -> Void)?, prepare: PDUPreparation?,
+        _ consume: (TimelineBatch) throws -> Void
+    ) throws -> Bool {
+        guard parallel, case .file = source else { return false }
+        // Sessions are followed on the reading thread too: the consumer gets timeline events ready.
+        let sessions = TrackerBox(tracker)
+        var pduCount = 0
+        let ran = try runPipelined(
+            progress: progress,
+            make: { TimelineBatch(capacity: Self.batchSize, sessions: sessions, prepare: prepare) },
+            { (batch: TimelineBatch) in
+                pduCount += batch.framedPDUs
+                try consume(batch)
+            })
+        if ran {
+            tracker = sessions.tracker
+            pdus = pduCount
+        }
+        return ran
     }
 
     /// Reads everything, handing PDUs (nearly every event) to `pdu` and the other events to `other`, in order.

@@ -62,30 +62,31 @@ struct ArenaBatch<Entry: ArenaEntry, Other> {
         entries.append(entry)
     }
 
-    /// Each event in order: PDU entries with the arena (their bytes are where ``store(_:)`` put them) to `entry`,
-    /// the others to `other`; and, when given, each entry with its bytes to `ahead` `distance` entries before it
-    /// goes to `entry` (the first ones at the start). Entries are lent in place, valid during the call: read
-    /// field by field, an entry is not copied whole.
+    /// Each event in order: PDU entries with the arena (their bytes are where ``store(_:)`` put them), as a buffer
+    /// and as lent bytes, to `entry`, the others to `other`; and, when given, each entry with its bytes to `ahead`
+    /// `distance` entries before it goes to `entry` (the first ones at the start). Entries are lent in place,
+    /// valid during the call: read field by field, an entry is not copied whole.
     func forEach(
-        entry: (UnsafePointer<Entry>, _ arena: ByteBuffer) throws -> Void, other: (Other) throws -> Void,
-        ahead: ((UnsafePointer<Entry>, UnsafeRawBufferPointer) -> Void)? = nil, distance: Int = 0
+        entry: (UnsafePointer<Entry>, _ arena: ByteBuffer, _ arenaBytes: UnsafeRawBufferPointer) throws -> Void,
+        other: (Other) throws -> Void, ahead: ((UnsafePointer<Entry>, UnsafeRawBufferPointer) -> Void)? = nil,
+        distance: Int = 0
     ) rethrows {
         try entries.withUnsafeBufferPointer { entries in
             guard let base = entries.baseAddress else {
                 for item in others { try other(item.event) }
                 return
             }
-            guard let ahead, distance > 0 else {
-                return try forEach(entries: base, entry: entry, other: other, ahead: { _ in })
-            }
             try arena.withUnsafeReadableBytes { bytes in
+                guard let ahead, distance > 0 else {
+                    return try forEach(entries: base, arenaBytes: bytes, entry: entry, other: other, ahead: { _ in })
+                }
                 func look(at index: Int) {
                     let item = base + index
                     let start = item.pointee.start
                     ahead(item, UnsafeRawBufferPointer(rebasing: bytes[start..<(start + item.pointee.length)]))
                 }
                 for index in 0..<min(distance, entries.count) { look(at: index) }
-                try forEach(entries: base, entry: entry, other: other) { index in
+                try forEach(entries: base, arenaBytes: bytes, entry: entry, other: other) { index in
                     if index + distance < entries.count { look(at: index + distance) }
                 }
             }
@@ -93,7 +94,8 @@ struct ArenaBatch<Entry: ArenaEntry, Other> {
     }
 
     private func forEach(
-        entries base: UnsafePointer<Entry>, entry: (UnsafePointer<Entry>, _ arena: ByteBuffer) throws -> Void,
+        entries base: UnsafePointer<Entry>, arenaBytes: UnsafeRawBufferPointer,
+        entry: (UnsafePointer<Entry>, _ arena: ByteBuffer, _ arenaBytes: UnsafeRawBufferPointer) throws -> Void,
         other: (Other) throws -> Void, ahead: (Int) -> Void
     ) rethrows {
         var next = 0
@@ -103,7 +105,7 @@ struct ArenaBatch<Entry: ArenaEntry, Other> {
                 next += 1
             }
             ahead(index)
-            try entry(base + index, arena)
+            try entry(base + index, arena, arenaBytes)
         }
         while next < others.count {
             try other(others[next].event)
@@ -163,7 +165,7 @@ struct EventBatch: IngestBatch, @unchecked Sendable {
     /// Each event in order: PDUs (their bytes slices of the arena) to `pdu`, the others to `other`.
     func forEach(pdu: (FramedPDU) throws -> Void, other: (PipelineEvent) throws -> Void) rethrows {
         try events.forEach(
-            entry: { item, arena in
+            entry: { item, arena, _ in
                 let entry = item.pointee
                 try pdu(
                     FramedPDU(

@@ -101,17 +101,8 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
         pdu: (TimelinePDU) throws -> Void, other: (TimelineEvent) throws -> Void,
         upcoming: ((UpcomingPDU) -> Void)? = nil
     ) rethrows {
-        let ahead = upcoming.map { upcoming in
-            { (entry: UnsafePointer<Entry>, bytes: UnsafeRawBufferPointer) in
-                upcoming(
-                    UpcomingPDU(
-                        session: entry.pointee.session, frame: entry.pointee.frame,
-                        streamOffset: entry.pointee.streamOffset, header: entry.pointee.header,
-                        digest: entry.pointee.digest, bytes: bytes, prepared: entry.pointee.prepared))
-            }
-        }
         try events.forEach(
-            entry: { entry, arena in
+            entry: { entry, arena, _ in
                 try pdu(
                     TimelinePDU(
                         session: entry.pointee.session, timestamp: entry.pointee.timestamp, frame: entry.pointee.frame,
@@ -121,7 +112,43 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
                         raw: arena.getSlice(at: entry.pointee.start, length: entry.pointee.length) ?? ByteBuffer(),
                         digest: entry.pointee.digest, decodedBox: entry.pointee.decodedBox,
                         isoDefault: entry.pointee.isoDefault, prepared: entry.pointee.prepared))
-            }, other: other, ahead: ahead, distance: Self.lookahead)
+            }, other: other, ahead: Self.ahead(upcoming), distance: Self.lookahead)
+    }
+
+    /// ``forEach(pdu:other:upcoming:)`` with each PDU's bytes lent from the batch: no reference counting per PDU.
+    func forEach(
+        lent pdu: (LentTimelinePDU) throws -> Void, other: (TimelineEvent) throws -> Void,
+        upcoming: ((UpcomingPDU) -> Void)? = nil
+    ) rethrows {
+        try events.forEach(
+            entry: { entry, _, arena in
+                let start = entry.pointee.start
+                try pdu(
+                    LentTimelinePDU(
+                        session: entry.pointee.session, timestamp: entry.pointee.timestamp, frame: entry.pointee.frame,
+                        source: entry.pointee.source, destination: entry.pointee.destination,
+                        fromClient: entry.pointee.fromClient, streamOffset: entry.pointee.streamOffset,
+                        header: entry.pointee.header,
+                        bytes: UnsafeRawBufferPointer(rebasing: arena[start..<(start + entry.pointee.length)]),
+                        digest: entry.pointee.digest, decodedBox: entry.pointee.decodedBox,
+                        isoDefault: entry.pointee.isoDefault, prepared: entry.pointee.prepared))
+            }, other: other, ahead: Self.ahead(upcoming), distance: Self.lookahead)
+    }
+
+    /// `upcoming` as the arena's look-ahead.
+    @inline(__always)
+    private static func ahead(
+        _ upcoming: ((UpcomingPDU) -> Void)?
+    ) -> ((UnsafePointer<Entry>, UnsafeRawBufferPointer) -> Void)? {
+        upcoming.map { upcoming in
+            { (entry: UnsafePointer<Entry>, bytes: UnsafeRawBufferPointer) in
+                upcoming(
+                    UpcomingPDU(
+                        session: entry.pointee.session, frame: entry.pointee.frame,
+                        streamOffset: entry.pointee.streamOffset, header: entry.pointee.header,
+                        digest: entry.pointee.digest, bytes: bytes, prepared: entry.pointee.prepared))
+            }
+        }
     }
 
     /// How many PDUs before its turn a PDU goes to `upcoming`: a few hundred nanoseconds of handling each, enough

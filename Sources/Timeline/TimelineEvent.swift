@@ -75,6 +75,80 @@ public struct TimelinePDU {
     }
 }
 
+extension TimelinePDU {
+    /// The timeline PDU lent as it is: its bytes for the duration of `body`.
+    public func withLent<Result>(_ body: (LentTimelinePDU) throws -> Result) rethrows -> Result {
+        try raw.withUnsafeReadableBytes { bytes in
+            try body(
+                LentTimelinePDU(
+                    session: session, timestamp: timestamp, frame: frame, source: source, destination: destination,
+                    fromClient: fromClient, streamOffset: streamOffset, header: header, bytes: bytes, digest: digest,
+                    decodedBox: decodedBox, isoDefault: isoDefault, prepared: prepared))
+        }
+    }
+}
+
+/// A timeline PDU whose bytes (and decoded PDU) are lent: valid only during the call that receives it. The form in
+/// which a consumer that keeps nothing of a PDU's bytes takes PDUs: plain data, copied without reference counting.
+public struct LentTimelinePDU {
+    public var session: Int
+    /// Time of the packet that completed the PDU.
+    public var timestamp: Timestamp
+    public var frame: Int
+    public var source: Endpoint
+    public var destination: Endpoint
+    /// True when the client (ESME) sent it; nil while the roles are unknown.
+    public var fromClient: Bool?
+    public var streamOffset: UInt64
+    public var header: PDUHeader
+    /// The PDU's bytes, header included; valid during the call only.
+    public var bytes: UnsafeRawBufferPointer
+    /// Structural facts of the frame (``TimelinePDU/digest``).
+    public var digest: PDUDigest
+    /// The decoded PDU boxed, when the tracker decoded it (``TimelinePDU/decodedBox``); held by the lender.
+    @usableFromInline var decodedReference: Unmanaged<DecodedPDUBox>?
+    /// data_coding 0 reads as ISO-8859-1 in this session.
+    public var isoDefault: Bool
+    /// ``TimelinePDU/prepared``.
+    public var prepared: UInt64?
+
+    /// The decoded PDU boxed, when the tracker decoded it (``TimelinePDU/decodedBox``).
+    public var decodedBox: DecodedPDUBox? { decodedReference?.takeUnretainedValue() }
+
+    @inlinable
+    public init(
+        session: Int, timestamp: Timestamp, frame: Int, source: Endpoint, destination: Endpoint, fromClient: Bool?,
+        streamOffset: UInt64, header: PDUHeader, bytes: UnsafeRawBufferPointer, digest: PDUDigest,
+        decodedBox: DecodedPDUBox?, isoDefault: Bool, prepared: UInt64?
+    ) {
+        self.session = session
+        self.timestamp = timestamp
+        self.frame = frame
+        self.source = source
+        self.destination = destination
+        self.fromClient = fromClient
+        self.streamOffset = streamOffset
+        self.header = header
+        self.bytes = bytes
+        self.digest = digest
+        decodedReference = decodedBox.map { Unmanaged.passUnretained($0) }
+        self.isoDefault = isoDefault
+        self.prepared = prepared
+    }
+
+    /// A copy of the bytes, for reading with the codec's buffer-based functions.
+    public func copiedBytes() -> ByteBuffer {
+        ByteBuffer(bytes: bytes)
+    }
+
+    /// The decoded PDU: the one decoded already, or decoded now from a copy of the bytes.
+    public func decoded() -> PDU {
+        if let pdu = decodedBox?.pdu { return pdu }
+        let raw = copiedBytes()
+        return (try? PDU.decode(raw)) ?? PDU(header: header, body: .undecodable(raw))
+    }
+}
+
 /// A PDU as seen a few places before it is handed over, for a consumer that prepares for it (say, starts loading
 /// the memory its handling will read). Its bytes are valid during the call only.
 public struct UpcomingPDU {

@@ -69,7 +69,7 @@ struct Analyze: ParsableCommand {
 
         let analyzer = Analyzer(configuration: configuration)
         try input.readTimeline(
-            label: "analyzing", decodesEveryPDU: false, pdu: { analyzer.handle(pdu: $0) }, other: { analyzer.handle($0) },
+            label: "analyzing", decodesEveryPDU: false, lent: { analyzer.handle(lent: $0) }, other: { analyzer.handle($0) },
             prepare: Analyzer.prepare, upcoming: { analyzer.prefetch($0) })
         let report = analyzer.finish()
         let sink = OutputSink()

@@ -77,24 +77,55 @@ struct InputOptions: ParsableArguments {
             label: label, decodesEveryPDU: decodesEveryPDU, sessions: sessions, pdu: { try handle(.pdu($0)) }, other: handle)
     }
 
-    /// Reads the input, handing its timeline PDUs to `pdu` and the other events to `other`, in order; `prepare`
-    /// may run on the reading thread and `upcoming` see PDUs a little ahead
-    /// (``CaptureIngest/run(parallel:progress:pdu:other:prepare:upcoming:)``).
+    /// Reads the input, handing its timeline PDUs to `pdu` and the other events to `other`, in order.
     func readTimeline(
         label: String, decodesEveryPDU: Bool, sessions: [Int] = [], pdu: (TimelinePDU) throws -> Void,
+        other: (TimelineEvent) throws -> Void
+    ) throws {
+        if try readStoredTimeline(decodesEveryPDU: decodesEveryPDU, sessions: sessions, pdu: pdu, other: other) { return }
+        try readCapture(label: label, decodesEveryPDU: decodesEveryPDU) { ingest, progress in
+            try ingest.run(progress: progress, pdu: pdu, other: other)
+        }
+    }
+
+    /// Reads the input, handing its timeline PDUs with their bytes lent to `pdu` and the other events to `other`,
+    /// in order; `prepare` may run on the reading thread and `upcoming` see PDUs a little ahead
+    /// (``CaptureIngest/run(parallel:progress:lent:other:prepare:upcoming:)``).
+    func readTimeline(
+        label: String, decodesEveryPDU: Bool, sessions: [Int] = [], lent pdu: (LentTimelinePDU) throws -> Void,
         other: (TimelineEvent) throws -> Void, prepare: PDUPreparation? = nil, upcoming: ((UpcomingPDU) -> Void)? = nil
     ) throws {
-        if let path = stored.store {
-            let store = try openExistingStore(path)
-            do {
-                try store.timeline(try stored.filter(sessions: sessions), decodesEveryPDU: decodesEveryPDU) { event in
-                    if case .pdu(let item) = event { try pdu(item) } else { try other(event) }
-                }
-            } catch let error as StoreError {
-                throw failure(CaptureError(error.description))
-            }
+        if try readStoredTimeline(
+            decodesEveryPDU: decodesEveryPDU, sessions: sessions, pdu: { try $0.withLent(pdu) }, other: other)
+        {
             return
         }
+        try readCapture(label: label, decodesEveryPDU: decodesEveryPDU) { ingest, progress in
+            try ingest.run(progress: progress, lent: pdu, other: other, prepare: prepare, upcoming: upcoming)
+        }
+    }
+
+    /// The timeline of a store, when the input is one; false otherwise.
+    private func readStoredTimeline(
+        decodesEveryPDU: Bool, sessions: [Int], pdu: (TimelinePDU) throws -> Void, other: (TimelineEvent) throws -> Void
+    ) throws -> Bool {
+        guard let path = stored.store else { return false }
+        let store = try openExistingStore(path)
+        do {
+            try store.timeline(try stored.filter(sessions: sessions), decodesEveryPDU: decodesEveryPDU) { event in
+                if case .pdu(let item) = event { try pdu(item) } else { try other(event) }
+            }
+        } catch let error as StoreError {
+            throw failure(CaptureError(error.description))
+        }
+        return true
+    }
+
+    /// A capture or live interface through `run`, with progress shown on a terminal.
+    private func readCapture(
+        label: String, decodesEveryPDU: Bool,
+        _ run: (CaptureIngest, @escaping (IngestProgress) -> Void) throws -> Void
+    ) throws {
         let (source, live) = try openInput(self)
         let ingest = CaptureIngest(source: source, configuration: configuration, decodesEveryPDU: decodesEveryPDU)
         let stop = live.map(installInterruptHandler)
@@ -104,9 +135,8 @@ struct InputOptions: ParsableArguments {
             bar = ProgressBar.make(label: label, totalBytes: reader.totalBytes)
         }
         defer { bar?.finish() }
-        try ingest.run(
-            progress: { progress in
-                bar?.update(bytes: progress.bytesRead, total: progress.totalBytes, items: progress.pdus)
-            }, pdu: pdu, other: other, prepare: prepare, upcoming: upcoming)
+        try run(ingest) { progress in
+            bar?.update(bytes: progress.bytesRead, total: progress.totalBytes, items: progress.pdus)
+        }
     }
 }

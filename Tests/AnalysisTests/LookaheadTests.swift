@@ -26,8 +26,11 @@ struct LookaheadTests {
     }
 
     /// The JSON report of a capture; `ahead` decides for each PDU whether the analyzer sees it ahead (nil: the
-    /// single-threaded path, where nothing is), `prepared` which PDUs the reading thread works out keys for.
-    static func report(_ path: String, prepared: Prepared = .all, ahead: ((inout SplitMix64) -> Bool)?) throws -> String {
+    /// single-threaded path, where nothing is), `prepared` which PDUs the reading thread works out keys for, `lent`
+    /// whether the pipelined path lends PDUs' bytes (as `analyze` takes them) or hands over timeline PDUs.
+    static func report(
+        _ path: String, prepared: Prepared = .all, lent: Bool = true, ahead: ((inout SplitMix64) -> Bool)?
+    ) throws -> String {
         let ingest = CaptureIngest(source: try PacketSource.open(path: path), decodesEveryPDU: false)
         let analyzer = Analyzer()
         var random = SplitMix64(seed: 0x100C)
@@ -37,7 +40,11 @@ struct LookaheadTests {
         case .none: prepare = nil
         case .half: prepare = { $0.frame % 2 == 0 ? Analyzer.prepare($0) : nil }
         }
-        if let ahead {
+        if let ahead, lent {
+            try ingest.run(
+                lent: { analyzer.handle(lent: $0) }, other: { analyzer.handle($0) }, prepare: prepare,
+                upcoming: { if ahead(&random) { analyzer.prefetch($0) } })
+        } else if let ahead {
             try ingest.run(
                 pdu: { analyzer.handle(pdu: $0) }, other: { analyzer.handle($0) }, prepare: prepare,
                 upcoming: { if ahead(&random) { analyzer.prefetch($0) } })
@@ -56,6 +63,7 @@ struct LookaheadTests {
         #expect(try report(path, prepared: .none, ahead: { _ in true }) == none)
         #expect(try report(path, prepared: .none, ahead: { $0.next() % 2 == 0 }) == none)
         #expect(try report(path, prepared: .half, ahead: { $0.next() % 2 == 0 }) == none)
+        #expect(try report(path, lent: false, ahead: { $0.next() % 2 == 0 }) == none)
     }
 
     @Test(arguments: captures)

@@ -278,4 +278,41 @@ struct RuleTests {
         #expect(report.channels == ["sms": 2, "mms": 1, "hlr": 1, "bot": 1])
         #expect(report.submitsWithComment == 1)
     }
+
+    /// Long messages whose parts are numbered in sar_* TLVs rather than a user data header: the channel is read
+    /// from the first part only, each message counts once with an id per part, and each part's receipt links.
+    @Test func longMessagesNumberedInSARParameters() throws {
+        var c = TCPConversation()
+        bound(&c)
+        var sequence: UInt32 = 2
+        // Two messages of three parts each: the first an MMS, the second plain; then one receipt per part.
+        for (reference, first) in [(0x1234, "__MMS__: one"), (0x0102, "plain one")] {
+            for part in 1...3 {
+                let text = part == 1 ? first : "__MMS__ not a marker past the first part \(part)"
+                let body = PDU.ShortMessage(
+                    source: Address(ton: 5, address: "SHOP"), destination: Address(ton: 1, npi: 1, address: "77011234567"),
+                    registeredDelivery: 1, shortMessage: ByteBuffer(string: text))
+                let tlvs = [
+                    TLV(tag: .sarMsgRefNum, integer: UInt64(reference), width: 2),
+                    TLV(tag: .sarTotalSegments, integer: 3, width: 1),
+                    TLV(tag: .sarSegmentSeqnum, integer: UInt64(part), width: 1),
+                ]
+                c.send(Sample.bytes(PDU(.submitSM, sequence: sequence, body: .shortMessage(body), tlvs: tlvs)), from: .client)
+                c.send(response(.submitSMResp, sequence: sequence, id: "\(reference)-\(part)"), from: .server)
+                sequence += 1
+            }
+        }
+        for reference in [0x1234, 0x0102] {
+            for part in 1...3 {
+                c.send(receipt(sequence: sequence, id: "\(reference)-\(part)"), from: .server)
+                c.send(response(.deliverSMResp, sequence: sequence), from: .client)
+                sequence += 1
+            }
+        }
+        let report = try analyze(packets: c.packets)
+        #expect(report.channels == ["sms": 1, "mms": 1])
+        #expect(report.receipts.longMessages == 2)
+        #expect(report.receipts.longMessagesPerPartID == 2)
+        #expect(report.receipts.linked == 6)
+    }
 }
