@@ -12,8 +12,8 @@ struct FrameOutput {
     var offset: UInt64
     var frame: Int
     var timestamp: Timestamp
-    /// Set when the structural check was already made.
-    var wellFormed: Bool?
+    /// Set when the structural check was already made (with it, the fields located).
+    var digest: PDUDigest?
 }
 
 /// What a direction hands to its connection.
@@ -383,11 +383,11 @@ final class DirectionStream {
                 guard length <= readable.count else { return }
                 // A damaged command_length shows in what follows, or in a body that does not fit it.
                 let next = PDUHeader.peek(in: readable, at: length)
-                var wellFormed: Bool?
+                var digest: PDUDigest?
                 if !(next.map { SMPPHeuristics.isPlausible($0, maximumLength: framer.maximumLength) } ?? false) {
-                    wellFormed = PDULayout.isWellFormed(UnsafeRawBufferPointer(start: readable.baseAddress, count: length))
+                    digest = PDUDigest(bytes: UnsafeRawBufferPointer(start: readable.baseAddress, count: length))
                 }
-                if wellFormed == false {
+                if digest?.isWellFormed == false {
                     if next != nil {
                         let (frame, timestamp) = completion(of: bufferOffset + 4)
                         output(
@@ -407,7 +407,7 @@ final class DirectionStream {
                 output(
                     FrameOutput(
                         start: start, length: length, offset: offset, frame: done.frame, timestamp: done.timestamp,
-                        wellFormed: wellFormed))
+                        digest: digest))
             case .scanning:
                 guard scan(atEnd: atEnd) else { return }
             }

@@ -274,7 +274,7 @@ public final class SMPPStreamReassembler {
             LentPDU(
                 connection: id, source: source, destination: destination, timestamp: framed.timestamp, frame: framed.frame,
                 streamOffset: framed.offset, bytes: bytes,
-                digest: framed.wellFormed.map { PDUDigest(bytes: bytes, isWellFormed: $0) }))
+                digest: framed.digest))
     }
 
     private func relay(_ output: DirectionOutput, flow: Flow, source: Endpoint, destination: Endpoint, _ emit: (StreamEvent) -> Void) {

@@ -34,6 +34,10 @@ struct MutationTests {
                 var clean = !pdu.diagnostics.contains { structural.contains($0.code) }
                 if case .undecodable = pdu.body { clean = false }
                 #expect(PDULayout.isWellFormed(ByteBuffer(bytes: input)) == clean, "\(hex(input)): \(pdu.diagnostics)")
+                // The digest (one walk for submit_sm and deliver_sm) agrees with the walk and the location.
+                let digest = input.withUnsafeBytes { PDUDigest(bytes: $0) }
+                #expect(digest.isWellFormed == clean, "\(hex(input))")
+                #expect(digest.shortMessage == (clean ? PDULayout.locateShortMessage(in: ByteBuffer(bytes: input)) : nil))
                 // The fields located without decoding are the decoded ones.
                 if clean, case .shortMessage(let body) = pdu.body {
                     let location = PDULayout.locateShortMessage(in: ByteBuffer(bytes: input))

@@ -164,9 +164,25 @@ public struct PDUDigest: Hashable, Sendable {
         self = frame.withUnsafeReadableBytes { PDUDigest(bytes: $0, isWellFormed: isWellFormed) }
     }
 
-    /// The digest of a frame's bytes.
+    /// The digest of a frame's bytes. A submit_sm or deliver_sm (half the PDUs of most captures) is walked once:
+    /// locating its fields checks its mandatory part, and its TLVs are checked from where they start.
     public init(bytes: UnsafeRawBufferPointer) {
-        self.init(bytes: bytes, isWellFormed: PDULayout.isWellFormed(bytes))
+        guard let header = PDUHeader.peek(in: bytes), header.commandID == .submitSM || header.commandID == .deliverSM,
+            Int(header.commandLength) == bytes.count
+        else {
+            self.init(bytes: bytes, isWellFormed: PDULayout.isWellFormed(bytes))
+            return
+        }
+        if let location = PDULayout.locateShortMessage(inBody: bytes), PDULayout.tlvsChain(in: bytes, from: location.tlvs.lowerBound) {
+            self.init(isWellFormed: true, shortMessage: location)
+        } else {
+            self.init(isWellFormed: false, shortMessage: nil)
+        }
+    }
+
+    private init(isWellFormed: Bool, shortMessage: ShortMessageLocation?) {
+        self.isWellFormed = isWellFormed
+        self.shortMessage = shortMessage
     }
 
     /// The digest of a frame's bytes whose structural check was already made.

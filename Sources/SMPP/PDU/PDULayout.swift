@@ -146,6 +146,14 @@ public enum PDULayout {
             }
         }
         if !allowsTLVs { return offset == end }
+        return tlvsChain(in: bytes, from: offset)
+    }
+
+    /// True when the bytes from `offset` chain as TLVs exactly to the end (or there are none).
+    @inline(__always)
+    static func tlvsChain(in bytes: UnsafeRawBufferPointer, from start: Int) -> Bool {
+        var offset = start
+        let end = bytes.count
         while offset < end {
             guard offset + 4 <= end else { return false }
             let length = Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
