@@ -31,7 +31,7 @@ extension Analyzer {
         for (id, count) in otherCounts { countsByName[id.name] = count }
         var latencyByName: [String: LatencySummary] = [:]
         for id in CommandID.allKnown {
-            if let index = id.knownIndex, let summary = latency[index]?.summary { latencyByName[id.name] = summary }
+            if let index = id.knownIndex, let summary = latency[index].summary { latencyByName[id.name] = summary }
         }
         for (id, recorder) in otherLatency { latencyByName[id.name] = recorder.summary }
         var channelCounts: [String: Int] = [:]
@@ -69,7 +69,9 @@ extension Analyzer {
             configuredWindow: configuration.window, channels: channelCounts, submitsWithComment: comments, gaps: gaps,
             gapBytes: gapBytes, diagnostics: diagnostics, malformedPDUs: malformed, series: series.build(),
             submitLatencyEdgesMs: submitEdges,
-            submitLatencyBuckets: CommandID.submitSM.knownIndex.flatMap { latency[$0] }?.buckets(edgesMs: submitEdges) ?? [],
+            submitLatencyBuckets: CommandID.submitSM.knownIndex.map { latency[$0] }.flatMap {
+                $0.count > 0 ? $0.buckets(edgesMs: submitEdges) : nil
+            } ?? [],
             receiptLatencyEdgesMs: receiptEdges, receiptLatencyBuckets: receipts.latency.buckets(edgesMs: receiptEdges),
             findings: [])
         report.findings = Findings.make(report, configuration: configuration)

@@ -21,8 +21,9 @@ public final class Analyzer {
     var queueFull = 0
     var pairs = 0
     var orphanList: [OrphanResponse] = []
-    /// Response times by request command (by ``CommandID/knownIndex``, others apart).
-    var latency = [LatencyRecorder?](repeating: nil, count: CommandID.knownCount)
+    /// Response times by request command (by ``CommandID/knownIndex``, others apart); a recorder with nothing
+    /// recorded stands for a command never answered.
+    var latency = [LatencyRecorder](repeating: LatencyRecorder(precision: .three), count: CommandID.knownCount)
     var otherLatency: [CommandID: LatencyRecorder] = [:]
     var peak = SlidingWindowCounter()
     var duplicates = 0
@@ -347,8 +348,7 @@ public final class Analyzer {
         pairs += 1
         let elapsed = time - request.time
         if let index = request.command.knownIndex {
-            if latency[index] == nil { latency[index] = LatencyRecorder(precision: .three) }
-            latency[index]?.record(nanoseconds: elapsed)
+            latency[index].record(nanoseconds: elapsed)
         } else {
             otherLatency[request.command, default: LatencyRecorder(precision: .three)].record(nanoseconds: elapsed)
         }

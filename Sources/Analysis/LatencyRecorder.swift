@@ -16,21 +16,50 @@ public struct LatencySummary: Hashable, Sendable {
 }
 
 /// Records durations in microseconds; memory stays constant whatever their number.
+///
+/// The histogram is made only when it is needed (past `exactLimit` samples, or for a chart or a merge), from the
+/// samples kept so far: most recorders (one per session and command) never need one, and making one costs as much
+/// as recording thousands of samples. Either there is no histogram and the samples are every value, or the
+/// histogram holds every value.
 public struct LatencyRecorder: Sendable {
     /// Microseconds from 1 to an hour; longer ones are recorded as an hour (the maximum stays exact).
     static let highest: UInt64 = 3_600_000_000
-    private var histogram: Histogram<UInt32>
+    private let precision: SignificantDigits
+    /// Set when `hasHistogram` is (the flag is what the path of every sample tests: testing the optional goes
+    /// through the generic type's value witnesses).
+    private var histogram: Histogram<UInt32>?
+    private var hasHistogram = false
     public private(set) var count = 0
     private var sum: Double = 0
     private var minimum = Int64.max
     private var maximum = Int64.min
-    /// Every sample while there are few; dropped (and the histogram used) past `exactLimit`.
-    private var samples: [Int64]? = []
+    /// Every sample while there are few (`keepsSamples`); dropped (and the histogram used) past `exactLimit`.
+    private var samples: [Int64] = []
+    private var keepsSamples = true
     static let exactLimit = 10_000
 
     /// `.three` significant digits (0.1% error, ~80 KiB) or `.two` (1%, ~12 KiB).
     public init(precision: SignificantDigits = .three) {
-        histogram = Histogram<UInt32>(highestTrackableValue: Self.highest, numberOfSignificantValueDigits: precision)
+        self.precision = precision
+    }
+
+    /// A duration in nanoseconds as the histogram records it.
+    @inline(__always)
+    private static func microseconds(_ nanoseconds: Int64) -> UInt64 {
+        min(UInt64(nanoseconds / 1_000), highest)
+    }
+
+    /// A histogram of `samples`.
+    private static func histogram(of samples: [Int64], precision: SignificantDigits) -> Histogram<UInt32> {
+        var histogram = Histogram<UInt32>(highestTrackableValue: highest, numberOfSignificantValueDigits: precision)
+        for value in samples { _ = histogram.record(microseconds(value)) }
+        return histogram
+    }
+
+    /// The histogram of every value recorded.
+    private var wholeHistogram: Histogram<UInt32> {
+        if hasHistogram, let histogram { return histogram }
+        return Self.histogram(of: samples, precision: precision)
     }
 
     /// Records a duration in nanoseconds (negative ones, from clock steps between interfaces, count as 0).
@@ -40,25 +69,43 @@ public struct LatencyRecorder: Sendable {
         sum += Double(value)
         minimum = min(minimum, value)
         maximum = max(maximum, value)
-        _ = histogram.record(min(UInt64(value / 1_000), Self.highest))
-        if samples != nil {
-            if count > Self.exactLimit { samples = nil } else { samples?.append(value) }
+        if keepsSamples {
+            if count <= Self.exactLimit {
+                samples.append(value)
+                if !hasHistogram { return }
+            } else {
+                if !hasHistogram {
+                    histogram = Self.histogram(of: samples, precision: precision)
+                    hasHistogram = true
+                }
+                keepsSamples = false
+                samples = []
+            }
         }
+        _ = histogram?.record(Self.microseconds(value))
     }
 
     public mutating func merge(_ other: LatencyRecorder) {
         guard other.count > 0 else { return }
-        if histogram.numberOfSignificantValueDigits == other.histogram.numberOfSignificantValueDigits {
-            histogram.add(other.histogram)
-        } else {
-            for value in other.histogram.recordedValues() {
-                _ = histogram.record(value.value, count: value.count)
+        let keeps = keepsSamples && other.keepsSamples && count + other.count <= Self.exactLimit
+        if !keeps || hasHistogram || other.hasHistogram {
+            var merged = wholeHistogram
+            let theirs = other.wholeHistogram
+            if merged.numberOfSignificantValueDigits == theirs.numberOfSignificantValueDigits {
+                merged.add(theirs)
+            } else {
+                for value in theirs.recordedValues() {
+                    _ = merged.record(value.value, count: value.count)
+                }
             }
+            histogram = merged
+            hasHistogram = true
         }
-        if let mine = samples, let theirs = other.samples, count + other.count <= Self.exactLimit {
-            samples = mine + theirs
+        if keeps {
+            samples += other.samples
         } else {
-            samples = nil
+            keepsSamples = false
+            samples = []
         }
         count += other.count
         sum += other.sum
@@ -69,7 +116,7 @@ public struct LatencyRecorder: Sendable {
     /// Nil when nothing was recorded.
     public var summary: LatencySummary? {
         guard count > 0 else { return nil }
-        let sorted = samples?.sorted()
+        let sorted = keepsSamples ? samples.sorted() : nil
         func percentile(_ p: Double) -> Double {
             if let sorted {
                 // Nearest rank: the smallest value with at least p% of the samples at or below it.
@@ -77,7 +124,7 @@ public struct LatencyRecorder: Sendable {
                 return Double(sorted[min(rank, sorted.count) - 1]) / 1e6
             }
             // The histogram holds whole microseconds; clamp to the exact extremes.
-            let value = Double(histogram.valueAtPercentile(p)) / 1_000
+            let value = Double(wholeHistogram.valueAtPercentile(p)) / 1_000
             return min(max(value, Double(minimum) / 1e6), Double(maximum) / 1e6)
         }
         return LatencySummary(
@@ -90,7 +137,7 @@ public struct LatencyRecorder: Sendable {
     public func buckets(edgesMs edges: [Double]) -> [Int] {
         var result = [Int](repeating: 0, count: edges.count + 1)
         guard count > 0 else { return result }
-        for value in histogram.recordedValues() {
+        for value in wholeHistogram.recordedValues() {
             let ms = Double(value.value) / 1_000
             let index = edges.firstIndex { ms <= $0 } ?? edges.count
             result[index] += Int(value.count)

@@ -95,7 +95,7 @@ final class SessionState {
     var activeSeconds = 0
     var lastSubmitSecond: Int64 = .min
     /// Response times of this session's submit_sm.
-    var submitLatency: LatencyRecorder? { CommandID.submitSM.knownIndex.flatMap { latency[$0] } }
+    var submitLatency: LatencyRecorder? { CommandID.submitSM.knownIndex.map { latency[$0] } }
     var enquireLinks = 0
     var enquireLinkLast: [Int64?] = [nil, nil]
     var enquireLinkIntervals: [(sum: Double, count: Int)] = [(0, 0), (0, 0)]
@@ -111,13 +111,13 @@ final class SessionState {
     private(set) var receiptPerPart = false
     /// Response times by request command (by ``CommandID/knownIndex``, others apart); merged by system_id for the
     /// report.
-    var latency = [LatencyRecorder?](repeating: nil, count: CommandID.knownCount)
+    /// By ``CommandID/knownIndex``; a recorder with nothing recorded stands for a command never answered.
+    var latency = [LatencyRecorder](repeating: LatencyRecorder(precision: .two), count: CommandID.knownCount)
     var otherLatency: [CommandID: LatencyRecorder] = [:]
 
     func recordLatency(_ command: CommandID, _ nanoseconds: Int64) {
         if let index = command.knownIndex {
-            if latency[index] == nil { latency[index] = LatencyRecorder(precision: .two) }
-            latency[index]?.record(nanoseconds: nanoseconds)
+            latency[index].record(nanoseconds: nanoseconds)
         } else {
             otherLatency[command, default: LatencyRecorder(precision: .two)].record(nanoseconds: nanoseconds)
         }
@@ -127,7 +127,7 @@ final class SessionState {
     var latencies: [(CommandID, LatencyRecorder)] {
         var result = otherLatency.map { ($0.key, $0.value) }
         for id in CommandID.allKnown {
-            if let index = id.knownIndex, let recorder = latency[index] { result.append((id, recorder)) }
+            if let index = id.knownIndex, latency[index].count > 0 { result.append((id, latency[index])) }
         }
         return result
     }

@@ -1,0 +1,80 @@
+// Response-time recording: exact percentiles while samples are few, a histogram past them (made only then, from the
+// samples kept), and merges that give what recording every value into one recorder gives.
+
+import Analysis
+import TestSupport
+import Testing
+
+@Suite("Latency recorder")
+struct LatencyRecorderTests {
+    /// Durations in nanoseconds, from tens of microseconds to seconds, in no order.
+    static func durations(_ count: Int, seed: UInt64) -> [Int64] {
+        var random = SplitMix64(seed: seed)
+        return (0..<count).map { _ in Int64(10_000 + random.next() % 3_000_000_000) }
+    }
+
+    /// A recorder of `values`, at 1% (as per session) or, `fine`, at 0.1% (as for the whole capture).
+    static func recorder(_ values: [Int64], fine: Bool = false) -> LatencyRecorder {
+        var recorder = fine ? LatencyRecorder(precision: .three) : LatencyRecorder(precision: .two)
+        for value in values { recorder.record(nanoseconds: value) }
+        return recorder
+    }
+
+    static let edges: [Double] = [1, 5, 10, 50, 100, 500, 1_000, 2_000]
+
+    @Test func exactNearestRankWhileSamplesAreFew() throws {
+        let values = Self.durations(10_000, seed: 1)
+        let summary = try #require(Self.recorder(values).summary)
+        let sorted = values.sorted()
+        func rank(_ p: Double) -> Double {
+            Double(sorted[max(1, Int((p * Double(sorted.count) / 100 - 1e-9).rounded(.up))) - 1]) / 1e6
+        }
+        #expect(summary.n == 10_000)
+        #expect(summary.p50Ms == rank(50) && summary.p90Ms == rank(90) && summary.p99Ms == rank(99))
+        #expect(summary.p999Ms == rank(99.9))
+        #expect(summary.minMs == Double(sorted[0]) / 1e6 && summary.maxMs == Double(sorted[sorted.count - 1]) / 1e6)
+    }
+
+    @Test func pastTheLimitPercentilesComeFromEveryValue() throws {
+        let values = Self.durations(25_000, seed: 2)
+        let summary = try #require(Self.recorder(values, fine: true).summary)
+        let sorted = values.sorted()
+        for (p, got) in [(50.0, summary.p50Ms), (90, summary.p90Ms), (99, summary.p99Ms)] {
+            let exact = Double(sorted[Int((p * Double(sorted.count) / 100).rounded(.up)) - 1]) / 1e6
+            // 0.1% of the histogram, and a microsecond of rounding.
+            #expect(abs(got - exact) <= exact * 0.001 + 0.001, "p\(p): \(got) against \(exact)")
+        }
+        #expect(summary.n == 25_000)
+        #expect(summary.maxMs == Double(sorted[sorted.count - 1]) / 1e6)
+    }
+
+    /// Crossing the limit by recording, or by merging, or in another order: the same summary and the same chart.
+    @Test func theHistogramHoldsEveryValueHoweverItWasMade() throws {
+        let values = Self.durations(15_000, seed: 3)
+        let whole = Self.recorder(values)
+        var merged = Self.recorder(Array(values[..<10_000]))
+        merged.merge(Self.recorder(Array(values[10_000...])))
+        let reversed = Self.recorder(values.reversed())
+        var fromSmallOnes = Self.recorder(Array(values[..<4_000]))
+        fromSmallOnes.merge(Self.recorder(Array(values[4_000..<8_000])))
+        fromSmallOnes.merge(Self.recorder(Array(values[8_000...])))
+        for other in [merged, reversed, fromSmallOnes] {
+            #expect(other.count == whole.count)
+            #expect(other.summary == whole.summary)
+            #expect(other.buckets(edgesMs: Self.edges) == whole.buckets(edgesMs: Self.edges))
+        }
+        #expect(whole.buckets(edgesMs: Self.edges).reduce(0, +) == 15_000)
+    }
+
+    /// Under the limit, merged samples stay exact, and a chart of them counts every value.
+    @Test func smallMergesStayExact() throws {
+        let values = Self.durations(6_000, seed: 4)
+        var merged = Self.recorder(Array(values[..<3_000]))
+        merged.merge(Self.recorder(Array(values[3_000...])))
+        let whole = Self.recorder(values)
+        #expect(merged.summary == whole.summary)
+        #expect(merged.buckets(edgesMs: Self.edges) == whole.buckets(edgesMs: Self.edges))
+        #expect(whole.buckets(edgesMs: Self.edges).reduce(0, +) == 6_000)
+        #expect(LatencyRecorder().summary == nil)
+    }
+}
