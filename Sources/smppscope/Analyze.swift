@@ -15,6 +15,7 @@ enum AnalyzeFormat: String, ExpressibleByArgument, CaseIterable {
 
 struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "analyze",
         abstract: "Measure a capture: response times, throttling, window use, receipts, session health.",
         discussion: """
             Examples:

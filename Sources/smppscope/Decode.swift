@@ -19,6 +19,7 @@ enum DecodeFormat: String, ExpressibleByArgument, CaseIterable {
 
 struct Decode: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "decode",
         abstract: "Show every SMPP PDU of a capture, in order.",
         discussion: """
             Examples:

@@ -15,6 +15,7 @@ import Timeline
 
 struct Record: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "record",
         abstract: "Stand between an ESME and its SMSC, forward everything unchanged, and record every PDU.",
         discussion: """
             Point the client at --listen instead of the SMSC. Bytes are forwarded at once and unchanged in both

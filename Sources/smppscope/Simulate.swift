@@ -18,6 +18,7 @@ enum SimulatorLogFormat: String, ExpressibleByArgument, CaseIterable {
 
 struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "simulate",
         abstract: "Run an SMSC that follows the SMSC.kz rules (limits, window, one connection per login, receipts).",
         discussion: """
             Examples:

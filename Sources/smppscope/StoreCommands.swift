@@ -226,7 +226,7 @@ struct Import: ParsableCommand {
 }
 
 struct Sessions: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the sources and sessions of a store.")
+    static let configuration = CommandConfiguration(commandName: "sessions", abstract: "List the sources and sessions of a store.")
 
     @Option(name: .long, help: ArgumentHelp("The store.", valueName: "file"))
     var store: String
@@ -307,6 +307,7 @@ struct Sessions: ParsableCommand {
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "export",
         abstract: "Write a stored session as a pcap file that Wireshark and smppscope open.",
         discussion: """
             The TCP connection is synthesised: a handshake, one segment per PDU with its stored time, and the end
@@ -374,6 +375,7 @@ struct Export: ParsableCommand {
 
 struct Prune: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "prune",
         abstract: "Drop what a PostgreSQL store holds from before a time (retention).",
         discussion: """
             PDUs go by whole days (the store's day partitions are dropped); sessions and stream events that ended
