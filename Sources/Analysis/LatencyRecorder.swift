@@ -116,20 +116,66 @@ public struct LatencyRecorder: Sendable {
     /// Nil when nothing was recorded.
     public var summary: LatencySummary? {
         guard count > 0 else { return nil }
-        let sorted = keepsSamples ? samples.sorted() : nil
-        func percentile(_ p: Double) -> Double {
-            if let sorted {
-                // Nearest rank: the smallest value with at least p% of the samples at or below it.
-                let rank = max(1, Int((p * Double(sorted.count) / 100 - 1e-9).rounded(.up)))
-                return Double(sorted[min(rank, sorted.count) - 1]) / 1e6
+        let percents = [50, 90, 99, 99.9]
+        var exact: [Double] = []
+        if keepsSamples {
+            // Nearest rank: the smallest value with at least p% of the samples at or below it.
+            let ranks = percents.map { p in
+                min(max(1, Int((p * Double(samples.count) / 100 - 1e-9).rounded(.up))), samples.count) - 1
             }
+            exact = Self.select(ranks, of: samples).map { Double($0) / 1e6 }
+        }
+        func percentile(_ index: Int) -> Double {
+            if keepsSamples { return exact[index] }
             // The histogram holds whole microseconds; clamp to the exact extremes.
-            let value = Double(wholeHistogram.valueAtPercentile(p)) / 1_000
+            let value = Double(wholeHistogram.valueAtPercentile(percents[index])) / 1_000
             return min(max(value, Double(minimum) / 1e6), Double(maximum) / 1e6)
         }
         return LatencySummary(
-            n: count, minMs: Double(minimum) / 1e6, p50Ms: percentile(50), p90Ms: percentile(90), p99Ms: percentile(99),
-            p999Ms: percentile(99.9), maxMs: Double(maximum) / 1e6, meanMs: sum / Double(count) / 1e6)
+            n: count, minMs: Double(minimum) / 1e6, p50Ms: percentile(0), p90Ms: percentile(1), p99Ms: percentile(2),
+            p999Ms: percentile(3), maxMs: Double(maximum) / 1e6, meanMs: sum / Double(count) / 1e6)
+    }
+
+    /// The values that sorting `values` would put at `positions` (ascending, each in range), without sorting them:
+    /// quickselect for each position in turn, the next one searched only above the last.
+    static func select(_ positions: [Int], of values: [Int64]) -> [Int64] {
+        var values = values
+        return values.withUnsafeMutableBufferPointer { buffer in
+            var low = 0
+            return positions.map { position in
+                var high = buffer.count - 1
+                var from = low
+                while from < high {
+                    // Median of three as the pivot; Hoare partition.
+                    let middle = from + (high - from) / 2
+                    if buffer[middle] < buffer[from] { buffer.swapAt(middle, from) }
+                    if buffer[high] < buffer[from] { buffer.swapAt(high, from) }
+                    if buffer[high] < buffer[middle] { buffer.swapAt(high, middle) }
+                    let pivot = buffer[middle]
+                    var i = from
+                    var j = high
+                    while i <= j {
+                        while buffer[i] < pivot { i += 1 }
+                        while pivot < buffer[j] { j -= 1 }
+                        if i <= j {
+                            buffer.swapAt(i, j)
+                            i += 1
+                            j -= 1
+                        }
+                    }
+                    // Now [from, j] ≤ pivot ≤ [i, high], and anything between equals the pivot.
+                    if position <= j {
+                        high = j
+                    } else if position >= i {
+                        from = i
+                    } else {
+                        break
+                    }
+                }
+                low = position
+                return buffer[position]
+            }
+        }
     }
 
     /// Counts per bucket for a chart: `edges` in milliseconds (ascending); the result has one more entry than

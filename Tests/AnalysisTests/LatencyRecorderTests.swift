@@ -1,7 +1,7 @@
 // Response-time recording: exact percentiles while samples are few, a histogram past them (made only then, from the
 // samples kept), and merges that give what recording every value into one recorder gives.
 
-import Analysis
+@testable import Analysis
 import TestSupport
 import Testing
 
@@ -64,6 +64,27 @@ struct LatencyRecorderTests {
             #expect(other.buckets(edgesMs: Self.edges) == whole.buckets(edgesMs: Self.edges))
         }
         #expect(whole.buckets(edgesMs: Self.edges).reduce(0, +) == 15_000)
+    }
+
+    /// The exact percentiles are found by selection: the values sorting would put at the ranks, on inputs made to
+    /// trouble a partition (runs, duplicates, every value equal, one or two values).
+    @Test func selectionFindsWhatSortingPlaces() {
+        var random = SplitMix64(seed: 5)
+        var inputs: [[Int64]] = [[7], [3, 1], [1, 3], [5, 5], [2, 2, 2, 2, 2, 2, 2]]
+        inputs.append(Array(0..<1_000))
+        inputs.append(Array((0..<1_000).reversed()))
+        inputs.append((0..<1_000).map { Int64($0 % 3) })
+        inputs.append((0..<2_000).map { _ in Int64(random.next() % 10) })
+        inputs.append((0..<5_000).map { _ in Int64(random.next() % 1_000_000_000) })
+        inputs.append((0..<999).map { Int64($0 < 500 ? $0 : 999 - $0) })
+        for values in inputs {
+            let sorted = values.sorted()
+            let count = values.count
+            var positions = [0, count / 2, count * 9 / 10, count * 99 / 100, count - 1]
+            positions.append(contentsOf: (0..<4).map { _ in Int(random.next() % UInt64(count)) })
+            positions.sort()
+            #expect(LatencyRecorder.select(positions, of: values) == positions.map { sorted[$0] }, "\(count) values")
+        }
     }
 
     /// Under the limit, merged samples stay exact, and a chart of them counts every value.
