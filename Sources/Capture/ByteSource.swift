@@ -22,6 +22,9 @@ final class ByteSource {
     /// Total size when known (regular files), for progress.
     let size: Int?
 
+    /// The most one read asks for, unless more is needed at once.
+    static let readSize = 256 << 10
+
     /// Opens a path, or standard input for "-".
     init(path: String, chunkSize: Int = 4 << 20) throws {
         if path == "-" {
@@ -80,7 +83,9 @@ final class ByteSource {
         }
         while end - start < count {
             guard let base = storage.baseAddress else { return false }
-            let room = storage.count - end
+            // A read at a time fills at most `readSize` (or what is asked for): the first one, made where the file is
+            // opened, does not hold up the start with megabytes; later ones cost no more.
+            let room = min(storage.count - end, max(Self.readSize, count - (end - start)))
             let got = read(fd, base + end, room)
             if got < 0 {
                 if errno == EINTR { continue }
