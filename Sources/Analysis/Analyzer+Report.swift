@@ -52,6 +52,7 @@ extension Analyzer {
             bySystemID[systemID] = entry
         }
         let submitEdges: [Double] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000]
+        let submitRecorder = CommandID.submitSM.knownIndex.map { latency[$0] }
         let receiptEdges: [Double] = [100, 200, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 300_000, 3_600_000]
         var receiptReport = receipts.finish()
         receiptReport.mobileOriginated = receipts.report.mobileOriginated
@@ -69,9 +70,7 @@ extension Analyzer {
             configuredWindow: configuration.window, channels: channelCounts, submitsWithComment: comments, gaps: gaps,
             gapBytes: gapBytes, diagnostics: diagnostics, malformedPDUs: malformed, series: series.build(),
             submitLatencyEdgesMs: submitEdges,
-            submitLatencyBuckets: CommandID.submitSM.knownIndex.map { latency[$0] }.flatMap {
-                $0.count > 0 ? $0.buckets(edgesMs: submitEdges) : nil
-            } ?? [],
+            submitLatencyBuckets: submitRecorder.flatMap { $0.count > 0 ? $0.buckets(edgesMs: submitEdges) : nil } ?? [],
             receiptLatencyEdgesMs: receiptEdges, receiptLatencyBuckets: receipts.latency.buckets(edgesMs: receiptEdges),
             findings: [])
         report.findings = Findings.make(report, configuration: configuration)

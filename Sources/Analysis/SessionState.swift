@@ -110,8 +110,7 @@ final class SessionState {
     private(set) var systemIDHash: UInt64 = 0
     private(set) var receiptPerPart = false
     /// Response times by request command (by ``CommandID/knownIndex``, others apart); merged by system_id for the
-    /// report.
-    /// By ``CommandID/knownIndex``; a recorder with nothing recorded stands for a command never answered.
+    /// report. A recorder with nothing recorded stands for a command never answered.
     var latency = [LatencyRecorder](repeating: LatencyRecorder(precision: .two), count: CommandID.knownCount)
     var otherLatency: [CommandID: LatencyRecorder] = [:]
 

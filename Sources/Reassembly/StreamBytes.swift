@@ -1,6 +1,14 @@
 // The bytes of one direction waiting to be framed, in memory of the stream's own: frames are lent as pointers
 // into it, with no reference counting and no copy.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A growable run of bytes: readable from `readerIndex` to `writerIndex`. Indices stay valid across writes that
 /// keep them (``write(_:keepingIndices:)``), so a frame found earlier can still be read after more bytes came.
 /// Owned by one stream, which frees it (``deallocate()``).
@@ -50,7 +58,8 @@ struct StreamBytes {
             } else if readerIndex >= Self.compactionThreshold
                 || (readerIndex > 0 && writerIndex + bytes.count > capacity && readableBytes + bytes.count <= capacity)
             {
-                if let base { (base).copyMemory(from: base + readerIndex, byteCount: readableBytes) }
+                // The readable bytes may overlap where they go.
+                if let base { memmove(base, base + readerIndex, readableBytes) }
                 writerIndex = readableBytes
                 readerIndex = 0
             }
