@@ -103,7 +103,7 @@ let package = Package(
             swiftSettings: hotPath
         ),
         // Runs a capture through decoding, reassembly and session tracking.
-        .target(name: "Ingest", dependencies: ["Capture", "Reassembly", "Timeline"], swiftSettings: hotPath),
+        .target(name: "Ingest", dependencies: ["Capture", "Reassembly", "Timeline", "CHints"], swiftSettings: hotPath),
         // Renderers: text and JSON Lines of decoded PDUs, progress.
         .target(
             name: "Report", dependencies: ["SMPP", "Capture", "Timeline", "Reassembly", "Analysis", "Replay", nioCore],

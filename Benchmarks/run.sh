@@ -3,12 +3,13 @@
 # tools/gen_smpp_pcap.py: tcpdump, tshark, decode, analyze, and import into a fresh store. Prints a Markdown table:
 # time, MB/s, PDUs/s, peak RSS, and ratios to tcpdump and tshark.
 #
-#   Benchmarks/run.sh              1 GB clean + 200 MB --stress, 5 runs each (minutes; tshark takes ~45 s a run)
-#   Benchmarks/run.sh --smoke      a 20 MB capture, 1 run, no tshark: checks that everything runs
+#   Benchmarks/run.sh              1 GB clean + 200 MB --stress, 5 rounds (minutes; tshark takes ~45 s a run)
+#   Benchmarks/run.sh --smoke      a 20 MB capture, 1 round, no tshark: checks that everything runs
 #   Benchmarks/run.sh --no-tshark  skip tshark
-#   Benchmarks/run.sh --runs N     N runs of each command instead of 5 (the median is reported)
+#   Benchmarks/run.sh --runs N     N rounds instead of 5 (the median of each command is reported)
 #
-# Needs python3, tcpdump and GNU time (/usr/bin/time); hyperfine for repeated runs if installed; tshark optional.
+# A round runs every command once, in turn: each command's runs are spread over the same minutes as the baseline's.
+# Needs python3, tcpdump and GNU time (/usr/bin/time); tshark optional.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -28,8 +29,9 @@ command -v tshark >/dev/null || with_tshark=0
 data=${SMPPSCOPE_BENCH_DIR:-/tmp/smppscope-bench}
 mkdir -p "$data"
 
-swift build -c release --product smppscope >/dev/null
-bin="$(swift build -c release --show-bin-path)/smppscope"
+# Built as a release is shipped: the Swift runtime and Foundation linked in (no dynamic loading of them at start).
+swift build -c release --product smppscope --static-swift-stdlib >/dev/null
+bin="$(swift build -c release --static-swift-stdlib --show-bin-path)/smppscope"
 
 make_input() {  # name args...
     local name=$1
@@ -50,21 +52,29 @@ else
 fi
 [ -n "$runs_wanted" ] && runs=$runs_wanted
 
-# measure NAME COMMAND: median wall seconds over $runs runs, and peak RSS (MB) of the last run.
-measure() {
-    local command=$1
-    local times=()
-    local rss=0
-    for ((i = 0; i < runs; i++)); do
-        local out
-        /usr/bin/time -o "$data/time.out" -f "%e %M" bash -c "$command" >/dev/null 2>&1 || true
-        out=$(tail -1 "$data/time.out")
-        times+=("${out% *}")
-        rss=$(( ${out#* } / 1024 ))
+# measure_all COMMAND...: runs the commands in turn, $runs rounds (each command once a round, so that all of them
+# are measured in the same minutes: a machine's speed drifts by 20% or more over minutes), and prints for each its
+# median wall seconds and the peak RSS (MB) of its last run.
+measure_all() {
+    local count=$#
+    local commands=("$@")
+    local -a times rss
+    for ((i = 0; i < count; i++)); do times[i]=""; rss[i]=0; done
+    for ((round = 0; round < runs; round++)); do
+        for ((i = 0; i < count; i++)); do
+            /usr/bin/time -o "$data/time.out" -f "%e %M" bash -c "${commands[i]}" >/dev/null 2>&1 || true
+            local out
+            out=$(tail -1 "$data/time.out")
+            times[i]="${times[i]} ${out% *}"
+            rss[i]=$(( ${out#* } / 1024 ))
+        done
     done
-    local median
-    median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-    echo "$median $rss"
+    for ((i = 0; i < count; i++)); do
+        local median
+        # shellcheck disable=SC2086
+        median=$(printf '%s\n' ${times[i]} | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+        echo "$median ${rss[i]}"
+    done
 }
 
 echo "| input | command | time (s) | MB/s | PDUs/s | peak RSS (MB) | × tcpdump | tshark ÷ this |"
@@ -74,24 +84,28 @@ for input in "${inputs[@]}"; do
     cat "$file" >/dev/null  # warm the page cache
     size_mb=$(awk -v b="$(stat -L -c %s "$file")" 'BEGIN {printf "%.1f", b / 1048576}')
     pdus=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['pdus_total'])" "$file.truth.json")
-    read -r floor floor_rss < <(measure "tcpdump -r '$file' -w /dev/null")
-    tshark_time=""
+    labels=("tcpdump -r F -w /dev/null")
+    commands=("tcpdump -r '$file' -w /dev/null")
     if [ $with_tshark = 1 ]; then
-        read -r tshark_time tshark_rss < <(measure "tshark -r '$file' -d tcp.port==2775,smpp -q -z smpp_commands,tree")
-    fi
-    rows=(
-        "tcpdump -r F -w /dev/null|tcpdump -r '$file' -w /dev/null|$floor|$floor_rss"
-    )
-    if [ -n "$tshark_time" ]; then
-        rows+=("tshark -q -z smpp_commands,tree|tshark|$tshark_time|$tshark_rss")
+        labels+=("tshark -q -z smpp_commands,tree")
+        commands+=("tshark -r '$file' -d tcp.port==2775,smpp -q -z smpp_commands,tree")
     fi
     for command in "decode --format jsonl" "analyze --format json"; do
-        read -r t r < <(measure "'$bin' $command '$file'")
-        rows+=("smppscope $command|x|$t|$r")
+        labels+=("smppscope $command")
+        commands+=("'$bin' $command '$file'")
     done
     # import into a fresh store each run
-    read -r t r < <(measure "rm -f '$data/bench.sqlite'*; '$bin' import '$file' --store '$data/bench.sqlite'")
-    rows+=("smppscope import --store (fresh)|x|$t|$r")
+    labels+=("smppscope import --store (fresh)")
+    commands+=("rm -f '$data/bench.sqlite'*; '$bin' import '$file' --store '$data/bench.sqlite'")
+    mapfile -t results < <(measure_all "${commands[@]}")
+    read -r floor _ <<<"${results[0]}"
+    tshark_time=""
+    if [ $with_tshark = 1 ]; then read -r tshark_time _ <<<"${results[1]}"; fi
+    rows=()
+    for ((i = 0; i < ${#labels[@]}; i++)); do
+        read -r t r <<<"${results[i]}"
+        rows+=("${labels[i]}|x|$t|$r")
+    done
     rm -f "$data/bench.sqlite"*
     for row in "${rows[@]}"; do
         IFS='|' read -r label _ t r <<<"$row"

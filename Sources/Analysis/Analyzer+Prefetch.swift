@@ -8,44 +8,50 @@ import SMPP
 import Timeline
 
 extension Analyzer {
-    /// The key a PDU's handling looks up, from its bytes alone: the content key of a submit_sm's message (its
-    /// account is added when it is handled), the link key of the message id a submit_sm_resp accepts or a receipt
-    /// names in its receipted_message_id TLV; nil for other PDUs. Keeps no state: runs on any thread
-    /// (``PDUPreparation``).
+    /// What a PDU's handling works out from its bytes alone: for a submit_sm, the content key of its message (its
+    /// account is added when it is handled) and its ``SubmitFacts``; for a submit_sm_resp, the link key of the
+    /// message id it accepts; for a deliver_sm, the link key of the id its receipted_message_id TLV names and its
+    /// ``ReceiptFacts``; nil for other PDUs. Keeps no state: runs on any thread (``PDUPreparation``).
     @Sendable
-    public static func prepare(_ pdu: UpcomingPDU) -> UInt64? {
+    public static func prepare(_ pdu: UpcomingPDU) -> PreparedPDU? {
         let header = pdu.header
         let bytes = pdu.bytes
         switch header.commandID {
         case .submitSM:
             guard let location = pdu.digest.shortMessage else { return nil }
-            return messageContentKey(
-                in: bytes, at: location, message: PDULayout.messageOctets(in: bytes, at: location).range)
+            let message = PDULayout.messageOctets(in: bytes, at: location).range
+            return PreparedPDU(
+                key: messageContentKey(in: bytes, at: location, message: message),
+                facts: SubmitFacts(in: bytes, at: location, message: message).word)
         case .submitSMResp:
-            return acceptedIDKey(status: header.commandStatus, in: bytes)
+            return acceptedIDKey(status: header.commandStatus, in: bytes).map { PreparedPDU(key: $0) }
         case .deliverSM:
-            guard let location = pdu.digest.shortMessage,
-                let range = PDULayout.findTLV(.receiptedMessageID, in: bytes, region: location.tlvs)
-            else { return nil }
-            return MessageID.linkKey(receiptedID(in: bytes, at: range))
+            guard let location = pdu.digest.shortMessage else { return nil }
+            let facts = ReceiptFacts(in: bytes, at: location)
+            return PreparedPDU(
+                key: facts.idRange.map { MessageID.linkKey(UnsafeRawBufferPointer(rebasing: bytes[$0])) }, facts: facts.word)
         default:
             return nil
         }
     }
 
-    /// Takes a PDU a few places before ``handle(pdu:)`` does. Optional, and without effect on any result: a PDU
-    /// never seen here is handled the same way, only without its memory loaded in advance.
-    public func prefetch(_ upcoming: UpcomingPDU) {
-        guard let prepared = upcoming.prepared ?? Self.prepare(upcoming) else { return }
+    /// Takes a PDU a few places before ``handle(pdu:)`` does, and returns what ``prepare(_:)`` gives for it (worked
+    /// out now when it came unprepared). Optional, and without effect on any result: a PDU never seen here is
+    /// handled the same way, only without its memory loaded in advance.
+    @discardableResult
+    public func prefetch(_ upcoming: UpcomingPDU) -> PreparedPDU? {
+        guard let prepared = upcoming.prepared ?? Self.prepare(upcoming) else { return nil }
+        guard let key = prepared.key else { return prepared }
         switch upcoming.header.commandID {
         case .submitSM:
-            guard let state = sessions[upcoming.session] else { return }
-            accepted.prefetch(MessageKey.forAccount(state.systemIDHash, content: prepared))
+            guard let state = sessions[upcoming.session] else { break }
+            accepted.prefetch(MessageKey.forAccount(state.systemIDHash, content: key))
         case .submitSMResp, .deliverSM:
-            receipts.prefetch(prepared)
+            receipts.prefetch(key)
         default:
-            return
+            break
         }
+        return prepared
     }
 
     /// The part of a submitted message's identity (duplicate rule, resubmissions) that its bytes give: addresses and
@@ -67,9 +73,100 @@ extension Analyzer {
         return MessageID.linkKey(UnsafeRawBufferPointer(rebasing: bytes[range]))
     }
 
-    /// The receipted_message_id TLV's value without its terminating NUL.
-    static func receiptedID(in bytes: UnsafeRawBufferPointer, at range: Range<Int>) -> UnsafeRawBufferPointer {
-        let id = UnsafeRawBufferPointer(rebasing: bytes[range])
-        return id.last == 0 ? UnsafeRawBufferPointer(rebasing: id.dropLast()) : id
+}
+
+/// What a submit_sm's handling reads of its message beyond the fields its digest locates: whether its text may
+/// hold an SMSC.kz marker or comment, and its concatenation (from a user data header, else from SAR TLVs).
+struct SubmitFacts {
+    var special: Bool
+    var concatenation: (reference: UInt16, total: UInt8, sequence: UInt8)?
+
+    /// The facts of the message whose octets are at `message` (``PDULayout/messageOctets(in:at:)-(UnsafeRawBufferPointer,_)``).
+    init(in bytes: UnsafeRawBufferPointer, at location: ShortMessageLocation, message: Range<Int>) {
+        let hasUDH = location.esmClass & 0x40 != 0
+        var text = message
+        concatenation = nil
+        if hasUDH, let udhLength = message.first.map({ Int(bytes[$0]) }), message.count > udhLength {
+            let header = (message.lowerBound + 1)..<(message.lowerBound + 1 + udhLength)
+            concatenation = Analyzer.concatenation(in: UnsafeRawBufferPointer(rebasing: bytes[header]))
+            text = header.upperBound..<message.upperBound
+        }
+        special = Analyzer.mayBeSpecial(UnsafeRawBufferPointer(rebasing: bytes[text]))
+        if concatenation == nil, !hasUDH, !location.tlvs.isEmpty,
+            let reference = PDULayout.findTLV(.sarMsgRefNum, in: bytes, region: location.tlvs),
+            let total = PDULayout.findTLV(.sarTotalSegments, in: bytes, region: location.tlvs),
+            let sequence = PDULayout.findTLV(.sarSegmentSeqnum, in: bytes, region: location.tlvs),
+            reference.count == 2, total.count == 1, sequence.count == 1
+        {
+            concatenation = (
+                UInt16(bytes[reference.lowerBound]) << 8 | UInt16(bytes[reference.lowerBound + 1]),
+                bytes[total.lowerBound], bytes[sequence.lowerBound]
+            )
+        }
+    }
+
+    /// The facts as one word (``PreparedPDU/facts``): bit 0 special, bit 1 concatenated, then the reference (bits
+    /// 8-23), the total (24-31) and the sequence (32-39).
+    var word: UInt64 {
+        var word: UInt64 = special ? 1 : 0
+        if let concatenation {
+            word |= 2 | UInt64(concatenation.reference) << 8 | UInt64(concatenation.total) << 24
+                | UInt64(concatenation.sequence) << 32
+        }
+        return word
+    }
+
+    init(word: UInt64) {
+        special = word & 1 != 0
+        concatenation = word & 2 == 0
+            ? nil
+            : (UInt16(truncatingIfNeeded: word >> 8), UInt8(truncatingIfNeeded: word >> 24), UInt8(truncatingIfNeeded: word >> 32))
+    }
+}
+
+/// What a deliver_sm's handling reads of its TLVs and text to tell a receipt: where its receipted_message_id is,
+/// whether its message_state says DELIVERED, and (for a deliver_sm not marked as a receipt) whether its text starts
+/// like one.
+struct ReceiptFacts {
+    /// The receipted_message_id TLV's value without its terminating NUL (handling a receipt by its key alone then
+    /// reads none of its bytes).
+    var idRange: Range<Int>?
+    /// A receipted_message_id with a one-octet message_state of 2 (DELIVERED).
+    var deliveredByTLV: Bool
+    /// Marked as a receipt by esm_class or by a receipted_message_id.
+    var marked: Bool
+    /// Not marked, and the text starts like a receipt's.
+    var startsLikeText: Bool
+
+    init(in bytes: UnsafeRawBufferPointer, at location: ShortMessageLocation) {
+        idRange = PDULayout.findTLV(.receiptedMessageID, in: bytes, region: location.tlvs).map { range in
+            range.last.map { bytes[$0] == 0 } == true ? range.dropLast() : range
+        }
+        marked = DeliveryReceipt.isMarked(esmClass: location.esmClass, hasReceiptedMessageID: idRange != nil)
+        deliveredByTLV = false
+        if idRange != nil, let state = PDULayout.findTLV(.messageState, in: bytes, region: location.tlvs),
+            state.count == 1, bytes[state.lowerBound] == 2
+        {
+            deliveredByTLV = true
+        }
+        startsLikeText = !marked && DeliveryReceipt.startsLikeText(UnsafeRawBufferPointer(rebasing: bytes[location.shortMessage]))
+    }
+
+    /// The facts as one word (``PreparedPDU/facts``): bit 0 an id, bit 1 delivered by TLV, bit 2 marked, bit 3
+    /// starts like a receipt, the id's length in bits 16-31 and its offset in bits 32-63.
+    var word: UInt64 {
+        var word: UInt64 = (deliveredByTLV ? 2 : 0) | (marked ? 4 : 0) | (startsLikeText ? 8 : 0)
+        if let idRange, idRange.count <= 0xFFFF, idRange.lowerBound <= 0xFFFF_FFFF {
+            word |= 1 | UInt64(idRange.count) << 16 | UInt64(idRange.lowerBound) << 32
+        }
+        return word
+    }
+
+    init(word: UInt64) {
+        let offset = Int(word >> 32)
+        idRange = word & 1 == 0 ? nil : offset..<(offset + Int(word >> 16 & 0xFFFF))
+        deliveredByTLV = word & 2 != 0
+        marked = word & 4 != 0
+        startsLikeText = word & 8 != 0
     }
 }

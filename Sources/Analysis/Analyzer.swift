@@ -164,29 +164,18 @@ public final class Analyzer {
         series.submit(at: time)
         let bytes = item.bytes
         guard let location = item.digest.shortMessage else { return }
-        let hasUDH = location.esmClass & 0x40 != 0
-        var concatenation: (reference: UInt16, total: UInt8, sequence: UInt8)?
-        var special = false
-        let message = PDULayout.messageOctets(in: bytes, at: location).range
-        let content = item.prepared ?? Self.messageContentKey(in: bytes, at: location, message: message)
+        let content: UInt64
+        let facts: SubmitFacts
+        if let prepared = item.prepared, let key = prepared.key {
+            content = key
+            facts = SubmitFacts(word: prepared.facts)
+        } else {
+            let message = PDULayout.messageOctets(in: bytes, at: location).range
+            content = Self.messageContentKey(in: bytes, at: location, message: message)
+            facts = SubmitFacts(in: bytes, at: location, message: message)
+        }
         request.messageKey = MessageKey.forAccount(state.systemIDHash, content: content)
-        var text = message
-        if hasUDH, let udhLength = message.first.map({ Int(bytes[$0]) }), message.count > udhLength {
-            concatenation = Self.concatenation(in: UnsafeRawBufferPointer(rebasing: bytes[(message.lowerBound + 1)..<(message.lowerBound + 1 + udhLength)]))
-            text = (message.lowerBound + 1 + udhLength)..<message.upperBound
-        }
-        special = Self.mayBeSpecial(UnsafeRawBufferPointer(rebasing: bytes[text]))
-        if concatenation == nil, !hasUDH, !location.tlvs.isEmpty,
-            let reference = PDULayout.findTLV(.sarMsgRefNum, in: bytes, region: location.tlvs),
-            let total = PDULayout.findTLV(.sarTotalSegments, in: bytes, region: location.tlvs),
-            let sequence = PDULayout.findTLV(.sarSegmentSeqnum, in: bytes, region: location.tlvs),
-            reference.count == 2, total.count == 1, sequence.count == 1
-        {
-            concatenation = (
-                UInt16(bytes[reference.lowerBound]) << 8 | UInt16(bytes[reference.lowerBound + 1]),
-                bytes[total.lowerBound], bytes[sequence.lowerBound]
-            )
-        }
+        let concatenation = facts.concatenation
         let wants = location.registeredDelivery & 0x03
         request.wantsReceipt = wants == 1 || wants == 3
         if let concatenation { request.concatenation = (concatenation.reference, concatenation.total) }
@@ -206,7 +195,7 @@ public final class Analyzer {
             owner.episodes[throttledAt.episode] = episode
         }
         guard concatenation.map({ $0.sequence <= 1 }) ?? true else { return }
-        guard special else {
+        guard facts.special else {
             channels[0] += 1
             return
         }
@@ -277,21 +266,15 @@ public final class Analyzer {
     private func delivered(_ item: LentTimelinePDU, state: SessionState, time: Int64) {
         let bytes = item.bytes
         if item.header.commandID == .deliverSM, let location = item.digest.shortMessage {
-            let idRange = PDULayout.findTLV(.receiptedMessageID, in: bytes, region: location.tlvs)
-            let marked = DeliveryReceipt.isMarked(esmClass: location.esmClass, hasReceiptedMessageID: idRange != nil)
-            if let idRange, let stateRange = PDULayout.findTLV(.messageState, in: bytes, region: location.tlvs),
-                stateRange.count == 1, bytes[stateRange.lowerBound] == 2
-            {
-                let id = Self.receiptedID(in: bytes, at: idRange)
-                receipts.received(id: id, key: item.prepared, state: "DELIVRD", err: nil, final: true, at: time)
+            let facts = item.prepared.map { ReceiptFacts(word: $0.facts) } ?? ReceiptFacts(in: bytes, at: location)
+            if let idRange = facts.idRange, facts.deliveredByTLV {
+                let id = UnsafeRawBufferPointer(rebasing: bytes[idRange])
+                receipts.received(id: id, key: item.prepared?.key, state: "DELIVRD", err: nil, final: true, at: time)
                 return
             }
-            if !marked {
-                let startsLikeReceipt = DeliveryReceipt.startsLikeText(UnsafeRawBufferPointer(rebasing: bytes[location.shortMessage]))
-                if !startsLikeReceipt {
-                    receipts.mobileOriginated += 1
-                    return
-                }
+            if !facts.marked, !facts.startsLikeText {
+                receipts.mobileOriginated += 1
+                return
             }
         }
         // Read from the bytes where the frame's fields were located (a well-formed deliver_sm), else decoded.
@@ -400,7 +383,7 @@ public final class Analyzer {
                 let throttleHorizon = time - 600 * 1_000_000_000
                 throttledMessages.removeAll { $1.time < throttleHorizon }
             }
-            let key = item.prepared ?? Self.acceptedIDKey(status: status, in: item.bytes)
+            let key = item.prepared?.key ?? Self.acceptedIDKey(status: status, in: item.bytes)
             if let key {
                 receipts.accepted(
                     key: key, submittedAt: request.time, session: state.id, concatenation: request.concatenation,

@@ -125,15 +125,39 @@ public struct LatencyRecorder: Sendable {
             }
             exact = Self.select(ranks, of: samples).map { Double($0) / 1e6 }
         }
+        let fromHistogram = keepsSamples ? [] : Self.values(atPercentiles: percents, of: wholeHistogram)
         func percentile(_ index: Int) -> Double {
             if keepsSamples { return exact[index] }
             // The histogram holds whole microseconds; clamp to the exact extremes.
-            let value = Double(wholeHistogram.valueAtPercentile(percents[index])) / 1_000
+            let value = Double(fromHistogram[index]) / 1_000
             return min(max(value, Double(minimum) / 1e6), Double(maximum) / 1e6)
         }
         return LatencySummary(
             n: count, minMs: Double(minimum) / 1e6, p50Ms: percentile(0), p90Ms: percentile(1), p99Ms: percentile(2),
             p999Ms: percentile(3), maxMs: Double(maximum) / 1e6, meanMs: sum / Double(count) / 1e6)
+    }
+
+    /// What `histogram.valueAtPercentile(_:)` gives for each of `percents` (ascending, each below 100), in one walk
+    /// over the recorded values rather than one walk over every bucket per percentile.
+    static func values(atPercentiles percents: [Double], of histogram: Histogram<UInt32>) -> [UInt64] {
+        let total = histogram.totalCount
+        guard total > 0 else { return percents.map { _ in 0 } }
+        // The count each percentile reaches, as the histogram works it out (one ulp less, rounded up, at least 1).
+        let targets = percents.map { percent in
+            Swift.max(1, UInt64((Swift.min(Swift.max(percent.nextDown, 0), 100) * Double(total) / 100).rounded(.up)))
+        }
+        var result = [UInt64](repeating: 0, count: percents.count)
+        var next = 0
+        let lowest = histogram.min
+        let highest = histogram.maxRecorded
+        for bucket in histogram.recordedValues() {
+            while next < targets.count, bucket.totalCountToThisValue >= targets[next] {
+                result[next] = Swift.max(Swift.min(bucket.value, highest), lowest)
+                next += 1
+            }
+            if next == targets.count { break }
+        }
+        return result
     }
 
     /// The values that sorting `values` would put at `positions` (ascending, each in range), without sorting them:

@@ -32,6 +32,9 @@ public final class CaptureIngest {
     private var decoder = PacketDecoder()
     public private(set) var packets = 0
     public private(set) var pdus = 0
+    /// The reading thread prepares every PDU for the consumer (``PDUPreparation``), not only while the consumer
+    /// is behind: the same results either way (for tests, and for measuring the split of work).
+    public var preparesAlways = false
 
     /// `decodesEveryPDU` false leaves decoding to the consumer (only binds are decoded for the sessions).
     public init(
@@ -65,12 +68,14 @@ public final class CaptureIngest {
     /// PDU in an event to unwrap it again.
     ///
     /// `upcoming`, when given, sees each PDU a few places before `pdu` does, possibly before events that come
-    /// ahead of it (on the pipelined path; not at all on the other), so that the consumer can prepare for it.
-    /// `prepare`, when given, runs on the reading thread for each PDU (on the pipelined path; not at all on the
-    /// other), its result in the PDU's ``TimelinePDU/prepared``.
+    /// ahead of it (on the pipelined path; not at all on the other), so that the consumer can prepare for it; what
+    /// it returns for a PDU that came unprepared is the PDU's ``TimelinePDU/prepared``. `prepare`, when given, runs
+    /// on the reading thread for the PDUs of the batches it fills while the consumer is behind (on the pipelined
+    /// path; not at all on the other), its result in the PDU's ``TimelinePDU/prepared``.
     public func run(
         parallel: Bool = true, progress: ((IngestProgress) -> Void)? = nil, pdu: (TimelinePDU) throws -> Void,
-        other: (TimelineEvent) throws -> Void, prepare: PDUPreparation? = nil, upcoming: ((UpcomingPDU) -> Void)? = nil
+        other: (TimelineEvent) throws -> Void, prepare: PDUPreparation? = nil,
+        upcoming: ((UpcomingPDU) -> PreparedPDU?)? = nil
     ) throws {
         if try runTimelinePipelined(parallel: parallel, progress: progress, prepare: prepare, {
             try $0.forEach(pdu: pdu, other: other, upcoming: upcoming)
@@ -88,7 +93,8 @@ public final class CaptureIngest {
     /// receives it: for a consumer that keeps nothing of them, handed over without reference counting.
     public func run(
         parallel: Bool = true, progress: ((IngestProgress) -> Void)? = nil, lent pdu: (LentTimelinePDU) throws -> Void,
-        other: (TimelineEvent) throws -> Void, prepare: PDUPreparation? = nil, upcoming: ((UpcomingPDU) -> Void)? = nil
+        other: (TimelineEvent) throws -> Void, prepare: PDUPreparation? = nil,
+        upcoming: ((UpcomingPDU) -> PreparedPDU?)? = nil
     ) throws {
         if try runTimelinePipelined(parallel: parallel, progress: progress, prepare: prepare, {
             try $0.forEach(lent: pdu, other: other, upcoming: upcoming)
@@ -214,6 +220,8 @@ public final class CaptureIngest {
     fileprivate func produce<Batch: IngestBatch>(into queue: BatchQueue<Batch>, make: () -> Batch) throws {
         var diagnostics: [CaptureDiagnostic] = []
         var batch = make()
+        let preparesAlways = self.preparesAlways
+        batch.consumerIsBehind(preparesAlways)
         let reassembler = self.reassembler
         // Taken out of the source once: matching the enum for every packet costs reference counting.
         let reader: CaptureFileReader?
@@ -223,7 +231,10 @@ public final class CaptureIngest {
             batch.packets = packets
             let full = batch
             batch = make()
-            return queue.put(full)
+            guard let waiting = queue.put(full) else { return false }
+            // Half the queue waiting: the consumer is the slower of the two, and this thread takes some of its work.
+            batch.consumerIsBehind(preparesAlways || waiting * 2 >= queue.limit)
+            return true
         }
         /// Handles one packet; false when the consumer gave up.
         func handle(_ packet: Packet) -> Bool {

@@ -2,6 +2,7 @@
 // tracks sessions and measures. PDU bytes are copied into one buffer per batch, which then belongs to the
 // receiving thread alone.
 
+import CHints
 import Capture
 import NIOCore
 import Reassembly
@@ -19,6 +20,13 @@ protocol IngestBatch: Sendable {
     mutating func append(pdu framed: LentPDU)
     mutating func append(_ event: StreamEvent)
     mutating func append(_ diagnostic: CaptureDiagnostic)
+    /// Told by the reading thread, for the batch it starts, whether the consumer has batches waiting (the reading
+    /// thread then has time to spare for work the consumer would otherwise do).
+    mutating func consumerIsBehind(_ behind: Bool)
+}
+
+extension IngestBatch {
+    mutating func consumerIsBehind(_ behind: Bool) {}
 }
 
 /// A PDU kept in an arena batch: where its bytes are in the arena.
@@ -62,13 +70,14 @@ struct ArenaBatch<Entry: ArenaEntry, Other> {
         entries.append(entry)
     }
 
-    /// Each event in order: PDU entries with the arena (their bytes are where ``store(_:)`` put them), as a buffer
-    /// and as lent bytes, to `entry`, the others to `other`; and, when given, each entry with its bytes to `ahead`
-    /// `distance` entries before it goes to `entry` (the first ones at the start). Entries are lent in place,
-    /// valid during the call: read field by field, an entry is not copied whole.
+    /// Each event in order: PDU entries (with their index among the entries) with the arena (their bytes are where
+    /// ``store(_:)`` put them), as a buffer and as lent bytes, to `entry`, the others to `other`; and, when given,
+    /// each entry with its index and bytes to `ahead` `distance` entries before it goes to `entry` (the first ones
+    /// at the start). Entries are lent in place, valid during the call: read field by field, an entry is not copied
+    /// whole.
     func forEach(
-        entry: (UnsafePointer<Entry>, _ arena: ByteBuffer, _ arenaBytes: UnsafeRawBufferPointer) throws -> Void,
-        other: (Other) throws -> Void, ahead: ((UnsafePointer<Entry>, UnsafeRawBufferPointer) -> Void)? = nil,
+        entry: (Int, UnsafePointer<Entry>, _ arena: ByteBuffer, _ arenaBytes: UnsafeRawBufferPointer) throws -> Void,
+        other: (Other) throws -> Void, ahead: ((Int, UnsafePointer<Entry>, UnsafeRawBufferPointer) -> Void)? = nil,
         distance: Int = 0
     ) rethrows {
         try entries.withUnsafeBufferPointer { entries in
@@ -83,19 +92,34 @@ struct ArenaBatch<Entry: ArenaEntry, Other> {
                 func look(at index: Int) {
                     let item = base + index
                     let start = item.pointee.start
-                    ahead(item, UnsafeRawBufferPointer(rebasing: bytes[start..<(start + item.pointee.length)]))
+                    ahead(index, item, UnsafeRawBufferPointer(rebasing: bytes[start..<(start + item.pointee.length)]))
                 }
                 for index in 0..<min(distance, entries.count) { look(at: index) }
+                for index in min(distance, entries.count)..<min(2 * distance, entries.count) { Self.prefetch(base + index) }
                 try forEach(entries: base, arenaBytes: bytes, entry: entry, other: other) { index in
                     if index + distance < entries.count { look(at: index + distance) }
+                    // The entry after it starts loading now: the other thread wrote it, and its lines are in that
+                    // core's cache.
+                    if index + 2 * distance < entries.count { Self.prefetch(base + index + 2 * distance) }
                 }
             }
         }
     }
 
+    /// Starts loading the cache lines of an entry.
+    @inline(__always)
+    private static func prefetch(_ entry: UnsafePointer<Entry>) {
+        let start = UnsafeRawPointer(entry)
+        var offset = 0
+        while offset < MemoryLayout<Entry>.size {
+            chints_prefetch(start + offset)
+            offset += 64
+        }
+    }
+
     private func forEach(
         entries base: UnsafePointer<Entry>, arenaBytes: UnsafeRawBufferPointer,
-        entry: (UnsafePointer<Entry>, _ arena: ByteBuffer, _ arenaBytes: UnsafeRawBufferPointer) throws -> Void,
+        entry: (Int, UnsafePointer<Entry>, _ arena: ByteBuffer, _ arenaBytes: UnsafeRawBufferPointer) throws -> Void,
         other: (Other) throws -> Void, ahead: (Int) -> Void
     ) rethrows {
         var next = 0
@@ -105,7 +129,7 @@ struct ArenaBatch<Entry: ArenaEntry, Other> {
                 next += 1
             }
             ahead(index)
-            try entry(base + index, arena, arenaBytes)
+            try entry(index, base + index, arena, arenaBytes)
         }
         while next < others.count {
             try other(others[next].event)
@@ -165,7 +189,7 @@ struct EventBatch: IngestBatch, @unchecked Sendable {
     /// Each event in order: PDUs (their bytes slices of the arena) to `pdu`, the others to `other`.
     func forEach(pdu: (FramedPDU) throws -> Void, other: (PipelineEvent) throws -> Void) rethrows {
         try events.forEach(
-            entry: { item, arena, _ in
+            entry: { _, item, arena, _ in
                 let entry = item.pointee
                 try pdu(
                     FramedPDU(
@@ -189,12 +213,13 @@ final class BatchQueue<Batch>: @unchecked Sendable {
         self.limit = limit
     }
 
-    /// Blocks while the queue is full; returns false when the consumer gave up.
-    func put(_ batch: Batch) -> Bool {
+    /// Blocks while the queue is full; returns the number of batches waiting for the consumer with this one, or
+    /// nil when the consumer gave up.
+    func put(_ batch: Batch) -> Int? {
         condition.withLock(waitingUntil: { self.batches.count < self.limit || self.cancelled }) {
-            guard !cancelled else { return false }
+            guard !cancelled else { return nil }
             batches.append(batch)
-            return true
+            return batches.count
         }
     }
 

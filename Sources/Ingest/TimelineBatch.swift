@@ -33,7 +33,7 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
         var digest: PDUDigest
         var fromClient: Bool?
         var isoDefault: Bool
-        var prepared: UInt64?
+        var prepared: PreparedPDU?
 
         var length: Int { Int(size) }
     }
@@ -46,8 +46,9 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
     var packets = 0
     /// The sessions of the run, the same box for every batch.
     let sessions: TrackerBox
-    /// The consumer's work on each PDU, done here (on the reading thread).
+    /// The consumer's work on each PDU, done here (on the reading thread) when ``consumerIsBehind(_:)`` says so.
     let prepare: PDUPreparation?
+    private var preparing = false
 
     init(capacity: Int, sessions: TrackerBox, prepare: PDUPreparation? = nil) {
         events = ArenaBatch(capacity: capacity)
@@ -57,14 +58,19 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
 
     var count: Int { events.count }
 
+    /// With the consumer behind, the reading thread has time to spare: it prepares this batch's PDUs for it.
+    mutating func consumerIsBehind(_ behind: Bool) {
+        preparing = behind && prepare != nil
+    }
+
     mutating func append(pdu framed: LentPDU) {
         framedPDUs += 1
         // The entry is made from the framed PDU and what its session adds, not from a timeline PDU built for it.
         guard let followed = sessions.tracker.follow(framed) else { return }
         let (start, length) = events.store(framed.bytes)
         let digest = framed.digest ?? PDUDigest(bytes: framed.bytes)
-        var prepared: UInt64?
-        if let prepare {
+        var prepared: PreparedPDU?
+        if preparing, let prepare {
             prepared = prepare(
                 UpcomingPDU(
                     session: framed.connection, frame: framed.frame, streamOffset: framed.streamOffset,
@@ -96,60 +102,82 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
     }
 
     /// Each event in order: PDUs (their bytes slices of the arena) to `pdu`, the others to `other`; and when
-    /// `upcoming` is given, each PDU to it a few PDUs before it goes to `pdu`.
+    /// `upcoming` is given, each PDU to it a few PDUs before it goes to `pdu`, with what it works out for a PDU
+    /// that came unprepared given to the PDU as ``TimelinePDU/prepared``.
     func forEach(
         pdu: (TimelinePDU) throws -> Void, other: (TimelineEvent) throws -> Void,
-        upcoming: ((UpcomingPDU) -> Void)? = nil
+        upcoming: ((UpcomingPDU) -> PreparedPDU?)? = nil
     ) rethrows {
-        try events.forEach(
-            entry: { entry, arena, _ in
-                try pdu(
-                    TimelinePDU(
-                        session: entry.pointee.session, timestamp: entry.pointee.timestamp, frame: entry.pointee.frame,
-                        source: entry.pointee.source, destination: entry.pointee.destination,
-                        fromClient: entry.pointee.fromClient, streamOffset: entry.pointee.streamOffset,
-                        header: entry.pointee.header,
-                        raw: arena.getSlice(at: entry.pointee.start, length: entry.pointee.length) ?? ByteBuffer(),
-                        digest: entry.pointee.digest, decodedBox: entry.pointee.decodedBox,
-                        isoDefault: entry.pointee.isoDefault, prepared: entry.pointee.prepared))
-            }, other: other, ahead: Self.ahead(upcoming), distance: Self.lookahead)
+        try Self.withLookahead { ahead in
+            try events.forEach(
+                entry: { index, entry, arena, _ in
+                    try pdu(
+                        TimelinePDU(
+                            session: entry.pointee.session, timestamp: entry.pointee.timestamp, frame: entry.pointee.frame,
+                            source: entry.pointee.source, destination: entry.pointee.destination,
+                            fromClient: entry.pointee.fromClient, streamOffset: entry.pointee.streamOffset,
+                            header: entry.pointee.header,
+                            raw: arena.getSlice(at: entry.pointee.start, length: entry.pointee.length) ?? ByteBuffer(),
+                            digest: entry.pointee.digest, decodedBox: entry.pointee.decodedBox,
+                            isoDefault: entry.pointee.isoDefault, prepared: entry.pointee.prepared ?? ahead[index & Self.ringMask]))
+                }, other: other, ahead: Self.ahead(upcoming, into: ahead), distance: Self.lookahead)
+        }
     }
 
     /// ``forEach(pdu:other:upcoming:)`` with each PDU's bytes lent from the batch: no reference counting per PDU.
     func forEach(
         lent pdu: (LentTimelinePDU) throws -> Void, other: (TimelineEvent) throws -> Void,
-        upcoming: ((UpcomingPDU) -> Void)? = nil
+        upcoming: ((UpcomingPDU) -> PreparedPDU?)? = nil
     ) rethrows {
-        try events.forEach(
-            entry: { entry, _, arena in
-                let start = entry.pointee.start
-                try pdu(
-                    LentTimelinePDU(
-                        session: entry.pointee.session, timestamp: entry.pointee.timestamp, frame: entry.pointee.frame,
-                        source: entry.pointee.source, destination: entry.pointee.destination,
-                        fromClient: entry.pointee.fromClient, streamOffset: entry.pointee.streamOffset,
-                        header: entry.pointee.header,
-                        bytes: UnsafeRawBufferPointer(rebasing: arena[start..<(start + entry.pointee.length)]),
-                        digest: entry.pointee.digest, decodedBox: entry.pointee.decodedBox,
-                        isoDefault: entry.pointee.isoDefault, prepared: entry.pointee.prepared))
-            }, other: other, ahead: Self.ahead(upcoming), distance: Self.lookahead)
+        try Self.withLookahead { ahead in
+            try events.forEach(
+                entry: { index, entry, _, arena in
+                    let start = entry.pointee.start
+                    try pdu(
+                        LentTimelinePDU(
+                            session: entry.pointee.session, timestamp: entry.pointee.timestamp, frame: entry.pointee.frame,
+                            source: entry.pointee.source, destination: entry.pointee.destination,
+                            fromClient: entry.pointee.fromClient, streamOffset: entry.pointee.streamOffset,
+                            header: entry.pointee.header,
+                            bytes: UnsafeRawBufferPointer(rebasing: arena[start..<(start + entry.pointee.length)]),
+                            digest: entry.pointee.digest, decodedBox: entry.pointee.decodedBox,
+                            isoDefault: entry.pointee.isoDefault, prepared: entry.pointee.prepared ?? ahead[index & Self.ringMask]))
+                }, other: other, ahead: Self.ahead(upcoming, into: ahead), distance: Self.lookahead)
+        }
     }
 
-    /// `upcoming` as the arena's look-ahead.
+    /// `upcoming` as the arena's look-ahead; what it works out for a PDU that came unprepared goes to `ring`, where
+    /// the PDU's turn finds it (``withLookahead(_:)``).
     @inline(__always)
     private static func ahead(
-        _ upcoming: ((UpcomingPDU) -> Void)?
-    ) -> ((UnsafePointer<Entry>, UnsafeRawBufferPointer) -> Void)? {
+        _ upcoming: ((UpcomingPDU) -> PreparedPDU?)?, into ring: UnsafeMutableBufferPointer<PreparedPDU?>
+    ) -> ((Int, UnsafePointer<Entry>, UnsafeRawBufferPointer) -> Void)? {
         upcoming.map { upcoming in
-            { (entry: UnsafePointer<Entry>, bytes: UnsafeRawBufferPointer) in
-                upcoming(
+            { (index: Int, entry: UnsafePointer<Entry>, bytes: UnsafeRawBufferPointer) in
+                let prepared = entry.pointee.prepared
+                let worked = upcoming(
                     UpcomingPDU(
                         session: entry.pointee.session, frame: entry.pointee.frame,
                         streamOffset: entry.pointee.streamOffset, header: entry.pointee.header,
-                        digest: entry.pointee.digest, bytes: bytes, prepared: entry.pointee.prepared))
+                        digest: entry.pointee.digest, bytes: bytes, prepared: prepared))
+                ring[index & ringMask] = prepared == nil ? worked : nil
             }
         }
     }
+
+    /// A ring of what the look-ahead worked out for the PDUs between it and their turn, all nil at first.
+    private static func withLookahead<Result>(
+        _ body: (UnsafeMutableBufferPointer<PreparedPDU?>) throws -> Result
+    ) rethrows -> Result {
+        try withUnsafeTemporaryAllocation(of: PreparedPDU?.self, capacity: ringMask + 1) { ring in
+            ring.initialize(repeating: nil)
+            defer { ring.deinitialize() }
+            return try body(ring)
+        }
+    }
+
+    /// Slots of the ring, less one: more than ``lookahead``, a power of two.
+    private static let ringMask = 7
 
     /// How many PDUs before its turn a PDU goes to `upcoming`: a few hundred nanoseconds of handling each, enough
     /// for memory to arrive.

@@ -17,14 +17,15 @@ public final class OrderedRenderer<Item>: @unchecked Sendable {
     @usableFromInline var chunk: [Item] = []
     /// Chunks handed to the workers, oldest first.
     private var inFlight: [Slot] = []
+    /// Slots whose bytes were emitted, kept with their buffers for the next chunks: a chunk's items and bytes take
+    /// a few megabytes, which the allocator would otherwise map afresh for every chunk (a page fault per page).
+    private var spare: [Slot] = []
 
-    private struct Handover: @unchecked Sendable {
-        let value: [Item]
-        init(_ value: [Item]) { self.value = value }
-    }
-
+    /// A chunk on its way through a worker: its items, then its bytes. Between `submit` and the signal of `done`
+    /// only the worker touches it; after, only the thread that adds items.
     private final class Slot: @unchecked Sendable {
         let done = DispatchSemaphore(value: 0)
+        var items: [Item] = []
         var output: JSONWriter
 
         init(capacity: Int) {
@@ -59,14 +60,16 @@ public final class OrderedRenderer<Item>: @unchecked Sendable {
 
     @usableFromInline
     func submit(emit: Emit) rethrows {
-        // The items move to the worker and are not touched here again.
-        let items = Handover(chunk)
-        chunk = []
+        // The items move to the worker and are not touched here again; the next chunk fills the emptied array of
+        // a spare slot.
+        let slot = spare.popLast() ?? Slot(capacity: chunk.count * 768)
+        swap(&slot.items, &chunk)
+        chunk.removeAll(keepingCapacity: true)
         chunk.reserveCapacity(chunkSize)
-        let slot = Slot(capacity: items.value.count * 768)
         let render = self.render
         queue.async {
-            render(items.value, &slot.output)
+            render(slot.items, &slot.output)
+            slot.items.removeAll(keepingCapacity: true)
             slot.done.signal()
         }
         inFlight.append(slot)
@@ -78,13 +81,23 @@ public final class OrderedRenderer<Item>: @unchecked Sendable {
                 break
             }
             inFlight.removeFirst()
-            try oldest.output.withBytes(emit)
+            try emitAndKeep(oldest, emit)
         }
     }
 
     private func emitOldest(_ emit: Emit) rethrows {
         let oldest = inFlight.removeFirst()
         oldest.done.wait()
-        try oldest.output.withBytes(emit)
+        try emitAndKeep(oldest, emit)
+    }
+
+    /// Emits a rendered slot's bytes and keeps the slot for a later chunk (also when `emit` throws: the slot is
+    /// done with either way).
+    private func emitAndKeep(_ slot: Slot, _ emit: Emit) rethrows {
+        defer {
+            slot.output.reset()
+            spare.append(slot)
+        }
+        try slot.output.withBytes(emit)
     }
 }

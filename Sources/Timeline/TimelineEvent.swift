@@ -31,9 +31,9 @@ public struct TimelinePDU {
     public var decodedBox: DecodedPDUBox?
     /// data_coding 0 reads as ISO-8859-1 in this session.
     public var isoDefault: Bool
-    /// What the consumer's preparation (``PDUPreparation``) worked out from this PDU on the reading thread; nil
+    /// What the consumer's preparation (``PDUPreparation``) worked out from this PDU ahead of its handling; nil
     /// when there was none, or it found nothing to work out.
-    public var prepared: UInt64?
+    public var prepared: PreparedPDU?
 
     public init(
         session: Int, timestamp: Timestamp, frame: Int, source: Endpoint, destination: Endpoint, fromClient: Bool?,
@@ -51,7 +51,7 @@ public struct TimelinePDU {
     public init(
         session: Int, timestamp: Timestamp, frame: Int, source: Endpoint, destination: Endpoint, fromClient: Bool?,
         streamOffset: UInt64, header: PDUHeader, raw: ByteBuffer, digest: PDUDigest, decodedBox: DecodedPDUBox?,
-        isoDefault: Bool, prepared: UInt64? = nil
+        isoDefault: Bool, prepared: PreparedPDU? = nil
     ) {
         self.session = session
         self.timestamp = timestamp
@@ -110,7 +110,7 @@ public struct LentTimelinePDU {
     /// data_coding 0 reads as ISO-8859-1 in this session.
     public var isoDefault: Bool
     /// ``TimelinePDU/prepared``.
-    public var prepared: UInt64?
+    public var prepared: PreparedPDU?
 
     /// The decoded PDU boxed, when the tracker decoded it (``TimelinePDU/decodedBox``).
     public var decodedBox: DecodedPDUBox? { decodedReference?.takeUnretainedValue() }
@@ -119,7 +119,7 @@ public struct LentTimelinePDU {
     public init(
         session: Int, timestamp: Timestamp, frame: Int, source: Endpoint, destination: Endpoint, fromClient: Bool?,
         streamOffset: UInt64, header: PDUHeader, bytes: UnsafeRawBufferPointer, digest: PDUDigest,
-        decodedBox: DecodedPDUBox?, isoDefault: Bool, prepared: UInt64?
+        decodedBox: DecodedPDUBox?, isoDefault: Bool, prepared: PreparedPDU?
     ) {
         self.session = session
         self.timestamp = timestamp
@@ -160,11 +160,11 @@ public struct UpcomingPDU {
     /// The PDU's bytes, header included.
     public var bytes: UnsafeRawBufferPointer
     /// What the consumer's preparation worked out from it (``TimelinePDU/prepared``).
-    public var prepared: UInt64?
+    public var prepared: PreparedPDU?
 
     public init(
         session: Int, frame: Int, streamOffset: UInt64, header: PDUHeader, digest: PDUDigest,
-        bytes: UnsafeRawBufferPointer, prepared: UInt64? = nil
+        bytes: UnsafeRawBufferPointer, prepared: PreparedPDU? = nil
     ) {
         self.session = session
         self.frame = frame
@@ -176,11 +176,24 @@ public struct UpcomingPDU {
     }
 }
 
-/// Work a consumer has done on each PDU by the thread that reads and reassembles, while that thread holds the
+/// What a consumer works out from a PDU's bytes alone before it handles the PDU: a key its handling looks up and a
+/// word of facts, both of the consumer's own definition (for the command of the PDU they were worked out from).
+public struct PreparedPDU: Hashable, Sendable {
+    public var key: UInt64?
+    public var facts: UInt64
+
+    public init(key: UInt64?, facts: UInt64 = 0) {
+        self.key = key
+        self.facts = facts
+    }
+}
+
+/// Work a consumer can have done on each PDU by the thread that reads and reassembles, while that thread holds the
 /// PDU's bytes: a pure function of the PDU (no state of the consumer's), whose result travels with the PDU as
-/// ``TimelinePDU/prepared``. It must give what the consumer would work out itself, which it does when `prepared`
-/// is nil.
-public typealias PDUPreparation = @Sendable (UpcomingPDU) -> UInt64?
+/// ``TimelinePDU/prepared``. The reading thread does it when it has time to spare (the consumer is behind), and
+/// leaves it to the consumer otherwise: it must give what the consumer would work out itself, which it does when
+/// `prepared` is nil.
+public typealias PDUPreparation = @Sendable (UpcomingPDU) -> PreparedPDU?
 
 /// A decoded PDU, boxed.
 public final class DecodedPDUBox: Sendable {

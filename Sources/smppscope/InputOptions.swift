@@ -93,7 +93,8 @@ struct InputOptions: ParsableArguments {
     /// (``CaptureIngest/run(parallel:progress:lent:other:prepare:upcoming:)``).
     func readTimeline(
         label: String, decodesEveryPDU: Bool, sessions: [Int] = [], lent pdu: (LentTimelinePDU) throws -> Void,
-        other: (TimelineEvent) throws -> Void, prepare: PDUPreparation? = nil, upcoming: ((UpcomingPDU) -> Void)? = nil
+        other: (TimelineEvent) throws -> Void, prepare: PDUPreparation? = nil,
+        upcoming: ((UpcomingPDU) -> PreparedPDU?)? = nil
     ) throws {
         if try readStoredTimeline(
             decodesEveryPDU: decodesEveryPDU, sessions: sessions, pdu: { try $0.withLent(pdu) }, other: other)

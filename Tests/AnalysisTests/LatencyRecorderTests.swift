@@ -2,6 +2,7 @@
 // samples kept), and merges that give what recording every value into one recorder gives.
 
 @testable import Analysis
+import Histogram
 import TestSupport
 import Testing
 
@@ -97,5 +98,23 @@ struct LatencyRecorderTests {
         #expect(merged.buckets(edgesMs: Self.edges) == whole.buckets(edgesMs: Self.edges))
         #expect(whole.buckets(edgesMs: Self.edges).reduce(0, +) == 6_000)
         #expect(LatencyRecorder().summary == nil)
+    }
+
+    /// Percentiles read in one walk over a histogram are the histogram's own, at both precisions, for spread-out
+    /// durations, for a few distinct ones, and for one.
+    @Test(arguments: [SignificantDigits.two, .three])
+    func oneWalkPercentilesAreTheHistogramsOwn(precision: SignificantDigits) {
+        let percents = [50, 90, 99, 99.9]
+        var random = SplitMix64(seed: 9)
+        let sets: [[UInt64]] = [
+            (0..<30_000).map { _ in 10 + random.next() % 3_000_000 },
+            (0..<5_000).map { _ in [120, 4_500, 4_501, 900_000][Int(random.next() % 4)] },
+            [77],
+        ]
+        for values in sets {
+            var histogram = Histogram<UInt32>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: precision)
+            for value in values { histogram.record(value) }
+            #expect(LatencyRecorder.values(atPercentiles: percents, of: histogram) == percents.map { histogram.valueAtPercentile($0) })
+        }
     }
 }

@@ -26,12 +26,15 @@ struct LookaheadTests {
     }
 
     /// The JSON report of a capture; `ahead` decides for each PDU whether the analyzer sees it ahead (nil: the
-    /// single-threaded path, where nothing is), `prepared` which PDUs the reading thread works out keys for, `lent`
-    /// whether the pipelined path lends PDUs' bytes (as `analyze` takes them) or hands over timeline PDUs.
+    /// single-threaded path, where nothing is), `prepared` which PDUs the reading thread works out keys for (of
+    /// every batch, or with `adaptive` of the batches it fills while the analyzer is behind, as `analyze` runs),
+    /// `lent` whether the pipelined path lends PDUs' bytes (as `analyze` takes them) or hands over timeline PDUs.
     static func report(
-        _ path: String, prepared: Prepared = .all, lent: Bool = true, ahead: ((inout SplitMix64) -> Bool)?
+        _ path: String, prepared: Prepared = .all, adaptive: Bool = false, lent: Bool = true,
+        ahead: ((inout SplitMix64) -> Bool)?
     ) throws -> String {
         let ingest = CaptureIngest(source: try PacketSource.open(path: path), decodesEveryPDU: false)
+        ingest.preparesAlways = adaptive == false
         let analyzer = Analyzer()
         var random = SplitMix64(seed: 0x100C)
         let prepare: PDUPreparation?
@@ -43,11 +46,11 @@ struct LookaheadTests {
         if let ahead, lent {
             try ingest.run(
                 lent: { analyzer.handle(lent: $0) }, other: { analyzer.handle($0) }, prepare: prepare,
-                upcoming: { if ahead(&random) { analyzer.prefetch($0) } })
+                upcoming: { ahead(&random) ? analyzer.prefetch($0) : nil })
         } else if let ahead {
             try ingest.run(
                 pdu: { analyzer.handle(pdu: $0) }, other: { analyzer.handle($0) }, prepare: prepare,
-                upcoming: { if ahead(&random) { analyzer.prefetch($0) } })
+                upcoming: { ahead(&random) ? analyzer.prefetch($0) : nil })
         } else {
             try ingest.run(parallel: false, pdu: { analyzer.handle(pdu: $0) }, other: { analyzer.handle($0) })
         }
@@ -64,6 +67,8 @@ struct LookaheadTests {
         #expect(try report(path, prepared: .none, ahead: { $0.next() % 2 == 0 }) == none)
         #expect(try report(path, prepared: .half, ahead: { $0.next() % 2 == 0 }) == none)
         #expect(try report(path, lent: false, ahead: { $0.next() % 2 == 0 }) == none)
+        #expect(try report(path, adaptive: true, ahead: { _ in true }) == none)
+        #expect(try report(path, prepared: .half, adaptive: true, lent: false, ahead: { $0.next() % 2 == 0 }) == none)
     }
 
     @Test(arguments: captures)
