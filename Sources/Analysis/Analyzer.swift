@@ -13,7 +13,7 @@ public final class Analyzer {
     var sessions = SessionTable()
     var sessionOrder: [Int] = []
     /// PDUs per command: known commands by index, others by id.
-    var knownCounts = [Int](repeating: 0, count: CommandID.knownCount)
+    let knownCounts = UnsafeMutableBufferPointer<Int>.values(0, count: CommandID.knownCount)
     var otherCounts: [CommandID: Int] = [:]
     var errorResponses: [String: Int] = [:]
     var total = 0
@@ -23,7 +23,7 @@ public final class Analyzer {
     var orphanList: [OrphanResponse] = []
     /// Response times by request command (by ``CommandID/knownIndex``, others apart); a recorder with nothing
     /// recorded stands for a command never answered.
-    var latency = [LatencyRecorder](repeating: LatencyRecorder(precision: .three), count: CommandID.knownCount)
+    let latency = UnsafeMutableBufferPointer.values(LatencyRecorder(precision: .three), count: CommandID.knownCount)
     var otherLatency: [CommandID: LatencyRecorder] = [:]
     var peak = SlidingWindowCounter()
     var duplicates = 0
@@ -47,6 +47,11 @@ public final class Analyzer {
 
     public init(configuration: AnalysisConfiguration = AnalysisConfiguration()) {
         self.configuration = configuration
+    }
+
+    deinit {
+        knownCounts.freeValues()
+        latency.freeValues()
     }
 
     /// Takes one timeline event.

@@ -81,8 +81,8 @@ final class SessionState {
     var longestSilence: Int64 = 0
     var silences: [Silence] = []
     /// Index 0: requests from `first`; 1: from `second`.
-    var pending = [IntegerTable(placeholder: PendingRequest.none), IntegerTable(placeholder: PendingRequest.none)]
-    var windows = [WindowTracker(), WindowTracker()]
+    let pending = UnsafeMutableBufferPointer.values(IntegerTable(placeholder: PendingRequest.none), count: 2)
+    let windows = UnsafeMutableBufferPointer.values(WindowTracker(), count: 2)
     var binds: [BindSummary] = []
     var pendingBindIndex: [UInt32: Int] = [:]
     var submits = 0
@@ -111,7 +111,7 @@ final class SessionState {
     private(set) var receiptPerPart = false
     /// Response times by request command (by ``CommandID/knownIndex``, others apart); merged by system_id for the
     /// report. A recorder with nothing recorded stands for a command never answered.
-    var latency = [LatencyRecorder](repeating: LatencyRecorder(precision: .two), count: CommandID.knownCount)
+    let latency = UnsafeMutableBufferPointer.values(LatencyRecorder(precision: .two), count: CommandID.knownCount)
     var otherLatency: [CommandID: LatencyRecorder] = [:]
 
     func recordLatency(_ command: CommandID, _ nanoseconds: Int64) {
@@ -145,6 +145,12 @@ final class SessionState {
         self.session = session
         first = session.connection.first
         second = session.connection.second
+    }
+
+    deinit {
+        pending.freeValues()
+        windows.freeValues()
+        latency.freeValues()
     }
 
     /// 0 for PDUs from `first`, 1 for PDUs from `second`.
@@ -249,5 +255,22 @@ struct SessionTable {
     /// Every session, in no particular order.
     var values: [SessionState] {
         dense.compactMap { $0 } + sparse.values
+    }
+}
+
+extension UnsafeMutableBufferPointer {
+    /// `count` copies of `value` in memory of their own, for a class that changes them for every PDU: an array kept
+    /// in a class is checked for uniqueness on every change made through it. The class frees them in its deinit
+    /// (``freeValues()``) and never hands the buffer out.
+    static func values(_ value: Element, count: Int) -> Self {
+        let values = allocate(capacity: count)
+        values.initialize(repeating: value)
+        return values
+    }
+
+    /// Destroys the values and frees their memory.
+    func freeValues() {
+        _ = deinitialize()
+        deallocate()
     }
 }
