@@ -62,6 +62,8 @@ measure_all() {
     for ((i = 0; i < count; i++)); do times[i]=""; rss[i]=0; done
     for ((round = 0; round < runs; round++)); do
         for ((i = 0; i < count; i++)); do
+            # What the command before wrote (the store of an import) goes to disk first, not during this run.
+            sync
             /usr/bin/time -o "$data/time.out" -f "%e %M" bash -c "${commands[i]}" >/dev/null 2>&1 || true
             local out
             out=$(tail -1 "$data/time.out")
