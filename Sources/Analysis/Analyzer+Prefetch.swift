@@ -28,8 +28,9 @@ extension Analyzer {
         case .deliverSM:
             guard let location = pdu.digest.shortMessage else { return nil }
             let facts = ReceiptFacts(in: bytes, at: location)
+            guard let word = facts.word else { return nil }
             return PreparedPDU(
-                key: facts.idRange.map { MessageID.linkKey(UnsafeRawBufferPointer(rebasing: bytes[$0])) }, facts: facts.word)
+                key: facts.idRange.map { MessageID.linkKey(UnsafeRawBufferPointer(rebasing: bytes[$0])) }, facts: word)
         default:
             return nil
         }
@@ -72,7 +73,6 @@ extension Analyzer {
         guard status == .ok, let range = PDULayout.leadingCString(in: bytes), !range.isEmpty else { return nil }
         return MessageID.linkKey(UnsafeRawBufferPointer(rebasing: bytes[range]))
     }
-
 }
 
 /// What a submit_sm's handling reads of its message beyond the fields its digest locates: whether its text may
@@ -153,10 +153,13 @@ struct ReceiptFacts {
     }
 
     /// The facts as one word (``PreparedPDU/facts``): bit 0 an id, bit 1 delivered by TLV, bit 2 marked, bit 3
-    /// starts like a receipt, the id's length in bits 16-31 and its offset in bits 32-63.
-    var word: UInt64 {
+    /// starts like a receipt, the id's length in bits 16-31 and its offset in bits 32-63. Nil when the id's place
+    /// does not fit there (a TLV's value is at most 65 535 octets and a frame under 4 GiB, so only for bytes that
+    /// are not a frame): the PDU is then left unprepared, and its handling works the facts out itself.
+    var word: UInt64? {
         var word: UInt64 = (deliveredByTLV ? 2 : 0) | (marked ? 4 : 0) | (startsLikeText ? 8 : 0)
-        if let idRange, idRange.count <= 0xFFFF, idRange.lowerBound <= 0xFFFF_FFFF {
+        if let idRange {
+            guard idRange.count <= 0xFFFF, idRange.lowerBound <= 0xFFFF_FFFF else { return nil }
             word |= 1 | UInt64(idRange.count) << 16 | UInt64(idRange.lowerBound) << 32
         }
         return word

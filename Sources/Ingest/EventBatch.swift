@@ -106,14 +106,14 @@ struct ArenaBatch<Entry: ArenaEntry, Other> {
         }
     }
 
-    /// Starts loading the cache lines of an entry.
+    /// Starts loading the cache lines an entry spans (64-byte lines; an entry need not start on one).
     @inline(__always)
     private static func prefetch(_ entry: UnsafePointer<Entry>) {
-        let start = UnsafeRawPointer(entry)
-        var offset = 0
-        while offset < MemoryLayout<Entry>.size {
-            chints_prefetch(start + offset)
-            offset += 64
+        let start = UInt(bitPattern: entry)
+        var line = start & ~63
+        while line < start + UInt(MemoryLayout<Entry>.size) {
+            chints_prefetch(UnsafeRawPointer(bitPattern: line))
+            line += 64
         }
     }
 
