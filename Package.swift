@@ -58,11 +58,18 @@ let package = Package(
             ],
             swiftSettings: hotPath
         ),
+        // What the network edges share: the recording sink, the wall clock, socket endpoints, TLS versions.
+        .target(
+            name: "Transport",
+            dependencies: [
+                "Capture", "Reassembly", nioCore, .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         // The recording proxy, on SwiftNIO, with TLS; its metrics through swift-metrics.
         .target(
             name: "Proxy",
             dependencies: [
-                "SMPP", "Capture", "Reassembly", "Timeline", "Store", nioCore,
+                "SMPP", "Capture", "Reassembly", "Timeline", "Store", "Transport", nioCore,
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -72,7 +79,7 @@ let package = Package(
         .target(
             name: "Replay",
             dependencies: [
-                "SMPP", "Capture", "Reassembly", "Timeline", "Proxy", nioCore,
+                "SMPP", "Capture", "Reassembly", "Timeline", "Transport", nioCore,
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
@@ -81,7 +88,7 @@ let package = Package(
         .target(
             name: "Simulator",
             dependencies: [
-                "SMPP", nioCore,
+                "SMPP", "Transport", nioCore,
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -111,7 +118,8 @@ let package = Package(
         .executableTarget(
             name: "smppscope",
             dependencies: [
-                "SMPP", "Capture", "Reassembly", "Timeline", "Ingest", "Analysis", "Report", "Simulator", "Store", "Proxy", "Replay", nioCore,
+                "SMPP", "Capture", "Reassembly", "Timeline", "Ingest", "Analysis", "Report", "Simulator", "Store", "Proxy", "Replay",
+                "Transport", nioCore,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
@@ -119,7 +127,7 @@ let package = Package(
         // The latency the recording proxy adds (Benchmarks/ProxyLatency).
         .executableTarget(
             name: "proxy-latency",
-            dependencies: ["Proxy", "Store", .product(name: "Prometheus", package: "swift-prometheus")],
+            dependencies: ["Proxy", "Store", "Transport", .product(name: "Prometheus", package: "swift-prometheus")],
             path: "Benchmarks/ProxyLatency"),
         // Builders of packets, captures and TCP conversations for the tests.
         .target(
@@ -142,7 +150,7 @@ let package = Package(
         .testTarget(
             name: "ProxyTests",
             dependencies: [
-                "Proxy", "Simulator", "Store", "Ingest", "Reassembly", "Capture", "SMPP", "TestSupport", nioCore,
+                "Proxy", "Simulator", "Store", "Ingest", "Reassembly", "Capture", "SMPP", "TestSupport", "Transport", nioCore,
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -151,7 +159,8 @@ let package = Package(
         .testTarget(
             name: "ReplayTests",
             dependencies: [
-                "Replay", "Proxy", "Simulator", "Ingest", "Reassembly", "Capture", "Timeline", "SMPP", "TestSupport", nioCore,
+                "Replay", "Proxy", "Simulator", "Ingest", "Reassembly", "Capture", "Timeline", "SMPP", "TestSupport", "Transport",
+                nioCore,
             ]
         ),
         .testTarget(

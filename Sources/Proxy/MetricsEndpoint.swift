@@ -1,7 +1,10 @@
 // The HTTP endpoint Prometheus scrapes: GET /metrics answers with what `render` returns, in the text exposition
 // format. It has its own event loop, so a slow scraper never touches forwarding; rendering runs off the loop.
+// Bounded: a connection must send its request header within `headerTimeout` and is closed after `idleTimeout`
+// without a request; at most `maximumConnections` are open at once (more are closed at once).
 
 import Dispatch
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -13,16 +16,39 @@ public final class MetricsEndpoint: @unchecked Sendable {
     /// Where it listens (port 0 picks a free one).
     public private(set) var address: SocketAddress?
 
-    /// Listens on `host:port`; `render` gives the body of each scrape, on a thread of its own.
-    public init(host: String, port: Int, render: @escaping @Sendable () -> [UInt8]) throws {
+    /// Bounds on the connections of scrapers.
+    public struct Limits: Sendable {
+        /// Time from a connection (or the previous answer) to a whole request header.
+        public var headerTimeout = TimeAmount.seconds(10)
+        /// Time a connection may stay open without a request.
+        public var idleTimeout = TimeAmount.seconds(60)
+        /// Connections open at once.
+        public var maximumConnections = 64
+
+        public init() {}
+    }
+
+    /// Listens on `host:port`; `render` gives the body of each scrape, on a thread of its own; `limitReached` is
+    /// told when a connection is closed by a timeout.
+    public init(
+        host: String, port: Int, limits: Limits = Limits(), limitReached: @escaping @Sendable (ProxyLimit) -> Void = { _ in },
+        render: @escaping @Sendable () -> [UInt8]
+    ) throws {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let connections = ConnectionCount(limit: limits.maximumConnections)
         do {
             let channel = try ServerBootstrap(group: group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        guard connections.admit() else {
+                            channel.close(promise: nil)
+                            return
+                        }
+                        channel.closeFuture.whenComplete { _ in connections.leave() }
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(render: render))
+                        try channel.pipeline.syncOperations.addHandler(
+                            MetricsHTTPHandler(limits: limits, limitReached: limitReached, render: render))
                     }
                 }
                 .bind(host: host, port: port).wait()
@@ -41,19 +67,76 @@ public final class MetricsEndpoint: @unchecked Sendable {
     }
 }
 
+/// Connections open on the endpoint, across its event loop.
+final class ConnectionCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var open = 0
+    private let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    func admit() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard open < limit else { return false }
+        open += 1
+        return true
+    }
+
+    func leave() {
+        lock.lock()
+        open -= 1
+        lock.unlock()
+    }
+}
+
 final class MetricsHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     static let contentType = "text/plain; version=0.0.4; charset=utf-8"
     private let render: @Sendable () -> [UInt8]
+    private let limits: MetricsEndpoint.Limits
+    private let limitReached: @Sendable (ProxyLimit) -> Void
     private var head: HTTPRequestHead?
+    /// Closes the connection when no request header has come in time, or no request at all.
+    private var timer: Scheduled<Void>?
 
-    init(render: @escaping @Sendable () -> [UInt8]) { self.render = render }
+    init(
+        limits: MetricsEndpoint.Limits, limitReached: @escaping @Sendable (ProxyLimit) -> Void,
+        render: @escaping @Sendable () -> [UInt8]
+    ) {
+        self.limits = limits
+        self.limitReached = limitReached
+        self.render = render
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        // A new connection must send its header in time.
+        arm(context: context, after: limits.headerTimeout, limit: .metricsHeaderTimeout)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+    }
+
+    private func arm(context: ChannelHandlerContext, after delay: TimeAmount, limit: ProxyLimit) {
+        timer?.cancel()
+        let channel = context.channel
+        let limitReached = self.limitReached
+        timer = context.eventLoop.scheduleTask(in: delay) {
+            limitReached(limit)
+            channel.close(promise: nil)
+        }
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head(let head): self.head = head
+        case .head(let head):
+            self.head = head
+            timer?.cancel()
+            timer = nil
         case .body: break
         case .end:
             guard let head else { return }
@@ -98,6 +181,9 @@ final class MetricsHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         if !keepAlive {
             let channel = context.channel
             done.futureResult.whenComplete { _ in channel.close(promise: nil) }
+        } else {
+            // A kept-alive connection is closed when no further request comes.
+            arm(context: context, after: limits.idleTimeout, limit: .metricsIdleTimeout)
         }
     }
 }

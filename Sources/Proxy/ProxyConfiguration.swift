@@ -3,6 +3,7 @@
 import Capture
 import NIOCore
 import SMPP
+import Transport
 
 /// The proxy's settings.
 public struct ProxyConfiguration: Sendable {
@@ -25,9 +26,18 @@ public struct ProxyConfiguration: Sendable {
     public var upstreamTLS = UpstreamTLS.none
     /// Clients allowed to connect; empty allows everyone who can reach the listener.
     public var allow: [CIDR] = []
+    /// The SMSC connection must be made within this (`--connect-timeout`).
     public var connectTimeout = TimeAmount.seconds(10)
     /// Largest command_length the recorder frames (bytes are forwarded whatever they are).
     public var maximumPDULength = SMPPFramer.defaultMaximumLength
+    /// Bytes held before the SMSC connection is up, the idle and half-close timers.
+    public var limits = ProxySessionLimits()
+    /// Sessions open at once (`--max-sessions`); more clients are refused.
+    public var maximumSessions = 10_000
+    /// Sessions open at once from one client address (`--max-sessions-per-client`).
+    public var maximumSessionsPerClient = 1_000
+    /// The oldest TLS version accepted on either side.
+    public var minimumTLSVersion = TLSMinimumVersion.tls12
 
     public init(upstreamHost: String, upstreamPort: Int) {
         self.upstreamHost = upstreamHost
@@ -74,12 +84,4 @@ public struct CIDR: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(address)/\(prefixLength)" }
-}
-
-extension Endpoint {
-    /// The endpoint of a socket address (nil for Unix sockets).
-    public init?(_ address: SocketAddress?) {
-        guard let address, let ip = address.ipAddress, let port = address.port, let parsed = IPAddress(ip) else { return nil }
-        self.init(address: parsed, port: UInt16(truncatingIfNeeded: port))
-    }
 }

@@ -3,14 +3,16 @@
 // throttling; sessions; the recording's backlog. Fed from the recorder's own thread, never from forwarding.
 //
 // Label values come from the wire, so they are bounded: commands and statuses outside the specifications are
-// "unknown" (vendor statuses 0x400-0x4FF keep their code), account names are cut to the 16 octets a system_id
-// may have.
+// "unknown" (vendor statuses 0x400-0x4FF keep their code) and share one series; an account becomes a label value
+// only once the SMSC accepted its bind, cut to the 16 octets a system_id may have, and at most `maximumAccounts`
+// of them (the rest count as "other"). Sessions followed at once are bounded by `sessionLimit`.
 
 import Capture
 import CoreMetrics
 import Foundation
 import Reassembly
 import SMPP
+import Transport
 
 /// Turns recorded events into metrics.
 public final class ProxyMetrics: @unchecked Sendable {
@@ -24,13 +26,24 @@ public final class ProxyMetrics: @unchecked Sendable {
     ]
     /// Requests kept waiting for their response per session and direction; beyond it, more are not timed.
     static let pendingLimit = 100_000
+    /// Sessions followed at once (more than the proxy allows open only if their ends were lost to a full queue).
+    static let sessionLimit = 100_000
+    /// Distinct accounts given a label value of their own by default.
+    public static let defaultMaximumAccounts = 100
 
     private let factory: any MetricsFactory
     private let lock = NSLock()
+    private let maximumAccounts: Int
+    /// Accounts given a label value of their own.
+    private var accounts: Set<String> = []
+    /// Limits that tripped outside the proxy (the metrics endpoint, the accounts cap), by `ProxyLimit.rawValue`.
+    private var ownLimits = [Int](repeating: 0, count: ProxyLimit.allCases.count)
 
     private struct Session {
         var client: Endpoint
         var account = ProxyMetrics.noAccount
+        /// Binds sent and not yet answered: sequence number -> the account they name.
+        var binds: [UInt32: String] = [:]
         /// Per direction (0: from the client), sequence number -> request and when it passed.
         var pending: [[UInt32: (command: CommandID, time: Int64)]] = [[:], [:]]
     }
@@ -67,13 +80,20 @@ public final class ProxyMetrics: @unchecked Sendable {
     private let journalDropped: Counter
     private let metricsDropped: Counter
     private var last = (sessions: 0, bytes: 0, storeDropped: 0, journalDropped: 0, metricsDropped: 0)
+    private var limitCounters: [Int: Counter] = [:]
+    private var lastLimits = [Int](repeating: 0, count: ProxyLimit.allCases.count)
 
     static let noAccount = "(none)"
+    static let otherAccount = "other"
+    /// The command and status keys that stand for every value outside the specifications.
+    static let unknownCommand: UInt32 = 0xFFFF_FFFF
+    static let unknownStatus: UInt32 = 0xFFFF_FFFF
     static let directions = ["esme_to_smsc", "smsc_to_esme"]
     static let responders = ["smsc", "esme"]
 
-    public init(factory: any MetricsFactory) {
+    public init(factory: any MetricsFactory, maximumAccounts: Int = ProxyMetrics.defaultMaximumAccounts) {
         self.factory = factory
+        self.maximumAccounts = max(0, maximumAccounts)
         sessionsTotal = Counter(label: "smppscope_sessions_total", factory: factory)
         sessionsOpen = Gauge(label: "smppscope_sessions_open", factory: factory)
         bytesForwarded = Counter(label: "smppscope_forwarded_bytes_total", factory: factory)
@@ -91,6 +111,7 @@ public final class ProxyMetrics: @unchecked Sendable {
         defer { lock.unlock() }
         switch event {
         case .opened(let connection):
+            guard sessions.count < Self.sessionLimit else { return }
             sessions[connection.id] = Session(client: connection.synSender ?? connection.first)
         case .pdu(let pdu):
             handle(pdu)
@@ -110,7 +131,8 @@ public final class ProxyMetrics: @unchecked Sendable {
     private func handle(_ pdu: FramedPDU) {
         guard var session = sessions[pdu.connection], let header = PDUHeader.peek(in: pdu.bytes) else { return }
         let direction = pdu.source == session.client ? 0 : 1
-        pduCounter(PDUKey(command: header.commandID.rawValue, status: header.commandStatus.rawValue, direction: direction)).increment()
+        let command = Self.commandKey(header.commandID)
+        pduCounter(PDUKey(command: command, status: Self.statusKey(header.commandStatus), direction: direction)).increment()
         let time = pdu.timestamp.nanoseconds
         if header.commandID.isResponse {
             // The answer to a request that went the other way.
@@ -120,11 +142,11 @@ public final class ProxyMetrics: @unchecked Sendable {
                 timer(command: request.command, direction: asked).recordNanoseconds(max(0, time - request.time))
             }
             if header.commandStatus == .throttled, direction == 1 { throttleCounter(session.account).increment() }
-        } else {
-            if header.commandID == .bindTransmitter || header.commandID == .bindReceiver || header.commandID == .bindTransceiver,
-                case .bind(let bind)? = try? PDU.decode(pdu.bytes).body
+            if let named = session.binds.removeValue(forKey: header.sequenceNumber), direction == 1,
+                Self.isBindResponse(header.commandID), header.commandStatus == .ok
             {
-                let account = Self.accountLabel(bind.systemID)
+                // The SMSC accepted the bind: the session belongs to that account from now on.
+                let account = admit(named)
                 if account != session.account {
                     // What the session has outstanding moves to the account it now belongs to.
                     for side in 0...1 {
@@ -134,8 +156,15 @@ public final class ProxyMetrics: @unchecked Sendable {
                     session.account = account
                 }
             }
+        } else {
+            if direction == 0, Self.isBind(header.commandID), session.binds.count < 16,
+                case .bind(let bind)? = try? PDU.decode(pdu.bytes).body
+            {
+                session.binds[header.sequenceNumber] = Self.accountLabel(bind.systemID)
+            }
             if header.commandID.expectsResponse, session.pending[direction].count < Self.pendingLimit {
-                if session.pending[direction].updateValue((header.commandID, time), forKey: header.sequenceNumber) == nil {
+                let request = (CommandID(command), time)
+                if session.pending[direction].updateValue(request, forKey: header.sequenceNumber) == nil {
                     adjustOutstanding(account: session.account, direction: direction, by: 1)
                 }
             }
@@ -143,10 +172,57 @@ public final class ProxyMetrics: @unchecked Sendable {
         sessions[pdu.connection] = session
     }
 
+    /// The label value of an account the SMSC accepted: its own while there is room, else "other".
+    private func admit(_ account: String) -> String {
+        if account == Self.noAccount || accounts.contains(account) { return account }
+        guard accounts.count < maximumAccounts else {
+            ownLimits[ProxyLimit.metricsAccounts.rawValue] += 1
+            return Self.otherAccount
+        }
+        accounts.insert(account)
+        return account
+    }
+
+    static func isBind(_ id: CommandID) -> Bool {
+        id == .bindTransmitter || id == .bindReceiver || id == .bindTransceiver
+    }
+
+    static func isBindResponse(_ id: CommandID) -> Bool {
+        id == .bindTransmitterResp || id == .bindReceiverResp || id == .bindTransceiverResp
+    }
+
+    /// One key for every command outside the specifications.
+    static func commandKey(_ command: CommandID) -> UInt32 { command.isKnown ? command.rawValue : unknownCommand }
+
+    /// One key for every status outside the specifications but the vendor range.
+    static func statusKey(_ status: CommandStatus) -> UInt32 {
+        status.isKnown || (0x400...0x4FF).contains(status.rawValue) ? status.rawValue : unknownStatus
+    }
+
+    /// Counts a limit that tripped outside the proxy (the metrics endpoint's timeouts).
+    public func limitReached(_ limit: ProxyLimit) {
+        lock.lock()
+        ownLimits[limit.rawValue] += 1
+        lock.unlock()
+    }
+
     /// Totals the proxy and the recorder keep, brought in when the metrics are read.
     public func update(_ counters: ProxyCounters, _ status: RecorderStatus) {
         lock.lock()
         defer { lock.unlock() }
+        let limits = zip(counters.limits, ownLimits).map { $0 + $1 }
+        for limit in ProxyLimit.allCases {
+            let value = limits[limit.rawValue]
+            let counter: Counter
+            if let known = limitCounters[limit.rawValue] {
+                counter = known
+            } else {
+                counter = Counter(label: "smppscope_limit_reached_total", dimensions: [("limit", limit.label)], factory: factory)
+                limitCounters[limit.rawValue] = counter
+            }
+            counter.increment(by: Int64(max(0, value - lastLimits[limit.rawValue])))
+            lastLimits[limit.rawValue] = max(value, lastLimits[limit.rawValue])
+        }
         sessionsOpen.record(Int64(counters.open))
         sessionsTotal.increment(by: Int64(max(0, counters.sessions - last.sessions)))
         bytesForwarded.increment(by: Int64(max(0, counters.bytes - last.bytes)))
@@ -214,10 +290,12 @@ public final class ProxyMetrics: @unchecked Sendable {
         gauge.record(Int64(value))
     }
 
-    static func commandLabel(_ command: CommandID) -> String { command.isKnown ? command.name : "unknown" }
+    static func commandLabel(_ command: CommandID) -> String {
+        command.isKnown && command.rawValue != unknownCommand ? command.name : "unknown"
+    }
 
     static func statusLabel(_ status: CommandStatus) -> String {
-        if status.isKnown || (0x400...0x4FF).contains(status.rawValue) { return status.name }
+        if status.rawValue != unknownStatus, status.isKnown || (0x400...0x4FF).contains(status.rawValue) { return status.name }
         return "unknown"
     }
 

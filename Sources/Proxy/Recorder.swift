@@ -7,6 +7,7 @@ import Foundation
 import NIOCore
 import Reassembly
 import SMPP
+import Transport
 import Store
 
 /// How a recording is kept.

@@ -7,7 +7,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
-import Proxy
+import Transport
 import Reassembly
 import SMPP
 

@@ -86,6 +86,37 @@ struct Record: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Also keep bind passwords in the store, sealed with this key.", valueName: "file"))
     var passwordKey: String?
 
+    @Option(name: .long, help: ArgumentHelp("Give up on connecting to the SMSC after this long; the client is closed.", valueName: "seconds"))
+    var connectTimeout = 10.0
+
+    @Option(name: .long, help: ArgumentHelp("Close a session in which no byte passed for this long (0: never).", valueName: "seconds"))
+    var idleTimeout = 0.0
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Once a side has half-closed, close the session when no byte passed for this long.", valueName: "seconds"))
+    var halfCloseTimeout = 60.0
+
+    @Option(name: .long, help: ArgumentHelp("Sessions open at once; more clients are refused.", valueName: "n"))
+    var maxSessions = 10_000
+
+    @Option(name: .long, help: ArgumentHelp("Sessions open at once from one client address; more are refused.", valueName: "n"))
+    var maxSessionsPerClient = 1_000
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Accounts given a system_id label of their own in the metrics; the rest count as \"other\".", valueName: "n"))
+    var metricsMaxAccounts = ProxyMetrics.defaultMaximumAccounts
+
+    @Option(name: .long, help: ArgumentHelp("A metrics request must send its header within this.", valueName: "seconds"))
+    var metricsHeaderTimeout = 10.0
+
+    @Option(name: .long, help: ArgumentHelp("Close a metrics connection idle this long.", valueName: "seconds"))
+    var metricsIdleTimeout = 60.0
+
+    @Option(name: .long, help: ArgumentHelp("The oldest TLS version accepted on either side: 1.2 or 1.3.", valueName: "version"))
+    var tlsMinimumVersion = "1.2"
+
     @Flag(name: .long, help: "Show bind passwords in --live output.")
     var showSecrets = false
 
@@ -108,6 +139,21 @@ struct Record: ParsableCommand {
         }
         if let pcapRotate, pcapRotate <= 0 { throw ValidationError("--pcap-rotate must be positive") }
         if passwordKey != nil && store == nil { throw ValidationError("--password-key goes with --store") }
+        for (name, value) in [
+            ("--connect-timeout", connectTimeout), ("--half-close-timeout", halfCloseTimeout),
+            ("--metrics-header-timeout", metricsHeaderTimeout), ("--metrics-idle-timeout", metricsIdleTimeout),
+        ] where !(value > 0 && value <= 86_400) {
+            throw ValidationError("\(name) must be a number of seconds above 0 and at most 86400")
+        }
+        if !(idleTimeout >= 0 && idleTimeout <= 86_400) {
+            throw ValidationError("--idle-timeout must be a number of seconds from 0 (never) to 86400")
+        }
+        if maxSessions < 1 { throw ValidationError("--max-sessions must be at least 1") }
+        if maxSessionsPerClient < 1 { throw ValidationError("--max-sessions-per-client must be at least 1") }
+        if metricsMaxAccounts < 0 { throw ValidationError("--metrics-max-accounts must be 0 or more") }
+        if tlsVersion(tlsMinimumVersion) == nil {
+            throw ValidationError("invalid --tls-minimum-version \"\(tlsMinimumVersion)\"; use 1.2 or 1.3")
+        }
     }
 
     func run() throws {
@@ -119,6 +165,12 @@ struct Record: ParsableCommand {
         configuration.clientCertificate = cert
         configuration.clientPrivateKey = key
         configuration.allow = allow.compactMap(CIDR.init)
+        configuration.connectTimeout = timeAmount(seconds: connectTimeout)
+        configuration.limits.idleTimeout = idleTimeout > 0 ? timeAmount(seconds: idleTimeout) : nil
+        configuration.limits.halfCloseTimeout = timeAmount(seconds: halfCloseTimeout)
+        configuration.maximumSessions = maxSessions
+        configuration.maximumSessionsPerClient = maxSessionsPerClient
+        configuration.minimumTLSVersion = tlsVersion(tlsMinimumVersion) ?? .tls12
         if upstreamTLS {
             configuration.upstreamTLS = .verified(trustRoots: upstreamCA, serverName: upstreamServerName)
         } else if upstreamTLSNoVerify {
@@ -148,7 +200,7 @@ struct Record: ParsableCommand {
         if metricsListen != nil {
             var factory = PrometheusMetricsFactory(registry: registry)
             factory.durationHistogramBuckets[ProxyMetrics.responseTimeLabel] = ProxyMetrics.responseTimeBuckets
-            options.metrics = ProxyMetrics(factory: factory)
+            options.metrics = ProxyMetrics(factory: factory, maximumAccounts: metricsMaxAccounts)
         }
         let recorder: Recorder
         do {
@@ -170,8 +222,17 @@ struct Record: ParsableCommand {
         let address = proxy.address.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? listen
         var endpoint: MetricsEndpoint?
         if let metricsListen, let (host, port) = hostPort(metricsListen), let metrics = options.metrics {
+            if let address = IPAddress(host), !address.isLoopback {
+                writeStandardError(
+                    "warning: serving metrics on \(host): anyone who can reach this port reads the accounts and traffic figures\n")
+            } else if IPAddress(host) == nil, host != "localhost" {
+                writeStandardError("warning: serving metrics on \(host), which may be reachable from other hosts\n")
+            }
+            var limits = MetricsEndpoint.Limits()
+            limits.headerTimeout = timeAmount(seconds: metricsHeaderTimeout)
+            limits.idleTimeout = timeAmount(seconds: metricsIdleTimeout)
             do {
-                endpoint = try MetricsEndpoint(host: host, port: port) {
+                endpoint = try MetricsEndpoint(host: host, port: port, limits: limits, limitReached: metrics.limitReached) {
                     metrics.update(proxy.counters, recorder.status)
                     return registry.emitToBuffer()
                 }

@@ -8,6 +8,7 @@ import Prometheus
 import Proxy
 import Reassembly
 import SMPP
+import Transport
 import Store
 import TestSupport
 import Testing

@@ -10,6 +10,7 @@ import NIOSSL
 import Proxy
 import Reassembly
 import SMPP
+import Transport
 import Simulator
 import Store
 import TestSupport
@@ -47,6 +48,12 @@ final class CollectingSink: RecordingSink, @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return notices
+    }
+
+    /// The client's endpoint, from the first opening recorded.
+    var client: Endpoint? {
+        for case .opened(let connection) in all { return connection.synSender ?? connection.first }
+        return nil
     }
 
     /// PDU bytes per direction: 0 from the client, 1 from the SMSC.
@@ -164,19 +171,35 @@ struct ProxyTests {
         #expect(offsets == expectedOffsets)
     }
 
-    @Test func bytesThatAreNotSMPPAreForwardedAndReported() throws {
+    @Test(arguments: [
+        // Text that is not SMPP between two PDUs.
+        Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8),
+        // A header whose command_length the codec refuses (over the maximum), then bytes of its would-be body.
+        [0x7F, 0xFF, 0xFF, 0xFF, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 9, 1, 2, 3],
+        // A command_length under the header's size.
+        [0, 0, 0, 3, 0, 0, 0, 0x15, 0, 0, 0, 0, 0, 0, 0, 3],
+    ])
+    func bytesThatDoNotFrameAreForwardedReportedAndTheRecordingGoesOn(junk: [UInt8]) throws {
         let upstream = try Listener()
         let sink = CollectingSink()
         let (proxy, port) = try startProxy(upstreamPort: upstream.port, sink: sink)
         defer { proxy.shutdown() }
         let client = try Connection.connect(port: port)
         let server = try upstream.accept()
-        let bytes = Sample.bind(sequence: 1) + Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8) + Sample.enquireLink(sequence: 2)
+        let before = Sample.bind(sequence: 1)
+        let after = Sample.enquireLink(sequence: 2) + Sample.submit(sequence: 3, text: "after the damage")
+        let bytes = before + junk + after
         try client.send(bytes)
-        #expect(server.receive(atLeast: bytes.count).bytes == bytes)
-        #expect(sink.waitFor { $0.contains { if case .diagnostic = $0 { return true } else { return false } } })
-        #expect(sink.pdus(client: nil).joined().count == Sample.bind(sequence: 1).count)
-        #expect(sink.allNotices.contains { $0.contains("forwarded but not recorded") })
+        #expect(server.receive(atLeast: bytes.count).bytes == bytes, "forwarding is untouched")
+        // Everything after the damage is still recorded, and the damage is reported where it is.
+        #expect(sink.waitFor { _ in sink.pdus(client: sink.client)[0].count >= before.count + after.count })
+        #expect(sink.pdus(client: sink.client)[0] == before + after)
+        let diagnostics = sink.all.compactMap { event -> StreamDiagnostic? in
+            if case .diagnostic(let diagnostic) = event { return diagnostic } else { return nil }
+        }
+        #expect(diagnostics.contains { $0.message == "skipped \(junk.count) bytes that do not frame as SMPP, to resynchronise" })
+        #expect(diagnostics.allSatisfy { $0.streamOffset == UInt64(before.count) })
+        #expect(sink.allNotices.contains { $0.contains("stream offset \(before.count)") })
     }
 
     @Test func aResetSMSCResetsTheClientAndTheProxyGoesOn() throws {

@@ -9,6 +9,7 @@ import Proxy
 import Reassembly
 import Replay
 import SMPP
+import Transport
 import Simulator
 import TestSupport
 import Testing
