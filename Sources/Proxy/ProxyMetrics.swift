@@ -129,7 +129,10 @@ public final class ProxyMetrics: @unchecked Sendable {
     }
 
     private func handle(_ pdu: FramedPDU) {
-        guard var session = sessions[pdu.connection], let header = PDUHeader.peek(in: pdu.bytes) else { return }
+        // Taken out of the table while it changes, so that its pending tables are not copied.
+        guard let header = PDUHeader.peek(in: pdu.bytes), var session = sessions.removeValue(forKey: pdu.connection) else {
+            return
+        }
         let direction = pdu.source == session.client ? 0 : 1
         let command = Self.commandKey(header.commandID)
         pduCounter(PDUKey(command: command, status: Self.statusKey(header.commandStatus), direction: direction)).increment()

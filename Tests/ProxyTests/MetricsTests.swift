@@ -54,7 +54,7 @@ struct MetricsTests {
         }
         let metricsPort = endpoint.address?.port ?? 0
 
-        let client = try Connection.connect(port: proxy.address?.port ?? 0)
+        let client = try SocketConnection.connect(port: proxy.address?.port ?? 0)
         let smsc = try upstream.accept()
         let fromClient =
             Sample.bind(sequence: 1) + Sample.submit(sequence: 2) + Sample.submit(sequence: 3) + Sample.submit(sequence: 4)

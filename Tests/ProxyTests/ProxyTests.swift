@@ -102,7 +102,7 @@ enum Traffic {
     ]
 
     /// Sends bytes in pieces of odd sizes, with pauses, so PDUs arrive split and merged.
-    static func dribble(_ bytes: [UInt8], over connection: Connection, seed: UInt64) throws {
+    static func dribble(_ bytes: [UInt8], over connection: SocketConnection, seed: UInt64) throws {
         var random = seed
         var offset = 0
         while offset < bytes.count {
@@ -124,7 +124,7 @@ struct ProxyTests {
         let (proxy, port) = try startProxy(upstreamPort: upstream.port, sink: sink)
         defer { proxy.shutdown() }
 
-        let client = try Connection.connect(port: port)
+        let client = try SocketConnection.connect(port: port)
         let server = try upstream.accept()
         let clientBytes = Traffic.fromClient.flatMap { $0 }
         let smscBytes = Traffic.fromSMSC.flatMap { $0 }
@@ -184,7 +184,7 @@ struct ProxyTests {
         let sink = CollectingSink()
         let (proxy, port) = try startProxy(upstreamPort: upstream.port, sink: sink)
         defer { proxy.shutdown() }
-        let client = try Connection.connect(port: port)
+        let client = try SocketConnection.connect(port: port)
         let server = try upstream.accept()
         let before = Sample.bind(sequence: 1)
         let after = Sample.enquireLink(sequence: 2) + Sample.submit(sequence: 3, text: "after the damage")
@@ -207,7 +207,7 @@ struct ProxyTests {
         let sink = CollectingSink()
         let (proxy, port) = try startProxy(upstreamPort: upstream.port, sink: sink)
         defer { proxy.shutdown() }
-        let client = try Connection.connect(port: port)
+        let client = try SocketConnection.connect(port: port)
         let server = try upstream.accept()
         try client.send(Sample.bind(sequence: 1))
         _ = server.receive(atLeast: Sample.bind(sequence: 1).count)
@@ -220,7 +220,7 @@ struct ProxyTests {
         })
 
         // The proxy lives on.
-        let second = try Connection.connect(port: port)
+        let second = try SocketConnection.connect(port: port)
         let secondServer = try upstream.accept()
         try second.send(Sample.enquireLink(sequence: 9))
         #expect(secondServer.receive(atLeast: 16).bytes == Sample.enquireLink(sequence: 9))
@@ -231,7 +231,7 @@ struct ProxyTests {
         let sink = CollectingSink()
         let (proxy, port) = try startProxy(upstreamPort: upstream.port, sink: sink)
         defer { proxy.shutdown() }
-        let client = try Connection.connect(port: port)
+        let client = try SocketConnection.connect(port: port)
         let server = try upstream.accept()
         try client.send(Sample.bind(sequence: 1))
         _ = server.receive(atLeast: Sample.bind(sequence: 1).count)
@@ -250,7 +250,7 @@ struct ProxyTests {
         let sink = CollectingSink()
         let (proxy, proxyPort) = try startProxy(upstreamPort: port, sink: sink)
         defer { proxy.shutdown() }
-        let client = try Connection.connect(port: proxyPort)
+        let client = try SocketConnection.connect(port: proxyPort)
         #expect(client.receive(timeout: 5).closed)
         #expect(sink.waitFor { _ in sink.allNotices.contains { $0.contains("cannot reach the SMSC") } })
         #expect(!sink.all.contains { if case .opened = $0 { return true } else { return false } })
@@ -263,7 +263,7 @@ struct ProxyTests {
             $0.allow = [CIDR("10.0.0.0/8")].compactMap { $0 }
         }
         defer { proxy.shutdown() }
-        let client = try Connection.connect(port: port)
+        let client = try SocketConnection.connect(port: port)
         #expect(client.receive(timeout: 5).closed)
         #expect(sink.allNotices.contains { $0.contains("not in --allow") })
         #expect((try? upstream.accept(timeout: 0.3)) == nil)
@@ -287,7 +287,7 @@ struct ProxyTests {
         let count = 1_000
         // The SMSC side answers each enquire_link on every connection it accepts.
         let answered = Thread {
-            var servers: [Connection] = []
+            var servers: [SocketConnection] = []
             for _ in 0..<count {
                 guard let server = try? upstream.accept() else { break }
                 servers.append(server)
@@ -302,9 +302,9 @@ struct ProxyTests {
             _ = servers
         }
         answered.start()
-        var clients: [Connection] = []
+        var clients: [SocketConnection] = []
         for index in 0..<count {
-            let client = try Connection.connect(port: port)
+            let client = try SocketConnection.connect(port: port)
             try client.send(Sample.enquireLink(sequence: UInt32(index + 1)))
             clients.append(client)
         }

@@ -6,17 +6,18 @@ import Foundation
 import Glibc
 #endif
 
-struct SocketError: Error, CustomStringConvertible {
-    var description: String
-    init(_ what: String) { description = "\(what): \(String(cString: strerror(errno)))" }
+public struct SocketError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ what: String) { description = "\(what): \(String(cString: strerror(errno)))" }
 }
 
 /// A listening socket on 127.0.0.1 and a free port.
-final class Listener: @unchecked Sendable {
-    let fd: Int32
-    let port: Int
+public final class Listener: @unchecked Sendable {
+    public let fd: Int32
+    public let port: Int
 
-    init() throws {
+    /// Listens with room for `backlog` connections not yet accepted (0 keeps one; further SYNs wait).
+    public init(backlog: Int32 = 2_048) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw SocketError("socket") }
         var one: Int32 = 1
@@ -28,7 +29,7 @@ final class Listener: @unchecked Sendable {
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0, listen(fd, 2_048) == 0 else { throw SocketError("bind/listen") }
+        guard bound == 0, listen(fd, backlog) == 0 else { throw SocketError("bind/listen") }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
@@ -37,25 +38,25 @@ final class Listener: @unchecked Sendable {
         port = Int(UInt16(bigEndian: address.sin_port))
     }
 
-    func accept(timeout: Double = 10) throws -> Connection {
+    public func accept(timeout: Double = 10) throws -> SocketConnection {
         var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         guard poll(&poller, 1, Int32(timeout * 1_000)) == 1 else { throw SocketError("accept timed out") }
         let client = Glibc.accept(fd, nil, nil)
         guard client >= 0 else { throw SocketError("accept") }
-        return Connection(fd: client)
+        return SocketConnection(fd: client)
     }
 
     deinit { close(fd) }
 }
 
 /// One connected socket.
-final class Connection: @unchecked Sendable {
-    let fd: Int32
+public final class SocketConnection: @unchecked Sendable {
+    public let fd: Int32
     private var closed = false
 
-    init(fd: Int32) { self.fd = fd }
+    public init(fd: Int32) { self.fd = fd }
 
-    static func connect(port: Int) throws -> Connection {
+    public static func connect(port: Int) throws -> SocketConnection {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw SocketError("socket") }
         var address = sockaddr_in()
@@ -69,10 +70,10 @@ final class Connection: @unchecked Sendable {
             close(fd)
             throw SocketError("connect")
         }
-        return Connection(fd: fd)
+        return SocketConnection(fd: fd)
     }
 
-    func send(_ bytes: [UInt8]) throws {
+    public func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -82,7 +83,7 @@ final class Connection: @unchecked Sendable {
     }
 
     /// Reads until `count` bytes came, the peer closed, or the time is up.
-    func receive(atLeast count: Int = .max, timeout: Double = 10) -> (bytes: [UInt8], closed: Bool, reset: Bool) {
+    public func receive(atLeast count: Int = .max, timeout: Double = 10) -> (bytes: [UInt8], closed: Bool, reset: Bool) {
         var bytes: [UInt8] = []
         let deadline = Date().addingTimeInterval(timeout)
         var buffer = [UInt8](repeating: 0, count: 65_536)
@@ -100,16 +101,16 @@ final class Connection: @unchecked Sendable {
     }
 
     /// Sends a FIN: no more bytes from this side.
-    func shutdownOutput() { shutdown(fd, Int32(SHUT_WR)) }
+    public func shutdownOutput() { shutdown(fd, Int32(SHUT_WR)) }
 
     /// Closes with a RST.
-    func reset() {
+    public func reset() {
         var option = linger(l_onoff: 1, l_linger: 0)
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
         closeNow()
     }
 
-    func closeNow() {
+    public func closeNow() {
         guard !closed else { return }
         closed = true
         close(fd)
