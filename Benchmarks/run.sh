@@ -4,11 +4,12 @@
 # time, MB/s, PDUs/s, peak RSS, and ratios to tcpdump and tshark.
 #
 #   Benchmarks/run.sh              1 GB clean + 200 MB --stress, 5 rounds (minutes; tshark takes ~45 s a run)
-#   Benchmarks/run.sh --smoke      a 20 MB capture, 1 round, no tshark: checks that everything runs
+#   Benchmarks/run.sh --smoke      a 20 MB capture, 1 round, no tshark: checks that everything runs (CI)
 #   Benchmarks/run.sh --no-tshark  skip tshark
 #   Benchmarks/run.sh --runs N     N rounds instead of 5 (the median of each command is reported)
 #
 # A round runs every command once, in turn: each command's runs are spread over the same minutes as the baseline's.
+# A command that fails, or whose counts differ from the generator's truth file, fails the script.
 # Needs python3, tcpdump and GNU time (/usr/bin/time); tshark optional.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -64,7 +65,11 @@ measure_all() {
         for ((i = 0; i < count; i++)); do
             # What the command before wrote (the store of an import) goes to disk first, not during this run.
             sync
-            /usr/bin/time -o "$data/time.out" -f "%e %M" bash -c "${commands[i]}" >/dev/null 2>&1 || true
+            if ! /usr/bin/time -o "$data/time.out" -f "%e %M" bash -c "${commands[i]}" >/dev/null 2>"$data/errors.out"; then
+                echo "failed: ${commands[i]}" >&2
+                tail -5 "$data/errors.out" >&2
+                return 1
+            fi
             local out
             out=$(tail -1 "$data/time.out")
             times[i]="${times[i]} ${out% *}"
@@ -99,7 +104,16 @@ for input in "${inputs[@]}"; do
     # import into a fresh store each run
     labels+=("smppscope import --store (fresh)")
     commands+=("rm -f '$data/bench.sqlite'*; '$bin' import '$file' --store '$data/bench.sqlite'")
-    mapfile -t results < <(measure_all "${commands[@]}")
+    measure_all "${commands[@]}" >"$data/results.out" || exit 1
+    mapfile -t results <"$data/results.out"
+    # The counts, against the generator's truth: every PDU decoded, analyzed and stored.
+    decoded=$("$bin" decode "$file" --format jsonl --pdus-only | wc -l)
+    analyzed=$("$bin" analyze "$file" --format json | python3 -c "import json,sys; print(json.load(sys.stdin)['pdus_total'])")
+    stored=$("$bin" sessions --store "$data/bench.sqlite" --format json | python3 -c "import json,sys; print(sum(s['pdus'] for s in json.load(sys.stdin)['sources']))")
+    if [ "$decoded" != "$pdus" ] || [ "$analyzed" != "$pdus" ] || [ "$stored" != "$pdus" ]; then
+        echo "$input: the truth file says $pdus PDUs; decode gave $decoded, analyze $analyzed, import $stored" >&2
+        exit 1
+    fi
     read -r floor _ <<<"${results[0]}"
     tshark_time=""
     if [ $with_tshark = 1 ]; then read -r tshark_time _ <<<"${results[1]}"; fi

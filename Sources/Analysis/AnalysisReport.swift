@@ -144,7 +144,7 @@ public struct ReceiptReport: Hashable, Sendable {
 public struct TimeSeries: Hashable, Sendable {
     /// Epoch seconds of the first point.
     public var start: Double
-    /// Seconds between points (0.1 for captures up to half an hour, else 1).
+    /// Seconds between points: 0.1 for inputs up to half an hour, wider for longer ones (see `SeriesBuilder`).
     public var step: Double
     /// submit_sm in the second ending at each point.
     public var submitsPerSecond: [Double]

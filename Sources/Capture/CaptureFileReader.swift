@@ -27,23 +27,35 @@ public final class CaptureFileReader {
         var binaryResolution = false
         var offsetSeconds: Int64 = 0
 
+        /// Nanoseconds since the epoch of a timestamp in this interface's units, saturated at the ends of Int64
+        /// where it does not fit (the reader then clamps it to `Timestamp.representable`).
         func nanoseconds(units: UInt64) -> Int64 {
             let n = UInt64(resolutionExponent)
             var value: UInt64
+            var overflow = false
             if binaryResolution {
                 let whole = units >> n
-                let fraction = units & ((1 << n) - 1)
-                value = whole &* 1_000_000_000 &+ (fraction &* 1_000_000_000) >> n
+                let fraction = units & ((1 << n) &- 1)
+                let scaled = fraction.multipliedFullWidth(by: 1_000_000_000)
+                // (high:low) >> n, where n < 64.
+                let fractionNanos = n == 0 ? scaled.low : (scaled.low >> n) | (scaled.high << (64 - n))
+                (value, overflow) = whole.multipliedReportingOverflow(by: 1_000_000_000)
+                if !overflow { (value, overflow) = value.addingReportingOverflow(fractionNanos) }
             } else if resolutionExponent <= 9 {
                 var scale: UInt64 = 1
                 for _ in 0..<(9 - resolutionExponent) { scale *= 10 }
-                value = units &* scale
+                (value, overflow) = units.multipliedReportingOverflow(by: scale)
             } else {
                 var scale: UInt64 = 1
                 for _ in 0..<min(19, resolutionExponent - 9) { scale *= 10 }
                 value = units / scale
             }
-            return Int64(truncatingIfNeeded: value) &+ offsetSeconds &* 1_000_000_000
+            if overflow || value > UInt64(Int64.max) { return Int64.max }
+            let (offset, offsetOverflow) = offsetSeconds.multipliedReportingOverflow(by: 1_000_000_000)
+            if offsetOverflow { return offsetSeconds < 0 ? Int64.min : Int64.max }
+            let (sum, sumOverflow) = Int64(value).addingReportingOverflow(offset)
+            if sumOverflow { return offset < 0 ? Int64.min : Int64.max }
+            return sum
         }
     }
 
@@ -69,6 +81,8 @@ public final class CaptureFileReader {
     private var sectionBigEndian = false
     private var interfaces: [Interface] = []
     private var lastTimestamp = Timestamp(nanoseconds: 0)
+    /// Packets whose time was outside `Timestamp.representable` and was clamped into it.
+    private var clampedTimes = 0
 
     /// How far a search for the next record after damage goes before giving up.
     static let resyncLimit = 16 << 20
@@ -131,12 +145,29 @@ public final class CaptureFileReader {
             pendingConsume = 0
         }
         if finished { return nil }
-        let packet: Packet?
+        var packet: Packet?
         switch format {
         case .pcap: packet = try nextPCAP()
         case .pcapng: packet = try nextPCAPNG()
         }
-        if packet == nil { finished = true }
+        guard var found = packet else {
+            finished = true
+            if clampedTimes > 1 {
+                report("\(clampedTimes) packets in all had times outside \(Timestamp.representableDescription), clamped to it")
+            }
+            return nil
+        }
+        if !Timestamp.representable.contains(found.timestamp) {
+            clampedTimes += 1
+            let clamped = found.timestamp.clamped
+            if clampedTimes == 1 {
+                report(
+                    "packet \(found.frame) has a time (\(found.timestamp.nanoseconds) ns since 1970) outside "
+                        + "\(Timestamp.representableDescription); it is taken as \(clamped), as are any others", frame: found.frame)
+            }
+            found.timestamp = clamped
+            packet = found
+        }
         return packet
     }
 

@@ -14,6 +14,18 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
 
+    /// The times inputs may carry: within ±2^62 ns of 1970 (about 1823 to 2116). The difference of any two of them,
+    /// and any of them plus or minus a window of up to 146 years, fit in 64 bits, so arithmetic on times cannot
+    /// overflow. Readers clamp times outside it, with a diagnostic.
+    public static let representable = Timestamp(nanoseconds: -(1 << 62) + 1)...Timestamp(nanoseconds: (1 << 62) - 1)
+
+    static let representableDescription = "the range smppscope handles (1823-11-12 to 2116-02-20)"
+
+    /// This time, moved into `representable` if it is outside.
+    public var clamped: Timestamp {
+        Swift.min(Swift.max(self, Self.representable.lowerBound), Self.representable.upperBound)
+    }
+
     /// Seconds since the epoch as a floating point number.
     public var seconds: Double { Double(nanoseconds) / 1e9 }
 
