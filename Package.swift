@@ -22,6 +22,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
@@ -44,9 +45,14 @@ let package = Package(
         // The SMPP codec: PDUs, TLVs, statuses, text, UDH, receipts, dialect. Pure: no I/O.
         .target(name: "SMPP", dependencies: [nioCore], swiftSettings: hotPath),
         // pcap / pcapng files, live capture, link / IP / TCP headers.
-        .target(name: "Capture", dependencies: ["CPcap"], swiftSettings: hotPath),
+        .target(
+            name: "Capture", dependencies: ["CPcap", .product(name: "DequeModule", package: "swift-collections")],
+            swiftSettings: hotPath),
         // TCP segments -> ordered byte streams -> SMPP frames. Pure.
-        .target(name: "Reassembly", dependencies: ["SMPP", "Capture", nioCore], swiftSettings: hotPath),
+        .target(
+            name: "Reassembly",
+            dependencies: ["SMPP", "Capture", nioCore, .product(name: "HeapModule", package: "swift-collections")],
+            swiftSettings: hotPath),
         // Sessions and the event model every input path produces. Pure.
         .target(name: "Timeline", dependencies: ["SMPP", "Capture", "Reassembly", nioCore], swiftSettings: hotPath),
         // Metrics over a timeline: latency, throttling, window, receipts, session health -> a report value. Pure.

@@ -1,5 +1,6 @@
 // swift-tools-version:6.1
-// libFuzzer targets for the codec and the capture path. Build and run with FuzzTesting/run.sh.
+// libFuzzer targets for the codec, the capture path, reassembly and the whole of `analyze`. Build and run with
+// FuzzTesting/run.sh.
 import PackageDescription
 
 let package = Package(
@@ -16,6 +17,23 @@ let package = Package(
                 .product(name: "Capture", package: "smppscope"),
                 .product(name: "Reassembly", package: "smppscope"),
                 .product(name: "SMPP", package: "smppscope"),
+            ]
+        ),
+        .executableTarget(
+            name: "FuzzReassembly",
+            dependencies: [
+                .product(name: "Capture", package: "smppscope"),
+                .product(name: "Reassembly", package: "smppscope"),
+                .product(name: "SMPP", package: "smppscope"),
+            ]
+        ),
+        .executableTarget(
+            name: "FuzzAnalyze",
+            dependencies: [
+                .product(name: "Analysis", package: "smppscope"),
+                .product(name: "Capture", package: "smppscope"),
+                .product(name: "Ingest", package: "smppscope"),
+                .product(name: "Report", package: "smppscope"),
             ]
         ),
     ],

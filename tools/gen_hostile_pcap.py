@@ -189,21 +189,25 @@ def held(path, scale):
     count = 20_000 * scale
     records = []
     client_port = 43000
-    # Handshake, then a missing first data byte, then one-byte segments after it, never acknowledged.
+    # Handshake and a whole bind (the connection is SMPP), then a missing byte, then one-byte segments after it
+    # (bytes that frame as nothing), never acknowledged: all of them wait for the missing byte.
     seq_client, seq_server = 1000, 5000
-    steps = [(ESME, SMSC, client_port, SMPP_PORT, seq_client, seq_server, SYN),
-             (SMSC, ESME, SMPP_PORT, client_port, seq_server, seq_client + 1, SYN | ACK),
-             (ESME, SMSC, client_port, SMPP_PORT, seq_client + 1, seq_server + 1, ACK)]
-    for src, dst, sport, dport, seq, ack, flags in steps:
-        records.append((BASE, len(records), ethernet(ipv4(src, dst, tcp(src, dst, sport, dport, seq, ack, flags)))))
+    bind = pdu(0x09, 1, bind_body())
+    steps = [(ESME, SMSC, client_port, SMPP_PORT, seq_client, seq_server, SYN, b""),
+             (SMSC, ESME, SMPP_PORT, client_port, seq_server, seq_client + 1, SYN | ACK, b""),
+             (ESME, SMSC, client_port, SMPP_PORT, seq_client + 1, seq_server + 1, ACK, b""),
+             (ESME, SMSC, client_port, SMPP_PORT, seq_client + 1, seq_server + 1, ACK | PSH, bind)]
+    for src, dst, sport, dport, seq, ack, flags, payload in steps:
+        records.append((BASE, len(records), ethernet(ipv4(src, dst, tcp(src, dst, sport, dport, seq, ack, flags, payload)))))
+    first_held = seq_client + 1 + len(bind) + 1
     for index in range(count):
-        seq = seq_client + 2 + index
-        frame = ethernet(ipv4(ESME, SMSC, tcp(ESME, SMSC, client_port, SMPP_PORT, seq, seq_server + 1, ACK | PSH, b"z")))
+        seq = first_held + index
+        frame = ethernet(ipv4(ESME, SMSC, tcp(ESME, SMSC, client_port, SMPP_PORT, seq, seq_server + 1, ACK | PSH, b"\xff")))
         records.append((BASE + 1 + index // 100000, index % 100000 * 10, frame))
     for index, frame in enumerate(session(43001)):
         records.append((BASE + 10 + count // 100000, index, frame))
     write_pcap(path, records)
-    return {"smpp_pdus": SESSION_PDUS, "smpp_sessions": 1, "held_segments": count}
+    return {"smpp_pdus": SESSION_PDUS + 1, "smpp_sessions": 2, "held_segments": count}
 
 
 def fragments(path, scale):
@@ -234,10 +238,11 @@ def resync(path, scale):
     per_stretch = max(1, count // stretches)
     for index, frame in enumerate(packets):
         out.append(pcapng_packet(0, (BASE + index) * 10**6, frame))
-        # A damaged stretch: false block starts (an enhanced packet block type and a plausible length whose
-        # trailer does not match), each 12 bytes apart.
-        false = struct.pack("<III", 6, 4096, 0xDEADBEEF)
-        out.append(false * per_stretch)
+        # A damaged stretch: false block starts (an enhanced packet block type and a plausible length, each
+        # different and at least 64 KiB, so that no trailer in the file matches one), 12 bytes apart. Each makes a
+        # reader look 64 KiB or more ahead.
+        first = index * per_stretch
+        out.append(b"".join(struct.pack("<III", 6, 0x10000 + 4 * (first + k), 0xDEADBEEF) for k in range(per_stretch)))
     with open(path, "wb") as handle:
         handle.write(b"".join(out))
     return {"smpp_pdus": SESSION_PDUS, "smpp_sessions": 1, "false_block_starts": per_stretch * stretches}

@@ -9,7 +9,8 @@ import Musl
 import Darwin
 #endif
 
-/// Reads a file descriptor through a buffer that is reused and grows only to the largest record asked for.
+/// Reads a file descriptor through a buffer that is reused and grows only to twice the largest record asked for
+/// (at most 2 × `CaptureFileReader.maximumBlock`).
 final class ByteSource {
     private let fd: Int32
     private let ownsDescriptor: Bool
@@ -68,8 +69,10 @@ final class ByteSource {
         if reachedEOF { return false }
         if storage.count - start < count {
             let kept = end - start
-            if storage.count < count {
-                let grown = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, storage.count * 2), alignment: 16)
+            // Room for twice what is asked: a search that asks for `count` bytes at every next offset then moves
+            // the kept bytes once per `count` bytes consumed, not once per offset.
+            if storage.count < 2 * count {
+                let grown = UnsafeMutableRawBufferPointer.allocate(byteCount: max(2 * count, storage.count * 2), alignment: 16)
                 if kept > 0, let base = storage.baseAddress, let target = grown.baseAddress {
                     target.copyMemory(from: base + start, byteCount: kept)
                 }

@@ -86,7 +86,8 @@ public final class CaptureFileReader {
 
     /// How far a search for the next record after damage goes before giving up.
     static let resyncLimit = 16 << 20
-    static let maximumBlock = 64 << 20
+    /// The largest pcapng block read (a packet block holds at most a 256 KiB snapshot; other blocks are small).
+    static let maximumBlock = 16 << 20
 
     /// Opens a capture; "-" reads standard input.
     public init(path: String) throws {

@@ -188,6 +188,7 @@ public final class CaptureIngest {
             diagnostics.append(contentsOf: reader.takeDiagnostics())
         }
         decoder.finish(diagnostics: &diagnostics)
+        if let summary = reassembler.evictionSummary { diagnostics.append(CaptureDiagnostic(frame: nil, message: summary)) }
         for diagnostic in diagnostics { try handle(.capture(diagnostic)) }
         reassembler.finish(forward)
         if let handleError { throw handleError }
@@ -261,6 +262,7 @@ public final class CaptureIngest {
         }
         if let reader { diagnostics.append(contentsOf: reader.takeDiagnostics()) }
         decoder.finish(diagnostics: &diagnostics)
+        if let summary = reassembler.evictionSummary { diagnostics.append(CaptureDiagnostic(frame: nil, message: summary)) }
         for diagnostic in diagnostics { batch.append(diagnostic) }
         reassembler.finish { batch.append($0) }
         _ = ship()

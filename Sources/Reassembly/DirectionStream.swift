@@ -44,14 +44,6 @@ final class DirectionStream {
         case notSMPP
     }
 
-    private struct Pending {
-        var sequence: UInt32
-        var bytes: [UInt8]
-        var declaredLength: Int
-        var frame: Int
-        var timestamp: Timestamp
-    }
-
     private struct Mark {
         var end: UInt64
         var frame: Int
@@ -63,16 +55,18 @@ final class DirectionStream {
 
     let framer: SMPPFramer
     let forced: Bool
+    /// Memory the waiting segments of this direction may hold (see `HeldSegments`).
     let bufferLimit: Int
     let scanBudget: Int
+    /// Memory the waiting segments of every direction may hold together.
+    let budget: HeldBudget?
 
     private(set) var started = false
     private(set) var nextSequence: UInt32 = 0
     private(set) var sawSYN = false
     private(set) var finSequence: UInt32?
     private(set) var mode: Mode
-    private var pending: [Pending] = []
-    private var pendingBytes = 0
+    private var pending = HeldSegments()
     private var buffer = StreamBytes()
     /// Stream offset of the buffer's first readable byte.
     private var bufferOffset: UInt64 = 0
@@ -95,16 +89,18 @@ final class DirectionStream {
     private(set) var retransmittedSegments = 0
     private(set) var outOfOrderSegments = 0
 
-    init(framer: SMPPFramer, forced: Bool, bufferLimit: Int, scanBudget: Int) {
+    init(framer: SMPPFramer, forced: Bool, bufferLimit: Int, scanBudget: Int, budget: HeldBudget? = nil) {
         self.framer = framer
         self.forced = forced
         self.bufferLimit = bufferLimit
         self.scanBudget = scanBudget
+        self.budget = budget
         mode = .detecting
     }
 
     deinit {
         buffer.deallocate()
+        pending.removeAll(budget: budget)
     }
 
     var isFinished: Bool {
@@ -184,10 +180,19 @@ final class DirectionStream {
         let distance = sequenceDistance(sequence, nextSequence)
         if distance > 0 {
             outOfOrderSegments += 1
-            store(Pending(sequence: sequence, bytes: Array(payload), declaredLength: declaredLength, frame: frame, timestamp: timestamp))
-            if pendingBytes > bufferLimit, let first = pending.first {
+            let kept = pending.insert(
+                HeldSegments.Segment(
+                    sequence: sequence, bytes: Array(payload), declaredLength: declaredLength, frame: frame, timestamp: timestamp),
+                budget: budget)
+            if !kept {
+                retransmittedSegments += 1
+                return
+            }
+            // Past either budget, what is missing before the first waiting segment is given up as a gap, and what
+            // waits is delivered up to the next hole; again while this direction still holds too much.
+            while pending.bytes > bufferLimit || budget?.isExceeded == true, let first = pending.first {
                 let size = sequenceDistance(first.sequence, nextSequence)
-                gap(size: size, frame: frame, timestamp: timestamp, reason: .bufferLimit)
+                if size > 0 { gap(size: size, frame: frame, timestamp: timestamp, reason: .bufferLimit) }
                 drain()
             }
             return
@@ -219,25 +224,11 @@ final class DirectionStream {
         }
     }
 
-    private func store(_ segment: Pending) {
-        let key = sequenceDistance(segment.sequence, nextSequence)
-        var index = pending.count
-        while index > 0, sequenceDistance(pending[index - 1].sequence, nextSequence) > key { index -= 1 }
-        if index > 0, pending[index - 1].sequence == segment.sequence,
-            pending[index - 1].declaredLength >= segment.declaredLength
-        {
-            retransmittedSegments += 1
-            return
-        }
-        pending.insert(segment, at: index)
-        pendingBytes += segment.bytes.count
-    }
-
     /// Delivers waiting segments that have become in order.
     private func drain() {
-        while let first = pending.first, sequenceDistance(first.sequence, nextSequence) <= 0 {
-            pending.removeFirst()
-            pendingBytes -= first.bytes.count
+        while let next = pending.first, sequenceDistance(next.sequence, nextSequence) <= 0,
+            let first = pending.removeFirst(budget: budget)
+        {
             first.bytes.withUnsafeBytes { bytes in
                 accept(
                     sequence: first.sequence, payload: bytes, declaredLength: first.declaredLength, frame: first.frame,
@@ -425,8 +416,7 @@ final class DirectionStream {
     private func notSMPP() {
         mode = .notSMPP
         dropBuffered(buffer.readableBytes)
-        pending.removeAll()
-        pendingBytes = 0
+        pending.removeAll(budget: budget)
     }
 
     /// Looks for the next plausible PDU. Returns true when framing can go on (synced), false to wait for bytes.

@@ -5,25 +5,38 @@ import Capture
 import NIOCore
 import SMPP
 
-/// Settings of reassembly.
+/// Settings of reassembly. Every table and buffer input can grow has its bound here (docs/capture-and-reassembly.md
+/// gives the memory they add up to).
 public struct ReassemblyConfiguration: Sendable {
     /// The largest command_length accepted.
     public var maximumPDULength: Int
-    /// Bytes of out-of-order segments kept per direction while waiting for missing ones.
+    /// Memory the out-of-order segments of one direction may hold while waiting for missing ones (their bytes plus
+    /// `HeldSegments.overhead` each); past it the missing bytes are given up as a gap.
     public var bufferLimit: Int
+    /// The same, for every direction together.
+    public var totalBufferLimit: Int
     /// Bytes searched for an SMPP header in a connection picked up mid-stream before deciding it is not SMPP.
     public var scanBudget: Int
     /// Connections on these ports are SMPP whatever their content.
     public var forcedPorts: Set<UInt16>
+    /// Connections followed at once; past it the longest idle are let go.
+    public var maximumFlows: Int
+    /// A connection with no segment for this long (capture time, nanoseconds) is let go; a later segment of it is
+    /// taken as a connection picked up mid-stream.
+    public var flowIdleTimeout: Int64
 
     public init(
-        maximumPDULength: Int = SMPPFramer.defaultMaximumLength, bufferLimit: Int = 1 << 20, scanBudget: Int = 256 << 10,
-        forcedPorts: Set<UInt16> = []
+        maximumPDULength: Int = SMPPFramer.defaultMaximumLength, bufferLimit: Int = 1 << 20,
+        totalBufferLimit: Int = 64 << 20, scanBudget: Int = 256 << 10, forcedPorts: Set<UInt16> = [],
+        maximumFlows: Int = 65_536, flowIdleTimeout: Int64 = 3_600 * 1_000_000_000
     ) {
         self.maximumPDULength = maximumPDULength
         self.bufferLimit = bufferLimit
+        self.totalBufferLimit = totalBufferLimit
         self.scanBudget = scanBudget
         self.forcedPorts = forcedPorts
+        self.maximumFlows = max(1, maximumFlows)
+        self.flowIdleTimeout = min(max(1, flowIdleTimeout), 1 << 62)
     }
 }
 
@@ -34,6 +47,8 @@ public struct ReassemblyStatistics: Hashable, Sendable {
     public var smppConnections = 0
     public var retransmittedSegments = 0
     public var outOfOrderSegments = 0
+    /// Connections let go while idle, or to make room (`maximumFlows`).
+    public var evictedFlows = 0
     public var gaps = 0
     public var gapBytes = 0
     public var pdus = 0
@@ -55,17 +70,27 @@ public final class SMPPStreamReassembler {
             }
         }
 
-        /// One word for both endpoints, mixed: hashes the table and picks the slot of the flow cache.
+        /// One word for both endpoints, mixed, that picks the slot of the flow cache. Keys chosen to share a slot
+        /// only cost cache misses: the table itself hashes every field with the process's seeded hasher.
         var word: UInt64 {
-            func word(_ endpoint: Endpoint) -> UInt64 {
-                (endpoint.address.low ^ endpoint.address.high.byteSwapped ^ UInt64(endpoint.port)) &* 0x9E37_79B9_7F4A_7C15
+            func mix(_ value: UInt64) -> UInt64 {
+                // The finalizer of SplitMix64: every input bit moves every output bit.
+                var z = value &+ 0x9E37_79B9_7F4A_7C15
+                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+                return z ^ (z >> 31)
             }
-            return word(low) ^ word(high).byteSwapped
+            let ports = UInt64(low.port) << 16 | UInt64(high.port)
+            return mix(low.address.low ^ mix(low.address.high ^ mix(high.address.low ^ mix(high.address.high ^ ports))))
         }
 
-        /// One word instead of every field: the table is looked up for every segment the cache misses.
         func hash(into hasher: inout Hasher) {
-            hasher.combine(word)
+            hasher.combine(low.address.high)
+            hasher.combine(low.address.low)
+            hasher.combine(low.port)
+            hasher.combine(high.address.high)
+            hasher.combine(high.address.low)
+            hasher.combine(high.port)
         }
     }
 
@@ -83,18 +108,25 @@ public final class SMPPStreamReassembler {
         var connectionID: Int?
         var synSender: Endpoint?
         var ended = false
+        /// Capture time of the flow's last segment.
+        var lastSeen: Timestamp
 
-        init(first: Endpoint, second: Endpoint, firstSeen: Timestamp, configuration: ReassemblyConfiguration) {
+        init(
+            first: Endpoint, second: Endpoint, firstSeen: Timestamp, configuration: ReassemblyConfiguration, budget: HeldBudget
+        ) {
             key = FlowKey(first, second)
             self.first = first
             self.second = second
             self.firstSeen = firstSeen
+            lastSeen = firstSeen
             let framer = SMPPFramer(maximumLength: configuration.maximumPDULength)
             let forced = configuration.forcedPorts.contains(first.port) || configuration.forcedPorts.contains(second.port)
             forward = DirectionStream(
-                framer: framer, forced: forced, bufferLimit: configuration.bufferLimit, scanBudget: configuration.scanBudget)
+                framer: framer, forced: forced, bufferLimit: configuration.bufferLimit, scanBudget: configuration.scanBudget,
+                budget: budget)
             backward = DirectionStream(
-                framer: framer, forced: forced, bufferLimit: configuration.bufferLimit, scanBudget: configuration.scanBudget)
+                framer: framer, forced: forced, bufferLimit: configuration.bufferLimit, scanBudget: configuration.scanBudget,
+                budget: budget)
             forwardRef = Unmanaged.passUnretained(forward)
             backwardRef = Unmanaged.passUnretained(backward)
         }
@@ -104,6 +136,13 @@ public final class SMPPStreamReassembler {
 
     public let configuration: ReassemblyConfiguration
     private var flows: [FlowKey: Flow] = [:]
+    /// Memory held by every direction's out-of-order segments.
+    private let budget: HeldBudget
+    /// Flows are looked over for idleness once capture time passes this, and once enough segments came.
+    private var nextSweep: Timestamp?
+    private var segmentsSinceSweep = 0
+    /// Flows let go that never carried SMPP (a port scan, other traffic), reported together by the caller.
+    public private(set) var evictedWithoutSMPP = 0
     /// Recently used flows by a few bits of their key's hash: the table is not consulted for most segments.
     /// Unretained (the table keeps the flows alive, and a flow leaves the cache before the table): taking a flow
     /// from here costs no reference counting.
@@ -116,6 +155,7 @@ public final class SMPPStreamReassembler {
 
     public init(configuration: ReassemblyConfiguration = ReassemblyConfiguration()) {
         self.configuration = configuration
+        budget = HeldBudget(limit: configuration.totalBufferLimit)
     }
 
     /// What was seen so far.
@@ -130,6 +170,15 @@ public final class SMPPStreamReassembler {
 
     /// Connections being followed now.
     public var openFlows: Int { flows.count }
+
+    /// A diagnostic for the connections that carried no SMPP and were let go, if any.
+    public var evictionSummary: String? {
+        evictedWithoutSMPP == 0
+            ? nil
+            : "\(evictedWithoutSMPP) TCP connections that carried no SMPP were let go while idle (no segment for "
+                + "\(configuration.flowIdleTimeout / 1_000_000_000) s) or to make room (more than "
+                + "\(configuration.maximumFlows) followed at once)"
+    }
 
     /// Takes one TCP segment; emits what it completes.
     public func add(_ segment: TCPSegment, _ emit: (StreamEvent) -> Void) {
@@ -163,16 +212,62 @@ public final class SMPPStreamReassembler {
         }
         if found == nil {
             guard flags.contains(.syn) || segment.payloadLength > 0 else { return }
+            if flows.count >= configuration.maximumFlows { makeRoom(at: segment.timestamp, pdu: pdu, other: emit) }
             let created = Flow(
                 first: segment.source, second: segment.destination, firstSeen: segment.timestamp,
-                configuration: configuration)
+                configuration: configuration, budget: budget)
             flows[key] = created
             found = Unmanaged.passUnretained(created)
             cache[slot] = found
             finishedStatistics.tcpConnections += 1
         }
         // The table holds the flow until `close`, the last thing done with it.
-        found?._withUnsafeGuaranteedRef { add(segment, to: $0, pdu: pdu, other: emit) }
+        found?._withUnsafeGuaranteedRef {
+            $0.lastSeen = segment.timestamp
+            add(segment, to: $0, pdu: pdu, other: emit)
+        }
+        segmentsSinceSweep += 1
+        if let nextSweep, segment.timestamp > nextSweep, segmentsSinceSweep >= flows.count / 4 {
+            sweep(at: segment.timestamp, pdu: pdu, other: emit)
+        } else if nextSweep == nil {
+            nextSweep = Timestamp(nanoseconds: segment.timestamp.nanoseconds + configuration.flowIdleTimeout / 4)
+        }
+    }
+
+    /// Lets go of flows idle longer than `flowIdleTimeout`. Run when capture time has moved a quarter of the
+    /// timeout and at least a quarter of the table's size in segments came since the last time, so that its cost
+    /// stays proportional to the segments, whatever the times.
+    private func sweep(at time: Timestamp, pdu: (LentPDU) -> Void, other emit: (StreamEvent) -> Void) {
+        segmentsSinceSweep = 0
+        nextSweep = Timestamp(nanoseconds: time.nanoseconds + configuration.flowIdleTimeout / 4)
+        let idle = flows.values.filter { time.nanoseconds - $0.lastSeen.nanoseconds > configuration.flowIdleTimeout }
+        for flow in idle.sorted(by: { $0.lastSeen < $1.lastSeen }) {
+            evict(flow, why: "no segment for \(configuration.flowIdleTimeout / 1_000_000_000) s of capture time", pdu: pdu, other: emit)
+        }
+    }
+
+    /// The table is full: the longest idle eighth of it goes.
+    private func makeRoom(at time: Timestamp, pdu: (LentPDU) -> Void, other emit: (StreamEvent) -> Void) {
+        let count = max(1, flows.count / 8)
+        let oldest = flows.values.sorted { $0.lastSeen < $1.lastSeen }.prefix(count)
+        for flow in oldest {
+            evict(flow, why: "\(configuration.maximumFlows) connections were followed at once, the most allowed", pdu: pdu, other: emit)
+        }
+    }
+
+    private func evict(_ flow: Flow, why: String, pdu: (LentPDU) -> Void, other emit: (StreamEvent) -> Void) {
+        finishedStatistics.evictedFlows += 1
+        if let id = flow.connectionID {
+            emit(
+                .diagnostic(
+                    StreamDiagnostic(
+                        connection: id, source: flow.first, destination: flow.second, streamOffset: 0, frame: lastFrame,
+                        timestamp: lastTimestamp,
+                        message: "connection no longer followed (\(why)); a later segment of it starts it again mid-stream")))
+        } else {
+            evictedWithoutSMPP += 1
+        }
+        close(flow, pdu: pdu, other: emit)
     }
 
     /// A segment's work on its flow. `close` removes the flow from the table, which may free it: nothing uses the

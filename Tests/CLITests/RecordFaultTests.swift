@@ -58,8 +58,7 @@ struct RecordFaultTests {
         // The SMSC side: accepts and reads until each connection ends, as an idle SMSC would.
         let accepted = AcceptLoop(upstream)
         let proxy = try RecordProcess(upstreamPort: upstream.port, scratch: scratch)
-        _ = proxy.metrics()
-        let baseline = proxy.descriptors
+        let baseline = proxy.settledDescriptors()
         for index in 0..<60 {
             let probe = try SocketConnection.connect(port: proxy.port)
             switch index % 3 {
@@ -75,7 +74,7 @@ struct RecordFaultTests {
         let settled = proxy.waitForMetrics { $0["smppscope_sessions_open"] == 0 && ($0["smppscope_sessions_total"] ?? 0) >= 40 }
         #expect(settled["smppscope_sessions_open"] == 0)
         #expect((40...60).contains(settled["smppscope_sessions_total"] ?? 0))
-        #expect(proxy.waitForDescriptors(baseline) == baseline, "no descriptor is left open")
+        #expect(proxy.waitForDescriptors(baseline) == baseline, "no descriptor is left open: \(proxy.descriptorList)")
         #expect(accepted.waitForAllClosed(), "every SMSC connection the probes caused was closed")
         accepted.stop()
         try aSessionGoesThrough(port: proxy.port, upstream: upstream)
@@ -93,8 +92,7 @@ struct RecordFaultTests {
         let upstream = try Listener(backlog: 0)
         let filler = try SocketConnection.connect(port: upstream.port)
         let proxy = try RecordProcess(upstreamPort: upstream.port, scratch: scratch)
-        _ = proxy.metrics()
-        let baseline = proxy.descriptors
+        let baseline = proxy.settledDescriptors()
 
         let client = try SocketConnection.connect(port: proxy.port)
         let bind = Sample.bind(sequence: 1)
@@ -135,7 +133,7 @@ struct RecordFaultTests {
         smsc.closeNow()
 
         #expect(proxy.waitForMetrics { $0["smppscope_sessions_open"] == 0 }["smppscope_sessions_open"] == 0)
-        #expect(proxy.waitForDescriptors(baseline) == baseline)
+        #expect(proxy.waitForDescriptors(baseline) == baseline, "\(proxy.descriptorList)")
         try aSessionGoesThrough(port: proxy.port, upstream: upstream)
         #expect(proxy.stop() == 0, "\(proxy.errors)")
         let stored = try storedStreams(proxy, scratch: scratch)
@@ -156,8 +154,7 @@ struct RecordFaultTests {
         let scratch = try Scratch()
         let upstream = try Listener()
         let proxy = try RecordProcess(upstreamPort: upstream.port, scratch: scratch)
-        _ = proxy.metrics()
-        let baseline = proxy.descriptors
+        let baseline = proxy.settledDescriptors()
         let client = try SocketConnection.connect(port: proxy.port)
         let server = try upstream.accept()
         let requests = Sample.bind(sequence: 1) + (2...11).flatMap { Sample.submit(sequence: UInt32($0), text: "window \($0)") }
@@ -177,7 +174,7 @@ struct RecordFaultTests {
             #expect(seen.closed && seen.reset, "the client sees a reset")
         }
         #expect(proxy.waitForMetrics { $0["smppscope_sessions_open"] == 0 }["smppscope_sessions_open"] == 0)
-        #expect(proxy.waitForDescriptors(baseline) == baseline)
+        #expect(proxy.waitForDescriptors(baseline) == baseline, "\(proxy.descriptorList)")
         try aSessionGoesThrough(port: proxy.port, upstream: upstream)
         #expect(proxy.stop() == 0, "\(proxy.errors)")
         #expect(try storedSessions(proxy.store).first?.close == "rst")
@@ -194,8 +191,7 @@ struct RecordFaultTests {
         let upstream = try Listener()
         let proxy = try RecordProcess(
             upstreamPort: upstream.port, scratch: scratch, ["--idle-timeout", "1.5", "--half-close-timeout", "0.5"])
-        _ = proxy.metrics()
-        let baseline = proxy.descriptors
+        let baseline = proxy.settledDescriptors()
         let bind = Sample.bind(sequence: 1)
 
         let silent = try SocketConnection.connect(port: proxy.port)
@@ -220,7 +216,7 @@ struct RecordFaultTests {
         #expect(settled["smppscope_limit_reached_total{limit=\"half_close_timeout\"}"] == 1)
         server.closeNow()
         server2.closeNow()
-        #expect(proxy.waitForDescriptors(baseline) == baseline)
+        #expect(proxy.waitForDescriptors(baseline) == baseline, "\(proxy.descriptorList)")
         #expect(proxy.errors.contains("no byte passed within --idle-timeout"))
         try aSessionGoesThrough(port: proxy.port, upstream: upstream)
         #expect(proxy.stop() == 0, "\(proxy.errors)")
@@ -237,8 +233,7 @@ struct RecordFaultTests {
         let upstream = try Listener(backlog: 0)
         let filler = try SocketConnection.connect(port: upstream.port)
         let proxy = try RecordProcess(upstreamPort: upstream.port, scratch: scratch, ["--connect-timeout", "0.5"])
-        _ = proxy.metrics()
-        let baseline = proxy.descriptors
+        let baseline = proxy.settledDescriptors()
         let waiting = try SocketConnection.connect(port: proxy.port)
         try waiting.send(Sample.bind(sequence: 1))
         #expect(waiting.receive(timeout: 5).closed, "the client is closed when the SMSC cannot be reached in time")
@@ -246,7 +241,7 @@ struct RecordFaultTests {
         #expect(timedOut["smppscope_limit_reached_total{limit=\"connect_timeout\"}"] == 1)
         #expect(timedOut["smppscope_sessions_open"] == 0)
         #expect(proxy.errors.contains("cannot reach the SMSC"))
-        #expect(proxy.waitForDescriptors(baseline) == baseline)
+        #expect(proxy.waitForDescriptors(baseline) == baseline, "\(proxy.descriptorList)")
         try upstream.accept().closeNow()
         filler.closeNow()
         #expect(proxy.stop() == 0, "\(proxy.errors)")
@@ -258,8 +253,7 @@ struct RecordFaultTests {
         let scratch = try Scratch()
         let upstream = try Listener()
         let proxy = try RecordProcess(upstreamPort: upstream.port, scratch: scratch, ["--max-sessions-per-client", "2"])
-        _ = proxy.metrics()
-        let baseline = proxy.descriptors
+        let baseline = proxy.settledDescriptors()
         // Two sessions from one address are allowed, the third is refused.
         let first = try SocketConnection.connect(port: proxy.port)
         let second = try SocketConnection.connect(port: proxy.port)
@@ -277,38 +271,57 @@ struct RecordFaultTests {
             server.closeNow()
         }
         #expect(proxy.waitForMetrics { $0["smppscope_sessions_open"] == 0 }["smppscope_sessions_open"] == 0)
-        #expect(proxy.waitForDescriptors(baseline) == baseline)
+        #expect(proxy.waitForDescriptors(baseline) == baseline, "\(proxy.descriptorList)")
         // Room again: a new session goes through.
         try aSessionGoesThrough(port: proxy.port, upstream: upstream)
         #expect(proxy.stop() == 0, "\(proxy.errors)")
     }
 
     /// A client that does not read while the SMSC sends a lot: backpressure holds the SMSC back, the proxy's memory
-    /// stays flat, and once the client reads it gets every byte.
+    /// stays flat however much waits to be sent, and once the client reads it gets every byte.
     @Test func aSlowReadingClientKeepsTheProxysMemoryBounded() throws {
         let scratch = try Scratch()
         let upstream = try Listener()
-        let proxy = try RecordProcess(upstreamPort: upstream.port, scratch: scratch)
+        let proxy = try RecordProcess(upstreamPort: upstream.port, scratch: scratch, withStore: false)
         let client = try SocketConnection.connect(port: proxy.port)
         let server = try upstream.accept()
         try client.send(Sample.bind(sequence: 1))
         _ = server.receive(atLeast: Sample.bind(sequence: 1).count)
         let before = proxy.residentKiB
-        // 16 MB of deliver_sm, sent from a thread: it blocks while the client does not read.
-        let total = 16 << 20
-        var sent: [UInt8] = []
-        var sequence: UInt32 = 1
-        while sent.count < total {
-            sent += Sample.deliver(sequence: sequence, text: String(repeating: "x", count: 140))
-            sequence += 1
+        // 24 MB of deliver_sm, sent from a thread in 1 MB pieces: it blocks while the client does not read.
+        let deliver = Sample.deliver(sequence: 0, text: String(repeating: "x", count: 140))
+        let count = (24 << 20) / deliver.count
+        var payload = [UInt8](repeating: 0, count: count * deliver.count)
+        payload.withUnsafeMutableBufferPointer { buffer in
+            for index in 0..<count {
+                let base = index * deliver.count
+                for offset in 0..<deliver.count { buffer[base + offset] = deliver[offset] }
+                // Sequence numbers 1, 2, 3...
+                let sequence = UInt32(index + 1)
+                buffer[base + 12] = UInt8(sequence >> 24)
+                buffer[base + 13] = UInt8((sequence >> 16) & 0xFF)
+                buffer[base + 14] = UInt8((sequence >> 8) & 0xFF)
+                buffer[base + 15] = UInt8(sequence & 0xFF)
+            }
         }
-        let payload = sent
-        let sender = Thread { try? server.send(payload) }
+        let sent = Counter()
+        let chunks = stride(from: 0, to: payload.count, by: 1 << 20).map { Array(payload[$0..<min(payload.count, $0 + (1 << 20))]) }
+        let sender = Thread {
+            for chunk in chunks {
+                guard (try? server.send(chunk)) != nil else { return }
+                sent.add(chunk.count)
+            }
+        }
         sender.start()
-        usleep(1_500_000)
-        let during = proxy.residentKiB
-        #expect(during - before < 24 * 1024, "RSS grew from \(before) to \(during) KiB while the client did not read")
-        let received = client.receive(atLeast: payload.count, timeout: 60)
+        usleep(2_000_000)
+        let first = (proxy.residentKiB, sent.value)
+        usleep(2_000_000)
+        let second = (proxy.residentKiB, sent.value)
+        #expect(second.1 < payload.count / 2, "backpressure holds the SMSC back (\(second.1) bytes sent)")
+        #expect(second.1 - first.1 < 2 << 20, "nothing more is taken from the SMSC while the client does not read")
+        #expect(second.0 - first.0 < 4 * 1024, "RSS \(first.0) → \(second.0) KiB while the client does not read")
+        #expect(second.0 - before < 48 * 1024, "RSS \(before) → \(second.0) KiB")
+        let received = client.receive(atLeast: payload.count, timeout: 120)
         #expect(received.bytes.count == payload.count)
         #expect(received.bytes == payload, "every byte arrives, in order")
         client.closeNow()
@@ -339,8 +352,7 @@ struct RecordFaultTests {
         }
         smsc.start()
         let proxy = try RecordProcess(upstreamPort: upstream.port, scratch: scratch)
-        _ = proxy.metrics()
-        let baseline = proxy.descriptors
+        let baseline = proxy.settledDescriptors()
         var answered = 0
         for index in 0..<count {
             let client = try SocketConnection.connect(port: proxy.port)
@@ -355,7 +367,7 @@ struct RecordFaultTests {
         let settled = proxy.waitForMetrics(seconds: 30) { $0["smppscope_sessions_open"] == 0 && $0["smppscope_sessions_total"] == Double(count) }
         #expect(settled["smppscope_sessions_open"] == 0)
         #expect(settled["smppscope_sessions_total"] == Double(count))
-        #expect(proxy.waitForDescriptors(baseline) == baseline)
+        #expect(proxy.waitForDescriptors(baseline) == baseline, "\(proxy.descriptorList)")
         #expect(proxy.stop() == 0, "\(proxy.errors)")
         let sessions = try storedSessions(proxy.store)
         #expect(sessions.count == count)
@@ -446,6 +458,24 @@ struct RecordFaultTests {
         // smppscope reads the files together as one recording.
         let decoded = try smppscope(["analyze", "--format", "json"] + [files[0]])
         #expect(decoded.status == 0)
+    }
+}
+
+/// A count shared between threads.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var total = 0
+
+    func add(_ amount: Int) {
+        lock.lock()
+        total += amount
+        lock.unlock()
+    }
+
+    var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return total
     }
 }
 
@@ -543,8 +573,7 @@ struct RecordRealPeerTests {
         let scratch = try Scratch()
         let server = try NetSMPPServer(scratch: scratch)
         let proxy = try RecordProcess(upstreamPort: server.port, scratch: scratch)
-        _ = proxy.metrics()
-        let baseline = proxy.descriptors
+        let baseline = proxy.settledDescriptors()
         let (status, client) = try runSmpplibClient(port: proxy.port, count: 30, scratch: scratch)
         #expect(status == 0)
         #expect(client.lines.last == "done", "smpplib finished its session cleanly")
@@ -555,7 +584,7 @@ struct RecordRealPeerTests {
         #expect(smscSide.received == clientSide.sent, "Net::SMPP read exactly what smpplib wrote")
         #expect(clientSide.received == smscSide.sent, "smpplib read exactly what Net::SMPP wrote")
         #expect(proxy.waitForMetrics { $0["smppscope_sessions_open"] == 0 }["smppscope_sessions_open"] == 0)
-        #expect(proxy.waitForDescriptors(baseline) == baseline)
+        #expect(proxy.waitForDescriptors(baseline) == baseline, "\(proxy.descriptorList)")
         #expect(proxy.stop() == 0, "\(proxy.errors)")
         for streams in [try storedStreams(proxy, scratch: scratch), try CapturedStreams(proxy.journal, smscPort: server.port).all] {
             #expect(streams.count == 1)
@@ -571,8 +600,7 @@ struct RecordRealPeerTests {
         let scratch = try Scratch()
         let server = try NetSMPPServer(scratch: scratch)
         let proxy = try RecordProcess(upstreamPort: server.port, scratch: scratch)
-        _ = proxy.metrics()
-        let baseline = proxy.descriptors
+        let baseline = proxy.settledDescriptors()
         let (status, client) = try runSmpplibClient(port: proxy.port, count: 30, killAfter: 10, scratch: scratch)
         #expect(status == SIGKILL, "the client died by SIGKILL")
         let smsc = waitForLog({ server.peerLog }) { $0.lines.contains("1 closed") }
@@ -582,7 +610,7 @@ struct RecordRealPeerTests {
         #expect(smscSide.received == clientSide.sent, "everything the client wrote before it died reached the SMSC")
         #expect(smscSide.sent.starts(with: clientSide.received))
         #expect(proxy.waitForMetrics { $0["smppscope_sessions_open"] == 0 }["smppscope_sessions_open"] == 0)
-        #expect(proxy.waitForDescriptors(baseline) == baseline)
+        #expect(proxy.waitForDescriptors(baseline) == baseline, "\(proxy.descriptorList)")
         // The proxy goes on: a whole session through it.
         let (again, second) = try runSmpplibClient(port: proxy.port, count: 3, scratch: scratch)
         #expect(again == 0 && second.lines.last == "done")
@@ -603,8 +631,7 @@ struct RecordRealPeerTests {
         var server = try NetSMPPServer(scratch: scratch)
         let port = server.port
         let proxy = try RecordProcess(upstreamPort: port, scratch: scratch)
-        _ = proxy.metrics()
-        let baseline = proxy.descriptors
+        let baseline = proxy.settledDescriptors()
         let client = try SocketConnection.connect(port: proxy.port)
         let requests = Sample.bind(sequence: 1) + (2...6).flatMap { Sample.submit(sequence: UInt32($0), text: "before the crash \($0)") }
         try client.send(requests)
@@ -618,14 +645,14 @@ struct RecordRealPeerTests {
         #expect(killed.received == requests)
         #expect(answers + end.bytes == killed.sent)
         #expect(proxy.waitForMetrics { $0["smppscope_sessions_open"] == 0 }["smppscope_sessions_open"] == 0)
-        #expect(proxy.waitForDescriptors(baseline) == baseline)
+        #expect(proxy.waitForDescriptors(baseline) == baseline, "\(proxy.descriptorList)")
 
         server = try NetSMPPServer(scratch: scratch, port: port)
         let (status, log) = try runSmpplibClient(port: proxy.port, count: 5, scratch: scratch)
         #expect(status == 0 && log.lines.last == "done", "the next session goes through the restarted SMSC")
         let restarted = waitForLog({ server.peerLog }) { $0.lines.contains("1 closed") }.connections[1] ?? ([], [])
         #expect(restarted.received == log.connections[0]?.sent)
-        #expect(proxy.waitForDescriptors(baseline) == baseline)
+        #expect(proxy.waitForDescriptors(baseline) == baseline, "\(proxy.descriptorList)")
         #expect(proxy.stop() == 0, "\(proxy.errors)")
         for streams in [try storedStreams(proxy, scratch: scratch), try CapturedStreams(proxy.journal, smscPort: port).all] {
             #expect(streams.count == 2)

@@ -38,16 +38,17 @@ final class RecordProcess {
     private let log = StandardErrorLog()
     private let output = StandardErrorLog()
 
-    init(upstreamPort: Int, scratch: Scratch, _ extra: [String] = []) throws {
+    /// `withStore` false records into the journal only.
+    init(upstreamPort: Int, scratch: Scratch, withStore: Bool = true, _ extra: [String] = []) throws {
         self.upstreamPort = upstreamPort
         store = scratch.path("record.sqlite")
         journal = scratch.path("journal.pcapng")
         process.executableURL = URL(fileURLWithPath: Paths.binary ?? "/nonexistent")
         process.arguments =
             [
-                "record", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(upstreamPort)", "--store", store, "--pcap",
+                "record", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(upstreamPort)", "--pcap",
                 journal, "--metrics-listen", "127.0.0.1:0", "--summary-every", "0",
-            ] + extra
+            ] + (withStore ? ["--store", store] : []) + extra
         let errors = Pipe()
         process.standardError = errors
         let standardOutput = Pipe()
@@ -90,6 +91,15 @@ final class RecordProcess {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
     }
 
+    /// What each open descriptor is, for failure messages.
+    var descriptorList: String {
+        let folder = "/proc/\(pid)/fd"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.sorted { (Int($0) ?? 0) < (Int($1) ?? 0) }.map { name in
+            "\(name) -> \((try? FileManager.default.destinationOfSymbolicLink(atPath: "\(folder)/\(name)")) ?? "?")"
+        }.joined(separator: ", ")
+    }
+
     /// Resident memory of the process, in KiB.
     var residentKiB: Int {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
@@ -112,6 +122,20 @@ final class RecordProcess {
         while !condition(last), Date() < deadline {
             usleep(50_000)
             last = metrics()
+        }
+        return last
+    }
+
+    /// The open descriptors once the process has settled after its start (two counts 300 ms apart agree): the
+    /// baseline the fault cases return to.
+    func settledDescriptors() -> Int {
+        _ = metrics()
+        var last = descriptors
+        for _ in 0..<20 {
+            usleep(300_000)
+            let now = descriptors
+            if now == last { return now }
+            last = now
         }
         return last
     }
@@ -165,14 +189,34 @@ struct CapturedStreams {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw SocketError("tshark could not read \(path)") }
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
-            guard fields.count == 3, let stream = Int(fields[0]), let port = Int(fields[1]) else { continue }
-            let bytes = hexBytes(String(fields[2]))
-            if port == smscPort {
-                streams[stream, default: ([], [])].smsc += bytes
-            } else {
-                streams[stream, default: ([], [])].client += bytes
+        // Lines "stream<TAB>port<TAB>hex", read as bytes (the output can be tens of megabytes).
+        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            var index = 0
+            func number() -> Int? {
+                var value = 0
+                var digits = 0
+                while index < raw.count, raw[index] >= 0x30, raw[index] <= 0x39 {
+                    value = value * 10 + Int(raw[index] - 0x30)
+                    digits += 1
+                    index += 1
+                }
+                return digits > 0 ? value : nil
+            }
+            while index < raw.count {
+                let stream = number()
+                if index < raw.count, raw[index] == 0x09 { index += 1 }
+                let port = number()
+                if index < raw.count, raw[index] == 0x09 { index += 1 }
+                let start = index
+                while index < raw.count, raw[index] != 0x0A { index += 1 }
+                let bytes = hexBytes(UnsafeRawBufferPointer(rebasing: raw[start..<index]))
+                index += 1
+                guard let stream, let port else { continue }
+                if port == smscPort {
+                    streams[stream, default: ([], [])].smsc += bytes
+                } else {
+                    streams[stream, default: ([], [])].client += bytes
+                }
             }
         }
     }
@@ -182,9 +226,16 @@ struct CapturedStreams {
 }
 
 func hexBytes(_ text: String) -> [UInt8] {
+    var text = text
+    return text.withUTF8 { hexBytes(UnsafeRawBufferPointer($0)) }
+}
+
+/// Hex digits to bytes; anything else (colons, spaces) is skipped.
+func hexBytes(_ text: UnsafeRawBufferPointer) -> [UInt8] {
     var bytes: [UInt8] = []
+    bytes.reserveCapacity(text.count / 2)
     var high: UInt8?
-    for character in text.utf8 {
+    for character in text {
         let value: UInt8
         switch character {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): value = character - UInt8(ascii: "0")

@@ -159,6 +159,36 @@ struct CaptureFileTests {
         #expect(segments.map(\.payload) == [Array(0..<100)])
     }
 
+    /// A datagram cut into 8-byte pieces, sent backwards, every piece twice and some overlapping with other bytes:
+    /// the first bytes seen for each offset win, and the datagram comes out whole once.
+    @Test func aDatagramInManySmallRepeatedPiecesComesOutWholeOnce() throws {
+        let tcp = PacketBuilder.tcp(sourcePort: 1, destinationPort: 2, sequence: 1, options: false, payload: (0..<1_000).map { UInt8($0 % 251) })
+        var packets: [TestPacket] = []
+        func fragment(_ bytes: [UInt8], offset: Int, more: Bool) -> TestPacket {
+            TestPacket(
+                seconds: 1,
+                data: PacketBuilder.ethernet(
+                    payload: PacketBuilder.ipv4(
+                        source: 1, destination: 2, identification: 9, fragmentOffset: offset, moreFragments: more, payload: bytes)))
+        }
+        for offset in stride(from: 0, to: tcp.count, by: 8).reversed() {
+            let piece = Array(tcp[offset..<min(tcp.count, offset + 8)])
+            let last = offset + 8 >= tcp.count
+            packets.append(fragment(piece, offset: offset, more: !last))
+            if offset >= 16 {
+                // An overlapping piece with other bytes, after the right ones: ignored where they were seen.
+                packets.append(fragment([UInt8](repeating: 0xEE, count: 16), offset: offset, more: true))
+            }
+            // Repeated, but not the piece that completes it (a copy after that would begin a datagram of its own).
+            if offset > 0 { packets.append(fragment(piece, offset: offset, more: !last)) }
+        }
+        let path = try CaptureFileBuilder.temporaryFile(CaptureFileBuilder.pcap(linkType: 1, packets: packets))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (segments, diagnostics) = try readSegments(path)
+        #expect(diagnostics.isEmpty)
+        #expect(segments.map(\.payload) == [(0..<1_000).map { UInt8($0 % 251) }])
+    }
+
     @Test func incompleteFragmentsAreReported() throws {
         let path = try CaptureFileBuilder.temporaryFile(
             CaptureFileBuilder.pcap(

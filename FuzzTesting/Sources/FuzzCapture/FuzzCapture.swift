@@ -17,7 +17,7 @@ func LLVMFuzzerRunDriver(
 ) -> CInt
 
 /// The input goes to a file the reader opens, as it would a capture.
-let scratchPath = "/tmp/smppscope-fuzz-capture-\(getpid()).pcap"
+let scratchPath = (access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp") + "/smppscope-fuzz-capture-\(getpid()).pcap"
 
 @_cdecl("LLVMFuzzerTestOneInput")
 func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
