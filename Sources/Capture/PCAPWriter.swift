@@ -28,31 +28,21 @@ public final class PCAPWriter {
         case pcapng
     }
 
-    private let file: UnsafeMutablePointer<FILE>
-    private let ownsFile: Bool
-    private let path: String
+    private let file: OutputFile
     public let format: Format
     private var closed = false
     /// Bytes written so far.
     public private(set) var size = 0
+    /// Bytes collected before they are written.
+    private var buffer: [UInt8] = []
+    private static let bufferSize = 1 << 16
 
-    public init(path: String, format: Format = .pcap) throws {
+    /// Starts a capture file at `path` ("-": standard output). `atomic` (an export): written under a temporary name
+    /// and renamed by `close()`; otherwise in place, readable while it grows (a journal).
+    public init(path: String, format: Format = .pcap, atomic: Bool = true) throws {
         self.format = format
-        if path == "-" {
-            guard let output = fdopen(STDOUT_FILENO, "wb") else {
-                throw CaptureError("cannot write to standard output")
-            }
-            file = output
-            ownsFile = false
-        } else {
-            guard let opened = fopen(path, "wb") else {
-                let reason = String(cString: strerror(errno))
-                throw CaptureError("cannot write \(path): \(reason)", hint: "check the folder exists and is writable")
-            }
-            file = opened
-            ownsFile = true
-        }
-        self.path = path
+        file = try OutputFile(path: path, atomic: atomic)
+        buffer.reserveCapacity(Self.bufferSize + 1_024)
         if format == .pcapng {
             try put(Self.pcapngHeader())
             return
@@ -68,10 +58,6 @@ public final class PCAPWriter {
         try put(header)
     }
 
-    deinit {
-        if !closed, ownsFile { fclose(file) }
-    }
-
     public func write(_ packet: CapturedPacket) throws {
         if format == .pcapng {
             try put(Self.enhancedPacketBlock(packet))
@@ -79,8 +65,9 @@ public final class PCAPWriter {
         }
         var record: [UInt8] = []
         record.reserveCapacity(16 + packet.bytes.count)
-        let nanoseconds = packet.timestamp.nanoseconds
-        let seconds = nanoseconds >= 0 ? nanoseconds / 1_000_000_000 : (nanoseconds - 999_999_999) / 1_000_000_000
+        // pcap's seconds are unsigned 32 bits: times before 1970 are written as 1970, after 2106 as 2106.
+        let nanoseconds = min(max(packet.timestamp.nanoseconds, 0), Int64(UInt32.max) * 1_000_000_000 + 999_999_999)
+        let seconds = nanoseconds / 1_000_000_000
         let fraction = nanoseconds - seconds * 1_000_000_000
         record.appendLittleEndian(UInt32(truncatingIfNeeded: seconds))
         record.appendLittleEndian(UInt32(truncatingIfNeeded: fraction))
@@ -91,27 +78,37 @@ public final class PCAPWriter {
     }
 
     /// Hands what is buffered to the system.
-    public func flush() {
-        if !closed { fflush(file) }
+    public func flush() throws {
+        guard !closed, !buffer.isEmpty else { return }
+        defer { buffer.removeAll(keepingCapacity: true) }
+        try file.write(buffer)
     }
 
-    /// Flushes and closes the file; errors (a full disk) are reported here.
+    /// Writes what is left and closes the file (renaming it into place when atomic); errors (a full disk) are
+    /// reported here, and then no file is left under the name.
     public func close() throws {
         guard !closed else { return }
-        closed = true
-        let flushed = fflush(file) == 0
-        let closedCleanly = ownsFile ? fclose(file) == 0 : true
-        if !flushed || !closedCleanly {
-            throw CaptureError("cannot finish writing \(path): \(String(cString: strerror(errno)))")
+        do {
+            try flush()
+            closed = true
+            try file.close()
+        } catch {
+            closed = true
+            file.abandon()
+            throw error
         }
+    }
+
+    /// Gives the file up (an atomic one is removed).
+    public func abandon() {
+        closed = true
+        file.abandon()
     }
 
     private func put(_ bytes: [UInt8]) throws {
-        let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
-        if written != bytes.count {
-            throw CaptureError("cannot write \(path): \(String(cString: strerror(errno)))")
-        }
-        size += written
+        buffer += bytes
+        size += bytes.count
+        if buffer.count >= Self.bufferSize { try flush() }
     }
 
     /// A section header block and one Ethernet interface with nanosecond timestamps.
@@ -146,7 +143,8 @@ public final class PCAPWriter {
         bytes.appendLittleEndian(UInt32(6))
         bytes.appendLittleEndian(length)
         bytes.appendLittleEndian(UInt32(0))
-        let units = UInt64(bitPattern: packet.timestamp.nanoseconds)
+        // pcapng's units since 1970 are unsigned: times before 1970 are written as 1970.
+        let units = UInt64(max(0, packet.timestamp.nanoseconds))
         bytes.appendLittleEndian(UInt32(truncatingIfNeeded: units >> 32))
         bytes.appendLittleEndian(UInt32(truncatingIfNeeded: units))
         bytes.appendLittleEndian(UInt32(truncatingIfNeeded: packet.bytes.count))

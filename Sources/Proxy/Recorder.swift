@@ -25,6 +25,9 @@ public struct RecorderOptions {
     public var metrics: ProxyMetrics?
     /// Bytes of events a queue holds before it drops.
     public var queueLimit = 256 << 20
+    /// Told once, from the consumer's thread, when the store or the journal cannot be written (a full disk): what
+    /// failed and why. What follows is not kept there; `finish()` reports the failure again.
+    public var failure: (@Sendable (String) -> Void)?
     /// A store batch is written at least this often while traffic flows.
     public var flushInterval = 1.0
 
@@ -63,7 +66,7 @@ public final class Recorder: RecordingSink, @unchecked Sendable {
             let consumer = EventConsumer(
                 name: "store", limit: options.queueLimit, idleInterval: options.flushInterval,
                 process: { events in for event in events { try importer.add(event) } },
-                idle: { try importer.flush() })
+                idle: { try importer.flush() }, failure: options.failure)
             storeConsumer = consumer
             consumers.append(consumer)
         } else {
@@ -76,7 +79,7 @@ public final class Recorder: RecordingSink, @unchecked Sendable {
             let consumer = EventConsumer(
                 name: "journal", limit: options.queueLimit, idleInterval: options.flushInterval,
                 process: { events in for event in events { try journal.write(event) } },
-                idle: { journal.flush() })
+                idle: { try journal.flush() }, failure: options.failure)
             journalConsumer = consumer
             consumers.append(consumer)
         } else {
@@ -138,6 +141,7 @@ final class EventConsumer: @unchecked Sendable {
     private let idleInterval: Double
     private let process: ([StreamEvent]) throws -> Void
     private let idle: () throws -> Void
+    private let failureNotice: (@Sendable (String) -> Void)?
     private let condition = NSCondition()
     private var queue: [StreamEvent] = []
     private var queuedBytes = 0
@@ -154,8 +158,9 @@ final class EventConsumer: @unchecked Sendable {
 
     init(
         name: String, limit: Int, idleInterval: Double, process: @escaping ([StreamEvent]) throws -> Void,
-        idle: @escaping () throws -> Void
+        idle: @escaping () throws -> Void, failure: (@Sendable (String) -> Void)? = nil
     ) {
+        failureNotice = failure
         self.name = name
         self.limit = limit
         self.idleInterval = idleInterval
@@ -227,8 +232,10 @@ final class EventConsumer: @unchecked Sendable {
                 }
             } catch {
                 condition.lock()
+                let first = failure == nil
                 failure = failure ?? error
                 condition.unlock()
+                if first { failureNotice?("the \(name) cannot be written: \(error); it records nothing more") }
             }
             condition.lock()
             processedCount += events.count
@@ -282,7 +289,7 @@ final class Journal {
     init(path: String, rotateBytes: Int?) throws {
         base = path
         self.rotateBytes = rotateBytes
-        writer = try PCAPWriter(path: path, format: .pcapng)
+        writer = try PCAPWriter(path: path, format: .pcapng, atomic: false)
         files = [path]
     }
 
@@ -309,11 +316,11 @@ final class Journal {
         let stem = url.deletingPathExtension().path
         let ext = url.pathExtension.isEmpty ? "pcapng" : url.pathExtension
         let next = "\(stem).\(files.count).\(ext)"
-        writer = try PCAPWriter(path: next, format: .pcapng)
+        writer = try PCAPWriter(path: next, format: .pcapng, atomic: false)
         files.append(next)
     }
 
-    func flush() { writer.flush() }
+    func flush() throws { try writer.flush() }
 
     func close() throws { try writer.close() }
 }

@@ -3,6 +3,7 @@
 import Capture
 import NIOCore
 import SMPP
+import Transport
 
 public struct ReplayOptions: Sendable {
     public enum Pace: Sendable, Equatable {
@@ -32,6 +33,8 @@ public struct ReplayOptions: Sendable {
     public var targetHost: String
     public var targetPort: Int
     public var tls = TLS.none
+    /// The oldest TLS version accepted from the target.
+    public var minimumTLSVersion = TLSMinimumVersion.tls12
     /// Bind as this system_id (the recorded one when nil) with this password.
     public var systemID: String?
     public var password: String

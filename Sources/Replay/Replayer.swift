@@ -60,6 +60,7 @@ public final class Replayer: @unchecked Sendable {
         self.options = options
         self.sink = sink
         var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = options.minimumTLSVersion.version
         switch options.tls {
         case .none:
             tls = nil

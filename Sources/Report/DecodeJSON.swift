@@ -23,6 +23,7 @@ public struct RenderOptions: Sendable {
 public enum DecodeJSON {
     /// One PDU as a JSON object (no newline).
     public static func write(_ item: TimelinePDU, into json: inout JSONWriter, options: RenderOptions) {
+        let item = item.forOutput(options)
         let pdu = item.decoded()
         json.beginObject()
         json.key("ts"); json.raw(item.timestamp.description)

@@ -23,6 +23,7 @@ public struct DecodeText: Sendable {
 
     /// One line for a PDU.
     public func line(_ item: TimelinePDU) -> String {
+        let item = item.forOutput(options)
         let pdu = item.decoded()
         let direction: String
         switch item.fromClient {

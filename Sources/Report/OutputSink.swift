@@ -1,6 +1,8 @@
 // Buffered output to a file descriptor (standard output by default): renderers append bytes, the sink writes
 // them in large blocks.
 
+import Capture
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -14,8 +16,11 @@ public final class OutputSink {
     private let fd: Int32
     public var bytes: [UInt8] = []
     private let flushThreshold: Int
-    /// True when the reader went away (a closed pipe): further output is dropped.
-    public private(set) var closed = false
+    /// Why writing stopped (an errno), or nil while it works; further output is dropped. EPIPE means the reader
+    /// went away (`| head`), which ends a run quietly; anything else (a full disk) is an error.
+    public private(set) var errorNumber: Int32?
+    /// True when writing stopped, for whatever reason.
+    public var closed: Bool { errorNumber != nil }
 
     public init(fd: Int32 = 1, flushThreshold: Int = 1 << 20) {
         self.fd = fd
@@ -59,10 +64,20 @@ public final class OutputSink {
             let written = Glibc.write(fd, base + offset, raw.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
-                closed = true
+                errorNumber = errno
                 return
             }
             offset += written
+        }
+    }
+
+    /// Writes what is left; throws when output failed for any reason but its reader going away.
+    public func finish(name: String = "standard output") throws {
+        flush()
+        if let errorNumber, errorNumber != EPIPE {
+            throw CaptureError(
+                "cannot write to \(name): \(String(cString: strerror(errorNumber)))",
+                hint: "the output is incomplete; check the disk or the device it goes to")
         }
     }
 

@@ -7,6 +7,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import SMPP
+import Transport
 import SwiftASN1
 import X509
 
@@ -55,10 +56,14 @@ final class SMPPServerHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 }
 
-/// Answers "mo SYSTEM_ID SOURCE DESTINATION TEXT" lines with "ok" or "error: …".
+/// Answers "mo SYSTEM_ID SOURCE DESTINATION TEXT" lines with "ok" or "error: …". A line longer than
+/// `maximumLine` bytes is answered with an error and the connection closed.
 final class ControlHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
+
+    /// The longest control line accepted (an MO text is at most a few hundred bytes).
+    static let maximumLine = 4_096
 
     let core: SimulatorCore
     private var pending = ""
@@ -68,6 +73,14 @@ final class ControlHandler: ChannelInboundHandler, @unchecked Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
         pending += buffer.readString(length: buffer.readableBytes) ?? ""
+        if pending.utf8.count > Self.maximumLine, !pending.utf8.prefix(Self.maximumLine + 1).contains(UInt8(ascii: "\n")) {
+            pending = ""
+            var out = context.channel.allocator.buffer(capacity: 64)
+            out.writeString("error: a line is longer than \(Self.maximumLine) bytes; closing\n")
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(out)).whenComplete { _ in channel.close(promise: nil) }
+            return
+        }
         while let newline = pending.firstIndex(of: "\n") {
             let line = String(pending[..<newline]).trimmingCharacters(in: "\r ")
             pending = String(pending[pending.index(after: newline)...])
@@ -170,10 +183,14 @@ public final class Simulator: @unchecked Sendable {
         if let certificatePath = configuration.certificatePath, let keyPath = configuration.privateKeyPath {
             let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }
             let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
-            return .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            tls.minimumTLSVersion = configuration.minimumTLSVersion.version
+            return tls
         }
         let (certificate, key) = try Self.selfSignedCertificate(commonName: configuration.tlsHost ?? "localhost")
-        return .makeServerConfiguration(certificateChain: [.certificate(certificate)], privateKey: .privateKey(key))
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: [.certificate(certificate)], privateKey: .privateKey(key))
+        tls.minimumTLSVersion = configuration.minimumTLSVersion.version
+        return tls
     }
 
     /// A self-signed certificate for `commonName` (and 127.0.0.1, ::1, localhost), valid for a year.

@@ -1,5 +1,7 @@
 // How the simulated SMSC behaves: accounts, limits, latency, receipts, timeouts, listeners.
 
+import Transport
+
 /// Settings of the simulator.
 public struct SimulatorConfiguration: Sendable {
     /// One login.
@@ -15,6 +17,24 @@ public struct SimulatorConfiguration: Sendable {
             self.throughput = throughput
         }
 
+        /// Accounts one per line (`SYSTEM_ID:PASSWORD[:TPS]`; blank lines and lines starting with # are skipped), as in
+        /// an accounts file or the `SMPPSCOPE_SIMULATOR_ACCOUNTS` variable (lines or spaces apart). Nil, with the
+        /// number of the bad line, when one does not parse.
+        public static func list(_ text: String) -> Result<[Account], AccountListError> {
+            var accounts: [Account] = []
+            var entry = 0
+            for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+                let trimmed = line.drop { $0 == " " || $0 == "\t" }
+                if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+                for word in trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
+                    entry += 1
+                    guard let account = Account(specification: String(word)) else { return .failure(AccountListError(entry: entry)) }
+                    accounts.append(account)
+                }
+            }
+            return .success(accounts)
+        }
+
         /// Parses `SYSTEM_ID:PASSWORD[:TPS]`.
         public init?(specification: String) {
             let parts = specification.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
@@ -26,6 +46,12 @@ public struct SimulatorConfiguration: Sendable {
                 throughput = value
             }
         }
+    }
+
+    /// An entry of an accounts list that is not `SYSTEM_ID:PASSWORD[:TPS]`.
+    public struct AccountListError: Error, Sendable {
+        /// 1-based, among the entries.
+        public var entry: Int
     }
 
     /// Final states of receipts and how often each is drawn.
@@ -92,6 +118,8 @@ public struct SimulatorConfiguration: Sendable {
     public var duplicateWindow = 60.0
     /// Inject a mobile-originated message to every bound receiver this often (seconds); nil for never.
     public var mobileOriginatedEvery: Double?
+    /// The oldest TLS version the TLS listener accepts.
+    public var minimumTLSVersion = TLSMinimumVersion.tls12
     /// A line-based control port ("mo SYSTEM_ID SOURCE DESTINATION TEXT"); nil for none.
     public var controlHost: String?
     public var controlPort: Int?

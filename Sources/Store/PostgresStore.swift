@@ -14,12 +14,17 @@ import Reassembly
 
 /// Where a PostgreSQL store is: parsed from `postgres://user[:password]@host[:port]/database[?sslmode=...]`.
 public struct PostgresLocation: Sendable, CustomStringConvertible {
-    public enum TLSMode: String, Sendable {
+    /// `sslmode`, as libpq defines it (`allow`, which tries without TLS first, is refused).
+    public enum TLSMode: String, Sendable, CaseIterable {
         /// No TLS.
         case disable
-        /// TLS, without checking the server's certificate.
+        /// TLS when the server offers it, else none; the certificate is not checked. libpq's default.
+        case prefer
+        /// TLS, the certificate not checked.
         case require
-        /// TLS, with the server's certificate checked against the system's roots and its name.
+        /// TLS, the certificate checked against the trusted roots, not its name.
+        case verifyCA = "verify-ca"
+        /// TLS, the certificate checked against the trusted roots and the host name.
         case verifyFull = "verify-full"
     }
 
@@ -29,17 +34,32 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
     public var password: String?
     public var database: String
     public var tls: TLSMode
+    /// PEM roots for verify-ca and verify-full (`sslrootcert`); the system's when nil.
+    public var rootCertificates: String?
 
     /// True when the text names a PostgreSQL store rather than a file.
     public static func isURL(_ text: String) -> Bool {
         text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")
     }
 
+    /// The text with the password of a `scheme://user:password@` part replaced by `***`, so that it can be shown
+    /// (in errors, logs, listings) whatever else is wrong with it.
+    public static func redacting(_ text: String) -> String {
+        guard let scheme = text.range(of: "://") else { return text }
+        let rest = text[scheme.upperBound...]
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+        guard let at = rest[..<authorityEnd].lastIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":") else {
+            return text
+        }
+        return String(text[..<rest.index(after: colon)]) + "***" + String(text[at...])
+    }
+
     /// Parses a URL; the password comes from the URL, else `PGPASSWORD`, else the file `SMPPSCOPE_PGPASSWORD_FILE`
     /// names.
     public init(url text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         guard Self.isURL(text), let components = URLComponents(string: text), let host = components.host, !host.isEmpty else {
-            throw StoreError("invalid PostgreSQL URL \"\(text)\"; expected postgres://user@host:port/database")
+            throw StoreError(
+                "invalid PostgreSQL URL \"\(Self.redacting(text))\"; expected postgres://user@host:port/database")
         }
         self.host = host
         port = components.port ?? 5432
@@ -56,13 +76,15 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
             }
             password = text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        let mode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "disable"
-        switch mode {
-        case "disable", "prefer", "allow": tls = .disable
-        case "require": tls = .require
-        case "verify-full", "verify-ca": tls = .verifyFull
-        default: throw StoreError("unknown sslmode \"\(mode)\"; use disable, require or verify-full")
+        let mode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? environment["PGSSLMODE"] ?? "prefer"
+        guard let parsed = TLSMode(rawValue: mode) else {
+            let why = mode == "allow" ? " (it tries without TLS first, which is not supported)" : ""
+            throw StoreError(
+                "sslmode \"\(mode)\" is not accepted\(why); use "
+                    + TLSMode.allCases.map(\.rawValue).joined(separator: ", "))
         }
+        tls = parsed
+        rootCertificates = components.queryItems?.first { $0.name == "sslrootcert" }?.value ?? environment["PGSSLROOTCERT"]
     }
 
     /// The URL without its password.
@@ -110,13 +132,24 @@ public final class PostgresStore: TimelineStore, @unchecked Sendable {
 
     private func connect() throws -> PostgresConnection {
         let tls: PostgresConnection.Configuration.TLS
+        var tlsConfiguration = TLSConfiguration.makeClientConfiguration()
+        tlsConfiguration.minimumTLSVersion = .tlsv12
+        if let roots = location.rootCertificates { tlsConfiguration.trustRoots = .file(roots) }
         switch location.tls {
         case .disable:
             tls = .disable
-        case .require, .verifyFull:
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            if location.tls == .require { configuration.certificateVerification = .none }
-            tls = .require(try NIOSSLContext(configuration: configuration))
+        case .prefer:
+            tlsConfiguration.certificateVerification = .none
+            tls = .prefer(try NIOSSLContext(configuration: tlsConfiguration))
+        case .require:
+            tlsConfiguration.certificateVerification = .none
+            tls = .require(try NIOSSLContext(configuration: tlsConfiguration))
+        case .verifyCA:
+            tlsConfiguration.certificateVerification = .noHostnameVerification
+            tls = .require(try NIOSSLContext(configuration: tlsConfiguration))
+        case .verifyFull:
+            tlsConfiguration.certificateVerification = .fullVerification
+            tls = .require(try NIOSSLContext(configuration: tlsConfiguration))
         }
         let configuration = PostgresConnection.Configuration(
             host: location.host, port: location.port, username: location.user, password: location.password,

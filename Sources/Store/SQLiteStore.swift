@@ -105,19 +105,4 @@ public final class SQLiteStore: TimelineStore {
         }
         return try StoreImport(store: self, source: source, options: options)
     }
-
-    /// Removes every row of a source.
-    public func deleteSource(_ id: Int64) throws {
-        let range = StoreSchema.range(source: id)
-        try database.write { db in
-            let arguments: StatementArguments = [range.lowerBound, range.upperBound]
-            try db.execute(sql: "DELETE FROM secrets WHERE pdu_id BETWEEN ? AND ?", arguments: arguments)
-            try db.execute(sql: "DELETE FROM pdus WHERE id BETWEEN ? AND ?", arguments: arguments)
-            try db.execute(sql: "DELETE FROM events WHERE id BETWEEN ? AND ?", arguments: arguments)
-            try db.execute(sql: "DELETE FROM lookup WHERE segment IN (SELECT id FROM segments WHERE source_id = ?)", arguments: [id])
-            try db.execute(sql: "DELETE FROM segments WHERE source_id = ?", arguments: [id])
-            try db.execute(sql: "DELETE FROM sessions WHERE source_id = ?", arguments: [id])
-            try db.execute(sql: "DELETE FROM sources WHERE id = ?", arguments: [id])
-        }
-    }
 }

@@ -81,14 +81,9 @@ struct Analyze: ParsableCommand {
         case .text:
             sink.write(AnalyzeText.render(report))
         }
-        sink.flush()
+        try finishOutput(sink)
         if let html {
-            let page = AnalyzeHTML.render(report, title: input.name)
-            do {
-                try Data(page.utf8).write(to: URL(fileURLWithPath: html))
-            } catch {
-                throw failure(CaptureError("cannot write \(html): \(error.localizedDescription)"))
-            }
+            try writeOutputFile(AnalyzeHTML.render(report, title: input.name), to: html)
             if format == .text { writeStandardError("wrote \(html)\n") }
         }
     }

@@ -90,9 +90,9 @@ struct Decode: ParsableCommand {
             }
             try renderer.finish(emit: emit)
         } catch is OutputClosed {
-            return
+            // The reader went away (quietly) or the output failed (reported below).
         }
-        sink.flush()
+        try finishOutput(sink)
     }
 
     /// Lines for events, in order: text or JSON Lines.
@@ -128,8 +128,27 @@ struct Decode: ParsableCommand {
     }
 }
 
-/// The reader of our output went away (e.g. `| head`).
+/// Writing to standard output stopped: its reader went away (e.g. `| head`), or it failed.
 struct OutputClosed: Error {}
+
+/// Writes what is left of the output; a failure other than a reader gone away (a full disk) ends the run with the
+/// reason and status 1.
+func finishOutput(_ sink: OutputSink) throws {
+    do {
+        try sink.finish()
+    } catch let error as CaptureError {
+        throw failure(error)
+    }
+}
+
+/// Writes a finished output file (a report) atomically, or ends the run with the reason.
+func writeOutputFile(_ text: String, to path: String) throws {
+    do {
+        try OutputFile.write(Array(text.utf8), to: path)
+    } catch let error as CaptureError {
+        throw failure(error)
+    }
+}
 
 /// Opens the input, turning capture errors into a clean exit with the reason and a hint.
 func openInput(_ input: InputOptions) throws -> (PacketSource, LiveCapture?) {

@@ -54,7 +54,7 @@ struct InputOptions: ParsableArguments {
     }
 
     /// A name for the input, for titles.
-    var name: String { capture ?? interface ?? stored.store ?? "capture" }
+    var name: String { capture ?? interface ?? stored.store.map(PostgresLocation.redacting) ?? "capture" }
 
     /// Opens the packet source; the live capture is returned too so Ctrl-C can stop it.
     func openSource() throws -> (PacketSource, LiveCapture?) {

@@ -195,6 +195,7 @@ struct Record: ParsableCommand {
         }
         options.pcapPath = pcap
         options.pcapRotateBytes = pcapRotate.map { $0 << 20 }
+        options.failure = { writeStandardError("error: \($0) (forwarding goes on)\n") }
         if live { options.live = LivePrinter(showSecrets: showSecrets).print }
         let registry = PrometheusCollectorRegistry()
         if metricsListen != nil {
@@ -286,7 +287,7 @@ struct Record: ParsableCommand {
         }
         let status = recorder.status
         var line = "recorded \(counters.pdus) PDUs in \(counters.sessions) sessions"
-        if store != nil { line += "; store \(self.store ?? "") complete" }
+        if let store { line += "; store \(PostgresLocation.redacting(store)) complete" }
         if !status.journalFiles.isEmpty { line += "; pcapng \(status.journalFiles.joined(separator: ", "))" }
         if status.storeDropped > 0 { line += "; \(status.storeDropped) events did not fit the store's queue" }
         writeStandardError(line + "\n")

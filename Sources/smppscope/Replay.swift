@@ -85,6 +85,9 @@ struct ReplayCommand: ParsableCommand {
     @Flag(name: .long, help: "Speak TLS to the target without verifying it (test SMSCs only).")
     var tlsNoVerify = false
 
+    @Option(name: .long, help: ArgumentHelp("The oldest TLS version accepted from the target: 1.2 or 1.3.", valueName: "version"))
+    var tlsMinimumVersion = "1.2"
+
     @Flag(name: .long, help: "Allow a target that is not this machine: the replay sends real messages.")
     var allowRemoteTarget = false
 
@@ -135,6 +138,9 @@ struct ReplayCommand: ParsableCommand {
         if loop < 1 { throw ValidationError("--loop must be at least 1") }
         if tls && tlsNoVerify { throw ValidationError("give --tls or --tls-no-verify, not both") }
         if tlsCA != nil && !tls { throw ValidationError("--tls-ca goes with --tls") }
+        if tlsVersion(tlsMinimumVersion) == nil {
+            throw ValidationError("invalid --tls-minimum-version \"\(tlsMinimumVersion)\"; use 1.2 or 1.3")
+        }
         for rule in rewriteDestination + rewriteSource where AddressRewrite(rule) == nil {
             throw ValidationError("invalid rewrite \"\(rule)\"; use FROM=TO, or PREFIX*=PREFIX* to keep the rest")
         }
@@ -174,6 +180,7 @@ struct ReplayCommand: ParsableCommand {
         options.loops = loop
         if tls { options.tls = .verified(trustRoots: tlsCA, serverName: nil) }
         if tlsNoVerify { options.tls = .unverified }
+        options.minimumTLSVersion = tlsVersion(tlsMinimumVersion) ?? .tls12
 
         // A time range selects the sessions bound within it, whole: the store is read without it.
         var reading = input
@@ -194,7 +201,7 @@ struct ReplayCommand: ParsableCommand {
             throw failure(CaptureError("nothing to replay: no client session with a bind\(reasons)"))
         }
         if dryRun {
-            printPlan(plan, options)
+            try printPlan(plan, options)
             return
         }
         options.password = try password()
@@ -223,11 +230,7 @@ struct ReplayCommand: ParsableCommand {
         ignoring.missingResponses = ignoreMissing
         let comparison = ReplayComparison(plan: plan, outcome: outcome, ignoring: ignoring)
         if let html {
-            do {
-                try Data(ReplayHTML.render(comparison, title: input.name).utf8).write(to: URL(fileURLWithPath: html))
-            } catch {
-                throw failure(CaptureError("cannot write \(html): \(error.localizedDescription)"))
-            }
+            try writeOutputFile(ReplayHTML.render(comparison, title: input.name), to: html)
             if format == .text { writeStandardError("wrote \(html)\n") }
         }
         let sink = OutputSink()
@@ -238,7 +241,7 @@ struct ReplayCommand: ParsableCommand {
         case .text:
             sink.write(ReplayText.render(comparison))
         }
-        sink.flush()
+        try finishOutput(sink)
         if comparison.sent == 0, let failed = comparison.failedSessions.first {
             throw failure(CaptureError("the replay sent nothing: \(failed.reason)", hint: "check --target, and that the SMSC there accepts the bind"))
         }
@@ -261,7 +264,7 @@ struct ReplayCommand: ParsableCommand {
                 "no bind password", hint: "put it in a file and give --password-file FILE, or set SMPPSCOPE_PASSWORD"))
     }
 
-    private func printPlan(_ plan: ReplayPlan, _ options: ReplayOptions) {
+    private func printPlan(_ plan: ReplayPlan, _ options: ReplayOptions) throws {
         let sink = OutputSink()
         for skipped in plan.skipped { sink.write("skipped \(skipped)\n") }
         for session in plan.sessions {
@@ -280,6 +283,6 @@ struct ReplayCommand: ParsableCommand {
                 sink.write("  +\(time) s  \(request.command.name)\(detail)  recorded: \(request.originalStatus?.name ?? "no response")\n")
             }
         }
-        sink.flush()
+        try finishOutput(sink)
     }
 }

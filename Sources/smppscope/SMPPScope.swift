@@ -2,6 +2,10 @@
 
 import ArgumentParser
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @main
 struct SMPPScope: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,4 +21,11 @@ struct SMPPScope: ParsableCommand {
         version: "0.1.0",
         subcommands: [Decode.self, Analyze.self, Import.self, Sessions.self, Export.self, Record.self, ReplayCommand.self, Simulate.self, Prune.self]
     )
+
+    static func main() {
+        // Stores, journals, exports and reports hold phone numbers and message text: whatever smppscope creates is
+        // its user's alone (0600 files, 0700 folders), or less when the umask says so.
+        umask(umask(0) | 0o077)
+        main(nil)
+    }
 }

@@ -43,8 +43,18 @@ struct Simulate: ParsableCommand {
 
     @Option(
         name: .long, parsing: .singleValue,
-        help: ArgumentHelp("A login, SYSTEM_ID:PASSWORD[:TPS] (repeatable).", valueName: "account"))
+        help: ArgumentHelp(
+            "A login, SYSTEM_ID:PASSWORD[:TPS] (repeatable). Visible to other users in the process list: prefer "
+                + "--accounts-file or SMPPSCOPE_SIMULATOR_ACCOUNTS.", valueName: "account"))
     var account: [String] = []
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Logins from a file, one SYSTEM_ID:PASSWORD[:TPS] per line (# starts a comment).", valueName: "file"))
+    var accountsFile: String?
+
+    @Option(name: .long, help: ArgumentHelp("The oldest TLS version the TLS listener accepts: 1.2 or 1.3.", valueName: "version"))
+    var tlsMinimumVersion = "1.2"
 
     @Option(help: ArgumentHelp("Accepted submit_sm per second per account, unless the account says.", valueName: "per-second"))
     var throughput = 30.0
@@ -89,9 +99,11 @@ struct Simulate: ParsableCommand {
     var seed: UInt64 = 1
 
     func validate() throws {
-        if account.isEmpty { throw ValidationError("give at least one --account SYSTEM_ID:PASSWORD[:TPS]") }
         for specification in account where SimulatorConfiguration.Account(specification: specification) == nil {
-            throw ValidationError("invalid --account \"\(specification)\"; expected SYSTEM_ID:PASSWORD or SYSTEM_ID:PASSWORD:TPS")
+            throw ValidationError("invalid --account; expected SYSTEM_ID:PASSWORD or SYSTEM_ID:PASSWORD:TPS")
+        }
+        if tlsVersion(tlsMinimumVersion) == nil {
+            throw ValidationError("invalid --tls-minimum-version \"\(tlsMinimumVersion)\"; use 1.2 or 1.3")
         }
         guard hostPort(listen) != nil else { throw ValidationError("invalid --listen \"\(listen)\"; expected host:port") }
         if let tlsListen, hostPort(tlsListen) == nil { throw ValidationError("invalid --tls-listen \"\(tlsListen)\"") }
@@ -104,9 +116,42 @@ struct Simulate: ParsableCommand {
         if throughput <= 0 { throw ValidationError("--throughput must be positive") }
     }
 
+    /// The logins: from --account, --accounts-file and SMPPSCOPE_SIMULATOR_ACCOUNTS together.
+    private func accounts() throws -> [SimulatorConfiguration.Account] {
+        var accounts = account.compactMap(SimulatorConfiguration.Account.init(specification:))
+        var lists: [(String, String)] = []
+        if let accountsFile {
+            guard let text = try? String(contentsOfFile: accountsFile, encoding: .utf8) else {
+                throw failure(CaptureError("cannot read \(accountsFile)", hint: "give a file with one SYSTEM_ID:PASSWORD[:TPS] per line"))
+            }
+            lists.append((accountsFile, text))
+        }
+        if let text = ProcessInfo.processInfo.environment["SMPPSCOPE_SIMULATOR_ACCOUNTS"] {
+            lists.append(("SMPPSCOPE_SIMULATOR_ACCOUNTS", text))
+        }
+        for (name, text) in lists {
+            switch SimulatorConfiguration.Account.list(text) {
+            case .success(let listed): accounts += listed
+            case .failure(let error):
+                throw failure(
+                    CaptureError(
+                        "entry \(error.entry) of \(name) is not SYSTEM_ID:PASSWORD[:TPS]",
+                        hint: "one login per line, e.g. shop:secret or bulk:secret:100"))
+            }
+        }
+        guard !accounts.isEmpty else {
+            throw failure(
+                CaptureError(
+                    "no account to accept binds for",
+                    hint: "give --accounts-file FILE (one SYSTEM_ID:PASSWORD[:TPS] per line), SMPPSCOPE_SIMULATOR_ACCOUNTS, or --account"))
+        }
+        return accounts
+    }
+
     func run() throws {
         var configuration = SimulatorConfiguration()
-        configuration.accounts = account.compactMap(SimulatorConfiguration.Account.init(specification:))
+        configuration.accounts = try accounts()
+        configuration.minimumTLSVersion = tlsVersion(tlsMinimumVersion) ?? .tls12
         if let (host, port) = hostPort(listen) {
             configuration.listenHost = host
             configuration.listenPort = port

@@ -297,7 +297,7 @@ struct Sessions: ParsableCommand {
                         + pad(String(session.pdus), 9) + utcString(session.firstSeen) + "\n")
             }
         }
-        sink.flush()
+        try finishOutput(sink)
     }
 
     private func pad(_ text: String, _ width: Int) -> String {
@@ -336,7 +336,7 @@ struct Export: ParsableCommand {
         let store = try openExistingStore(self.store)
         let known = Set(try store.sessions(sourceID: nil).map(\.id))
         for id in session where !known.contains(id) {
-            throw failure(CaptureError("the store has no session \(id)", hint: "list them with: smppscope sessions --store \(self.store)"))
+            throw failure(CaptureError("the store has no session \(id)", hint: "list them with: smppscope sessions --store \(PostgresLocation.redacting(self.store))"))
         }
         var filter = StoreFilter()
         filter.sessions = Set(session)
@@ -365,8 +365,10 @@ struct Export: ParsableCommand {
             }
             try writer.close()
         } catch let error as StoreError {
+            writer.abandon()
             throw failure(CaptureError(error.description))
         } catch let error as CaptureError {
+            writer.abandon()
             throw failure(error)
         }
         writeStandardError("wrote \(pcap): \(packets) packets\n")

@@ -24,26 +24,39 @@ struct Result {
     var errors: String
 }
 
-/// Runs smppscope with arguments (and standard input), waits for it.
-func smppscope(_ arguments: [String], input: Data? = nil) throws -> Result {
+/// Runs smppscope with arguments (and standard input, extra environment variables, or standard output sent to a
+/// file such as /dev/full), waits for it. Standard error is read while standard output is, so that neither fills.
+func smppscope(
+    _ arguments: [String], input: Data? = nil, environment: [String: String] = [:], standardOutput: String? = nil
+) throws -> Result {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: Paths.binary ?? "/nonexistent")
     process.arguments = arguments
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let output = Pipe()
     let errors = Pipe()
-    process.standardOutput = output
+    var outputFile: FileHandle?
+    if let standardOutput {
+        outputFile = FileHandle(forWritingAtPath: standardOutput)
+        process.standardOutput = outputFile
+    } else {
+        process.standardOutput = output
+    }
     process.standardError = errors
+    let errorLog = StandardErrorLog()
+    errors.fileHandleForReading.readabilityHandler = { errorLog.append($0.availableData) }
     let stdin = Pipe()
     process.standardInput = stdin
     try process.run()
     if let input { stdin.fileHandleForWriting.write(input) }
     try stdin.fileHandleForWriting.close()
-    let out = output.fileHandleForReading.readDataToEndOfFile()
-    let err = errors.fileHandleForReading.readDataToEndOfFile()
+    let out = standardOutput == nil ? output.fileHandleForReading.readDataToEndOfFile() : Data()
     process.waitUntilExit()
-    return Result(
-        status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
-        errors: String(decoding: err, as: UTF8.self))
+    try? outputFile?.close()
+    // What is still in the pipe once the process ended.
+    errors.fileHandleForReading.readabilityHandler = nil
+    errorLog.append(errors.fileHandleForReading.readDataToEndOfFile())
+    return Result(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: errorLog.all)
 }
 
 @Suite("The command line", .enabled(if: Paths.binary != nil, "smppscope is not built; run swift build first"))

@@ -279,6 +279,35 @@ struct SimulatorTests {
         #expect(mo.deliveryReceipt() == nil)
     }
 
+    @Test func aControlLineBeyondTheLimitIsRefusedAndTheConnectionClosed() throws {
+        let (simulator, _) = try startSimulator {
+            $0.controlHost = "127.0.0.1"
+            $0.controlPort = 0
+        }
+        defer { simulator.shutdown() }
+        let control = try SMPPTestClient(port: simulator.controlAddress?.port ?? 0)
+        // No newline in 8 KiB: a line longer than 4 KiB.
+        _ = try control.sendRaw(String(repeating: "m", count: 8_192))
+        let answer = try control.receiveRaw(timeout: 2)
+        #expect(answer == "error: a line is longer than 4096 bytes; closing\n")
+        // A short line still works on a new connection.
+        let again = try SMPPTestClient(port: simulator.controlAddress?.port ?? 0)
+        _ = try again.sendRaw("mo nobody 1 2 hi\n")
+        #expect(try again.receiveRaw(timeout: 2) == "error: no account nobody\n")
+    }
+
+    /// Accounts given as a list (a file's lines, or words of an environment variable), comments skipped.
+    @Test func accountListsParseAndNameTheirBadEntry() {
+        let good = SimulatorConfiguration.Account.list("# logins\nshop:secret\n\n  bulk:pw:100 other:x\r\n")
+        #expect((try? good.get())?.map(\.systemID) == ["shop", "bulk", "other"])
+        #expect((try? good.get())?[1].throughput == 100)
+        guard case .failure(let error) = SimulatorConfiguration.Account.list("shop:secret\nnonsense\n") else {
+            Issue.record("a bad entry was accepted")
+            return
+        }
+        #expect(error.entry == 2)
+    }
+
     @Test func tlsEndToEnd() throws {
         let (simulator, _) = try startSimulator {
             $0.tlsHost = "127.0.0.1"

@@ -307,6 +307,39 @@ struct PostgresStoreTests {
         }
     }
 
+    /// sslmode as libpq documents it: prefer (the default) falls back to no TLS on a server without it; require and
+    /// the verify modes refuse to go on without TLS; allow and unknown modes are refused.
+    @Test func sslModesBehaveAsLibpqDocumentsThem() throws {
+        let server = try PostgresServer.shared.get()
+        let url = try server.makeDatabase()
+        #expect(try PostgresLocation(url: url, environment: [:]).tls == .prefer, "libpq's default")
+        #expect(try PostgresLocation(url: url, environment: ["PGSSLMODE": "verify-ca"]).tls == .verifyCA)
+        let preferred = try PostgresStore(url: url + (url.contains("?") ? "&" : "?") + "sslmode=prefer")
+        #expect(try preferred.sources().isEmpty, "prefer works without TLS on the server")
+        for mode in ["require", "verify-ca", "verify-full"] {
+            let location = try PostgresLocation(url: url + (url.contains("?") ? "&" : "?") + "sslmode=\(mode)")
+            #expect(throws: StoreError.self, "sslmode=\(mode) goes on without TLS") { try PostgresStore(location: location) }
+        }
+        for mode in ["allow", "bogus"] {
+            #expect(throws: StoreError.self) { try PostgresLocation(url: "postgres://u@127.0.0.1/db?sslmode=\(mode)") }
+        }
+        let location = try PostgresLocation(url: "postgres://u@127.0.0.1/db?sslmode=verify-full&sslrootcert=/etc/ca.pem")
+        #expect(location.rootCertificates == "/etc/ca.pem")
+    }
+
+    @Test func passwordsAreTakenOutOfConnectionStringsShown() {
+        #expect(PostgresLocation.redacting("postgres://alice:S3CR3T@db:5432/smpp") == "postgres://alice:***@db:5432/smpp")
+        #expect(PostgresLocation.redacting("postgres://alice:S3CR3T@/smpp") == "postgres://alice:***@/smpp")
+        #expect(PostgresLocation.redacting("postgres://alice@db/smpp?x=a:b@c") == "postgres://alice@db/smpp?x=a:b@c")
+        #expect(PostgresLocation.redacting("smpp.sqlite") == "smpp.sqlite")
+        do {
+            _ = try PostgresLocation(url: "postgres://alice:S3CR3T@:notaport/smpp")
+            Issue.record("a broken URL was accepted")
+        } catch {
+            #expect(!"\(error)".contains("S3CR3T"), "\(error)")
+        }
+    }
+
     @Test func aBadURLOrAnAbsentServerIsRefusedWithAReason() throws {
         #expect(throws: StoreError.self) { try PostgresLocation(url: "postgres://") }
         let location = try PostgresLocation(url: "postgres://someone@127.0.0.1:1/db?sslmode=require", environment: ["PGPASSWORD": "pw"])
