@@ -63,7 +63,7 @@ def main():
     with open(logfile, "w") as log:
         client = LoggedClient(host, port, log)
         client.connect()
-        client.bind_transceiver(system_id="tester", password="s3cr3t-pass")
+        client.bind_transceiver(system_id="tester", password="s3cr3tpw")
         for index in range(count):
             parts, coding, esm_class = smpplib.gsm.make_parts("message %d" % index)
             for part in parts:
