@@ -19,7 +19,11 @@ while [ $# -gt 0 ]; do
 done
 cd "$here"
 flags=(-c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library)
-swift build "${flags[@]}" >/dev/null
+if ! swift build "${flags[@]}" >"${TMPDIR:-/tmp}/smppscope-fuzz-build.log" 2>&1; then
+    tail -30 "${TMPDIR:-/tmp}/smppscope-fuzz-build.log" >&2
+    echo "the fuzz targets did not build" >&2
+    exit 1
+fi
 bin=$(swift build "${flags[@]}" --show-bin-path)
 
 corpus=$(mktemp -d)

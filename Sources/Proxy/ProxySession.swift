@@ -223,9 +223,10 @@ final class ProxySession: @unchecked Sendable {
         let state = self.state
         let configuration = state.configuration
         let tls = state.upstreamTLS
-        var serverName: String? = configuration.upstreamHost
+        // The name sent (SNI) and checked against the certificate: the one given, else the host unless it is an
+        // address (SNI carries names only; the certificate is then checked against the address).
+        var serverName: String? = IPAddress(configuration.upstreamHost) == nil ? configuration.upstreamHost : nil
         if case .verified(_, let name?) = configuration.upstreamTLS { serverName = name }
-        if IPAddress(configuration.upstreamHost) != nil, case .verified(_, nil) = configuration.upstreamTLS { serverName = nil }
         let hostname = serverName
         let handler = ForwardingHandler(session: self, side: .smsc)
         ClientBootstrap(group: state.loop)
@@ -295,6 +296,12 @@ class ForwardingHandler: ChannelDuplexHandler, @unchecked Sendable {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         var reset = false
         if let error = error as? IOError, error.errnoCode == ECONNRESET || error.errnoCode == EPIPE { reset = true }
+        // A TLS peer that closes without close_notify has closed, not failed.
+        var closedUncleanly = false
+        if let error = error as? NIOSSLError, case .uncleanShutdown = error { closedUncleanly = true }
+        if !reset, !closedUncleanly, let session {
+            session.state.notice(.failed(session: session.id, side: side == .client ? "client" : "SMSC", reason: "\(error)"))
+        }
         session?.handle(.failed(side, reset: reset, at: .now))
         context.close(promise: nil)
     }

@@ -19,6 +19,8 @@ public enum ProxyNotice: Sendable, CustomStringConvertible {
     case closed(session: Int, how: String, pdus: Int)
     case framing(session: Int, direction: String, reason: String)
     case limit(session: Int?, ProxyLimit, detail: String)
+    /// A connection failed for another reason than a reset (a TLS handshake refused, say).
+    case failed(session: Int, side: String, reason: String)
 
     public var description: String {
         switch self {
@@ -31,6 +33,8 @@ public enum ProxyNotice: Sendable, CustomStringConvertible {
         case .framing(let session, let direction, let reason): return "session \(session), \(direction): \(reason)"
         case .limit(let session, _, let detail):
             return session.map { "session \($0): \(detail)" } ?? detail
+        case .failed(let session, let side, let reason):
+            return "session \(session): the \(side) connection failed (\(reason)); closing the session"
         }
     }
 }

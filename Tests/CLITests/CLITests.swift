@@ -227,4 +227,37 @@ struct LiveCaptureTests {
         }
         #expect(commands == ["bind_transceiver", "bind_transceiver_resp", "submit_sm", "submit_sm_resp"])
     }
+
+    /// --filter: a BPF expression chooses what is captured; traffic on another port is not seen.
+    @Test func aFilterChoosesWhatIsCaptured() throws {
+        let wanted = UInt16(43_000 + Int(getpid() % 1_000))
+        let other = wanted + 1
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Paths.binary ?? "")
+        process.arguments = ["decode", "--interface", "lo", "--filter", "tcp port \(wanted)", "--format", "jsonl", "--pdus-only"]
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        usleep(1_500_000)
+        guard process.isRunning else {
+            Issue.record("live capture did not start: \(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
+            return
+        }
+        func bytes(_ pdu: PDU) -> [UInt8] { Array(pdu.encoded.readableBytesView) }
+        let enquire = bytes(PDU(.enquireLink, sequence: 7))
+        let answer = bytes(PDU(.enquireLinkResp, sequence: 7))
+        try exchange(port: other, requests: [enquire], answers: [answer])
+        try exchange(port: wanted, requests: [enquire], answers: [answer])
+        usleep(500_000)
+        process.interrupt()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let ports = text.split(separator: "\n").compactMap { line -> String? in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["dst"] as? String
+        }
+        #expect(ports == ["127.0.0.1:\(wanted)", ports.last ?? ""], "only the filtered port's exchange: \(text)")
+        #expect(ports.count == 2 && !text.contains(":\(other)"))
+    }
 }
