@@ -4,7 +4,8 @@
 #   answer  (default): binds accepted, submit_sm answered with a message id, enquire_link answered, unbind answered
 #                      then the connection closed
 #   silent:            reads everything and never answers
-# Usage: netsmpp_smsc.pl PORT LOGFILE [answer|silent]
+#   bind-only:         answers binds and unbinds, never anything else
+# Usage: netsmpp_smsc.pl PORT LOGFILE [answer|silent|bind-only]
 # The log has one line per read or write: "CONNECTION received|sent HEX"; "CONNECTION closed" when it ends.
 use strict;
 use warnings;
@@ -12,7 +13,7 @@ use Net::SMPP;
 use IO::Handle;
 
 my ($port, $logfile, $mode) = @ARGV;
-die "usage: $0 PORT LOGFILE [answer|silent]\n" unless $port && $logfile;
+die "usage: $0 PORT LOGFILE [answer|silent|bind-only]\n" unless $port && $logfile;
 $mode ||= 'answer';
 $| = 1;
 # A process group of its own, so that the tests can kill the server and the processes serving its connections at once.
@@ -71,6 +72,8 @@ sub serve {
         if ($cmd == 0x00000009 || $cmd == 0x00000002 || $cmd == 0x00000001) {
             my $method = $cmd == 9 ? 'bind_transceiver_resp' : $cmd == 2 ? 'bind_transmitter_resp' : 'bind_receiver_resp';
             $c->$method(system_id => 'NETSMPP', seq => $pdu->{seq}, status => 0);
+        } elsif ($mode eq 'bind-only' && $cmd != 0x00000006) {
+            # Read, never answered.
         } elsif ($cmd == 0x00000004) {
             $c->submit_sm_resp(message_id => sprintf('%d', $next_id++), seq => $pdu->{seq}, status => 0);
         } elsif ($cmd == 0x00000015) {
