@@ -12,8 +12,10 @@ import Glibc
 enum Paths {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
-    /// The binary `swift build` / `swift test` made, when there is one.
-    static let binary: String? = ["debug", "release"].map { root.appendingPathComponent(".build/\($0)/smppscope").path }
+    /// The binary `swift build` / `swift test` made, when there is one (`SMPPSCOPE_BINARY` names another, e.g. a build
+    /// with coverage).
+    static let binary: String? = ([ProcessInfo.processInfo.environment["SMPPSCOPE_BINARY"]].compactMap { $0 }
+        + ["debug", "release"].map { root.appendingPathComponent(".build/\($0)/smppscope").path })
         .first { FileManager.default.isExecutableFile(atPath: $0) }
     static let capture = root.appendingPathComponent("Captures/smpplib_smsckz_port3700.pcap").path
 }
