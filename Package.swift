@@ -46,8 +46,10 @@ let package = Package(
         .target(name: "SMPP", dependencies: [nioCore], swiftSettings: hotPath),
         // pcap / pcapng files, live capture, link / IP / TCP headers.
         .target(
-            name: "Capture", dependencies: ["CPcap", .product(name: "DequeModule", package: "swift-collections")],
+            name: "Capture", dependencies: [.product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: hotPath),
+        // Live capture through libpcap: the one module that needs it.
+        .target(name: "LiveCapture", dependencies: ["Capture", "CPcap"]),
         // TCP segments -> ordered byte streams -> SMPP frames. Pure.
         .target(
             name: "Reassembly",
@@ -124,8 +126,8 @@ let package = Package(
         .executableTarget(
             name: "smppscope",
             dependencies: [
-                "SMPP", "Capture", "Reassembly", "Timeline", "Ingest", "Analysis", "Report", "Simulator", "Store", "Proxy", "Replay",
-                "Transport", nioCore,
+                "SMPP", "Capture", "LiveCapture", "Reassembly", "Timeline", "Ingest", "Analysis", "Report", "Simulator", "Store",
+                "Proxy", "Replay", "Transport", nioCore,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]

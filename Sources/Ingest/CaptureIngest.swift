@@ -8,7 +8,7 @@ import Timeline
 /// Where packets come from.
 public enum PacketSource {
     case file(CaptureFileReader)
-    case live(LiveCapture)
+    case live(any LivePacketSource)
 
     /// Opens a capture file, or standard input for "-".
     public static func open(path: String) throws -> PacketSource {

@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Capture
+import LiveCapture
 import Dispatch
 import Ingest
 import Report

@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Capture
+import LiveCapture
 import Ingest
 import Reassembly
 import Report

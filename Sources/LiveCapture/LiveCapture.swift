@@ -1,11 +1,12 @@
 // Live capture through libpcap: an interface, a BPF filter, nanosecond timestamps where the system has them.
 
 import CPcap
+import Capture
 import Synchronization
 
 /// Packets from a network interface, as they pass. ``next()`` is called from one thread; ``stop()`` may be
-/// called from any.
-public final class LiveCapture: @unchecked Sendable {
+/// called from any. The only user of libpcap: the modules that read packets know it as a `LivePacketSource`.
+public final class LiveCapture: LivePacketSource, @unchecked Sendable {
     private let handle: OpaquePointer
     private let stopped = Atomic<Bool>(false)
     private let nanosecond: Bool
@@ -78,7 +79,7 @@ public final class LiveCapture: @unchecked Sendable {
                 let captured = Int(header.pointee.caplen)
                 return Packet(
                     frame: frame,
-                    timestamp: Timestamp(seconds: seconds, nanoseconds: nanosecond ? fraction : fraction * 1_000),
+                    timestamp: Timestamp(seconds: seconds, nanoseconds: nanosecond ? fraction : fraction * 1_000).clamped,
                     linkType: linkType, originalLength: Int(header.pointee.len),
                     data: UnsafeRawBufferPointer(start: data, count: captured))
             case 0:
