@@ -77,17 +77,22 @@ let package = Package(
         .target(
             name: "Proxy",
             dependencies: [
-                "SMPP", "Capture", "Reassembly", "Timeline", "Store", "Transport", nioCore,
+                "SMPP", "Capture", "Reassembly", "Transport", nioCore,
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
+        // Where a recording goes, off the forwarding path: a store, a pcapng journal, a live view, metrics.
+        .target(name: "Recording", dependencies: ["SMPP", "Capture", "Reassembly", "Store", "Transport", nioCore]),
+        // What a replay will send and how what came back compares with the recording: pure.
+        .target(name: "ReplayCore", dependencies: ["SMPP", "Capture", "Reassembly", "Timeline", nioCore]),
+        // Runs a replay against an SMSC, on SwiftNIO, with TLS.
         .target(
             name: "Replay",
             dependencies: [
-                "SMPP", "Capture", "Reassembly", "Timeline", "Transport", nioCore,
+                "SMPP", "Capture", "Reassembly", "Timeline", "ReplayCore", "Transport", nioCore,
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
@@ -121,13 +126,13 @@ let package = Package(
         .target(name: "Ingest", dependencies: ["Capture", "Reassembly", "Timeline", "CHints"], swiftSettings: hotPath),
         // Renderers: text and JSON Lines of decoded PDUs, progress.
         .target(
-            name: "Report", dependencies: ["SMPP", "Capture", "Timeline", "Reassembly", "Analysis", "Replay", nioCore],
+            name: "Report", dependencies: ["SMPP", "Capture", "Timeline", "Reassembly", "Analysis", "ReplayCore", nioCore],
             swiftSettings: hotPath),
         .executableTarget(
             name: "smppscope",
             dependencies: [
                 "SMPP", "Capture", "LiveCapture", "Reassembly", "Timeline", "Ingest", "Analysis", "Report", "Simulator", "Store",
-                "Proxy", "Replay", "Transport", nioCore,
+                "Proxy", "Recording", "Replay", "ReplayCore", "Transport", nioCore,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
@@ -135,7 +140,7 @@ let package = Package(
         // The latency the recording proxy adds (Benchmarks/ProxyLatency).
         .executableTarget(
             name: "proxy-latency",
-            dependencies: ["Proxy", "Store", "Transport", .product(name: "Prometheus", package: "swift-prometheus")],
+            dependencies: ["Proxy", "Recording", "Store", "Transport", .product(name: "Prometheus", package: "swift-prometheus")],
             path: "Benchmarks/ProxyLatency"),
         // Builders of packets, captures and TCP conversations for the tests.
         .target(
@@ -158,7 +163,7 @@ let package = Package(
         .testTarget(
             name: "ProxyTests",
             dependencies: [
-                "Proxy", "Simulator", "Store", "Ingest", "Reassembly", "Capture", "SMPP", "TestSupport", "Transport", nioCore,
+                "Proxy", "Recording", "Simulator", "Store", "Ingest", "Reassembly", "Capture", "SMPP", "TestSupport", "Transport", nioCore,
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -167,8 +172,8 @@ let package = Package(
         .testTarget(
             name: "ReplayTests",
             dependencies: [
-                "Replay", "Proxy", "Simulator", "Ingest", "Reassembly", "Capture", "Timeline", "SMPP", "TestSupport", "Transport",
-                nioCore,
+                "Replay", "ReplayCore", "Recording", "Simulator", "Ingest", "Reassembly", "Capture", "Timeline", "SMPP", "TestSupport",
+                "Transport", nioCore,
             ]
         ),
         .testTarget(

@@ -6,6 +6,7 @@
 import Foundation
 import Prometheus
 import Proxy
+import Recording
 import Store
 
 #if canImport(Glibc)
@@ -215,7 +216,7 @@ var options = RecorderOptions()
 if withStore { options.store = try SQLiteStore(path: folder.appendingPathComponent("bench.sqlite").path) }
 if withJournal { options.pcapPath = folder.appendingPathComponent("bench.pcapng").path }
 let registry = PrometheusCollectorRegistry()
-if withMetrics { options.metrics = ProxyMetrics(factory: PrometheusMetricsFactory(registry: registry)) }
+if withMetrics { options.metrics = ProxyMetrics(factory: PrometheusMetricsFactory(registry: registry)).handle }
 let recorder = try Recorder(options: options)
 var configuration = ProxyConfiguration(upstreamHost: "127.0.0.1", upstreamPort: upstreamPort)
 configuration.listenPort = 0

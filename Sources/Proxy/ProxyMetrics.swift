@@ -209,8 +209,23 @@ public final class ProxyMetrics: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// Where the recording stands, for the metrics of its queues.
+    public struct RecordingFigures: Sendable {
+        public var storeBacklog = 0
+        public var storeDropped = 0
+        public var journalDropped = 0
+        public var metricsDropped = 0
+
+        public init(storeBacklog: Int = 0, storeDropped: Int = 0, journalDropped: Int = 0, metricsDropped: Int = 0) {
+            self.storeBacklog = storeBacklog
+            self.storeDropped = storeDropped
+            self.journalDropped = journalDropped
+            self.metricsDropped = metricsDropped
+        }
+    }
+
     /// Totals the proxy and the recorder keep, brought in when the metrics are read.
-    public func update(_ counters: ProxyCounters, _ status: RecorderStatus) {
+    public func update(_ counters: ProxyCounters, _ status: RecordingFigures) {
         lock.lock()
         defer { lock.unlock() }
         let limits = zip(counters.limits, ownLimits).map { $0 + $1 }

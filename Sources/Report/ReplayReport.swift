@@ -1,6 +1,6 @@
 // The comparison of a replay with its recording, as text for people and JSON for machines.
 
-import Replay
+import ReplayCore
 
 public enum ReplayText {
     public static func render(_ comparison: ReplayComparison) -> String {

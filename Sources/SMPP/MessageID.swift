@@ -84,3 +84,23 @@ extension MessageID {
         return keys
     }
 }
+
+/// Links receipt ids to response ids in whichever forms the SMSC wrote them (see ``MessageID``).
+public struct MessageIDIndex<Value> {
+    public init() {}
+
+    private var values: [String: Value] = [:]
+
+    public mutating func insert(_ id: String, _ value: Value) {
+        values[MessageID.canonical(id)] = value
+    }
+
+    public func lookup(_ id: String) -> Value? {
+        if let value = values[MessageID.canonical(id)] { return value }
+        if let decimal = MessageID.decimalValue(id), let value = values[MessageID.canonical(String(decimal, radix: 16).uppercased())] {
+            return value
+        }
+        if let hex = MessageID.hexValue(id), let value = values[MessageID.canonical(String(hex))] { return value }
+        return nil
+    }
+}

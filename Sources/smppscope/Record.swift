@@ -7,6 +7,7 @@ import Foundation
 import NIOCore
 import Prometheus
 import Proxy
+import Recording
 import Reassembly
 import Report
 import SMPP
@@ -198,10 +199,13 @@ struct Record: ParsableCommand {
         options.failure = { writeStandardError("error: \($0) (forwarding goes on)\n") }
         if live { options.live = LivePrinter(showSecrets: showSecrets).print }
         let registry = PrometheusCollectorRegistry()
+        var proxyMetrics: ProxyMetrics?
         if metricsListen != nil {
             var factory = PrometheusMetricsFactory(registry: registry)
             factory.durationHistogramBuckets[ProxyMetrics.responseTimeLabel] = ProxyMetrics.responseTimeBuckets
-            options.metrics = ProxyMetrics(factory: factory, maximumAccounts: metricsMaxAccounts)
+            let metrics = ProxyMetrics(factory: factory, maximumAccounts: metricsMaxAccounts)
+            proxyMetrics = metrics
+            options.metrics = metrics.handle
         }
         let recorder: Recorder
         do {
@@ -222,7 +226,7 @@ struct Record: ParsableCommand {
         }
         let address = proxy.address.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? listen
         var endpoint: MetricsEndpoint?
-        if let metricsListen, let (host, port) = hostPort(metricsListen), let metrics = options.metrics {
+        if let metricsListen, let (host, port) = hostPort(metricsListen), let metrics = proxyMetrics {
             if let address = IPAddress(host), !address.isLoopback {
                 writeStandardError(
                     "warning: serving metrics on \(host): anyone who can reach this port reads the accounts and traffic figures\n")
@@ -234,7 +238,12 @@ struct Record: ParsableCommand {
             limits.idleTimeout = timeAmount(seconds: metricsIdleTimeout)
             do {
                 endpoint = try MetricsEndpoint(host: host, port: port, limits: limits, limitReached: metrics.limitReached) {
-                    metrics.update(proxy.counters, recorder.status)
+                    let status = recorder.status
+                    metrics.update(
+                        proxy.counters,
+                        .init(
+                            storeBacklog: status.storeBacklog, storeDropped: status.storeDropped,
+                            journalDropped: status.journalDropped, metricsDropped: status.metricsDropped))
                     return registry.emitToBuffer()
                 }
             } catch {

@@ -3,8 +3,9 @@
 import ArgumentParser
 import Capture
 import Foundation
-import Proxy
+import Recording
 import Replay
+import ReplayCore
 import Report
 import SMPP
 import Store

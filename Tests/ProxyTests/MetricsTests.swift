@@ -6,6 +6,7 @@ import Foundation
 import NIOCore
 import Prometheus
 import Proxy
+import Recording
 import Reassembly
 import SMPP
 import Transport
@@ -37,14 +38,19 @@ struct MetricsTests {
         factory.durationHistogramBuckets[ProxyMetrics.responseTimeLabel] = ProxyMetrics.responseTimeBuckets
         let metrics = ProxyMetrics(factory: factory)
         var options = RecorderOptions()
-        options.metrics = metrics
+        options.metrics = metrics.handle
         let recorder = try Recorder(options: options)
         let upstream = try Listener()
         var configuration = ProxyConfiguration(upstreamHost: "127.0.0.1", upstreamPort: upstream.port)
         configuration.listenPort = 0
         let proxy = try RecordProxy(configuration: configuration, sink: recorder) { _ in }
         let endpoint = try MetricsEndpoint(host: "127.0.0.1", port: 0) {
-            metrics.update(proxy.counters, recorder.status)
+            let status = recorder.status
+            metrics.update(
+                proxy.counters,
+                .init(
+                    storeBacklog: status.storeBacklog, storeDropped: status.storeDropped, journalDropped: status.journalDropped,
+                    metricsDropped: status.metricsDropped))
             return registry.emitToBuffer()
         }
         defer {

@@ -8,6 +8,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import Proxy
+import Recording
 import Reassembly
 import SMPP
 import Transport

@@ -5,9 +5,10 @@ import Capture
 import Foundation
 import Ingest
 import NIOCore
-import Proxy
+import Recording
 import Reassembly
 import Replay
+import ReplayCore
 import SMPP
 import Transport
 import Simulator

@@ -21,8 +21,8 @@ public struct RecorderOptions {
     public var pcapRotateBytes: Int?
     /// Called on its own thread for every event, in order.
     public var live: (@Sendable (StreamEvent) -> Void)?
-    /// Metrics of the traffic, fed on their own thread.
-    public var metrics: ProxyMetrics?
+    /// Metrics of the traffic (the proxy's), fed every event on their own thread.
+    public var metrics: (@Sendable (StreamEvent) -> Void)?
     /// Bytes of events a queue holds before it drops.
     public var queueLimit = 256 << 20
     /// Told once, from the consumer's thread, when the store or the journal cannot be written (a full disk): what
@@ -95,7 +95,7 @@ public final class Recorder: RecordingSink, @unchecked Sendable {
         if let metrics = options.metrics {
             let consumer = EventConsumer(
                 name: "metrics", limit: options.queueLimit, idleInterval: 3_600,
-                process: { events in for event in events { metrics.handle(event) } }, idle: {})
+                process: { events in for event in events { metrics(event) } }, idle: {})
             metricsConsumer = consumer
             consumers.append(consumer)
         } else {
