@@ -6,11 +6,14 @@
 #   FuzzTesting/run.sh                 60 s per target
 #   FuzzTesting/run.sh --seconds 45    (CI)
 #   FuzzTesting/run.sh --runs 3000000  a number of runs per target instead
+#   FuzzTesting/run.sh --target FuzzPDU --runs 3000000   one target only
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 limit=(-max_total_time=60)
+only=""
 while [ $# -gt 0 ]; do
     case "$1" in
+        --target) only=${2:?--target needs a name}; shift ;;
         --seconds) limit=(-max_total_time="${2:?--seconds needs a number}"); shift ;;
         --runs) limit=(-runs="${2:?--runs needs a number}"); shift ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
@@ -56,6 +59,7 @@ cp "$here"/../Tests/Fixtures/reference/*.pcap "$here"/../Captures/*.pcap "$corpu
 total=0
 run() {  # target max_len corpus
     local target=$1 max_len=$2 seeds=$3 log="$corpus/$1.log"
+    if [ -n "$only" ] && [ "$only" != "$target" ]; then return; fi
     if ! "$bin/$target" "${limit[@]}" -max_len="$max_len" -rss_limit_mb=2048 -timeout=20 \
         -artifact_prefix="$here/FailCases/$target-" "$seeds" >"$log" 2>&1; then
         tail -40 "$log" >&2
