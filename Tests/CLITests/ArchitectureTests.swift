@@ -1,0 +1,68 @@
+// The module graph docs/architecture.md draws, held to: every import in Sources/ points to a module of a lower
+// level, and the libraries that do I/O are imported only where the document says.
+
+import Foundation
+import Testing
+
+@Suite("Architecture")
+struct ArchitectureTests {
+    /// docs/architecture.md's levels.
+    static let levels: [String: Int] = [
+        "SMPP": 0, "Capture": 0, "CHints": 0, "CPcap": 0,
+        "Reassembly": 1,
+        "Timeline": 2,
+        "Analysis": 3, "ReplayCore": 3, "Store": 3, "Transport": 3, "Ingest": 3, "LiveCapture": 3,
+        "Report": 4, "Recording": 4, "Proxy": 4, "Replay": 4, "Simulator": 4,
+        "smppscope": 5,
+    ]
+
+    /// Outside libraries that only some modules may import.
+    static let confined: [String: Set<String>] = [
+        "CPcap": ["LiveCapture"],
+        "GRDB": ["Store"], "PostgresNIO": ["Store"],
+        "NIOPosix": ["Proxy", "Replay", "Simulator", "Store", "Recording"],
+        "NIOSSL": ["Proxy", "Replay", "Simulator", "Store", "Transport"],
+        "NIOHTTP1": ["Proxy"],
+        "ArgumentParser": ["smppscope"],
+        "Prometheus": ["smppscope"],
+    ]
+
+    /// Each module's imports, from its sources.
+    static func imports() -> [String: Set<String>] {
+        let sources = Paths.root.appendingPathComponent("Sources")
+        var result: [String: Set<String>] = [:]
+        for module in (try? FileManager.default.contentsOfDirectory(atPath: sources.path)) ?? [] {
+            let folder = sources.appendingPathComponent(module)
+            let files = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil)?.allObjects.compactMap { $0 as? URL } ?? []
+            var imported: Set<String> = []
+            for file in files where file.pathExtension == "swift" {
+                let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+                for line in text.split(separator: "\n") where line.hasPrefix("import ") || line.hasPrefix("@testable import ") {
+                    if let name = line.split(separator: " ").last { imported.insert(String(name)) }
+                }
+            }
+            result[module] = imported
+        }
+        return result
+    }
+
+    @Test func everyImportPointsDownhill() {
+        let all = Self.imports()
+        #expect(Set(all.keys) == Set(Self.levels.keys), "docs/architecture.md names every module: \(Set(all.keys).symmetricDifference(Self.levels.keys))")
+        for (module, imported) in all {
+            guard let level = Self.levels[module] else { continue }
+            for name in imported {
+                guard let other = Self.levels[name] else { continue }
+                #expect(other < level, "\(module) (level \(level)) imports \(name) (level \(other))")
+            }
+        }
+    }
+
+    @Test func librariesThatDoIOAreImportedOnlyAtTheEdges() {
+        for (module, imported) in Self.imports() {
+            for (library, allowed) in Self.confined where imported.contains(library) {
+                #expect(allowed.contains(module), "\(module) imports \(library)")
+            }
+        }
+    }
+}
