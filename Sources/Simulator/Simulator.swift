@@ -11,13 +11,13 @@ import Transport
 import SwiftASN1
 import X509
 
-/// Hands whole PDUs to the connection.
+/// Hands whole PDUs to the core, which runs the SMSC's state machine.
 final class SMPPServerHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
 
     let core: SimulatorCore
     let tls: Bool
-    private var connection: SMSCConnection?
+    private var connection: Int?
 
     init(core: SimulatorCore, tls: Bool) {
         self.core = core
@@ -25,32 +25,23 @@ final class SMPPServerHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        let id = core.nextConnectionID
-        core.nextConnectionID += 1
-        let connection = SMSCConnection(id: id, core: core, channel: context.channel)
-        self.connection = connection
-        core.connections[id] = connection
-        core.summary.connections += 1
-        core.emit(.connected(connection: id, remote: connection.remote, local: connection.local, tls: tls))
-        connection.started()
+        connection = core.opened(context.channel, tls: tls)
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if let connection {
-            connection.stopped()
-            core.emit(.disconnected(connection: connection.id, reason: "closed"))
-        }
+        if let connection { core.closed(connection) }
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        connection?.received(unwrapInboundIn(data))
+        if let connection { core.received(unwrapInboundIn(data), on: connection) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         if let connection {
-            core.emit(.notice("connection \(connection.id) (\(connection.remote)): \(error); closing"))
+            let remote = core.connections[connection]?.remote ?? "?"
+            core.emit(.notice("connection \(connection) (\(remote)): \(error); closing"))
         }
         context.close(promise: nil)
     }
@@ -96,12 +87,15 @@ final class ControlHandler: ChannelInboundHandler, @unchecked Sendable {
         guard parts.first == "mo", parts.count == 5 else {
             return "error: expected \"mo SYSTEM_ID SOURCE DESTINATION TEXT\""
         }
-        guard let account = core.accounts[parts[1]] else { return "error: no account \(parts[1])" }
-        guard let receiver = account.bound.first(where: { $0.canReceive && $0.isActive }) else {
-            return "error: \(parts[1]) has no receiver or transceiver bound"
+        switch core.machine.mobileOriginated(account: parts[1], source: parts[2], destination: parts[3], text: parts[4]) {
+        case .success(let actions):
+            core.run(actions)
+            return "ok"
+        case .failure(.noAccount(let account)):
+            return "error: no account \(account)"
+        case .failure(.noReceiver(let account)):
+            return "error: \(account) has no receiver or transceiver bound"
         }
-        receiver.sendMobileOriginated(source: parts[2], destination: parts[3], text: parts[4])
-        return "ok"
     }
 }
 
@@ -154,11 +148,7 @@ public final class Simulator: @unchecked Sendable {
         }
         if let every = configuration.mobileOriginatedEvery, every > 0 {
             loop.scheduleRepeatedTask(initialDelay: .milliseconds(Int64(every * 1_000)), delay: .milliseconds(Int64(every * 1_000))) { _ in
-                for account in core.accounts.values {
-                    for connection in account.bound where connection.canReceive && connection.isActive {
-                        connection.sendMobileOriginated(source: "77010000000", destination: "SMSCKZ", text: "MO test message")
-                    }
-                }
+                core.run(core.machine.mobileOriginatedTick())
             }
         }
     }
@@ -235,7 +225,7 @@ public final class Simulator: @unchecked Sendable {
 
     /// The counts so far.
     public var summary: SimulatorSummary {
-        (try? core.eventLoop.submit { self.core.summary }.wait()) ?? core.summary
+        (try? core.eventLoop.submit { self.core.machine.summary }.wait()) ?? core.machine.summary
     }
 
     /// Stops listening, closes every connection, and shuts the event loop down.
@@ -244,7 +234,7 @@ public final class Simulator: @unchecked Sendable {
         let channels = self.channels
         try? core.eventLoop.submit {
             for channel in channels { channel.close(promise: nil) }
-            for connection in core.connections.values { connection.close() }
+            core.closeAll()
         }.wait()
         try? group.syncShutdownGracefully()
     }

@@ -1,5 +1,5 @@
-// The simulated SMSC's state, shared by all connections and confined to one event loop: accounts and their bound
-// sessions, message ids and states, throughput windows, duplicates, receipts waiting for a receiver.
+// Runs the simulated SMSC's state machine on one event loop: feeds it what the connections and timers bring, and
+// carries out what it returns (writes, closes, timers, log lines). The rules themselves are in SMSCStateMachine.
 
 import NIOCore
 import SMPP
@@ -49,136 +49,88 @@ public struct SimulatorSummary: Sendable, Hashable {
     }
 }
 
-/// A message the SMSC accepted.
-struct MessageRecord {
-    var id: String
-    var state: UInt8  // 1 ENROUTE, 2 DELIVERED, 3 EXPIRED, 4 DELETED, 5 UNDELIVERABLE, 8 REJECTED
-    var submitted: Double
-    var finalAt: Double?
-    var source: Address
-    var destination: Address
-    var account: String
-}
-
-/// State of one login.
-final class AccountState {
-    let account: SimulatorConfiguration.Account
-    let throughput: Double
-    /// Bound connections, oldest first.
-    var bound: [SMSCConnection] = []
-    /// Times of accepted submits, for the per-second limit.
-    var accepted: [Double] = []
-    var acceptedHead = 0
-    /// Message identity -> time accepted, for the duplicate rule.
-    var recent: [Int: Double] = [:]
-    /// Receipts and MO messages waiting for a receiver to bind.
-    var undelivered: [PDU] = []
-
-    init(account: SimulatorConfiguration.Account, throughput: Double) {
-        self.account = account
-        self.throughput = throughput
-    }
-
-    /// Accepted submits in (now - 1 s, now].
-    func acceptedInLastSecond(now: Double) -> Int {
-        while acceptedHead < accepted.count, accepted[acceptedHead] <= now - 1 { acceptedHead += 1 }
-        if acceptedHead > 1_024 {
-            accepted.removeFirst(acceptedHead)
-            acceptedHead = 0
-        }
-        return accepted.count - acceptedHead
-    }
-}
-
-/// Everything the connections share. Every method runs on the simulator's event loop.
+/// The machine and the open channels. Every method runs on the simulator's event loop.
 final class SimulatorCore: @unchecked Sendable {
-    let configuration: SimulatorConfiguration
+    struct Connection {
+        let channel: Channel
+        let remote: String
+        let local: String
+    }
+
     let eventLoop: EventLoop
     let emit: @Sendable (SimulatorEvent) -> Void
-    var summary = SimulatorSummary()
-    var accounts: [String: AccountState] = [:]
-    var messages: [String: MessageRecord] = [:]
-    var messageOrder: [String] = []
-    var nextMessageID: UInt64
-    var nextConnectionID = 1
-    var random: SplitMix64
-    var connections: [Int: SMSCConnection] = [:]
-    /// Parts of long messages: (account, source, destination, reference, total) -> the id given to the first part
-    /// and the parts seen so far.
-    var longMessages: [String: (id: String, parts: Set<UInt8>)] = [:]
-    static let maximumMessages = 1_000_000
+    var machine: SMSCStateMachine
+    var connections: [Int: Connection] = [:]
 
     init(configuration: SimulatorConfiguration, eventLoop: EventLoop, emit: @escaping @Sendable (SimulatorEvent) -> Void) {
-        self.configuration = configuration
         self.eventLoop = eventLoop
         self.emit = emit
-        nextMessageID = configuration.firstMessageID
-        random = SplitMix64(seed: configuration.seed)
-        for account in configuration.accounts {
-            accounts[account.systemID] = AccountState(account: account, throughput: account.throughput ?? configuration.throughput)
+        machine = SMSCStateMachine(configuration: configuration)
+    }
+
+    static func describe(_ address: SocketAddress?) -> String {
+        guard let address else { return "?" }
+        switch address {
+        case .v6: return "[\(address.ipAddress ?? "?")]:\(address.port ?? 0)"
+        default: return "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
         }
     }
 
-    /// Seconds since the epoch.
-    var now: Double { wallClock() }
-
-    func newMessageID() -> String {
-        defer { nextMessageID += 1 }
-        return String(nextMessageID)
+    /// A channel became active: it gets a connection id.
+    func opened(_ channel: Channel, tls: Bool) -> Int {
+        let (id, actions) = machine.connected(now: wallClock())
+        let connection = Connection(channel: channel, remote: Self.describe(channel.remoteAddress), local: Self.describe(channel.localAddress))
+        connections[id] = connection
+        emit(.connected(connection: id, remote: connection.remote, local: connection.local, tls: tls))
+        run(actions)
+        return id
     }
 
-    func remember(_ record: MessageRecord) {
-        if messages[record.id] == nil { messageOrder.append(record.id) }
-        messages[record.id] = record
-        if messageOrder.count > Self.maximumMessages {
-            let drop = messageOrder.count / 10
-            for id in messageOrder.prefix(drop) { messages[id] = nil }
-            messageOrder.removeFirst(drop)
+    func received(_ frame: ByteBuffer, on id: Int) {
+        let now = wallClock()
+        if let connection = connections[id] {
+            emit(.pdu(connection: id, inbound: true, remote: connection.remote, local: connection.local, bytes: frame, time: now))
         }
+        run(machine.received(frame, on: id, now: now))
     }
 
-    /// The response latency to wait, in seconds.
-    func latency() -> Double {
-        if let distribution = configuration.latencyDistribution, let first = distribution.first {
-            let p = random.nextDouble() * 100
-            var previous = (percentile: 0.0, seconds: first.seconds)
-            for point in distribution {
-                if p <= point.percentile {
-                    let span = point.percentile - previous.percentile
-                    let fraction = span > 0 ? (p - previous.percentile) / span : 0
-                    return previous.seconds + fraction * (point.seconds - previous.seconds)
+    func closed(_ id: Int) {
+        machine.closed(connection: id)
+        if connections.removeValue(forKey: id) != nil { emit(.disconnected(connection: id, reason: "closed")) }
+    }
+
+    /// Carries out what the machine asked for.
+    func run(_ actions: [SMSCStateMachine.Action]) {
+        for action in actions {
+            switch action {
+            case .write(let id, let pdu):
+                guard let connection = connections[id] else { continue }
+                var buffer = connection.channel.allocator.buffer(capacity: 64)
+                pdu.encode(into: &buffer)
+                emit(.pdu(connection: id, inbound: false, remote: connection.remote, local: connection.local, bytes: buffer, time: wallClock()))
+                connection.channel.writeAndFlush(buffer, promise: nil)
+            case .close(let id):
+                connections[id]?.channel.close(promise: nil)
+            case .schedule(let timer, let after):
+                // At most about 31 years ahead: a delay from the configuration never overflows the nanoseconds.
+                let nanoseconds = Int64(max(0, min(after, 1e9)) * 1e9)
+                eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) { [self] in
+                    run(machine.timerFired(timer, now: wallClock()))
                 }
-                previous = point
+            case .notice(let text):
+                emit(.notice(text))
             }
-            return previous.seconds
         }
-        return configuration.latency + random.nextDouble() * configuration.jitter
     }
 
-    /// A connection bound: routes waiting receipts to it when it can receive.
-    func deliverWaiting(for account: AccountState, to connection: SMSCConnection) {
-        guard connection.canReceive, !account.undelivered.isEmpty else { return }
-        let waiting = account.undelivered
-        account.undelivered = []
-        for pdu in waiting { connection.sendRequest(pdu) }
-    }
-
-    /// Sends a deliver_sm to a receiver of the account (the preferred connection if it can receive); keeps it for
-    /// later when none is bound.
-    func deliver(_ pdu: PDU, account systemID: String, preferring preferred: SMSCConnection?) {
-        guard let account = accounts[systemID] else { return }
-        if let preferred, preferred.isActive, preferred.canReceive, account.bound.contains(where: { $0 === preferred }) {
-            preferred.sendRequest(pdu)
-        } else if let receiver = account.bound.first(where: { $0.canReceive && $0.isActive }) {
-            receiver.sendRequest(pdu)
-        } else if account.undelivered.count < 100_000 {
-            account.undelivered.append(pdu)
-        }
+    /// Closes every connection (shutdown).
+    func closeAll() {
+        for connection in connections.values { connection.channel.close(promise: nil) }
     }
 }
 
 /// A small deterministic generator (SplitMix64).
-struct SplitMix64 {
+struct SplitMix64: Sendable {
     var state: UInt64
 
     init(seed: UInt64) { state = seed }
