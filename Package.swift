@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // libpcap, for live capture and BPF filters.
@@ -133,8 +134,11 @@ let package = Package(
             dependencies: [
                 "SMPP", "Capture", "LiveCapture", "Reassembly", "Timeline", "Ingest", "Analysis", "Report", "Simulator", "Store",
                 "Proxy", "Recording", "Replay", "ReplayCore", "Transport", nioCore,
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The latency the recording proxy adds (Benchmarks/ProxyLatency).

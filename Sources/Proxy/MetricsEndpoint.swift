@@ -1,5 +1,6 @@
 // The HTTP endpoint Prometheus scrapes: GET /metrics answers with what `render` returns, in the text exposition
-// format. It has its own event loop, so a slow scraper never touches forwarding; rendering runs off the loop.
+// format. It runs on the event loop group passed in (the process's shared group by default); rendering runs off
+// the loops, so a slow scrape never holds up forwarding.
 // Bounded: a connection must send its request header within `headerTimeout` and is closed after `idleTimeout`
 // without a request; at most `maximumConnections` are open at once (more are closed at once).
 
@@ -11,8 +12,8 @@ import NIOPosix
 
 /// Serves metrics over HTTP.
 public final class MetricsEndpoint: @unchecked Sendable {
-    private let group: MultiThreadedEventLoopGroup
     private var channel: Channel?
+    private let connections: ConnectionCount
     /// Where it listens (port 0 picks a free one).
     public private(set) var address: SocketAddress?
 
@@ -31,62 +32,66 @@ public final class MetricsEndpoint: @unchecked Sendable {
     /// Listens on `host:port`; `render` gives the body of each scrape, on a thread of its own; `limitReached` is
     /// told when a connection is closed by a timeout.
     public init(
-        host: String, port: Int, limits: Limits = Limits(), limitReached: @escaping @Sendable (ProxyLimit) -> Void = { _ in },
-        render: @escaping @Sendable () -> [UInt8]
+        host: String, port: Int, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton, limits: Limits = Limits(),
+        limitReached: @escaping @Sendable (ProxyLimit) -> Void = { _ in }, render: @escaping @Sendable () -> [UInt8]
     ) throws {
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let connections = ConnectionCount(limit: limits.maximumConnections)
-        do {
-            let channel = try ServerBootstrap(group: group)
+        self.connections = connections
+        let channel = try ServerBootstrap(group: group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        guard connections.admit() else {
+                        guard connections.admit(channel) else {
                             channel.close(promise: nil)
                             return
                         }
-                        channel.closeFuture.whenComplete { _ in connections.leave() }
+                        channel.closeFuture.whenComplete { _ in connections.leave(channel) }
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                         try channel.pipeline.syncOperations.addHandler(
                             MetricsHTTPHandler(limits: limits, limitReached: limitReached, render: render))
                     }
                 }
                 .bind(host: host, port: port).wait()
-            self.channel = channel
-            address = channel.localAddress
-        } catch {
-            try? group.syncShutdownGracefully()
-            throw error
-        }
+        self.channel = channel
+        address = channel.localAddress
     }
 
+    /// Stops listening and closes the scrapers' connections.
     public func shutdown() {
         try? channel?.close().wait()
         channel = nil
-        try? group.syncShutdownGracefully()
+        for open in connections.closeAll() { try? open.wait() }
     }
 }
 
-/// Connections open on the endpoint, across its event loop.
+/// Connections open on the endpoint, across the event loops it runs on (at most `limit`).
 final class ConnectionCount: @unchecked Sendable {
     private let lock = NSLock()
-    private var open = 0
+    private var open: [ObjectIdentifier: Channel] = [:]
     private let limit: Int
 
     init(limit: Int) { self.limit = limit }
 
-    func admit() -> Bool {
+    func admit(_ channel: Channel) -> Bool {
         lock.lock()
         defer { lock.unlock() }
-        guard open < limit else { return false }
-        open += 1
+        guard open.count < limit else { return false }
+        open[ObjectIdentifier(channel)] = channel
         return true
     }
 
-    func leave() {
+    func leave(_ channel: Channel) {
         lock.lock()
-        open -= 1
+        open[ObjectIdentifier(channel)] = nil
         lock.unlock()
+    }
+
+    /// Closes every open connection; the futures complete when they are closed.
+    func closeAll() -> [EventLoopFuture<Void>] {
+        lock.lock()
+        let channels = Array(open.values)
+        lock.unlock()
+        return channels.map { $0.close() }
     }
 }
 

@@ -60,41 +60,27 @@ public struct ProxyCounters: Sendable {
 /// A running proxy.
 public final class RecordProxy: @unchecked Sendable {
     public let configuration: ProxyConfiguration
-    private let ownedGroup: MultiThreadedEventLoopGroup?
     let loop: EventLoop
     let state: ProxyState
     private var server: Channel?
     /// The listening address (port 0 picks a free one).
     public private(set) var address: SocketAddress?
 
-    /// Listens at once. The proxy runs on one event loop of `group`, or of a group of its own when none is given.
+    /// Listens at once. The proxy runs on one event loop of `group` (the process's shared group unless another is
+    /// passed in); `shutdown` closes what the proxy opened and leaves the group running.
     public init(
-        configuration: ProxyConfiguration, sink: RecordingSink?, group: EventLoopGroup? = nil,
+        configuration: ProxyConfiguration, sink: RecordingSink?,
+        group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         notice: @escaping @Sendable (ProxyNotice) -> Void
     ) throws {
         self.configuration = configuration
-        if let group {
-            ownedGroup = nil
-            loop = group.next()
-        } else {
-            let owned = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-            ownedGroup = owned
-            loop = owned.next()
-        }
-        let clientTLS: NIOSSLContext?
-        let upstreamTLS: NIOSSLContext?
-        do {
-            clientTLS = try ProxyTLS.serverContext(configuration)
-            upstreamTLS = try ProxyTLS.clientContext(configuration)
-        } catch {
-            try? ownedGroup?.syncShutdownGracefully()
-            throw error
-        }
+        loop = group.next()
+        let clientTLS = try ProxyTLS.serverContext(configuration)
+        let upstreamTLS = try ProxyTLS.clientContext(configuration)
         state = ProxyState(
             configuration: configuration, loop: loop, sink: sink, notice: notice, upstreamTLS: upstreamTLS)
         let state = self.state
-        do {
-            server = try ServerBootstrap(group: loop)
+        server = try ServerBootstrap(group: loop)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .serverChannelOption(.backlog, value: 1_024)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -108,11 +94,7 @@ public final class RecordProxy: @unchecked Sendable {
                     }
                 }
                 .bind(host: configuration.listenHost, port: configuration.listenPort).wait()
-            address = server?.localAddress
-        } catch {
-            try? ownedGroup?.syncShutdownGracefully()
-            throw error
-        }
+        address = server?.localAddress
     }
 
     private var finalCounters: ProxyCounters?
@@ -153,7 +135,6 @@ public final class RecordProxy: @unchecked Sendable {
         try? loop.submit { state.closeAll() }.wait()
         _ = waitForSessions(seconds: 2)
         finalCounters = counters
-        try? ownedGroup?.syncShutdownGracefully()
     }
 }
 

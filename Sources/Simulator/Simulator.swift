@@ -61,6 +61,16 @@ final class ControlHandler: ChannelInboundHandler, @unchecked Sendable {
 
     init(core: SimulatorCore) { self.core = core }
 
+    func channelActive(context: ChannelHandlerContext) {
+        core.controlConnections[ObjectIdentifier(context.channel)] = context.channel
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        core.controlConnections[ObjectIdentifier(context.channel)] = nil
+        context.fireChannelInactive()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
         pending += buffer.readString(length: buffer.readableBytes) ?? ""
@@ -102,24 +112,27 @@ final class ControlHandler: ChannelInboundHandler, @unchecked Sendable {
 /// A running simulator.
 public final class Simulator: @unchecked Sendable {
     public let configuration: SimulatorConfiguration
-    let group: MultiThreadedEventLoopGroup
     let core: SimulatorCore
     private var channels: [Channel] = []
+    private var mobileOriginatedTask: RepeatedTask?
     /// The addresses actually bound (port 0 picks a free one).
     public private(set) var plainAddress: SocketAddress?
     public private(set) var tlsAddress: SocketAddress?
     public private(set) var controlAddress: SocketAddress?
 
-    /// Starts listening. `emit` is called on the simulator's event loop for every event.
-    public init(configuration: SimulatorConfiguration, emit: @escaping @Sendable (SimulatorEvent) -> Void) throws {
+    /// Starts listening, on one event loop of `group` (the process's shared group unless another is passed in).
+    /// `emit` is called on that event loop for every event.
+    public init(
+        configuration: SimulatorConfiguration, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        emit: @escaping @Sendable (SimulatorEvent) -> Void
+    ) throws {
         self.configuration = configuration
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
         core = SimulatorCore(configuration: configuration, eventLoop: loop, emit: emit)
         do {
             try start(loop: loop)
         } catch {
-            try? group.syncShutdownGracefully()
+            for channel in channels { try? channel.close().wait() }
             throw error
         }
     }
@@ -147,7 +160,7 @@ public final class Simulator: @unchecked Sendable {
             controlAddress = control.localAddress
         }
         if let every = configuration.mobileOriginatedEvery, every > 0 {
-            loop.scheduleRepeatedTask(initialDelay: .milliseconds(Int64(every * 1_000)), delay: .milliseconds(Int64(every * 1_000))) { _ in
+            mobileOriginatedTask = loop.scheduleRepeatedTask(initialDelay: .milliseconds(Int64(every * 1_000)), delay: .milliseconds(Int64(every * 1_000))) { _ in
                 core.run(core.machine.mobileOriginatedTick())
             }
         }
@@ -228,15 +241,17 @@ public final class Simulator: @unchecked Sendable {
         (try? core.eventLoop.submit { self.core.machine.summary }.wait()) ?? core.machine.summary
     }
 
-    /// Stops listening, closes every connection, and shuts the event loop down.
+    /// Stops listening and closes every connection; timers still pending do nothing after this.
     public func shutdown() {
         let core = self.core
         let channels = self.channels
-        try? core.eventLoop.submit {
-            for channel in channels { channel.close(promise: nil) }
-            core.closeAll()
+        let task = mobileOriginatedTask
+        let closed = try? core.eventLoop.submit { () -> [EventLoopFuture<Void>] in
+            task?.cancel()
+            core.stopped = true
+            return channels.map { $0.close() } + core.closeAll()
         }.wait()
-        try? group.syncShutdownGracefully()
+        for future in closed ?? [] { try? future.wait() }
     }
 }
 

@@ -61,6 +61,10 @@ final class SimulatorCore: @unchecked Sendable {
     let emit: @Sendable (SimulatorEvent) -> Void
     var machine: SMSCStateMachine
     var connections: [Int: Connection] = [:]
+    /// Open connections to the control port.
+    var controlConnections: [ObjectIdentifier: Channel] = [:]
+    /// Set by the simulator's shutdown: what is still scheduled then does nothing.
+    var stopped = false
 
     init(configuration: SimulatorConfiguration, eventLoop: EventLoop, emit: @escaping @Sendable (SimulatorEvent) -> Void) {
         self.eventLoop = eventLoop
@@ -101,6 +105,7 @@ final class SimulatorCore: @unchecked Sendable {
 
     /// Carries out what the machine asked for.
     func run(_ actions: [SMSCStateMachine.Action]) {
+        if stopped { return }
         for action in actions {
             switch action {
             case .write(let id, let pdu):
@@ -123,9 +128,9 @@ final class SimulatorCore: @unchecked Sendable {
         }
     }
 
-    /// Closes every connection (shutdown).
-    func closeAll() {
-        for connection in connections.values { connection.channel.close(promise: nil) }
+    /// Closes every connection (shutdown); the futures complete when they are closed.
+    func closeAll() -> [EventLoopFuture<Void>] {
+        connections.values.map { $0.channel.close() } + controlConnections.values.map { $0.close() }
     }
 }
 

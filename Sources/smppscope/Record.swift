@@ -5,6 +5,7 @@ import Capture
 import Dispatch
 import Foundation
 import NIOCore
+import NIOPosix
 import Prometheus
 import Proxy
 import Recording
@@ -14,7 +15,7 @@ import SMPP
 import Store
 import Timeline
 
-struct Record: ParsableCommand {
+struct Record: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "record",
         abstract: "Stand between an ESME and its SMSC, forward everything unchanged, and record every PDU.",
@@ -157,9 +158,27 @@ struct Record: ParsableCommand {
         }
     }
 
-    func run() throws {
+    /// What runs between the start and the stop signal.
+    struct Running {
+        let proxy: RecordProxy
+        let recorder: Recorder
+        let endpoint: MetricsEndpoint?
+        let timer: DispatchSourceTimer?
+        /// The lines that say where it listens, printed once the stop signals are trapped.
+        let announcement: String
+    }
+
+    func run() async throws {
         signal(SIGPIPE, SIG_IGN)
-        guard let (listenHost, listenPort) = hostPort(listen), let (upstreamHost, upstreamPort) = hostPort(upstream) else { return }
+        guard let running = try start() else { return }
+        let announcement = running.announcement
+        try await waitForStopSignal { writeStandardError(announcement) }
+        try stop(running)
+    }
+
+    /// Starts the recorder, the proxy and the metrics endpoint; nil when the addresses do not parse.
+    private func start() throws -> Running? {
+        guard let (listenHost, listenPort) = hostPort(listen), let (upstreamHost, upstreamPort) = hostPort(upstream) else { return nil }
         var configuration = ProxyConfiguration(upstreamHost: upstreamHost, upstreamPort: upstreamPort)
         configuration.listenHost = listenHost
         configuration.listenPort = listenPort
@@ -207,6 +226,8 @@ struct Record: ParsableCommand {
             proxyMetrics = metrics
             options.metrics = metrics.handle
         }
+        // One event loop group for the proxy and its metrics endpoint: the process's shared one.
+        let group = MultiThreadedEventLoopGroup.singleton
         let recorder: Recorder
         do {
             recorder = try Recorder(options: options)
@@ -217,7 +238,7 @@ struct Record: ParsableCommand {
         }
         let proxy: RecordProxy
         do {
-            proxy = try RecordProxy(configuration: configuration, sink: recorder) { notice in
+            proxy = try RecordProxy(configuration: configuration, sink: recorder, group: group) { notice in
                 writeStandardError("-- \(notice)\n")
             }
         } catch {
@@ -237,7 +258,7 @@ struct Record: ParsableCommand {
             limits.headerTimeout = timeAmount(seconds: metricsHeaderTimeout)
             limits.idleTimeout = timeAmount(seconds: metricsIdleTimeout)
             do {
-                endpoint = try MetricsEndpoint(host: host, port: port, limits: limits, limitReached: metrics.limitReached) {
+                endpoint = try MetricsEndpoint(host: host, port: port, group: group, limits: limits, limitReached: metrics.limitReached) {
                     let status = recorder.status
                     metrics.update(
                         proxy.counters,
@@ -252,20 +273,11 @@ struct Record: ParsableCommand {
                 throw failure(CaptureError("cannot serve metrics on \(metricsListen): \(error)", hint: "is the port free?"))
             }
         }
-        writeStandardError("smppscope record: listening on \(address), forwarding to \(upstream); Ctrl-C to stop\n")
+        var announcement = "smppscope record: listening on \(address), forwarding to \(upstream); Ctrl-C to stop\n"
         if let bound = endpoint?.address {
-            writeStandardError("metrics at http://\(bound.ipAddress.map { $0.contains(":") ? "[\($0)]" : $0 } ?? "?"):\(bound.port ?? 0)/metrics\n")
+            announcement += "metrics at http://\(bound.ipAddress.map { $0.contains(":") ? "[\($0)]" : $0 } ?? "?"):\(bound.port ?? 0)/metrics\n"
         }
 
-        let done = DispatchSemaphore(value: 0)
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        let sources = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { done.signal() }
-            source.resume()
-            return source
-        }
         var timer: DispatchSourceTimer?
         if summaryEvery > 0 {
             let every = summaryEvery
@@ -278,9 +290,14 @@ struct Record: ParsableCommand {
             source.resume()
             timer = source
         }
-        done.wait()
-        for source in sources { source.cancel() }
-        timer?.cancel()
+        return Running(proxy: proxy, recorder: recorder, endpoint: endpoint, timer: timer, announcement: announcement)
+    }
+
+    /// Stops in order: no new clients, the sessions drained (up to `--drain`), the proxy and the endpoint closed,
+    /// the recording completed.
+    private func stop(_ running: Running) throws {
+        let (proxy, recorder, endpoint) = (running.proxy, running.recorder, running.endpoint)
+        running.timer?.cancel()
         writeStandardError("stopping: no new clients; waiting up to \(formatSeconds(drain)) s for sessions to end\n")
         proxy.stopAccepting()
         if !proxy.waitForSessions(seconds: drain) {

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Capture
 import Foundation
+import NIOPosix
 import Recording
 import Replay
 import ReplayCore
@@ -219,7 +220,7 @@ struct ReplayCommand: ParsableCommand {
         }
         let outcome: ReplayOutcome
         do {
-            outcome = try Replayer(plan: plan, options: options, recordInto: recorder).run()
+            outcome = try Replayer(plan: plan, options: options, recordInto: recorder, group: MultiThreadedEventLoopGroup.singleton).run()
         } catch {
             try? recorder?.finish()
             throw failure(CaptureError("the replay could not run: \(error)"))

@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 @main
-struct SMPPScope: ParsableCommand {
+struct SMPPScope: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "smppscope",
         abstract: "Decode, analyze and keep SMPP traffic from captures; simulate an SMSC.",
@@ -22,10 +22,10 @@ struct SMPPScope: ParsableCommand {
         subcommands: [Decode.self, Analyze.self, Import.self, Sessions.self, Export.self, Record.self, ReplayCommand.self, Simulate.self, Prune.self]
     )
 
-    static func main() {
+    static func main() async {
         // Stores, journals, exports and reports hold phone numbers and message text: whatever smppscope creates is
         // its user's alone (0600 files, 0700 folders), or less when the umask says so.
         umask(umask(0) | 0o077)
-        main(nil)
+        await main(nil)
     }
 }

@@ -5,6 +5,7 @@ import Capture
 import Dispatch
 import Foundation
 import NIOCore
+import NIOPosix
 import Report
 import SMPP
 import Simulator
@@ -16,7 +17,7 @@ enum SimulatorLogFormat: String, ExpressibleByArgument, CaseIterable {
     case none
 }
 
-struct Simulate: ParsableCommand {
+struct Simulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
         abstract: "Run an SMSC that follows the SMSC.kz rules (limits, window, one connection per login, receipts).",
@@ -148,7 +149,18 @@ struct Simulate: ParsableCommand {
         return accounts
     }
 
-    func run() throws {
+    func run() async throws {
+        signal(SIGPIPE, SIG_IGN)
+        let (simulator, logger, listening) = try start()
+        try await waitForStopSignal { writeStandardError("smppscope simulate: \(listening); Ctrl-C to stop\n") }
+        let summary = simulator.summary
+        simulator.shutdown()
+        logger.flush()
+        writeStandardError("summary: \(summary.description)\n")
+    }
+
+    /// Starts the simulator as the options say.
+    private func start() throws -> (Simulator, SimulatorLogger, listening: String) {
         var configuration = SimulatorConfiguration()
         configuration.accounts = try accounts()
         configuration.minimumTLSVersion = tlsVersion(tlsMinimumVersion) ?? .tls12
@@ -187,31 +199,14 @@ struct Simulate: ParsableCommand {
         let logger = SimulatorLogger(format: log, showSecrets: showSecrets)
         let simulator: Simulator
         do {
-            simulator = try Simulator(configuration: configuration) { logger.log($0) }
+            simulator = try Simulator(configuration: configuration, group: MultiThreadedEventLoopGroup.singleton) { logger.log($0) }
         } catch {
             throw failure(CaptureError("cannot start the simulator: \(error)", hint: "is the port free? try another --listen"))
         }
         var listening = "SMPP on \(describe(simulator.plainAddress))"
         if simulator.tlsAddress != nil { listening += ", TLS on \(describe(simulator.tlsAddress))" }
         if simulator.controlAddress != nil { listening += ", control on \(describe(simulator.controlAddress))" }
-        writeStandardError("smppscope simulate: \(listening); Ctrl-C to stop\n")
-
-        let done = DispatchSemaphore(value: 0)
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        signal(SIGPIPE, SIG_IGN)
-        let sources = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { done.signal() }
-            source.resume()
-            return source
-        }
-        done.wait()
-        for source in sources { source.cancel() }
-        let summary = simulator.summary
-        simulator.shutdown()
-        logger.flush()
-        writeStandardError("summary: \(summary.description)\n")
+        return (simulator, logger, listening)
     }
 
     private func describe(_ address: SocketAddress?) -> String {

@@ -20,7 +20,8 @@ struct ArchitectureTests {
     static let confined: [String: Set<String>] = [
         "CPcap": ["LiveCapture"],
         "GRDB": ["Store"], "PostgresNIO": ["Store"],
-        "NIOPosix": ["Proxy", "Replay", "Simulator", "Store", "Recording"],
+        "NIOPosix": ["Proxy", "Replay", "Simulator", "Store", "Recording", "smppscope"],
+        "ServiceLifecycle": ["smppscope"],
         "NIOSSL": ["Proxy", "Replay", "Simulator", "Store", "Transport"],
         "NIOHTTP1": ["Proxy"],
         "ArgumentParser": ["smppscope"],

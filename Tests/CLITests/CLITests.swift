@@ -159,25 +159,41 @@ struct CLITests {
 
 @Suite("Live capture", .enabled(if: Paths.binary != nil && geteuid() == 0, "needs root and a built smppscope"))
 struct LiveCaptureTests {
-    /// Sends bytes to a listener on 127.0.0.1 and reads the answer, with plain sockets.
-    func exchange(port: UInt16, requests: [[UInt8]], answers: [[UInt8]]) throws {
+    /// A listening socket on 127.0.0.1, on a port the system chose (so that nothing else holds it), and that port.
+    func listener() -> (socket: Int32, port: UInt16) {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var yes: Int32 = 1
-        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
         address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         #expect(bound == 0)
         listen(listener, 1)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
+        }
+        return (listener, UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Sends bytes to a listener on 127.0.0.1 and reads the answer, with plain sockets; closes the listener.
+    func exchange(_ listening: (socket: Int32, port: UInt16), requests: [[UInt8]], answers: [[UInt8]]) throws {
+        let listener = listening.socket
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = listening.port.bigEndian
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
         let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         #expect(connected == 0)
+        guard connected == 0 else {
+            close(client)
+            close(listener)
+            return
+        }
         let server = accept(listener, nil, nil)
         for (request, answer) in zip(requests, answers) {
             _ = request.withUnsafeBytes { send(client, $0.baseAddress, $0.count, 0) }
@@ -194,7 +210,8 @@ struct LiveCaptureTests {
     }
 
     @Test func capturesLoopbackUntilInterrupted() throws {
-        let port = UInt16(42_000 + Int(getpid() % 1_000))
+        let listening = listener()
+        let port = listening.port
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Paths.binary ?? "")
         process.arguments = ["decode", "--interface", "lo", "--port", "\(port)", "--format", "jsonl", "--pdus-only"]
@@ -216,7 +233,7 @@ struct LiveCaptureTests {
             .submitSM, sequence: 2,
             body: .shortMessage(.init(source: Address(address: "A"), destination: Address(address: "77010000000"), shortMessage: ByteBuffer(string: "live"))))
         try exchange(
-            port: port, requests: [bytes(bindPDU), bytes(submit)],
+            listening, requests: [bytes(bindPDU), bytes(submit)],
             answers: [bytes(PDU(.bindTransceiverResp, sequence: 1, body: .bindResponse(.init(systemID: "SMSC")))),
                       bytes(PDU(.submitSMResp, sequence: 2, body: .messageID("1")))])
         usleep(500_000)
@@ -232,8 +249,9 @@ struct LiveCaptureTests {
 
     /// --filter: a BPF expression chooses what is captured; traffic on another port is not seen.
     @Test func aFilterChoosesWhatIsCaptured() throws {
-        let wanted = UInt16(43_000 + Int(getpid() % 1_000))
-        let other = wanted + 1
+        let wantedListener = listener()
+        let otherListener = listener()
+        let (wanted, other) = (wantedListener.port, otherListener.port)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Paths.binary ?? "")
         process.arguments = ["decode", "--interface", "lo", "--filter", "tcp port \(wanted)", "--format", "jsonl", "--pdus-only"]
@@ -250,8 +268,8 @@ struct LiveCaptureTests {
         func bytes(_ pdu: PDU) -> [UInt8] { Array(pdu.encoded.readableBytesView) }
         let enquire = bytes(PDU(.enquireLink, sequence: 7))
         let answer = bytes(PDU(.enquireLinkResp, sequence: 7))
-        try exchange(port: other, requests: [enquire], answers: [answer])
-        try exchange(port: wanted, requests: [enquire], answers: [answer])
+        try exchange(otherListener, requests: [enquire], answers: [answer])
+        try exchange(wantedListener, requests: [enquire], answers: [answer])
         usleep(500_000)
         process.interrupt()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)

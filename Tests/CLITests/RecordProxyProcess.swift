@@ -83,6 +83,13 @@ final class RecordProcess {
     /// What it wrote to standard error so far.
     var errors: String { log.all }
 
+    /// Standard error once it contains `text` (a notice written after the event that caused it), or after `seconds`.
+    func errors(containing text: String, seconds: Double = 5) -> String {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !errors.contains(text), Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        return errors
+    }
+
     /// What it wrote to standard output so far (`--live`).
     var printed: String { output.all }
 
