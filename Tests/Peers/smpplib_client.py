@@ -3,14 +3,19 @@
 writes to and reads from its socket, so the tests can compare what crossed a proxy with what this client saw.
 
 usage: smpplib_client.py HOST PORT LOGFILE COUNT [--kill-after N]
-  --kill-after N   after the Nth submit_sm is sent, the process kills itself with SIGKILL (the kernel closes its
-                   socket, as when a client crashes mid-window)
+  --kill-after N   after the Nth submit_sm is sent and the proxy's host has acknowledged every byte written (the
+                   socket's send queue is empty: what is logged as sent has left this process's kernel), the
+                   process kills itself with SIGKILL (the kernel closes its socket with the answers unread, so with a
+                   RST, as when a client crashes mid-window)
 The log has one line per read or write: "sent HEX" or "received HEX"; "done" after a clean unbind.
 """
+import fcntl
 import os
 import signal
 import socket
 import sys
+import termios
+import time
 
 import smpplib.client
 import smpplib.consts
@@ -55,6 +60,17 @@ class LoggedClient(smpplib.client.Client):
         return LoggedSocket(super()._create_socket(), self._log_file)
 
 
+def wait_until_sent(sock, seconds=10.0):
+    """Waits until the kernel holds none of the socket's bytes unsent or unacknowledged (Linux: TIOCOUTQ)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        pending = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0")
+        if int.from_bytes(pending, sys.byteorder) == 0:
+            return
+        time.sleep(0.005)
+    raise SystemExit("the socket's send queue did not empty")
+
+
 def main():
     host, port, logfile, count = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
     kill_after = None
@@ -72,6 +88,7 @@ def main():
                     dest_addr_ton=smpplib.consts.SMPP_TON_INTL, destination_addr="7701%07d" % index,
                     short_message=part, data_coding=coding, esm_class=esm_class, registered_delivery=False)
             if kill_after is not None and index + 1 == kill_after:
+                wait_until_sent(client._socket)
                 os.kill(os.getpid(), signal.SIGKILL)
         # Every submit_sm_resp, then the unbind.
         for _ in range(count):
