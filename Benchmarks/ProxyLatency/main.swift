@@ -10,7 +10,7 @@ import Recording
 import Store
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 func now() -> UInt64 {
@@ -26,10 +26,14 @@ func listener() -> (Int32, Int) {
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    _ = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
     listen(fd, 16)
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
     return (fd, Int(UInt16(bigEndian: address.sin_port)))
 }
 
@@ -39,7 +43,11 @@ func connectTo(_ port: Int) -> Int32 {
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     address.sin_port = UInt16(port).bigEndian
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    _ = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
+    }
     var one: Int32 = 1
     setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     return fd
@@ -202,7 +210,10 @@ while let argument = arguments.next() {
     case "--no-journal": withJournal = false
     case "--socat": viaSocat = true
     case "--metrics": withMetrics = true
-    default: print("usage: proxy-latency [--rate N] [--seconds S] [--window W] [--no-record] [--no-store] [--no-journal] [--metrics] [--socat]"); exit(2)
+    default:
+        print(
+            "usage: proxy-latency [--rate N] [--seconds S] [--window W] [--no-record] [--no-store] [--no-journal] [--metrics] [--socat]"
+        ); exit(2)
     }
 }
 
@@ -220,7 +231,9 @@ if withMetrics { options.metrics = ProxyMetrics(factory: PrometheusMetricsFactor
 let recorder = try Recorder(options: options)
 var configuration = ProxyConfiguration(upstreamHost: "127.0.0.1", upstreamPort: upstreamPort)
 configuration.listenPort = 0
-let proxy = try RecordProxy(configuration: configuration, sink: recording ? recorder : nil) { notice in FileHandle.standardError.write(Data("\(notice)\n".utf8)) }
+let proxy = try RecordProxy(configuration: configuration, sink: recording ? recorder : nil) { notice in
+    FileHandle.standardError.write(Data("\(notice)\n".utf8))
+}
 var proxyPort = proxy.address?.port ?? 0
 var socat: Process?
 if viaSocat {
@@ -228,7 +241,9 @@ if viaSocat {
     close(probe)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/socat")
-    process.arguments = ["TCP-LISTEN:\(port),bind=127.0.0.1,reuseaddr,fork,nodelay", "TCP:127.0.0.1:\(upstreamPort),nodelay"]
+    process.arguments = [
+        "TCP-LISTEN:\(port),bind=127.0.0.1,reuseaddr,fork,nodelay", "TCP:127.0.0.1:\(upstreamPort),nodelay",
+    ]
     try process.run()
     usleep(300_000)
     socat = process
@@ -238,7 +253,8 @@ if viaSocat {
 func row(_ label: String, _ result: Result) -> String {
     let pdusPerSecond = Double(result.roundTrips.count * 2) / result.seconds
     let lost = result.sent - result.roundTrips.count
-    return "| \(label) | \(Int(pdusPerSecond))\(lost > 0 ? " (\(lost) unanswered)" : "") | " + [50.0, 99, 99.9].map { String(format: "%.0f", result.percentile($0)) }.joined(separator: " | ") + " |"
+    return "| \(label) | \(Int(pdusPerSecond))\(lost > 0 ? " (\(lost) unanswered)" : "") | "
+        + [50.0, 99, 99.9].map { String(format: "%.0f", result.percentile($0)) }.joined(separator: " | ") + " |"
 }
 
 _ = measure(port: proxyPort, rate: 2_000, seconds: 1, window: window)  // warm-up
@@ -257,6 +273,12 @@ print(row("through the proxy, \(Int(rate)) requests/s", proxied))
 print(row("direct, window \(window)", directMax))
 print(row("through the proxy, window \(window)", proxiedMax))
 print("")
-print(String(format: "added at %.0f requests/s: p50 %.0f µs, p99 %.0f µs", rate, proxied.percentile(50) - direct.percentile(50), proxied.percentile(99) - direct.percentile(99)))
-print(String(format: "added at the maximum (window %d): p50 %.0f µs, p99 %.0f µs", window, proxiedMax.percentile(50) - directMax.percentile(50), proxiedMax.percentile(99) - directMax.percentile(99)))
+print(
+    String(
+        format: "added at %.0f requests/s: p50 %.0f µs, p99 %.0f µs", rate,
+        proxied.percentile(50) - direct.percentile(50), proxied.percentile(99) - direct.percentile(99)))
+print(
+    String(
+        format: "added at the maximum (window %d): p50 %.0f µs, p99 %.0f µs", window,
+        proxiedMax.percentile(50) - directMax.percentile(50), proxiedMax.percentile(99) - directMax.percentile(99)))
 print("recorded \(recorder.status.storedEvents) events into the store")

@@ -54,7 +54,9 @@ public struct KannelSMSCGroup: Hashable, Sendable {
             group.throughput = values["throughput"].flatMap { Double($0) }
             group.maxPendingSubmits = values["max-pending-submits"].flatMap { Int($0) }
             group.enquireLinkInterval = values["enquire-link-interval"].flatMap { Double($0) }
-            group.transceiverMode = values["transceiver-mode"].map { ["true", "yes", "1", "on"].contains($0.lowercased()) }
+            group.transceiverMode = values["transceiver-mode"].map {
+                ["true", "yes", "1", "on"].contains($0.lowercased())
+            }
             groups.append(group)
             current = nil
         }
@@ -69,7 +71,9 @@ public struct KannelSMSCGroup: Hashable, Sendable {
             guard let equals = trimmed.firstIndex(of: "=") else { continue }
             let key = trimmed[..<equals].trimmingCharacters(in: " \t").lowercased()
             var value = trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: " \t")
-            if value.count >= 2, value.first == "\"", value.last == "\"" { value = String(value.dropFirst().dropLast()) }
+            if value.count >= 2, value.first == "\"", value.last == "\"" {
+                value = String(value.dropFirst().dropLast())
+            }
             if key == "group" {
                 close()
                 current = [:]

@@ -110,7 +110,8 @@ struct SubmitFacts {
     var word: UInt64 {
         var word: UInt64 = special ? 1 : 0
         if let concatenation {
-            word |= 2 | UInt64(concatenation.reference) << 8 | UInt64(concatenation.total) << 24
+            word |=
+                2 | UInt64(concatenation.reference) << 8 | UInt64(concatenation.total) << 24
                 | UInt64(concatenation.sequence) << 32
         }
         return word
@@ -118,9 +119,13 @@ struct SubmitFacts {
 
     init(word: UInt64) {
         special = word & 1 != 0
-        concatenation = word & 2 == 0
+        concatenation =
+            word & 2 == 0
             ? nil
-            : (UInt16(truncatingIfNeeded: word >> 8), UInt8(truncatingIfNeeded: word >> 24), UInt8(truncatingIfNeeded: word >> 32))
+            : (
+                UInt16(truncatingIfNeeded: word >> 8), UInt8(truncatingIfNeeded: word >> 24),
+                UInt8(truncatingIfNeeded: word >> 32)
+            )
     }
 }
 
@@ -149,7 +154,8 @@ struct ReceiptFacts {
         {
             deliveredByTLV = true
         }
-        startsLikeText = !marked && DeliveryReceipt.startsLikeText(UnsafeRawBufferPointer(rebasing: bytes[location.shortMessage]))
+        startsLikeText =
+            !marked && DeliveryReceipt.startsLikeText(UnsafeRawBufferPointer(rebasing: bytes[location.shortMessage]))
     }
 
     /// The facts as one word (``PreparedPDU/facts``): bit 0 an id, bit 1 delivered by TLV, bit 2 marked, bit 3

@@ -14,7 +14,8 @@ extension Analyzer {
                 for (sequence, request) in state.pending[direction].entries {
                     unanswered.append(
                         UnansweredRequest(
-                            session: id, command: request.command.name, sequenceNumber: UInt32(truncatingIfNeeded: sequence),
+                            session: id, command: request.command.name,
+                            sequenceNumber: UInt32(truncatingIfNeeded: sequence),
                             time: Double(request.time) / 1e9))
                 }
                 state.unanswered += state.pending[direction].count
@@ -70,7 +71,8 @@ extension Analyzer {
             configuredWindow: configuration.window, channels: channelCounts, submitsWithComment: comments, gaps: gaps,
             gapBytes: gapBytes, diagnostics: diagnostics, malformedPDUs: malformed, series: series.build(),
             submitLatencyEdgesMs: submitEdges,
-            submitLatencyBuckets: submitRecorder.flatMap { $0.count > 0 ? $0.buckets(edgesMs: submitEdges) : nil } ?? [],
+            submitLatencyBuckets: submitRecorder.flatMap { $0.count > 0 ? $0.buckets(edgesMs: submitEdges) : nil }
+                ?? [],
             receiptLatencyEdgesMs: receiptEdges, receiptLatencyBuckets: receipts.latency.buckets(edgesMs: receiptEdges),
             findings: [])
         report.findings = Findings.make(report, configuration: configuration)
@@ -116,7 +118,8 @@ extension Analyzer {
             serverWindow: serverWindow, submits: state.submits, throttled: state.throttled,
             throttleEpisodes: state.episodes, peakSubmitPerSecond: state.submitTimes.peak,
             meanSubmitPerSecond: meanRate, submitLatency: submitLatency, verdict: verdict, verdictReason: reason,
-            enquireLinkIntervalClient: interval(clientDirection), enquireLinkIntervalServer: interval(1 - clientDirection),
+            enquireLinkIntervalClient: interval(clientDirection),
+            enquireLinkIntervalServer: interval(1 - clientDirection),
             enquireLinks: state.enquireLinks, replacedBySession: nil, unanswered: state.unanswered,
             orphanResponses: state.orphans)
     }

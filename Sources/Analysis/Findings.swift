@@ -14,14 +14,16 @@ enum Findings {
             }
             if !session.throttleEpisodes.isEmpty {
                 let episodes = session.throttleEpisodes
-                var text = "\(name) was throttled (ESME_RTHROTTLED) in \(episodes.count) "
+                var text =
+                    "\(name) was throttled (ESME_RTHROTTLED) in \(episodes.count) "
                     + (episodes.count == 1 ? "episode" : "episodes")
                     + " (\(session.throttled) responses); it peaked at \(session.peakSubmitPerSecond) submit_sm/s"
                 if let limit { text += " against a limit of \(formatNumber(limit))" }
                 let waits = episodes.compactMap(\.meanWaitSeconds)
                 let resubmitted = episodes.reduce(0) { $0 + $1.resubmissions }
                 if resubmitted > 0, !waits.isEmpty {
-                    text += " and resent \(resubmitted) throttled messages after waiting \(formatNumber(waits.reduce(0, +) / Double(waits.count))) s on average"
+                    text +=
+                        " and resent \(resubmitted) throttled messages after waiting \(formatNumber(waits.reduce(0, +) / Double(waits.count))) s on average"
                 }
                 findings.append(text + ".")
             } else if let limit, Double(session.peakSubmitPerSecond) > limit {
@@ -55,29 +57,37 @@ enum Findings {
                 interval > expected * 1.5
             {
                 findings.append(
-                    "\(name) sent enquire_link every \(formatNumber(interval)) s, not every \(formatNumber(expected)) s as configured.")
+                    "\(name) sent enquire_link every \(formatNumber(interval)) s, not every \(formatNumber(expected)) s as configured."
+                )
             }
         }
         if report.unansweredRequests > 0 {
             var byCommand: [String: Int] = [:]
             for request in report.unanswered { byCommand[request.command, default: 0] += 1 }
-            let detail = byCommand.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            let detail = byCommand.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.value) \($0.key)" }
+                .joined(separator: ", ")
             findings.append("\(report.unansweredRequests) requests got no response in the capture (\(detail)).")
         }
         if !report.orphanResponses.isEmpty {
             findings.append(
-                "\(report.orphanResponses.count) responses answer no request of the capture (it may have started mid-session).")
+                "\(report.orphanResponses.count) responses answer no request of the capture (it may have started mid-session)."
+            )
         }
         if report.duplicateSubmits > 0 {
-            let answers = report.duplicateResponses.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }
-                .joined(separator: ", ")
+            let answers = report.duplicateResponses.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map {
+                "\($0.key) \($0.value)"
+            }
+            .joined(separator: ", ")
             findings.append(
                 "\(report.duplicateSubmits) submit_sm repeated an accepted one (same system_id, addresses and text) within "
-                    + "\(formatNumber(configuration.duplicateWindow)) s; SMSC.kz refuses those. The SMSC answered: \(answers).")
+                    + "\(formatNumber(configuration.duplicateWindow)) s; SMSC.kz refuses those. The SMSC answered: \(answers)."
+            )
         }
         let receipts = report.receipts
         if receipts.count > 0 {
-            let states = receipts.stat.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            let states = receipts.stat.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map {
+                "\($0.key) \($0.value)"
+            }.joined(separator: ", ")
             var text = "\(receipts.count) delivery receipts (\(states))"
             if let latency = receipts.latency {
                 text += "; submit to receipt p50 \(formatSeconds(latency.p50Ms)), p99 \(formatSeconds(latency.p99Ms))"
@@ -97,7 +107,8 @@ enum Findings {
         }
         let otherChannels = report.channels.filter { $0.key != "sms" && $0.value > 0 }
         if !otherChannels.isEmpty {
-            let list = otherChannels.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            let list = otherChannels.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.value) \($0.key)" }
+                .joined(separator: ", ")
             findings.append("Special SMSC.kz texts: \(list).")
         }
         return findings

@@ -16,7 +16,8 @@ struct ReceiptTracker {
     }
 
     /// Messages by id key, waiting for their receipt.
-    private var waiting = IntegerTable(placeholder: Waiting(submittedAt: 0, expected: 0, longMessage: false, wanted: false))
+    private var waiting = IntegerTable(
+        placeholder: Waiting(submittedAt: 0, expected: 0, longMessage: false, wanted: false))
     private var sweepCounter = 0
     /// Parts of long messages not yet all answered: (session, reference, total) -> id keys seen.
     private var longParts: [LongKey: [UInt64]] = [:]

@@ -2,11 +2,11 @@
 // whatever the size of the capture.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Reads a file descriptor through a buffer that is reused and grows only to twice the largest record asked for
@@ -37,7 +37,8 @@ final class ByteSource {
             guard opened >= 0 else {
                 let reason = String(cString: strerror(errno))
                 throw CaptureError(
-                    "cannot open \(path): \(reason)", hint: "check the path, or pass - to read a capture from standard input")
+                    "cannot open \(path): \(reason)",
+                    hint: "check the path, or pass - to read a capture from standard input")
             }
             var info = stat()
             if fstat(opened, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
@@ -72,7 +73,8 @@ final class ByteSource {
             // Room for twice what is asked: a search that asks for `count` bytes at every next offset then moves
             // the kept bytes once per `count` bytes consumed, not once per offset.
             if storage.count < 2 * count {
-                let grown = UnsafeMutableRawBufferPointer.allocate(byteCount: max(2 * count, storage.count * 2), alignment: 16)
+                let grown = UnsafeMutableRawBufferPointer.allocate(
+                    byteCount: max(2 * count, storage.count * 2), alignment: 16)
                 if kept > 0, let base = storage.baseAddress, let target = grown.baseAddress {
                     target.copyMemory(from: base + start, byteCount: kept)
                 }

@@ -95,7 +95,8 @@ public final class CaptureFileReader {
         source = try ByteSource(path: path)
         guard try source.ensure(4) else {
             let what = source.availableCount == 0 ? "is empty" : "is too short to be a capture"
-            throw CaptureError("\(path) \(what)", hint: "smppscope reads pcap and pcapng files (tcpdump -w, dumpcap, Wireshark)")
+            throw CaptureError(
+                "\(path) \(what)", hint: "smppscope reads pcap and pcapng files (tcpdump -w, dumpcap, Wireshark)")
         }
         let magic = source.available.loadUnaligned(as: UInt32.self)
         switch UInt32(littleEndian: magic) {
@@ -154,7 +155,9 @@ public final class CaptureFileReader {
         guard var found = packet else {
             finished = true
             if clampedTimes > 1 {
-                report("\(clampedTimes) packets in all had times outside \(Timestamp.representableDescription), clamped to it")
+                report(
+                    "\(clampedTimes) packets in all had times outside \(Timestamp.representableDescription), clamped to it"
+                )
             }
             return nil
         }
@@ -164,7 +167,8 @@ public final class CaptureFileReader {
             if clampedTimes == 1 {
                 report(
                     "packet \(found.frame) has a time (\(found.timestamp.nanoseconds) ns since 1970) outside "
-                        + "\(Timestamp.representableDescription); it is taken as \(clamped), as are any others", frame: found.frame)
+                        + "\(Timestamp.representableDescription); it is taken as \(clamped), as are any others",
+                    frame: found.frame)
             }
             found.timestamp = clamped
             packet = found
@@ -208,7 +212,8 @@ public final class CaptureFileReader {
                 // A length that neither matches the wire length nor the snapshot length: believe it only if a
                 // plausible record follows it.
                 let next = 16 + included
-                let followed = try source.ensure(next + 16)
+                let followed =
+                    try source.ensure(next + 16)
                     ? plausiblePCAPHeader(source.available, at: next).ok : source.availableCount == next
                 if !followed {
                     report(
@@ -225,7 +230,8 @@ public final class CaptureFileReader {
             return Packet(
                 frame: frame, timestamp: Timestamp(seconds: Int64(seconds), nanoseconds: fractionNanos),
                 linkType: pcapLinkType, originalLength: max(original, included),
-                data: UnsafeRawBufferPointer(rebasing: source.available[16..<(16 + included)]), fileOffset: source.offset)
+                data: UnsafeRawBufferPointer(rebasing: source.available[16..<(16 + included)]),
+                fileOffset: source.offset)
         }
     }
 
@@ -300,7 +306,9 @@ public final class CaptureFileReader {
                 // Truncated, or a damaged length that points past the end: a block found after it tells which.
                 let there = source.availableCount
                 if try resyncPCAPNG(quiet: true) {
-                    report("block of type \(type) has a length \(length) past the end of the capture; skipped to the next block")
+                    report(
+                        "block of type \(type) has a length \(length) past the end of the capture; skipped to the next block"
+                    )
                     continue
                 }
                 report("the capture ends inside a block of \(length) bytes (\(there) are there)")
@@ -422,7 +430,8 @@ public final class CaptureFileReader {
             skipped += 1
             guard try source.ensure(12) else { break }
             guard let length = plausibleBlock(source.available) else { continue }
-            guard try source.ensure(length), Int(read32(source.available, length - 4, sectionBigEndian)) == length else {
+            guard try source.ensure(length), Int(read32(source.available, length - 4, sectionBigEndian)) == length
+            else {
                 continue
             }
             report("resumed at the next block after skipping \(skipped) bytes", at: damagedAt)

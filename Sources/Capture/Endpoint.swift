@@ -1,13 +1,12 @@
 // IP addresses and TCP endpoints, hashable and cheap to copy.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
-
 
 /// An IPv4 or IPv6 address, stored in 16 bytes (IPv4 as its 4 bytes with a marker).
 public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
@@ -56,8 +55,12 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
             return "\(low >> 24 & 0xFF).\(low >> 16 & 0xFF).\(low >> 8 & 0xFF).\(low & 0xFF)"
         }
         var groups: [UInt16] = []
-        for shift in stride(from: 48, through: 0, by: -16) { groups.append(UInt16(truncatingIfNeeded: high >> UInt64(shift))) }
-        for shift in stride(from: 48, through: 0, by: -16) { groups.append(UInt16(truncatingIfNeeded: low >> UInt64(shift))) }
+        for shift in stride(from: 48, through: 0, by: -16) {
+            groups.append(UInt16(truncatingIfNeeded: high >> UInt64(shift)))
+        }
+        for shift in stride(from: 48, through: 0, by: -16) {
+            groups.append(UInt16(truncatingIfNeeded: low >> UInt64(shift)))
+        }
         // RFC 5952: the longest run of two or more zero groups becomes "::".
         var bestStart = -1
         var bestLength = 0
@@ -102,7 +105,9 @@ public struct Endpoint: Hashable, Sendable, Comparable, CustomStringConvertible 
 extension Endpoint {
     /// Parses "127.0.0.1:2775" or "[::1]:2775".
     public init?(parsing text: String) {
-        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else {
+            return nil
+        }
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard let address = IPAddress(host) else { return nil }

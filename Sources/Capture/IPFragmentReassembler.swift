@@ -72,7 +72,9 @@ struct IPFragmentReassembler {
         if end > entry.bytes.count {
             entry.bytes.append(contentsOf: repeatElement(0, count: end - entry.bytes.count))
             let words = (end + 63) / 64
-            if words > entry.covered.count { entry.covered.append(contentsOf: repeatElement(0, count: words - entry.covered.count)) }
+            if words > entry.covered.count {
+                entry.covered.append(contentsOf: repeatElement(0, count: words - entry.covered.count))
+            }
         }
         // Bytes not seen before are taken; bytes seen already keep their first value.
         for index in offset..<end {
@@ -142,7 +144,8 @@ struct IPFragmentReassembler {
         diagnostics.append(
             CaptureDiagnostic(
                 frame: entry.firstFrame,
-                message: "IP fragments \(key.identification) from \(key.source) to \(key.destination) (\(entry.coveredCount) bytes "
+                message:
+                    "IP fragments \(key.identification) from \(key.source) to \(key.destination) (\(entry.coveredCount) bytes "
                     + "in \(entry.pieces) pieces) \(why); they are dropped"))
     }
 }

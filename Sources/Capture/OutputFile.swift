@@ -4,11 +4,11 @@
 // for. Every write error names the path and the reason.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One file being written.
@@ -41,7 +41,8 @@ public final class OutputFile {
         }
         guard fd >= 0 else {
             throw CaptureError(
-                "cannot write \(path): \(String(cString: strerror(errno)))", hint: "check that the folder exists and is writable")
+                "cannot write \(path): \(String(cString: strerror(errno)))",
+                hint: "check that the folder exists and is writable")
         }
     }
 

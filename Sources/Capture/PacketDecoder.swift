@@ -126,14 +126,16 @@ public struct PacketDecoder {
         guard ip.count >= 20, ip[0] >> 4 == 4 else { return }
         let headerLength = Int(ip[0] & 0x0F) * 4
         guard headerLength >= 20, ip.count >= headerLength else {
-            diagnostics.append(CaptureDiagnostic(frame: packet.frame, message: "IPv4 header length \(headerLength) is invalid"))
+            diagnostics.append(
+                CaptureDiagnostic(frame: packet.frame, message: "IPv4 header length \(headerLength) is invalid"))
             return
         }
         var totalLength = Int(be16(ip, 2))
         if totalLength == 0 { totalLength = ip.count }  // segmentation offload: the header was never filled in
         guard totalLength >= headerLength else {
             diagnostics.append(
-                CaptureDiagnostic(frame: packet.frame, message: "IPv4 total length \(totalLength) is shorter than its header"))
+                CaptureDiagnostic(
+                    frame: packet.frame, message: "IPv4 total length \(totalLength) is shorter than its header"))
             return
         }
         let source = IPAddress(ipv4: be32(ip, 12))
@@ -158,13 +160,15 @@ public struct PacketDecoder {
                 frame: packet.frame, diagnostics: &diagnostics)
             if let whole {
                 try whole.withUnsafeBytes { bytes in
-                    try decodeTCP(bytes, ipPayloadLength: bytes.count, source, destination, packet, &diagnostics, onSegment)
+                    try decodeTCP(
+                        bytes, ipPayloadLength: bytes.count, source, destination, packet, &diagnostics, onSegment)
                 }
             }
             return
         }
         guard proto == 6 else { return }
-        try decodeTCP(payload, ipPayloadLength: totalLength - headerLength, source, destination, packet, &diagnostics, onSegment)
+        try decodeTCP(
+            payload, ipPayloadLength: totalLength - headerLength, source, destination, packet, &diagnostics, onSegment)
     }
 
     private mutating func decodeIPv6(
@@ -205,7 +209,8 @@ public struct PacketDecoder {
                 if let fragment {
                     guard end == 40 + payloadLength else {
                         diagnostics.append(
-                            CaptureDiagnostic(frame: packet.frame, message: "IPv6 fragment cut by the capture; it is dropped"))
+                            CaptureDiagnostic(
+                                frame: packet.frame, message: "IPv6 fragment cut by the capture; it is dropped"))
                         return
                     }
                     let key = IPFragmentReassembler.Key(
@@ -215,12 +220,15 @@ public struct PacketDecoder {
                         frame: packet.frame, diagnostics: &diagnostics)
                     if let whole {
                         try whole.withUnsafeBytes { bytes in
-                            try decodeTCP(bytes, ipPayloadLength: bytes.count, source, destination, packet, &diagnostics, onSegment)
+                            try decodeTCP(
+                                bytes, ipPayloadLength: bytes.count, source, destination, packet, &diagnostics,
+                                onSegment)
                         }
                     }
                     return
                 }
-                try decodeTCP(payload, ipPayloadLength: ipPayloadLength, source, destination, packet, &diagnostics, onSegment)
+                try decodeTCP(
+                    payload, ipPayloadLength: ipPayloadLength, source, destination, packet, &diagnostics, onSegment)
                 return
             default:
                 return
@@ -235,12 +243,14 @@ public struct PacketDecoder {
     ) rethrows {
         guard tcp.count >= 20 else {
             diagnostics.append(
-                CaptureDiagnostic(frame: packet.frame, message: "TCP header cut short (\(tcp.count) of 20 bytes captured)"))
+                CaptureDiagnostic(
+                    frame: packet.frame, message: "TCP header cut short (\(tcp.count) of 20 bytes captured)"))
             return
         }
         let dataOffset = Int(tcp[12] >> 4) * 4
         guard dataOffset >= 20, dataOffset <= ipPayloadLength else {
-            diagnostics.append(CaptureDiagnostic(frame: packet.frame, message: "TCP data offset \(dataOffset) is invalid"))
+            diagnostics.append(
+                CaptureDiagnostic(frame: packet.frame, message: "TCP data offset \(dataOffset) is invalid"))
             return
         }
         guard dataOffset <= tcp.count else {

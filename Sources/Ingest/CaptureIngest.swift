@@ -38,7 +38,8 @@ public final class CaptureIngest {
 
     /// `decodesEveryPDU` false leaves decoding to the consumer (only binds are decoded for the sessions).
     public init(
-        source: PacketSource, configuration: ReassemblyConfiguration = ReassemblyConfiguration(), decodesEveryPDU: Bool = true
+        source: PacketSource, configuration: ReassemblyConfiguration = ReassemblyConfiguration(),
+        decodesEveryPDU: Bool = true
     ) {
         self.source = source
         tracker = SessionTracker(decodesEveryPDU: decodesEveryPDU)
@@ -77,9 +78,12 @@ public final class CaptureIngest {
         other: (TimelineEvent) throws -> Void, prepare: PDUPreparation? = nil,
         upcoming: ((UpcomingPDU) -> PreparedPDU?)? = nil
     ) throws {
-        if try runTimelinePipelined(parallel: parallel, progress: progress, prepare: prepare, {
-            try $0.forEach(pdu: pdu, other: other, upcoming: upcoming)
-        }) {
+        if try runTimelinePipelined(
+            parallel: parallel, progress: progress, prepare: prepare,
+            {
+                try $0.forEach(pdu: pdu, other: other, upcoming: upcoming)
+            })
+        {
             return
         }
         var tracker = self.tracker
@@ -96,9 +100,12 @@ public final class CaptureIngest {
         other: (TimelineEvent) throws -> Void, prepare: PDUPreparation? = nil,
         upcoming: ((UpcomingPDU) -> PreparedPDU?)? = nil
     ) throws {
-        if try runTimelinePipelined(parallel: parallel, progress: progress, prepare: prepare, {
-            try $0.forEach(lent: pdu, other: other, upcoming: upcoming)
-        }) {
+        if try runTimelinePipelined(
+            parallel: parallel, progress: progress, prepare: prepare,
+            {
+                try $0.forEach(lent: pdu, other: other, upcoming: upcoming)
+            })
+        {
             return
         }
         try run(parallel: false, progress: progress, pdu: { try $0.withLent(pdu) }, other: other)
@@ -136,10 +143,12 @@ public final class CaptureIngest {
         var pduCount = 0
         defer { pdus = pduCount }
         if parallel, case .file = source,
-            try runPipelined(progress: progress, make: { EventBatch(capacity: Self.batchSize) }, { (batch: EventBatch) in
-                pduCount += batch.framedPDUs
-                try batch.forEach(pdu: pdu, other: other)
-            })
+            try runPipelined(
+                progress: progress, make: { EventBatch(capacity: Self.batchSize) },
+                { (batch: EventBatch) in
+                    pduCount += batch.framedPDUs
+                    try batch.forEach(pdu: pdu, other: other)
+                })
         {
             return
         }
@@ -188,7 +197,9 @@ public final class CaptureIngest {
             diagnostics.append(contentsOf: reader.takeDiagnostics())
         }
         decoder.finish(diagnostics: &diagnostics)
-        if let summary = reassembler.evictionSummary { diagnostics.append(CaptureDiagnostic(frame: nil, message: summary)) }
+        if let summary = reassembler.evictionSummary {
+            diagnostics.append(CaptureDiagnostic(frame: nil, message: summary))
+        }
         for diagnostic in diagnostics { try handle(.capture(diagnostic)) }
         reassembler.finish(forward)
         if let handleError { throw handleError }
@@ -262,7 +273,9 @@ public final class CaptureIngest {
         }
         if let reader { diagnostics.append(contentsOf: reader.takeDiagnostics()) }
         decoder.finish(diagnostics: &diagnostics)
-        if let summary = reassembler.evictionSummary { diagnostics.append(CaptureDiagnostic(frame: nil, message: summary)) }
+        if let summary = reassembler.evictionSummary {
+            diagnostics.append(CaptureDiagnostic(frame: nil, message: summary))
+        }
         for diagnostic in diagnostics { batch.append(diagnostic) }
         reassembler.finish { batch.append($0) }
         _ = ship()
@@ -285,7 +298,9 @@ public final class CaptureIngest {
                 if let progress {
                     let total: Int?
                     if case .file(let reader) = source { total = reader.totalBytes } else { total = nil }
-                    progress(IngestProgress(bytesRead: batch.bytesRead, totalBytes: total, packets: batch.packets, pdus: pduCount))
+                    progress(
+                        IngestProgress(
+                            bytesRead: batch.bytesRead, totalBytes: total, packets: batch.packets, pdus: pduCount))
                 }
             }
         } catch {
@@ -307,7 +322,8 @@ public final class CaptureIngest {
     private func currentProgress(pdus: Int) -> IngestProgress {
         switch source {
         case .file(let reader):
-            return IngestProgress(bytesRead: reader.bytesRead, totalBytes: reader.totalBytes, packets: packets, pdus: pdus)
+            return IngestProgress(
+                bytesRead: reader.bytesRead, totalBytes: reader.totalBytes, packets: packets, pdus: pdus)
         case .live:
             return IngestProgress(bytesRead: 0, totalBytes: nil, packets: packets, pdus: pdus)
         }

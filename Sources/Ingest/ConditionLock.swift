@@ -1,11 +1,11 @@
 // A mutex and a condition variable: wait until a predicate holds, act, wake the other side.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 final class ConditionLock: @unchecked Sendable {

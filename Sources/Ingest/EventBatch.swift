@@ -95,7 +95,9 @@ struct ArenaBatch<Entry: ArenaEntry, Other> {
                     ahead(index, item, UnsafeRawBufferPointer(rebasing: bytes[start..<(start + item.pointee.length)]))
                 }
                 for index in 0..<min(distance, entries.count) { look(at: index) }
-                for index in min(distance, entries.count)..<min(2 * distance, entries.count) { Self.prefetch(base + index) }
+                for index in min(distance, entries.count)..<min(2 * distance, entries.count) {
+                    Self.prefetch(base + index)
+                }
                 try forEach(entries: base, arenaBytes: bytes, entry: entry, other: other) { index in
                     if index + distance < entries.count { look(at: index + distance) }
                     // The entry after it starts loading now: the other thread wrote it, and its lines are in that
@@ -195,7 +197,8 @@ struct EventBatch: IngestBatch, @unchecked Sendable {
                     FramedPDU(
                         connection: entry.connection, source: entry.source, destination: entry.destination,
                         timestamp: entry.timestamp, frame: entry.frame, streamOffset: entry.streamOffset,
-                        bytes: arena.getSlice(at: entry.start, length: entry.length) ?? ByteBuffer(), digest: entry.digest))
+                        bytes: arena.getSlice(at: entry.start, length: entry.length) ?? ByteBuffer(),
+                        digest: entry.digest))
             }, other: other)
     }
 }
@@ -233,7 +236,9 @@ final class BatchQueue<Batch>: @unchecked Sendable {
 
     /// The next batch; nil at the end (rethrowing the producer's error).
     func take() throws -> Batch? {
-        let (batch, error): (Batch?, Error?) = condition.withLock(waitingUntil: { !self.batches.isEmpty || self.finished }) {
+        let (batch, error): (Batch?, Error?) = condition.withLock(waitingUntil: {
+            !self.batches.isEmpty || self.finished
+        }) {
             if !batches.isEmpty { return (batches.removeFirst(), nil) }
             return (nil, failure)
         }

@@ -1,11 +1,11 @@
 // A thread that runs one closure and can be joined.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 final class ProducerThread: @unchecked Sendable {
@@ -20,12 +20,14 @@ final class ProducerThread: @unchecked Sendable {
     func start() -> Bool {
         let box = Unmanaged.passRetained(self)
         var handle = pthread_t()
-        let created = pthread_create(&handle, nil, { argument in
-            guard let argument else { return nil }
-            let me = Unmanaged<ProducerThread>.fromOpaque(argument).takeRetainedValue()
-            me.body()
-            return nil
-        }, box.toOpaque())
+        let created = pthread_create(
+            &handle, nil,
+            { argument in
+                guard let argument else { return nil }
+                let me = Unmanaged<ProducerThread>.fromOpaque(argument).takeRetainedValue()
+                me.body()
+                return nil
+            }, box.toOpaque())
         guard created == 0 else {
             box.release()
             return false

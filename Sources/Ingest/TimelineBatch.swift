@@ -113,13 +113,15 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
                 entry: { index, entry, arena, _ in
                     try pdu(
                         TimelinePDU(
-                            session: entry.pointee.session, timestamp: entry.pointee.timestamp, frame: entry.pointee.frame,
+                            session: entry.pointee.session, timestamp: entry.pointee.timestamp,
+                            frame: entry.pointee.frame,
                             source: entry.pointee.source, destination: entry.pointee.destination,
                             fromClient: entry.pointee.fromClient, streamOffset: entry.pointee.streamOffset,
                             header: entry.pointee.header,
                             raw: arena.getSlice(at: entry.pointee.start, length: entry.pointee.length) ?? ByteBuffer(),
                             digest: entry.pointee.digest, decodedBox: entry.pointee.decodedBox,
-                            isoDefault: entry.pointee.isoDefault, prepared: entry.pointee.prepared ?? ahead[index & Self.ringMask]))
+                            isoDefault: entry.pointee.isoDefault,
+                            prepared: entry.pointee.prepared ?? ahead[index & Self.ringMask]))
                 }, other: other, ahead: Self.ahead(upcoming, into: ahead), distance: Self.lookahead)
         }
     }
@@ -135,13 +137,15 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
                     let start = entry.pointee.start
                     try pdu(
                         LentTimelinePDU(
-                            session: entry.pointee.session, timestamp: entry.pointee.timestamp, frame: entry.pointee.frame,
+                            session: entry.pointee.session, timestamp: entry.pointee.timestamp,
+                            frame: entry.pointee.frame,
                             source: entry.pointee.source, destination: entry.pointee.destination,
                             fromClient: entry.pointee.fromClient, streamOffset: entry.pointee.streamOffset,
                             header: entry.pointee.header,
                             bytes: UnsafeRawBufferPointer(rebasing: arena[start..<(start + entry.pointee.length)]),
                             digest: entry.pointee.digest, decodedBox: entry.pointee.decodedBox,
-                            isoDefault: entry.pointee.isoDefault, prepared: entry.pointee.prepared ?? ahead[index & Self.ringMask]))
+                            isoDefault: entry.pointee.isoDefault,
+                            prepared: entry.pointee.prepared ?? ahead[index & Self.ringMask]))
                 }, other: other, ahead: Self.ahead(upcoming, into: ahead), distance: Self.lookahead)
         }
     }

@@ -39,7 +39,8 @@ public final class LiveCapture: LivePacketSource, @unchecked Sendable {
             guard pcap_compile(handle, &program, filter, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
                 let reason = String(cString: pcap_geterr(handle))
                 pcap_close(handle)
-                throw CaptureError("invalid capture filter \"\(filter)\": \(reason)", hint: "e.g. --filter \"tcp port 3700\"")
+                throw CaptureError(
+                    "invalid capture filter \"\(filter)\": \(reason)", hint: "e.g. --filter \"tcp port 3700\"")
             }
             defer { pcap_freecode(&program) }
             guard pcap_setfilter(handle, &program) == 0 else {
@@ -79,7 +80,8 @@ public final class LiveCapture: LivePacketSource, @unchecked Sendable {
                 let captured = Int(header.pointee.caplen)
                 return Packet(
                     frame: frame,
-                    timestamp: Timestamp(seconds: seconds, nanoseconds: nanosecond ? fraction : fraction * 1_000).clamped,
+                    timestamp: Timestamp(seconds: seconds, nanoseconds: nanosecond ? fraction : fraction * 1_000)
+                        .clamped,
                     linkType: linkType, originalLength: Int(header.pointee.len),
                     data: UnsafeRawBufferPointer(start: data, count: captured))
             case 0:

@@ -32,26 +32,27 @@ public final class MetricsEndpoint: @unchecked Sendable {
     /// Listens on `host:port`; `render` gives the body of each scrape, on a thread of its own; `limitReached` is
     /// told when a connection is closed by a timeout.
     public init(
-        host: String, port: Int, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton, limits: Limits = Limits(),
+        host: String, port: Int, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        limits: Limits = Limits(),
         limitReached: @escaping @Sendable (ProxyLimit) -> Void = { _ in }, render: @escaping @Sendable () -> [UInt8]
     ) throws {
         let connections = ConnectionCount(limit: limits.maximumConnections)
         self.connections = connections
         let channel = try ServerBootstrap(group: group)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        guard connections.admit(channel) else {
-                            channel.close(promise: nil)
-                            return
-                        }
-                        channel.closeFuture.whenComplete { _ in connections.leave(channel) }
-                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        try channel.pipeline.syncOperations.addHandler(
-                            MetricsHTTPHandler(limits: limits, limitReached: limitReached, render: render))
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    guard connections.admit(channel) else {
+                        channel.close(promise: nil)
+                        return
                     }
+                    channel.closeFuture.whenComplete { _ in connections.leave(channel) }
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(
+                        MetricsHTTPHandler(limits: limits, limitReached: limitReached, render: render))
                 }
-                .bind(host: host, port: port).wait()
+            }
+            .bind(host: host, port: port).wait()
         self.channel = channel
         address = channel.localAddress
     }
@@ -153,7 +154,9 @@ final class MetricsHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     private func respond(context: ChannelHandlerContext, to head: HTTPRequestHead) {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
         guard head.method == .GET || head.method == .HEAD else {
-            return send(context: context, head: head, status: .methodNotAllowed, body: Array("use GET\n".utf8), extra: [("Allow", "GET, HEAD")])
+            return send(
+                context: context, head: head, status: .methodNotAllowed, body: Array("use GET\n".utf8),
+                extra: [("Allow", "GET, HEAD")])
         }
         guard path == "/metrics" else {
             return send(context: context, head: head, status: .notFound, body: Array("metrics are at /metrics\n".utf8))
@@ -177,9 +180,12 @@ final class MetricsHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         var headers = HTTPHeaders([("Content-Type", contentType), ("Content-Length", String(body.count))] + extra)
         let keepAlive = head.isKeepAlive
         if !keepAlive { headers.add(name: "Connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))),
+            promise: nil)
         if head.method != .HEAD {
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
+            context.write(
+                wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
         }
         let done = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)

@@ -130,12 +130,14 @@ public final class ProxyMetrics: @unchecked Sendable {
 
     private func handle(_ pdu: FramedPDU) {
         // Taken out of the table while it changes, so that its pending tables are not copied.
-        guard let header = PDUHeader.peek(in: pdu.bytes), var session = sessions.removeValue(forKey: pdu.connection) else {
+        guard let header = PDUHeader.peek(in: pdu.bytes), var session = sessions.removeValue(forKey: pdu.connection)
+        else {
             return
         }
         let direction = pdu.source == session.client ? 0 : 1
         let command = Self.commandKey(header.commandID)
-        pduCounter(PDUKey(command: command, status: Self.statusKey(header.commandStatus), direction: direction)).increment()
+        pduCounter(PDUKey(command: command, status: Self.statusKey(header.commandStatus), direction: direction))
+            .increment()
         let time = pdu.timestamp.nanoseconds
         if header.commandID.isResponse {
             // The answer to a request that went the other way.
@@ -235,7 +237,8 @@ public final class ProxyMetrics: @unchecked Sendable {
             if let known = limitCounters[limit.rawValue] {
                 counter = known
             } else {
-                counter = Counter(label: "smppscope_limit_reached_total", dimensions: [("limit", limit.label)], factory: factory)
+                counter = Counter(
+                    label: "smppscope_limit_reached_total", dimensions: [("limit", limit.label)], factory: factory)
                 limitCounters[limit.rawValue] = counter
             }
             counter.increment(by: Int64(max(0, value - lastLimits[limit.rawValue])))
@@ -256,7 +259,8 @@ public final class ProxyMetrics: @unchecked Sendable {
         let counter = Counter(
             label: "smppscope_pdus_total",
             dimensions: [
-                ("command", Self.commandLabel(CommandID(key.command))), ("status", Self.statusLabel(CommandStatus(key.status))),
+                ("command", Self.commandLabel(CommandID(key.command))),
+                ("status", Self.statusLabel(CommandStatus(key.status))),
                 ("direction", Self.directions[key.direction]),
             ],
             factory: factory)
@@ -269,7 +273,8 @@ public final class ProxyMetrics: @unchecked Sendable {
         if let timer = timers[key] { return timer }
         let timer = CoreMetrics.Timer(
             label: Self.responseTimeLabel,
-            dimensions: [("command", Self.commandLabel(command)), ("responder", Self.responders[direction])], factory: factory)
+            dimensions: [("command", Self.commandLabel(command)), ("responder", Self.responders[direction])],
+            factory: factory)
         timers[key] = timer
         return timer
     }
@@ -279,14 +284,16 @@ public final class ProxyMetrics: @unchecked Sendable {
         if let counter = unansweredCounters[key] { return counter }
         let counter = Counter(
             label: "smppscope_unanswered_requests_total",
-            dimensions: [("command", Self.commandLabel(command)), ("direction", Self.directions[direction])], factory: factory)
+            dimensions: [("command", Self.commandLabel(command)), ("direction", Self.directions[direction])],
+            factory: factory)
         unansweredCounters[key] = counter
         return counter
     }
 
     private func throttleCounter(_ account: String) -> Counter {
         if let counter = throttleCounters[account] { return counter }
-        let counter = Counter(label: "smppscope_throttled_total", dimensions: [("system_id", account)], factory: factory)
+        let counter = Counter(
+            label: "smppscope_throttled_total", dimensions: [("system_id", account)], factory: factory)
         throttleCounters[account] = counter
         return counter
     }
@@ -313,7 +320,9 @@ public final class ProxyMetrics: @unchecked Sendable {
     }
 
     static func statusLabel(_ status: CommandStatus) -> String {
-        if status.rawValue != unknownStatus, status.isKnown || (0x400...0x4FF).contains(status.rawValue) { return status.name }
+        if status.rawValue != unknownStatus, status.isKnown || (0x400...0x4FF).contains(status.rawValue) {
+            return status.name
+        }
         return "unknown"
     }
 

@@ -11,11 +11,11 @@ import SMPP
 import Transport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One proxied session; touched on the proxy's event loop only.
@@ -109,7 +109,9 @@ final class ProxySession: @unchecked Sendable {
                 guard let channel = channel(side) else { continue }
                 // SO_LINGER with a zero timeout makes close send a RST.
                 if let provider = channel as? SocketOptionProvider {
-                    provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
+                    provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in
+                        channel.close(promise: nil)
+                    }
                 } else {
                     channel.close(promise: nil)
                 }
@@ -125,12 +127,15 @@ final class ProxySession: @unchecked Sendable {
                     finishFraming(at: now)
                     let (kind, side, time) = machine.end ?? (.fin, .client, now)
                     state.sink?.record(
-                        .ended(ConnectionEnd(connection: id, kind: kind, by: endpoint(side), frame: state.reads, timestamp: time)))
+                        .ended(
+                            ConnectionEnd(
+                                connection: id, kind: kind, by: endpoint(side), frame: state.reads, timestamp: time)))
                 }
                 state.removed(self)
                 let how: String
                 if let limit = machine.timedOut {
-                    how = limit == .idleTimeout ? "closed after the idle timeout" : "closed after the half-close timeout"
+                    how =
+                        limit == .idleTimeout ? "closed after the idle timeout" : "closed after the half-close timeout"
                 } else if let reset = machine.resetBy {
                     how = reset == .client ? "reset by the client" : "reset by the SMSC"
                 } else {
@@ -300,7 +305,8 @@ class ForwardingHandler: ChannelDuplexHandler, @unchecked Sendable {
         var closedUncleanly = false
         if let error = error as? NIOSSLError, case .uncleanShutdown = error { closedUncleanly = true }
         if !reset, !closedUncleanly, let session {
-            session.state.notice(.failed(session: session.id, side: side == .client ? "client" : "SMSC", reason: "\(error)"))
+            session.state.notice(
+                .failed(session: session.id, side: side == .client ? "client" : "SMSC", reason: "\(error)"))
         }
         session?.handle(.failed(side, reset: reset, at: .now))
         context.close(promise: nil)

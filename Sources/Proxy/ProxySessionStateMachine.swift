@@ -259,7 +259,9 @@ public struct ProxySessionStateMachine {
     }
 
     /// Bytes from `side`: the common case, without an action list.
-    public mutating func received(_ bytes: ByteBuffer, from side: ProxySide, at time: Timestamp, now: NIODeadline) -> Received {
+    public mutating func received(_ bytes: ByteBuffer, from side: ProxySide, at time: Timestamp, now: NIODeadline)
+        -> Received
+    {
         lastActivity = now
         if canForward(from: side) { return .forward }
         if side == .client, upstream == .connecting {
@@ -275,7 +277,9 @@ public struct ProxySessionStateMachine {
         return .discarded
     }
 
-    private mutating func received(_ bytes: ByteBuffer, from side: ProxySide, at time: Timestamp, _ actions: inout [Action]) {
+    private mutating func received(
+        _ bytes: ByteBuffer, from side: ProxySide, at time: Timestamp, _ actions: inout [Action]
+    ) {
         switch received(bytes, from: side, at: time, now: lastActivity) {
         case .forward: actions.append(.forward(bytes, to: side.other, arrived: time))
         case .held(let pause):
@@ -388,7 +392,8 @@ public struct ProxySessionStateMachine {
 
     private mutating func tick(now: NIODeadline, at time: Timestamp, _ actions: inout [Action]) {
         guard let deadline = nextDeadline, now >= deadline else { return }
-        let limit: ProxyLimit = halfClosed && limits.halfCloseTimeout <= (limits.idleTimeout ?? limits.halfCloseTimeout)
+        let limit: ProxyLimit =
+            halfClosed && limits.halfCloseTimeout <= (limits.idleTimeout ?? limits.halfCloseTimeout)
             ? .halfCloseTimeout : .idleTimeout
         timedOut = limit
         actions.append(.limitReached(limit))

@@ -81,19 +81,19 @@ public final class RecordProxy: @unchecked Sendable {
             configuration: configuration, loop: loop, sink: sink, notice: notice, upstreamTLS: upstreamTLS)
         let state = self.state
         server = try ServerBootstrap(group: loop)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .serverChannelOption(.backlog, value: 1_024)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .childChannelOption(.allowRemoteHalfClosure, value: true)
-                .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        if let clientTLS {
-                            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: clientTLS))
-                        }
-                        try channel.pipeline.syncOperations.addHandler(ClientSideHandler(state: state))
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 1_024)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let clientTLS {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: clientTLS))
                     }
+                    try channel.pipeline.syncOperations.addHandler(ClientSideHandler(state: state))
                 }
-                .bind(host: configuration.listenHost, port: configuration.listenPort).wait()
+            }
+            .bind(host: configuration.listenHost, port: configuration.listenPort).wait()
         address = server?.localAddress
     }
 
@@ -183,7 +183,8 @@ final class ProxyState: @unchecked Sendable {
     private var idleWaiters: [EventLoopPromise<Void>] = []
 
     init(
-        configuration: ProxyConfiguration, loop: EventLoop, sink: RecordingSink?, notice: @escaping @Sendable (ProxyNotice) -> Void,
+        configuration: ProxyConfiguration, loop: EventLoop, sink: RecordingSink?,
+        notice: @escaping @Sendable (ProxyNotice) -> Void,
         upstreamTLS: NIOSSLContext?
     ) {
         self.configuration = configuration

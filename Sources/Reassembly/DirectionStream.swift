@@ -121,7 +121,9 @@ final class DirectionStream {
         }
     }
 
-    private func takeListedOutputs(frame: (FrameOutput, UnsafeRawBufferPointer) -> Void, other: (DirectionOutput) -> Void) {
+    private func takeListedOutputs(
+        frame: (FrameOutput, UnsafeRawBufferPointer) -> Void, other: (DirectionOutput) -> Void
+    ) {
         for output in outputs {
             if case .frame(let framed) = output {
                 frame(framed, buffer.bytes(at: framed.start, count: framed.length))
@@ -182,7 +184,8 @@ final class DirectionStream {
             outOfOrderSegments += 1
             let kept = pending.insert(
                 HeldSegments.Segment(
-                    sequence: sequence, bytes: Array(payload), declaredLength: declaredLength, frame: frame, timestamp: timestamp),
+                    sequence: sequence, bytes: Array(payload), declaredLength: declaredLength, frame: frame,
+                    timestamp: timestamp),
                 budget: budget)
             if !kept {
                 retransmittedSegments += 1
@@ -257,7 +260,9 @@ final class DirectionStream {
             drain()
         }
         if let finSequence, started, sequenceDistance(finSequence, nextSequence) > 0 {
-            gap(size: sequenceDistance(finSequence, nextSequence), frame: frame, timestamp: timestamp, reason: .endOfStream)
+            gap(
+                size: sequenceDistance(finSequence, nextSequence), frame: frame, timestamp: timestamp,
+                reason: .endOfStream)
         }
         // What waited for a following header is decided now.
         frameAll(atEnd: true)
@@ -350,7 +355,8 @@ final class DirectionStream {
                     // The first PDU must decode as what its header says.
                     let length = Int(header.commandLength)
                     guard length <= readable.count else { return }
-                    guard PDULayout.isWellFormed(UnsafeRawBufferPointer(start: readable.baseAddress, count: length)) else {
+                    guard PDULayout.isWellFormed(UnsafeRawBufferPointer(start: readable.baseAddress, count: length))
+                    else {
                         if knownSMPP {
                             mode = .scanning
                             continue
@@ -366,7 +372,10 @@ final class DirectionStream {
                 guard let header = PDUHeader.peek(in: readable) else { return }
                 if let error = framer.check(commandLength: header.commandLength) {
                     let (frame, timestamp) = completion(of: bufferOffset + 4)
-                    output(.diagnostic("\(error.reason); resynchronising", offset: bufferOffset, frame: frame, timestamp: timestamp))
+                    output(
+                        .diagnostic(
+                            "\(error.reason); resynchronising", offset: bufferOffset, frame: frame, timestamp: timestamp
+                        ))
                     mode = .scanning
                     continue
                 }
@@ -427,7 +436,8 @@ final class DirectionStream {
         var position = start
         while position + PDUHeader.size <= end {
             guard let header = PDUHeader.peek(in: bytes, at: position),
-                forced ? framer.check(commandLength: header.commandLength) == nil
+                forced
+                    ? framer.check(commandLength: header.commandLength) == nil
                     : SMPPHeuristics.isPlausible(header, maximumLength: framer.maximumLength)
             else {
                 position += 1
@@ -517,7 +527,8 @@ final class DirectionStream {
                 // Skip exactly to the next PDU only when the damaged one's header is believable and its rest short;
                 // otherwise search, which a damaged length cannot mislead.
                 let header = PDUHeader.peek(in: buffer.readable)
-                let believable = header.map { SMPPHeuristics.isPlausible($0, maximumLength: framer.maximumLength) } ?? true
+                let believable =
+                    header.map { SMPPHeuristics.isPlausible($0, maximumLength: framer.maximumLength) } ?? true
                 let rest = Int(length) - buffered
                 if knownSMPP {
                     output(

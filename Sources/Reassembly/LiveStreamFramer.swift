@@ -37,7 +37,8 @@ public final class LiveStreamFramer {
         guard count > 0 else { return }
         bytes.withUnsafeReadableBytes { payload in
             stream.segment(
-                sequence: sequence, payload: payload, declaredLength: count, fin: false, frame: read, timestamp: timestamp)
+                sequence: sequence, payload: payload, declaredLength: count, fin: false, frame: read,
+                timestamp: timestamp)
         }
         sequence &+= UInt32(truncatingIfNeeded: count)
         take(output)
@@ -57,7 +58,8 @@ public final class LiveStreamFramer {
             frame: { frame, bytes in
                 output(
                     .pdu(
-                        allocator.buffer(bytes: bytes), offset: frame.offset, read: frame.frame, timestamp: frame.timestamp))
+                        allocator.buffer(bytes: bytes), offset: frame.offset, read: frame.frame,
+                        timestamp: frame.timestamp))
             },
             other: { other in
                 switch other {

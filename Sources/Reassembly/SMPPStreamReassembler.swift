@@ -112,7 +112,8 @@ public final class SMPPStreamReassembler {
         var lastSeen: Timestamp
 
         init(
-            first: Endpoint, second: Endpoint, firstSeen: Timestamp, configuration: ReassemblyConfiguration, budget: HeldBudget
+            first: Endpoint, second: Endpoint, firstSeen: Timestamp, configuration: ReassemblyConfiguration,
+            budget: HeldBudget
         ) {
             key = FlowKey(first, second)
             self.first = first
@@ -120,12 +121,15 @@ public final class SMPPStreamReassembler {
             self.firstSeen = firstSeen
             lastSeen = firstSeen
             let framer = SMPPFramer(maximumLength: configuration.maximumPDULength)
-            let forced = configuration.forcedPorts.contains(first.port) || configuration.forcedPorts.contains(second.port)
+            let forced =
+                configuration.forcedPorts.contains(first.port) || configuration.forcedPorts.contains(second.port)
             forward = DirectionStream(
-                framer: framer, forced: forced, bufferLimit: configuration.bufferLimit, scanBudget: configuration.scanBudget,
+                framer: framer, forced: forced, bufferLimit: configuration.bufferLimit,
+                scanBudget: configuration.scanBudget,
                 budget: budget)
             backward = DirectionStream(
-                framer: framer, forced: forced, bufferLimit: configuration.bufferLimit, scanBudget: configuration.scanBudget,
+                framer: framer, forced: forced, bufferLimit: configuration.bufferLimit,
+                scanBudget: configuration.scanBudget,
                 budget: budget)
             forwardRef = Unmanaged.passUnretained(forward)
             backwardRef = Unmanaged.passUnretained(backward)
@@ -242,7 +246,9 @@ public final class SMPPStreamReassembler {
         nextSweep = Timestamp(nanoseconds: time.nanoseconds + configuration.flowIdleTimeout / 4)
         let idle = flows.values.filter { time.nanoseconds - $0.lastSeen.nanoseconds > configuration.flowIdleTimeout }
         for flow in idle.sorted(by: { $0.lastSeen < $1.lastSeen }) {
-            evict(flow, why: "no segment for \(configuration.flowIdleTimeout / 1_000_000_000) s of capture time", pdu: pdu, other: emit)
+            evict(
+                flow, why: "no segment for \(configuration.flowIdleTimeout / 1_000_000_000) s of capture time",
+                pdu: pdu, other: emit)
         }
     }
 
@@ -251,7 +257,9 @@ public final class SMPPStreamReassembler {
         let count = max(1, flows.count / 8)
         let oldest = flows.values.sorted { $0.lastSeen < $1.lastSeen }.prefix(count)
         for flow in oldest {
-            evict(flow, why: "\(configuration.maximumFlows) connections were followed at once, the most allowed", pdu: pdu, other: emit)
+            evict(
+                flow, why: "\(configuration.maximumFlows) connections were followed at once, the most allowed",
+                pdu: pdu, other: emit)
         }
     }
 
@@ -263,7 +271,9 @@ public final class SMPPStreamReassembler {
                     StreamDiagnostic(
                         connection: id, source: flow.first, destination: flow.second, streamOffset: 0, frame: lastFrame,
                         timestamp: lastTimestamp,
-                        message: "connection no longer followed (\(why)); a later segment of it starts it again mid-stream")))
+                        message:
+                            "connection no longer followed (\(why)); a later segment of it starts it again mid-stream"))
+            )
         } else {
             evictedWithoutSMPP += 1
         }
@@ -326,17 +336,27 @@ public final class SMPPStreamReassembler {
 
     /// The end of the capture: what waits is delivered, what is missing reported. Connections stay open.
     public func finish(_ emit: (StreamEvent) -> Void) {
-        let remaining = flows.sorted { ($0.value.connectionID ?? Int.max, $0.value.firstSeen) < ($1.value.connectionID ?? Int.max, $1.value.firstSeen) }
+        let remaining = flows.sorted {
+            ($0.value.connectionID ?? Int.max, $0.value.firstSeen) < (
+                $1.value.connectionID ?? Int.max, $1.value.firstSeen
+            )
+        }
         for (_, flow) in remaining {
             close(flow, pdu: { emit(.pdu($0.owned())) }, other: emit)
         }
     }
 
-    private func end(_ flow: Flow, kind: ConnectionEnd.Kind, by endpoint: Endpoint, _ segment: TCPSegment, _ emit: (StreamEvent) -> Void) {
+    private func end(
+        _ flow: Flow, kind: ConnectionEnd.Kind, by endpoint: Endpoint, _ segment: TCPSegment,
+        _ emit: (StreamEvent) -> Void
+    ) {
         guard !flow.ended else { return }
         flow.ended = true
         guard let id = flow.connectionID else { return }
-        emit(.ended(ConnectionEnd(connection: id, kind: kind, by: endpoint, frame: segment.frame, timestamp: segment.timestamp)))
+        emit(
+            .ended(
+                ConnectionEnd(
+                    connection: id, kind: kind, by: endpoint, frame: segment.frame, timestamp: segment.timestamp)))
     }
 
     /// Finishes both directions of a flow and forgets it.
@@ -349,7 +369,8 @@ public final class SMPPStreamReassembler {
         flow.backward.takeOutputs(
             frame: { relay($0, $1, flow: flow, source: flow.second, destination: flow.first, pdu: pdu) },
             other: { relay($0, flow: flow, source: flow.second, destination: flow.first, emit) })
-        finishedStatistics.retransmittedSegments += flow.forward.retransmittedSegments + flow.backward.retransmittedSegments
+        finishedStatistics.retransmittedSegments +=
+            flow.forward.retransmittedSegments + flow.backward.retransmittedSegments
         finishedStatistics.outOfOrderSegments += flow.forward.outOfOrderSegments + flow.backward.outOfOrderSegments
         let key = flow.key
         let slot = Self.slot(of: key)
@@ -367,12 +388,15 @@ public final class SMPPStreamReassembler {
         finishedStatistics.pdus += 1
         pdu(
             LentPDU(
-                connection: id, source: source, destination: destination, timestamp: framed.timestamp, frame: framed.frame,
+                connection: id, source: source, destination: destination, timestamp: framed.timestamp,
+                frame: framed.frame,
                 streamOffset: framed.offset, bytes: bytes,
                 digest: framed.digest))
     }
 
-    private func relay(_ output: DirectionOutput, flow: Flow, source: Endpoint, destination: Endpoint, _ emit: (StreamEvent) -> Void) {
+    private func relay(
+        _ output: DirectionOutput, flow: Flow, source: Endpoint, destination: Endpoint, _ emit: (StreamEvent) -> Void
+    ) {
         switch output {
         case .detected:
             flow.forward.knownSMPP = true
@@ -384,7 +408,9 @@ public final class SMPPStreamReassembler {
             finishedStatistics.smppConnections += 1
             emit(
                 .opened(
-                    Connection(id: id, first: flow.first, second: flow.second, synSender: flow.synSender, firstSeen: flow.firstSeen)))
+                    Connection(
+                        id: id, first: flow.first, second: flow.second, synSender: flow.synSender,
+                        firstSeen: flow.firstSeen)))
         case .frame:
             // Frames go to the other closure of ``DirectionStream/takeOutputs(frame:other:)``.
             break

@@ -2,11 +2,11 @@
 // into it, with no reference counting and no copy.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A growable run of bytes: readable from `readerIndex` to `writerIndex`. Indices stay valid across writes that
@@ -65,7 +65,9 @@ struct StreamBytes {
             }
         }
         if writerIndex + bytes.count > capacity { grow(to: writerIndex + bytes.count) }
-        if let base, let source = bytes.baseAddress { (base + writerIndex).copyMemory(from: source, byteCount: bytes.count) }
+        if let base, let source = bytes.baseAddress {
+            (base + writerIndex).copyMemory(from: source, byteCount: bytes.count)
+        }
         writerIndex += bytes.count
     }
 

@@ -43,7 +43,8 @@ public struct FramedPDU {
     public var digest: PDUDigest?
 
     public init(
-        connection: Int, source: Endpoint, destination: Endpoint, timestamp: Timestamp, frame: Int, streamOffset: UInt64,
+        connection: Int, source: Endpoint, destination: Endpoint, timestamp: Timestamp, frame: Int,
+        streamOffset: UInt64,
         bytes: ByteBuffer, digest: PDUDigest? = nil
     ) {
         self.connection = connection
@@ -63,7 +64,8 @@ extension FramedPDU {
         try bytes.withUnsafeReadableBytes { bytes in
             try body(
                 LentPDU(
-                    connection: connection, source: source, destination: destination, timestamp: timestamp, frame: frame,
+                    connection: connection, source: source, destination: destination, timestamp: timestamp,
+                    frame: frame,
                     streamOffset: streamOffset, bytes: bytes, digest: digest))
         }
     }
@@ -87,7 +89,8 @@ public struct LentPDU {
     public var digest: PDUDigest?
 
     public init(
-        connection: Int, source: Endpoint, destination: Endpoint, timestamp: Timestamp, frame: Int, streamOffset: UInt64,
+        connection: Int, source: Endpoint, destination: Endpoint, timestamp: Timestamp, frame: Int,
+        streamOffset: UInt64,
         bytes: UnsafeRawBufferPointer, digest: PDUDigest? = nil
     ) {
         self.connection = connection
@@ -179,7 +182,8 @@ public struct StreamDiagnostic: Hashable, Sendable, CustomStringConvertible {
     public var message: String
 
     public init(
-        connection: Int?, source: Endpoint, destination: Endpoint, streamOffset: UInt64, frame: Int, timestamp: Timestamp,
+        connection: Int?, source: Endpoint, destination: Endpoint, streamOffset: UInt64, frame: Int,
+        timestamp: Timestamp,
         message: String
     ) {
         self.connection = connection

@@ -65,13 +65,18 @@ public struct TCPSynthesizer {
             let peerNext = byClient ? state.serverNext : state.clientNext
             if end.kind == .rst {
                 return [
-                    packet(end.timestamp, from: closer, to: peer, closerNext, peerNext, [.rst, .ack], fromClient: byClient)
+                    packet(
+                        end.timestamp, from: closer, to: peer, closerNext, peerNext, [.rst, .ack], fromClient: byClient)
                 ]
             }
             return [
-                packet(end.timestamp, from: closer, to: peer, closerNext, peerNext, [.fin, .ack], fromClient: byClient),
-                packet(end.timestamp, from: peer, to: closer, peerNext, closerNext &+ 1, [.fin, .ack], fromClient: !byClient),
-                packet(end.timestamp, from: closer, to: peer, closerNext &+ 1, peerNext &+ 1, [.ack], fromClient: byClient),
+                packet(
+                    end.timestamp, from: closer, to: peer, closerNext, peerNext, [.fin, .ack], fromClient: byClient),
+                packet(
+                    end.timestamp, from: peer, to: closer, peerNext, closerNext &+ 1, [.fin, .ack],
+                    fromClient: !byClient),
+                packet(
+                    end.timestamp, from: closer, to: peer, closerNext &+ 1, peerNext &+ 1, [.ack], fromClient: byClient),
             ]
         case .gap, .diagnostic:
             return []
@@ -92,7 +97,8 @@ public struct TCPSynthesizer {
     }
 
     private func packet(
-        _ time: Timestamp, from source: Endpoint, to destination: Endpoint, _ sequence: UInt32, _ acknowledgement: UInt32,
+        _ time: Timestamp, from source: Endpoint, to destination: Endpoint, _ sequence: UInt32,
+        _ acknowledgement: UInt32,
         _ flags: TCPFlags, fromClient: Bool
     ) -> CapturedPacket {
         CapturedPacket(

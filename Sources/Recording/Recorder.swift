@@ -7,8 +7,8 @@ import Foundation
 import NIOCore
 import Reassembly
 import SMPP
-import Transport
 import Store
+import Transport
 
 /// How a recording is kept.
 public struct RecorderOptions {
@@ -59,8 +59,9 @@ public final class Recorder: RecordingSink, @unchecked Sendable {
             let name = options.sourceName
             var importOptions = options.importOptions
             importOptions.background = true
-            guard let importer = try store.beginImport(
-                kind: "proxy", name: name, fingerprint: "proxy:\(UUID().uuidString)", options: importOptions)
+            guard
+                let importer = try store.beginImport(
+                    kind: "proxy", name: name, fingerprint: "proxy:\(UUID().uuidString)", options: importOptions)
             else { throw StoreError("cannot start a recording in the store") }
             self.importer = importer
             let consumer = EventConsumer(
@@ -264,8 +265,8 @@ final class EventConsumer: @unchecked Sendable {
 /// own nice value, and PRIO_PROCESS with 0 sets the calling thread's.)
 func lowerPriority() {
     #if canImport(Glibc)
-    var parameters = sched_param(sched_priority: 0)
-    _ = sched_setscheduler(0, 5 /* SCHED_IDLE */, &parameters)
+        var parameters = sched_param(sched_priority: 0)
+        _ = sched_setscheduler(0, 5 /* SCHED_IDLE */, &parameters)
     #endif
 }
 

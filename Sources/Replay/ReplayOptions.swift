@@ -1,8 +1,8 @@
 // How a replay runs: where to, as whom, at what pace, what to change on the way.
 
 import Capture
-import ReplayCore
 import NIOCore
+import ReplayCore
 import SMPP
 import Transport
 

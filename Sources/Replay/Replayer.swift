@@ -7,10 +7,10 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
-import Transport
 import Reassembly
 import ReplayCore
 import SMPP
+import Transport
 
 /// Runs replays.
 public final class Replayer: @unchecked Sendable {
@@ -94,7 +94,8 @@ final class SessionRunner: ChannelInboundHandler, @unchecked Sendable {
     private var readFrames = 0
 
     init(
-        session: PlannedSession, pass: Int, options: ReplayOptions, loop: EventLoop, tls: NIOSSLContext?, sink: RecordingSink?,
+        session: PlannedSession, pass: Int, options: ReplayOptions, loop: EventLoop, tls: NIOSSLContext?,
+        sink: RecordingSink?,
         connectionID: Int, replayStart: NIODeadline, sessionStart: NIODeadline
     ) {
         self.options = options
@@ -144,7 +145,11 @@ final class SessionRunner: ChannelInboundHandler, @unchecked Sendable {
             case .close:
                 if let channel, channel.isActive {
                     if let local {
-                        sink?.record(.ended(ConnectionEnd(connection: connectionID, kind: .fin, by: local, frame: readFrames, timestamp: .now)))
+                        sink?.record(
+                            .ended(
+                                ConnectionEnd(
+                                    connection: connectionID, kind: .fin, by: local, frame: readFrames, timestamp: .now)
+                            ))
                     }
                     channel.close(promise: nil)
                 }
@@ -169,7 +174,8 @@ final class SessionRunner: ChannelInboundHandler, @unchecked Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls {
-                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: hostname))
+                        try channel.pipeline.syncOperations.addHandler(
+                            try NIOSSLClientHandler(context: tls, serverHostname: hostname))
                     }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SMPPFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(self)
@@ -184,14 +190,18 @@ final class SessionRunner: ChannelInboundHandler, @unchecked Sendable {
                     self.remote = Endpoint(channel.remoteAddress)
                     if let local = self.local, let remote = self.remote {
                         self.sink?.record(
-                            .opened(Connection(id: self.connectionID, first: local, second: remote, synSender: local, firstSeen: .now)))
+                            .opened(
+                                Connection(
+                                    id: self.connectionID, first: local, second: remote, synSender: local,
+                                    firstSeen: .now)))
                     }
                     self.run(self.machine.connected(now: self.now))
                     self.tick()
                 case .failure(let error):
                     self.run(
                         self.machine.failed(
-                            "cannot connect to \(self.options.targetHost):\(self.options.targetPort): \(connectionFailure(error))"))
+                            "cannot connect to \(self.options.targetHost):\(self.options.targetPort): \(connectionFailure(error))"
+                        ))
                 }
             }
     }
@@ -212,8 +222,10 @@ final class SessionRunner: ChannelInboundHandler, @unchecked Sendable {
         sink.record(
             .pdu(
                 FramedPDU(
-                    connection: connectionID, source: fromClient ? local : remote, destination: fromClient ? remote : local,
-                    timestamp: .now, frame: readFrames, streamOffset: offsets[side], bytes: ByteBuffer(bytes: bytes.readableBytesView))))
+                    connection: connectionID, source: fromClient ? local : remote,
+                    destination: fromClient ? remote : local,
+                    timestamp: .now, frame: readFrames, streamOffset: offsets[side],
+                    bytes: ByteBuffer(bytes: bytes.readableBytesView))))
         offsets[side] += UInt64(bytes.readableBytes)
     }
 
@@ -227,7 +239,10 @@ final class SessionRunner: ChannelInboundHandler, @unchecked Sendable {
 
     func channelInactive(context: ChannelHandlerContext) {
         if !machine.isFinished, let remote {
-            sink?.record(.ended(ConnectionEnd(connection: connectionID, kind: .fin, by: remote, frame: readFrames, timestamp: .now)))
+            sink?.record(
+                .ended(
+                    ConnectionEnd(connection: connectionID, kind: .fin, by: remote, frame: readFrames, timestamp: .now))
+            )
         }
         run(machine.peerClosed())
         context.fireChannelInactive()

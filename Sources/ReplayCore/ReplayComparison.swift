@@ -40,7 +40,9 @@ public struct ReplayComparison: Sendable {
         }
 
         public static func < (lhs: StatusChange, rhs: StatusChange) -> Bool {
-            (lhs.command, lhs.original, lhs.replay, lhs.cause ?? "") < (rhs.command, rhs.original, rhs.replay, rhs.cause ?? "")
+            (lhs.command, lhs.original, lhs.replay, lhs.cause ?? "") < (
+                rhs.command, rhs.original, rhs.replay, rhs.cause ?? ""
+            )
         }
     }
 
@@ -139,7 +141,8 @@ public struct ReplayComparison: Sendable {
                     missing += 1
                     if let originalStatus = request.originalStatus {
                         missing -= 1
-                        let change = StatusChange(command: command, original: originalStatus.name, replay: "no response")
+                        let change = StatusChange(
+                            command: command, original: originalStatus.name, replay: "no response")
                         record(change, original: originalStatus, replay: nil)
                     }
                     continue
@@ -169,7 +172,8 @@ public struct ReplayComparison: Sendable {
             deviationBuckets = Array(repeating: 0, count: Self.deviationEdgesMs.count + 1)
             for value in deviations {
                 let ms = value * 1_000
-                deviationBuckets[Self.deviationEdgesMs.firstIndex(where: { ms <= $0 }) ?? Self.deviationEdgesMs.count] += 1
+                deviationBuckets[
+                    Self.deviationEdgesMs.firstIndex(where: { ms <= $0 }) ?? Self.deviationEdgesMs.count] += 1
             }
         }
         if submitTimes.count > 1, let first = submitTimes.min(), let last = submitTimes.max(), last > first {
@@ -178,7 +182,9 @@ public struct ReplayComparison: Sendable {
     }
 
     /// Whether the replay got ESME_ROK for an attempt this request (a recorded resend) repeats.
-    private static func anEarlierAttemptWasAccepted(_ request: PlannedRequest, _ planned: PlannedSession, _ outcome: SessionOutcome) -> Bool {
+    private static func anEarlierAttemptWasAccepted(
+        _ request: PlannedRequest, _ planned: PlannedSession, _ outcome: SessionOutcome
+    ) -> Bool {
         var attempt = request.resendOf
         var steps = 0
         while let index = attempt, index < request.index, outcome.requests.indices.contains(index), steps < 100 {
@@ -205,11 +211,15 @@ public struct ReplayComparison: Sendable {
             return "a status SMPP does not define (vendor-specific)"
         }
         switch status {
-        case .throttled: return status.meaning + "; the target's rate limit is lower than the recording's SMSC's, or the replay ran faster"
+        case .throttled:
+            return status.meaning
+                + "; the target's rate limit is lower than the recording's SMSC's, or the replay ran faster"
         case .submitFailed:
-            return status.meaning + "; an SMSC that refuses identical messages (SMSC.kz: within a minute) sees the replay as a repeat"
+            return status.meaning
+                + "; an SMSC that refuses identical messages (SMSC.kz: within a minute) sees the replay as a repeat"
         case .invalidBindStatus: return status.meaning + "; the session was not bound as the recording's was"
-        case .messageQueueFull: return status.meaning + "; the replay had more requests outstanding than the target accepts"
+        case .messageQueueFull:
+            return status.meaning + "; the replay had more requests outstanding than the target accepts"
         case .ok: return "accepted now where the recording's SMSC refused"
         default: return status.meaning
         }

@@ -77,7 +77,9 @@ public struct ReplayPlanner {
 
     /// `sessions`: the recorded sessions to replay (all when empty); `systemIDs`: only sessions bound with one of
     /// these system_ids (all when empty); `boundFrom`/`boundTo`: only sessions bound within that time.
-    public init(sessions: Set<Int> = [], systemIDs: Set<String> = [], boundFrom: Timestamp? = nil, boundTo: Timestamp? = nil) {
+    public init(
+        sessions: Set<Int> = [], systemIDs: Set<String> = [], boundFrom: Timestamp? = nil, boundTo: Timestamp? = nil
+    ) {
         selected = sessions
         self.systemIDs = systemIDs
         self.boundFrom = boundFrom
@@ -106,7 +108,8 @@ public struct ReplayPlanner {
         guard let fromClient = item.fromClient else { return }
         if fromClient, command == .bindTransmitter || command == .bindReceiver || command == .bindTransceiver {
             guard case .bind(let bind) = item.decoded().body else { return }
-            let inWindow = (boundFrom.map { item.timestamp >= $0 } ?? true) && (boundTo.map { item.timestamp <= $0 } ?? true)
+            let inWindow =
+                (boundFrom.map { item.timestamp >= $0 } ?? true) && (boundTo.map { item.timestamp <= $0 } ?? true)
             if !inWindow || !(systemIDs.isEmpty || systemIDs.contains(bind.systemID)) {
                 excluded.insert(item.session)
                 if let index = byRecordedSession.removeValue(forKey: item.session) { awaiting[index] = nil }
@@ -120,8 +123,11 @@ public struct ReplayPlanner {
             return
         }
         guard let index = byRecordedSession[item.session] else {
-            if fromClient, !command.isResponse, !plan.skipped.contains(where: { $0.hasPrefix("session \(item.session):") }) {
-                plan.skipped.append("session \(item.session): the capture has no bind from the client (it started mid-session)")
+            if fromClient, !command.isResponse,
+                !plan.skipped.contains(where: { $0.hasPrefix("session \(item.session):") })
+            {
+                plan.skipped.append(
+                    "session \(item.session): the capture has no bind from the client (it started mid-session)")
             }
             return
         }
@@ -178,10 +184,14 @@ public struct ReplayPlanner {
     public func finish() -> ReplayPlan {
         var plan = self.plan
         let filtered = !systemIDs.isEmpty || boundFrom != nil || boundTo != nil
-        for (id, _) in sessionsSeen where (selected.isEmpty || selected.contains(id)) && !excluded.contains(id) && !filtered
-            && !plan.sessions.contains(where: { $0.id == id }) && !plan.skipped.contains(where: { $0.hasPrefix("session \(id):") })
+        for (id, _) in sessionsSeen
+        where (selected.isEmpty || selected.contains(id)) && !excluded.contains(id) && !filtered
+            && !plan.sessions.contains(where: { $0.id == id })
+            && !plan.skipped.contains(where: { $0.hasPrefix("session \(id):") })
         {
-            plan.skipped.append("session \(id): no client bind (an outbind, a receiver-only peer, or a capture that starts mid-session)")
+            plan.skipped.append(
+                "session \(id): no client bind (an outbind, a receiver-only peer, or a capture that starts mid-session)"
+            )
         }
         plan.skipped.sort()
         return plan

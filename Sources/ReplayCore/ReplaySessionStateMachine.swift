@@ -331,7 +331,8 @@ public struct ReplaySessionStateMachine {
 
     // MARK: Receiving
 
-    private mutating func response(_ header: PDUHeader, _ frame: ByteBuffer, now: Double, into actions: inout [Action]) {
+    private mutating func response(_ header: PDUHeader, _ frame: ByteBuffer, now: Double, into actions: inout [Action])
+    {
         guard let entry = pending.removeValue(forKey: header.sequenceNumber) else {
             outcome.extraResponses += 1
             return
@@ -379,7 +380,8 @@ public struct ReplaySessionStateMachine {
         let command = header.commandID
         let status = session.answers[command] ?? .ok
         let pdu = try? PDU.decode(frame)
-        if command == .deliverSM || command == .dataSM, let receipt = pdu?.deliveryReceipt(), let id = receipt.messageID {
+        if command == .deliverSM || command == .dataSM, let receipt = pdu?.deliveryReceipt(), let id = receipt.messageID
+        {
             outcome.receipts += 1
             if let index = requestByNewID.lookup(id) {
                 if outcome.requests[index].receiptState == nil { linkedReceipts += 1 }
@@ -390,7 +392,8 @@ public struct ReplaySessionStateMachine {
         }
         let responseCommand = CommandID(rawValue: command.rawValue | 0x8000_0000)
         let body: PDU.Body = command == .deliverSM || command == .dataSM ? .messageID("") : .empty
-        let answer = PDU(responseCommand, status: status, sequence: header.sequenceNumber, body: status == .ok ? body : .empty)
+        let answer = PDU(
+            responseCommand, status: status, sequence: header.sequenceNumber, body: status == .ok ? body : .empty)
         actions.append(.send(answer.encoded, flush: true))
         if command == .unbind { close(into: &actions) }
     }

@@ -32,7 +32,9 @@ public enum AnalyzeHTML {
         page += SVGChart.timeSeries(
             title: "requests awaiting a response (all clients)", yLabel: "outstanding",
             start: series.start, step: series.step,
-            series: [.init(name: "outstanding", values: series.outstanding.map(Double.init), color: "#2ca02c", style: .line)],
+            series: [
+                .init(name: "outstanding", values: series.outstanding.map(Double.init), color: "#2ca02c", style: .line)
+            ],
             horizontal: report.configuredWindow.map { (Double($0), "window \($0)") })
         page += "<h2>Response time of submit_sm</h2>"
         page += SVGChart.histogram(
@@ -58,22 +60,22 @@ public enum AnalyzeHTML {
     /// The document head and style every smppscope page shares.
     static func head(title: String) -> String {
         """
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>smppscope — \(escapeHTML(title))</title>
-            <style>
-            body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1100px;color:#1d1d1f;padding:0 16px}
-            h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
-            .sub{color:#666;margin:0 0 16px} ul.findings li{margin:4px 0}
-            table{border-collapse:collapse;width:100%;font-size:13px} th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eee;vertical-align:top}
-            th{background:#f6f6f6} td.n{text-align:right;font-variant-numeric:tabular-nums}
-            .chart{width:100%;height:auto;margin:4px 0 12px} .tick{font-size:11px;fill:#555} .note{font-size:11px;fill:#333}
-            .bad{color:#b00020} .ok{color:#1a7f37} .empty{color:#888}
-            .cards{display:flex;flex-wrap:wrap;gap:10px} .card{border:1px solid #e2e2e2;border-radius:6px;padding:8px 12px;min-width:140px}
-            .card b{display:block;font-size:20px}
-            </style></head><body>
-            """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>smppscope — \(escapeHTML(title))</title>
+        <style>
+        body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1100px;color:#1d1d1f;padding:0 16px}
+        h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
+        .sub{color:#666;margin:0 0 16px} ul.findings li{margin:4px 0}
+        table{border-collapse:collapse;width:100%;font-size:13px} th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eee;vertical-align:top}
+        th{background:#f6f6f6} td.n{text-align:right;font-variant-numeric:tabular-nums}
+        .chart{width:100%;height:auto;margin:4px 0 12px} .tick{font-size:11px;fill:#555} .note{font-size:11px;fill:#333}
+        .bad{color:#b00020} .ok{color:#1a7f37} .empty{color:#888}
+        .cards{display:flex;flex-wrap:wrap;gap:10px} .card{border:1px solid #e2e2e2;border-radius:6px;padding:8px 12px;min-width:140px}
+        .card b{display:block;font-size:20px}
+        </style></head><body>
+        """
     }
 
     static func cards(_ report: AnalysisReport) -> String {
@@ -89,17 +91,22 @@ public enum AnalyzeHTML {
         if let submit = report.latency["submit_sm"] {
             cards.append(("submit_sm p99", "\(formatFixed(submit.p99Ms, decimals: 1)) ms"))
         }
-        return "<div class=\"cards\">" + cards.map { "<div class=\"card\"><b>\(escapeHTML($0.1))</b>\(escapeHTML($0.0))</div>" }.joined() + "</div>"
+        return "<div class=\"cards\">"
+            + cards.map { "<div class=\"card\"><b>\(escapeHTML($0.1))</b>\(escapeHTML($0.0))</div>" }.joined()
+            + "</div>"
     }
 
     static func bucketLabels(_ edges: [Double], unit: String) -> [String] {
-        func text(_ ms: Double) -> String { ms >= 1_000 ? "\(formatNumberText(ms / 1_000)) s" : "\(formatNumberText(ms)) ms" }
+        func text(_ ms: Double) -> String {
+            ms >= 1_000 ? "\(formatNumberText(ms / 1_000)) s" : "\(formatNumberText(ms)) ms"
+        }
         return edges.map { "≤ " + text($0) } + ["> " + text(edges.last ?? 0)]
     }
 
     static func latencyTable(_ report: AnalysisReport) -> String {
         guard !report.latency.isEmpty else { return "" }
-        var html = "<table><tr><th>request</th><th>n</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th><th>mean ms</th></tr>"
+        var html =
+            "<table><tr><th>request</th><th>n</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th><th>mean ms</th></tr>"
         for (command, summary) in report.latency.sorted(by: { $0.key < $1.key }) {
             html += "<tr><td>\(escapeHTML(command))</td><td class=n>\(summary.n)</td>"
             for value in [summary.p50Ms, summary.p90Ms, summary.p99Ms, summary.p999Ms, summary.maxMs, summary.meanMs] {
@@ -113,21 +120,27 @@ public enum AnalyzeHTML {
     static func receiptSection(_ report: AnalysisReport) -> String {
         let receipts = report.receipts
         guard receipts.count > 0 || receipts.mobileOriginated > 0 else { return "<p class=\"empty\">No receipts.</p>" }
-        var html = "<table><tr><th>receipts</th><th>linked to a submit</th><th>unknown ids</th><th>accepted without receipt</th><th>mobile-originated</th><th>states</th></tr>"
-        let states = receipts.stat.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-        html += "<tr><td class=n>\(receipts.count)</td><td class=n>\(receipts.linked)</td><td class=n>\(receipts.unknownIDs)</td>"
-        html += "<td class=n>\(receipts.withoutReceipt)</td><td class=n>\(receipts.mobileOriginated)</td><td>\(escapeHTML(states))</td></tr></table>"
+        var html =
+            "<table><tr><th>receipts</th><th>linked to a submit</th><th>unknown ids</th><th>accepted without receipt</th><th>mobile-originated</th><th>states</th></tr>"
+        let states = receipts.stat.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }
+            .joined(separator: ", ")
+        html +=
+            "<tr><td class=n>\(receipts.count)</td><td class=n>\(receipts.linked)</td><td class=n>\(receipts.unknownIDs)</td>"
+        html +=
+            "<td class=n>\(receipts.withoutReceipt)</td><td class=n>\(receipts.mobileOriginated)</td><td>\(escapeHTML(states))</td></tr></table>"
         return html
     }
 
     static func sessionTable(_ report: AnalysisReport) -> String {
-        var html = "<table><tr><th>#</th><th>ESME → SMSC</th><th>bind</th><th>PDUs</th><th>submit_sm</th><th>0x58</th><th>peak/s</th><th>window max / mean</th><th>p99 ms</th><th>verdict</th><th>closed</th></tr>"
+        var html =
+            "<table><tr><th>#</th><th>ESME → SMSC</th><th>bind</th><th>PDUs</th><th>submit_sm</th><th>0x58</th><th>peak/s</th><th>window max / mean</th><th>p99 ms</th><th>verdict</th><th>closed</th></tr>"
         for session in report.sessions {
             let bind: String
             if let summary = session.bind {
                 let status = summary.statusName ?? "no response"
                 let good = summary.status == 0
-                bind = "\(escapeHTML(summary.systemID)) <span class=\"\(good ? "ok" : "bad")\">\(escapeHTML(status))</span>"
+                bind =
+                    "\(escapeHTML(summary.systemID)) <span class=\"\(good ? "ok" : "bad")\">\(escapeHTML(status))</span>"
             } else {
                 bind = "—"
             }
@@ -136,9 +149,12 @@ public enum AnalyzeHTML {
             var closed = session.close ?? "open"
             if let by = session.closedBy { closed += " by \(by)" }
             if let replaced = session.replacedBySession { closed += " (newer bind, session \(replaced))" }
-            html += "<tr><td>\(session.id)</td><td>\(escapeHTML(session.client)) → \(escapeHTML(session.server))</td><td>\(bind)</td>"
-            html += "<td class=n>\(session.pdus)</td><td class=n>\(session.submits)</td><td class=n>\(session.throttled)</td>"
-            html += "<td class=n>\(session.peakSubmitPerSecond)</td><td class=n>\(window)</td><td class=n>\(latency)</td>"
+            html +=
+                "<tr><td>\(session.id)</td><td>\(escapeHTML(session.client)) → \(escapeHTML(session.server))</td><td>\(bind)</td>"
+            html +=
+                "<td class=n>\(session.pdus)</td><td class=n>\(session.submits)</td><td class=n>\(session.throttled)</td>"
+            html +=
+                "<td class=n>\(session.peakSubmitPerSecond)</td><td class=n>\(window)</td><td class=n>\(latency)</td>"
             html += "<td>\(escapeHTML(session.verdict ?? "—"))</td><td>\(escapeHTML(closed))</td></tr>"
         }
         return html + "</table>"

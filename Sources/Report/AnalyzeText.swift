@@ -61,7 +61,9 @@ public enum AnalyzeText {
         }
         line()
         line("Response times (ms)")
-        line("  " + pad("request", 22) + pad("n", 9) + pad("p50", 10) + pad("p90", 10) + pad("p99", 10) + pad("max", 10) + "mean")
+        line(
+            "  " + pad("request", 22) + pad("n", 9) + pad("p50", 10) + pad("p90", 10) + pad("p99", 10) + pad("max", 10)
+                + "mean")
         for (command, summary) in report.latency.sorted(by: { $0.key < $1.key }) {
             line(
                 "  " + pad(command, 22) + pad(String(summary.n), 9) + pad(number(summary.p50Ms), 10)
@@ -73,12 +75,16 @@ public enum AnalyzeText {
         line("  request/response pairs      \(report.requestResponsePairs)")
         line("  unanswered requests         \(report.unansweredRequests)")
         line("  ESME_RTHROTTLED responses   \(report.throttledResponses) in \(report.throttleEpisodes.count) episodes")
-        line("  peak submit_sm per second   \(report.peakSubmitPerSecond)" + (report.throughputLimit.map { " (limit \(number($0)))" } ?? ""))
+        line(
+            "  peak submit_sm per second   \(report.peakSubmitPerSecond)"
+                + (report.throughputLimit.map { " (limit \(number($0)))" } ?? ""))
         line("  max outstanding             \(report.maxOutstanding)")
         line("  duplicate submits (60 s)    \(report.duplicateSubmits)")
         line("  idle violations (> \(number(report.idleLimit)) s)  \(report.idleViolations)")
         let receipts = report.receipts
-        line("  delivery receipts           \(receipts.count) (linked \(receipts.linked), unknown ids \(receipts.unknownIDs))")
+        line(
+            "  delivery receipts           \(receipts.count) (linked \(receipts.linked), unknown ids \(receipts.unknownIDs))"
+        )
         line("  mobile-originated messages  \(receipts.mobileOriginated)")
         if report.gaps > 0 { line("  capture gaps                \(report.gaps) (\(report.gapBytes) bytes)") }
         return out

@@ -34,7 +34,9 @@ extension DecodeJSON {
         /// `"10.1.0.3:49433"`.
         mutating func endpoint(_ endpoint: Endpoint, session: Int) -> [UInt8] {
             guard session >= 0, session < 1 << 20 else { return Self.quoted(endpoint.description) }
-            if session >= sessions.count { sessions.append(contentsOf: repeatElement(nil, count: session + 1 - sessions.count)) }
+            if session >= sessions.count {
+                sessions.append(contentsOf: repeatElement(nil, count: session + 1 - sessions.count))
+            }
             guard let pair = sessions[session] else {
                 let name = Self.quoted(endpoint.description)
                 sessions[session] = Pair(endpoint, name)
@@ -267,7 +269,9 @@ extension DecodeJSON {
 
     /// The `tlvs` array, when there are TLVs; false when one of them would be reported by the decoder (a length
     /// that does not fit its type) or is of a kind only the general path writes.
-    private static func writeTLVs(_ bytes: UnsafeRawBufferPointer, region: Range<Int>, into json: inout JSONWriter) -> Bool {
+    private static func writeTLVs(_ bytes: UnsafeRawBufferPointer, region: Range<Int>, into json: inout JSONWriter)
+        -> Bool
+    {
         guard !region.isEmpty else { return true }
         json.key("tlvs")
         json.beginArray()

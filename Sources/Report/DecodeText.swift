@@ -32,7 +32,8 @@ public struct DecodeText: Sendable {
         case nil: direction = "\(item.source.port)→\(item.destination.port)"
         }
         let status = pdu.commandID.isResponse || pdu.commandStatus != .ok ? pdu.commandStatus.name : ""
-        var line = pad(utcString(item.timestamp), 27) + pad(String(item.session), 5) + pad(direction, 11)
+        var line =
+            pad(utcString(item.timestamp), 27) + pad(String(item.session), 5) + pad(direction, 11)
             + pad(pdu.commandID.name, 24) + pad(String(pdu.sequenceNumber), 9) + pad(status, 17)
         line += details(item).joined(separator: " ")
         if !pdu.diagnostics.isEmpty {
@@ -125,7 +126,8 @@ public struct DecodeText: Sendable {
             if let client = session.client, let server = session.server {
                 return "-- session \(session.id): ESME \(client) ↔ SMSC \(server)"
             }
-            return "-- session \(session.id): \(session.connection.first) ↔ \(session.connection.second) (roles not yet known)"
+            return
+                "-- session \(session.id): \(session.connection.first) ↔ \(session.connection.second) (roles not yet known)"
         case .gap(let gap):
             return "~~ session \(gap.connection): \(gap.size) bytes missing from \(gap.source) at stream offset "
                 + "\(gap.streamOffset) (\(gap.reason.rawValue)), frame \(gap.frame)"
@@ -165,7 +167,8 @@ public func utcString(_ timestamp: Timestamp) -> String {
     let (year, month, day) = civilDate(fromDays: Int(days))
     func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
     let micros = String(nanos / 1_000)
-    return "\(year)-\(two(Int64(month)))-\(two(Int64(day))) \(two(rest / 3_600)):\(two(rest % 3_600 / 60)):\(two(rest % 60))."
+    return
+        "\(year)-\(two(Int64(month)))-\(two(Int64(day))) \(two(rest / 3_600)):\(two(rest % 3_600 / 60)):\(two(rest % 60))."
         + String(repeating: "0", count: 6 - micros.count) + micros
 }
 

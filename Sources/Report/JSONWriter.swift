@@ -1,11 +1,11 @@
 // A small, fast JSON writer: objects, arrays, escaped strings, numbers, appended to storage of its own.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Writes JSON to a growing buffer. Keys and values are written in the order given; containers nest at most 64

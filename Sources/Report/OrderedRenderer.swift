@@ -39,7 +39,8 @@ public final class OrderedRenderer<Item>: @unchecked Sendable {
         self.render = render
         self.chunkSize = max(1, chunkSize)
         maximumInFlight = max(1, workers) * 2
-        queue = DispatchQueue(label: "smppscope.render", qos: .userInitiated, attributes: workers > 1 ? .concurrent : [])
+        queue = DispatchQueue(
+            label: "smppscope.render", qos: .userInitiated, attributes: workers > 1 ? .concurrent : [])
         chunk.reserveCapacity(self.chunkSize)
     }
 

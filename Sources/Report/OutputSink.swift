@@ -4,11 +4,11 @@
 import Capture
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Collects output bytes and writes them in blocks of about 1 MiB.

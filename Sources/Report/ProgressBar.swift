@@ -1,11 +1,11 @@
 // A progress line on standard error while a large capture is read, when standard error is a terminal.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Draws "[#####.....] 47%  312 MB of 660 MB  1.2M PDUs  180 MB/s" on standard error, at most 5 times a second.

@@ -6,8 +6,12 @@ public enum ReplayText {
     public static func render(_ comparison: ReplayComparison) -> String {
         var out = ""
         func line(_ text: String = "") { out += text + "\n" }
-        let verdict = comparison.differences == 0 ? "no differences" : comparison.differences == 1 ? "1 difference" : "\(comparison.differences) differences"
-        line("Replay of \(comparison.sessions) sessions in \(formatFixed(comparison.seconds, decimals: 1)) s: \(verdict).")
+        let verdict =
+            comparison.differences == 0
+            ? "no differences" : comparison.differences == 1 ? "1 difference" : "\(comparison.differences) differences"
+        line(
+            "Replay of \(comparison.sessions) sessions in \(formatFixed(comparison.seconds, decimals: 1)) s: \(verdict)."
+        )
         line(
             "\(comparison.planned) requests planned, \(comparison.sent) sent, \(comparison.answered) answered; "
                 + "\(comparison.unchanged) with the recorded status.")
@@ -15,12 +19,16 @@ public enum ReplayText {
         for failed in comparison.failedSessions { line("Session \(failed.session) failed: \(failed.reason).") }
         if comparison.missing > 0 { line("\(comparison.missing) requests got no response (none was recorded either).") }
         if comparison.notSent > 0 { line("\(comparison.notSent) requests were not sent (the session ended first).") }
-        if comparison.extraResponses > 0 { line("\(comparison.extraResponses) responses answered nothing the replay sent.") }
+        if comparison.extraResponses > 0 {
+            line("\(comparison.extraResponses) responses answered nothing the replay sent.")
+        }
         if !comparison.statusChanges.isEmpty {
             line()
             line("Statuses that changed (recording -> replay):")
             for (change, count) in comparison.statusChanges.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) {
-                line("  \(count) \(change.command): \(change.original) -> \(change.replay): \(ReplayComparison.explanation(change))")
+                line(
+                    "  \(count) \(change.command): \(change.original) -> \(change.replay): \(ReplayComparison.explanation(change))"
+                )
             }
         }
         if !comparison.ignoredChanges.isEmpty {
@@ -31,13 +39,20 @@ public enum ReplayText {
             }
         }
         line()
-        line("Throttled (ESME_RTHROTTLED): \(comparison.throttledOriginal) in the recording, \(comparison.throttledReplay) in the replay.")
+        line(
+            "Throttled (ESME_RTHROTTLED): \(comparison.throttledOriginal) in the recording, \(comparison.throttledReplay) in the replay."
+        )
         line(
             "Receipts: \(comparison.receiptsOriginal) in the recording, \(comparison.receiptsReplay) in the replay"
-                + (comparison.unknownReceipts > 0 ? " (\(comparison.unknownReceipts) for ids the replay did not get)" : "") + ".")
+                + (comparison.unknownReceipts > 0
+                    ? " (\(comparison.unknownReceipts) for ids the replay did not get)" : "") + ".")
         let states = Set(comparison.receiptStatesOriginal.keys).union(comparison.receiptStatesReplay.keys).sorted()
         if !states.isEmpty {
-            line("  " + states.map { "\($0) \(comparison.receiptStatesOriginal[$0] ?? 0) -> \(comparison.receiptStatesReplay[$0] ?? 0)" }.joined(separator: ", "))
+            line(
+                "  "
+                    + states.map {
+                        "\($0) \(comparison.receiptStatesOriginal[$0] ?? 0) -> \(comparison.receiptStatesReplay[$0] ?? 0)"
+                    }.joined(separator: ", "))
         }
         if !comparison.latency.isEmpty {
             line()
@@ -45,7 +60,8 @@ public enum ReplayText {
             for (command, pair) in comparison.latency.sorted(by: { $0.key < $1.key }) {
                 let name = command.padding(toLength: 26, withPad: " ", startingAt: 0)
                 line(
-                    "  \(name)\(ms(pair.original.p50)) / \(ms(pair.original.p99)) (n=\(pair.original.count))".padding(toLength: 58, withPad: " ", startingAt: 0)
+                    "  \(name)\(ms(pair.original.p50)) / \(ms(pair.original.p99)) (n=\(pair.original.count))".padding(
+                        toLength: 58, withPad: " ", startingAt: 0)
                         + "\(ms(pair.replay.p50)) / \(ms(pair.replay.p99)) (n=\(pair.replay.count))")
             }
         }
@@ -166,39 +182,60 @@ public enum ReplayJSON {
 public enum ReplayHTML {
     public static func render(_ comparison: ReplayComparison, title: String) -> String {
         var page = AnalyzeHTML.head(title: "replay of \(title)")
-        let verdict = comparison.differences == 0 ? "no differences" : comparison.differences == 1 ? "1 difference" : "\(comparison.differences) differences"
+        let verdict =
+            comparison.differences == 0
+            ? "no differences" : comparison.differences == 1 ? "1 difference" : "\(comparison.differences) differences"
         page += "<h1>SMPP replay</h1>"
-        page += "<p class=\"sub\">\(escapeHTML(title)) — \(comparison.sessions) sessions in \(formatFixed(comparison.seconds, decimals: 1)) s: "
+        page +=
+            "<p class=\"sub\">\(escapeHTML(title)) — \(comparison.sessions) sessions in \(formatFixed(comparison.seconds, decimals: 1)) s: "
         page += "<span class=\"\(comparison.differences == 0 ? "ok" : "bad")\">\(verdict)</span></p>"
         var cards: [(String, String)] = [
-            ("planned", "\(comparison.planned)"), ("sent", "\(comparison.sent)"), ("answered", "\(comparison.answered)"),
+            ("planned", "\(comparison.planned)"), ("sent", "\(comparison.sent)"),
+            ("answered", "\(comparison.answered)"),
             ("same status", "\(comparison.unchanged)"), ("differences", "\(comparison.differences)"),
             ("throttled (rec. / replay)", "\(comparison.throttledOriginal) / \(comparison.throttledReplay)"),
             ("receipts (rec. / replay)", "\(comparison.receiptsOriginal) / \(comparison.receiptsReplay)"),
         ]
-        if let deviation = comparison.deviation { cards.append(("send time p99 late", "\(ReplayText.ms(deviation.p99)) ms")) }
+        if let deviation = comparison.deviation {
+            cards.append(("send time p99 late", "\(ReplayText.ms(deviation.p99)) ms"))
+        }
         if let rate = comparison.submitsPerSecond { cards.append(("submit_sm/s", "\(Int(rate.rounded()))")) }
-        page += "<div class=\"cards\">" + cards.map { "<div class=\"card\"><b>\(escapeHTML($0.1))</b>\(escapeHTML($0.0))</div>" }.joined() + "</div>"
+        page +=
+            "<div class=\"cards\">"
+            + cards.map { "<div class=\"card\"><b>\(escapeHTML($0.1))</b>\(escapeHTML($0.0))</div>" }.joined()
+            + "</div>"
 
         var problems: [String] = comparison.skipped.map { "Skipped \($0)." }
         problems += comparison.failedSessions.map { "Session \($0.session) failed: \($0.reason)." }
-        if comparison.missing > 0 { problems.append("\(comparison.missing) requests got no response (none was recorded either).") }
-        if comparison.notSent > 0 { problems.append("\(comparison.notSent) requests were not sent (the session ended first).") }
-        if comparison.extraResponses > 0 { problems.append("\(comparison.extraResponses) responses answered nothing the replay sent.") }
+        if comparison.missing > 0 {
+            problems.append("\(comparison.missing) requests got no response (none was recorded either).")
+        }
+        if comparison.notSent > 0 {
+            problems.append("\(comparison.notSent) requests were not sent (the session ended first).")
+        }
+        if comparison.extraResponses > 0 {
+            problems.append("\(comparison.extraResponses) responses answered nothing the replay sent.")
+        }
         if !problems.isEmpty {
-            page += "<h2>Sessions and requests</h2><ul class=\"findings\">" + problems.map { "<li>\(escapeHTML($0))</li>" }.joined() + "</ul>"
+            page +=
+                "<h2>Sessions and requests</h2><ul class=\"findings\">"
+                + problems.map { "<li>\(escapeHTML($0))</li>" }.joined() + "</ul>"
         }
         page += "<h2>Statuses that changed</h2>"
         if comparison.statusChanges.isEmpty && comparison.ignoredChanges.isEmpty {
             page += "<p class=\"empty\">Every answered request got the recorded status.</p>"
         } else {
-            page += "<table><tr><th>count</th><th>request</th><th>recording</th><th>replay</th><th>what it means</th></tr>"
+            page +=
+                "<table><tr><th>count</th><th>request</th><th>recording</th><th>replay</th><th>what it means</th></tr>"
             for (change, count) in comparison.statusChanges.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) {
-                page += "<tr><td class=n>\(count)</td><td>\(escapeHTML(change.command))</td><td>\(escapeHTML(change.original))</td>"
-                page += "<td class=bad>\(escapeHTML(change.replay))</td><td>\(escapeHTML(ReplayComparison.explanation(change)))</td></tr>"
+                page +=
+                    "<tr><td class=n>\(count)</td><td>\(escapeHTML(change.command))</td><td>\(escapeHTML(change.original))</td>"
+                page +=
+                    "<td class=bad>\(escapeHTML(change.replay))</td><td>\(escapeHTML(ReplayComparison.explanation(change)))</td></tr>"
             }
             for (change, count) in comparison.ignoredChanges.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) {
-                page += "<tr class=empty><td class=n>\(count)</td><td>\(escapeHTML(change.command))</td><td>\(escapeHTML(change.original))</td>"
+                page +=
+                    "<tr class=empty><td class=n>\(count)</td><td>\(escapeHTML(change.command))</td><td>\(escapeHTML(change.original))</td>"
                 page += "<td>\(escapeHTML(change.replay))</td><td>ignored by a rule</td></tr>"
             }
             page += "</table>"
@@ -207,11 +244,13 @@ public enum ReplayHTML {
         if comparison.latency.isEmpty {
             page += "<p class=\"empty\">No responses.</p>"
         } else {
-            page += "<table><tr><th>request</th><th>recording n</th><th>p50 ms</th><th>p99 ms</th><th>max ms</th><th>replay n</th><th>p50 ms</th><th>p99 ms</th><th>max ms</th></tr>"
+            page +=
+                "<table><tr><th>request</th><th>recording n</th><th>p50 ms</th><th>p99 ms</th><th>max ms</th><th>replay n</th><th>p50 ms</th><th>p99 ms</th><th>max ms</th></tr>"
             for (command, pair) in comparison.latency.sorted(by: { $0.key < $1.key }) {
                 page += "<tr><td>\(escapeHTML(command))</td>"
                 for side in [pair.original, pair.replay] {
-                    page += "<td class=n>\(side.count)</td><td class=n>\(ReplayText.ms(side.p50))</td><td class=n>\(ReplayText.ms(side.p99))</td><td class=n>\(ReplayText.ms(side.max))</td>"
+                    page +=
+                        "<td class=n>\(side.count)</td><td class=n>\(ReplayText.ms(side.p50))</td><td class=n>\(ReplayText.ms(side.p99))</td><td class=n>\(ReplayText.ms(side.max))</td>"
                 }
                 page += "</tr>"
             }
@@ -225,9 +264,9 @@ public enum ReplayHTML {
             page += "<p class=\"empty\">No schedule to keep: the requests were sent as fast as the window allowed.</p>"
         } else {
             page += SVGChart.histogram(
-            title: "how late each request left against its schedule",
-            labels: AnalyzeHTML.bucketLabels(ReplayComparison.deviationEdgesMs, unit: "ms"),
-            counts: comparison.deviationBuckets, color: "#1f77b4")
+                title: "how late each request left against its schedule",
+                labels: AnalyzeHTML.bucketLabels(ReplayComparison.deviationEdgesMs, unit: "ms"),
+                counts: comparison.deviationBuckets, color: "#1f77b4")
         }
         page += "<h2>Receipts</h2>"
         let states = Set(comparison.receiptStatesOriginal.keys).union(comparison.receiptStatesReplay.keys).sorted()
@@ -236,7 +275,8 @@ public enum ReplayHTML {
         } else {
             page += "<table><tr><th>final state</th><th>recording</th><th>replay</th></tr>"
             for state in states {
-                page += "<tr><td>\(escapeHTML(state))</td><td class=n>\(comparison.receiptStatesOriginal[state] ?? 0)</td><td class=n>\(comparison.receiptStatesReplay[state] ?? 0)</td></tr>"
+                page +=
+                    "<tr><td>\(escapeHTML(state))</td><td class=n>\(comparison.receiptStatesOriginal[state] ?? 0)</td><td class=n>\(comparison.receiptStatesReplay[state] ?? 0)</td></tr>"
             }
             page += "</table>"
         }

@@ -58,7 +58,9 @@ struct SVGChart {
                 return slice.max() ?? 0
             }
         }
-        let reducedSeries = series.map { Series(name: $0.name, values: reduced($0.values), color: $0.color, style: $0.style) }
+        let reducedSeries = series.map {
+            Series(name: $0.name, values: reduced($0.values), color: $0.color, style: $0.style)
+        }
         var maximum = reducedSeries.filter { $0.style != .marks }.flatMap(\.values).max() ?? 0
         if let horizontal { maximum = max(maximum, horizontal.value) }
         let yMax = niceCeiling(max(maximum, 1))
@@ -77,29 +79,36 @@ struct SVGChart {
         while tick <= totalSeconds {
             let px = left + tick / totalSeconds * plotWidth
             if px > width - right - 24 { break }
-            svg += "<line x1=\"\(f(px))\" y1=\"\(f(top + plotHeight))\" x2=\"\(f(px))\" y2=\"\(f(top + plotHeight + 4))\" stroke=\"#888\"/>"
-            svg += "<text x=\"\(f(px))\" y=\"\(f(top + plotHeight + 18))\" text-anchor=\"middle\" class=\"tick\">\(clock(Int64((start + tick).rounded())))</text>"
+            svg +=
+                "<line x1=\"\(f(px))\" y1=\"\(f(top + plotHeight))\" x2=\"\(f(px))\" y2=\"\(f(top + plotHeight + 4))\" stroke=\"#888\"/>"
+            svg +=
+                "<text x=\"\(f(px))\" y=\"\(f(top + plotHeight + 18))\" text-anchor=\"middle\" class=\"tick\">\(clock(Int64((start + tick).rounded())))</text>"
             tick += tickEvery
         }
         for item in reducedSeries {
             switch item.style {
             case .bars:
                 for (column, value) in item.values.enumerated() where value > 0 {
-                    svg += "<rect x=\"\(f(x(column)))\" y=\"\(f(y(value)))\" width=\"\(f(max(columnWidth - 0.5, 0.5)))\" height=\"\(f(top + plotHeight - y(value)))\" fill=\"\(item.color)\"/>"
+                    svg +=
+                        "<rect x=\"\(f(x(column)))\" y=\"\(f(y(value)))\" width=\"\(f(max(columnWidth - 0.5, 0.5)))\" height=\"\(f(top + plotHeight - y(value)))\" fill=\"\(item.color)\"/>"
                 }
             case .line:
                 let points = item.values.enumerated().map { "\(f(x($0.offset) + columnWidth / 2)),\(f(y($0.element)))" }
-                svg += "<polyline fill=\"none\" stroke=\"\(item.color)\" stroke-width=\"1.5\" points=\"\(points.joined(separator: " "))\"/>"
+                svg +=
+                    "<polyline fill=\"none\" stroke=\"\(item.color)\" stroke-width=\"1.5\" points=\"\(points.joined(separator: " "))\"/>"
             case .marks:
                 for (column, value) in item.values.enumerated() where value > 0 {
-                    svg += "<rect x=\"\(f(x(column)))\" y=\"\(f(top))\" width=\"\(f(max(columnWidth, 2)))\" height=\"6\" fill=\"\(item.color)\"><title>\(Int(value)) at \(clock(Int64(start + Double(column * step) * pointStep)))</title></rect>"
+                    svg +=
+                        "<rect x=\"\(f(x(column)))\" y=\"\(f(top))\" width=\"\(f(max(columnWidth, 2)))\" height=\"6\" fill=\"\(item.color)\"><title>\(Int(value)) at \(clock(Int64(start + Double(column * step) * pointStep)))</title></rect>"
                 }
             }
         }
         if let horizontal {
             let py = y(horizontal.value)
-            svg += "<line x1=\"\(f(left))\" y1=\"\(f(py))\" x2=\"\(f(width - right))\" y2=\"\(f(py))\" stroke=\"#d62728\" stroke-dasharray=\"6 4\"/>"
-            svg += "<text x=\"\(f(width - right - 4))\" y=\"\(f(py - 4))\" text-anchor=\"end\" class=\"note\">\(escapeHTML(horizontal.label))</text>"
+            svg +=
+                "<line x1=\"\(f(left))\" y1=\"\(f(py))\" x2=\"\(f(width - right))\" y2=\"\(f(py))\" stroke=\"#d62728\" stroke-dasharray=\"6 4\"/>"
+            svg +=
+                "<text x=\"\(f(width - right - 4))\" y=\"\(f(py - 4))\" text-anchor=\"end\" class=\"note\">\(escapeHTML(horizontal.label))</text>"
         }
         svg += legend(series.map { ($0.name, $0.color) } + (horizontal.map { [($0.label, "#d62728")] } ?? []))
         return svg + "</svg>"
@@ -119,10 +128,13 @@ struct SVGChart {
         for (index, count) in counts.enumerated() {
             let barHeight = Double(count) / yMax * plotHeight
             let x = left + Double(index) * barWidth
-            svg += "<rect x=\"\(f(x + 2))\" y=\"\(f(top + plotHeight - barHeight))\" width=\"\(f(barWidth - 4))\" height=\"\(f(barHeight))\" fill=\"\(color)\"><title>\(escapeHTML(labels[index])): \(count)</title></rect>"
-            svg += "<text x=\"\(f(x + barWidth / 2))\" y=\"\(f(top + plotHeight + 18))\" text-anchor=\"middle\" class=\"tick\">\(escapeHTML(labels[index]))</text>"
+            svg +=
+                "<rect x=\"\(f(x + 2))\" y=\"\(f(top + plotHeight - barHeight))\" width=\"\(f(barWidth - 4))\" height=\"\(f(barHeight))\" fill=\"\(color)\"><title>\(escapeHTML(labels[index])): \(count)</title></rect>"
+            svg +=
+                "<text x=\"\(f(x + barWidth / 2))\" y=\"\(f(top + plotHeight + 18))\" text-anchor=\"middle\" class=\"tick\">\(escapeHTML(labels[index]))</text>"
             if count > 0 {
-                svg += "<text x=\"\(f(x + barWidth / 2))\" y=\"\(f(top + plotHeight - barHeight - 4))\" text-anchor=\"middle\" class=\"note\">\(count)</text>"
+                svg +=
+                    "<text x=\"\(f(x + barWidth / 2))\" y=\"\(f(top + plotHeight - barHeight - 4))\" text-anchor=\"middle\" class=\"note\">\(count)</text>"
             }
         }
         return svg + "</svg>"
@@ -138,12 +150,17 @@ struct SVGChart {
         for index in 0...4 {
             let value = yMax * Double(index) / 4
             let py = top + plotHeight - Double(index) / 4 * plotHeight
-            svg += "<line x1=\"\(f(left))\" y1=\"\(f(py))\" x2=\"\(f(width - right))\" y2=\"\(f(py))\" stroke=\"#e4e4e4\"/>"
-            svg += "<text x=\"\(f(left - 6))\" y=\"\(f(py + 4))\" text-anchor=\"end\" class=\"tick\">\(label(value))</text>"
+            svg +=
+                "<line x1=\"\(f(left))\" y1=\"\(f(py))\" x2=\"\(f(width - right))\" y2=\"\(f(py))\" stroke=\"#e4e4e4\"/>"
+            svg +=
+                "<text x=\"\(f(left - 6))\" y=\"\(f(py + 4))\" text-anchor=\"end\" class=\"tick\">\(label(value))</text>"
         }
-        svg += "<line x1=\"\(f(left))\" y1=\"\(f(top))\" x2=\"\(f(left))\" y2=\"\(f(top + plotHeight))\" stroke=\"#888\"/>"
-        svg += "<line x1=\"\(f(left))\" y1=\"\(f(top + plotHeight))\" x2=\"\(f(width - right))\" y2=\"\(f(top + plotHeight))\" stroke=\"#888\"/>"
-        svg += "<text x=\"12\" y=\"\(f(top + plotHeight / 2))\" transform=\"rotate(-90 12 \(f(top + plotHeight / 2)))\" text-anchor=\"middle\" class=\"tick\">\(escapeHTML(yLabel))</text>"
+        svg +=
+            "<line x1=\"\(f(left))\" y1=\"\(f(top))\" x2=\"\(f(left))\" y2=\"\(f(top + plotHeight))\" stroke=\"#888\"/>"
+        svg +=
+            "<line x1=\"\(f(left))\" y1=\"\(f(top + plotHeight))\" x2=\"\(f(width - right))\" y2=\"\(f(top + plotHeight))\" stroke=\"#888\"/>"
+        svg +=
+            "<text x=\"12\" y=\"\(f(top + plotHeight / 2))\" transform=\"rotate(-90 12 \(f(top + plotHeight / 2)))\" text-anchor=\"middle\" class=\"tick\">\(escapeHTML(yLabel))</text>"
         return svg
     }
 

@@ -9,7 +9,8 @@ import Timeline
 extension TimelinePDU {
     /// This PDU as output may show it: its password redacted unless `options` shows secrets.
     public func forOutput(_ options: RenderOptions) -> TimelinePDU {
-        guard !options.showSecrets, header.commandID.carriesPassword, let redacted = PasswordRedaction.redacted(raw) else {
+        guard !options.showSecrets, header.commandID.carriesPassword, let redacted = PasswordRedaction.redacted(raw)
+        else {
             return self
         }
         return TimelinePDU(

@@ -66,7 +66,9 @@ public struct CommandStatus: RawRepresentable, Hashable, Sendable, Comparable {
         0x01: Entry(name: "ESME_RINVMSGLEN", meaning: "message length is invalid"),
         0x02: Entry(name: "ESME_RINVCMDLEN", meaning: "command length is invalid"),
         0x03: Entry(name: "ESME_RINVCMDID", meaning: "invalid command id"),
-        0x04: Entry(name: "ESME_RINVBNDSTS", meaning: "incorrect bind status for the command (not bound, or bound the wrong way)"),
+        0x04: Entry(
+            name: "ESME_RINVBNDSTS",
+            meaning: "incorrect bind status for the command (not bound, or bound the wrong way)"),
         0x05: Entry(name: "ESME_RALYBND", meaning: "the ESME is already bound"),
         0x06: Entry(name: "ESME_RINVPRTFLG", meaning: "invalid priority flag"),
         0x07: Entry(name: "ESME_RINVREGDLVFLG", meaning: "invalid registered delivery flag"),

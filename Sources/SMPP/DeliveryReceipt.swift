@@ -142,7 +142,8 @@ public struct DeliveryReceipt: Hashable, Sendable {
             if atWordStart {
                 let initial = lowercased(byte)
                 if initial > 0x60, initial < 0x80, keyInitials & 1 << UInt32(initial - 0x60) != 0 {
-                    for key in keys where key.spelling.utf8Start[0] == initial && matches(bytes, at: index, key.spelling) {
+                    for key in keys
+                    where key.spelling.utf8Start[0] == initial && matches(bytes, at: index, key.spelling) {
                         close(at: index)
                         let colon = index + key.spelling.utf8CodeUnitCount
                         open = (colon + 1, key.field)
@@ -192,7 +193,10 @@ public struct DeliveryReceipt: Hashable, Sendable {
             digits.allSatisfy({ (0x30...0x39).contains($0) })
         else { return nil }
         func pair(_ i: Int) -> Int { Int(digits[i] - 0x30) * 10 + Int(digits[i + 1] - 0x30) }
-        let month = pair(2), day = pair(4), hour = pair(6), minute = pair(8)
+        let month = pair(2)
+        let day = pair(4)
+        let hour = pair(6)
+        let minute = pair(8)
         let second = digits.count == 12 ? pair(10) : 0
         guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60 else { return nil }
         return daysFromCivil(year: 2000 + pair(0), month: month, day: day) * 86_400 + hour * 3_600 + minute * 60
@@ -250,7 +254,8 @@ extension String {
         let haystack = Array(utf8)
         let needle = Array(separator.utf8)
         guard !needle.isEmpty, haystack.count >= needle.count else { return nil }
-        for start in 0...(haystack.count - needle.count) where haystack[start..<(start + needle.count)].elementsEqual(needle) {
+        for start in 0...(haystack.count - needle.count)
+        where haystack[start..<(start + needle.count)].elementsEqual(needle) {
             return (
                 String(decoding: haystack[..<start], as: UTF8.self),
                 String(decoding: haystack[(start + needle.count)...], as: UTF8.self)

@@ -97,7 +97,9 @@ public struct MessageIDIndex<Value> {
 
     public func lookup(_ id: String) -> Value? {
         if let value = values[MessageID.canonical(id)] { return value }
-        if let decimal = MessageID.decimalValue(id), let value = values[MessageID.canonical(String(decimal, radix: 16).uppercased())] {
+        if let decimal = MessageID.decimalValue(id),
+            let value = values[MessageID.canonical(String(decimal, radix: 16).uppercased())]
+        {
             return value
         }
         if let hex = MessageID.hexValue(id), let value = values[MessageID.canonical(String(hex))] { return value }

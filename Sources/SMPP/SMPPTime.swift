@@ -51,7 +51,8 @@ public enum SMPPTime: Hashable, Sendable {
     public static func parse(_ text: String) -> Result<SMPPTime, ParseError> {
         let bytes = Array(text.utf8)
         guard bytes.count == 16 else {
-            return .failure(ParseError(message: "time \"\(text)\" is \(bytes.count) characters, not 16 (YYMMDDhhmmsstnnp)"))
+            return .failure(
+                ParseError(message: "time \"\(text)\" is \(bytes.count) characters, not 16 (YYMMDDhhmmsstnnp)"))
         }
         var digits: [Int] = []
         digits.reserveCapacity(15)
@@ -62,7 +63,12 @@ public enum SMPPTime: Hashable, Sendable {
             digits.append(Int(byte - UInt8(ascii: "0")))
         }
         func pair(_ index: Int) -> Int { digits[index] * 10 + digits[index + 1] }
-        let yy = pair(0), mm = pair(2), dd = pair(4), hh = pair(6), mi = pair(8), ss = pair(10)
+        let yy = pair(0)
+        let mm = pair(2)
+        let dd = pair(4)
+        let hh = pair(6)
+        let mi = pair(8)
+        let ss = pair(10)
         let tenths = digits[12]
         let offset = digits[13] * 10 + digits[14]
         switch bytes[15] {

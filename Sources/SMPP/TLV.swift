@@ -66,7 +66,8 @@ public struct TLV: Hashable, Sendable {
             case .networkErrorCode:
                 return .networkErrorCode(networkType: bytes[0], errorCode: UInt16(bytes[1]) << 8 | UInt16(bytes[2]))
             case .broadcastContentType:
-                return .broadcastContentType(networkType: bytes[0], contentType: UInt16(bytes[1]) << 8 | UInt16(bytes[2]))
+                return .broadcastContentType(
+                    networkType: bytes[0], contentType: UInt16(bytes[1]) << 8 | UInt16(bytes[2]))
             case .broadcastFrequencyInterval:
                 return .broadcastFrequencyInterval(unit: bytes[0], number: UInt16(bytes[1]) << 8 | UInt16(bytes[2]))
             case .broadcastAreaIdentifier:

@@ -315,13 +315,16 @@ public struct SMSCStateMachine: Sendable {
         case .bind(let bind):
             handleBind(pdu.commandID, bind, sequence: sequence, on: id, into: &actions)
         case .shortMessage(let message) where pdu.commandID == .submitSM:
-            handleSubmit(message, tlvs: pdu.tlvs, sequence: sequence, response: .submitSMResp, on: id, now: now, into: &actions)
+            handleSubmit(
+                message, tlvs: pdu.tlvs, sequence: sequence, response: .submitSMResp, on: id, now: now, into: &actions)
         case .dataSM(let data):
             let payload = pdu.tlvs[.messagePayload]?.raw ?? ByteBuffer()
             let message = PDU.ShortMessage(
-                serviceType: data.serviceType, source: data.source, destination: data.destination, esmClass: data.esmClass,
+                serviceType: data.serviceType, source: data.source, destination: data.destination,
+                esmClass: data.esmClass,
                 registeredDelivery: data.registeredDelivery, dataCoding: data.dataCoding, shortMessage: payload)
-            handleSubmit(message, tlvs: pdu.tlvs, sequence: sequence, response: .dataSMResp, on: id, now: now, into: &actions)
+            handleSubmit(
+                message, tlvs: pdu.tlvs, sequence: sequence, response: .dataSMResp, on: id, now: now, into: &actions)
         case .querySM(let query):
             guard connection.bindKind != nil else { return refuse(pdu, .invalidBindStatus, on: id, into: &actions) }
             if let record = messages[query.messageID], record.account == connection.systemID {
@@ -329,7 +332,8 @@ public struct SMSCStateMachine: Sendable {
                 respond(
                     PDU(
                         .querySMResp, sequence: sequence,
-                        body: .querySMResponse(.init(messageID: record.id, finalDate: finalDate, messageState: record.state))),
+                        body: .querySMResponse(
+                            .init(messageID: record.id, finalDate: finalDate, messageState: record.state))),
                     on: id, into: &actions)
             } else {
                 respond(
@@ -369,7 +373,9 @@ public struct SMSCStateMachine: Sendable {
     private mutating func refuse(_ request: PDU, _ status: CommandStatus, on id: Int, into actions: inout [Action]) {
         summary.otherRefusals += 1
         respond(
-            PDU(request.commandID.response, status: status, sequence: request.sequenceNumber, body: Self.responseBody(request.commandID)),
+            PDU(
+                request.commandID.response, status: status, sequence: request.sequenceNumber,
+                body: Self.responseBody(request.commandID)),
             on: id, into: &actions)
     }
 
@@ -383,7 +389,9 @@ public struct SMSCStateMachine: Sendable {
             var tlvs: [TLV] = []
             if status == .ok { tlvs.append(TLV(tag: .scInterfaceVersion, integer: 0x34, width: 1)) }
             machine.respond(
-                PDU(command.response, status: status, sequence: sequence, body: .bindResponse(.init(systemID: smscSystemID)), tlvs: tlvs),
+                PDU(
+                    command.response, status: status, sequence: sequence,
+                    body: .bindResponse(.init(systemID: smscSystemID)), tlvs: tlvs),
                 on: id, after: 0, into: &actions)
         }
         guard connections[id]?.bindKind == nil else {
@@ -432,12 +440,15 @@ public struct SMSCStateMachine: Sendable {
             var account = accounts[systemID]
         else {
             summary.otherRefusals += 1
-            return respond(PDU(response, status: .invalidBindStatus, sequence: sequence, body: .messageID("")), on: id, into: &actions)
+            return respond(
+                PDU(response, status: .invalidBindStatus, sequence: sequence, body: .messageID("")), on: id,
+                into: &actions)
         }
         let flags = connection.flags
         var octets = Array(message.shortMessage.readableBytesView)
         if octets.isEmpty, let payload = tlvs[.messagePayload] { octets = Array(payload.raw.readableBytesView) }
-        let decoded = MessageText.decode(octets, dataCoding: message.dataCoding, hasUDH: message.hasUDH, isoDefault: flags.iso)
+        let decoded = MessageText.decode(
+            octets, dataCoding: message.dataCoding, hasUDH: message.hasUDH, isoDefault: flags.iso)
         var concatenation = decoded.udh?.concatenation
         if concatenation == nil, let reference = tlvs[.sarMsgRefNum]?.integerValue,
             let total = tlvs[.sarTotalSegments]?.integerValue, let part = tlvs[.sarSegmentSeqnum]?.integerValue
@@ -454,13 +465,15 @@ public struct SMSCStateMachine: Sendable {
         let identity = hasher.finalize()
         if let last = account.recent[identity], now - last < configuration.duplicateWindow {
             summary.duplicatesRefused += 1
-            return respond(PDU(response, status: .submitFailed, sequence: sequence, body: .messageID("")), on: id, into: &actions)
+            return respond(
+                PDU(response, status: .submitFailed, sequence: sequence, body: .messageID("")), on: id, into: &actions)
         }
         // The account's rate: never more than `throughput` accepted in any second.
         if Double(account.acceptedInLastSecond(now: now)) >= account.throughput {
             accounts[systemID] = account
             summary.throttled += 1
-            return respond(PDU(response, status: .throttled, sequence: sequence, body: .messageID("")), on: id, into: &actions)
+            return respond(
+                PDU(response, status: .throttled, sequence: sequence, body: .messageID("")), on: id, into: &actions)
         }
         account.accepted.append(now)
         account.recent[identity] = now
@@ -474,7 +487,8 @@ public struct SMSCStateMachine: Sendable {
         let messageID: String
         var lastPart = true
         if let concatenation, concatenation.total > 1, !flags.single {
-            let key = "\(systemID)|\(message.source.address)|\(message.destination.address)|\(concatenation.reference)|\(concatenation.total)"
+            let key =
+                "\(systemID)|\(message.source.address)|\(message.destination.address)|\(concatenation.reference)|\(concatenation.total)"
             var entry = longMessages[key] ?? (id: newMessageID(), parts: [])
             entry.parts.insert(concatenation.sequence)
             messageID = entry.id
@@ -537,18 +551,22 @@ public struct SMSCStateMachine: Sendable {
         remember(record)
         let text: String
         if job.hlr {
-            text = "id:\(job.id) stat:\(job.stat) err:\(job.err) imsi:401011234567890 msc:77010000000 mcc:401 mnc:01 "
+            text =
+                "id:\(job.id) stat:\(job.stat) err:\(job.err) imsi:401011234567890 msc:77010000000 mcc:401 mnc:01 "
                 + "cn:Kazakhstan net:Beeline%20KZ rcn:Kazakhstan rnet:Beeline%20KZ"
         } else {
             let submitDate = SMSCTime.receiptDate(record.submitted)
             let doneDate = SMSCTime.receiptDate(now)
-            text = "id:\(job.id) sub:001 dlvrd:\(job.state == 2 ? "001" : "000") submit date:\(submitDate) "
+            text =
+                "id:\(job.id) sub:001 dlvrd:\(job.state == 2 ? "001" : "000") submit date:\(submitDate) "
                 + "done date:\(doneDate) stat:\(job.stat) err:\(job.err)"
         }
         let receipt = PDU(
             .deliverSM, sequence: 0,
             body: .shortMessage(
-                .init(source: job.destination, destination: job.source, esmClass: 0x04, shortMessage: ByteBuffer(string: text))),
+                .init(
+                    source: job.destination, destination: job.source, esmClass: 0x04,
+                    shortMessage: ByteBuffer(string: text))),
             tlvs: [
                 TLV(tag: .receiptedMessageID, cString: job.id),
                 TLV(tag: .messageState, integer: UInt64(job.state), width: 1),
@@ -560,7 +578,9 @@ public struct SMSCStateMachine: Sendable {
 
     /// A deliver_sm to a receiver of the account (the preferred connection when it can receive); kept for later
     /// when none is bound.
-    private mutating func deliver(_ pdu: PDU, account systemID: String, preferring preferred: Int, into actions: inout [Action]) {
+    private mutating func deliver(
+        _ pdu: PDU, account systemID: String, preferring preferred: Int, into actions: inout [Action]
+    ) {
         guard let account = accounts[systemID] else { return }
         if canReceive(preferred), account.bound.contains(preferred) {
             sendRequest(pdu, on: preferred, into: &actions)
@@ -582,7 +602,9 @@ public struct SMSCStateMachine: Sendable {
         account systemID: String, source: String, destination: String, text: String
     ) -> Result<[Action], MobileOriginatedRefusal> {
         guard let account = accounts[systemID] else { return .failure(.noAccount(systemID)) }
-        guard let receiver = account.bound.first(where: { canReceive($0) }) else { return .failure(.noReceiver(systemID)) }
+        guard let receiver = account.bound.first(where: { canReceive($0) }) else {
+            return .failure(.noReceiver(systemID))
+        }
         var actions: [Action] = []
         sendMobileOriginated(source: source, destination: destination, text: text, on: receiver, into: &actions)
         return .success(actions)
@@ -593,7 +615,8 @@ public struct SMSCStateMachine: Sendable {
         var actions: [Action] = []
         for systemID in accounts.keys.sorted() {
             for id in accounts[systemID]?.bound ?? [] where canReceive(id) {
-                sendMobileOriginated(source: "77010000000", destination: "SMSCKZ", text: "MO test message", on: id, into: &actions)
+                sendMobileOriginated(
+                    source: "77010000000", destination: "SMSCKZ", text: "MO test message", on: id, into: &actions)
             }
         }
         return actions

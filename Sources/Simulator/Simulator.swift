@@ -7,8 +7,8 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import SMPP
-import Transport
 import SwiftASN1
+import Transport
 import X509
 
 /// Hands whole PDUs to the core, which runs the SMSC's state machine.
@@ -74,7 +74,9 @@ final class ControlHandler: ChannelInboundHandler, @unchecked Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
         pending += buffer.readString(length: buffer.readableBytes) ?? ""
-        if pending.utf8.count > Self.maximumLine, !pending.utf8.prefix(Self.maximumLine + 1).contains(UInt8(ascii: "\n")) {
+        if pending.utf8.count > Self.maximumLine,
+            !pending.utf8.prefix(Self.maximumLine + 1).contains(UInt8(ascii: "\n"))
+        {
             pending = ""
             var out = context.channel.allocator.buffer(capacity: 64)
             out.writeString("error: a line is longer than \(Self.maximumLine) bytes; closing\n")
@@ -97,7 +99,8 @@ final class ControlHandler: ChannelInboundHandler, @unchecked Sendable {
         guard parts.first == "mo", parts.count == 5 else {
             return "error: expected \"mo SYSTEM_ID SOURCE DESTINATION TEXT\""
         }
-        switch core.machine.mobileOriginated(account: parts[1], source: parts[2], destination: parts[3], text: parts[4]) {
+        switch core.machine.mobileOriginated(account: parts[1], source: parts[2], destination: parts[3], text: parts[4])
+        {
         case .success(let actions):
             core.run(actions)
             return "ok"
@@ -153,14 +156,18 @@ public final class Simulator: @unchecked Sendable {
             let control = try ServerBootstrap(group: loop)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(ControlHandler(core: core)) }
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ControlHandler(core: core))
+                    }
                 }
                 .bind(host: host, port: port).wait()
             channels.append(control)
             controlAddress = control.localAddress
         }
         if let every = configuration.mobileOriginatedEvery, every > 0 {
-            mobileOriginatedTask = loop.scheduleRepeatedTask(initialDelay: .milliseconds(Int64(every * 1_000)), delay: .milliseconds(Int64(every * 1_000))) { _ in
+            mobileOriginatedTask = loop.scheduleRepeatedTask(
+                initialDelay: .milliseconds(Int64(every * 1_000)), delay: .milliseconds(Int64(every * 1_000))
+            ) { _ in
                 core.run(core.machine.mobileOriginatedTick())
             }
         }
@@ -184,14 +191,17 @@ public final class Simulator: @unchecked Sendable {
 
     private func tlsConfiguration() throws -> TLSConfiguration {
         if let certificatePath = configuration.certificatePath, let keyPath = configuration.privateKeyPath {
-            let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }
+            let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map {
+                NIOSSLCertificateSource.certificate($0)
+            }
             let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
             var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
             tls.minimumTLSVersion = configuration.minimumTLSVersion.version
             return tls
         }
         let (certificate, key) = try Self.selfSignedCertificate(commonName: configuration.tlsHost ?? "localhost")
-        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: [.certificate(certificate)], privateKey: .privateKey(key))
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: [.certificate(certificate)], privateKey: .privateKey(key))
         tls.minimumTLSVersion = configuration.minimumTLSVersion.version
         return tls
     }

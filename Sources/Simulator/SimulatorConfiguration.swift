@@ -28,7 +28,9 @@ public struct SimulatorConfiguration: Sendable {
                 if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
                 for word in trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
                     entry += 1
-                    guard let account = Account(specification: String(word)) else { return .failure(AccountListError(entry: entry)) }
+                    guard let account = Account(specification: String(word)) else {
+                        return .failure(AccountListError(entry: entry))
+                    }
                     accounts.append(account)
                 }
             }
@@ -37,7 +39,8 @@ public struct SimulatorConfiguration: Sendable {
 
         /// Parses `SYSTEM_ID:PASSWORD[:TPS]`.
         public init?(specification: String) {
-            let parts = specification.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+            let parts = specification.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(
+                String.init)
             guard parts.count >= 2, !parts[0].isEmpty else { return nil }
             systemID = parts[0]
             password = parts[1]

@@ -5,9 +5,9 @@ import NIOCore
 import SMPP
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Seconds since the epoch, from the real-time clock.
@@ -66,7 +66,9 @@ final class SimulatorCore: @unchecked Sendable {
     /// Set by the simulator's shutdown: what is still scheduled then does nothing.
     var stopped = false
 
-    init(configuration: SimulatorConfiguration, eventLoop: EventLoop, emit: @escaping @Sendable (SimulatorEvent) -> Void) {
+    init(
+        configuration: SimulatorConfiguration, eventLoop: EventLoop, emit: @escaping @Sendable (SimulatorEvent) -> Void
+    ) {
         self.eventLoop = eventLoop
         self.emit = emit
         machine = SMSCStateMachine(configuration: configuration)
@@ -83,7 +85,8 @@ final class SimulatorCore: @unchecked Sendable {
     /// A channel became active: it gets a connection id.
     func opened(_ channel: Channel, tls: Bool) -> Int {
         let (id, actions) = machine.connected(now: wallClock())
-        let connection = Connection(channel: channel, remote: Self.describe(channel.remoteAddress), local: Self.describe(channel.localAddress))
+        let connection = Connection(
+            channel: channel, remote: Self.describe(channel.remoteAddress), local: Self.describe(channel.localAddress))
         connections[id] = connection
         emit(.connected(connection: id, remote: connection.remote, local: connection.local, tls: tls))
         run(actions)
@@ -93,7 +96,10 @@ final class SimulatorCore: @unchecked Sendable {
     func received(_ frame: ByteBuffer, on id: Int) {
         let now = wallClock()
         if let connection = connections[id] {
-            emit(.pdu(connection: id, inbound: true, remote: connection.remote, local: connection.local, bytes: frame, time: now))
+            emit(
+                .pdu(
+                    connection: id, inbound: true, remote: connection.remote, local: connection.local, bytes: frame,
+                    time: now))
         }
         run(machine.received(frame, on: id, now: now))
     }
@@ -112,7 +118,10 @@ final class SimulatorCore: @unchecked Sendable {
                 guard let connection = connections[id] else { continue }
                 var buffer = connection.channel.allocator.buffer(capacity: 64)
                 pdu.encode(into: &buffer)
-                emit(.pdu(connection: id, inbound: false, remote: connection.remote, local: connection.local, bytes: buffer, time: wallClock()))
+                emit(
+                    .pdu(
+                        connection: id, inbound: false, remote: connection.remote, local: connection.local,
+                        bytes: buffer, time: wallClock()))
                 connection.channel.writeAndFlush(buffer, promise: nil)
             case .close(let id):
                 connections[id]?.channel.close(promise: nil)

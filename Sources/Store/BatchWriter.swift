@@ -1,11 +1,12 @@
 // Writes the batches of an import on a thread of its own, one transaction per batch, while the importing thread
 // builds the next one.
 
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import Reassembly
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Writes batches in order, at most one at a time, on a thread of its own; an error is reported by the next call.
 final class BatchWriter: @unchecked Sendable {
@@ -64,11 +65,11 @@ final class BatchWriter: @unchecked Sendable {
 
     private func run() {
         #if canImport(Glibc)
-        if background {
-            // Beside live traffic, writing only takes a core nobody else wants.
-            var parameters = sched_param(sched_priority: 0)
-            _ = sched_setscheduler(0, 5 /* SCHED_IDLE */, &parameters)
-        }
+            if background {
+                // Beside live traffic, writing only takes a core nobody else wants.
+                var parameters = sched_param(sched_priority: 0)
+                _ = sched_setscheduler(0, 5 /* SCHED_IDLE */, &parameters)
+            }
         #endif
         while true {
             condition.lock()

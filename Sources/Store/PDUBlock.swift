@@ -41,7 +41,9 @@ struct PDUBlockBuilder {
         data.reserveCapacity(16 << 10)
     }
 
-    mutating func append(ordinal: Int, time: Int64, frame: Int, streamOffset: UInt64, fromFirst: Bool, bytes: UnsafeRawBufferPointer) {
+    mutating func append(
+        ordinal: Int, time: Int64, frame: Int, streamOffset: UInt64, fromFirst: Bool, bytes: UnsafeRawBufferPointer
+    ) {
         appendVarint(UInt64(ordinal &- firstOrdinal))
         appendVarint(zigzag(time &- previousTime))
         appendVarint(zigzag(Int64(frame) &- previousFrame))
@@ -92,7 +94,8 @@ enum PDUBlockReader {
         }
         func unzigzag(_ value: UInt64) -> Int64 { Int64(bitPattern: value >> 1) ^ -Int64(bitPattern: value & 1) }
         while offset < data.count {
-            guard let ordinal = varint(), let timeDelta = varint(), let frameDelta = varint(), let streamOffset = varint(),
+            guard let ordinal = varint(), let timeDelta = varint(), let frameDelta = varint(),
+                let streamOffset = varint(),
                 offset < data.count
             else { break }
             let flags = data[offset]

@@ -154,9 +154,13 @@ enum PostgresSchema {
         try run("BEGIN")
         do {
             try run("SELECT pg_advisory_xact_lock(736563706)")
-            try run("CREATE TABLE IF NOT EXISTS smppscope_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
-            let applied = try connection.query(PostgresQuery(unsafeSQL: "SELECT version FROM smppscope_migrations"), logger: logger)
-                .wait().rows.map { try $0.decode(Int.self) }
+            try run(
+                "CREATE TABLE IF NOT EXISTS smppscope_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
+            let applied = try connection.query(
+                PostgresQuery(unsafeSQL: "SELECT version FROM smppscope_migrations"), logger: logger
+            )
+            .wait().rows.map { try $0.decode(Int.self) }
             for migration in migrations where !applied.contains(migration.version) {
                 for statement in migration.sql { try run(statement) }
                 try run("INSERT INTO smppscope_migrations (version) VALUES (\(migration.version))")

@@ -22,7 +22,8 @@ extension PostgresStore: ImportBackend {
             } catch {
                 // A lost connection (the server restarted, the network went): try again on a new one, for as
                 // long as the caller keeps its data (a recorder: until the server is back).
-                guard Self.isConnectionLoss(error) || (error as? StoreError)?.description.contains("connection") == true,
+                guard
+                    Self.isConnectionLoss(error) || (error as? StoreError)?.description.contains("connection") == true,
                     persistent || Date() < giveUp
                 else { throw error }
                 Thread.sleep(forTimeInterval: delay)
@@ -54,7 +55,8 @@ extension PostgresStore: ImportBackend {
         do {
             var source = PostgresBindings()
             source.append(sourceID)
-            let progress = try rows(connection, "SELECT events FROM sources WHERE id = $1 FOR UPDATE", source)
+            let progress =
+                try rows(connection, "SELECT events FROM sources WHERE id = $1 FOR UPDATE", source)
                 .first.map { try $0.decode(Int64.self) } ?? 0
             if progress >= Int64(batch.events) {
                 // Written already: the commit went through and its answer was lost.
@@ -124,7 +126,12 @@ extension PostgresStore: ImportBackend {
                 events.integer(event.fileOffset.map(Int64.init))
                 events.text(event.detail, last: true)
             }
-            try copy(connection, "events", ["id", "session_id", "kind", "ts_ns", "frame", "from_first", "stream_offset", "size", "file_offset", "detail"], events)
+            try copy(
+                connection, "events",
+                [
+                    "id", "session_id", "kind", "ts_ns", "frame", "from_first", "stream_offset", "size", "file_offset",
+                    "detail",
+                ], events)
             var keys = CopyText()
             var previous: StoreImport.LookupKey?
             for key in batch.lookupKeys.sorted() where key != previous {
@@ -138,13 +145,17 @@ extension PostgresStore: ImportBackend {
                 var leaves = PostgresBindings()
                 leaves.append(blockTimes.max() ?? keyTime)
                 let names = chunks.map { "'\(Self.lookupLeafName($0))'" }.joined(separator: ", ")
-                try execute(connection, "UPDATE lookup_leaves SET last_ts = GREATEST(last_ts, $1), written_at = now() WHERE name IN (\(names))", leaves)
+                try execute(
+                    connection,
+                    "UPDATE lookup_leaves SET last_ts = GREATEST(last_ts, $1), written_at = now() WHERE name IN (\(names))",
+                    leaves)
             }
             for secret in batch.secretRows {
                 var binds = PostgresBindings()
                 binds.append(secret.pduID)
                 binds.append(ByteBuffer(bytes: secret.sealed))
-                try execute(connection, "INSERT INTO secrets (pdu_id, sealed) VALUES ($1, $2) ON CONFLICT DO NOTHING", binds)
+                try execute(
+                    connection, "INSERT INTO secrets (pdu_id, sealed) VALUES ($1, $2) ON CONFLICT DO NOTHING", binds)
             }
             for (connectionNumber, values) in batch.sessionUpdates where !values.isEmpty {
                 guard let id = sessionIDs[connectionNumber] else { continue }
@@ -160,7 +171,10 @@ extension PostgresStore: ImportBackend {
                     }
                 }
                 binds.append(id)
-                try execute(connection, "UPDATE sessions SET \(assignments.joined(separator: ", ")) WHERE id = $\(columns.count + 1)", binds)
+                try execute(
+                    connection,
+                    "UPDATE sessions SET \(assignments.joined(separator: ", ")) WHERE id = $\(columns.count + 1)", binds
+                )
             }
             var progressBinds = PostgresBindings()
             progressBinds.append(Int64(batch.events))
@@ -189,7 +203,9 @@ extension PostgresStore: ImportBackend {
             do {
                 try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
                     var remaining = data
-                    while remaining.readableBytes > 0, let piece = remaining.readSlice(length: min(1 << 20, remaining.readableBytes)) {
+                    while remaining.readableBytes > 0,
+                        let piece = remaining.readSlice(length: min(1 << 20, remaining.readableBytes))
+                    {
                         try await writer.write(piece)
                     }
                 }

@@ -42,8 +42,11 @@ extension PostgresStore {
 
         if filter.passwordKey != nil {
             let secrets = try withConnection { connection in
-                try rows(connection, "SELECT pdu_id, sealed FROM secrets WHERE pdu_id BETWEEN \(range.lowerBound) AND \(range.upperBound)")
-                    .map { try $0.decode((Int64, ByteBuffer).self) }
+                try rows(
+                    connection,
+                    "SELECT pdu_id, sealed FROM secrets WHERE pdu_id BETWEEN \(range.lowerBound) AND \(range.upperBound)"
+                )
+                .map { try $0.decode((Int64, ByteBuffer).self) }
             }
             for (id, sealed) in secrets { try merge.addSecret(pduID: id, sealed: Data(sealed.readableBytesView)) }
         }
@@ -66,8 +69,11 @@ extension PostgresStore {
                             ORDER BY segment, id LIMIT \(Self.pageSize)
                             """
                         ).map { row in
-                            let (segment, id, session, base, data) = try row.decode((Int64, Int64, Int64, Int64, ByteBuffer).self)
-                            return StoredBlock(segment: segment, id: id, sessionID: session, baseTime: base, data: Array(data.readableBytesView))
+                            let (segment, id, session, base, data) = try row.decode(
+                                (Int64, Int64, Int64, Int64, ByteBuffer).self)
+                            return StoredBlock(
+                                segment: segment, id: id, sessionID: session, baseTime: base,
+                                data: Array(data.readableBytesView))
                         }
                     }
                     index = 0
@@ -97,11 +103,14 @@ extension PostgresStore {
                         WHERE \(where_.joined(separator: " AND ")) ORDER BY id LIMIT \(Self.pageSize)
                         """
                     ).map { row in
-                        let (id, session, kind, ts, frame, fromFirst, offset, size, fileOffset, detail) = try row.decode(
-                            (Int64, Int64?, String, Int64?, Int64?, Bool?, Int64?, Int64?, Int64?, String?).self)
+                        let (id, session, kind, ts, frame, fromFirst, offset, size, fileOffset, detail) =
+                            try row.decode(
+                                (Int64, Int64?, String, Int64?, Int64?, Bool?, Int64?, Int64?, Int64?, String?).self)
                         return StoredEventRow(
-                            id: id, sessionID: session, kind: kind, timestamp: ts, frame: frame.map { Int($0) }, fromFirst: fromFirst,
-                            streamOffset: offset, size: size.map { Int($0) }, fileOffset: fileOffset.map { Int($0) }, detail: detail)
+                            id: id, sessionID: session, kind: kind, timestamp: ts, frame: frame.map { Int($0) },
+                            fromFirst: fromFirst,
+                            streamOffset: offset, size: size.map { Int($0) }, fileOffset: fileOffset.map { Int($0) },
+                            detail: detail)
                     }
                 }
                 eventIndex = 0

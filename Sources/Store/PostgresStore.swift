@@ -57,7 +57,8 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
     /// Parses a URL; the password comes from the URL, else `PGPASSWORD`, else the file `SMPPSCOPE_PGPASSWORD_FILE`
     /// names.
     public init(url text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        guard Self.isURL(text), let components = URLComponents(string: text), let host = components.host, !host.isEmpty else {
+        guard Self.isURL(text), let components = URLComponents(string: text), let host = components.host, !host.isEmpty
+        else {
             throw StoreError(
                 "invalid PostgreSQL URL \"\(Self.redacting(text))\"; expected postgres://user@host:port/database")
         }
@@ -84,7 +85,8 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
                     + TLSMode.allCases.map(\.rawValue).joined(separator: ", "))
         }
         tls = parsed
-        rootCertificates = components.queryItems?.first { $0.name == "sslrootcert" }?.value ?? environment["PGSSLROOTCERT"]
+        rootCertificates =
+            components.queryItems?.first { $0.name == "sslrootcert" }?.value ?? environment["PGSSLROOTCERT"]
     }
 
     /// The URL without its password.
@@ -195,7 +197,8 @@ public final class PostgresStore: TimelineStore, @unchecked Sendable {
     /// True for errors after which the same work may succeed on a new connection.
     static func isConnectionLoss(_ error: Error) -> Bool {
         if let psql = error as? PSQLError {
-            return psql.code == .serverClosedConnection || psql.code == .connectionError || psql.code == .uncleanShutdown
+            return psql.code == .serverClosedConnection || psql.code == .connectionError
+                || psql.code == .uncleanShutdown
         }
         if error is IOError || error is ChannelError { return true }
         if let store = error as? StoreError { return store.description.hasPrefix("cannot connect") }
@@ -204,7 +207,9 @@ public final class PostgresStore: TimelineStore, @unchecked Sendable {
 
     // MARK: Queries
 
-    func rows(_ connection: PostgresConnection, _ sql: String, _ binds: PostgresBindings = PostgresBindings()) throws -> [PostgresRow] {
+    func rows(_ connection: PostgresConnection, _ sql: String, _ binds: PostgresBindings = PostgresBindings()) throws
+        -> [PostgresRow]
+    {
         do {
             return try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait().rows
         } catch {
@@ -212,7 +217,8 @@ public final class PostgresStore: TimelineStore, @unchecked Sendable {
         }
     }
 
-    func execute(_ connection: PostgresConnection, _ sql: String, _ binds: PostgresBindings = PostgresBindings()) throws {
+    func execute(_ connection: PostgresConnection, _ sql: String, _ binds: PostgresBindings = PostgresBindings()) throws
+    {
         _ = try rows(connection, sql, binds)
     }
 
@@ -220,8 +226,11 @@ public final class PostgresStore: TimelineStore, @unchecked Sendable {
 
     public func sources() throws -> [StoredSource] {
         try withConnection { connection in
-            try rows(connection, "SELECT id, kind, name, fingerprint, started_at, completed_at, events, pdus FROM sources ORDER BY id")
-                .map(Self.source)
+            try rows(
+                connection,
+                "SELECT id, kind, name, fingerprint, started_at, completed_at, events, pdus FROM sources ORDER BY id"
+            )
+            .map(Self.source)
         }
     }
 
@@ -262,17 +271,23 @@ public final class PostgresStore: TimelineStore, @unchecked Sendable {
         let endNS = try cells[14].decode(Int64?.self)
         let pdus = try cells[15].decode(Int64.self)
         let lastNS = try cells[16].decode(Int64?.self)
-        guard let firstEndpoint = Endpoint(parsing: first), let secondEndpoint = Endpoint(parsing: second) else { return nil }
+        guard let firstEndpoint = Endpoint(parsing: first), let secondEndpoint = Endpoint(parsing: second) else {
+            return nil
+        }
         return StoredSession(
             id: id, sourceID: sourceID, connection: Int(connection), ordinal: Int(ordinal), first: firstEndpoint,
-            second: secondEndpoint, synSender: syn.flatMap(Endpoint.init(parsing:)), firstSeen: Timestamp(nanoseconds: firstSeen),
+            second: secondEndpoint, synSender: syn.flatMap(Endpoint.init(parsing:)),
+            firstSeen: Timestamp(nanoseconds: firstSeen),
             systemID: systemID, systemType: systemType, bindCommand: bindCommand.map { UInt32(truncatingIfNeeded: $0) },
             bindStatus: bindStatus.map { UInt32(truncatingIfNeeded: $0) }, endKind: endKind,
-            endBy: endBy.flatMap(Endpoint.init(parsing:)), end: endNS.map(Timestamp.init(nanoseconds:)), pdus: Int(pdus),
+            endBy: endBy.flatMap(Endpoint.init(parsing:)), end: endNS.map(Timestamp.init(nanoseconds:)),
+            pdus: Int(pdus),
             lastPDU: lastNS.map(Timestamp.init(nanoseconds:)))
     }
 
-    public func beginImport(kind: String, name: String, fingerprint: String, options: ImportOptions) throws -> StoreImport? {
+    public func beginImport(kind: String, name: String, fingerprint: String, options: ImportOptions) throws
+        -> StoreImport?
+    {
         let source: StoredSource = try withConnection { connection in
             var binds = PostgresBindings()
             binds.append(kind)
@@ -298,9 +313,12 @@ public final class PostgresStore: TimelineStore, @unchecked Sendable {
                 // One writer per source: another process importing the same capture right now holds it.
                 var claim = PostgresBindings()
                 claim.append(Int32(truncatingIfNeeded: source.id))
-                let claimed = try rows(connection, "SELECT pg_try_advisory_lock(736563708, $1)", claim).first.map { try $0.decode(Bool.self) }
+                let claimed = try rows(connection, "SELECT pg_try_advisory_lock(736563708, $1)", claim).first.map {
+                    try $0.decode(Bool.self)
+                }
                 guard claimed == true else {
-                    throw StoreError("\(name) is being imported into this store by another process right now (source \(source.id))")
+                    throw StoreError(
+                        "\(name) is being imported into this store by another process right now (source \(source.id))")
                 }
             }
             return source
@@ -323,7 +341,8 @@ public final class PostgresStore: TimelineStore, @unchecked Sendable {
             var days: Set<Int64> = []
             var dropped = 0
             for name in names {
-                guard let range = name.range(of: "_d", options: .backwards), let day = Int64(name[range.upperBound...]) else { continue }
+                guard let range = name.range(of: "_d", options: .backwards), let day = Int64(name[range.upperBound...])
+                else { continue }
                 // A partition holds [day, day + 1): it goes when all of it is older than the cutoff.
                 guard (day + 1) * Self.nanosecondsPerDay <= cutoff.nanoseconds else { continue }
                 try execute(connection, "DROP TABLE IF EXISTS \(name)")
@@ -336,7 +355,8 @@ public final class PostgresStore: TimelineStore, @unchecked Sendable {
             // Chunks left without their index by a writer that stopped without completing (nothing written for
             // ten minutes) get it now.
             let stale = try rows(
-                connection, "SELECT name FROM lookup_leaves WHERE NOT indexed AND written_at < now() - interval '10 minutes'"
+                connection,
+                "SELECT name FROM lookup_leaves WHERE NOT indexed AND written_at < now() - interval '10 minutes'"
             ).map { try $0.decode(String.self) }
             try indexLookupLeaves(connection, stale)
             // Lookup chunks go when the last batch written into them is older than the cutoff.
@@ -375,7 +395,8 @@ public final class PostgresStore: TimelineStore, @unchecked Sendable {
                 let name = Self.lookupLeafName(first)
                 try execute(
                     connection,
-                    "CREATE TABLE IF NOT EXISTS \(name) PARTITION OF lookup_chunks FOR VALUES FROM (\(first)) TO (\(first + (1 << lookupChunkBits)))")
+                    "CREATE TABLE IF NOT EXISTS \(name) PARTITION OF lookup_chunks FOR VALUES FROM (\(first)) TO (\(first + (1 << lookupChunkBits)))"
+                )
                 var binds = PostgresBindings()
                 binds.append(name)
                 binds.append(sourceID)
@@ -400,7 +421,9 @@ public final class PostgresStore: TimelineStore, @unchecked Sendable {
         binds.append(sourceID)
         binds.append(limit)
         let names = try rows(
-            connection, "SELECT name FROM lookup_leaves WHERE source_id = $1 AND NOT indexed AND first_block < $2 ORDER BY first_block", binds
+            connection,
+            "SELECT name FROM lookup_leaves WHERE source_id = $1 AND NOT indexed AND first_block < $2 ORDER BY first_block",
+            binds
         ).map { try $0.decode(String.self) }
         try indexLookupLeaves(connection, names)
         sealedBelow[sourceID] = limit
@@ -441,7 +464,8 @@ public final class PostgresStore: TimelineStore, @unchecked Sendable {
                 for table in ["pdu_blocks", "lookup"] {
                     try execute(
                         connection,
-                        "CREATE TABLE IF NOT EXISTS \(table)_d\(suffix) PARTITION OF \(table) FOR VALUES FROM (\(from)) TO (\(to))")
+                        "CREATE TABLE IF NOT EXISTS \(table)_d\(suffix) PARTITION OF \(table) FOR VALUES FROM (\(from)) TO (\(to))"
+                    )
                 }
             }
             try execute(connection, "COMMIT")

@@ -49,7 +49,8 @@ extension SQLiteStore: ImportBackend {
             for event in batch.eventRows {
                 try insertEvent.execute(arguments: [
                     event.id, event.connection.flatMap { ids[$0] }, event.kind, event.timestamp, event.frame,
-                    event.fromFirst, event.streamOffset.map { Int64(truncatingIfNeeded: $0) }, event.size, event.fileOffset,
+                    event.fromFirst, event.streamOffset.map { Int64(truncatingIfNeeded: $0) }, event.size,
+                    event.fileOffset,
                     event.detail,
                 ])
             }
@@ -71,10 +72,12 @@ extension SQLiteStore: ImportBackend {
                 let assignments = columns.map { "\($0) = ?" }.joined(separator: ", ")
                 var list: [(any DatabaseValueConvertible)?] = columns.map { values[$0]?.databaseValue }
                 list.append(id)
-                try db.execute(sql: "UPDATE sessions SET \(assignments) WHERE id = ?", arguments: StatementArguments(list))
+                try db.execute(
+                    sql: "UPDATE sessions SET \(assignments) WHERE id = ?", arguments: StatementArguments(list))
             }
             try db.execute(
-                sql: "UPDATE sources SET events = ?, pdus = ? WHERE id = ?", arguments: [batch.events, batch.pdus, sourceID])
+                sql: "UPDATE sources SET events = ?, pdus = ? WHERE id = ?",
+                arguments: [batch.events, batch.pdus, sourceID])
             return .commit
         }
         sessionIDs = ids
@@ -83,7 +86,8 @@ extension SQLiteStore: ImportBackend {
     func complete(sourceID: Int64) throws {
         try database.write { db in
             try db.execute(
-                sql: "UPDATE sources SET completed_at = ? WHERE id = ?", arguments: [Date().timeIntervalSince1970, sourceID])
+                sql: "UPDATE sources SET completed_at = ? WHERE id = ?",
+                arguments: [Date().timeIntervalSince1970, sourceID])
         }
     }
 }

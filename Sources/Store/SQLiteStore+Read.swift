@@ -73,7 +73,8 @@ extension SQLiteStore {
                         guard let row = try cursor.next() else { return nil }
                         let data: Data = row["data"]
                         return StoredBlock(
-                            segment: row["segment"], id: row["id"], sessionID: row["session_id"], baseTime: row["base_ts"],
+                            segment: row["segment"], id: row["id"], sessionID: row["session_id"],
+                            baseTime: row["base_ts"],
                             data: Array(data))
                     }
                 },
@@ -81,7 +82,8 @@ extension SQLiteStore {
                     guard let row = try events.next() else { return nil }
                     return StoredEventRow(
                         id: row["id"], sessionID: row["session_id"], kind: row["kind"], timestamp: row["ts_ns"],
-                        frame: row["frame"], fromFirst: row["from_first"], streamOffset: row["stream_offset"], size: row["size"],
+                        frame: row["frame"], fromFirst: row["from_first"], streamOffset: row["stream_offset"],
+                        size: row["size"],
                         fileOffset: row["file_offset"], detail: row["detail"])
                 }, body)
         }

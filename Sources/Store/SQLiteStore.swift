@@ -58,7 +58,8 @@ public final class SQLiteStore: TimelineStore {
         try database.read { db in
             let rows: [Row]
             if let sourceID {
-                rows = try Row.fetchAll(db, sql: "SELECT * FROM sessions WHERE source_id = ? ORDER BY id", arguments: [sourceID])
+                rows = try Row.fetchAll(
+                    db, sql: "SELECT * FROM sessions WHERE source_id = ? ORDER BY id", arguments: [sourceID])
             } else {
                 rows = try Row.fetchAll(db, sql: "SELECT * FROM sessions ORDER BY id")
             }
@@ -67,7 +68,9 @@ public final class SQLiteStore: TimelineStore {
     }
 
     static func session(_ row: Row) -> StoredSession? {
-        guard let first = Endpoint(parsing: row["first_endpoint"]), let second = Endpoint(parsing: row["second_endpoint"]) else {
+        guard let first = Endpoint(parsing: row["first_endpoint"]),
+            let second = Endpoint(parsing: row["second_endpoint"])
+        else {
             return nil
         }
         let syn: String? = row["syn_sender"]
@@ -77,19 +80,24 @@ public final class SQLiteStore: TimelineStore {
         let bindCommand: Int64? = row["bind_command"]
         let bindStatus: Int64? = row["bind_status"]
         return StoredSession(
-            id: row["id"], sourceID: row["source_id"], connection: row["connection"], ordinal: row["ordinal"], first: first,
+            id: row["id"], sourceID: row["source_id"], connection: row["connection"], ordinal: row["ordinal"],
+            first: first,
             second: second,
             synSender: syn.flatMap(Endpoint.init(parsing:)), firstSeen: Timestamp(nanoseconds: row["first_seen_ns"]),
             systemID: row["system_id"], systemType: row["system_type"],
             bindCommand: bindCommand.map { UInt32(truncatingIfNeeded: $0) },
             bindStatus: bindStatus.map { UInt32(truncatingIfNeeded: $0) }, endKind: row["end_kind"],
-            endBy: endBy.flatMap(Endpoint.init(parsing:)), end: endNS.map(Timestamp.init(nanoseconds:)), pdus: row["pdus"],
+            endBy: endBy.flatMap(Endpoint.init(parsing:)), end: endNS.map(Timestamp.init(nanoseconds:)),
+            pdus: row["pdus"],
             lastPDU: lastNS.map(Timestamp.init(nanoseconds:)))
     }
 
-    public func beginImport(kind: String, name: String, fingerprint: String, options: ImportOptions) throws -> StoreImport? {
+    public func beginImport(kind: String, name: String, fingerprint: String, options: ImportOptions) throws
+        -> StoreImport?
+    {
         let existing = try database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM sources WHERE fingerprint = ?", arguments: [fingerprint]).map(Self.source)
+            try Row.fetchOne(db, sql: "SELECT * FROM sources WHERE fingerprint = ?", arguments: [fingerprint]).map(
+                Self.source)
         }
         if let existing {
             if existing.completedAt != nil { return nil }

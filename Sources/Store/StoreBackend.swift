@@ -120,7 +120,8 @@ struct TimelineMerge {
                 return false
             }
             if let state = filter.receiptState, keys.receipt?.state != state.uppercased() { return false }
-            if let messageID = filter.messageID, !(keys.messageID.map { MessageID.equivalent($0, messageID) } ?? false) {
+            if let messageID = filter.messageID, !(keys.messageID.map { MessageID.equivalent($0, messageID) } ?? false)
+            {
                 let command = header.commandID
                 guard command == .submitSM || command == .dataSM || command == .submitMulti,
                     answered.contains(RequestKey(session: item.sessionID, sequence: header.sequenceNumber))
@@ -162,7 +163,8 @@ struct TimelineMerge {
                         .stream(
                             .pdu(
                                 FramedPDU(
-                                    connection: number(session), source: entry.fromFirst ? session.first : session.second,
+                                    connection: number(session),
+                                    source: entry.fromFirst ? session.first : session.second,
                                     destination: entry.fromFirst ? session.second : session.first,
                                     timestamp: entry.timestamp, frame: entry.frame, streamOffset: entry.streamOffset,
                                     bytes: bytes, digest: nil))))
@@ -196,7 +198,9 @@ struct TimelineMerge {
         bytes.setBytes(password, at: bytes.readerIndex + index)
     }
 
-    static func event(_ row: StoredEventRow, sessions: [Int64: StoredSession], number: (StoredSession) -> Int) -> StoredEvent? {
+    static func event(_ row: StoredEventRow, sessions: [Int64: StoredSession], number: (StoredSession) -> Int)
+        -> StoredEvent?
+    {
         let session = row.sessionID.flatMap { sessions[$0] }
         let detail = row.detail ?? ""
         let timestamp = Timestamp(nanoseconds: row.timestamp ?? 0)
@@ -222,14 +226,17 @@ struct TimelineMerge {
                         by: fromFirst ? session.first : session.second, frame: frame, timestamp: timestamp)))
         case "stream_diagnostic":
             let parts = detail.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
-            guard parts.count == 3, let source = Endpoint(parsing: parts[0]), let destination = Endpoint(parsing: parts[1]) else {
+            guard parts.count == 3, let source = Endpoint(parsing: parts[0]),
+                let destination = Endpoint(parsing: parts[1])
+            else {
                 return nil
             }
             return .stream(
                 .diagnostic(
                     StreamDiagnostic(
                         connection: session.map(number), source: source, destination: destination,
-                        streamOffset: UInt64(truncatingIfNeeded: row.streamOffset ?? 0), frame: frame, timestamp: timestamp,
+                        streamOffset: UInt64(truncatingIfNeeded: row.streamOffset ?? 0), frame: frame,
+                        timestamp: timestamp,
                         message: parts[2])))
         case "capture_diagnostic":
             return .capture(CaptureDiagnostic(frame: row.frame, fileOffset: row.fileOffset, message: detail))

@@ -137,7 +137,8 @@ public final class StoreImport {
                     firstSeen: session.firstSeen),
                 pdus: session.pdus, lastPDU: session.lastPDU?.nanoseconds)
         }
-        writer = BatchWriter(backend: store, sourceID: source.id, sessionIDs: sessionIDs, background: options.background)
+        writer = BatchWriter(
+            backend: store, sourceID: source.id, sessionIDs: sessionIDs, background: options.background)
     }
 
     /// Adds a reassembly event.
@@ -157,14 +158,17 @@ public final class StoreImport {
             let state = connections[gap.connection]
             batch.eventRows.append(
                 EventRow(
-                    id: id, connection: state == nil ? nil : gap.connection, kind: "gap", timestamp: gap.timestamp.nanoseconds,
-                    frame: gap.frame, fromFirst: state.map { gap.source == $0.connection.first }, streamOffset: gap.streamOffset,
+                    id: id, connection: state == nil ? nil : gap.connection, kind: "gap",
+                    timestamp: gap.timestamp.nanoseconds,
+                    frame: gap.frame, fromFirst: state.map { gap.source == $0.connection.first },
+                    streamOffset: gap.streamOffset,
                     size: gap.size, fileOffset: nil, detail: gap.reason.rawValue))
         case .ended(let end):
             guard let state = connections[end.connection] else { break }
             batch.eventRows.append(
                 EventRow(
-                    id: id, connection: end.connection, kind: "ended", timestamp: end.timestamp.nanoseconds, frame: end.frame,
+                    id: id, connection: end.connection, kind: "ended", timestamp: end.timestamp.nanoseconds,
+                    frame: end.frame,
                     fromFirst: end.by == state.connection.first, streamOffset: nil, size: nil, fileOffset: nil,
                     detail: end.kind.rawValue))
             batch.sessionUpdates[end.connection, default: [:]]["end_kind"] = .text(end.kind.rawValue)
@@ -191,7 +195,8 @@ public final class StoreImport {
         batch.lastID = id
         batch.eventRows.append(
             EventRow(
-                id: id, connection: nil, kind: "capture_diagnostic", timestamp: nil, frame: diagnostic.frame, fromFirst: nil,
+                id: id, connection: nil, kind: "capture_diagnostic", timestamp: nil, frame: diagnostic.frame,
+                fromFirst: nil,
                 streamOffset: nil, size: nil, fileOffset: diagnostic.fileOffset, detail: diagnostic.message))
         try countAndFlush()
     }
@@ -209,7 +214,8 @@ public final class StoreImport {
         totalPDUs += 1
         let time = framed.timestamp.nanoseconds
         // Taken out of the batch while it grows, so that its bytes are not copied.
-        var block = batch.blocks.removeValue(forKey: framed.connection) ?? PDUBlockBuilder(firstOrdinal: ordinal, time: time)
+        var block =
+            batch.blocks.removeValue(forKey: framed.connection) ?? PDUBlockBuilder(firstOrdinal: ordinal, time: time)
         let blockID = StoreSchema.rowID(source: source.id, ordinal: block.firstOrdinal)
         let digest = framed.digest ?? PDUDigest(frame: framed.bytes)
         let keys = PDUKeys(frame: framed.bytes, header: header, digest: digest)
@@ -230,10 +236,12 @@ public final class StoreImport {
                 state.awaitingBind
             {
                 state.awaitingBind = false
-                batch.sessionUpdates[framed.connection, default: [:]]["bind_status"] = .integer(Int64(header.commandStatus.rawValue))
+                batch.sessionUpdates[framed.connection, default: [:]]["bind_status"] = .integer(
+                    Int64(header.commandStatus.rawValue))
             }
             if header.commandStatus != .ok {
-                batch.lookupKeys.append(LookupKey(.status, StoreStatusKey.key(header.commandStatus.rawValue), blockID: blockID))
+                batch.lookupKeys.append(
+                    LookupKey(.status, StoreStatusKey.key(header.commandStatus.rawValue), blockID: blockID))
             }
         }
         if let bind = keys.bind {
@@ -254,11 +262,15 @@ public final class StoreImport {
         let fromFirst = framed.source == state.connection.first
         if let redacted {
             redacted.withUnsafeBytes { bytes in
-                block.append(ordinal: ordinal, time: time, frame: framed.frame, streamOffset: framed.streamOffset, fromFirst: fromFirst, bytes: bytes)
+                block.append(
+                    ordinal: ordinal, time: time, frame: framed.frame, streamOffset: framed.streamOffset,
+                    fromFirst: fromFirst, bytes: bytes)
             }
         } else {
             framed.bytes.withUnsafeReadableBytes { bytes in
-                block.append(ordinal: ordinal, time: time, frame: framed.frame, streamOffset: framed.streamOffset, fromFirst: fromFirst, bytes: bytes)
+                block.append(
+                    ordinal: ordinal, time: time, frame: framed.frame, streamOffset: framed.streamOffset,
+                    fromFirst: fromFirst, bytes: bytes)
             }
         }
         batch.blocks[framed.connection] = block
@@ -317,4 +329,3 @@ enum StoreStatusKey {
         return "0x" + String(repeating: "0", count: max(0, 8 - hex.count)) + hex
     }
 }
-

@@ -20,7 +20,10 @@ public struct BindInfo: Hashable, Sendable {
     /// data_coding 0 reads as ISO-8859-1 (the `ISO` flag), worked out once.
     public var isoDefault: Bool
 
-    public init(command: CommandID, systemID: String, systemType: String, interfaceVersion: UInt8, status: CommandStatus?, requestedAt: Timestamp) {
+    public init(
+        command: CommandID, systemID: String, systemType: String, interfaceVersion: UInt8, status: CommandStatus?,
+        requestedAt: Timestamp
+    ) {
         self.command = command
         self.systemID = systemID
         self.systemType = systemType

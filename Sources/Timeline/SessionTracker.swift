@@ -88,7 +88,8 @@ public struct SessionTracker {
         if decodesEveryPDU || header.commandID.isBind, let pdu = try? PDU.decode(framed.bytes) {
             decoded = DecodedPDUBox(pdu)
         }
-        return Self.follow(&list[index], header, decoded, source: framed.source, destination: framed.destination, at: framed.timestamp)
+        return Self.follow(
+            &list[index], header, decoded, source: framed.source, destination: framed.destination, at: framed.timestamp)
     }
 
     /// ``follow(_:)-(FramedPDU)`` for a PDU whose bytes are lent.
@@ -98,13 +99,15 @@ public struct SessionTracker {
         if decodesEveryPDU || header.commandID.isBind, let pdu = try? PDU.decode(ByteBuffer(bytes: lent.bytes)) {
             decoded = DecodedPDUBox(pdu)
         }
-        return Self.follow(&list[index], header, decoded, source: lent.source, destination: lent.destination, at: lent.timestamp)
+        return Self.follow(
+            &list[index], header, decoded, source: lent.source, destination: lent.destination, at: lent.timestamp)
     }
 
     /// The session's part of ``follow(_:)-(FramedPDU)``, in one access to the session (reading its fields through
     /// the list one by one copies the whole session each time).
     private static func follow(
-        _ session: inout Session, _ header: PDUHeader, _ decoded: DecodedPDUBox?, source: Endpoint, destination: Endpoint,
+        _ session: inout Session, _ header: PDUHeader, _ decoded: DecodedPDUBox?, source: Endpoint,
+        destination: Endpoint,
         at time: Timestamp
     ) -> Followed {
         if session.client == nil {
@@ -153,7 +156,9 @@ public struct SessionTracker {
                 command: id, systemID: bind.systemID, systemType: bind.systemType,
                 interfaceVersion: bind.interfaceVersion, status: nil, requestedAt: time)
         }
-        if id == .bindTransmitterResp || id == .bindReceiverResp || id == .bindTransceiverResp, session.bind?.status == nil {
+        if id == .bindTransmitterResp || id == .bindReceiverResp || id == .bindTransceiverResp,
+            session.bind?.status == nil
+        {
             session.bind?.status = header.commandStatus
         }
         if id == .unbind, session.unbind == nil, session.end == nil {

@@ -7,11 +7,11 @@ import NIOSSL
 import Reassembly
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Takes a recording: stream events in order, from an event loop. Must not block.
@@ -31,7 +31,9 @@ extension Timestamp {
 extension Endpoint {
     /// The endpoint of a socket address (nil for Unix sockets).
     public init?(_ address: SocketAddress?) {
-        guard let address, let ip = address.ipAddress, let port = address.port, let parsed = IPAddress(ip) else { return nil }
+        guard let address, let ip = address.ipAddress, let port = address.port, let parsed = IPAddress(ip) else {
+            return nil
+        }
         self.init(address: parsed, port: UInt16(truncatingIfNeeded: port))
     }
 }

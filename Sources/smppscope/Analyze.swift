@@ -30,16 +30,26 @@ struct Analyze: ParsableCommand {
     @Option(help: "Output format on standard output: text or json.")
     var format: AnalyzeFormat = .text
 
-    @Option(name: .long, help: ArgumentHelp("Also write a self-contained HTML report with charts to this file.", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Also write a self-contained HTML report with charts to this file.", valueName: "file"))
     var html: String?
 
-    @Option(name: .long, help: ArgumentHelp("The account's submit_sm per second limit (SMSC.kz: 30).", valueName: "per-second"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The account's submit_sm per second limit (SMSC.kz: 30).", valueName: "per-second"))
     var limit: Double?
 
-    @Option(name: .long, help: ArgumentHelp("The window (outstanding requests) the client was configured with.", valueName: "requests"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The window (outstanding requests) the client was configured with.", valueName: "requests"))
     var window: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Read throughput, max-pending-submits and enquire-link-interval from the smsc group of a Kannel configuration.", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Read throughput, max-pending-submits and enquire-link-interval from the smsc group of a Kannel configuration.",
+            valueName: "file"))
     var kannelConf: String?
 
     @Option(name: .long, help: ArgumentHelp("Silences longer than this are idle violations.", valueName: "seconds"))
@@ -56,7 +66,8 @@ struct Analyze: ParsableCommand {
         configuration.idleLimit = idleLimit
         if let kannelConf {
             guard let text = try? String(contentsOfFile: kannelConf, encoding: .utf8) else {
-                throw failure(CaptureError("cannot read \(kannelConf)", hint: "give the path of a Kannel configuration file"))
+                throw failure(
+                    CaptureError("cannot read \(kannelConf)", hint: "give the path of a Kannel configuration file"))
             }
             guard let group = KannelSMSCGroup.parse(text).first else {
                 throw failure(CaptureError("\(kannelConf) has no \"group = smsc\" section"))
@@ -70,7 +81,8 @@ struct Analyze: ParsableCommand {
 
         let analyzer = Analyzer(configuration: configuration)
         try input.readTimeline(
-            label: "analyzing", decodesEveryPDU: false, lent: { analyzer.handle(lent: $0) }, other: { analyzer.handle($0) },
+            label: "analyzing", decodesEveryPDU: false, lent: { analyzer.handle(lent: $0) },
+            other: { analyzer.handle($0) },
             prepare: Analyzer.prepare, upcoming: { analyzer.prefetch($0) })
         let report = analyzer.finish()
         let sink = OutputSink()

@@ -2,15 +2,15 @@
 
 import ArgumentParser
 import Capture
-import LiveCapture
 import Dispatch
 import Ingest
+import LiveCapture
 import Report
 import SMPP
 import Timeline
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 enum DecodeFormat: String, ExpressibleByArgument, CaseIterable {
@@ -97,7 +97,10 @@ struct Decode: ParsableCommand {
     }
 
     /// Lines for events, in order: text or JSON Lines.
-    static func render(_ events: [TimelineEvent], format: DecodeFormat, text: DecodeText, options: RenderOptions, into json: inout JSONWriter) {
+    static func render(
+        _ events: [TimelineEvent], format: DecodeFormat, text: DecodeText, options: RenderOptions,
+        into json: inout JSONWriter
+    ) {
         var names = DecodeJSON.Names()
         for event in events {
             switch (format, event) {

@@ -2,8 +2,8 @@
 
 import ArgumentParser
 import Capture
-import LiveCapture
 import Ingest
+import LiveCapture
 import Reassembly
 import Report
 import SMPP
@@ -14,15 +14,20 @@ struct InputOptions: ParsableArguments {
     @Argument(help: ArgumentHelp("A pcap or pcapng file, or - for standard input.", valueName: "capture"))
     var capture: String?
 
-    @Option(name: .long, help: ArgumentHelp("Capture live from this interface (\"any\" for all) instead of a file.", valueName: "name"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Capture live from this interface (\"any\" for all) instead of a file.", valueName: "name"))
     var interface: String?
 
-    @Option(name: .long, help: ArgumentHelp("BPF filter for live capture, e.g. \"tcp port 3700\".", valueName: "expression"))
+    @Option(
+        name: .long, help: ArgumentHelp("BPF filter for live capture, e.g. \"tcp port 3700\".", valueName: "expression")
+    )
     var filter: String?
 
     @Option(
         name: .long, parsing: .singleValue,
-        help: ArgumentHelp("Treat TCP traffic on this port as SMPP whatever its content (repeatable).", valueName: "port"))
+        help: ArgumentHelp(
+            "Treat TCP traffic on this port as SMPP whatever its content (repeatable).", valueName: "port"))
     var port: [UInt16] = []
 
     @Option(name: .long, help: ArgumentHelp("Largest command_length accepted.", valueName: "bytes"))
@@ -34,13 +39,15 @@ struct InputOptions: ParsableArguments {
         let inputs = [capture != nil, interface != nil, stored.store != nil].filter { $0 }.count
         if inputs == 0 {
             throw ValidationError(
-                "give a capture file (or - for standard input), --interface to capture live, or --store to read a store")
+                "give a capture file (or - for standard input), --interface to capture live, or --store to read a store"
+            )
         }
         if inputs > 1 {
             throw ValidationError("give one input: a capture file, --interface or --store")
         }
         if filter != nil && interface == nil {
-            throw ValidationError("--filter applies to live capture (--interface); filter a file with tcpdump -r IN -w OUT FILTER")
+            throw ValidationError(
+                "--filter applies to live capture (--interface); filter a file with tcpdump -r IN -w OUT FILTER")
         }
         if maxPDULength < 16 {
             throw ValidationError("--max-pdu-length must be at least 16")
@@ -75,7 +82,8 @@ struct InputOptions: ParsableArguments {
         label: String, decodesEveryPDU: Bool, sessions: [Int] = [], _ handle: (TimelineEvent) throws -> Void
     ) throws {
         try readTimeline(
-            label: label, decodesEveryPDU: decodesEveryPDU, sessions: sessions, pdu: { try handle(.pdu($0)) }, other: handle)
+            label: label, decodesEveryPDU: decodesEveryPDU, sessions: sessions, pdu: { try handle(.pdu($0)) },
+            other: handle)
     }
 
     /// Reads the input, handing its timeline PDUs to `pdu` and the other events to `other`, in order.
@@ -83,7 +91,9 @@ struct InputOptions: ParsableArguments {
         label: String, decodesEveryPDU: Bool, sessions: [Int] = [], pdu: (TimelinePDU) throws -> Void,
         other: (TimelineEvent) throws -> Void
     ) throws {
-        if try readStoredTimeline(decodesEveryPDU: decodesEveryPDU, sessions: sessions, pdu: pdu, other: other) { return }
+        if try readStoredTimeline(decodesEveryPDU: decodesEveryPDU, sessions: sessions, pdu: pdu, other: other) {
+            return
+        }
         try readCapture(label: label, decodesEveryPDU: decodesEveryPDU) { ingest, progress in
             try ingest.run(progress: progress, pdu: pdu, other: other)
         }

@@ -6,9 +6,9 @@ import Logging
 import ServiceLifecycle
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A service that says it is ready, waits for its group's graceful shutdown, and then ends.
@@ -28,7 +28,8 @@ func waitForStopSignal(ready: @escaping @Sendable () -> Void) async throws {
     let logger = Logger(label: "smppscope", factory: { _ in SwiftLogNoOpLogHandler() })
     let group = ServiceGroup(
         configuration: ServiceGroupConfiguration(
-            services: [UntilGracefulShutdown(ready: ready)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: [UntilGracefulShutdown(ready: ready)], gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
     try await group.run()
     signal(SIGINT, SIG_IGN)
     signal(SIGTERM, SIG_IGN)

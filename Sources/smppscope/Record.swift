@@ -8,8 +8,8 @@ import NIOCore
 import NIOPosix
 import Prometheus
 import Proxy
-import Recording
 import Reassembly
+import Recording
 import Report
 import SMPP
 import Store
@@ -42,7 +42,8 @@ struct Record: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Record into this store (see `smppscope sessions`).", valueName: "file"))
     var store: String?
 
-    @Option(name: .long, help: ArgumentHelp("Also write the traffic as pcapng (passwords redacted).", valueName: "file"))
+    @Option(
+        name: .long, help: ArgumentHelp("Also write the traffic as pcapng (passwords redacted).", valueName: "file"))
     var pcap: String?
 
     @Option(name: .long, help: ArgumentHelp("Start a new pcapng file past this size.", valueName: "MB"))
@@ -51,7 +52,9 @@ struct Record: AsyncParsableCommand {
     @Flag(name: .long, help: "Print PDUs as they pass, as `decode` does.")
     var live = false
 
-    @Option(name: .long, help: ArgumentHelp("Terminate the clients' TLS with this PEM certificate (chain).", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Terminate the clients' TLS with this PEM certificate (chain).", valueName: "file"))
     var cert: String?
 
     @Option(name: .long, help: ArgumentHelp("PEM private key for --cert.", valueName: "file"))
@@ -60,10 +63,15 @@ struct Record: AsyncParsableCommand {
     @Flag(name: .long, help: "Speak TLS to the SMSC, verifying its certificate.")
     var upstreamTLS = false
 
-    @Option(name: .long, help: ArgumentHelp("Trust these PEM certificates for the SMSC instead of the system's.", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Trust these PEM certificates for the SMSC instead of the system's.", valueName: "file"))
     var upstreamCA: String?
 
-    @Option(name: .long, help: ArgumentHelp("The name to verify the SMSC's certificate against (default: the --upstream host).", valueName: "name"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The name to verify the SMSC's certificate against (default: the --upstream host).", valueName: "name"))
     var upstreamServerName: String?
 
     @Flag(name: .long, help: "Speak TLS to the SMSC without verifying its certificate (test SMSCs only).")
@@ -71,62 +79,87 @@ struct Record: AsyncParsableCommand {
 
     @Option(
         name: .long, parsing: .singleValue,
-        help: ArgumentHelp("Only clients from this network may connect (repeatable), e.g. 10.0.0.0/8.", valueName: "cidr"))
+        help: ArgumentHelp(
+            "Only clients from this network may connect (repeatable), e.g. 10.0.0.0/8.", valueName: "cidr"))
     var allow: [String] = []
 
     @Option(
         name: .long,
-        help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics (port 0: any free one).", valueName: "host:port"))
+        help: ArgumentHelp(
+            "Serve Prometheus metrics at http://HOST:PORT/metrics (port 0: any free one).", valueName: "host:port"))
     var metricsListen: String?
 
     @Option(name: .long, help: ArgumentHelp("Print a one-line summary this often (0: never).", valueName: "seconds"))
     var summaryEvery = 10.0
 
-    @Option(name: .long, help: ArgumentHelp("On Ctrl-C, wait this long for sessions to end before closing them.", valueName: "seconds"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("On Ctrl-C, wait this long for sessions to end before closing them.", valueName: "seconds"))
     var drain = 5.0
 
-    @Option(name: .long, help: ArgumentHelp("Also keep bind passwords in the store, sealed with this key.", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Also keep bind passwords in the store, sealed with this key.", valueName: "file"))
     var passwordKey: String?
 
-    @Option(name: .long, help: ArgumentHelp("Give up on connecting to the SMSC after this long; the client is closed.", valueName: "seconds"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Give up on connecting to the SMSC after this long; the client is closed.", valueName: "seconds"))
     var connectTimeout = 10.0
 
-    @Option(name: .long, help: ArgumentHelp("Close a session in which no byte passed for this long (0: never).", valueName: "seconds"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Close a session in which no byte passed for this long (0: never).", valueName: "seconds"))
     var idleTimeout = 0.0
 
     @Option(
         name: .long,
-        help: ArgumentHelp("Once a side has half-closed, close the session when no byte passed for this long.", valueName: "seconds"))
+        help: ArgumentHelp(
+            "Once a side has half-closed, close the session when no byte passed for this long.", valueName: "seconds"))
     var halfCloseTimeout = 60.0
 
     @Option(name: .long, help: ArgumentHelp("Sessions open at once; more clients are refused.", valueName: "n"))
     var maxSessions = 10_000
 
-    @Option(name: .long, help: ArgumentHelp("Sessions open at once from one client address; more are refused.", valueName: "n"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Sessions open at once from one client address; more are refused.", valueName: "n"))
     var maxSessionsPerClient = 1_000
 
     @Option(
         name: .long,
-        help: ArgumentHelp("Accounts given a system_id label of their own in the metrics; the rest count as \"other\".", valueName: "n"))
+        help: ArgumentHelp(
+            "Accounts given a system_id label of their own in the metrics; the rest count as \"other\".", valueName: "n"
+        ))
     var metricsMaxAccounts = ProxyMetrics.defaultMaximumAccounts
 
-    @Option(name: .long, help: ArgumentHelp("A metrics request must send its header within this.", valueName: "seconds"))
+    @Option(
+        name: .long, help: ArgumentHelp("A metrics request must send its header within this.", valueName: "seconds"))
     var metricsHeaderTimeout = 10.0
 
     @Option(name: .long, help: ArgumentHelp("Close a metrics connection idle this long.", valueName: "seconds"))
     var metricsIdleTimeout = 60.0
 
-    @Option(name: .long, help: ArgumentHelp("The oldest TLS version accepted on either side: 1.2 or 1.3.", valueName: "version"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The oldest TLS version accepted on either side: 1.2 or 1.3.", valueName: "version"))
     var tlsMinimumVersion = "1.2"
 
     @Flag(name: .long, help: "Show bind passwords in --live output.")
     var showSecrets = false
 
     func validate() throws {
-        guard hostPort(listen) != nil else { throw ValidationError("invalid --listen \"\(listen)\"; expected host:port") }
-        guard hostPort(upstream) != nil else { throw ValidationError("invalid --upstream \"\(upstream)\"; expected host:port") }
+        guard hostPort(listen) != nil else {
+            throw ValidationError("invalid --listen \"\(listen)\"; expected host:port")
+        }
+        guard hostPort(upstream) != nil else {
+            throw ValidationError("invalid --upstream \"\(upstream)\"; expected host:port")
+        }
         if (cert == nil) != (key == nil) { throw ValidationError("give both --cert and --key, or neither") }
-        if upstreamTLS && upstreamTLSNoVerify { throw ValidationError("give --upstream-tls or --upstream-tls-no-verify, not both") }
+        if upstreamTLS && upstreamTLSNoVerify {
+            throw ValidationError("give --upstream-tls or --upstream-tls-no-verify, not both")
+        }
         if (upstreamCA != nil || upstreamServerName != nil) && !upstreamTLS {
             throw ValidationError("--upstream-ca and --upstream-server-name go with --upstream-tls")
         }
@@ -134,10 +167,12 @@ struct Record: AsyncParsableCommand {
             throw ValidationError("invalid --allow \"\(network)\"; e.g. 10.0.0.0/8 or 192.0.2.7")
         }
         if let metricsListen, hostPort(metricsListen) == nil {
-            throw ValidationError("invalid --metrics-listen \"\(metricsListen)\"; expected host:port, e.g. 127.0.0.1:9464")
+            throw ValidationError(
+                "invalid --metrics-listen \"\(metricsListen)\"; expected host:port, e.g. 127.0.0.1:9464")
         }
         if store == nil && pcap == nil && !live && metricsListen == nil {
-            throw ValidationError("say where the recording goes: --store FILE, --pcap FILE, --live, or --metrics-listen HOST:PORT")
+            throw ValidationError(
+                "say where the recording goes: --store FILE, --pcap FILE, --live, or --metrics-listen HOST:PORT")
         }
         if let pcapRotate, pcapRotate <= 0 { throw ValidationError("--pcap-rotate must be positive") }
         if passwordKey != nil && store == nil { throw ValidationError("--password-key goes with --store") }
@@ -178,7 +213,8 @@ struct Record: AsyncParsableCommand {
 
     /// Starts the recorder, the proxy and the metrics endpoint; nil when the addresses do not parse.
     private func start() throws -> Running? {
-        guard let (listenHost, listenPort) = hostPort(listen), let (upstreamHost, upstreamPort) = hostPort(upstream) else { return nil }
+        guard let (listenHost, listenPort) = hostPort(listen), let (upstreamHost, upstreamPort) = hostPort(upstream)
+        else { return nil }
         var configuration = ProxyConfiguration(upstreamHost: upstreamHost, upstreamPort: upstreamPort)
         configuration.listenHost = listenHost
         configuration.listenPort = listenPort
@@ -198,7 +234,8 @@ struct Record: AsyncParsableCommand {
         }
         if configuration.isOpenToTheNetwork {
             writeStandardError(
-                "warning: listening on \(listenHost) with no --allow: anyone who can reach this port reaches the SMSC through it\n")
+                "warning: listening on \(listenHost) with no --allow: anyone who can reach this port reaches the SMSC through it\n"
+            )
         }
 
         var options = RecorderOptions()
@@ -243,14 +280,18 @@ struct Record: AsyncParsableCommand {
             }
         } catch {
             try? recorder.finish()
-            throw failure(CaptureError("cannot start the proxy: \(error)", hint: "is the port free? are the certificate and key readable?"))
+            throw failure(
+                CaptureError(
+                    "cannot start the proxy: \(error)", hint: "is the port free? are the certificate and key readable?")
+            )
         }
         let address = proxy.address.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? listen
         var endpoint: MetricsEndpoint?
         if let metricsListen, let (host, port) = hostPort(metricsListen), let metrics = proxyMetrics {
             if let address = IPAddress(host), !address.isLoopback {
                 writeStandardError(
-                    "warning: serving metrics on \(host): anyone who can reach this port reads the accounts and traffic figures\n")
+                    "warning: serving metrics on \(host): anyone who can reach this port reads the accounts and traffic figures\n"
+                )
             } else if IPAddress(host) == nil, host != "localhost" {
                 writeStandardError("warning: serving metrics on \(host), which may be reachable from other hosts\n")
             }
@@ -258,7 +299,9 @@ struct Record: AsyncParsableCommand {
             limits.headerTimeout = timeAmount(seconds: metricsHeaderTimeout)
             limits.idleTimeout = timeAmount(seconds: metricsIdleTimeout)
             do {
-                endpoint = try MetricsEndpoint(host: host, port: port, group: group, limits: limits, limitReached: metrics.limitReached) {
+                endpoint = try MetricsEndpoint(
+                    host: host, port: port, group: group, limits: limits, limitReached: metrics.limitReached
+                ) {
                     let status = recorder.status
                     metrics.update(
                         proxy.counters,
@@ -270,12 +313,14 @@ struct Record: AsyncParsableCommand {
             } catch {
                 proxy.shutdown()
                 try? recorder.finish()
-                throw failure(CaptureError("cannot serve metrics on \(metricsListen): \(error)", hint: "is the port free?"))
+                throw failure(
+                    CaptureError("cannot serve metrics on \(metricsListen): \(error)", hint: "is the port free?"))
             }
         }
         var announcement = "smppscope record: listening on \(address), forwarding to \(upstream); Ctrl-C to stop\n"
         if let bound = endpoint?.address {
-            announcement += "metrics at http://\(bound.ipAddress.map { $0.contains(":") ? "[\($0)]" : $0 } ?? "?"):\(bound.port ?? 0)/metrics\n"
+            announcement +=
+                "metrics at http://\(bound.ipAddress.map { $0.contains(":") ? "[\($0)]" : $0 } ?? "?"):\(bound.port ?? 0)/metrics\n"
         }
 
         var timer: DispatchSourceTimer?
@@ -321,7 +366,8 @@ struct Record: AsyncParsableCommand {
 
     static func summary(_ counters: ProxyCounters, _ status: RecorderStatus, since: Date) -> String {
         let elapsed = max(1, Date().timeIntervalSince(since))
-        var line = "\(counters.open) sessions open (\(counters.sessions) in all), \(counters.pdus) PDUs "
+        var line =
+            "\(counters.open) sessions open (\(counters.sessions) in all), \(counters.pdus) PDUs "
             + "(\(Int(Double(counters.pdus) / elapsed))/s), \(counters.throttled) throttled"
         if status.storeBacklog > 0 { line += ", store backlog \(status.storeBacklog) events" }
         if status.storeDropped > 0 { line += ", \(status.storeDropped) events dropped by the store queue" }

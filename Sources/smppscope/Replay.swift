@@ -43,19 +43,27 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Bind as this system_id (default: the recorded one).", valueName: "id"))
     var systemID: String?
 
-    @Option(name: .long, help: ArgumentHelp("Read the bind password from this file (else SMPPSCOPE_PASSWORD).", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Read the bind password from this file (else SMPPSCOPE_PASSWORD).", valueName: "file"))
     var passwordFile: String?
 
-    @Option(name: .long, help: ArgumentHelp("Keep the recorded gaps, divided by this (2: twice as fast).", valueName: "factor"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Keep the recorded gaps, divided by this (2: twice as fast).", valueName: "factor"))
     var speed: Double?
 
-    @Option(name: .long, help: ArgumentHelp("Send each session's requests at this many per second.", valueName: "per-second"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Send each session's requests at this many per second.", valueName: "per-second"))
     var rate: Double?
 
     @Flag(name: .long, help: "Send as fast as --window allows.")
     var fast = false
 
-    @Option(name: .long, help: ArgumentHelp("Requests a session may have unanswered (required with --fast).", valueName: "requests"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Requests a session may have unanswered (required with --fast).", valueName: "requests"))
     var window: Int?
 
     @Option(name: .long, help: "On ESME_RTHROTTLED: as-recorded, resend (back-off 1, 2, 4 s) or give-up.")
@@ -63,19 +71,28 @@ struct ReplayCommand: ParsableCommand {
 
     @Option(
         name: .long, parsing: .singleValue,
-        help: ArgumentHelp("Rewrite destination addresses, FROM=TO; a trailing * keeps the rest (repeatable).", valueName: "rule"))
+        help: ArgumentHelp(
+            "Rewrite destination addresses, FROM=TO; a trailing * keeps the rest (repeatable).", valueName: "rule"))
     var rewriteDestination: [String] = []
 
-    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Rewrite source addresses (repeatable).", valueName: "rule"))
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: ArgumentHelp("Rewrite source addresses (repeatable).", valueName: "rule"))
     var rewriteSource: [String] = []
 
-    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Replay only sessions bound with this system_id (repeatable).", valueName: "id"))
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: ArgumentHelp("Replay only sessions bound with this system_id (repeatable).", valueName: "id"))
     var recordedSystemID: [String] = []
 
-    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Replay only this recorded session (repeatable).", valueName: "id"))
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: ArgumentHelp("Replay only this recorded session (repeatable).", valueName: "id"))
     var session: [Int] = []
 
-    @Option(name: .long, help: ArgumentHelp("Replay the sessions this many times, one pass after another.", valueName: "count"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Replay the sessions this many times, one pass after another.", valueName: "count"))
     var loop = 1
 
     @Flag(name: .long, help: "Speak TLS to the target, verifying its certificate.")
@@ -87,7 +104,9 @@ struct ReplayCommand: ParsableCommand {
     @Flag(name: .long, help: "Speak TLS to the target without verifying it (test SMSCs only).")
     var tlsNoVerify = false
 
-    @Option(name: .long, help: ArgumentHelp("The oldest TLS version accepted from the target: 1.2 or 1.3.", valueName: "version"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The oldest TLS version accepted from the target: 1.2 or 1.3.", valueName: "version"))
     var tlsMinimumVersion = "1.2"
 
     @Flag(name: .long, help: "Allow a target that is not this machine: the replay sends real messages.")
@@ -99,15 +118,21 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: AnalyzeFormat = .text
 
-    @Option(name: .long, help: ArgumentHelp("Also write the comparison as a self-contained HTML page.", valueName: "file"))
+    @Option(
+        name: .long, help: ArgumentHelp("Also write the comparison as a self-contained HTML page.", valueName: "file"))
     var html: String?
 
     @Option(
         name: .long, parsing: .singleValue,
-        help: ArgumentHelp("Do not count status changes to or from this status, e.g. ESME_RTHROTTLED or 0x58 (repeatable).", valueName: "status"))
+        help: ArgumentHelp(
+            "Do not count status changes to or from this status, e.g. ESME_RTHROTTLED or 0x58 (repeatable).",
+            valueName: "status"))
     var ignoreStatus: [String] = []
 
-    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Do not count status changes of this command, e.g. query_sm (repeatable).", valueName: "command"))
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: ArgumentHelp(
+            "Do not count status changes of this command, e.g. query_sm (repeatable).", valueName: "command"))
     var ignoreCommand: [String] = []
 
     @Flag(name: .long, help: "Do not count requests the target left unanswered.")
@@ -119,7 +144,10 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seconds to wait for each response.", valueName: "seconds"))
     var responseTimeout = 10.0
 
-    @Option(name: .long, help: ArgumentHelp("Seconds to wait for the recording's receipts after the last response.", valueName: "seconds"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Seconds to wait for the recording's receipts after the last response.", valueName: "seconds"))
     var receiptWait = 5.0
 
     @Option(name: .long, help: ArgumentHelp("Record the replay into this store.", valueName: "file"))
@@ -129,13 +157,17 @@ struct ReplayCommand: ParsableCommand {
     var recordPcap: String?
 
     func validate() throws {
-        guard hostPort(target) != nil else { throw ValidationError("invalid --target \"\(target)\"; expected host:port") }
+        guard hostPort(target) != nil else {
+            throw ValidationError("invalid --target \"\(target)\"; expected host:port")
+        }
         if [speed != nil, rate != nil, fast].filter({ $0 }).count > 1 {
             throw ValidationError("give one of --speed, --rate and --fast")
         }
         if let speed, speed <= 0 { throw ValidationError("--speed must be positive") }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
-        if fast && window == nil { throw ValidationError("--fast needs --window N (how many requests may be outstanding)") }
+        if fast && window == nil {
+            throw ValidationError("--fast needs --window N (how many requests may be outstanding)")
+        }
         if let window, window <= 0 { throw ValidationError("--window must be positive") }
         if loop < 1 { throw ValidationError("--loop must be at least 1") }
         if tls && tlsNoVerify { throw ValidationError("give --tls or --tls-no-verify, not both") }
@@ -146,17 +178,23 @@ struct ReplayCommand: ParsableCommand {
         for rule in rewriteDestination + rewriteSource where AddressRewrite(rule) == nil {
             throw ValidationError("invalid rewrite \"\(rule)\"; use FROM=TO, or PREFIX*=PREFIX* to keep the rest")
         }
-        if input.interface != nil { throw ValidationError("replay reads a capture file or --store, not a live interface") }
+        if input.interface != nil {
+            throw ValidationError("replay reads a capture file or --store, not a live interface")
+        }
         let stored = input.stored
         if stored.messageID != nil || stored.destination != nil || stored.status != nil || stored.receiptState != nil {
             throw ValidationError(
-                "replay sends whole sessions: select them with --session, --recorded-system-id, --source, or --from/--to (when they were bound)")
+                "replay sends whole sessions: select them with --session, --recorded-system-id, --source, or --from/--to (when they were bound)"
+            )
         }
         for status in ignoreStatus where parseStatus(status) == nil {
-            throw ValidationError("unknown status \"\(status)\" for --ignore-status; give a name such as ESME_RTHROTTLED or a number such as 0x58")
+            throw ValidationError(
+                "unknown status \"\(status)\" for --ignore-status; give a name such as ESME_RTHROTTLED or a number such as 0x58"
+            )
         }
         for command in ignoreCommand where CommandID(name: command) == nil {
-            throw ValidationError("unknown command \"\(command)\" for --ignore-command; give an SMPP name such as query_sm")
+            throw ValidationError(
+                "unknown command \"\(command)\" for --ignore-command; give an SMPP name such as query_sm")
         }
     }
 
@@ -167,7 +205,8 @@ struct ReplayCommand: ParsableCommand {
             throw failure(
                 CaptureError(
                     "the target \(host) is not this machine, and a replay sends real messages",
-                    hint: "add --allow-remote-target if that is what you want; rewrite addresses to test numbers first"))
+                    hint: "add --allow-remote-target if that is what you want; rewrite addresses to test numbers first")
+            )
         }
         options.systemID = systemID
         if let speed { options.pace = .recorded(speed: speed) }
@@ -191,13 +230,17 @@ struct ReplayCommand: ParsableCommand {
         var planner = ReplayPlanner(
             sessions: input.stored.store == nil ? Set(session) : [], systemIDs: Set(recordedSystemID),
             boundFrom: input.stored.from.flatMap(parseTime), boundTo: input.stored.to.flatMap(parseTime))
-        try reading.readTimeline(label: "reading", decodesEveryPDU: false, sessions: input.stored.store == nil ? [] : session) {
+        try reading.readTimeline(
+            label: "reading", decodesEveryPDU: false, sessions: input.stored.store == nil ? [] : session
+        ) {
             planner.add($0)
         }
         let plan = planner.finish()
         if plan.sessions.isEmpty {
             if !recordedSystemID.isEmpty || input.stored.from != nil || input.stored.to != nil {
-                throw failure(CaptureError("nothing to replay: no session bound with the given system_id or within the given time"))
+                throw failure(
+                    CaptureError(
+                        "nothing to replay: no session bound with the given system_id or within the given time"))
             }
             let reasons = plan.skipped.isEmpty ? "" : " (" + plan.skipped.joined(separator: "; ") + ")"
             throw failure(CaptureError("nothing to replay: no client session with a bind\(reasons)"))
@@ -220,7 +263,9 @@ struct ReplayCommand: ParsableCommand {
         }
         let outcome: ReplayOutcome
         do {
-            outcome = try Replayer(plan: plan, options: options, recordInto: recorder, group: MultiThreadedEventLoopGroup.singleton).run()
+            outcome = try Replayer(
+                plan: plan, options: options, recordInto: recorder, group: MultiThreadedEventLoopGroup.singleton
+            ).run()
         } catch {
             try? recorder?.finish()
             throw failure(CaptureError("the replay could not run: \(error)"))
@@ -245,7 +290,10 @@ struct ReplayCommand: ParsableCommand {
         }
         try finishOutput(sink)
         if comparison.sent == 0, let failed = comparison.failedSessions.first {
-            throw failure(CaptureError("the replay sent nothing: \(failed.reason)", hint: "check --target, and that the SMSC there accepts the bind"))
+            throw failure(
+                CaptureError(
+                    "the replay sent nothing: \(failed.reason)",
+                    hint: "check --target, and that the SMSC there accepts the bind"))
         }
         if let maxDifferences, comparison.differences > maxDifferences {
             writeStandardError("\(comparison.differences) differences, more than the \(maxDifferences) allowed\n")
@@ -256,7 +304,8 @@ struct ReplayCommand: ParsableCommand {
     private func password() throws -> String {
         if let passwordFile {
             guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
-                throw failure(CaptureError("cannot read \(passwordFile)", hint: "give a file that holds the bind password"))
+                throw failure(
+                    CaptureError("cannot read \(passwordFile)", hint: "give a file that holds the bind password"))
             }
             return text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
@@ -280,9 +329,13 @@ struct ReplayCommand: ParsableCommand {
                     detail = " \(options.sourceRewrites.apply(body.source.address)) -> \(destination)"
                     if destination != body.destination.address { detail += " (was \(body.destination.address))" }
                 }
-                if case .querySM(let body) = request.pdu.body { detail = " message_id \(body.messageID) (mapped to the new id)" }
+                if case .querySM(let body) = request.pdu.body {
+                    detail = " message_id \(body.messageID) (mapped to the new id)"
+                }
                 let time = formatFixed(request.offset, decimals: 6)
-                sink.write("  +\(time) s  \(request.command.name)\(detail)  recorded: \(request.originalStatus?.name ?? "no response")\n")
+                sink.write(
+                    "  +\(time) s  \(request.command.name)\(detail)  recorded: \(request.originalStatus?.name ?? "no response")\n"
+                )
             }
         }
         try finishOutput(sink)

@@ -3,7 +3,7 @@
 import ArgumentParser
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @main
@@ -19,7 +19,10 @@ struct SMPPScope: AsyncParsableCommand {
               smppscope decode Captures/smpplib_smsckz_port3700.pcap
             """,
         version: "0.1.0",
-        subcommands: [Decode.self, Analyze.self, Import.self, Sessions.self, Export.self, Record.self, ReplayCommand.self, Simulate.self, Prune.self]
+        subcommands: [
+            Decode.self, Analyze.self, Import.self, Sessions.self, Export.self, Record.self, ReplayCommand.self,
+            Simulate.self, Prune.self,
+        ]
     )
 
     static func main() async {

@@ -36,7 +36,10 @@ struct Simulate: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Also listen for SMPP over TLS.", valueName: "host:port"))
     var tlsListen: String?
 
-    @Option(name: .long, help: ArgumentHelp("PEM certificate (chain) for TLS; a self-signed one is made when absent.", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("PEM certificate (chain) for TLS; a self-signed one is made when absent.", valueName: "file")
+    )
     var cert: String?
 
     @Option(name: .long, help: ArgumentHelp("PEM private key for --cert.", valueName: "file"))
@@ -51,16 +54,22 @@ struct Simulate: AsyncParsableCommand {
 
     @Option(
         name: .long,
-        help: ArgumentHelp("Logins from a file, one SYSTEM_ID:PASSWORD[:TPS] per line (# starts a comment).", valueName: "file"))
+        help: ArgumentHelp(
+            "Logins from a file, one SYSTEM_ID:PASSWORD[:TPS] per line (# starts a comment).", valueName: "file"))
     var accountsFile: String?
 
-    @Option(name: .long, help: ArgumentHelp("The oldest TLS version the TLS listener accepts: 1.2 or 1.3.", valueName: "version"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The oldest TLS version the TLS listener accepts: 1.2 or 1.3.", valueName: "version"))
     var tlsMinimumVersion = "1.2"
 
-    @Option(help: ArgumentHelp("Accepted submit_sm per second per account, unless the account says.", valueName: "per-second"))
+    @Option(
+        help: ArgumentHelp(
+            "Accepted submit_sm per second per account, unless the account says.", valueName: "per-second"))
     var throughput = 30.0
 
-    @Option(help: ArgumentHelp("Requests a connection may have unanswered; more get ESME_RMSGQFUL.", valueName: "requests"))
+    @Option(
+        help: ArgumentHelp("Requests a connection may have unanswered; more get ESME_RMSGQFUL.", valueName: "requests"))
     var window: Int?
 
     @Option(help: ArgumentHelp("Fixed response latency.", valueName: "ms"))
@@ -69,13 +78,18 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Random latency added (uniform).", valueName: "ms"))
     var jitter = 3.0
 
-    @Option(name: .long, help: ArgumentHelp("Take the submit_sm latency distribution from `analyze --format json` output.", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Take the submit_sm latency distribution from `analyze --format json` output.", valueName: "file"))
     var latencyFrom: String?
 
     @Option(name: .long, help: ArgumentHelp("Receipt delay range in seconds.", valueName: "min-max"))
     var receiptDelay = "0.2-2"
 
-    @Option(help: ArgumentHelp("Shares of receipt states.", valueName: "DELIVRD=0.9,UNDELIV=0.05,EXPIRED=0.03,REJECTD=0.02"))
+    @Option(
+        help: ArgumentHelp("Shares of receipt states.", valueName: "DELIVRD=0.9,UNDELIV=0.05,EXPIRED=0.03,REJECTD=0.02")
+    )
     var receipts: String?
 
     @Option(name: .long, help: ArgumentHelp("Close (or unbind) connections silent this long.", valueName: "seconds"))
@@ -84,10 +98,14 @@ struct Simulate: AsyncParsableCommand {
     @Option(name: .long, help: "What to do with an idle connection: close or unbind.")
     var idleAction = SimulatorConfiguration.IdleAction.close
 
-    @Option(name: .long, help: ArgumentHelp("Send an MO message to every bound receiver this often.", valueName: "seconds"))
+    @Option(
+        name: .long, help: ArgumentHelp("Send an MO message to every bound receiver this often.", valueName: "seconds"))
     var moEvery: Double?
 
-    @Option(help: ArgumentHelp("A control port: send \"mo SYSTEM_ID SOURCE DESTINATION TEXT\" lines to inject MO messages.", valueName: "host:port"))
+    @Option(
+        help: ArgumentHelp(
+            "A control port: send \"mo SYSTEM_ID SOURCE DESTINATION TEXT\" lines to inject MO messages.",
+            valueName: "host:port"))
     var control: String?
 
     @Option(help: "A line per PDU on standard output: text, jsonl or none.")
@@ -106,11 +124,15 @@ struct Simulate: AsyncParsableCommand {
         if tlsVersion(tlsMinimumVersion) == nil {
             throw ValidationError("invalid --tls-minimum-version \"\(tlsMinimumVersion)\"; use 1.2 or 1.3")
         }
-        guard hostPort(listen) != nil else { throw ValidationError("invalid --listen \"\(listen)\"; expected host:port") }
+        guard hostPort(listen) != nil else {
+            throw ValidationError("invalid --listen \"\(listen)\"; expected host:port")
+        }
         if let tlsListen, hostPort(tlsListen) == nil { throw ValidationError("invalid --tls-listen \"\(tlsListen)\"") }
         if let control, hostPort(control) == nil { throw ValidationError("invalid --control \"\(control)\"") }
         if (cert == nil) != (key == nil) { throw ValidationError("give both --cert and --key, or neither") }
-        if parseRange(receiptDelay) == nil { throw ValidationError("invalid --receipt-delay \"\(receiptDelay)\"; e.g. 0.2-2") }
+        if parseRange(receiptDelay) == nil {
+            throw ValidationError("invalid --receipt-delay \"\(receiptDelay)\"; e.g. 0.2-2")
+        }
         if let receipts, SimulatorConfiguration.ReceiptShares(specification: receipts) == nil {
             throw ValidationError("invalid --receipts \"\(receipts)\"; e.g. DELIVRD=0.9,UNDELIV=0.1")
         }
@@ -123,7 +145,9 @@ struct Simulate: AsyncParsableCommand {
         var lists: [(String, String)] = []
         if let accountsFile {
             guard let text = try? String(contentsOfFile: accountsFile, encoding: .utf8) else {
-                throw failure(CaptureError("cannot read \(accountsFile)", hint: "give a file with one SYSTEM_ID:PASSWORD[:TPS] per line"))
+                throw failure(
+                    CaptureError(
+                        "cannot read \(accountsFile)", hint: "give a file with one SYSTEM_ID:PASSWORD[:TPS] per line"))
             }
             lists.append((accountsFile, text))
         }
@@ -144,7 +168,9 @@ struct Simulate: AsyncParsableCommand {
             throw failure(
                 CaptureError(
                     "no account to accept binds for",
-                    hint: "give --accounts-file FILE (one SYSTEM_ID:PASSWORD[:TPS] per line), SMPPSCOPE_SIMULATOR_ACCOUNTS, or --account"))
+                    hint:
+                        "give --accounts-file FILE (one SYSTEM_ID:PASSWORD[:TPS] per line), SMPPSCOPE_SIMULATOR_ACCOUNTS, or --account"
+                ))
         }
         return accounts
     }
@@ -194,14 +220,18 @@ struct Simulate: AsyncParsableCommand {
 
         for host in [configuration.listenHost, configuration.tlsHost, configuration.controlHost].compactMap({ $0 })
         where !(IPAddress(host)?.isLoopback ?? (host == "localhost")) {
-            writeStandardError("warning: listening on \(host), not only on loopback: anyone who can reach it can use this SMSC\n")
+            writeStandardError(
+                "warning: listening on \(host), not only on loopback: anyone who can reach it can use this SMSC\n")
         }
         let logger = SimulatorLogger(format: log, showSecrets: showSecrets)
         let simulator: Simulator
         do {
-            simulator = try Simulator(configuration: configuration, group: MultiThreadedEventLoopGroup.singleton) { logger.log($0) }
+            simulator = try Simulator(configuration: configuration, group: MultiThreadedEventLoopGroup.singleton) {
+                logger.log($0)
+            }
         } catch {
-            throw failure(CaptureError("cannot start the simulator: \(error)", hint: "is the port free? try another --listen"))
+            throw failure(
+                CaptureError("cannot start the simulator: \(error)", hint: "is the port free? try another --listen"))
         }
         var listening = "SMPP on \(describe(simulator.plainAddress))"
         if simulator.tlsAddress != nil { listening += ", TLS on \(describe(simulator.tlsAddress))" }
@@ -227,9 +257,14 @@ struct Simulate: AsyncParsableCommand {
             let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
             let latency = (json["latency"] as? [String: Any])?["submit_sm"] as? [String: Any]
         else {
-            throw failure(CaptureError("\(path) has no latency.submit_sm", hint: "make it with: smppscope analyze CAPTURE --format json > \(path)"))
+            throw failure(
+                CaptureError(
+                    "\(path) has no latency.submit_sm",
+                    hint: "make it with: smppscope analyze CAPTURE --format json > \(path)"))
         }
-        let points: [(Double, String)] = [(0, "min_ms"), (50, "p50_ms"), (90, "p90_ms"), (99, "p99_ms"), (100, "max_ms")]
+        let points: [(Double, String)] = [
+            (0, "min_ms"), (50, "p50_ms"), (90, "p90_ms"), (99, "p99_ms"), (100, "max_ms"),
+        ]
         return points.compactMap { point in
             (latency[point.1] as? Double).map { (percentile: point.0, seconds: $0 / 1_000) }
         }
@@ -238,7 +273,9 @@ struct Simulate: AsyncParsableCommand {
 
 /// "host:port", "[v6]:port".
 func hostPort(_ text: String) -> (String, Int)? {
-    guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else {
+    guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+        (0...65_535).contains(port)
+    else {
         return nil
     }
     var host = String(text[..<colon])
@@ -293,7 +330,9 @@ final class SimulatorLogger: @unchecked Sendable {
                 sink.write(text.line(item) + "\n")
             }
         case .connected(let connection, let remote, let local, let tls):
-            note("connection \(connection): \(remote) -> \(local)\(tls ? " (TLS)" : "")", event: "connected", connection: connection)
+            note(
+                "connection \(connection): \(remote) -> \(local)\(tls ? " (TLS)" : "")", event: "connected",
+                connection: connection)
         case .disconnected(let connection, let reason):
             note("connection \(connection) \(reason)", event: "disconnected", connection: connection)
         case .notice(let message):

@@ -33,7 +33,8 @@ func openStore(_ path: String) throws -> any TimelineStore {
 /// Opens a store that must exist already (reading from a missing one is a mistake, not an empty store).
 func openExistingStore(_ path: String) throws -> any TimelineStore {
     guard PostgresLocation.isURL(path) || FileManager.default.fileExists(atPath: path) else {
-        throw failure(CaptureError("no store at \(path)", hint: "make one with: smppscope import CAPTURE --store \(path)"))
+        throw failure(
+            CaptureError("no store at \(path)", hint: "make one with: smppscope import CAPTURE --store \(path)"))
     }
     return try openStore(path)
 }
@@ -43,7 +44,10 @@ struct StoreSelection: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Read from this store instead of a capture.", valueName: "file"))
     var store: String?
 
-    @Option(name: .long, help: ArgumentHelp("Only PDUs at or after this time (epoch seconds or 2026-11-26T08:34:06, UTC).", valueName: "time"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Only PDUs at or after this time (epoch seconds or 2026-11-26T08:34:06, UTC).", valueName: "time"))
     var from: String?
 
     @Option(name: .long, help: ArgumentHelp("Only PDUs at or before this time.", valueName: "time"))
@@ -55,16 +59,27 @@ struct StoreSelection: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Only PDUs to or from this address (store only).", valueName: "msisdn"))
     var destination: String?
 
-    @Option(name: .long, help: ArgumentHelp("Only responses with this error status, e.g. ESME_RTHROTTLED or 0x58 (store only).", valueName: "status"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Only responses with this error status, e.g. ESME_RTHROTTLED or 0x58 (store only).", valueName: "status"))
     var status: String?
 
-    @Option(name: .long, help: ArgumentHelp("Only delivery receipts in this final state, e.g. UNDELIV (store only).", valueName: "state"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Only delivery receipts in this final state, e.g. UNDELIV (store only).", valueName: "state")
+    )
     var receiptState: String?
 
-    @Option(name: .long, help: ArgumentHelp("Only this source of the store (see `smppscope sessions`).", valueName: "id"))
+    @Option(
+        name: .long, help: ArgumentHelp("Only this source of the store (see `smppscope sessions`).", valueName: "id"))
     var source: Int64?
 
-    @Option(name: .long, help: ArgumentHelp("The key given at import: binds read back with their passwords (show them with --show-secrets).", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The key given at import: binds read back with their passwords (show them with --show-secrets).",
+            valueName: "file"))
     var passwordKey: String?
 
     func validate() throws {
@@ -76,12 +91,15 @@ struct StoreSelection: ParsableArguments {
                 "--from, --to, --message-id, --destination, --status, --receipt-state and --source apply to --store")
         }
         if let status, parseStatus(status) == nil {
-            throw ValidationError("unknown status \"\(status)\"; give a name such as ESME_RTHROTTLED or a number such as 0x58")
+            throw ValidationError(
+                "unknown status \"\(status)\"; give a name such as ESME_RTHROTTLED or a number such as 0x58")
         }
         if let status, parseStatus(status) == 0 {
             throw ValidationError("--status selects error responses; ESME_ROK is not kept as a key")
         }
-        if let from, parseTime(from) == nil { throw ValidationError("invalid --from \"\(from)\"; use epoch seconds or 2026-11-26T08:34:06") }
+        if let from, parseTime(from) == nil {
+            throw ValidationError("invalid --from \"\(from)\"; use epoch seconds or 2026-11-26T08:34:06")
+        }
         if let to, parseTime(to) == nil { throw ValidationError("invalid --to \"\(to)\"") }
     }
 
@@ -154,7 +172,8 @@ struct Import: ParsableCommand {
 
     @Option(
         name: .long, parsing: .singleValue,
-        help: ArgumentHelp("Treat TCP traffic on this port as SMPP whatever its content (repeatable).", valueName: "port"))
+        help: ArgumentHelp(
+            "Treat TCP traffic on this port as SMPP whatever its content (repeatable).", valueName: "port"))
     var port: [UInt16] = []
 
     @Option(name: .long, help: ArgumentHelp("Also keep bind passwords sealed with this key.", valueName: "file"))
@@ -162,14 +181,18 @@ struct Import: ParsableCommand {
 
     func validate() throws {
         if captures.isEmpty { throw ValidationError("give at least one capture file") }
-        if captures.contains("-") { throw ValidationError("import reads files (it fingerprints them); save standard input to a file first") }
+        if captures.contains("-") {
+            throw ValidationError("import reads files (it fingerprints them); save standard input to a file first")
+        }
     }
 
     func run() throws {
         do {
             try importAll()
         } catch let error as StoreError {
-            throw failure(CaptureError(error.description, hint: "the store keeps what was imported; run the import again to resume"))
+            throw failure(
+                CaptureError(
+                    error.description, hint: "the store keeps what was imported; run the import again to resume"))
         }
     }
 
@@ -194,16 +217,21 @@ struct Import: ParsableCommand {
             } catch {
                 throw failure(CaptureError("\(error)"))
             }
-            guard let writer = try store.beginImport(kind: "file", name: path, fingerprint: fingerprint, options: options) else {
+            guard
+                let writer = try store.beginImport(kind: "file", name: path, fingerprint: fingerprint, options: options)
+            else {
                 writeStandardError("\(path): already in the store\n")
                 continue
             }
             if writer.resumeAfter > 0 {
                 writeStandardError("\(path): resuming an interrupted import after \(writer.resumeAfter) events\n")
             }
-            let ingest = CaptureIngest(source: source, configuration: .init(forcedPorts: Set(port)), decodesEveryPDU: false)
+            let ingest = CaptureIngest(
+                source: source, configuration: .init(forcedPorts: Set(port)), decodesEveryPDU: false)
             var bar: ProgressBar?
-            if case .file(let reader) = source { bar = ProgressBar.make(label: "importing", totalBytes: reader.totalBytes) }
+            if case .file(let reader) = source {
+                bar = ProgressBar.make(label: "importing", totalBytes: reader.totalBytes)
+            }
             let started = monotonicSeconds()
             try ingest.runEvents(progress: { progress in
                 bar?.update(bytes: progress.bytesRead, total: progress.totalBytes, items: progress.pdus)
@@ -226,7 +254,8 @@ struct Import: ParsableCommand {
 }
 
 struct Sessions: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "sessions", abstract: "List the sources and sessions of a store.")
+    static let configuration = CommandConfiguration(
+        commandName: "sessions", abstract: "List the sources and sessions of a store.")
 
     @Option(name: .long, help: ArgumentHelp("The store.", valueName: "file"))
     var store: String
@@ -288,12 +317,15 @@ struct Sessions: ParsableCommand {
                 sink.write("source \(source.id): \(source.kind) \(source.name), \(source.pdus) PDUs\(state)\n")
             }
             sink.write("\n(with --source N, decode and analyze number sessions as in that source: the # column)\n")
-            sink.write(pad("session", 9) + pad("source #", 10) + pad("endpoints", 48) + pad("system_id", 16) + pad("bind", 18) + pad("PDUs", 9) + "start (UTC)\n")
+            sink.write(
+                pad("session", 9) + pad("source #", 10) + pad("endpoints", 48) + pad("system_id", 16) + pad("bind", 18)
+                    + pad("PDUs", 9) + "start (UTC)\n")
             for session in sessions {
                 let bind = session.bindStatus.map { CommandStatus($0).name } ?? "-"
                 sink.write(
                     pad(String(session.id), 9) + pad("\(session.sourceID) #\(session.connection)", 10)
-                        + pad("\(session.first) ↔ \(session.second)", 48) + pad(session.systemID ?? "-", 16) + pad(bind, 18)
+                        + pad("\(session.first) ↔ \(session.second)", 48) + pad(session.systemID ?? "-", 16)
+                        + pad(bind, 18)
                         + pad(String(session.pdus), 9) + utcString(session.firstSeen) + "\n")
             }
         }
@@ -319,13 +351,15 @@ struct Export: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The store.", valueName: "file"))
     var store: String
 
-    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("The session to export (repeatable).", valueName: "id"))
+    @Option(
+        name: .long, parsing: .singleValue, help: ArgumentHelp("The session to export (repeatable).", valueName: "id"))
     var session: [Int64] = []
 
     @Option(name: .long, help: ArgumentHelp("Where to write the pcap (- for standard output).", valueName: "file"))
     var pcap: String
 
-    @Option(name: .long, help: ArgumentHelp("The key given at import: binds get their passwords back.", valueName: "file"))
+    @Option(
+        name: .long, help: ArgumentHelp("The key given at import: binds get their passwords back.", valueName: "file"))
     var passwordKey: String?
 
     func validate() throws {
@@ -336,7 +370,10 @@ struct Export: ParsableCommand {
         let store = try openExistingStore(self.store)
         let known = Set(try store.sessions(sourceID: nil).map(\.id))
         for id in session where !known.contains(id) {
-            throw failure(CaptureError("the store has no session \(id)", hint: "list them with: smppscope sessions --store \(PostgresLocation.redacting(self.store))"))
+            throw failure(
+                CaptureError(
+                    "the store has no session \(id)",
+                    hint: "list them with: smppscope sessions --store \(PostgresLocation.redacting(self.store))"))
         }
         var filter = StoreFilter()
         filter.sessions = Set(session)
@@ -405,11 +442,14 @@ struct Prune: ParsableCommand {
     }
 
     func run() throws {
-        guard let age = parseAge(olderThan), let store = try openExistingStore(self.store) as? PostgresStore else { return }
+        guard let age = parseAge(olderThan), let store = try openExistingStore(self.store) as? PostgresStore else {
+            return
+        }
         let cutoff = Timestamp(nanoseconds: Int64((Date().timeIntervalSince1970 - age) * 1e9))
         do {
             let (partitions, sessions) = try store.prune(olderThan: cutoff)
-            writeStandardError("dropped \(partitions) day partitions and \(sessions) sessions older than \(olderThan)\n")
+            writeStandardError(
+                "dropped \(partitions) day partitions and \(sessions) sessions older than \(olderThan)\n")
         } catch {
             throw failure(CaptureError("\(error)"))
         }

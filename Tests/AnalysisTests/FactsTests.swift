@@ -14,12 +14,15 @@ enum Fixtures {
     static func path(_ relative: String) -> String { directory.appendingPathComponent(relative).path }
 
     static func json(_ relative: String) throws -> [String: Any] {
-        try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent(relative))) as? [String: Any] ?? [:]
+        try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent(relative)))
+            as? [String: Any] ?? [:]
     }
 }
 
 /// Analyzes a capture as `smppscope analyze` does (keys worked out on the reading thread, looking ahead) and returns the report and its JSON, parsed back.
-func analyze(_ path: String, configuration: AnalysisConfiguration = AnalysisConfiguration()) throws -> (AnalysisReport, [String: Any]) {
+func analyze(_ path: String, configuration: AnalysisConfiguration = AnalysisConfiguration()) throws -> (
+    AnalysisReport, [String: Any]
+) {
     let ingest = CaptureIngest(source: try PacketSource.open(path: path), decodesEveryPDU: false)
     let analyzer = Analyzer(configuration: configuration)
     try ingest.run(
@@ -79,7 +82,9 @@ struct FactsTests {
             #expect(session["close"] as? String == expected["close"] as? String)
             #expect(session["closed_by"] as? String == expected["closed_by"] as? String)
             #expect(close(session["longest_silence_s"] as? Double, expected["longest_silence_s"] as? Double))
-            #expect(session["max_outstanding_server"] as? Int == expected["max_outstanding_requests_server_to_client"] as? Int)
+            #expect(
+                session["max_outstanding_server"] as? Int == expected["max_outstanding_requests_server_to_client"]
+                    as? Int)
             let bind = session["bind"] as? [String: Any]
             let expectedBind = expected["bind"] as? [String: Any]
             #expect(bind?["command"] as? String == expectedBind?["command"] as? String)
@@ -112,11 +117,17 @@ struct TruthTests {
         let receipts = json["delivery_receipts"] as? [String: Any]
         #expect(receipts?["stat"] as? [String: Int] == truth["delivery_receipts_by_stat"] as? [String: Int])
         #expect(receipts?["unknown_ids"] as? Int == 0)
-        let sessions = (json["sessions"] as? [[String: Any]] ?? []).sorted { ($0["client"] as? String ?? "") < ($1["client"] as? String ?? "") }
-        let expected = (truth["sessions"] as? [[String: Any]] ?? []).sorted { ($0["esme"] as? String ?? "") < ($1["esme"] as? String ?? "") }
+        let sessions = (json["sessions"] as? [[String: Any]] ?? []).sorted {
+            ($0["client"] as? String ?? "") < ($1["client"] as? String ?? "")
+        }
+        let expected = (truth["sessions"] as? [[String: Any]] ?? []).sorted {
+            ($0["esme"] as? String ?? "") < ($1["esme"] as? String ?? "")
+        }
         #expect(sessions.map { $0["client"] as? String } == expected.map { $0["esme"] as? String })
         #expect(sessions.map { $0["max_outstanding"] as? Int } == expected.map { $0["max_outstanding_esme"] as? Int })
-        #expect(sessions.map { $0["max_outstanding_server"] as? Int } == expected.map { $0["max_outstanding_smsc"] as? Int })
+        #expect(
+            sessions.map { $0["max_outstanding_server"] as? Int } == expected.map { $0["max_outstanding_smsc"] as? Int }
+        )
         #expect(sessions.map { $0["submits"] as? Int } == expected.map { $0["submit_sm"] as? Int })
         #expect(sessions.map { $0["throttled"] as? Int } == expected.map { $0["throttled"] as? Int })
     }

@@ -33,7 +33,8 @@ struct FuzzFailCaseTests {
     @Test(arguments: FuzzFailCaseTests.cases.map(\.lastPathComponent))
     func replay(name: String) throws {
         let file = Self.directory.appendingPathComponent(name)
-        let expectation = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file.path + ".expect")))
+        let expectation =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file.path + ".expect")))
             as? [String: Any] ?? [:]
         if name.hasPrefix("FuzzPDU-") {
             let bytes = ByteBuffer(bytes: try Data(contentsOf: file))
@@ -57,7 +58,8 @@ struct FuzzFailCaseTests {
             #expect(report.pdusTotal == expectation["pdus"] as? Int, "\(name), parallel \(parallel)")
             #expect(report.sessions.count == expectation["sessions"] as? Int, "\(name), parallel \(parallel)")
             if let message = expectation["diagnostic"] as? String {
-                #expect(diagnostics.contains { $0.contains(message) }, "\(name): no \"\(message)\" among \(diagnostics)")
+                #expect(
+                    diagnostics.contains { $0.contains(message) }, "\(name): no \"\(message)\" among \(diagnostics)")
             }
             #expect(!AnalyzeJSON.render(report).isEmpty)
             #expect(!AnalyzeText.render(report).isEmpty)

@@ -33,7 +33,8 @@ struct HTMLReportTests {
     @Test(.enabled(if: chromiumPath != nil, "Chromium is not installed (apt-get install chromium); skipped"))
     func rendersInHeadlessChromiumWithoutConsoleMessages() throws {
         let (report, _) = try analyze(Self.capture)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("smppscope-html-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "smppscope-html-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("report.html")

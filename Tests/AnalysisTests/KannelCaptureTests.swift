@@ -16,7 +16,8 @@ struct KannelCaptureTests {
         configuration.window = group.maxPendingSubmits
         configuration.throughputLimit = 30
         let (report, _) = try analyze(
-            Self.root.appendingPathComponent("Captures/kannel_simulator_port3701.pcap").path, configuration: configuration)
+            Self.root.appendingPathComponent("Captures/kannel_simulator_port3701.pcap").path,
+            configuration: configuration)
         let session = try #require(report.sessions.first)
         #expect(session.bind?.systemID == "kannel")
         #expect(session.bind?.flags == "one receipt per part")

@@ -1,10 +1,11 @@
 // Response-time recording: exact percentiles while samples are few, a histogram past them (made only then, from the
 // samples kept), and merges that give what recording every value into one recorder gives.
 
-@testable import Analysis
 import Histogram
 import TestSupport
 import Testing
+
+@testable import Analysis
 
 @Suite("Latency recorder")
 struct LatencyRecorderTests {
@@ -112,9 +113,12 @@ struct LatencyRecorderTests {
             [77],
         ]
         for values in sets {
-            var histogram = Histogram<UInt32>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: precision)
+            var histogram = Histogram<UInt32>(
+                highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: precision)
             for value in values { histogram.record(value) }
-            #expect(LatencyRecorder.values(atPercentiles: percents, of: histogram) == percents.map { histogram.valueAtPercentile($0) })
+            #expect(
+                LatencyRecorder.values(atPercentiles: percents, of: histogram)
+                    == percents.map { histogram.valueAtPercentile($0) })
         }
     }
 }

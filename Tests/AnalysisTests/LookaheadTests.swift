@@ -11,8 +11,8 @@ import NIOCore
 import Report
 import SMPP
 import TestSupport
-import Timeline
 import Testing
+import Timeline
 
 @Suite("Looking ahead")
 struct LookaheadTests {
@@ -121,7 +121,9 @@ struct LookaheadTests {
                     c.send(
                         Sample.deliver(
                             sequence: receiptSequence,
-                            text: "id:\(hex) sub:001 dlvrd:001 submit date:2611260834 done date:2611260834 stat:DELIVRD err:000"),
+                            text:
+                                "id:\(hex) sub:001 dlvrd:001 submit date:2611260834 done date:2611260834 stat:DELIVRD err:000"
+                        ),
                         from: .server)
                 default:
                     break
@@ -131,9 +133,12 @@ struct LookaheadTests {
         }
         // The two sessions interleaved in time order (packets of one session keep theirs).
         packets = packets.enumerated().sorted {
-            ($0.element.seconds, $0.element.nanoseconds, $0.offset) < ($1.element.seconds, $1.element.nanoseconds, $1.offset)
+            ($0.element.seconds, $0.element.nanoseconds, $0.offset) < (
+                $1.element.seconds, $1.element.nanoseconds, $1.offset
+            )
         }.map(\.element)
-        let path = try CaptureFileBuilder.temporaryFile(CaptureFileBuilder.pcap(linkType: 1, packets: packets, nanosecond: true))
+        let path = try CaptureFileBuilder.temporaryFile(
+            CaptureFileBuilder.pcap(linkType: 1, packets: packets, nanosecond: true))
         defer { try? FileManager.default.removeItem(atPath: path) }
         try Self.sameReports(path)
         // The script did what it says.

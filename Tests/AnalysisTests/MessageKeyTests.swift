@@ -2,9 +2,10 @@
 // time, the last bytes of a field in one read of its final word. It must equal the definition byte by byte for
 // every field length and content.
 
-@testable import Analysis
 import TestSupport
 import Testing
+
+@testable import Analysis
 
 @Suite("Message key")
 struct MessageKeyTests {
@@ -44,7 +45,9 @@ struct MessageKeyTests {
                 let field = (0..<length).map { _ in UInt8(truncatingIfNeeded: random.next()) }
                 let other = (0..<Int(random.next() % 20)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
                 let seed = random.next()
-                #expect(Self.key(seed: seed, [field, other]) == Self.definition(seed: seed, [field, other]), "length \(length)")
+                #expect(
+                    Self.key(seed: seed, [field, other]) == Self.definition(seed: seed, [field, other]),
+                    "length \(length)")
             }
         }
     }
@@ -64,7 +67,9 @@ struct MessageKeyTests {
     @Test func accountsKeepTheSameContentApart() {
         var random = SplitMix64(seed: 0xACC0)
         for _ in 0..<200 {
-            let fields = (0..<3).map { _ in (0..<Int(random.next() % 40)).map { _ in UInt8(truncatingIfNeeded: random.next()) } }
+            let fields = (0..<3).map { _ in
+                (0..<Int(random.next() % 40)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            }
             let content = Self.key(seed: 0, fields)
             #expect(content == Self.definition(seed: 0, fields))
             let seed = random.next()

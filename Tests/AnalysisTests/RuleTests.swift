@@ -9,8 +9,11 @@ import TestSupport
 import Testing
 
 /// Analyzes scripted packets.
-func analyze(packets: [TestPacket], configuration: AnalysisConfiguration = AnalysisConfiguration()) throws -> AnalysisReport {
-    let path = try CaptureFileBuilder.temporaryFile(CaptureFileBuilder.pcap(linkType: 1, packets: packets, nanosecond: true))
+func analyze(packets: [TestPacket], configuration: AnalysisConfiguration = AnalysisConfiguration()) throws
+    -> AnalysisReport
+{
+    let path = try CaptureFileBuilder.temporaryFile(
+        CaptureFileBuilder.pcap(linkType: 1, packets: packets, nanosecond: true))
     defer { try? FileManager.default.removeItem(atPath: path) }
     return try analyze(path, configuration: configuration).0
 }
@@ -20,13 +23,18 @@ private func response(_ command: CommandID, sequence: UInt32, status: CommandSta
 }
 
 private func receipt(sequence: UInt32, id: String, stat: String = "DELIVRD") -> [UInt8] {
-    Sample.deliver(sequence: sequence, text: "id:\(id) sub:001 dlvrd:001 submit date:2611260834 done date:2611260834 stat:\(stat) err:000")
+    Sample.deliver(
+        sequence: sequence,
+        text: "id:\(id) sub:001 dlvrd:001 submit date:2611260834 done date:2611260834 stat:\(stat) err:000")
 }
 
 private func bound(_ conversation: inout TCPConversation, systemID: String = "esme", systemType: String = "") {
     conversation.handshake()
     conversation.send(
-        Sample.bytes(PDU(.bindTransceiver, sequence: 1, body: .bind(.init(systemID: systemID, password: "pw", systemType: systemType)))),
+        Sample.bytes(
+            PDU(
+                .bindTransceiver, sequence: 1,
+                body: .bind(.init(systemID: systemID, password: "pw", systemType: systemType)))),
         from: .client)
     conversation.send(Sample.bindResponse(), from: .server)
 }
@@ -143,7 +151,9 @@ struct RuleTests {
         old.nanoseconds = newer.nanoseconds
         old.wait(microseconds: 20_000)
         old.fin(from: .server)
-        let packets = (old.packets + newer.packets).sorted { ($0.seconds, $0.nanoseconds) < ($1.seconds, $1.nanoseconds) }
+        let packets = (old.packets + newer.packets).sorted {
+            ($0.seconds, $0.nanoseconds) < ($1.seconds, $1.nanoseconds)
+        }
         let report = try analyze(packets: packets)
         #expect(report.sessions.first { $0.client.hasSuffix(":40001") }?.replacedBySession == 2)
         #expect(report.findings.contains { $0.contains("one connection per login") })
@@ -157,7 +167,9 @@ struct RuleTests {
         allowedOld.seconds = allowedNew.seconds
         allowedOld.wait(microseconds: 20_000)
         allowedOld.fin(from: .server)
-        let allowed = (allowedOld.packets + allowedNew.packets).sorted { ($0.seconds, $0.nanoseconds) < ($1.seconds, $1.nanoseconds) }
+        let allowed = (allowedOld.packets + allowedNew.packets).sorted {
+            ($0.seconds, $0.nanoseconds) < ($1.seconds, $1.nanoseconds)
+        }
         #expect(try analyze(packets: allowed).sessions.allSatisfy { $0.replacedBySession == nil })
     }
 
@@ -178,8 +190,9 @@ struct RuleTests {
         let mobileOriginated = PDU(
             .deliverSM, sequence: 4,
             body: .shortMessage(
-                .init(source: Address(ton: 1, npi: 1, address: "77011234567"), destination: Address(address: "SHOP"),
-                      shortMessage: ByteBuffer(string: "Hello from a phone"))))
+                .init(
+                    source: Address(ton: 1, npi: 1, address: "77011234567"), destination: Address(address: "SHOP"),
+                    shortMessage: ByteBuffer(string: "Hello from a phone"))))
         c.send(Sample.bytes(mobileOriginated), from: .server)
         let report = try analyze(packets: c.packets)
         #expect(report.receipts.count == 3)
@@ -223,7 +236,9 @@ struct RuleTests {
             waiting.append(next)
             next += 1
         }
-        for sequence in waiting { c.send(response(.submitSMResp, sequence: sequence, id: "x\(sequence)"), from: .server) }
+        for sequence in waiting {
+            c.send(response(.submitSMResp, sequence: sequence, id: "x\(sequence)"), from: .server)
+        }
         let report = try analyze(packets: c.packets)
         let window = try #require(report.sessions[0].clientWindow)
         #expect(window.max == 5)
@@ -290,14 +305,17 @@ struct RuleTests {
             for part in 1...3 {
                 let text = part == 1 ? first : "__MMS__ not a marker past the first part \(part)"
                 let body = PDU.ShortMessage(
-                    source: Address(ton: 5, address: "SHOP"), destination: Address(ton: 1, npi: 1, address: "77011234567"),
+                    source: Address(ton: 5, address: "SHOP"),
+                    destination: Address(ton: 1, npi: 1, address: "77011234567"),
                     registeredDelivery: 1, shortMessage: ByteBuffer(string: text))
                 let tlvs = [
                     TLV(tag: .sarMsgRefNum, integer: UInt64(reference), width: 2),
                     TLV(tag: .sarTotalSegments, integer: 3, width: 1),
                     TLV(tag: .sarSegmentSeqnum, integer: UInt64(part), width: 1),
                 ]
-                c.send(Sample.bytes(PDU(.submitSM, sequence: sequence, body: .shortMessage(body), tlvs: tlvs)), from: .client)
+                c.send(
+                    Sample.bytes(PDU(.submitSM, sequence: sequence, body: .shortMessage(body), tlvs: tlvs)),
+                    from: .client)
                 c.send(response(.submitSMResp, sequence: sequence, id: "\(reference)-\(part)"), from: .server)
                 sequence += 1
             }

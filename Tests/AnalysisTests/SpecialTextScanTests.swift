@@ -1,9 +1,10 @@
 // The scan that decides whether a submitted text may hold an SMSC.kz channel marker or comment reads eight bytes at
 // a time; it must answer exactly as the byte-by-byte rule does, wherever the line feed falls.
 
-@testable import Analysis
 import TestSupport
 import Testing
+
+@testable import Analysis
 
 @Suite("Special text scan")
 struct SpecialTextScanTests {
@@ -33,7 +34,9 @@ struct SpecialTextScanTests {
                     for (step, byte) in ([0x0A] + follower).enumerated() where offset + step < length {
                         text[offset + step] = byte
                     }
-                    #expect(Self.scan(text) == Self.byteRule(text), "length \(length), line feed at \(offset), then \(follower)")
+                    #expect(
+                        Self.scan(text) == Self.byteRule(text),
+                        "length \(length), line feed at \(offset), then \(follower)")
                 }
             }
         }

@@ -34,11 +34,15 @@ struct ArchitectureTests {
         var result: [String: Set<String>] = [:]
         for module in (try? FileManager.default.contentsOfDirectory(atPath: sources.path)) ?? [] {
             let folder = sources.appendingPathComponent(module)
-            let files = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil)?.allObjects.compactMap { $0 as? URL } ?? []
+            let files =
+                FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil)?.allObjects.compactMap {
+                    $0 as? URL
+                } ?? []
             var imported: Set<String> = []
             for file in files where file.pathExtension == "swift" {
                 let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
-                for line in text.split(separator: "\n") where line.hasPrefix("import ") || line.hasPrefix("@testable import ") {
+                for line in text.split(separator: "\n")
+                where line.hasPrefix("import ") || line.hasPrefix("@testable import ") {
                     if let name = line.split(separator: " ").last { imported.insert(String(name)) }
                 }
             }
@@ -49,7 +53,9 @@ struct ArchitectureTests {
 
     @Test func everyImportPointsDownhill() {
         let all = Self.imports()
-        #expect(Set(all.keys) == Set(Self.levels.keys), "docs/architecture.md names every module: \(Set(all.keys).symmetricDifference(Self.levels.keys))")
+        #expect(
+            Set(all.keys) == Set(Self.levels.keys),
+            "docs/architecture.md names every module: \(Set(all.keys).symmetricDifference(Self.levels.keys))")
         for (module, imported) in all {
             guard let level = Self.levels[module] else { continue }
             for name in imported {

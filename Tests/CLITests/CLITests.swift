@@ -6,7 +6,7 @@ import SMPP
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 enum Paths {
@@ -14,7 +14,8 @@ enum Paths {
         .deletingLastPathComponent()
     /// The binary `swift build` / `swift test` made, when there is one (`SMPPSCOPE_BINARY` names another, e.g. a build
     /// with coverage).
-    static let binary: String? = ([ProcessInfo.processInfo.environment["SMPPSCOPE_BINARY"]].compactMap { $0 }
+    static let binary: String? =
+        ([ProcessInfo.processInfo.environment["SMPPSCOPE_BINARY"]].compactMap { $0 }
         + ["debug", "release"].map { root.appendingPathComponent(".build/\($0)/smppscope").path })
         .first { FileManager.default.isExecutableFile(atPath: $0) }
     static let capture = root.appendingPathComponent("Captures/smpplib_smsckz_port3700.pcap").path
@@ -75,7 +76,10 @@ struct CLITests {
     }
 
     @Test func showSecretsShowsThePassword() throws {
-        let result = try smppscope(["decode", Paths.capture, "--command", "bind_transceiver", "--show-secrets", "--format", "jsonl", "--pdus-only"])
+        let result = try smppscope([
+            "decode", Paths.capture, "--command", "bind_transceiver", "--show-secrets", "--format", "jsonl",
+            "--pdus-only",
+        ])
         let line = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
         #expect(line?["password"] as? String == "secret")
     }
@@ -101,7 +105,8 @@ struct CLITests {
         #expect(missing.errors.contains("error: cannot open /nonexistent/capture.pcap"))
         #expect(missing.errors.contains("hint:"))
 
-        let text = FileManager.default.temporaryDirectory.appendingPathComponent("not-a-capture-\(UUID().uuidString).txt")
+        let text = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "not-a-capture-\(UUID().uuidString).txt")
         try Data("hello".utf8).write(to: text)
         defer { try? FileManager.default.removeItem(at: text) }
         let foreign = try smppscope(["analyze", text.path])
@@ -166,7 +171,9 @@ struct LiveCaptureTests {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         #expect(bound == 0)
         listen(listener, 1)
@@ -186,7 +193,9 @@ struct LiveCaptureTests {
         address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
         let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         #expect(connected == 0)
         guard connected == 0 else {
@@ -231,11 +240,16 @@ struct LiveCaptureTests {
         let bindPDU = PDU(.bindTransceiver, sequence: 1, body: .bind(.init(systemID: "live", password: "pw")))
         let submit = PDU(
             .submitSM, sequence: 2,
-            body: .shortMessage(.init(source: Address(address: "A"), destination: Address(address: "77010000000"), shortMessage: ByteBuffer(string: "live"))))
+            body: .shortMessage(
+                .init(
+                    source: Address(address: "A"), destination: Address(address: "77010000000"),
+                    shortMessage: ByteBuffer(string: "live"))))
         try exchange(
             listening, requests: [bytes(bindPDU), bytes(submit)],
-            answers: [bytes(PDU(.bindTransceiverResp, sequence: 1, body: .bindResponse(.init(systemID: "SMSC")))),
-                      bytes(PDU(.submitSMResp, sequence: 2, body: .messageID("1")))])
+            answers: [
+                bytes(PDU(.bindTransceiverResp, sequence: 1, body: .bindResponse(.init(systemID: "SMSC")))),
+                bytes(PDU(.submitSMResp, sequence: 2, body: .messageID("1"))),
+            ])
         usleep(500_000)
         process.interrupt()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -254,7 +268,9 @@ struct LiveCaptureTests {
         let (wanted, other) = (wantedListener.port, otherListener.port)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Paths.binary ?? "")
-        process.arguments = ["decode", "--interface", "lo", "--filter", "tcp port \(wanted)", "--format", "jsonl", "--pdus-only"]
+        process.arguments = [
+            "decode", "--interface", "lo", "--filter", "tcp port \(wanted)", "--format", "jsonl", "--pdus-only",
+        ]
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output
@@ -262,7 +278,9 @@ struct LiveCaptureTests {
         try process.run()
         usleep(1_500_000)
         guard process.isRunning else {
-            Issue.record("live capture did not start: \(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
+            Issue.record(
+                "live capture did not start: \(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))"
+            )
             return
         }
         func bytes(_ pdu: PDU) -> [UInt8] { Array(pdu.encoded.readableBytesView) }

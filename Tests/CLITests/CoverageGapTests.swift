@@ -63,14 +63,16 @@ struct CoverageGapTests {
             .submitSM, sequence: 2,
             body: .shortMessage(
                 .init(
-                    source: Address(ton: 5, address: "SHOP"), destination: Address(ton: 1, npi: 1, address: "972501234567"),
+                    source: Address(ton: 5, address: "SHOP"),
+                    destination: Address(ton: 1, npi: 1, address: "972501234567"),
                     dataCoding: 7, shortMessage: ByteBuffer(bytes: octets))))
         var conversation = TCPConversation()
         conversation.handshake()
         conversation.send(Sample.bind(), from: .client)
         conversation.send(Sample.bytes(submit), from: .client)
         let path = scratch.path("hebrew.pcap")
-        try Data(CaptureFileBuilder.pcap(linkType: 1, packets: conversation.packets)).write(to: URL(fileURLWithPath: path))
+        try Data(CaptureFileBuilder.pcap(linkType: 1, packets: conversation.packets)).write(
+            to: URL(fileURLWithPath: path))
         let pdus = try decodedPDUs([path])
         #expect(pdus.last?["text"] as? String == "שלום 1")
         #expect(pdus.last?["data_coding"] as? Int == 7)
@@ -91,7 +93,8 @@ struct CoverageGapTests {
             conversation.send(Sample.submitResponse(sequence: UInt32(2 + index), id: "L\(index)"), from: .server)
         }
         let path = scratch.path("serial.pcap")
-        try Data(CaptureFileBuilder.pcap(linkType: 1, packets: conversation.packets)).write(to: URL(fileURLWithPath: path))
+        try Data(CaptureFileBuilder.pcap(linkType: 1, packets: conversation.packets)).write(
+            to: URL(fileURLWithPath: path))
         let run = try smppscope(["analyze", path, "--format", "json"])
         let report = try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any]
         let session = (report?["sessions"] as? [[String: Any]])?.first
@@ -109,14 +112,20 @@ struct CoverageGapTests {
         #expect(try smppscope(["import", Bundled.smpplib, Bundled.kannel, "--store", store]).status == 0)
         let server = try NetSMPPServer(scratch: scratch)
         let (run, json) = try replay(
-            ["--store", store, "--target", "127.0.0.1:\(server.port)", "--system-id", "tester", "--fast", "--window", "10", "--receipt-wait", "0"])
+            [
+                "--store", store, "--target", "127.0.0.1:\(server.port)", "--system-id", "tester", "--fast", "--window",
+                "10", "--receipt-wait", "0",
+            ])
         #expect(run.status == 0, "\(run.errors)")
         #expect(json["sessions"] as? Int == 2)
         let expected = [
             try TShark.pdus(Bundled.smpplib).filter { $0.commandID < 0x8000_0000 && $0.commandID != 5 }.count,
-            try TShark.pdus(Bundled.kannel, decodeAs: 3701).filter { $0.commandID < 0x8000_0000 && $0.commandID != 5 }.count,
+            try TShark.pdus(Bundled.kannel, decodeAs: 3701).filter { $0.commandID < 0x8000_0000 && $0.commandID != 5 }
+                .count,
         ]
-        let log = waitForLog({ server.peerLog }) { $0.connections.count == 2 && $0.lines.filter { $0.hasSuffix("closed") }.count == 2 }
+        let log = waitForLog({ server.peerLog }) {
+            $0.connections.count == 2 && $0.lines.filter { $0.hasSuffix("closed") }.count == 2
+        }
         let counts = log.connections.values.map { framesRead($0.received).count }.sorted()
         #expect(counts == expected.sorted(), "each connection read its session's bind and requests")
     }

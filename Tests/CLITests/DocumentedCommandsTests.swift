@@ -8,7 +8,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One command line from the documentation.
@@ -21,11 +21,14 @@ struct DocumentedCommand: CustomStringConvertible, Sendable {
     static func all() -> [DocumentedCommand] {
         let root = Paths.root
         var files = ["README.md", "Captures/README.md"]
-        let docs = (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("docs").path)) ?? []
+        let docs =
+            (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("docs").path)) ?? []
         files += docs.filter { $0.hasSuffix(".md") }.sorted().map { "docs/\($0)" }
         var commands: [DocumentedCommand] = []
         for file in files {
-            guard let text = try? String(contentsOf: root.appendingPathComponent(file), encoding: .utf8) else { continue }
+            guard let text = try? String(contentsOf: root.appendingPathComponent(file), encoding: .utf8) else {
+                continue
+            }
             var inBlock = false
             for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
                 let line = raw.trimmingCharacters(in: .whitespaces)
@@ -75,21 +78,30 @@ final class DocumentedWorld: @unchecked Sendable {
         simulatorPort = freePort()
         simulatorTLSPort = freePort()
         simulator = try RecordProcessLike.start(
-            ["simulate", "--listen", "127.0.0.1:\(simulatorPort)", "--tls-listen", "127.0.0.1:\(simulatorTLSPort)", "--log", "none",
-             "--receipt-delay", "0.05-0.1"],
+            [
+                "simulate", "--listen", "127.0.0.1:\(simulatorPort)", "--tls-listen", "127.0.0.1:\(simulatorTLSPort)",
+                "--log", "none",
+                "--receipt-delay", "0.05-0.1",
+            ],
             ready: "Ctrl-C", environment: ["SMPPSCOPE_SIMULATOR_ACCOUNTS": "test:test smsckz:test kannel:test a:b"])
         postgres = PostgresServer.available ? try? PostgresServer.shared.get().makeDatabase() : nil
         if let postgres { _ = try smppscope(["import", smpplib, "--store", postgres]) }
         substitutions = [
             ("Captures/*.pcap", "\(smpplib) \(kannel)"), ("/var/captures/*.pcapng", pcapng),
-            ("monday.pcapng", pcapng), ("tuesday.pcapng", smpplib), ("capture.pcapng", pcapng), ("capture.pcap", smpplib),
-            ("c.pcap", smpplib), ("kannel.conf", Paths.root.appendingPathComponent("Captures/tools/kannel.conf.template").path),
-            ("smpp.sqlite", store), ("smpp.key", key), ("pw.txt", path("pw.txt")), ("accounts.txt", path("accounts.txt")),
-            ("analysis.json", path("analysis.json")), ("report.html", path("report.html")), ("replay.html", path("replay.html")),
-            ("hour.html", path("hour.html")), ("session1.pcap", path("session1.pcap")), ("session3.pcap", path("session3.pcap")),
+            ("monday.pcapng", pcapng), ("tuesday.pcapng", smpplib), ("capture.pcapng", pcapng),
+            ("capture.pcap", smpplib),
+            ("c.pcap", smpplib),
+            ("kannel.conf", Paths.root.appendingPathComponent("Captures/tools/kannel.conf.template").path),
+            ("smpp.sqlite", store), ("smpp.key", key), ("pw.txt", path("pw.txt")),
+            ("accounts.txt", path("accounts.txt")),
+            ("analysis.json", path("analysis.json")), ("report.html", path("report.html")),
+            ("replay.html", path("replay.html")),
+            ("hour.html", path("hour.html")), ("session1.pcap", path("session1.pcap")),
+            ("session3.pcap", path("session3.pcap")),
             ("with-passwords.pcap", path("with-passwords.pcap")), ("smsc.pcapng", path("smsc.pcapng")),
             ("/var/lib/smppscope/journal.pcapng", path("journal.pcapng")),
-            ("smsc.example.com:3700", "127.0.0.1:\(simulatorPort)"), ("smsc.example.com:3443", "127.0.0.1:\(simulatorTLSPort)"),
+            ("smsc.example.com:3700", "127.0.0.1:\(simulatorPort)"),
+            ("smsc.example.com:3443", "127.0.0.1:\(simulatorTLSPort)"),
         ]
         let database = postgres ?? "postgres://nobody@127.0.0.1:1/none"
         substitutions += [("postgres://smppscope@db/smpp", database), ("$store", database)]
@@ -209,7 +221,8 @@ struct DocumentedCommandsTests {
                 // Up and serving (its banner), then stopped as a user stops it: Ctrl-C.
                 let deadline = Date().addingTimeInterval(15)
                 func ready() -> Bool {
-                    errors.all.contains("Ctrl-C") || errors.all.contains("listening") || output.all.contains("time (UTC)")
+                    errors.all.contains("Ctrl-C") || errors.all.contains("listening")
+                        || output.all.contains("time (UTC)")
                 }
                 while process.isRunning, Date() < deadline, !ready() { usleep(50_000) }
                 usleep(300_000)

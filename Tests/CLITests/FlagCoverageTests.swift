@@ -7,7 +7,9 @@ import Testing
 
 @Suite("Flag coverage", .enabled(if: Paths.binary != nil, "smppscope is not built; run swift build first"))
 struct FlagCoverageTests {
-    static let subcommands = ["decode", "analyze", "import", "sessions", "export", "record", "replay", "simulate", "prune"]
+    static let subcommands = [
+        "decode", "analyze", "import", "sessions", "export", "record", "replay", "simulate", "prune",
+    ]
 
     /// The long options a subcommand's help lists.
     static func flags(of subcommand: String) throws -> [String] {
@@ -28,7 +30,10 @@ struct FlagCoverageTests {
     func everyOptionOfTheHelpIsRunByATest(subcommand: String) throws {
         let folder = Paths.root.appendingPathComponent("Tests")
         var sources = ""
-        let files = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil)?.allObjects.compactMap { $0 as? URL } ?? []
+        let files =
+            FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil)?.allObjects.compactMap {
+                $0 as? URL
+            } ?? []
         for file in files where file.pathExtension == "swift" {
             sources += (try? String(contentsOf: file, encoding: .utf8)) ?? ""
         }

@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A run of the binary under GNU time: its exit status, output, errors and peak resident memory.
@@ -32,8 +32,10 @@ func measured(_ arguments: [String]) throws -> MeasuredRun {
     let out = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     errors.fileHandleForReading.readabilityHandler = nil
-    let peak = (try? String(contentsOfFile: timing, encoding: .utf8))?.split(separator: "\n").last.flatMap { Int($0) } ?? -1
-    return MeasuredRun(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: log.all, peakKiB: peak)
+    let peak =
+        (try? String(contentsOfFile: timing, encoding: .utf8))?.split(separator: "\n").last.flatMap { Int($0) } ?? -1
+    return MeasuredRun(
+        status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: log.all, peakKiB: peak)
 }
 
 /// Makes a hostile capture of `kind` at `scale`; returns its path and its truth.
@@ -41,17 +43,24 @@ func hostileCapture(_ kind: String, scale: Int, in scratch: Scratch) throws -> (
     let path = scratch.path("\(kind)-\(scale).pcap")
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", Paths.root.appendingPathComponent("tools/gen_hostile_pcap.py").path, kind, "--out", path, "--scale", String(scale)]
+    process.arguments = [
+        "python3", Paths.root.appendingPathComponent("tools/gen_hostile_pcap.py").path, kind, "--out", path, "--scale",
+        String(scale),
+    ]
     process.standardError = FileHandle.nullDevice
     try process.run()
     process.waitUntilExit()
-    let truth = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path + ".truth.json"))) as? [String: Any]
+    let truth =
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path + ".truth.json")))
+        as? [String: Any]
     return (path, truth ?? [:])
 }
 
 @Suite(
     "Hostile captures", .serialized,
-    .enabled(if: Paths.binary != nil && FileManager.default.isExecutableFile(atPath: "/usr/bin/time"), "needs a built smppscope and GNU time"))
+    .enabled(
+        if: Paths.binary != nil && FileManager.default.isExecutableFile(atPath: "/usr/bin/time"),
+        "needs a built smppscope and GNU time"))
 struct HostileCaptureTests {
     /// The bound on every run here: well above the ~30 MB any small run takes, far below what unbounded growth takes.
     static let memoryBoundKiB = 200 * 1024

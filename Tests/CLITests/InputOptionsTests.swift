@@ -8,7 +8,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 enum Bundled {
@@ -20,7 +20,9 @@ enum Bundled {
 func decodedPDUs(_ arguments: [String]) throws -> [[String: Any]] {
     let run = try smppscope(["decode"] + arguments + ["--format", "jsonl", "--pdus-only"])
     #expect(run.status == 0, "\(arguments): \(run.errors)")
-    return run.output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    return run.output.split(separator: "\n").compactMap {
+        try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+    }
 }
 
 @Suite(
@@ -32,7 +34,9 @@ struct InputOptionsTests {
         let store = scratch.path("store.sqlite")
         let key = scratch.path("key")
         try String(repeating: "ab", count: 32).write(toFile: key, atomically: true, encoding: .utf8)
-        #expect(try smppscope(["import", Bundled.smpplib, Bundled.kannel, "--store", store, "--password-key", key]).status == 0)
+        #expect(
+            try smppscope(["import", Bundled.smpplib, Bundled.kannel, "--store", store, "--password-key", key]).status
+                == 0)
         let kannel = try TShark.pdus(Bundled.kannel, decodeAs: 3701)
 
         // --source: the second capture only, every PDU of it.
@@ -50,7 +54,10 @@ struct InputOptionsTests {
         let from = (sortedTimes[sortedTimes.count / 3] + sortedTimes[sortedTimes.count / 3 + 1]) / 2
         let to = (sortedTimes[2 * sortedTimes.count / 3] + sortedTimes[2 * sortedTimes.count / 3 + 1]) / 2
         let inRange = pdusWithTimes.filter { $0.1 >= from && $0.1 <= to }.count
-        let selected = try decodedPDUs(["--store", store, "--source", "2", "--from", String(format: "%.6f", from), "--to", String(format: "%.6f", to)])
+        let selected = try decodedPDUs([
+            "--store", store, "--source", "2", "--from", String(format: "%.6f", from), "--to",
+            String(format: "%.6f", to),
+        ])
         #expect(selected.count == inRange, "\(selected.count) PDUs between \(from) and \(to); tshark finds \(inRange)")
 
         // --destination: the submits to an address and the receipts from it.
@@ -64,7 +71,9 @@ struct InputOptionsTests {
 
         // --receipt-state, in decode and analyze.
         func state(_ pdu: TShark.PDU) -> String {
-            String(decoding: pdu.message, as: UTF8.self).components(separatedBy: "stat:").last.map { String($0.prefix(7)) } ?? ""
+            String(decoding: pdu.message, as: UTF8.self).components(separatedBy: "stat:").last.map {
+                String($0.prefix(7))
+            } ?? ""
         }
         let undelivered = kannel.filter { $0.commandID == 5 && state($0) == "UNDELIV" }.count
         #expect(undelivered > 0)
@@ -75,29 +84,47 @@ struct InputOptionsTests {
         // And analyze --source/--from/--to/--destination agree with decode's selections.
         for selection in [["--source", "2"], ["--destination", address]] {
             let json = try smppscope(["analyze", "--store", store, "--format", "json"] + selection)
-            let counted = (try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])?["pdus_total"] as? Int
+            let counted =
+                (try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])?["pdus_total"]
+                as? Int
             #expect(counted == (try decodedPDUs(["--store", store] + selection)).count, "\(selection)")
         }
         let ranged = try smppscope(
-            ["analyze", "--store", store, "--source", "2", "--format", "json", "--from", String(format: "%.6f", from), "--to", String(format: "%.6f", to)])
-        #expect((try JSONSerialization.jsonObject(with: Data(ranged.output.utf8)) as? [String: Any])?["pdus_total"] as? Int == inRange)
+            [
+                "analyze", "--store", store, "--source", "2", "--format", "json", "--from",
+                String(format: "%.6f", from), "--to", String(format: "%.6f", to),
+            ])
+        #expect(
+            (try JSONSerialization.jsonObject(with: Data(ranged.output.utf8)) as? [String: Any])?["pdus_total"] as? Int
+                == inRange)
 
         // --password-key: the binds read back with their passwords, shown with --show-secrets; sealed otherwise.
         let password = try #require(kannel.first { $0.commandID == 9 }?["password"], "tshark reads the bind's password")
-        let withKey = try smppscope(["decode", "--store", store, "--source", "2", "--password-key", key, "--show-secrets", "--command", "bind_transceiver"])
+        let withKey = try smppscope([
+            "decode", "--store", store, "--source", "2", "--password-key", key, "--show-secrets", "--command",
+            "bind_transceiver",
+        ])
         #expect(withKey.output.contains("password=\(password)"))
-        let withoutKey = try smppscope(["decode", "--store", store, "--source", "2", "--show-secrets", "--command", "bind_transceiver"])
+        let withoutKey = try smppscope([
+            "decode", "--store", store, "--source", "2", "--show-secrets", "--command", "bind_transceiver",
+        ])
         #expect(!withoutKey.output.contains("password=\(password)"))
-        let analyzedWithKey = try smppscope(["analyze", "--store", store, "--source", "2", "--password-key", key, "--format", "json"])
+        let analyzedWithKey = try smppscope([
+            "analyze", "--store", store, "--source", "2", "--password-key", key, "--format", "json",
+        ])
         #expect(analyzedWithKey.status == 0)
         // export --password-key: the exported bind carries the password again, as tshark reads it.
         let exported = scratch.path("with-password.pcap")
         let sessionID = ((listed?["sessions"] as? [[String: Any]])?.first?["id"] as? Int) ?? 0
-        #expect(try smppscope(["export", "--store", store, "--session", String(sessionID), "--pcap", exported, "--password-key", key]).status == 0)
+        #expect(
+            try smppscope([
+                "export", "--store", store, "--session", String(sessionID), "--pcap", exported, "--password-key", key,
+            ]).status == 0)
         let bind = try TShark.pdus(exported, decodeAs: 3701).first { $0.commandID == 9 }
         #expect(bind?["password"] == password)
         let plain = scratch.path("without.pcap")
-        #expect(try smppscope(["export", "--store", store, "--session", String(sessionID), "--pcap", plain]).status == 0)
+        #expect(
+            try smppscope(["export", "--store", store, "--session", String(sessionID), "--pcap", plain]).status == 0)
         #expect(try TShark.pdus(plain, decodeAs: 3701).first { $0.commandID == 9 }?["password"] == "******")
         // The exported file's checksums are right: tshark, checking them, finds none bad.
         #expect(try badChecksums(exported) == 0)
@@ -122,7 +149,9 @@ struct InputOptionsTests {
         let longBytes = all.compactMap { Int($0["command_length"] ?? "") }.filter { $0 > 100 }.reduce(0, +)
         #expect(skipped == longBytes)
         let analyzed = try smppscope(["analyze", Bundled.kannel, "--format", "json", "--max-pdu-length", "100"])
-        #expect((try JSONSerialization.jsonObject(with: Data(analyzed.output.utf8)) as? [String: Any])?["pdus_total"] as? Int == short)
+        #expect(
+            (try JSONSerialization.jsonObject(with: Data(analyzed.output.utf8)) as? [String: Any])?["pdus_total"]
+                as? Int == short)
     }
 
     /// --port: a connection whose first PDU is a vendor command is SMPP only when its port is named.
@@ -136,14 +165,17 @@ struct InputOptionsTests {
         conversation.send(Sample.enquireLink(sequence: 2), from: .client)
         conversation.send(Sample.bytes(PDU(.enquireLinkResp, sequence: 2)), from: .server)
         let path = scratch.path("vendor.pcap")
-        try Data(CaptureFileBuilder.pcap(linkType: 1, packets: conversation.packets)).write(to: URL(fileURLWithPath: path))
+        try Data(CaptureFileBuilder.pcap(linkType: 1, packets: conversation.packets)).write(
+            to: URL(fileURLWithPath: path))
         #expect(try decodedPDUs([path]).isEmpty)
         let forced = try decodedPDUs([path, "--port", "5016"])
         #expect(
             forced.map { $0["command"] as? String }
                 == ["unknown_0x00010203", "unknown_0x80010203", "enquire_link", "enquire_link_resp"])
         let analyzed = try smppscope(["analyze", path, "--port", "5016", "--format", "json"])
-        #expect((try JSONSerialization.jsonObject(with: Data(analyzed.output.utf8)) as? [String: Any])?["pdus_total"] as? Int == 4)
+        #expect(
+            (try JSONSerialization.jsonObject(with: Data(analyzed.output.utf8)) as? [String: Any])?["pdus_total"]
+                as? Int == 4)
     }
 
     /// --idle-limit: silences longer than it, in seconds, counted per session.
@@ -159,7 +191,8 @@ struct InputOptionsTests {
             conversation.send(Sample.bytes(PDU(.enquireLinkResp, sequence: UInt32(2 + index))), from: .server)
         }
         let path = scratch.path("silences.pcap")
-        try Data(CaptureFileBuilder.pcap(linkType: 1, packets: conversation.packets)).write(to: URL(fileURLWithPath: path))
+        try Data(CaptureFileBuilder.pcap(linkType: 1, packets: conversation.packets)).write(
+            to: URL(fileURLWithPath: path))
         for (limit, expected) in [("1", 2), ("2.5", 1), ("120", 0)] {
             let run = try smppscope(["analyze", path, "--format", "json", "--idle-limit", limit])
             let report = try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any]

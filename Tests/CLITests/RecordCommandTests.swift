@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Starts smppscope in the background and waits until `ready` appears on its standard error.
@@ -56,7 +56,8 @@ func withRunningSimulator(_ arguments: [String], _ body: (Int) throws -> Void) t
     try body(port)
 }
 
-@Suite("Record command", .serialized, .enabled(if: Paths.binary != nil, "smppscope is not built; run swift build first"))
+@Suite(
+    "Record command", .serialized, .enabled(if: Paths.binary != nil, "smppscope is not built; run swift build first"))
 struct RecordCommandTests {
     @Test func aRecordingKilledWithSIGKILLLeavesAStoreThatOpens() throws {
         let scratch = try Scratch()
@@ -64,8 +65,11 @@ struct RecordCommandTests {
             let proxyPort = freePort()
             let store = scratch.path("live.sqlite")
             let (recorder, _) = try startSmppscope(
-                ["record", "--listen", "127.0.0.1:\(proxyPort)", "--upstream", "127.0.0.1:\(smscPort)", "--store", store,
-                 "--summary-every", "0"],
+                [
+                    "record", "--listen", "127.0.0.1:\(proxyPort)", "--upstream", "127.0.0.1:\(smscPort)", "--store",
+                    store,
+                    "--summary-every", "0",
+                ],
                 ready: "listening on")
 
             let client = try SMPPTestClient(port: proxyPort)
@@ -105,8 +109,11 @@ struct RecordCommandTests {
         try withRunningSimulator(["--account", "shop:secret:1000"]) { smscPort in
             let proxyPort = freePort()
             let (recorder, _) = try startSmppscope(
-                ["record", "--listen", "127.0.0.1:\(proxyPort)", "--upstream", "127.0.0.1:\(smscPort)", "--store", url,
-                 "--summary-every", "0"],
+                [
+                    "record", "--listen", "127.0.0.1:\(proxyPort)", "--upstream", "127.0.0.1:\(smscPort)", "--store",
+                    url,
+                    "--summary-every", "0",
+                ],
                 ready: "listening on")
             defer { stop(recorder) }
             let client = try SMPPTestClient(port: proxyPort)
@@ -143,8 +150,10 @@ struct RecordCommandTests {
             let proxyPort = freePort()
             let metricsPort = freePort()
             let (recorder, _) = try startSmppscope(
-                ["record", "--listen", "127.0.0.1:\(proxyPort)", "--upstream", "127.0.0.1:\(smscPort)",
-                 "--metrics-listen", "127.0.0.1:\(metricsPort)", "--summary-every", "0"],
+                [
+                    "record", "--listen", "127.0.0.1:\(proxyPort)", "--upstream", "127.0.0.1:\(smscPort)",
+                    "--metrics-listen", "127.0.0.1:\(metricsPort)", "--summary-every", "0",
+                ],
                 ready: "127.0.0.1:\(metricsPort)/metrics")
             defer { stop(recorder) }
             let client = try SMPPTestClient(port: proxyPort)
@@ -152,7 +161,9 @@ struct RecordCommandTests {
             // Five a second are accepted: of ten sent at once, some are throttled.
             var statuses: [CommandStatus] = []
             for index in 0..<10 {
-                statuses.append(try client.request(submitPDU("message \(index)", registeredDelivery: 0))?.commandStatus ?? .unknownError)
+                statuses.append(
+                    try client.request(submitPDU("message \(index)", registeredDelivery: 0))?.commandStatus
+                        ?? .unknownError)
             }
             let throttled = statuses.filter { $0 == .throttled }.count
             let accepted = statuses.filter { $0 == .ok }.count
@@ -167,9 +178,17 @@ struct RecordCommandTests {
                 if samples["smppscope_response_seconds_count{command=\"submit_sm\",responder=\"smsc\"}"] == 10 { break }
                 usleep(50_000)
             } while Date() < deadline
-            #expect(samples["smppscope_pdus_total{command=\"submit_sm\",status=\"ESME_ROK\",direction=\"esme_to_smsc\"}"] == 10)
-            #expect(samples["smppscope_pdus_total{command=\"submit_sm_resp\",status=\"ESME_ROK\",direction=\"smsc_to_esme\"}"] == Double(accepted))
-            #expect(samples["smppscope_pdus_total{command=\"submit_sm_resp\",status=\"ESME_RTHROTTLED\",direction=\"smsc_to_esme\"}"] == Double(throttled))
+            #expect(
+                samples["smppscope_pdus_total{command=\"submit_sm\",status=\"ESME_ROK\",direction=\"esme_to_smsc\"}"]
+                    == 10)
+            #expect(
+                samples[
+                    "smppscope_pdus_total{command=\"submit_sm_resp\",status=\"ESME_ROK\",direction=\"smsc_to_esme\"}"]
+                    == Double(accepted))
+            #expect(
+                samples[
+                    "smppscope_pdus_total{command=\"submit_sm_resp\",status=\"ESME_RTHROTTLED\",direction=\"smsc_to_esme\"}"
+                ] == Double(throttled))
             #expect(samples["smppscope_throttled_total{system_id=\"shop\"}"] == Double(throttled))
             #expect(samples["smppscope_response_seconds_count{command=\"submit_sm\",responder=\"smsc\"}"] == 10)
             #expect(samples["smppscope_sessions_open"] == 1)

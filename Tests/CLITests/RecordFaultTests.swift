@@ -10,7 +10,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The streams the store holds (exported, then read by tshark), in session order.
@@ -21,7 +21,8 @@ func storedStreams(_ proxy: RecordProcess, scratch: Scratch) throws -> [(client:
     let ids = sessions.compactMap { $0["id"] as? Int }
     guard !ids.isEmpty else { return [] }
     let exported = scratch.path("export-\(UUID().uuidString).pcap")
-    let result = try smppscope(["export", "--store", proxy.store, "--pcap", exported] + ids.flatMap { ["--session", String($0)] })
+    let result = try smppscope(
+        ["export", "--store", proxy.store, "--pcap", exported] + ids.flatMap { ["--session", String($0)] })
     #expect(result.status == 0, "\(result.errors)")
     return try CapturedStreams(exported, smscPort: proxy.upstreamPort).all
 }
@@ -71,7 +72,9 @@ struct RecordFaultTests {
         }
         // A connection reset while it waits to be accepted has no peer left by the time it is: it is closed and not
         // counted as a session.
-        let settled = proxy.waitForMetrics { $0["smppscope_sessions_open"] == 0 && ($0["smppscope_sessions_total"] ?? 0) >= 40 }
+        let settled = proxy.waitForMetrics {
+            $0["smppscope_sessions_open"] == 0 && ($0["smppscope_sessions_total"] ?? 0) >= 40
+        }
         #expect(settled["smppscope_sessions_open"] == 0)
         #expect((40...60).contains(settled["smppscope_sessions_total"] ?? 0))
         #expect(proxy.waitForDescriptors(baseline) == baseline, "no descriptor is left open: \(proxy.descriptorList)")
@@ -157,11 +160,14 @@ struct RecordFaultTests {
         let baseline = proxy.settledDescriptors()
         let client = try SocketConnection.connect(port: proxy.port)
         let server = try upstream.accept()
-        let requests = Sample.bind(sequence: 1) + (2...11).flatMap { Sample.submit(sequence: UInt32($0), text: "window \($0)") }
+        let requests =
+            Sample.bind(sequence: 1) + (2...11).flatMap { Sample.submit(sequence: UInt32($0), text: "window \($0)") }
         try client.send(requests)
         #expect(server.receive(atLeast: requests.count).bytes == requests)
         // Half the window answered, then the reset.
-        let answers = Sample.bindResponse(sequence: 1) + (2...6).flatMap { Sample.submitResponse(sequence: UInt32($0), id: "M\($0)") }
+        let answers =
+            Sample.bindResponse(sequence: 1)
+            + (2...6).flatMap { Sample.submitResponse(sequence: UInt32($0), id: "M\($0)") }
         try server.send(answers)
         #expect(client.receive(atLeast: answers.count).bytes == answers)
         if resetBy == "client" {
@@ -178,7 +184,9 @@ struct RecordFaultTests {
         try aSessionGoesThrough(port: proxy.port, upstream: upstream)
         #expect(proxy.stop() == 0, "\(proxy.errors)")
         #expect(try storedSessions(proxy.store).first?.close == "rst")
-        for streams in [try storedStreams(proxy, scratch: scratch), try CapturedStreams(proxy.journal, smscPort: upstream.port).all] {
+        for streams in [
+            try storedStreams(proxy, scratch: scratch), try CapturedStreams(proxy.journal, smscPort: upstream.port).all,
+        ] {
             #expect(streams.first?.client == redactingPasswords(requests))
             #expect(streams.first?.smsc == answers)
         }
@@ -217,10 +225,14 @@ struct RecordFaultTests {
         server.closeNow()
         server2.closeNow()
         #expect(proxy.waitForDescriptors(baseline) == baseline, "\(proxy.descriptorList)")
-        #expect(proxy.errors(containing: "no byte passed within --idle-timeout").contains("no byte passed within --idle-timeout"))
+        #expect(
+            proxy.errors(containing: "no byte passed within --idle-timeout").contains(
+                "no byte passed within --idle-timeout"))
         try aSessionGoesThrough(port: proxy.port, upstream: upstream)
         #expect(proxy.stop() == 0, "\(proxy.errors)")
-        for streams in [try storedStreams(proxy, scratch: scratch), try CapturedStreams(proxy.journal, smscPort: upstream.port).all] {
+        for streams in [
+            try storedStreams(proxy, scratch: scratch), try CapturedStreams(proxy.journal, smscPort: upstream.port).all,
+        ] {
             #expect(streams.count == 3)
             #expect(streams.prefix(2).allSatisfy { $0.client == redactingPasswords(bind) && $0.smsc.isEmpty })
         }
@@ -252,7 +264,8 @@ struct RecordFaultTests {
     @Test func clientsBeyondTheSessionLimitsAreRefused() throws {
         let scratch = try Scratch()
         let upstream = try Listener()
-        let proxy = try RecordProcess(upstreamPort: upstream.port, scratch: scratch, ["--max-sessions-per-client", "2"])
+        let proxy = try RecordProcess(
+            upstreamPort: upstream.port, scratch: scratch, ["--max-sessions-per-client", "2"])
         let baseline = proxy.settledDescriptors()
         // Two sessions from one address are allowed, the third is refused.
         let first = try SocketConnection.connect(port: proxy.port)
@@ -260,9 +273,13 @@ struct RecordFaultTests {
         let servers = [try upstream.accept(), try upstream.accept()]
         let third = try SocketConnection.connect(port: proxy.port)
         #expect(third.receive(timeout: 5).closed, "refused at once")
-        let refused = proxy.waitForMetrics { $0["smppscope_limit_reached_total{limit=\"max_sessions_per_client\"}"] == 1 }
+        let refused = proxy.waitForMetrics {
+            $0["smppscope_limit_reached_total{limit=\"max_sessions_per_client\"}"] == 1
+        }
         #expect(refused["smppscope_limit_reached_total{limit=\"max_sessions_per_client\"}"] == 1)
-        #expect(proxy.errors(containing: "the most --max-sessions-per-client allows").contains("the most --max-sessions-per-client allows"))
+        #expect(
+            proxy.errors(containing: "the most --max-sessions-per-client allows").contains(
+                "the most --max-sessions-per-client allows"))
         #expect((try? upstream.accept(timeout: 0.3)) == nil, "a refused client never reaches the SMSC")
         first.closeNow()
         second.closeNow()
@@ -305,7 +322,9 @@ struct RecordFaultTests {
             }
         }
         let sent = Counter()
-        let chunks = stride(from: 0, to: payload.count, by: 1 << 20).map { Array(payload[$0..<min(payload.count, $0 + (1 << 20))]) }
+        let chunks = stride(from: 0, to: payload.count, by: 1 << 20).map {
+            Array(payload[$0..<min(payload.count, $0 + (1 << 20))])
+        }
         let sender = Thread {
             for chunk in chunks {
                 guard (try? server.send(chunk)) != nil else { return }
@@ -327,7 +346,8 @@ struct RecordFaultTests {
         client.closeNow()
         #expect(server.receive(timeout: 5).closed)
         server.closeNow()
-        #expect(proxy.waitForMetrics(seconds: 30) { $0["smppscope_sessions_open"] == 0 }["smppscope_sessions_open"] == 0)
+        #expect(
+            proxy.waitForMetrics(seconds: 30) { $0["smppscope_sessions_open"] == 0 }["smppscope_sessions_open"] == 0)
         #expect(proxy.stop() == 0, "\(proxy.errors)")
         let journal = try CapturedStreams(proxy.journal, smscPort: upstream.port).all
         #expect(journal.first?.smsc == payload, "the journal holds every PDU the SMSC sent")
@@ -344,7 +364,9 @@ struct RecordFaultTests {
                 guard let server = try? upstream.accept() else { return }
                 let request = server.receive(atLeast: 16, timeout: 5).bytes
                 guard request.count == 16 else { continue }
-                let sequence = UInt32(request[12]) << 24 | UInt32(request[13]) << 16 | UInt32(request[14]) << 8 | UInt32(request[15])
+                let sequence =
+                    UInt32(request[12]) << 24 | UInt32(request[13]) << 16 | UInt32(request[14]) << 8
+                    | UInt32(request[15])
                 try? server.send(Sample.bytes(PDU(.enquireLinkResp, sequence: sequence)))
                 _ = server.receive(timeout: 5)
                 server.closeNow()
@@ -358,13 +380,16 @@ struct RecordFaultTests {
             let client = try SocketConnection.connect(port: proxy.port)
             let sequence = UInt32(index + 1)
             try client.send(Sample.enquireLink(sequence: sequence))
-            if client.receive(atLeast: 16, timeout: 5).bytes == Sample.bytes(PDU(.enquireLinkResp, sequence: sequence)) {
+            if client.receive(atLeast: 16, timeout: 5).bytes == Sample.bytes(PDU(.enquireLinkResp, sequence: sequence))
+            {
                 answered += 1
             }
             client.closeNow()
         }
         #expect(answered == count)
-        let settled = proxy.waitForMetrics(seconds: 30) { $0["smppscope_sessions_open"] == 0 && $0["smppscope_sessions_total"] == Double(count) }
+        let settled = proxy.waitForMetrics(seconds: 30) {
+            $0["smppscope_sessions_open"] == 0 && $0["smppscope_sessions_total"] == Double(count)
+        }
         #expect(settled["smppscope_sessions_open"] == 0)
         #expect(settled["smppscope_sessions_total"] == Double(count))
         #expect(proxy.waitForDescriptors(baseline) == baseline, "\(proxy.descriptorList)")
@@ -444,11 +469,14 @@ struct RecordFaultTests {
         #expect(server.receive(atLeast: sent.count, timeout: 30).bytes == sent)
         client.closeNow()
         server.closeNow()
-        #expect(proxy.waitForMetrics(seconds: 30) { $0["smppscope_sessions_open"] == 0 }["smppscope_sessions_open"] == 0)
+        #expect(
+            proxy.waitForMetrics(seconds: 30) { $0["smppscope_sessions_open"] == 0 }["smppscope_sessions_open"] == 0)
         #expect(proxy.stop() == 0, "\(proxy.errors)")
         let stem = proxy.journal.replacingOccurrences(of: ".pcapng", with: "")
         var files = [proxy.journal]
-        while FileManager.default.fileExists(atPath: "\(stem).\(files.count).pcapng") { files.append("\(stem).\(files.count).pcapng") }
+        while FileManager.default.fileExists(atPath: "\(stem).\(files.count).pcapng") {
+            files.append("\(stem).\(files.count).pcapng")
+        }
         #expect(files.count >= 2, "a 1 MB limit over ~\(sent.count >> 20) MB of traffic makes several files")
         var carried: [UInt8] = []
         for file in files {
@@ -542,7 +570,8 @@ func runSmpplibClient(port: Int, count: Int, killAfter: Int? = nil, scratch: Scr
     let log = scratch.path("smpplib-\(UUID().uuidString).log")
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", FaultPeers.smpplib, "127.0.0.1", String(port), log, String(count)]
+    process.arguments =
+        ["python3", FaultPeers.smpplib, "127.0.0.1", String(port), log, String(count)]
         + (killAfter.map { ["--kill-after", String($0)] } ?? [])
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
@@ -586,7 +615,9 @@ struct RecordRealPeerTests {
         #expect(proxy.waitForMetrics { $0["smppscope_sessions_open"] == 0 }["smppscope_sessions_open"] == 0)
         #expect(proxy.waitForDescriptors(baseline) == baseline, "\(proxy.descriptorList)")
         #expect(proxy.stop() == 0, "\(proxy.errors)")
-        for streams in [try storedStreams(proxy, scratch: scratch), try CapturedStreams(proxy.journal, smscPort: server.port).all] {
+        for streams in [
+            try storedStreams(proxy, scratch: scratch), try CapturedStreams(proxy.journal, smscPort: server.port).all,
+        ] {
             #expect(streams.count == 1)
             #expect(streams.first?.client == redactingPasswords(clientSide.sent))
             #expect(streams.first?.smsc == smscSide.sent)
@@ -615,7 +646,9 @@ struct RecordRealPeerTests {
         let (again, second) = try runSmpplibClient(port: proxy.port, count: 3, scratch: scratch)
         #expect(again == 0 && second.lines.last == "done")
         #expect(proxy.stop() == 0, "\(proxy.errors)")
-        for streams in [try storedStreams(proxy, scratch: scratch), try CapturedStreams(proxy.journal, smscPort: server.port).all] {
+        for streams in [
+            try storedStreams(proxy, scratch: scratch), try CapturedStreams(proxy.journal, smscPort: server.port).all,
+        ] {
             #expect(streams.count == 2)
             guard let first = streams.first else { continue }
             #expect(first.client == redactingPasswords(clientSide.sent))
@@ -633,7 +666,9 @@ struct RecordRealPeerTests {
         let proxy = try RecordProcess(upstreamPort: port, scratch: scratch)
         let baseline = proxy.settledDescriptors()
         let client = try SocketConnection.connect(port: proxy.port)
-        let requests = Sample.bind(sequence: 1) + (2...6).flatMap { Sample.submit(sequence: UInt32($0), text: "before the crash \($0)") }
+        let requests =
+            Sample.bind(sequence: 1)
+            + (2...6).flatMap { Sample.submit(sequence: UInt32($0), text: "before the crash \($0)") }
         try client.send(requests)
         let answers = client.receive(atLeast: 24 + 5 * 21, timeout: 5).bytes
         server.kill9()
@@ -654,7 +689,9 @@ struct RecordRealPeerTests {
         #expect(restarted.received == log.connections[0]?.sent)
         #expect(proxy.waitForDescriptors(baseline) == baseline, "\(proxy.descriptorList)")
         #expect(proxy.stop() == 0, "\(proxy.errors)")
-        for streams in [try storedStreams(proxy, scratch: scratch), try CapturedStreams(proxy.journal, smscPort: port).all] {
+        for streams in [
+            try storedStreams(proxy, scratch: scratch), try CapturedStreams(proxy.journal, smscPort: port).all,
+        ] {
             #expect(streams.count == 2)
             guard streams.count == 2 else { continue }
             #expect(streams[0].client == redactingPasswords(requests))

@@ -7,7 +7,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A self-signed certificate for `names` (subjectAltName entries, e.g. DNS:localhost), made by openssl.
@@ -16,10 +16,14 @@ func makeCertificate(
 ) -> (certificate: String, key: String) {
     let certificate = scratch.path("\(name).pem")
     let key = scratch.path("\(name).key")
-    #expect(FaultPeers.run("/usr/bin/openssl", [
-        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", certificate,
-        "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=\(names)",
-    ]))
+    #expect(
+        FaultPeers.run(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
+                "-out", certificate,
+                "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=\(names)",
+            ]))
     return (certificate, key)
 }
 
@@ -38,8 +42,13 @@ final class BindAnswerer: @unchecked Sendable {
                 guard let server = try? listener.accept() else { return }
                 let bind = server.receive(atLeast: 16, timeout: 5).bytes
                 guard bind.count >= 16 else { continue }
-                let sequence = UInt32(bind[12]) << 24 | UInt32(bind[13]) << 16 | UInt32(bind[14]) << 8 | UInt32(bind[15])
-                try? server.send(Sample.bytes(PDU(.bindTransceiverResp, status: status, sequence: sequence, body: .bindResponse(.init(systemID: "SMSC")))))
+                let sequence =
+                    UInt32(bind[12]) << 24 | UInt32(bind[13]) << 16 | UInt32(bind[14]) << 8 | UInt32(bind[15])
+                try? server.send(
+                    Sample.bytes(
+                        PDU(
+                            .bindTransceiverResp, status: status, sequence: sequence,
+                            body: .bindResponse(.init(systemID: "SMSC")))))
                 kept.append(server)
             }
             Thread.sleep(forTimeInterval: 10)
@@ -50,7 +59,9 @@ final class BindAnswerer: @unchecked Sendable {
 
 @Suite(
     "Record options", .serialized,
-    .enabled(if: Paths.binary != nil && FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs a built smppscope and openssl"))
+    .enabled(
+        if: Paths.binary != nil && FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"),
+        "needs a built smppscope and openssl"))
 struct RecordOptionsTests {
     @Test func allowAndMaxSessionsDecideWhoConnects() throws {
         let scratch = try Scratch()
@@ -63,7 +74,8 @@ struct RecordOptionsTests {
         #expect(outside.stop() == 0)
 
         let scratch2 = try Scratch()
-        let inside = try RecordProcess(upstreamPort: upstream.port, scratch: scratch2, ["--allow", "127.0.0.0/8", "--max-sessions", "1"])
+        let inside = try RecordProcess(
+            upstreamPort: upstream.port, scratch: scratch2, ["--allow", "127.0.0.0/8", "--max-sessions", "1"])
         let first = try SocketConnection.connect(port: inside.port)
         let server = try upstream.accept()
         let second = try SocketConnection.connect(port: inside.port)
@@ -79,7 +91,8 @@ struct RecordOptionsTests {
         let scratch = try Scratch()
         let upstream = try Listener()
         let proxy = try RecordProcess(
-            upstreamPort: upstream.port, scratch: scratch, ["--metrics-header-timeout", "0.5", "--metrics-idle-timeout", "0.5"])
+            upstreamPort: upstream.port, scratch: scratch,
+            ["--metrics-header-timeout", "0.5", "--metrics-idle-timeout", "0.5"])
         // Half a request header, then nothing.
         let slow = try SocketConnection.connect(port: proxy.metricsPort)
         try slow.send(Array("GET /metr".utf8))
@@ -102,11 +115,13 @@ struct RecordOptionsTests {
     @Test func metricsNameAcceptedAccountsUpToTheLimit() throws {
         let scratch = try Scratch()
         let smsc = try BindAnswerer(statuses: [.ok, .invalidPassword, .ok])
-        let proxy = try RecordProcess(upstreamPort: smsc.listener.port, scratch: scratch, ["--metrics-max-accounts", "1"])
+        let proxy = try RecordProcess(
+            upstreamPort: smsc.listener.port, scratch: scratch, ["--metrics-max-accounts", "1"])
         var clients: [SocketConnection] = []
         for account in ["first", "refused", "third"] {
             let client = try SocketConnection.connect(port: proxy.port)
-            try client.send(Sample.bytes(PDU(.bindTransceiver, sequence: 1, body: .bind(.init(systemID: account, password: "pw")))))
+            try client.send(
+                Sample.bytes(PDU(.bindTransceiver, sequence: 1, body: .bind(.init(systemID: account, password: "pw")))))
             _ = client.receive(atLeast: 16, timeout: 5)
             try client.send(Sample.submit(sequence: 2, text: account))
             clients.append(client)
@@ -116,7 +131,9 @@ struct RecordOptionsTests {
         }
         #expect(metrics["smppscope_outstanding_requests{system_id=\"first\",direction=\"esme_to_smsc\"}"] == 1)
         #expect(metrics["smppscope_outstanding_requests{system_id=\"other\",direction=\"esme_to_smsc\"}"] == 1)
-        #expect(metrics["smppscope_outstanding_requests{system_id=\"(none)\",direction=\"esme_to_smsc\"}"] == 1, "the refused bind's session")
+        #expect(
+            metrics["smppscope_outstanding_requests{system_id=\"(none)\",direction=\"esme_to_smsc\"}"] == 1,
+            "the refused bind's session")
         #expect(!metrics.keys.contains { $0.contains("refused") || $0.contains("third") })
         #expect(metrics["smppscope_limit_reached_total{limit=\"metrics_accounts\"}"] == 1)
         for client in clients { client.closeNow() }
@@ -150,8 +167,11 @@ struct RecordOptionsTests {
         let (certificate, key) = makeCertificate(in: scratch, names: "DNS:localhost")
         let tlsPort = freePort()
         let simulator = try RecordProcessLike.start(
-            ["simulate", "--listen", "127.0.0.1:\(freePort())", "--tls-listen", "127.0.0.1:\(tlsPort)", "--cert", certificate, "--key", key,
-             "--log", "none"], ready: "Ctrl-C", environment: ["SMPPSCOPE_SIMULATOR_ACCOUNTS": "shop:secret"])
+            [
+                "simulate", "--listen", "127.0.0.1:\(freePort())", "--tls-listen", "127.0.0.1:\(tlsPort)", "--cert",
+                certificate, "--key", key,
+                "--log", "none",
+            ], ready: "Ctrl-C", environment: ["SMPPSCOPE_SIMULATOR_ACCOUNTS": "shop:secret"])
         defer { _ = simulator.stop() }
         for (options, works) in [
             (["--upstream-tls", "--upstream-ca", certificate, "--upstream-server-name", "localhost"], true),
@@ -165,7 +185,9 @@ struct RecordOptionsTests {
             let bound = try client.bind(systemID: "shop", password: "secret")
             #expect((bound?.commandStatus == .ok) == works, "\(options)")
             if !works {
-                #expect(proxy.errors(containing: "the SMSC connection failed").contains("the SMSC connection failed"), "\(options): \(proxy.errors)")
+                #expect(
+                    proxy.errors(containing: "the SMSC connection failed").contains("the SMSC connection failed"),
+                    "\(options): \(proxy.errors)")
             }
             client.disconnect()
             #expect(proxy.stop() == 0)

@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Lines a process writes to standard error, gathered as they come (so it never blocks on a full pipe).
@@ -188,7 +188,10 @@ struct CapturedStreams {
     init(_ path: String, smscPort: Int) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/tshark")
-        process.arguments = ["-r", path, "-Y", "tcp.len > 0", "-T", "fields", "-e", "tcp.stream", "-e", "tcp.srcport", "-e", "tcp.payload"]
+        process.arguments = [
+            "-r", path, "-Y", "tcp.len > 0", "-T", "fields", "-e", "tcp.stream", "-e", "tcp.srcport", "-e",
+            "tcp.payload",
+        ]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -266,9 +269,13 @@ func redactingPasswords(_ bytes: [UInt8]) -> [UInt8] {
     var result = bytes
     var offset = 0
     while offset + 16 <= result.count {
-        let length = Int(result[offset]) << 24 | Int(result[offset + 1]) << 16 | Int(result[offset + 2]) << 8 | Int(result[offset + 3])
+        let length =
+            Int(result[offset]) << 24 | Int(result[offset + 1]) << 16 | Int(result[offset + 2]) << 8
+            | Int(result[offset + 3])
         guard length >= 16, offset + length <= result.count else { break }
-        let command = Int(result[offset + 4]) << 24 | Int(result[offset + 5]) << 16 | Int(result[offset + 6]) << 8 | Int(result[offset + 7])
+        let command =
+            Int(result[offset + 4]) << 24 | Int(result[offset + 5]) << 16 | Int(result[offset + 6]) << 8
+            | Int(result[offset + 7])
         if [1, 2, 9, 0x0B].contains(command) {
             var index = offset + 16
             while index < offset + length, result[index] != 0 { index += 1 }

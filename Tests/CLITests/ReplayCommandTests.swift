@@ -6,10 +6,11 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
-@Suite("Replay command", .serialized, .enabled(if: Paths.binary != nil, "smppscope is not built; run swift build first"))
+@Suite(
+    "Replay command", .serialized, .enabled(if: Paths.binary != nil, "smppscope is not built; run swift build first"))
 struct ReplayCommandTests {
     /// A simulator without a rate limit, for one test.
     func withSimulator(_ body: (Int) throws -> Void) throws {
@@ -63,8 +64,11 @@ struct ReplayCommandTests {
         var counted: [String: Any] = [:]
         try withSimulator { port in
             let run = try smppscope(
-                ["replay", Paths.capture, "--target", "127.0.0.1:\(port)", "--system-id", "shop", "--password-file", password,
-                 "--fast", "--window", "10", "--format", "json", "--html", html, "--max-differences", "0"])
+                [
+                    "replay", Paths.capture, "--target", "127.0.0.1:\(port)", "--system-id", "shop", "--password-file",
+                    password,
+                    "--fast", "--window", "10", "--format", "json", "--html", html, "--max-differences", "0",
+                ])
             #expect(run.status == 1, "the recording's throttled first attempts are accepted now: differences")
             #expect(run.errors.contains("more than the 0 allowed"))
             counted = (try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any]) ?? [:]
@@ -74,11 +78,15 @@ struct ReplayCommandTests {
         #expect(requests?["sent"] == oracle.planned)
         #expect(requests?["answered"] == oracle.planned)
         let changes = counted["status_changes"] as? [[String: Any]] ?? []
-        let accepted = changes.first { $0["recording"] as? String == "ESME_RTHROTTLED" && $0["replay"] as? String == "ESME_ROK" }
+        let accepted = changes.first {
+            $0["recording"] as? String == "ESME_RTHROTTLED" && $0["replay"] as? String == "ESME_ROK"
+        }
         #expect(accepted?["count"] as? Int == oracle.throttledFirstAttempts)
         // The recorded client resent each throttled submit; with the first attempt accepted, the simulator refuses
         // the resend as a repeat, and the explanation says so.
-        let repeats = changes.filter { ($0["explanation"] as? String)?.contains("sent this again after ESME_RTHROTTLED") == true }
+        let repeats = changes.filter {
+            ($0["explanation"] as? String)?.contains("sent this again after ESME_RTHROTTLED") == true
+        }
         #expect(repeats.reduce(0) { $0 + (($1["count"] as? Int) ?? 0) } == oracle.repeats)
         #expect((counted["receipts"] as? [String: Any])?["replay"] as? Int == oracle.receipts)
         let page = (try? String(contentsOfFile: html, encoding: .utf8)) ?? ""
@@ -89,14 +97,19 @@ struct ReplayCommandTests {
 
         try withSimulator { port in
             let run = try smppscope(
-                ["replay", Paths.capture, "--target", "127.0.0.1:\(port)", "--system-id", "shop", "--password-file", password,
-                 "--fast", "--window", "10", "--format", "json", "--max-differences", "0",
-                 "--ignore-status", "0x58", "--ignore-status", "ESME_RSUBMITFAIL"])
+                [
+                    "replay", Paths.capture, "--target", "127.0.0.1:\(port)", "--system-id", "shop", "--password-file",
+                    password,
+                    "--fast", "--window", "10", "--format", "json", "--max-differences", "0",
+                    "--ignore-status", "0x58", "--ignore-status", "ESME_RSUBMITFAIL",
+                ])
             #expect(run.status == 0, "\(run.errors)")
             let json = (try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any]) ?? [:]
             #expect(json["differences"] as? Int == 0)
             let ignored = json["ignored_changes"] as? [[String: Any]] ?? []
-            #expect(ignored.reduce(0) { $0 + (($1["count"] as? Int) ?? 0) } == oracle.throttledFirstAttempts + oracle.repeats)
+            #expect(
+                ignored.reduce(0) { $0 + (($1["count"] as? Int) ?? 0) } == oracle.throttledFirstAttempts
+                    + oracle.repeats)
         }
     }
 
@@ -120,11 +133,15 @@ struct ReplayCommandTests {
         #expect(noPassword.errors.contains("no bind password"))
         #expect(noPassword.errors.contains("--password-file"))
 
-        let badRule = try smppscope(["replay", Paths.capture, "--target", "127.0.0.1:2775", "--rewrite-destination", "77"])
+        let badRule = try smppscope([
+            "replay", Paths.capture, "--target", "127.0.0.1:2775", "--rewrite-destination", "77",
+        ])
         #expect(badRule.status != 0)
         #expect(badRule.errors.contains("FROM=TO"))
 
-        let badStatus = try smppscope(["replay", Paths.capture, "--target", "127.0.0.1:2775", "--ignore-status", "ESME_NOPE"])
+        let badStatus = try smppscope([
+            "replay", Paths.capture, "--target", "127.0.0.1:2775", "--ignore-status", "ESME_NOPE",
+        ])
         #expect(badStatus.status != 0)
         #expect(badStatus.errors.contains("unknown status"))
 
@@ -135,7 +152,9 @@ struct ReplayCommandTests {
         let scratch = try Scratch()
         let password = scratch.path("password")
         try "secret".write(toFile: password, atomically: true, encoding: .utf8)
-        let refused = try smppscope(["replay", Paths.capture, "--target", "127.0.0.1:\(freePort())", "--password-file", password])
+        let refused = try smppscope([
+            "replay", Paths.capture, "--target", "127.0.0.1:\(freePort())", "--password-file", password,
+        ])
         #expect(refused.status != 0)
         #expect(refused.output.contains("cannot connect") || refused.errors.contains("cannot connect"))
     }

@@ -8,7 +8,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A recorded session built here: a bind, then `count` distinct submits `gap` seconds apart, each answered at once.
@@ -32,7 +32,9 @@ func framesRead(_ bytes: [UInt8]) -> [[UInt8]] {
     var frames: [[UInt8]] = []
     var offset = 0
     while offset + 16 <= bytes.count {
-        let length = Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
+        let length =
+            Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8
+            | Int(bytes[offset + 3])
         guard length >= 16, offset + length <= bytes.count else { break }
         frames.append(Array(bytes[offset..<(offset + length)]))
         offset += length
@@ -46,7 +48,8 @@ func commandID(_ frame: [UInt8]) -> UInt32 {
 
 /// Runs replay with the password in the environment; returns the run and its JSON.
 func replay(_ arguments: [String]) throws -> (Result, [String: Any]) {
-    let run = try smppscope(["replay"] + arguments + ["--format", "json"], environment: ["SMPPSCOPE_PASSWORD": "secret"])
+    let run = try smppscope(
+        ["replay"] + arguments + ["--format", "json"], environment: ["SMPPSCOPE_PASSWORD": "secret"])
     let json = (try? JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any]) ?? [:]
     return (run, json)
 }
@@ -64,8 +67,11 @@ struct ReplayOptionsTests {
         let scratch = try Scratch()
         let server = try NetSMPPServer(scratch: scratch)
         let (run, json) = try replay(
-            [Bundled.smpplib, "--target", "127.0.0.1:\(server.port)", "--system-id", "tester", "--fast", "--window", "10",
-             "--rewrite-source", "SMSCKZ=REWRITTEN", "--receipt-wait", "0.2"])
+            [
+                Bundled.smpplib, "--target", "127.0.0.1:\(server.port)", "--system-id", "tester", "--fast", "--window",
+                "10",
+                "--rewrite-source", "SMSCKZ=REWRITTEN", "--receipt-wait", "0.2",
+            ])
         #expect(run.status == 0, "\(run.errors)")
         let recorded = try TShark.pdus(Bundled.smpplib).filter { $0.commandID < 0x8000_0000 && $0.commandID != 5 }
         let log = waitForLog({ server.peerLog }) { $0.lines.contains("1 closed") }
@@ -84,7 +90,9 @@ struct ReplayOptionsTests {
         for (sent, original) in zip(submits, recordedSubmits) {
             let decoded = try PDU.decode(ByteBuffer(bytes: sent))
             #expect(decoded.destination?.address == original["destination_addr"])
-            #expect(decoded.source?.address == (original["source_addr"] == "SMSCKZ" ? "REWRITTEN" : original["source_addr"]))
+            #expect(
+                decoded.source?.address == (original["source_addr"] == "SMSCKZ" ? "REWRITTEN" : original["source_addr"])
+            )
             #expect(decoded.messageOctets ?? [] == original.message)
         }
         #expect((json["requests"] as? [String: Int])?["sent"] == recorded.count - 1)
@@ -99,8 +107,10 @@ struct ReplayOptionsTests {
         let pcap = scratch.path("replay.pcapng")
         let store = scratch.path("replay.sqlite")
         let (run, json) = try replay(
-            [capture, "--target", "127.0.0.1:\(server.port)", "--fast", "--window", "5", "--loop", "2",
-             "--recorded-system-id", "esme", "--record-pcap", pcap, "--record-store", store, "--receipt-wait", "0.1"])
+            [
+                capture, "--target", "127.0.0.1:\(server.port)", "--fast", "--window", "5", "--loop", "2",
+                "--recorded-system-id", "esme", "--record-pcap", pcap, "--record-store", store, "--receipt-wait", "0.1",
+            ])
         #expect(run.status == 0, "\(run.errors)")
         #expect((json["requests"] as? [String: Int])?["sent"] == 8, "four submits, twice")
         let log = waitForLog({ server.peerLog }) { $0.connections.count >= 2 }
@@ -116,7 +126,9 @@ struct ReplayOptionsTests {
         let sessions = try storedSessions(store)
         #expect(sessions.count == 2 && sessions.allSatisfy { $0.pdus == 12 }, "\(sessions)")
 
-        let (none, _) = try replay([capture, "--target", "127.0.0.1:\(server.port)", "--recorded-system-id", "someone-else"])
+        let (none, _) = try replay([
+            capture, "--target", "127.0.0.1:\(server.port)", "--recorded-system-id", "someone-else",
+        ])
         #expect(none.status != 0)
         #expect(none.errors.contains("sent nothing") || none.errors.contains("no session"), "\(none.errors)")
     }
@@ -128,7 +140,8 @@ struct ReplayOptionsTests {
         // Ten submits a second apart: nine seconds as recorded.
         let capture = try recordedSession(in: scratch, count: 10, gap: 1)
         for (pace, seconds) in [(["--speed", "6"], 9.0 / 6), (["--rate", "8"], 9.0 / 8)] {
-            let (run, json) = try replay([capture, "--target", "127.0.0.1:\(server.port)", "--receipt-wait", "0"] + pace)
+            let (run, json) = try replay(
+                [capture, "--target", "127.0.0.1:\(server.port)", "--receipt-wait", "0"] + pace)
             #expect(run.status == 0, "\(pace): \(run.errors)")
             let took = json["seconds"] as? Double ?? 0
             #expect(took >= seconds * 0.95 && took < seconds + 2, "\(pace): \(took) s, \(seconds) s expected")
@@ -143,10 +156,15 @@ struct ReplayOptionsTests {
         for (mode, changed) in [("give-up", 5), ("as-recorded", 5), ("resend", 0)] {
             try withRunningSimulator(["--account", "esme:secret:5", "--receipt-delay", "0.05-0.1"]) { port in
                 let (run, json) = try replay(
-                    [capture, "--target", "127.0.0.1:\(port)", "--fast", "--window", "10", "--on-throttle", mode, "--receipt-wait", "0"])
+                    [
+                        capture, "--target", "127.0.0.1:\(port)", "--fast", "--window", "10", "--on-throttle", mode,
+                        "--receipt-wait", "0",
+                    ])
                 #expect(run.status == 0, "\(mode): \(run.errors)")
                 let changes = (json["status_changes"] as? [[String: Any]]) ?? []
-                let toThrottled = changes.filter { $0["replay"] as? String == "ESME_RTHROTTLED" }.reduce(0) { $0 + (($1["count"] as? Int) ?? 0) }
+                let toThrottled = changes.filter { $0["replay"] as? String == "ESME_RTHROTTLED" }.reduce(0) {
+                    $0 + (($1["count"] as? Int) ?? 0)
+                }
                 #expect(toThrottled == changed, "--on-throttle \(mode)")
                 #expect((json["throttled"] as? [String: Int])?["replay"] == 5, "\(mode): five refused at first")
             }
@@ -160,26 +178,40 @@ struct ReplayOptionsTests {
         let silent = try NetSMPPServer(scratch: scratch, mode: "bind-only")
         let capture = try recordedSession(in: scratch, count: 3, gap: 0.01)
         let (counted, json) = try replay(
-            [capture, "--target", "127.0.0.1:\(silent.port)", "--fast", "--window", "5", "--response-timeout", "0.5",
-             "--receipt-wait", "0", "--max-differences", "0"])
+            [
+                capture, "--target", "127.0.0.1:\(silent.port)", "--fast", "--window", "5", "--response-timeout", "0.5",
+                "--receipt-wait", "0", "--max-differences", "0",
+            ])
         #expect(counted.status == 1, "three submits unanswered are differences")
-        let unanswered = (json["status_changes"] as? [[String: Any]] ?? []).filter { $0["replay"] as? String == "no response" }
+        let unanswered = (json["status_changes"] as? [[String: Any]] ?? []).filter {
+            $0["replay"] as? String == "no response"
+        }
         #expect(unanswered.reduce(0) { $0 + (($1["count"] as? Int) ?? 0) } == 3)
         #expect(json["differences"] as? Int == 3)
         let (ignored, ignoredJSON) = try replay(
-            [capture, "--target", "127.0.0.1:\(silent.port)", "--fast", "--window", "5", "--response-timeout", "0.5",
-             "--receipt-wait", "0", "--ignore-missing", "--max-differences", "0"])
+            [
+                capture, "--target", "127.0.0.1:\(silent.port)", "--fast", "--window", "5", "--response-timeout", "0.5",
+                "--receipt-wait", "0", "--ignore-missing", "--max-differences", "0",
+            ])
         #expect(ignored.status == 0, "set apart: \(ignored.errors)")
         #expect(ignoredJSON["differences"] as? Int == 0)
-        #expect((ignoredJSON["ignored_changes"] as? [[String: Any]] ?? []).reduce(0) { $0 + (($1["count"] as? Int) ?? 0) } == 3)
+        #expect(
+            (ignoredJSON["ignored_changes"] as? [[String: Any]] ?? []).reduce(0) { $0 + (($1["count"] as? Int) ?? 0) }
+                == 3)
 
         // --ignore-command: the smpplib capture's query_sm come back as generic_nack from Net::SMPP.
         let server = try NetSMPPServer(scratch: scratch)
         let (_, withQueries) = try replay(
-            [Bundled.smpplib, "--target", "127.0.0.1:\(server.port)", "--system-id", "tester", "--fast", "--window", "10", "--receipt-wait", "0"])
+            [
+                Bundled.smpplib, "--target", "127.0.0.1:\(server.port)", "--system-id", "tester", "--fast", "--window",
+                "10", "--receipt-wait", "0",
+            ])
         let (_, withoutQueries) = try replay(
-            [Bundled.smpplib, "--target", "127.0.0.1:\(server.port)", "--system-id", "tester", "--fast", "--window", "10", "--receipt-wait", "0",
-             "--ignore-command", "query_sm"])
+            [
+                Bundled.smpplib, "--target", "127.0.0.1:\(server.port)", "--system-id", "tester", "--fast", "--window",
+                "10", "--receipt-wait", "0",
+                "--ignore-command", "query_sm",
+            ])
         let queries = try TShark.pdus(Bundled.smpplib).filter { $0.commandID == 3 }.count
         #expect(queries > 0)
         #expect((withQueries["differences"] as? Int ?? 0) - (withoutQueries["differences"] as? Int ?? 0) == queries)
@@ -191,7 +223,9 @@ struct ReplayOptionsTests {
         let store = scratch.path("store.sqlite")
         let key = scratch.path("key")
         try String(repeating: "ef", count: 32).write(toFile: key, atomically: true, encoding: .utf8)
-        #expect(try smppscope(["import", Bundled.smpplib, Bundled.kannel, "--store", store, "--password-key", key]).status == 0)
+        #expect(
+            try smppscope(["import", Bundled.smpplib, Bundled.kannel, "--store", store, "--password-key", key]).status
+                == 0)
         func planned(_ selection: [String]) throws -> Int {
             let run = try smppscope(["replay", "--store", store, "--target", "127.0.0.1:9", "--dry-run"] + selection)
             #expect(run.status == 0, "\(selection): \(run.errors)")
@@ -207,21 +241,37 @@ struct ReplayOptionsTests {
         let times = try frameTimes(Bundled.kannel)
         let bound = times[bindFrame] ?? 0
         #expect(try planned(["--source", "2", "--to", String(format: "%.6f", bound + 1)]) == kannelRequests)
-        #expect(try planned(["--source", "2", "--from", String(format: "%.6f", bound - 1), "--to", String(format: "%.6f", bound + 1)]) == kannelRequests)
-        let after = try smppscope(["replay", "--store", store, "--source", "2", "--target", "127.0.0.1:9", "--dry-run", "--from", String(format: "%.6f", bound + 1)])
-        #expect(after.output.split(separator: "\n").filter { $0.hasPrefix("  +") }.isEmpty, "no session was bound after \(bound + 1)")
+        #expect(
+            try planned([
+                "--source", "2", "--from", String(format: "%.6f", bound - 1), "--to", String(format: "%.6f", bound + 1),
+            ]) == kannelRequests)
+        let after = try smppscope([
+            "replay", "--store", store, "--source", "2", "--target", "127.0.0.1:9", "--dry-run", "--from",
+            String(format: "%.6f", bound + 1),
+        ])
+        #expect(
+            after.output.split(separator: "\n").filter { $0.hasPrefix("  +") }.isEmpty,
+            "no session was bound after \(bound + 1)")
         // Selections of single PDUs cannot make a session: refused with what to use instead.
         for selection in [["--receipt-state", "UNDELIV"], ["--destination", "77013000009"]] {
-            let refused = try smppscope(["replay", "--store", store, "--target", "127.0.0.1:9", "--dry-run"] + selection)
-            #expect(refused.status != 0 && refused.errors.contains("replay sends whole sessions"), "\(selection): \(refused.errors)")
+            let refused = try smppscope(
+                ["replay", "--store", store, "--target", "127.0.0.1:9", "--dry-run"] + selection)
+            #expect(
+                refused.status != 0 && refused.errors.contains("replay sends whole sessions"),
+                "\(selection): \(refused.errors)")
         }
         // --max-pdu-length on a capture: longer PDUs are not read, so not replayed.
         let short = try TShark.pdus(Bundled.smpplib)
-            .filter { $0.commandID < 0x8000_0000 && $0.commandID != 9 && (Int($0["command_length"] ?? "") ?? 0) <= 100 }.count
-        let run = try smppscope(["replay", Bundled.smpplib, "--target", "127.0.0.1:9", "--dry-run", "--max-pdu-length", "100"])
+            .filter { $0.commandID < 0x8000_0000 && $0.commandID != 9 && (Int($0["command_length"] ?? "") ?? 0) <= 100 }
+            .count
+        let run = try smppscope([
+            "replay", Bundled.smpplib, "--target", "127.0.0.1:9", "--dry-run", "--max-pdu-length", "100",
+        ])
         #expect(run.output.split(separator: "\n").filter { $0.hasPrefix("  +") }.count == short)
         // --filter belongs to live capture.
-        let filter = try smppscope(["replay", Bundled.smpplib, "--target", "127.0.0.1:9", "--dry-run", "--filter", "tcp port 3700"])
+        let filter = try smppscope([
+            "replay", Bundled.smpplib, "--target", "127.0.0.1:9", "--dry-run", "--filter", "tcp port 3700",
+        ])
         #expect(filter.status != 0 && filter.errors.contains("--interface"), "\(filter.errors)")
     }
 
@@ -232,11 +282,18 @@ struct ReplayOptionsTests {
         let capture = try recordedSession(in: scratch, count: 2, gap: 0.01)
         let tlsPort = freePort()
         let simulator = try RecordProcessLike.start(
-            ["simulate", "--listen", "127.0.0.1:\(freePort())", "--tls-listen", "127.0.0.1:\(tlsPort)", "--cert", certificate, "--key", key,
-             "--log", "none"], ready: "Ctrl-C", environment: ["SMPPSCOPE_SIMULATOR_ACCOUNTS": "esme:secret"])
+            [
+                "simulate", "--listen", "127.0.0.1:\(freePort())", "--tls-listen", "127.0.0.1:\(tlsPort)", "--cert",
+                certificate, "--key", key,
+                "--log", "none",
+            ], ready: "Ctrl-C", environment: ["SMPPSCOPE_SIMULATOR_ACCOUNTS": "esme:secret"])
         defer { _ = simulator.stop() }
-        for (options, works) in [(["--tls", "--tls-ca", certificate], true), (["--tls"], false), (["--tls-no-verify"], true)] {
-            let (run, json) = try replay([capture, "--target", "127.0.0.1:\(tlsPort)", "--fast", "--window", "2", "--receipt-wait", "0"] + options)
+        for (options, works) in [
+            (["--tls", "--tls-ca", certificate], true), (["--tls"], false), (["--tls-no-verify"], true),
+        ] {
+            let (run, json) = try replay(
+                [capture, "--target", "127.0.0.1:\(tlsPort)", "--fast", "--window", "2", "--receipt-wait", "0"]
+                    + options)
             #expect((json["requests"] as? [String: Int])?["answered"] == (works ? 2 : 0), "\(options): \(run.errors)")
             if !works { #expect(run.status != 0 && run.errors.contains("sent nothing"), "\(options): \(run.errors)") }
         }

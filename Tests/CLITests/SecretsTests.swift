@@ -9,7 +9,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Binds whose passwords are known, as bytes and inside a capture.
@@ -43,7 +43,8 @@ enum SecretBinds {
         for pdu in pdus { conversation.send(pdu, from: .client) }
         conversation.send(Sample.bindResponse(sequence: 1), from: .server)
         let path = scratch.path("binds.pcap")
-        try Data(CaptureFileBuilder.pcap(linkType: 1, packets: conversation.packets)).write(to: URL(fileURLWithPath: path))
+        try Data(CaptureFileBuilder.pcap(linkType: 1, packets: conversation.packets)).write(
+            to: URL(fileURLWithPath: path))
         return path
     }
 
@@ -101,7 +102,9 @@ func mode(of path: String) -> Int {
     ((try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int) ?? -1
 }
 
-@Suite("Secrets, file modes and write errors", .serialized, .enabled(if: Paths.binary != nil, "smppscope is not built; run swift build first"))
+@Suite(
+    "Secrets, file modes and write errors", .serialized,
+    .enabled(if: Paths.binary != nil, "smppscope is not built; run swift build first"))
 struct SecretsTests {
     @Test func theDetectorFindsPasswordsWhenTheyAreAskedFor() throws {
         let scratch = try Scratch()
@@ -133,7 +136,8 @@ struct SecretsTests {
         #expect(try smppscope(["import", capture, "--store", store]).status == 0)
         for arguments in [
             ["decode", "--store", store], ["decode", "--store", store, "--format", "jsonl"],
-            ["decode", "--store", store, "--format", "jsonl", "--show-secrets"], ["analyze", "--store", store, "--format", "json"],
+            ["decode", "--store", store, "--format", "jsonl", "--show-secrets"],
+            ["analyze", "--store", store, "--format", "json"],
             ["sessions", "--store", store], ["replay", "--store", store, "--target", "127.0.0.1:9", "--dry-run"],
         ] {
             let run = try smppscope(arguments, environment: ["SMPPSCOPE_PASSWORD": "replay-own-pw"])
@@ -167,7 +171,8 @@ struct SecretsTests {
         let scrape = try httpRequest(port: proxy.metricsPort, path: "/metrics").body
         #expect(proxy.stop() == 0)
         var outputs: [(String, [UInt8])] = [
-            ("record --live", Array(proxy.printed.utf8)), ("record log", Array(proxy.errors.utf8)), ("metrics", Array(scrape.utf8)),
+            ("record --live", Array(proxy.printed.utf8)), ("record log", Array(proxy.errors.utf8)),
+            ("metrics", Array(scrape.utf8)),
         ]
         #expect(proxy.printed.contains("bind_transceiver"), "the live view printed the binds")
         for file in filesIn(scratch.url.path) {
@@ -179,7 +184,8 @@ struct SecretsTests {
         for format in ["text", "jsonl"] {
             let port = freePort()
             let simulator = try RecordProcessLike.start(
-                ["simulate", "--listen", "127.0.0.1:\(port)", "--accounts-file", accounts, "--log", format], ready: "Ctrl-C")
+                ["simulate", "--listen", "127.0.0.1:\(port)", "--accounts-file", accounts, "--log", format],
+                ready: "Ctrl-C")
             let esme = try SocketConnection.connect(port: port)
             try esme.send(Array(sent))
             _ = esme.receive(atLeast: 1, timeout: 5)
@@ -200,7 +206,9 @@ struct SecretsTests {
         let store = scratch.path("store.sqlite")
         #expect(try smppscope(["import", capture, "--store", store]).status == 0)
         #expect(try smppscope(["analyze", capture, "--html", scratch.path("report.html")]).status == 0)
-        #expect(try smppscope(["export", "--store", store, "--session", "1", "--pcap", scratch.path("export.pcap")]).status == 0)
+        #expect(
+            try smppscope(["export", "--store", store, "--session", "1", "--pcap", scratch.path("export.pcap")]).status
+                == 0)
         let upstream = try Listener()
         let proxy = try RecordProcess(upstreamPort: upstream.port, scratch: scratch)
         let client = try SocketConnection.connect(port: proxy.port)
@@ -219,10 +227,15 @@ struct SecretsTests {
     }
 
     @Test func aFullDeviceIsAnErrorAClosedPipeIsNot() throws {
-        for arguments in [["decode", Paths.capture], ["decode", Paths.capture, "--format", "jsonl"], ["analyze", Paths.capture, "--format", "json"]] {
+        for arguments in [
+            ["decode", Paths.capture], ["decode", Paths.capture, "--format", "jsonl"],
+            ["analyze", Paths.capture, "--format", "json"],
+        ] {
             let run = try smppscope(arguments, standardOutput: "/dev/full")
             #expect(run.status == 1, "\(arguments)")
-            #expect(run.errors.contains("cannot write to standard output: No space left on device"), "\(arguments): \(run.errors)")
+            #expect(
+                run.errors.contains("cannot write to standard output: No space left on device"),
+                "\(arguments): \(run.errors)")
         }
         // A reader that goes away after the first line: a quiet end, status 0.
         let process = Process()
@@ -245,7 +258,8 @@ struct SecretsTests {
         let scratch = try Scratch()
         let small = scratch.path("small")
         try FileManager.default.createDirectory(atPath: small, withIntermediateDirectories: true)
-        #expect(FaultPeers.run("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", small]), "mount a 64 KiB tmpfs")
+        #expect(
+            FaultPeers.run("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", small]), "mount a 64 KiB tmpfs")
         defer { _ = FaultPeers.run("/bin/umount", [small]) }
         let store = scratch.path("store.sqlite")
         #expect(try smppscope(["import", Paths.capture, "--store", store]).status == 0)
@@ -255,10 +269,13 @@ struct SecretsTests {
         try Data(count: 60 << 10).write(to: URL(fileURLWithPath: "\(small)/filler"))
         let analyzed = try smppscope(["analyze", Paths.capture, "--html", html])
         #expect(analyzed.status == 1)
-        #expect(analyzed.errors.contains(html) && analyzed.errors.contains("No space left on device"), "\(analyzed.errors)")
+        #expect(
+            analyzed.errors.contains(html) && analyzed.errors.contains("No space left on device"), "\(analyzed.errors)")
         let exported = try smppscope(["export", "--store", store, "--session", "1", "--pcap", export])
         #expect(exported.status == 1)
-        #expect(exported.errors.contains(export) && exported.errors.contains("No space left on device"), "\(exported.errors)")
+        #expect(
+            exported.errors.contains(export) && exported.errors.contains("No space left on device"),
+            "\(exported.errors)")
         #expect(filesIn(small).map { ($0 as NSString).lastPathComponent } == ["filler"], "nothing half-written is left")
         let imported = try smppscope(["import", Paths.capture, "--store", "\(small)/store.sqlite"])
         #expect(imported.status == 1, "\(imported.errors)")
@@ -268,7 +285,8 @@ struct SecretsTests {
         for url in [
             "postgres://alice:SUPERSECRET@/smpp", "postgres://alice:SUPERSECRET@db.invalid:notaport/smpp",
             "postgres://alice:SUPERSECRET@127.0.0.1:1/smpp?sslmode=allow",
-            "postgres://alice:SUPERSECRET@127.0.0.1:1/smpp?sslmode=bogus", "postgres://alice:SUPERSECRET@127.0.0.1:1/smpp",
+            "postgres://alice:SUPERSECRET@127.0.0.1:1/smpp?sslmode=bogus",
+            "postgres://alice:SUPERSECRET@127.0.0.1:1/smpp",
         ] {
             let run = try smppscope(["sessions", "--store", url])
             #expect(run.status == 1, "\(url)")
@@ -295,11 +313,15 @@ struct RecordProcessLike {
     let output: StandardErrorLog
     let errors: StandardErrorLog
 
-    static func start(_ arguments: [String], ready: String, environment: [String: String] = [:]) throws -> RecordProcessLike {
+    static func start(_ arguments: [String], ready: String, environment: [String: String] = [:]) throws
+        -> RecordProcessLike
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Paths.binary ?? "")
         process.arguments = arguments
-        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
@@ -340,13 +362,18 @@ func tlsHandshake(port: Int, version: String) -> Bool {
 
 @Suite(
     "TLS versions", .serialized,
-    .enabled(if: Paths.binary != nil && FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs a built smppscope and openssl"))
+    .enabled(
+        if: Paths.binary != nil && FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"),
+        "needs a built smppscope and openssl"))
 struct TLSVersionTests {
     @Test func theSimulatorAndTheProxyRefuseTLSOlderThanTheirFloor() throws {
         let scratch = try Scratch()
         let tlsPort = freePort()
         let simulator = try RecordProcessLike.start(
-            ["simulate", "--listen", "127.0.0.1:\(freePort())", "--tls-listen", "127.0.0.1:\(tlsPort)", "--log", "none"],
+            [
+                "simulate", "--listen", "127.0.0.1:\(freePort())", "--tls-listen", "127.0.0.1:\(tlsPort)", "--log",
+                "none",
+            ],
             ready: "Ctrl-C", environment: ["SMPPSCOPE_SIMULATOR_ACCOUNTS": "a:b"])
         #expect(!tlsHandshake(port: tlsPort, version: "tls1"))
         #expect(!tlsHandshake(port: tlsPort, version: "tls1_1"))
@@ -356,13 +383,18 @@ struct TLSVersionTests {
         // The proxy terminating its clients' TLS, with the floor raised to 1.3.
         let certificate = scratch.path("proxy.pem")
         let key = scratch.path("proxy.key")
-        #expect(FaultPeers.run("/usr/bin/openssl", [
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", certificate,
-            "-days", "1", "-subj", "/CN=localhost",
-        ]))
+        #expect(
+            FaultPeers.run(
+                "/usr/bin/openssl",
+                [
+                    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
+                    "-out", certificate,
+                    "-days", "1", "-subj", "/CN=localhost",
+                ]))
         let upstream = try Listener()
         let proxy = try RecordProcess(
-            upstreamPort: upstream.port, scratch: scratch, ["--cert", certificate, "--key", key, "--tls-minimum-version", "1.3"])
+            upstreamPort: upstream.port, scratch: scratch,
+            ["--cert", certificate, "--key", key, "--tls-minimum-version", "1.3"])
         #expect(!tlsHandshake(port: proxy.port, version: "tls1_1"))
         #expect(!tlsHandshake(port: proxy.port, version: "tls1_2"))
         #expect(tlsHandshake(port: proxy.port, version: "tls1_3"))

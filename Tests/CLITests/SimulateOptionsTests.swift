@@ -36,7 +36,8 @@ func receiptStates(_ client: SMPPTestClient, count: Int, seconds: Double = 5) th
     return states
 }
 
-@Suite("Simulate options", .serialized, .enabled(if: Paths.binary != nil, "smppscope is not built; run swift build first"))
+@Suite(
+    "Simulate options", .serialized, .enabled(if: Paths.binary != nil, "smppscope is not built; run swift build first"))
 struct SimulateOptionsTests {
     @Test func latencyAndJitterSetTheResponseTime() throws {
         try withSimulatorClient(["--latency", "150", "--jitter", "50"]) { (client, _) throws in
@@ -53,7 +54,8 @@ struct SimulateOptionsTests {
         let scratch = try Scratch()
         let report = scratch.path("analysis.json")
         let latency = ["min_ms": 240.0, "p50_ms": 250.0, "p90_ms": 260.0, "p99_ms": 270.0, "max_ms": 280.0]
-        try JSONSerialization.data(withJSONObject: ["latency": ["submit_sm": latency]]).write(to: URL(fileURLWithPath: report))
+        try JSONSerialization.data(withJSONObject: ["latency": ["submit_sm": latency]]).write(
+            to: URL(fileURLWithPath: report))
         try withSimulatorClient(["--latency-from", report]) { (client, _) throws in
             let started = monotonic()
             #expect(try client.request(submitPDU("from the report", registeredDelivery: 0))?.commandStatus == .ok)
@@ -68,13 +70,17 @@ struct SimulateOptionsTests {
         try withSimulatorClient(["--throughput", "3", "--latency", "0", "--jitter", "0"]) { (client, _) throws in
             var statuses: [CommandStatus] = []
             for index in 0..<5 {
-                statuses.append(try client.request(submitPDU("rate \(index)", registeredDelivery: 0))?.commandStatus ?? .systemError)
+                statuses.append(
+                    try client.request(submitPDU("rate \(index)", registeredDelivery: 0))?.commandStatus ?? .systemError
+                )
             }
             #expect(statuses == [.ok, .ok, .ok, .throttled, .throttled])
         }
     }
 
-    @Test(arguments: [("DELIVRD=1", "DELIVRD"), ("UNDELIV=1", "UNDELIV"), ("EXPIRED=1", "EXPIRED"), ("REJECTD=1", "REJECTD")])
+    @Test(arguments: [
+        ("DELIVRD=1", "DELIVRD"), ("UNDELIV=1", "UNDELIV"), ("EXPIRED=1", "EXPIRED"), ("REJECTD=1", "REJECTD"),
+    ])
     func receiptSharesDecideTheStates(shares: String, state: String) throws {
         try withSimulatorClient(["--receipts", shares, "--receipt-delay", "0.05-0.1"]) { (client, _) throws in
             for index in 0..<3 { _ = try client.request(submitPDU("share \(index)")) }
@@ -85,10 +91,13 @@ struct SimulateOptionsTests {
     /// registered_delivery 1 asks for every receipt, 2 for failures only, 3 for successes only.
     @Test func registeredDeliveryTwoAndThree() throws {
         for (shares, asked, expected) in [
-            ("DELIVRD=1", UInt8(2), 0), ("DELIVRD=1", UInt8(3), 2), ("UNDELIV=1", UInt8(2), 2), ("UNDELIV=1", UInt8(3), 0),
+            ("DELIVRD=1", UInt8(2), 0), ("DELIVRD=1", UInt8(3), 2), ("UNDELIV=1", UInt8(2), 2),
+            ("UNDELIV=1", UInt8(3), 0),
         ] {
             try withSimulatorClient(["--receipts", shares, "--receipt-delay", "0.05-0.1"]) { (client, _) throws in
-                for index in 0..<2 { _ = try client.request(submitPDU("asked \(asked) \(index)", registeredDelivery: asked)) }
+                for index in 0..<2 {
+                    _ = try client.request(submitPDU("asked \(asked) \(index)", registeredDelivery: asked))
+                }
                 let states = try receiptStates(client, count: 2, seconds: 1)
                 #expect(states.count == expected, "\(shares), registered_delivery \(asked): \(states)")
             }
@@ -153,7 +162,8 @@ struct SimulateOptionsTests {
     @Test func theISOFlagReadsDataCodingZeroAsLatin1() throws {
         let latin1 = Array("__HLR__".utf8)
         for (systemType, hlr) in [("ISO", true), ("", false)] {
-            try withSimulatorClient(["--receipts", "UNDELIV=1", "--receipt-delay", "0.05-0.1"], systemType: systemType) { (client, _) throws in
+            try withSimulatorClient(["--receipts", "UNDELIV=1", "--receipt-delay", "0.05-0.1"], systemType: systemType)
+            { (client, _) throws in
                 _ = try client.request(submitPDU("", octets: latin1))
                 var seen: [PDU] = []
                 let receipt = try client.receive(seen: &seen) { $0.commandID == .deliverSM }

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A temporary folder, removed afterwards.
@@ -89,7 +89,9 @@ struct StoreCommandTests {
         #expect(badStatus.errors.contains("unknown status"))
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"), "needs python3 for the generator"))
+    @Test(
+        .enabled(
+            if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"), "needs python3 for the generator"))
     func anImportKilledWithSIGKILLResumesWithoutDuplicates() throws {
         let scratch = try Scratch()
         let capture = scratch.path("big.pcap")

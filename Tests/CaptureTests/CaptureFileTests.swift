@@ -6,7 +6,10 @@ import TestSupport
 import Testing
 
 /// Reads every packet of a capture and its TCP segments.
-func readSegments(_ path: String) throws -> (segments: [(frame: Int, ns: Int64, payload: [UInt8], source: String, destination: String, flags: UInt8)], diagnostics: [CaptureDiagnostic]) {
+func readSegments(_ path: String) throws -> (
+    segments: [(frame: Int, ns: Int64, payload: [UInt8], source: String, destination: String, flags: UInt8)],
+    diagnostics: [CaptureDiagnostic]
+) {
     let reader = try CaptureFileReader(path: path)
     var decoder = PacketDecoder()
     var diagnostics: [CaptureDiagnostic] = []
@@ -14,8 +17,10 @@ func readSegments(_ path: String) throws -> (segments: [(frame: Int, ns: Int64, 
     while let packet = try reader.next() {
         decoder.decode(packet, diagnostics: &diagnostics) { segment in
             result.append(
-                (segment.frame, segment.timestamp.nanoseconds, Array(segment.payload), segment.source.description,
-                 segment.destination.description, segment.flags.rawValue))
+                (
+                    segment.frame, segment.timestamp.nanoseconds, Array(segment.payload), segment.source.description,
+                    segment.destination.description, segment.flags.rawValue
+                ))
         }
         diagnostics += reader.takeDiagnostics()
     }
@@ -35,8 +40,11 @@ struct CaptureFileTests {
     @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
     func pcapInBothResolutionsAndByteOrders(nanosecond: Bool, bigEndian: Bool) throws {
         let packets = [
-            TestPacket(seconds: 1_795_682_046, nanoseconds: 272_603_000, data: PacketBuilder.ethernet(payload: tcpPacket([1, 2, 3]))),
-            TestPacket(seconds: 1_795_682_047, nanoseconds: 123_456_789, data: PacketBuilder.ethernet(payload: tcpPacket([4]))),
+            TestPacket(
+                seconds: 1_795_682_046, nanoseconds: 272_603_000,
+                data: PacketBuilder.ethernet(payload: tcpPacket([1, 2, 3]))),
+            TestPacket(
+                seconds: 1_795_682_047, nanoseconds: 123_456_789, data: PacketBuilder.ethernet(payload: tcpPacket([4]))),
         ]
         let path = try CaptureFileBuilder.temporaryFile(
             CaptureFileBuilder.pcap(linkType: 1, packets: packets, nanosecond: nanosecond, bigEndian: bigEndian))
@@ -59,8 +67,11 @@ struct CaptureFileTests {
             CaptureFileBuilder.Interface(linkType: 101, tsresol: 0x80 | 20),
         ]
         let packets = [
-            TestPacket(seconds: 100, nanoseconds: 1_000, data: PacketBuilder.ethernet(payload: tcpPacket([1])), interface: 0),
-            TestPacket(seconds: 100, nanoseconds: 123_456_789, data: PacketBuilder.linuxSLL(payload: tcpPacket([2])), interface: 1),
+            TestPacket(
+                seconds: 100, nanoseconds: 1_000, data: PacketBuilder.ethernet(payload: tcpPacket([1])), interface: 0),
+            TestPacket(
+                seconds: 100, nanoseconds: 123_456_789, data: PacketBuilder.linuxSLL(payload: tcpPacket([2])),
+                interface: 1),
             TestPacket(seconds: 101, nanoseconds: 500_000_000, data: tcpPacket([3]), interface: 2),
         ]
         let section = CaptureFileBuilder.pcapngSection(interfaces: interfaces, packets: packets)
@@ -80,7 +91,8 @@ struct CaptureFileTests {
         let path = try CaptureFileBuilder.temporaryFile(
             CaptureFileBuilder.pcapngSection(
                 interfaces: [CaptureFileBuilder.Interface(linkType: 1)],
-                packets: [TestPacket(seconds: 0, data: PacketBuilder.ethernet(payload: tcpPacket([9, 9])))], simple: true))
+                packets: [TestPacket(seconds: 0, data: PacketBuilder.ethernet(payload: tcpPacket([9, 9])))],
+                simple: true))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let (segments, _) = try readSegments(path)
         #expect(segments.map(\.payload) == [[9, 9]])
@@ -128,7 +140,9 @@ struct CaptureFileTests {
         let ip = PacketBuilder.ipv6(
             source: client, destination: server, extensions: [(0, hopByHop), (60, destinationOptions)], payload: tcp)
         let path = try CaptureFileBuilder.temporaryFile(
-            CaptureFileBuilder.pcap(linkType: 1, packets: [TestPacket(seconds: 1, data: PacketBuilder.ethernet(etherType: 0x86DD, payload: ip))]))
+            CaptureFileBuilder.pcap(
+                linkType: 1,
+                packets: [TestPacket(seconds: 1, data: PacketBuilder.ethernet(etherType: 0x86DD, payload: ip))]))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let (segments, diagnostics) = try readSegments(path)
         #expect(diagnostics.isEmpty)
@@ -138,7 +152,8 @@ struct CaptureFileTests {
     }
 
     @Test func ipv4FragmentsAreReassembledInAnyOrder() throws {
-        let tcp = PacketBuilder.tcp(sourcePort: 1, destinationPort: 2, sequence: 1, options: false, payload: Array(0..<100))
+        let tcp = PacketBuilder.tcp(
+            sourcePort: 1, destinationPort: 2, sequence: 1, options: false, payload: Array(0..<100))
         let first = Array(tcp[0..<56])
         let second = Array(tcp[56..<104])
         let third = Array(tcp[104...])
@@ -147,12 +162,16 @@ struct CaptureFileTests {
                 seconds: 1,
                 data: PacketBuilder.ethernet(
                     payload: PacketBuilder.ipv4(
-                        source: 1, destination: 2, identification: 77, fragmentOffset: offset, moreFragments: more, payload: bytes)))
+                        source: 1, destination: 2, identification: 77, fragmentOffset: offset, moreFragments: more,
+                        payload: bytes)))
         }
         let path = try CaptureFileBuilder.temporaryFile(
             CaptureFileBuilder.pcap(
                 linkType: 1,
-                packets: [fragment(third, offset: 104, more: false), fragment(first, offset: 0, more: true), fragment(second, offset: 56, more: true)]))
+                packets: [
+                    fragment(third, offset: 104, more: false), fragment(first, offset: 0, more: true),
+                    fragment(second, offset: 56, more: true),
+                ]))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let (segments, diagnostics) = try readSegments(path)
         #expect(diagnostics.isEmpty)
@@ -162,14 +181,17 @@ struct CaptureFileTests {
     /// A datagram cut into 8-byte pieces, sent backwards, every piece twice and some overlapping with other bytes:
     /// the first bytes seen for each offset win, and the datagram comes out whole once.
     @Test func aDatagramInManySmallRepeatedPiecesComesOutWholeOnce() throws {
-        let tcp = PacketBuilder.tcp(sourcePort: 1, destinationPort: 2, sequence: 1, options: false, payload: (0..<1_000).map { UInt8($0 % 251) })
+        let tcp = PacketBuilder.tcp(
+            sourcePort: 1, destinationPort: 2, sequence: 1, options: false, payload: (0..<1_000).map { UInt8($0 % 251) }
+        )
         var packets: [TestPacket] = []
         func fragment(_ bytes: [UInt8], offset: Int, more: Bool) -> TestPacket {
             TestPacket(
                 seconds: 1,
                 data: PacketBuilder.ethernet(
                     payload: PacketBuilder.ipv4(
-                        source: 1, destination: 2, identification: 9, fragmentOffset: offset, moreFragments: more, payload: bytes)))
+                        source: 1, destination: 2, identification: 9, fragmentOffset: offset, moreFragments: more,
+                        payload: bytes)))
         }
         for offset in stride(from: 0, to: tcp.count, by: 8).reversed() {
             let piece = Array(tcp[offset..<min(tcp.count, offset + 8)])
@@ -196,7 +218,9 @@ struct CaptureFileTests {
                 packets: [
                     TestPacket(
                         seconds: 1,
-                        data: PacketBuilder.ipv4(source: 1, destination: 2, identification: 5, moreFragments: true, payload: [UInt8](repeating: 0, count: 32)))
+                        data: PacketBuilder.ipv4(
+                            source: 1, destination: 2, identification: 5, moreFragments: true,
+                            payload: [UInt8](repeating: 0, count: 32)))
                 ]))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let (segments, diagnostics) = try readSegments(path)
@@ -209,7 +233,9 @@ struct CaptureFileTests {
         let full = PacketBuilder.ethernet(payload: tcpPacket([UInt8](repeating: 0x41, count: 100)))
         let cut = Array(full.prefix(full.count - 40))
         let path = try CaptureFileBuilder.temporaryFile(
-            CaptureFileBuilder.pcap(linkType: 1, packets: [TestPacket(seconds: 1, data: cut, originalLength: full.count)], snapLength: UInt32(cut.count)))
+            CaptureFileBuilder.pcap(
+                linkType: 1, packets: [TestPacket(seconds: 1, data: cut, originalLength: full.count)],
+                snapLength: UInt32(cut.count)))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let reader = try CaptureFileReader(path: path)
         var decoder = PacketDecoder()
@@ -227,7 +253,8 @@ struct CaptureFileTests {
 
     @Test func paddingAfterTheIPPacketIsNotPayload() throws {
         let data = PacketBuilder.ethernet(payload: tcpPacket([1, 2])) + [0, 0, 0, 0, 0, 0]
-        let path = try CaptureFileBuilder.temporaryFile(CaptureFileBuilder.pcap(linkType: 1, packets: [TestPacket(seconds: 1, data: data)]))
+        let path = try CaptureFileBuilder.temporaryFile(
+            CaptureFileBuilder.pcap(linkType: 1, packets: [TestPacket(seconds: 1, data: data)]))
         defer { try? FileManager.default.removeItem(atPath: path) }
         #expect(try readSegments(path).segments.map(\.payload) == [[1, 2]])
     }
@@ -245,7 +272,10 @@ struct DamagedCaptureTests {
     }
 
     @Test func emptyAndForeignFilesAreClearErrors() throws {
-        for (bytes, expected) in [([UInt8](), "is empty"), (Array("GET / HTTP/1.1\r\n".utf8), "not a pcap or pcapng"), ([0xA1, 0xB2], "too short")] {
+        for (bytes, expected) in [
+            ([UInt8](), "is empty"), (Array("GET / HTTP/1.1\r\n".utf8), "not a pcap or pcapng"),
+            ([0xA1, 0xB2], "too short"),
+        ] {
             let path = try CaptureFileBuilder.temporaryFile(bytes)
             defer { try? FileManager.default.removeItem(atPath: path) }
             let error = #expect(throws: CaptureError.self) { try CaptureFileReader(path: path) }
@@ -300,8 +330,11 @@ struct DamagedCaptureTests {
     }
 
     @Test func damagedPcapngBlockIsSkipped() throws {
-        let packets = (0..<20).map { TestPacket(seconds: UInt32($0), data: PacketBuilder.ethernet(payload: tcpPacket([UInt8($0)]))) }
-        var bytes = CaptureFileBuilder.pcapngSection(interfaces: [CaptureFileBuilder.Interface(linkType: 1)], packets: packets)
+        let packets = (0..<20).map {
+            TestPacket(seconds: UInt32($0), data: PacketBuilder.ethernet(payload: tcpPacket([UInt8($0)])))
+        }
+        var bytes = CaptureFileBuilder.pcapngSection(
+            interfaces: [CaptureFileBuilder.Interface(linkType: 1)], packets: packets)
         // Damage the length of the fifth packet block.
         let blockSize = 12 + 20 + (PacketBuilder.ethernet(payload: tcpPacket([0])).count + 3) / 4 * 4
         let firstPacketBlock = bytes.count - 20 * blockSize

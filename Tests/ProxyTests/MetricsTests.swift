@@ -6,13 +6,13 @@ import Foundation
 import NIOCore
 import Prometheus
 import Proxy
-import Recording
 import Reassembly
+import Recording
 import SMPP
-import Transport
 import Store
 import TestSupport
 import Testing
+import Transport
 
 /// One scrape, parsed.
 struct Scrape {
@@ -49,7 +49,8 @@ struct MetricsTests {
             metrics.update(
                 proxy.counters,
                 .init(
-                    storeBacklog: status.storeBacklog, storeDropped: status.storeDropped, journalDropped: status.journalDropped,
+                    storeBacklog: status.storeBacklog, storeDropped: status.storeDropped,
+                    journalDropped: status.journalDropped,
                     metricsDropped: status.metricsDropped))
             return registry.emitToBuffer()
         }
@@ -63,26 +64,35 @@ struct MetricsTests {
         let client = try SocketConnection.connect(port: proxy.address?.port ?? 0)
         let smsc = try upstream.accept()
         let fromClient =
-            Sample.bind(sequence: 1) + Sample.submit(sequence: 2) + Sample.submit(sequence: 3) + Sample.submit(sequence: 4)
+            Sample.bind(sequence: 1) + Sample.submit(sequence: 2) + Sample.submit(sequence: 3)
+            + Sample.submit(sequence: 4)
             + Sample.bytes(PDU(CommandID(0x00FF_1234), sequence: 5))
         try client.send(fromClient)
         #expect(smsc.receive(atLeast: fromClient.count).bytes.count == fromClient.count)
         // The bind and one submit answered, one submit throttled, one left waiting; the vendor request too.
         let fromSMSC =
             Sample.bindResponse(sequence: 1) + Sample.submitResponse(sequence: 2, id: "M1")
-            + Sample.bytes(PDU(.submitSMResp, status: .throttled, sequence: 3)) + Sample.deliver(sequence: 9, text: "hello")
+            + Sample.bytes(PDU(.submitSMResp, status: .throttled, sequence: 3))
+            + Sample.deliver(sequence: 9, text: "hello")
         try smsc.send(fromSMSC)
         #expect(client.receive(atLeast: fromSMSC.count).bytes.count == fromSMSC.count)
         let answer = Sample.bytes(PDU(.deliverSMResp, sequence: 9, body: .messageID("")))
         try client.send(answer)
         #expect(smsc.receive(atLeast: answer.count).bytes.count == answer.count)
 
-        let open = try scrape(metricsPort) { $0["smppscope_response_seconds_count{command=\"deliver_sm\",responder=\"esme\"}"] == 1 }
+        let open = try scrape(metricsPort) {
+            $0["smppscope_response_seconds_count{command=\"deliver_sm\",responder=\"esme\"}"] == 1
+        }
         #expect(open.status == 200)
         #expect(open.headers.contains("text/plain; version=0.0.4"))
         #expect(open["smppscope_pdus_total{command=\"submit_sm\",status=\"ESME_ROK\",direction=\"esme_to_smsc\"}"] == 3)
-        #expect(open["smppscope_pdus_total{command=\"submit_sm_resp\",status=\"ESME_ROK\",direction=\"smsc_to_esme\"}"] == 1)
-        #expect(open["smppscope_pdus_total{command=\"submit_sm_resp\",status=\"ESME_RTHROTTLED\",direction=\"smsc_to_esme\"}"] == 1)
+        #expect(
+            open["smppscope_pdus_total{command=\"submit_sm_resp\",status=\"ESME_ROK\",direction=\"smsc_to_esme\"}"] == 1
+        )
+        #expect(
+            open[
+                "smppscope_pdus_total{command=\"submit_sm_resp\",status=\"ESME_RTHROTTLED\",direction=\"smsc_to_esme\"}"
+            ] == 1)
         #expect(open["smppscope_pdus_total{command=\"unknown\",status=\"ESME_ROK\",direction=\"esme_to_smsc\"}"] == 1)
         #expect(open["smppscope_throttled_total{system_id=\"esme\"}"] == 1)
         #expect(open["smppscope_response_seconds_count{command=\"submit_sm\",responder=\"smsc\"}"] == 2)
@@ -98,7 +108,10 @@ struct MetricsTests {
 
         client.closeNow()
         smsc.closeNow()
-        let ended = try scrape(metricsPort) { $0["smppscope_sessions_open"] == 0 && $0["smppscope_unanswered_requests_total{command=\"submit_sm\",direction=\"esme_to_smsc\"}"] == 1 }
+        let ended = try scrape(metricsPort) {
+            $0["smppscope_sessions_open"] == 0
+                && $0["smppscope_unanswered_requests_total{command=\"submit_sm\",direction=\"esme_to_smsc\"}"] == 1
+        }
         #expect(ended["smppscope_outstanding_requests{system_id=\"esme\",direction=\"esme_to_smsc\"}"] == 0)
         #expect(ended["smppscope_unanswered_requests_total{command=\"unknown\",direction=\"esme_to_smsc\"}"] == 1)
         #expect(ended["smppscope_sessions_total"] == 1)

@@ -8,17 +8,17 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import Proxy
-import Recording
 import Reassembly
+import Recording
 import SMPP
-import Transport
 import Simulator
 import Store
 import TestSupport
 import Testing
+import Transport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Keeps every recorded event.
@@ -99,7 +99,9 @@ enum Traffic {
         Sample.bindResponse(sequence: 1),
         Sample.submitResponse(sequence: 2, id: "A1"),
         Sample.submitResponse(sequence: 3, id: "A2"),
-        Sample.deliver(sequence: 7, text: "id:A1 sub:001 dlvrd:001 submit date:2611261200 done date:2611261200 stat:DELIVRD err:000"),
+        Sample.deliver(
+            sequence: 7,
+            text: "id:A1 sub:001 dlvrd:001 submit date:2611261200 done date:2611261200 stat:DELIVRD err:000"),
     ]
 
     /// Sends bytes in pieces of odd sizes, with pauses, so PDUs arrive split and merged.
@@ -164,7 +166,11 @@ struct ProxyTests {
         #expect(ends.first?.by == connection.first)
         // Stream offsets count each direction's bytes.
         let offsets = events.compactMap { event -> UInt64? in
-            if case .pdu(let pdu) = event, pdu.source == connection.first { return pdu.streamOffset } else { return nil }
+            if case .pdu(let pdu) = event, pdu.source == connection.first {
+                return pdu.streamOffset
+            } else {
+                return nil
+            }
         }
         let expectedOffsets = Traffic.fromClient.indices.map { index in
             UInt64(Traffic.fromClient[..<index].reduce(0) { $0 + $1.count })
@@ -198,7 +204,10 @@ struct ProxyTests {
         let diagnostics = sink.all.compactMap { event -> StreamDiagnostic? in
             if case .diagnostic(let diagnostic) = event { return diagnostic } else { return nil }
         }
-        #expect(diagnostics.contains { $0.message == "skipped \(junk.count) bytes that do not frame as SMPP, to resynchronise" })
+        #expect(
+            diagnostics.contains {
+                $0.message == "skipped \(junk.count) bytes that do not frame as SMPP, to resynchronise"
+            })
         #expect(diagnostics.allSatisfy { $0.streamOffset == UInt64(before.count) })
         #expect(sink.allNotices.contains { $0.contains("stream offset \(before.count)") })
     }
@@ -216,9 +225,10 @@ struct ProxyTests {
         let seen = client.receive(timeout: 5)
         #expect(seen.closed, "the client sees the SMSC go")
         #expect(seen.reset, "as a reset")
-        #expect(sink.waitFor { events in
-            events.contains { if case .ended(let end) = $0 { return end.kind == .rst } else { return false } }
-        })
+        #expect(
+            sink.waitFor { events in
+                events.contains { if case .ended(let end) = $0 { return end.kind == .rst } else { return false } }
+            })
 
         // The proxy lives on.
         let second = try SocketConnection.connect(port: port)
@@ -296,7 +306,9 @@ struct ProxyTests {
             for server in servers {
                 let request = server.receive(atLeast: 16, timeout: 10).bytes
                 guard request.count == 16 else { continue }
-                let sequence = UInt32(request[12]) << 24 | UInt32(request[13]) << 16 | UInt32(request[14]) << 8 | UInt32(request[15])
+                let sequence =
+                    UInt32(request[12]) << 24 | UInt32(request[13]) << 16 | UInt32(request[14]) << 8
+                    | UInt32(request[15])
                 try? server.send(Sample.bytes(PDU(.enquireLinkResp, sequence: sequence)))
             }
             Thread.sleep(forTimeInterval: 5)
@@ -366,7 +378,8 @@ struct ProxyTests {
         let channel = try ClientBootstrap(group: group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: "localhost"))
+                    try channel.pipeline.syncOperations.addHandler(
+                        try NIOSSLClientHandler(context: context, serverHostname: "localhost"))
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SMPPFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(collector)
                 }
@@ -382,7 +395,10 @@ struct ProxyTests {
         #expect(response?.commandID == .submitSMResp)
         #expect(response?.commandStatus == .ok)
         try channel.close().wait()
-        #expect(sink.waitFor { events in events.filter { if case .pdu = $0 { return true } else { return false } }.count >= 4 })
+        #expect(
+            sink.waitFor { events in
+                events.filter { if case .pdu = $0 { return true } else { return false } }.count >= 4
+            })
         let commands = sink.all.compactMap { event -> CommandID? in
             if case .pdu(let pdu) = event { return PDUHeader.peek(in: pdu.bytes)?.commandID } else { return nil }
         }
@@ -444,7 +460,8 @@ struct RealClientProxyTests {
     /// python smpplib through the proxy to the simulator; smpplib's own log of its socket is the oracle for what
     /// each direction carried, and the store and the journal must hold exactly that.
     @Test func smpplibThroughTheProxyRecordsWhatItsSocketCarried() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("smppscope-real-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "smppscope-real-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
 
@@ -507,7 +524,9 @@ struct RealClientProxyTests {
         // The journal decodes to the same PDUs.
         var journal: [String: [UInt8]] = [:]
         try CaptureIngest(source: try PacketSource.open(path: options.pcapPath ?? "")).run { event in
-            if case .pdu(let item) = event { journal[item.fromClient == true ? "up" : "down", default: []] += Array(item.raw.readableBytesView) }
+            if case .pdu(let item) = event {
+                journal[item.fromClient == true ? "up" : "down", default: []] += Array(item.raw.readableBytesView)
+            }
         }
         #expect(journal["up"] == redactedUp)
         #expect(journal["down"] == received)

@@ -47,8 +47,12 @@ struct BoundsTests {
             other.wait(microseconds: 1_000_000_000)
             other.send(Sample.enquireLink(sequence: 9), from: .client)
         }
-        let result = try run(packets: first.packets.prefix(5) + other.packets + first.packets.suffix(1), configuration: configuration)
-        #expect(result.diagnostics.contains { $0.contains("connection no longer followed (no segment for 1800 s of capture time)") })
+        let result = try run(
+            packets: first.packets.prefix(5) + other.packets + first.packets.suffix(1), configuration: configuration)
+        #expect(
+            result.diagnostics.contains {
+                $0.contains("connection no longer followed (no segment for 1800 s of capture time)")
+            })
         // Picked up again: a new session, mid-stream, carrying the submit.
         #expect(result.opened.count == 3)
         #expect(result.pdus.last?.command == "submit_sm")
@@ -61,7 +65,8 @@ struct BoundsTests {
         let start = conversation.clientSequence &+ 1
         for index in 0..<2_000 {
             conversation.record(
-                conversation.packet(from: .client, sequence: start &+ UInt32(index), flags: Flag.ack | Flag.psh, payload: [0xFF]))
+                conversation.packet(
+                    from: .client, sequence: start &+ UInt32(index), flags: Flag.ack | Flag.psh, payload: [0xFF]))
         }
         var configuration = ReassemblyConfiguration()
         configuration.bufferLimit = 64 << 10

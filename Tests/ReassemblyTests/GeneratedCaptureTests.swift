@@ -13,7 +13,9 @@ struct GeneratedCaptureTests {
     @Test(arguments: captures)
     func countsPerCommandEqualTheTruth(capture: String) throws {
         let path = Fixtures.path("generated/\(capture)")
-        let truth = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path + ".truth.json"))) as? [String: Any]
+        let truth =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path + ".truth.json")))
+            as? [String: Any]
         var expected = truth?["pdus_by_command"] as? [String: Int] ?? [:]
         var lostSegments: [[String: Any]] = []
         if let data = try? Data(contentsOf: URL(fileURLWithPath: path + ".lost.json")) {

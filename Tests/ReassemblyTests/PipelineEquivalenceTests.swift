@@ -47,7 +47,9 @@ struct PipelineEquivalenceTests {
             var lines: [String] = []
             try ingest.runEvents(parallel: parallel) { event in
                 if case .stream(.pdu(let framed)) = event {
-                    lines.append("pdu \(framed.connection) \(framed.frame) \(framed.streamOffset) \(Array(framed.bytes.readableBytesView))")
+                    lines.append(
+                        "pdu \(framed.connection) \(framed.frame) \(framed.streamOffset) \(Array(framed.bytes.readableBytesView))"
+                    )
                 } else {
                     lines.append("\(event)")
                 }

@@ -97,7 +97,9 @@ struct ReferenceDecodeTests {
                 }
                 if let concat = want["concat"] as? [String: Int] {
                     let udh = row["udh"] as? [String: Int]
-                    #expect(udh?["ref"] == concat["ref"] && udh?["total"] == concat["total"] && udh?["seq"] == concat["seq"])
+                    #expect(
+                        udh?["ref"] == concat["ref"] && udh?["total"] == concat["total"] && udh?["seq"] == concat["seq"]
+                    )
                 }
                 let tlvs = (row["tlvs"] as? [[String: Any]]) ?? []
                 let wantTLVs = (want["tlvs"] as? [[String: Any]]) ?? []
@@ -110,12 +112,15 @@ struct ReferenceDecodeTests {
             }
         }
         // Global order too: the reference lists PDUs in the order they were completed.
-        #expect(pdus.map { "\($0["command"] ?? "")#\($0["sequence_number"] ?? "")" }
-            == reference.map { "\($0["command"] ?? "")#\($0["sequence_number"] ?? "")" })
+        #expect(
+            pdus.map { "\($0["command"] ?? "")#\($0["sequence_number"] ?? "")" }
+                == reference.map { "\($0["command"] ?? "")#\($0["sequence_number"] ?? "")" })
         // Every receipt is parsed.
         let receipts = pdus.filter { $0["receipt"] != nil }
-        let facts = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: Fixtures.directory.appendingPathComponent("reference/\(capture).facts.json"))) as? [String: Any]
+        let facts =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: Fixtures.directory.appendingPathComponent("reference/\(capture).facts.json")))
+            as? [String: Any]
         #expect(receipts.count == facts?["delivery_receipts"] as? Int)
         #expect(receipts.allSatisfy { ($0["receipt"] as? [String: Any])?["stat"] as? String == "DELIVRD" })
     }

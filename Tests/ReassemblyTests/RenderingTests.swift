@@ -22,7 +22,9 @@ struct RenderingTests {
                     json.string(text)
                     json.endArray()
                     let parsed = try JSONSerialization.jsonObject(with: Data(json.bytes)) as? [String]
-                    #expect(parsed == [text], "\(text.debugDescription) came back as \(String(decoding: json.bytes, as: UTF8.self))")
+                    #expect(
+                        parsed == [text],
+                        "\(text.debugDescription) came back as \(String(decoding: json.bytes, as: UTF8.self))")
                     // Control characters, quotes and backslashes never appear raw.
                     let inner = json.bytes.dropFirst(2).dropLast(2)
                     #expect(!inner.contains { $0 < 0x20 || $0 == 0x7F })

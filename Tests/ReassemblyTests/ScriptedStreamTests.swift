@@ -26,9 +26,11 @@ struct ScriptedStreamTests {
         let many = (2..<27).flatMap { Sample.submit(sequence: UInt32($0)) }
         conversation.send(many, from: .client)
         // Split inside command_length, inside the header and inside a C-string.
-        conversation.send(Sample.submit(sequence: 27) + Sample.submit(sequence: 28), from: .client, sizes: [2, 9, 20, 3])
+        conversation.send(
+            Sample.submit(sequence: 27) + Sample.submit(sequence: 28), from: .client, sizes: [2, 9, 20, 3])
         let result = try run(packets: conversation.packets)
-        #expect(result.commands == ["bind_transceiver", "bind_transceiver_resp"] + Array(repeating: "submit_sm", count: 27))
+        #expect(
+            result.commands == ["bind_transceiver", "bind_transceiver_resp"] + Array(repeating: "submit_sm", count: 27))
         #expect(result.pdus.map(\.sequence).suffix(27) == Array(2...28).map(UInt32.init))
         #expect(result.diagnostics.isEmpty)
         #expect(result.gaps.isEmpty)
@@ -49,7 +51,10 @@ struct ScriptedStreamTests {
         conversation.record(packets[0])
         // An overlapping retransmission: the last 10 bytes of the first PDU and the first 20 of the second.
         let overlap = Array((first + second)[(first.count - 10)..<(first.count + 20)])
-        conversation.record(conversation.packet(from: .client, sequence: start &+ UInt32(first.count - 10), flags: Flag.ack | Flag.psh, payload: overlap))
+        conversation.record(
+            conversation.packet(
+                from: .client, sequence: start &+ UInt32(first.count - 10), flags: Flag.ack | Flag.psh, payload: overlap
+            ))
         conversation.record(packets[1])
         conversation.record(packets[1])
         let result = try run(packets: conversation.packets)
@@ -79,7 +84,8 @@ struct ScriptedStreamTests {
         conversation.send(Sample.bindResponse(), from: .server)
         // One PDU per segment; the first is late, so its arrival completes all 21 in one step.
         let submits = (2..<23).map { Sample.submit(sequence: UInt32($0)) }
-        let packets = conversation.send(submits.flatMap { $0 }, from: .client, sizes: submits.map(\.count), record: false)
+        let packets = conversation.send(
+            submits.flatMap { $0 }, from: .client, sizes: submits.map(\.count), record: false)
         for packet in packets.dropFirst() { conversation.record(packet) }
         conversation.record(packets[0])
         let result = try run(packets: conversation.packets)
@@ -101,8 +107,12 @@ struct ScriptedStreamTests {
         conversation.send(Sample.bindResponse(), from: .server)
         // 48 PDUs of ~300 bytes, one per segment, the first late: released in one step, they are framed while the
         // stream's buffer grows several times under them.
-        let submits = (2..<50).map { Sample.submit(sequence: UInt32($0), text: String(repeating: Character(UnicodeScalar(UInt8(63 + $0))), count: 250)) }
-        let packets = conversation.send(submits.flatMap { $0 }, from: .client, sizes: submits.map(\.count), record: false)
+        let submits = (2..<50).map {
+            Sample.submit(
+                sequence: UInt32($0), text: String(repeating: Character(UnicodeScalar(UInt8(63 + $0))), count: 250))
+        }
+        let packets = conversation.send(
+            submits.flatMap { $0 }, from: .client, sizes: submits.map(\.count), record: false)
         for packet in packets.dropFirst() { conversation.record(packet) }
         conversation.record(packets[0])
         // Then a PDU split over two segments, and one whole: framing goes on in the same buffer.
@@ -121,7 +131,10 @@ struct ScriptedStreamTests {
         let result = try run(packets: conversation.packets)
         #expect(result.pdus.count == 12)
         #expect(result.gaps.isEmpty)
-        #expect(result.pdus.filter { $0.command == "submit_sm_resp" }.map { $0.pdu.messageID } == ["id0", "id1", "id2", "id3", "id4"])
+        #expect(
+            result.pdus.filter { $0.command == "submit_sm_resp" }.map { $0.pdu.messageID } == [
+                "id0", "id1", "id2", "id3", "id4",
+            ])
     }
 
     @Test func lostSegmentBecomesAGapAndFramingResumes() throws {
@@ -153,7 +166,8 @@ struct ScriptedStreamTests {
         conversation.handshake()
         conversation.send(Sample.bind(), from: .client)
         let submit = Sample.submit(sequence: 2, text: "a longer message so the PDU spans three segments")
-        let packets = conversation.send(submit + Sample.submit(sequence: 3), from: .client, sizes: [20, 30], record: false)
+        let packets = conversation.send(
+            submit + Sample.submit(sequence: 3), from: .client, sizes: [20, 30], record: false)
         conversation.record(packets[0])
         conversation.record(packets[2])
         conversation.ack(from: .server)
@@ -169,7 +183,8 @@ struct ScriptedStreamTests {
         // Drop the handshake-free start: the capture begins 10 bytes into the bind.
         var packets = conversation.packets
         let bind = Sample.bind()
-        packets[0] = conversation.packet(from: .client, sequence: 1_000 + 10, flags: Flag.ack | Flag.psh, payload: Array(bind.dropFirst(10)))
+        packets[0] = conversation.packet(
+            from: .client, sequence: 1_000 + 10, flags: Flag.ack | Flag.psh, payload: Array(bind.dropFirst(10)))
         let result = try run(packets: packets)
         #expect(result.commands.first == "bind_transceiver_resp")
         #expect(result.pdus.count == 9)
@@ -224,7 +239,8 @@ struct ScriptedStreamTests {
         conversation.send(Sample.bind(sequence: 2), from: .client)
         let plain = try run(packets: conversation.packets)
         #expect(plain.pdus.isEmpty, "an unknown command first is not SMPP by content")
-        let forced = try run(packets: conversation.packets, configuration: ReassemblyConfiguration(forcedPorts: [9_000]))
+        let forced = try run(
+            packets: conversation.packets, configuration: ReassemblyConfiguration(forcedPorts: [9_000]))
         #expect(forced.commands == ["unknown_0x00010200", "bind_transceiver"])
     }
 
@@ -232,7 +248,8 @@ struct ScriptedStreamTests {
         var conversation = TCPConversation()
         conversation.handshake()
         conversation.send(Sample.bind(), from: .client)
-        conversation.send(Sample.bytes(.init(.init(0x0001_0200), sequence: 2, body: .opaque(.init(bytes: [9, 9])))), from: .client)
+        conversation.send(
+            Sample.bytes(.init(.init(0x0001_0200), sequence: 2, body: .opaque(.init(bytes: [9, 9])))), from: .client)
         conversation.send(Sample.enquireLink(sequence: 3), from: .client)
         let result = try run(packets: conversation.packets)
         #expect(result.commands == ["bind_transceiver", "unknown_0x00010200", "enquire_link"])

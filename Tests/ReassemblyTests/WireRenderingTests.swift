@@ -28,7 +28,8 @@ struct WireRenderingTests {
 
     /// As above, with names (and the last timestamp's seconds) remembered from the PDUs rendered before.
     static func check(
-        _ item: TimelinePDU, options: RenderOptions = RenderOptions(), names: inout DecodeJSON.Names, _ outcome: inout Outcome
+        _ item: TimelinePDU, options: RenderOptions = RenderOptions(), names: inout DecodeJSON.Names,
+        _ outcome: inout Outcome
     ) {
         var general = JSONWriter()
         DecodeJSON.write(item, into: &general, options: options)
@@ -50,7 +51,9 @@ struct WireRenderingTests {
         buffer.readableBytesView.map { String(format: "%02x", $0) }.joined()
     }
 
-    static func item(_ bytes: [UInt8], isoDefault: Bool = false, timestamp: Int64 = 1_709_287_200_123_456_000) -> TimelinePDU? {
+    static func item(_ bytes: [UInt8], isoDefault: Bool = false, timestamp: Int64 = 1_709_287_200_123_456_000)
+        -> TimelinePDU?
+    {
         let raw = ByteBuffer(bytes: bytes)
         guard let header = PDUHeader.peek(in: raw), let address = IPAddress("10.1.0.3") else { return nil }
         return TimelinePDU(
@@ -83,7 +86,9 @@ struct WireRenderingTests {
 
     /// PDUs that touch each rule of the wire path, and some it leaves to the general path.
     static let crafted: [(name: String, bytes: [UInt8], isoDefault: Bool)] = {
-        let receiptText = Array("id:1086410B sub:001 dlvrd:001 submit date:2403011000 done date:2403011000 stat:DELIVRD err:000 text:Hi".utf8)
+        let receiptText = Array(
+            "id:1086410B sub:001 dlvrd:001 submit date:2403011000 done date:2403011000 stat:DELIVRD err:000 text:Hi"
+                .utf8)
         let receiptTLVs = [
             TLV(tag: .receiptedMessageID, cString: "1086410B"), TLV(tag: .messageState, integer: 2, width: 1),
             TLV(tag: .networkErrorCode, octets: [3, 0, 17]),
@@ -91,10 +96,16 @@ struct WireRenderingTests {
         let udh: [UInt8] = [0x05, 0x00, 0x03, 0x2A, 0x02, 0x01]
         var cases: [(String, [UInt8], Bool)] = [
             ("plain text", shortMessage(message: Array("Hello, world 42".utf8)), false),
-            ("GSM characters that are not ASCII", shortMessage(message: MessageText.encode("Price: 5$ @home [x] Ää €", dataCoding: 0) ?? []), false),
+            (
+                "GSM characters that are not ASCII",
+                shortMessage(message: MessageText.encode("Price: 5$ @home [x] Ää €", dataCoding: 0) ?? []), false
+            ),
             ("GSM escape at the end", shortMessage(message: [0x41, 0x1B]), false),
             ("octets above 0x7F in GSM", shortMessage(message: [0x41, 0xC8, 0x42]), false),
-            ("quotes, backslashes, control characters", shortMessage(message: Array("a\"b\\c\r\nd\u{7F}".utf8) + [0x01, 0x1F]), false),
+            (
+                "quotes, backslashes, control characters",
+                shortMessage(message: Array("a\"b\\c\r\nd\u{7F}".utf8) + [0x01, 0x1F]), false
+            ),
             ("UCS-2", shortMessage(dataCoding: 8, message: ucs2("Привет, мир 😀")), false),
             ("UCS-2 of odd length", shortMessage(dataCoding: 8, message: ucs2("Жук") + [0x04]), false),
             ("UCS-2 lone surrogate", shortMessage(dataCoding: 8, message: [0xD8, 0x3D, 0x00, 0x41]), false),
@@ -112,38 +123,90 @@ struct WireRenderingTests {
                 shortMessage(
                     message: Array("part two".utf8),
                     tlvs: [
-                        TLV(tag: .sarMsgRefNum, integer: 300, width: 2), TLV(tag: .sarTotalSegments, integer: 2, width: 1),
+                        TLV(tag: .sarMsgRefNum, integer: 300, width: 2),
+                        TLV(tag: .sarTotalSegments, integer: 2, width: 1),
                         TLV(tag: .sarSegmentSeqnum, integer: 2, width: 1),
                     ]),
                 false
             ),
-            ("message_payload", shortMessage(message: [], tlvs: [TLV(tag: .messagePayload, octets: Array("from the payload".utf8))]), false),
-            ("message_payload beside a short message", shortMessage(message: Array("sm".utf8), tlvs: [TLV(tag: .messagePayload, octets: [0x41])]), false),
-            ("valid times", shortMessage(validity: "000001000000000R", schedule: "240301100000004+", message: Array("x".utf8)), false),
-            ("invalid time", shortMessage(validity: "tomorrow", message: Array("x".utf8)), false),
-            ("service_type over its maximum", shortMessage(serviceType: "TOOLONG", message: Array("x".utf8)), false),
-            ("address over its maximum", shortMessage(source: String(repeating: "9", count: 21), message: Array("x".utf8)), false),
-            ("UTF-8 address", shortMessage(source: "Жук", message: Array("x".utf8)), false),
-            ("receipt with TLVs", shortMessage(.deliverSM, esmClass: 0x04, message: receiptText, tlvs: receiptTLVs), false),
-            ("receipt marked, no text", shortMessage(.deliverSM, esmClass: 0x04, message: []), false),
-            ("unmarked receipt", shortMessage(.deliverSM, message: Array("ID:77 stat:UNDELIV err:001".utf8)), false),
-            ("unmarked receipt-like text without stat", shortMessage(.deliverSM, message: Array("id:77 is my id".utf8)), false),
-            ("mobile-originated message", shortMessage(.deliverSM, message: Array("stop".utf8)), false),
-            ("receipt in UCS-2", shortMessage(.deliverSM, esmClass: 0x04, dataCoding: 8, message: ucs2("id:5 stat:DELIVRD")), false),
             (
-                "receipt with HLR fields",
-                shortMessage(.deliverSM, esmClass: 0x04, message: Array("id:9 stat:DELIVRD err:0 imsi:401770 net:Beeline+KZ cn:%D0%9A".utf8)),
+                "message_payload",
+                shortMessage(message: [], tlvs: [TLV(tag: .messagePayload, octets: Array("from the payload".utf8))]),
                 false
             ),
-            ("TLV of a wrong length", shortMessage(message: Array("x".utf8), tlvs: [TLV(tag: .messageState, octets: [0, 2])]), false),
-            ("presence TLV, empty", shortMessage(message: Array("x".utf8), tlvs: [TLV(tag: TLVTag(0x130C), octets: [])]), false),
-            ("presence TLV, one byte", shortMessage(message: Array("x".utf8), tlvs: [TLV(tag: TLVTag(0x130C), octets: [1])]), false),
-            ("vendor TLV", shortMessage(message: Array("x".utf8), tlvs: [TLV(tag: TLVTag(0x1401), octets: [0xDE, 0xAD])]), false),
-            ("C-string TLV without its NUL", shortMessage(message: Array("x".utf8), tlvs: [TLV(tag: .receiptedMessageID, octets: [0x41, 0x42])]), false),
-            ("broadcast TLV", shortMessage(message: Array("x".utf8), tlvs: [TLV(tag: .broadcastContentType, octets: [0, 0, 1])]), false),
+            (
+                "message_payload beside a short message",
+                shortMessage(message: Array("sm".utf8), tlvs: [TLV(tag: .messagePayload, octets: [0x41])]), false
+            ),
+            (
+                "valid times",
+                shortMessage(validity: "000001000000000R", schedule: "240301100000004+", message: Array("x".utf8)),
+                false
+            ),
+            ("invalid time", shortMessage(validity: "tomorrow", message: Array("x".utf8)), false),
+            ("service_type over its maximum", shortMessage(serviceType: "TOOLONG", message: Array("x".utf8)), false),
+            (
+                "address over its maximum",
+                shortMessage(source: String(repeating: "9", count: 21), message: Array("x".utf8)), false
+            ),
+            ("UTF-8 address", shortMessage(source: "Жук", message: Array("x".utf8)), false),
+            (
+                "receipt with TLVs", shortMessage(.deliverSM, esmClass: 0x04, message: receiptText, tlvs: receiptTLVs),
+                false
+            ),
+            ("receipt marked, no text", shortMessage(.deliverSM, esmClass: 0x04, message: []), false),
+            ("unmarked receipt", shortMessage(.deliverSM, message: Array("ID:77 stat:UNDELIV err:001".utf8)), false),
+            (
+                "unmarked receipt-like text without stat",
+                shortMessage(.deliverSM, message: Array("id:77 is my id".utf8)), false
+            ),
+            ("mobile-originated message", shortMessage(.deliverSM, message: Array("stop".utf8)), false),
+            (
+                "receipt in UCS-2",
+                shortMessage(.deliverSM, esmClass: 0x04, dataCoding: 8, message: ucs2("id:5 stat:DELIVRD")), false
+            ),
+            (
+                "receipt with HLR fields",
+                shortMessage(
+                    .deliverSM, esmClass: 0x04,
+                    message: Array("id:9 stat:DELIVRD err:0 imsi:401770 net:Beeline+KZ cn:%D0%9A".utf8)),
+                false
+            ),
+            (
+                "TLV of a wrong length",
+                shortMessage(message: Array("x".utf8), tlvs: [TLV(tag: .messageState, octets: [0, 2])]), false
+            ),
+            (
+                "presence TLV, empty",
+                shortMessage(message: Array("x".utf8), tlvs: [TLV(tag: TLVTag(0x130C), octets: [])]), false
+            ),
+            (
+                "presence TLV, one byte",
+                shortMessage(message: Array("x".utf8), tlvs: [TLV(tag: TLVTag(0x130C), octets: [1])]), false
+            ),
+            (
+                "vendor TLV",
+                shortMessage(message: Array("x".utf8), tlvs: [TLV(tag: TLVTag(0x1401), octets: [0xDE, 0xAD])]), false
+            ),
+            (
+                "C-string TLV without its NUL",
+                shortMessage(message: Array("x".utf8), tlvs: [TLV(tag: .receiptedMessageID, octets: [0x41, 0x42])]),
+                false
+            ),
+            (
+                "broadcast TLV",
+                shortMessage(message: Array("x".utf8), tlvs: [TLV(tag: .broadcastContentType, octets: [0, 0, 1])]),
+                false
+            ),
             ("submit_sm_resp", encoded(PDU(.submitSMResp, sequence: 7, body: .messageID("1086410B"))), false),
-            ("submit_sm_resp, id not ASCII", encoded(PDU(.submitSMResp, sequence: 7, body: .messageID("идентификатор"))), false),
-            ("submit_sm_resp, id too long", encoded(PDU(.submitSMResp, sequence: 7, body: .messageID(String(repeating: "7", count: 70)))), false),
+            (
+                "submit_sm_resp, id not ASCII",
+                encoded(PDU(.submitSMResp, sequence: 7, body: .messageID("идентификатор"))), false
+            ),
+            (
+                "submit_sm_resp, id too long",
+                encoded(PDU(.submitSMResp, sequence: 7, body: .messageID(String(repeating: "7", count: 70)))), false
+            ),
             (
                 "submit_sm_resp with a TLV",
                 encoded(
@@ -164,7 +227,10 @@ struct WireRenderingTests {
             ("unknown command", encoded(PDU(CommandID(0x0000_0777), sequence: 7)), false),
             (
                 "bind",
-                encoded(PDU(.bindTransmitter, sequence: 1, body: .bind(.init(systemID: "esme", password: "secret", systemType: "MCON1")))),
+                encoded(
+                    PDU(
+                        .bindTransmitter, sequence: 1,
+                        body: .bind(.init(systemID: "esme", password: "secret", systemType: "MCON1")))),
                 false
             ),
         ]
@@ -180,10 +246,11 @@ struct WireRenderingTests {
         let captures = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("Captures").path)
             .filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }
             .map { root.appendingPathComponent("Captures").appendingPathComponent($0).path }
-        let fixtures = [
-            "generated/clean_ethernet.pcap", "generated/clean_sll.pcapng", "generated/stress_ethernet.pcapng",
-            "generated/stress_sll.pcap",
-        ].map(Fixtures.path) + Fixtures.referenceCaptures.map { Fixtures.path("reference/" + $0) }
+        let fixtures =
+            [
+                "generated/clean_ethernet.pcap", "generated/clean_sll.pcapng", "generated/stress_ethernet.pcapng",
+                "generated/stress_sll.pcap",
+            ].map(Fixtures.path) + Fixtures.referenceCaptures.map { Fixtures.path("reference/" + $0) }
         #expect(captures.count >= 3)
         for path in captures + fixtures {
             var outcome = Outcome()
@@ -209,11 +276,12 @@ struct WireRenderingTests {
         }
         // What the decoder reports, and what only the general path writes, is left to it; the rest is rendered.
         #expect(
-            declined.sorted() == [
-                "TLV of a wrong length", "address over its maximum", "bind", "broadcast TLV",
-                "command_length past the end", "invalid time", "service_type over its maximum",
-                "submit_sm_resp, ESME_ROK without body", "submit_sm_resp, id too long", "unknown command",
-            ].sorted())
+            declined.sorted()
+                == [
+                    "TLV of a wrong length", "address over its maximum", "bind", "broadcast TLV",
+                    "command_length past the end", "invalid time", "service_type over its maximum",
+                    "submit_sm_resp, ESME_ROK without body", "submit_sm_resp, id too long", "unknown command",
+                ].sorted())
     }
 
     @Test func timestampsAreWrittenAsTheirDescription() throws {

@@ -3,9 +3,10 @@
 
 import Capture
 import NIOCore
-@testable import ReplayCore
 import SMPP
 import Testing
+
+@testable import ReplayCore
 
 typealias ReplayAction = ReplaySessionStateMachine.Action
 
@@ -34,26 +35,34 @@ extension Array where Element == ReplayAction {
 }
 
 enum Plans {
-    static func submit(_ index: Int, offset: Double, destination: String = "77011234567", originalID: String? = nil) -> PlannedRequest {
+    static func submit(_ index: Int, offset: Double, destination: String = "77011234567", originalID: String? = nil)
+        -> PlannedRequest
+    {
         let pdu = PDU(
             .submitSM, sequence: UInt32(index + 2),
             body: .shortMessage(
                 .init(
-                    source: Address(ton: 5, npi: 0, address: "SHOP"), destination: Address(ton: 1, npi: 1, address: destination),
+                    source: Address(ton: 5, npi: 0, address: "SHOP"),
+                    destination: Address(ton: 1, npi: 1, address: destination),
                     registeredDelivery: 1, shortMessage: ByteBuffer(string: "message \(index)"))))
         return PlannedRequest(
-            index: index, offset: offset, raw: pdu.encoded, pdu: pdu, originalSequence: UInt32(index + 2), originalStatus: .ok,
+            index: index, offset: offset, raw: pdu.encoded, pdu: pdu, originalSequence: UInt32(index + 2),
+            originalStatus: .ok,
             originalMessageID: originalID)
     }
 
     static func query(_ index: Int, offset: Double, id: String) -> PlannedRequest {
-        let pdu = PDU(.querySM, sequence: UInt32(index + 2), body: .querySM(.init(messageID: id, source: Address(ton: 5, npi: 0, address: "SHOP"))))
-        return PlannedRequest(index: index, offset: offset, raw: pdu.encoded, pdu: pdu, originalSequence: UInt32(index + 2))
+        let pdu = PDU(
+            .querySM, sequence: UInt32(index + 2),
+            body: .querySM(.init(messageID: id, source: Address(ton: 5, npi: 0, address: "SHOP"))))
+        return PlannedRequest(
+            index: index, offset: offset, raw: pdu.encoded, pdu: pdu, originalSequence: UInt32(index + 2))
     }
 
     static func session(_ requests: [PlannedRequest], bindLatency: Double? = nil) -> PlannedSession {
         var session = PlannedSession(
-            id: 1, start: Timestamp(nanoseconds: 0), bind: .init(systemID: "shop", password: "recorded"), bindCommand: .bindTransceiver)
+            id: 1, start: Timestamp(nanoseconds: 0), bind: .init(systemID: "shop", password: "recorded"),
+            bindCommand: .bindTransceiver)
         session.originalBindLatency = bindLatency
         session.requests = requests
         session.answers = [.deliverSM: .ok]
@@ -69,7 +78,8 @@ func answer(_ request: PDU, status: UInt32 = 0, id: String? = nil) -> ByteBuffer
     case .submitSM: body = .messageID(id ?? "")
     default: body = .empty
     }
-    return PDU(request.commandID.response, status: CommandStatus(status), sequence: request.sequenceNumber, body: body).encoded
+    return PDU(request.commandID.response, status: CommandStatus(status), sequence: request.sequenceNumber, body: body)
+        .encoded
 }
 
 @Suite("Replay session state machine")
@@ -80,7 +90,9 @@ struct ReplaySessionStateMachineTests {
         settings.systemID = "other"
         settings.pace = .recorded(speed: 2)
         var machine = ReplaySessionStateMachine(
-            session: Plans.session([Plans.submit(0, offset: 0.2), Plans.submit(1, offset: 1.0), Plans.submit(2, offset: 3.0)], bindLatency: 0.1),
+            session: Plans.session(
+                [Plans.submit(0, offset: 0.2), Plans.submit(1, offset: 1.0), Plans.submit(2, offset: 3.0)],
+                bindLatency: 0.1),
             pass: 1, settings: settings, sessionStart: 10)
         let bind = try #require(machine.connected(now: 10).sent.first)
         guard case .bind(let body) = bind.body else { Issue.record("not a bind"); return }
@@ -104,7 +116,8 @@ struct ReplaySessionStateMachineTests {
         settings.pace = .asFastAsPossible
         settings.window = 2
         var machine = ReplaySessionStateMachine(
-            session: Plans.session((0..<5).map { Plans.submit($0, offset: 0) }), pass: 1, settings: settings, sessionStart: 0)
+            session: Plans.session((0..<5).map { Plans.submit($0, offset: 0) }), pass: 1, settings: settings,
+            sessionStart: 0)
         let bind = try #require(machine.connected(now: 0).sent.first)
         let burst = machine.received(answer(bind), now: 0.01).sent
         #expect(burst.count == 2)
@@ -118,7 +131,8 @@ struct ReplaySessionStateMachineTests {
         var settings = ReplaySessionSettings()
         settings.pace = .asFastAsPossible
         settings.onThrottle = .resend
-        var machine = ReplaySessionStateMachine(session: Plans.session([Plans.submit(0, offset: 0)]), pass: 1, settings: settings, sessionStart: 0)
+        var machine = ReplaySessionStateMachine(
+            session: Plans.session([Plans.submit(0, offset: 0)]), pass: 1, settings: settings, sessionStart: 0)
         let bind = try #require(machine.connected(now: 0).sent.first)
         var request = try #require(machine.received(answer(bind), now: 0).sent.first)
         var now = 0.0
@@ -140,7 +154,8 @@ struct ReplaySessionStateMachineTests {
     @Test func asRecordedLeavesAThrottledRequestAlone() throws {
         var settings = ReplaySessionSettings()
         settings.pace = .asFastAsPossible
-        var machine = ReplaySessionStateMachine(session: Plans.session([Plans.submit(0, offset: 0)]), pass: 1, settings: settings, sessionStart: 0)
+        var machine = ReplaySessionStateMachine(
+            session: Plans.session([Plans.submit(0, offset: 0)]), pass: 1, settings: settings, sessionStart: 0)
         let bind = try #require(machine.connected(now: 0).sent.first)
         let request = try #require(machine.received(answer(bind), now: 0).sent.first)
         let after = machine.received(answer(request, status: 0x58), now: 0.1)
@@ -153,7 +168,9 @@ struct ReplaySessionStateMachineTests {
         var settings = ReplaySessionSettings()
         settings.pace = .asFastAsPossible
         var machine = ReplaySessionStateMachine(
-            session: Plans.session([Plans.submit(0, offset: 0, originalID: "0A1B"), Plans.query(1, offset: 0, id: "0A1B")]), pass: 1,
+            session: Plans.session([
+                Plans.submit(0, offset: 0, originalID: "0A1B"), Plans.query(1, offset: 0, id: "0A1B"),
+            ]), pass: 1,
             settings: settings, sessionStart: 0)
         let bind = try #require(machine.connected(now: 0).sent.first)
         let first = machine.received(answer(bind), now: 0)
@@ -172,7 +189,8 @@ struct ReplaySessionStateMachineTests {
         settings.receiptWait = 2
         var request = Plans.submit(0, offset: 0, originalID: "1")
         request.originalReceiptState = "DELIVRD"
-        var machine = ReplaySessionStateMachine(session: Plans.session([request]), pass: 1, settings: settings, sessionStart: 0)
+        var machine = ReplaySessionStateMachine(
+            session: Plans.session([request]), pass: 1, settings: settings, sessionStart: 0)
         let bind = try #require(machine.connected(now: 0).sent.first)
         let submit = try #require(machine.received(answer(bind), now: 0).sent.first)
         let waiting = machine.received(answer(submit, id: "900"), now: 0.1)
@@ -180,7 +198,13 @@ struct ReplaySessionStateMachineTests {
         #expect(waiting.wakes.map { abs($0 - 0.15) < 1e-9 } == [true])
         let receipt = PDU(
             .deliverSM, sequence: 41,
-            body: .shortMessage(.init(source: Address(address: "77011234567"), destination: Address(address: "SHOP"), esmClass: 0x04, shortMessage: ByteBuffer(string: "id:900 sub:001 dlvrd:001 submit date:2612062300 done date:2612062300 stat:DELIVRD err:000"))))
+            body: .shortMessage(
+                .init(
+                    source: Address(address: "77011234567"), destination: Address(address: "SHOP"), esmClass: 0x04,
+                    shortMessage: ByteBuffer(
+                        string:
+                            "id:900 sub:001 dlvrd:001 submit date:2612062300 done date:2612062300 stat:DELIVRD err:000")
+                )))
         let answered = machine.received(receipt.encoded, now: 0.5)
         let sent = answered.sent
         #expect(sent.map(\.commandID) == [.deliverSMResp, .unbind])
@@ -200,7 +224,8 @@ struct ReplaySessionStateMachineTests {
         settings.receiptWait = 1
         var request = Plans.submit(0, offset: 0, originalID: "1")
         request.originalReceiptState = "DELIVRD"
-        var machine = ReplaySessionStateMachine(session: Plans.session([request]), pass: 1, settings: settings, sessionStart: 0)
+        var machine = ReplaySessionStateMachine(
+            session: Plans.session([request]), pass: 1, settings: settings, sessionStart: 0)
         let bind = try #require(machine.connected(now: 0).sent.first)
         let submit = try #require(machine.received(answer(bind), now: 0).sent.first)
         _ = machine.received(answer(submit, id: "900"), now: 0.1)
@@ -213,7 +238,8 @@ struct ReplaySessionStateMachineTests {
         settings.pace = .asFastAsPossible
         settings.responseTimeout = 10
         var machine = ReplaySessionStateMachine(
-            session: Plans.session([Plans.submit(0, offset: 0), Plans.submit(1, offset: 0)]), pass: 1, settings: settings, sessionStart: 0)
+            session: Plans.session([Plans.submit(0, offset: 0), Plans.submit(1, offset: 0)]), pass: 1,
+            settings: settings, sessionStart: 0)
         let bind = try #require(machine.connected(now: 0).sent.first)
         let requests = machine.received(answer(bind), now: 0).sent
         _ = machine.received(answer(requests[1], id: "B"), now: 1)
@@ -226,7 +252,8 @@ struct ReplaySessionStateMachineTests {
 
     @Test func aRefusedBindEndsTheSessionWithTheReason() throws {
         var machine = ReplaySessionStateMachine(
-            session: Plans.session([Plans.submit(0, offset: 0)]), pass: 1, settings: ReplaySessionSettings(), sessionStart: 0)
+            session: Plans.session([Plans.submit(0, offset: 0)]), pass: 1, settings: ReplaySessionSettings(),
+            sessionStart: 0)
         let bind = try #require(machine.connected(now: 0).sent.first)
         let actions = machine.received(answer(bind, status: 0x0E), now: 0.1)
         #expect(actions.closes)
@@ -239,7 +266,8 @@ struct ReplaySessionStateMachineTests {
 
     @Test func aTargetThatClosesEndsTheSessionAndSaysSo() throws {
         var machine = ReplaySessionStateMachine(
-            session: Plans.session([Plans.submit(0, offset: 0)]), pass: 1, settings: ReplaySessionSettings(), sessionStart: 0)
+            session: Plans.session([Plans.submit(0, offset: 0)]), pass: 1, settings: ReplaySessionSettings(),
+            sessionStart: 0)
         _ = machine.connected(now: 0)
         let outcome = try #require(machine.peerClosed().outcome)
         #expect(outcome.error == "the target closed the connection")
@@ -252,7 +280,8 @@ struct ReplaySessionStateMachineTests {
         settings.destinationRewrites = [try #require(AddressRewrite("7701*=7999*"))]
         let rewritten = Plans.submit(0, offset: 0, destination: "77011234567")
         let untouched = Plans.submit(1, offset: 0, destination: "77051234567")
-        var machine = ReplaySessionStateMachine(session: Plans.session([rewritten, untouched]), pass: 1, settings: settings, sessionStart: 0)
+        var machine = ReplaySessionStateMachine(
+            session: Plans.session([rewritten, untouched]), pass: 1, settings: settings, sessionStart: 0)
         let bind = try #require(machine.connected(now: 0).sent.first)
         var sentBytes: [ByteBuffer] = []
         for case .send(let bytes, _) in machine.received(answer(bind), now: 0) { sentBytes.append(bytes) }

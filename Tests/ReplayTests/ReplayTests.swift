@@ -5,16 +5,16 @@ import Capture
 import Foundation
 import Ingest
 import NIOCore
-import Recording
 import Reassembly
+import Recording
 import Replay
 import ReplayCore
 import SMPP
-import Transport
 import Simulator
 import TestSupport
 import Testing
 import Timeline
+import Transport
 
 enum ReplayFixtures {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -96,10 +96,13 @@ struct ReplayTests {
         // Every receipt was answered, and the queries carried the target's new ids and succeeded.
         let sent = sink.all.filter(\.fromReplay).map(\.pdu)
         let received = sink.all.filter { !$0.fromReplay }.map(\.pdu)
-        #expect(sent.filter { $0.commandID == .deliverSMResp }.count == received.filter { $0.commandID == .deliverSM }.count)
-        let newIDs = Set(received.compactMap { pdu -> String? in
-            if pdu.commandID == .submitSMResp, case .messageID(let id) = pdu.body { return id } else { return nil }
-        })
+        #expect(
+            sent.filter { $0.commandID == .deliverSMResp }.count == received.filter { $0.commandID == .deliverSM }.count
+        )
+        let newIDs = Set(
+            received.compactMap { pdu -> String? in
+                if pdu.commandID == .submitSMResp, case .messageID(let id) = pdu.body { return id } else { return nil }
+            })
         let queries = sent.compactMap { pdu -> String? in
             if case .querySM(let query) = pdu.body { return query.messageID } else { return nil }
         }
@@ -138,7 +141,8 @@ struct ReplayTests {
         #expect(comparison.receiptsReplay >= comparison.receiptsOriginal - comparison.throttledOriginal)
         #expect(outcome.sessions.first?.bindStatus == .ok)
         // With the limit lifted, what the recording had throttled is accepted now, and the diff says so.
-        let accepted = comparison.statusChanges[.init(command: "submit_sm", original: "ESME_RTHROTTLED", replay: "ESME_ROK")] ?? 0
+        let accepted =
+            comparison.statusChanges[.init(command: "submit_sm", original: "ESME_RTHROTTLED", replay: "ESME_ROK")] ?? 0
         #expect(accepted == comparison.throttledOriginal)
         #expect(comparison.throttledReplay == 0)
     }
@@ -153,11 +157,14 @@ struct ReplayTests {
         for index in 0..<120 {
             conversation.wait(microseconds: 15_000)
             let sequence = UInt32(index + 2)
-            _ = conversation.send(Sample.bytes(submitPDU("scheduled \(index)", registeredDelivery: 0).with(sequence: sequence)), from: .client)
+            _ = conversation.send(
+                Sample.bytes(submitPDU("scheduled \(index)", registeredDelivery: 0).with(sequence: sequence)),
+                from: .client)
             conversation.wait(microseconds: 1_000)
             _ = conversation.send(Sample.submitResponse(sequence: sequence, id: "R\(index)"), from: .server)
         }
-        let path = try CaptureFileBuilder.temporaryFile(CaptureFileBuilder.pcap(linkType: 1, packets: conversation.packets, nanosecond: true))
+        let path = try CaptureFileBuilder.temporaryFile(
+            CaptureFileBuilder.pcap(linkType: 1, packets: conversation.packets, nanosecond: true))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let recorded = try plan(path)
         #expect(recorded.sessions.first?.requests.count == 120)

@@ -29,7 +29,8 @@ struct MutationTests {
             // The structural walk agrees with decoding on whether the body fits its header.
             if Int(pdu.header.commandLength) == input.count {
                 let structural: Set<SMPPDecodingError.Code> = [
-                    .unterminatedCString, .smLengthPastEnd, .tlvLengthPastEnd, .fieldPastEnd, .trailingBytes, .invalidValue,
+                    .unterminatedCString, .smLengthPastEnd, .tlvLengthPastEnd, .fieldPastEnd, .trailingBytes,
+                    .invalidValue,
                 ]
                 var clean = !pdu.diagnostics.contains { structural.contains($0.code) }
                 if case .undecodable = pdu.body { clean = false }
@@ -37,7 +38,8 @@ struct MutationTests {
                 // The digest (one walk for submit_sm and deliver_sm) agrees with the walk and the location.
                 let digest = input.withUnsafeBytes { PDUDigest(bytes: $0) }
                 #expect(digest.isWellFormed == clean, "\(hex(input))")
-                #expect(digest.shortMessage == (clean ? PDULayout.locateShortMessage(in: ByteBuffer(bytes: input)) : nil))
+                #expect(
+                    digest.shortMessage == (clean ? PDULayout.locateShortMessage(in: ByteBuffer(bytes: input)) : nil))
                 // The fields located without decoding are the decoded ones.
                 if clean, case .shortMessage(let body) = pdu.body {
                     let location = PDULayout.locateShortMessage(in: ByteBuffer(bytes: input))

@@ -56,7 +56,8 @@ let operationCases: [OperationCase] = [
     ) { b in
         b.cstr("esme1"); b.cstr("pw"); b.cstr("ISO,SINGLE"); b.u8(0x34); b.u8(1); b.u8(1); b.cstr("7701")
     },
-    make("bind_receiver", expected: ["system_id": "r", "password": "", "system_type": "", "interface_version": "80"]) { b in
+    make("bind_receiver", expected: ["system_id": "r", "password": "", "system_type": "", "interface_version": "80"]) {
+        b in
         b.cstr("r"); b.cstr(""); b.cstr(""); b.u8(0x50); b.u8(0); b.u8(0); b.cstr("")
     },
     make("bind_transceiver", expected: ["system_id": "smsckz", "password": "secret", "system_type": "MCON3"]) { b in
@@ -67,7 +68,9 @@ let operationCases: [OperationCase] = [
     },
     make("bind_receiver_resp", expected: ["system_id": "SMSC"]) { b in b.cstr("SMSC") },
     make("bind_transceiver_resp", status: 0x0E, expected: [:]) { _ in },
-    make("outbind", expected: ["system_id": "smsc", "password": "pw"]) { b in b.cstr("smsc"); b.cstr("pw") },
+    make("outbind", expected: ["system_id": "smsc", "password": "pw"]) { b in
+        b.cstr("smsc"); b.cstr("pw")
+    },
     make("unbind", expected: [:]) { _ in },
     make("unbind_resp", expected: [:]) { _ in },
     make("generic_nack", status: 0x03, expected: [:]) { _ in },
@@ -172,7 +175,9 @@ let operationCases: [OperationCase] = [
     make(
         "broadcast_sm",
         expected: ["source_addr": "CB", "message_id": "", "priority_flag": "1", "data_coding": "0"],
-        tlvNames: ["broadcast_area_identifier", "broadcast_content_type", "broadcast_rep_num", "broadcast_frequency_interval"]
+        tlvNames: [
+            "broadcast_area_identifier", "broadcast_content_type", "broadcast_rep_num", "broadcast_frequency_interval",
+        ]
     ) { b in
         b.cstr(""); b.u8(5); b.u8(0); b.cstr("CB"); b.cstr(""); b.u8(1); b.cstr(""); b.cstr("")
         b.u8(0); b.u8(0); b.u8(0)
@@ -256,7 +261,9 @@ struct OperationTableTests {
     }
 
     @Test func everyStatusHasANameAndMeaning() {
-        #expect(CommandStatus.throttled.explanation == "ESME_RTHROTTLED: throttling error, the ESME exceeded the allowed message rate")
+        #expect(
+            CommandStatus.throttled.explanation
+                == "ESME_RTHROTTLED: throttling error, the ESME exceeded the allowed message rate")
         #expect(CommandStatus.allKnown.count == 67)
         for status in CommandStatus.allKnown {
             #expect(status.name.hasPrefix("ESME_"))

@@ -96,10 +96,11 @@ struct ReferenceCaptureTests {
 
             #expect(Array(pdu.encoded.readableBytesView) == wire, "pdu \(index) re-encodes")
         }
-        let facts = try JSONSerialization.jsonObject(
-            with: Data(
-                contentsOf: Fixtures.directory.appendingPathComponent("reference/\(capture).facts.json"))
-        ) as? [String: Any]
+        let facts =
+            try JSONSerialization.jsonObject(
+                with: Data(
+                    contentsOf: Fixtures.directory.appendingPathComponent("reference/\(capture).facts.json"))
+            ) as? [String: Any]
         #expect(receipts == facts?["delivery_receipts"] as? Int)
         let distinctReferences = facts?["concatenated_messages_distinct_refs"] as? Int ?? 0
         #expect((concatenated > 0) == (distinctReferences > 0))

@@ -49,7 +49,8 @@ struct TextTests {
         for _ in 0..<3_000 {
             let length = Int(random.next() % 24)
             let octets = (0..<length).map { _ in
-                random.next() % 4 == 0 ? [0xD8, 0xDB, 0xDC, 0xDF, 0x00][Int(random.next() % 5)] : UInt8(truncatingIfNeeded: random.next())
+                random.next() % 4 == 0
+                    ? [0xD8, 0xDB, 0xDC, 0xDF, 0x00][Int(random.next() % 5)] : UInt8(truncatingIfNeeded: random.next())
             }
             var units: [UInt16] = []
             var index = 0
@@ -110,7 +111,8 @@ struct UDHTests {
         #expect(eight.header?.concatenation == Concatenation(reference: 0x42, total: 3, sequence: 1, referenceBits: 8))
         #expect(eight.header?.length == 6)
         let sixteen = UserDataHeader.parse([0x06, 0x08, 0x04, 0x12, 0x34, 0x02, 0x02])
-        #expect(sixteen.header?.concatenation == Concatenation(reference: 0x1234, total: 2, sequence: 2, referenceBits: 16))
+        #expect(
+            sixteen.header?.concatenation == Concatenation(reference: 0x1234, total: 2, sequence: 2, referenceBits: 16))
     }
 
     @Test func portsAndOtherElements() {
@@ -171,7 +173,8 @@ struct UDHTests {
     @Test func reassemblerIsBounded() {
         var reassembler = ConcatenationReassembler<Int>(maximumPending: 2)
         for reference in 0..<5 {
-            let key = ConcatenationReassembler<Int>.Key(source: "A", destination: "B", reference: UInt16(reference), total: 2)
+            let key = ConcatenationReassembler<Int>.Key(
+                source: "A", destination: "B", reference: UInt16(reference), total: 2)
             _ = reassembler.add(key: key, sequence: 1, octets: [], context: reference)
         }
         #expect(reassembler.evicted.count == 3)
@@ -184,7 +187,9 @@ struct ReceiptTests {
     @Test func standardReceipt() throws {
         let receipt = try #require(
             DeliveryReceipt.parse(
-                text: "id:854019 sub:001 dlvrd:001 submit date:1108202241 done date:1108202241 stat:DELIVRD err:000 text:Hello stat:x"))
+                text:
+                    "id:854019 sub:001 dlvrd:001 submit date:1108202241 done date:1108202241 stat:DELIVRD err:000 text:Hello stat:x"
+            ))
         #expect(receipt.id == "854019")
         #expect(receipt.sub == "001")
         #expect(receipt.dlvrd == "001")
@@ -198,7 +203,8 @@ struct ReceiptTests {
     }
 
     @Test func lenientVariants() throws {
-        let shuffled = try #require(DeliveryReceipt.parse(text: "STAT:undeliv ID:0A1B2C Err:001 Submit_Date:261126083406"))
+        let shuffled = try #require(
+            DeliveryReceipt.parse(text: "STAT:undeliv ID:0A1B2C Err:001 Submit_Date:261126083406"))
         #expect(shuffled.id == "0A1B2C")
         #expect(shuffled.state == "UNDELIV")
         #expect(shuffled.submitDate == "261126083406")
@@ -212,7 +218,9 @@ struct ReceiptTests {
     @Test func smsckzHLRFields() throws {
         let receipt = try #require(
             DeliveryReceipt.parse(
-                text: "id:855469 stat:DELIVRD err:000 imsi:250023012345678 msc:79010000000 mcc:250 mnc:02 cn:Russia net:Mega%20Fon rcn:Russia rnet:MegaFon"))
+                text:
+                    "id:855469 stat:DELIVRD err:000 imsi:250023012345678 msc:79010000000 mcc:250 mnc:02 cn:Russia net:Mega%20Fon rcn:Russia rnet:MegaFon"
+            ))
         #expect(receipt.id == "855469")
         let hlr = Dictionary(uniqueKeysWithValues: receipt.hlr.map { ($0.key, $0.value) })
         #expect(hlr["imsi"] == "250023012345678")

@@ -36,12 +36,15 @@ struct Harness {
     }
 
     mutating func bind(
-        _ connection: Int, _ command: CommandID = .bindTransceiver, systemID: String = "shop", password: String = "secret",
+        _ connection: Int, _ command: CommandID = .bindTransceiver, systemID: String = "shop",
+        password: String = "secret",
         systemType: String = ""
     ) -> [SMSCStateMachine.Action] {
         let sequence = nextSequence()
         return send(
-            PDU(command, sequence: sequence, body: .bind(.init(systemID: systemID, password: password, systemType: systemType))),
+            PDU(
+                command, sequence: sequence,
+                body: .bind(.init(systemID: systemID, password: password, systemType: systemType))),
             on: connection)
     }
 
@@ -51,7 +54,8 @@ struct Harness {
     ) -> [SMSCStateMachine.Action] {
         let sequence = nextSequence()
         let message = PDU.ShortMessage(
-            source: Address(ton: 5, npi: 0, address: "SHOP"), destination: Address(ton: 1, npi: 1, address: destination),
+            source: Address(ton: 5, npi: 0, address: "SHOP"),
+            destination: Address(ton: 1, npi: 1, address: destination),
             esmClass: esmClass, registeredDelivery: registeredDelivery,
             shortMessage: ByteBuffer(bytes: octets ?? Array(text.utf8)))
         return send(PDU(.submitSM, sequence: sequence, body: .shortMessage(message)), on: connection)
@@ -112,7 +116,11 @@ struct SMSCStateMachineTests {
         let ok = harness.bind(a).written(to: a)
         #expect(ok.map(\.commandStatus.rawValue) == [0])
         #expect(ok.first?.tlvs.first?.tag.rawValue == 0x0210)
-        if case .bindResponse(let response) = ok.first?.body { #expect(response.systemID == "SMSCKZ") } else { Issue.record("no body") }
+        if case .bindResponse(let response) = ok.first?.body {
+            #expect(response.systemID == "SMSCKZ")
+        } else {
+            Issue.record("no body")
+        }
         let again = harness.bind(a).written(to: a)
         #expect(again.map(\.commandStatus.rawValue) == [0x05])
         #expect(harness.machine.summary.bindsAccepted == 1)
@@ -165,7 +173,9 @@ struct SMSCStateMachineTests {
         var harness = Harness { $0.accounts = [.init(systemID: "shop", password: "secret", throughput: 5)] }
         let a = harness.connect()
         _ = harness.bind(a)
-        let statuses = (0..<7).flatMap { harness.submit(a, text: "m\($0)").written(to: a).map(\.commandStatus.rawValue) }
+        let statuses = (0..<7).flatMap {
+            harness.submit(a, text: "m\($0)").written(to: a).map(\.commandStatus.rawValue)
+        }
         #expect(statuses == [0, 0, 0, 0, 0, 0x58, 0x58])
     }
 
@@ -226,7 +236,9 @@ struct SMSCStateMachineTests {
         let text = String(decoding: message.shortMessage.readableBytesView, as: UTF8.self)
         #expect(text.hasPrefix("id:\(id) sub:001 dlvrd:001 submit date:"))
         #expect(text.hasSuffix(" stat:DELIVRD err:000"))
-        #expect(receipt.tlvs.first { $0.tag.rawValue == 0x001E }?.raw.readableBytesView.elementsEqual(Array(id.utf8) + [0]) == true)
+        #expect(
+            receipt.tlvs.first { $0.tag.rawValue == 0x001E }?.raw.readableBytesView.elementsEqual(Array(id.utf8) + [0])
+                == true)
         #expect(receipt.tlvs.first { $0.tag.rawValue == 0x0427 }?.raw.readableBytesView.elementsEqual([2]) == true)
         // The receipt's own sequence numbers start at 1 on the connection.
         #expect(receipt.sequenceNumber == 1)
@@ -234,8 +246,13 @@ struct SMSCStateMachineTests {
     }
 
     @Test func registeredDeliveryTwoAndThreeAskForFailuresOrSuccessesOnly() {
-        for (specification, wants, expected) in [("DELIVRD=1", UInt8(2), 0), ("DELIVRD=1", UInt8(3), 1), ("REJECTD=1", UInt8(3), 0), ("REJECTD=1", UInt8(2), 1)] {
-            var harness = Harness { $0.receiptShares = SimulatorConfiguration.ReceiptShares(specification: specification) ?? .init() }
+        for (specification, wants, expected) in [
+            ("DELIVRD=1", UInt8(2), 0), ("DELIVRD=1", UInt8(3), 1), ("REJECTD=1", UInt8(3), 0),
+            ("REJECTD=1", UInt8(2), 1),
+        ] {
+            var harness = Harness {
+                $0.receiptShares = SimulatorConfiguration.ReceiptShares(specification: specification) ?? .init()
+            }
             let a = harness.connect()
             _ = harness.bind(a)
             let actions = harness.submit(a, registeredDelivery: wants)
@@ -264,9 +281,11 @@ struct SMSCStateMachineTests {
             var receipts = 0
             for part in [UInt8(1), 3, 2] {  // out of order
                 let udh: [UInt8] = [0x05, 0x00, 0x03, 0x2A, 0x03, part]
-                let actions = harness.submit(a, registeredDelivery: 1, esmClass: 0x40, octets: udh + Array("part \(part)".utf8))
+                let actions = harness.submit(
+                    a, registeredDelivery: 1, esmClass: 0x40, octets: udh + Array("part \(part)".utf8))
                 ids += actions.written(to: a).compactMap(\.messageID)
-                receipts += actions.scheduled.filter { if case .receipt = $0.0 { return true } else { return false } }.count
+                receipts +=
+                    actions.scheduled.filter { if case .receipt = $0.0 { return true } else { return false } }.count
             }
             return (ids, receipts)
         }
@@ -313,15 +332,21 @@ struct SMSCStateMachineTests {
 
     @Test func mobileOriginatedMessagesNeedAReceiverAndPickTheirCoding() throws {
         var harness = Harness()
-        let refused = harness.machine.mobileOriginated(account: "shop", source: "77010000001", destination: "SHOP", text: "hi")
+        let refused = harness.machine.mobileOriginated(
+            account: "shop", source: "77010000001", destination: "SHOP", text: "hi")
         #expect(throws: SMSCStateMachine.MobileOriginatedRefusal.noReceiver("shop")) { try refused.get() }
         let unknown = harness.machine.mobileOriginated(account: "nobody", source: "1", destination: "2", text: "hi")
         #expect(throws: SMSCStateMachine.MobileOriginatedRefusal.noAccount("nobody")) { try unknown.get() }
         let a = harness.connect()
         _ = harness.bind(a)
-        let latin = try harness.machine.mobileOriginated(account: "shop", source: "77010000001", destination: "SHOP", text: "hi @").get()
-        let cyrillic = try harness.machine.mobileOriginated(account: "shop", source: "77010000001", destination: "SHOP", text: "Привет").get()
-        guard case .shortMessage(let gsm) = latin.written(to: a).first?.body, case .shortMessage(let ucs2) = cyrillic.written(to: a).first?.body
+        let latin = try harness.machine.mobileOriginated(
+            account: "shop", source: "77010000001", destination: "SHOP", text: "hi @"
+        ).get()
+        let cyrillic = try harness.machine.mobileOriginated(
+            account: "shop", source: "77010000001", destination: "SHOP", text: "Привет"
+        ).get()
+        guard case .shortMessage(let gsm) = latin.written(to: a).first?.body,
+            case .shortMessage(let ucs2) = cyrillic.written(to: a).first?.body
         else { Issue.record("no deliver_sm"); return }
         #expect(gsm.dataCoding == 0)
         #expect(Array(gsm.shortMessage.readableBytesView) == [0x68, 0x69, 0x20, 0x00])  // GSM 03.38: '@' is 0x00

@@ -45,7 +45,9 @@ struct SimulatorTests {
     }
 
     @Test func neverMoreThanTheLimitAcceptedInAnySecond() throws {
-        let (simulator, port) = try startSimulator { $0.accounts = [.init(systemID: "shop", password: "secret", throughput: 20)] }
+        let (simulator, port) = try startSimulator {
+            $0.accounts = [.init(systemID: "shop", password: "secret", throughput: 20)]
+        }
         defer { simulator.shutdown() }
         let client = try SMPPTestClient(port: port)
         _ = try client.bind(systemID: "shop", password: "secret")
@@ -90,14 +92,16 @@ struct SimulatorTests {
         #expect(parsed.submitDate?.count == 10)
         #expect(parsed.err == "000")
         // query_sm now knows the final state.
-        let query = try client.request(PDU(.querySM, sequence: 0, body: .querySM(.init(messageID: id, source: Address(ton: 5, address: "SHOP")))))
+        let query = try client.request(
+            PDU(.querySM, sequence: 0, body: .querySM(.init(messageID: id, source: Address(ton: 5, address: "SHOP")))))
         guard case .querySMResponse(let state)? = query?.body else {
             Issue.record("expected query_sm_resp")
             return
         }
         #expect(state.messageState == 2)
         #expect(!state.finalDate.isEmpty)
-        let unknown = try client.request(PDU(.querySM, sequence: 0, body: .querySM(.init(messageID: "1", source: Address(address: "SHOP")))))
+        let unknown = try client.request(
+            PDU(.querySM, sequence: 0, body: .querySM(.init(messageID: "1", source: Address(address: "SHOP")))))
         #expect(unknown?.commandStatus == .invalidMessageID)
     }
 
@@ -113,7 +117,9 @@ struct SimulatorTests {
         _ = try client.receive(timeout: 0.6, seen: &seen) { _ in false }
         let receipts = seen.compactMap { $0.deliveryReceipt() }
         #expect(receipts.count == 5)
-        #expect(receipts.allSatisfy { $0.stat == "UNDELIV" && $0.messageState == 5 && $0.err == "001" && $0.dlvrd == "000" })
+        #expect(
+            receipts.allSatisfy { $0.stat == "UNDELIV" && $0.messageState == 5 && $0.err == "001" && $0.dlvrd == "000" }
+        )
     }
 
     @Test func hlrRequestsAreAnsweredWithAnHLRStatus() throws {
@@ -188,7 +194,8 @@ struct SimulatorTests {
         _ = try client.bind(systemID: "shop", password: "secret")
         #expect(try client.request(submitPDU("same text", registeredDelivery: 0))?.commandStatus == .ok)
         #expect(try client.request(submitPDU("same text", registeredDelivery: 0))?.commandStatus == .submitFailed)
-        #expect(try client.request(submitPDU("same text", to: "77019999999", registeredDelivery: 0))?.commandStatus == .ok)
+        #expect(
+            try client.request(submitPDU("same text", to: "77019999999", registeredDelivery: 0))?.commandStatus == .ok)
         #expect(simulator.summary.duplicatesRefused == 1)
     }
 
@@ -206,7 +213,8 @@ struct SimulatorTests {
         // runs (PostgresServer starts programs with no descriptor of the test process).
         #expect(
             client.closed,
-            "the simulator counted \(simulator.summary.idleTimeouts) idle timeouts; the client waited \(String(format: "%.2f", waited)) s")
+            "the simulator counted \(simulator.summary.idleTimeouts) idle timeouts; the client waited \(String(format: "%.2f", waited)) s"
+        )
 
         let (unbinding, unbindPort) = try startSimulator {
             $0.idleTimeout = 0.4
@@ -227,16 +235,24 @@ struct SimulatorTests {
         let id = try #require(try client.request(submitPDU("to cancel"))?.messageID)
         let source = Address(ton: 5, address: "SHOP")
         let destination = Address(ton: 1, npi: 1, address: "77011234567")
-        let replace = PDU(.replaceSM, sequence: 0, body: .replaceSM(.init(messageID: id, source: source, shortMessage: ByteBuffer(string: "new"))))
+        let replace = PDU(
+            .replaceSM, sequence: 0,
+            body: .replaceSM(.init(messageID: id, source: source, shortMessage: ByteBuffer(string: "new"))))
         #expect(try client.request(replace)?.commandStatus == .ok)
-        let cancel = PDU(.cancelSM, sequence: 0, body: .cancelSM(.init(messageID: id, source: source, destination: destination)))
+        let cancel = PDU(
+            .cancelSM, sequence: 0, body: .cancelSM(.init(messageID: id, source: source, destination: destination)))
         #expect(try client.request(cancel)?.commandStatus == .ok)
         #expect(try client.request(cancel)?.commandStatus == .cancelFailed)
-        let multi = PDU(.submitMulti, sequence: 0, body: .submitMulti(.init(source: source, destinations: [.sme(destination)], shortMessage: ByteBuffer(string: "x"))))
+        let multi = PDU(
+            .submitMulti, sequence: 0,
+            body: .submitMulti(
+                .init(source: source, destinations: [.sme(destination)], shortMessage: ByteBuffer(string: "x"))))
         let refused = try client.request(multi)
         #expect(refused?.commandID == .genericNack)
         #expect(refused?.commandStatus == .invalidCommandID)
-        let data = PDU(.dataSM, sequence: 0, body: .dataSM(.init(source: source, destination: destination)), tlvs: [TLV(tag: .messagePayload, octets: Array("payload".utf8))])
+        let data = PDU(
+            .dataSM, sequence: 0, body: .dataSM(.init(source: source, destination: destination)),
+            tlvs: [TLV(tag: .messagePayload, octets: Array("payload".utf8))])
         let dataResponse = try client.request(data)
         #expect(dataResponse?.commandID == .dataSMResp)
         #expect(dataResponse?.messageID?.isEmpty == false)
@@ -324,7 +340,8 @@ struct SimulatorTests {
         let channel = try ClientBootstrap(group: group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: nil))
+                    try channel.pipeline.syncOperations.addHandler(
+                        try NIOSSLClientHandler(context: context, serverHostname: nil))
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SMPPFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(collector)
                 }

@@ -22,9 +22,12 @@ func postgresStore() throws -> (PostgresStore, String, PostgresServer) {
 
 /// Imports a capture as `smppscope import` does.
 @discardableResult
-func importCapture(_ path: String, into store: any TimelineStore, options: ImportOptions = ImportOptions()) throws -> StoreImport? {
-    guard let writer = try store.beginImport(
-        kind: "file", name: path, fingerprint: try SourceFingerprint.file(path: path), options: options)
+func importCapture(_ path: String, into store: any TimelineStore, options: ImportOptions = ImportOptions()) throws
+    -> StoreImport?
+{
+    guard
+        let writer = try store.beginImport(
+            kind: "file", name: path, fingerprint: try SourceFingerprint.file(path: path), options: options)
     else { return nil }
     let ingest = CaptureIngest(source: try PacketSource.open(path: path), decodesEveryPDU: false)
     try ingest.runEvents { event in
@@ -39,7 +42,9 @@ func importCapture(_ path: String, into store: any TimelineStore, options: Impor
 
 @Suite("PostgreSQL store", .serialized, .enabled(if: PostgresServer.available, "PostgreSQL is not installed"))
 struct PostgresStoreTests {
-    @Test("analyze from PostgreSQL equals analyze from SQLite equals analyze from the capture", arguments: Fixtures.captures)
+    @Test(
+        "analyze from PostgreSQL equals analyze from SQLite equals analyze from the capture",
+        arguments: Fixtures.captures)
     func analysisReadsBackTheSame(capture: String) throws {
         try PostgresServer.sharing {
             let (store, _, _) = try postgresStore()
@@ -124,7 +129,9 @@ struct PostgresStoreTests {
             group.wait()
             // The importer that came second to the same capture either found it complete or was told it is being
             // imported; nothing else went wrong.
-            #expect(failures.all.allSatisfy { "\($0)".contains("is being imported into this store by another process") }, "\(failures.all)")
+            #expect(
+                failures.all.allSatisfy { "\($0)".contains("is being imported into this store by another process") },
+                "\(failures.all)")
             let store = try PostgresStore(url: url)
             var expected = 0
             for capture in captures {
@@ -157,10 +164,14 @@ struct PostgresStoreTests {
             options.batchSize = 20
             // A recorder's writer: it waits the outage out.
             options.background = true
-            guard let writer = try store.beginImport(kind: "proxy", name: "restart", fingerprint: "restart-\(UUID())", options: options)
+            guard
+                let writer = try store.beginImport(
+                    kind: "proxy", name: "restart", fingerprint: "restart-\(UUID())", options: options)
             else { throw Interrupted() }
             var events: [PipelineEvent] = []
-            try CaptureIngest(source: try PacketSource.open(path: Fixtures.kannel), decodesEveryPDU: false).runEvents { events.append($0) }
+            try CaptureIngest(source: try PacketSource.open(path: Fixtures.kannel), decodesEveryPDU: false).runEvents {
+                events.append($0)
+            }
             for (index, event) in events.enumerated() {
                 if index == events.count / 2 {
                     try writer.waitForWrites()
@@ -193,8 +204,12 @@ struct PostgresStoreTests {
             #expect(after.partitions >= 1)
             #expect(after.sessions == 1)
             // Its lookup chunks went with it.
-            #expect(try server.query(url, "SELECT count(*) FROM lookup_leaves").trimmingCharacters(in: .whitespacesAndNewlines) == "0")
-            #expect(try server.query(url, "SELECT count(*) FROM lookup_chunks").trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+            #expect(
+                try server.query(url, "SELECT count(*) FROM lookup_leaves").trimmingCharacters(
+                    in: .whitespacesAndNewlines) == "0")
+            #expect(
+                try server.query(url, "SELECT count(*) FROM lookup_chunks").trimmingCharacters(
+                    in: .whitespacesAndNewlines) == "0")
             var pdus = 0
             try store.timeline(StoreFilter(), decodesEveryPDU: false) { event in
                 if case .pdu = event { pdus += 1 }
@@ -206,14 +221,17 @@ struct PostgresStoreTests {
     @Test func aMessageIDIsFoundInTheSpellingsSMSCsUse() throws {
         try PostgresServer.sharing {
             let (store, _, _) = try postgresStore()
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("smppscope-pg-ids-\(UUID().uuidString)")
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "smppscope-pg-ids-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: folder) }
             var options = ImportOptions()
             options.batchSize = 2
             try importCapture(try mixedSpellingCapture(folder), into: store, options: options)
             for spelling in ["1A2B3C", "1a2b3c", "1715004"] {
-                #expect(try commands(in: store, messageID: spelling) == ["submit_sm", "submit_sm_resp", "deliver_sm"], "searched as \(spelling)")
+                #expect(
+                    try commands(in: store, messageID: spelling) == ["submit_sm", "submit_sm_resp", "deliver_sm"],
+                    "searched as \(spelling)")
             }
             #expect(try commands(in: store, messageID: "1A2B3D").isEmpty)
         }
@@ -226,10 +244,14 @@ struct PostgresStoreTests {
             store.lookupChunkBits = 6
             var options = ImportOptions()
             options.batchSize = 40
-            guard let writer = try store.beginImport(kind: "file", name: "chunks", fingerprint: "chunks-\(UUID())", options: options)
+            guard
+                let writer = try store.beginImport(
+                    kind: "file", name: "chunks", fingerprint: "chunks-\(UUID())", options: options)
             else { throw Interrupted() }
             var events: [PipelineEvent] = []
-            try CaptureIngest(source: try PacketSource.open(path: Fixtures.kannel), decodesEveryPDU: false).runEvents { events.append($0) }
+            try CaptureIngest(source: try PacketSource.open(path: Fixtures.kannel), decodesEveryPDU: false).runEvents {
+                events.append($0)
+            }
             for event in events {
                 switch event {
                 case .stream(let stream): try writer.add(stream)
@@ -240,8 +262,10 @@ struct PostgresStoreTests {
             try writer.flush()
             try writer.waitForWrites()
             func leaves() throws -> (all: Int, indexed: Int) {
-                let counts = try server.query(url, "SELECT count(*), count(*) FILTER (WHERE indexed) FROM lookup_leaves")
-                    .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "|").compactMap { Int($0) }
+                let counts = try server.query(
+                    url, "SELECT count(*), count(*) FILTER (WHERE indexed) FROM lookup_leaves"
+                )
+                .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "|").compactMap { Int($0) }
                 return (counts.first ?? 0, counts.last ?? 0)
             }
             let filling = try leaves()
@@ -268,9 +292,12 @@ struct PostgresStoreTests {
     @Test func pruneIndexesTheChunksOfAWriterThatNeverCompleted() throws {
         try PostgresServer.sharing {
             let (store, url, server) = try postgresStore()
-            guard let writer = try store.beginImport(kind: "proxy", name: "killed", fingerprint: "killed-\(UUID())", options: ImportOptions())
+            guard
+                let writer = try store.beginImport(
+                    kind: "proxy", name: "killed", fingerprint: "killed-\(UUID())", options: ImportOptions())
             else { throw Interrupted() }
-            try CaptureIngest(source: try PacketSource.open(path: Fixtures.kannel), decodesEveryPDU: false).runEvents { event in
+            try CaptureIngest(source: try PacketSource.open(path: Fixtures.kannel), decodesEveryPDU: false).runEvents {
+                event in
                 if case .stream(let stream) = event { try writer.add(stream) }
             }
             try writer.flush()
@@ -281,7 +308,9 @@ struct PostgresStoreTests {
             _ = try server.query(url, "UPDATE lookup_leaves SET written_at = now() - interval '1 hour'")
             _ = try store.prune(olderThan: Timestamp(nanoseconds: 0))
             #expect(try server.query(url, unindexed).trimmingCharacters(in: .whitespacesAndNewlines) == "0")
-            #expect(try server.query(url, "SELECT count(*) FROM pg_indexes WHERE tablename LIKE 'lookup_c%'").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+            #expect(
+                try server.query(url, "SELECT count(*) FROM pg_indexes WHERE tablename LIKE 'lookup_c%'")
+                    .trimmingCharacters(in: .whitespacesAndNewlines) == "1")
         }
     }
 
@@ -291,7 +320,9 @@ struct PostgresStoreTests {
             try importCapture(Fixtures.kannel, into: store)
             // 'l': lz4 on the partitioned table and on the partition the import made; the server of this machine
             // kind is built with lz4 (Debian's is).
-            let parent = try server.query(url, "SELECT attcompression FROM pg_attribute WHERE attrelid = 'pdu_blocks'::regclass AND attname = 'data'")
+            let parent = try server.query(
+                url,
+                "SELECT attcompression FROM pg_attribute WHERE attrelid = 'pdu_blocks'::regclass AND attname = 'data'")
             #expect(parent.trimmingCharacters(in: .whitespacesAndNewlines) == "l")
             let partitions = try server.query(
                 url,
@@ -303,7 +334,9 @@ struct PostgresStoreTests {
             #expect(!methods.isEmpty && methods.allSatisfy { $0 == "l" })
             var filter = StoreFilter()
             filter.sourceID = 1
-            #expect(try decodeLines(store: try PostgresStore(url: url), filter: filter) == (try decodeLines(capture: Fixtures.kannel)))
+            #expect(
+                try decodeLines(store: try PostgresStore(url: url), filter: filter)
+                    == (try decodeLines(capture: Fixtures.kannel)))
         }
     }
 
@@ -318,17 +351,21 @@ struct PostgresStoreTests {
         #expect(try preferred.sources().isEmpty, "prefer works without TLS on the server")
         for mode in ["require", "verify-ca", "verify-full"] {
             let location = try PostgresLocation(url: url + (url.contains("?") ? "&" : "?") + "sslmode=\(mode)")
-            #expect(throws: StoreError.self, "sslmode=\(mode) goes on without TLS") { try PostgresStore(location: location) }
+            #expect(throws: StoreError.self, "sslmode=\(mode) goes on without TLS") {
+                try PostgresStore(location: location)
+            }
         }
         for mode in ["allow", "bogus"] {
             #expect(throws: StoreError.self) { try PostgresLocation(url: "postgres://u@127.0.0.1/db?sslmode=\(mode)") }
         }
-        let location = try PostgresLocation(url: "postgres://u@127.0.0.1/db?sslmode=verify-full&sslrootcert=/etc/ca.pem")
+        let location = try PostgresLocation(
+            url: "postgres://u@127.0.0.1/db?sslmode=verify-full&sslrootcert=/etc/ca.pem")
         #expect(location.rootCertificates == "/etc/ca.pem")
     }
 
     @Test func passwordsAreTakenOutOfConnectionStringsShown() {
-        #expect(PostgresLocation.redacting("postgres://alice:S3CR3T@db:5432/smpp") == "postgres://alice:***@db:5432/smpp")
+        #expect(
+            PostgresLocation.redacting("postgres://alice:S3CR3T@db:5432/smpp") == "postgres://alice:***@db:5432/smpp")
         #expect(PostgresLocation.redacting("postgres://alice:S3CR3T@/smpp") == "postgres://alice:***@/smpp")
         #expect(PostgresLocation.redacting("postgres://alice@db/smpp?x=a:b@c") == "postgres://alice@db/smpp?x=a:b@c")
         #expect(PostgresLocation.redacting("smpp.sqlite") == "smpp.sqlite")
@@ -342,7 +379,8 @@ struct PostgresStoreTests {
 
     @Test func aBadURLOrAnAbsentServerIsRefusedWithAReason() throws {
         #expect(throws: StoreError.self) { try PostgresLocation(url: "postgres://") }
-        let location = try PostgresLocation(url: "postgres://someone@127.0.0.1:1/db?sslmode=require", environment: ["PGPASSWORD": "pw"])
+        let location = try PostgresLocation(
+            url: "postgres://someone@127.0.0.1:1/db?sslmode=require", environment: ["PGPASSWORD": "pw"])
         #expect(location.password == "pw")
         #expect(location.tls == .require)
         #expect(location.description == "postgres://someone@127.0.0.1:1/db")

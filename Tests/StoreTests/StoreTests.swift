@@ -54,8 +54,9 @@ final class TemporaryStore {
     /// Imports a capture as `smppscope import` does; nil when it is in the store already.
     @discardableResult
     func importCapture(_ path: String, options: ImportOptions = ImportOptions()) throws -> StoreImport? {
-        guard let writer = try store.beginImport(
-            kind: "file", name: path, fingerprint: try SourceFingerprint.file(path: path), options: options)
+        guard
+            let writer = try store.beginImport(
+                kind: "file", name: path, fingerprint: try SourceFingerprint.file(path: path), options: options)
         else { return nil }
         try feed(path, into: writer)
         try writer.finish()
@@ -164,7 +165,8 @@ struct StoreTests {
         var options = ImportOptions()
         options.batchSize = 500
         let fingerprint = try SourceFingerprint.file(path: capture)
-        let first = try #require(try temporary.store.beginImport(kind: "file", name: capture, fingerprint: fingerprint, options: options))
+        let first = try #require(
+            try temporary.store.beginImport(kind: "file", name: capture, fingerprint: fingerprint, options: options))
         #expect(throws: Interrupted.self) { try temporary.feed(capture, into: first, stopAfter: 1_234) }
         // As if the process stopped here: batches handed over are written, the rest is lost.
         try first.waitForWrites()
@@ -179,17 +181,21 @@ struct StoreTests {
         }
         #expect(stored == source.pdus)
 
-        let second = try #require(try reopened.beginImport(kind: "file", name: capture, fingerprint: fingerprint, options: options))
+        let second = try #require(
+            try reopened.beginImport(kind: "file", name: capture, fingerprint: fingerprint, options: options))
         #expect(second.resumeAfter == source.events)
         try temporary.feed(capture, into: second)
         try second.finish()
-        #expect(try reopened.beginImport(kind: "file", name: capture, fingerprint: fingerprint, options: options) == nil)
+        #expect(
+            try reopened.beginImport(kind: "file", name: capture, fingerprint: fingerprint, options: options) == nil)
         #expect(try decodeLines(store: reopened) == (try decodeLines(capture: capture)))
         #expect(try analysisJSON(store: reopened) == (try analysisJSON(capture: capture)))
     }
 
     @Test func exportedPCAPDecodesToTheSamePDUs() throws {
-        for capture in [Fixtures.kannel, Fixtures.root.appendingPathComponent("Tests/Fixtures/generated/stress_sll.pcap").path] {
+        for capture in [
+            Fixtures.kannel, Fixtures.root.appendingPathComponent("Tests/Fixtures/generated/stress_sll.pcap").path,
+        ] {
             let temporary = try TemporaryStore()
             try temporary.importCapture(capture)
             let sessions = try temporary.store.sessions(sourceID: nil)
@@ -262,7 +268,9 @@ struct StoreTests {
         // 0x1A2B3C is 1715004: the response gives it in hex, the receipt in decimal.
         for spelling in ["1A2B3C", "1a2b3c", "001A2B3C", "1715004"] {
             #expect(
-                try commands(in: temporary.store, messageID: spelling) == ["submit_sm", "submit_sm_resp", "deliver_sm"],
+                try commands(in: temporary.store, messageID: spelling) == [
+                    "submit_sm", "submit_sm_resp", "deliver_sm",
+                ],
                 "searched as \(spelling)")
         }
         #expect(try commands(in: temporary.store, messageID: "1A2B3D").isEmpty)
@@ -299,8 +307,13 @@ struct StoreTests {
 
         // Receipts by state, against tshark's reading of the capture: deliver_sm with a receipt's esm_class, by the
         // stat: in their text.
-        let receipts = try TShark.pdus(Fixtures.kannel, decodeAs: 3701).filter { $0.commandID == 5 && $0["esm.submit.msg_type"] == "0x01" }
-        func state(_ pdu: TShark.PDU) -> String { String(decoding: pdu.message, as: UTF8.self).components(separatedBy: "stat:").last?.prefix(7).description ?? "" }
+        let receipts = try TShark.pdus(Fixtures.kannel, decodeAs: 3701).filter {
+            $0.commandID == 5 && $0["esm.submit.msg_type"] == "0x01"
+        }
+        func state(_ pdu: TShark.PDU) -> String {
+            String(decoding: pdu.message, as: UTF8.self).components(separatedBy: "stat:").last?.prefix(7).description
+                ?? ""
+        }
         let expectedUndelivered = receipts.filter { state($0) == "UNDELIV" }.count
         let expectedDelivered = receipts.filter { state($0) == "DELIVRD" }.count
         #expect(expectedUndelivered > 0 && expectedDelivered > 0, "the capture has receipts in both states")
@@ -329,7 +342,8 @@ struct StoreTests {
     }
 
     @Test func aFileThatIsNotAStoreIsRefusedWithAReason() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("not-a-store-\(UUID().uuidString)").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("not-a-store-\(UUID().uuidString)")
+            .path
         FileManager.default.createFile(atPath: path, contents: Data(repeating: 0x41, count: 8192))
         defer { try? FileManager.default.removeItem(atPath: path) }
         #expect {
@@ -363,9 +377,12 @@ func mixedSpellingCapture(_ folder: URL) throws -> String {
     conversation.send(Sample.submitResponse(sequence: 3, id: "1A2B3E"), from: .server)
     conversation.wait(microseconds: 500_000)
     conversation.send(
-        Sample.deliver(sequence: 7, text: "id:1715004 sub:001 dlvrd:001 submit date:2611261200 done date:2611261200 stat:DELIVRD err:000"),
+        Sample.deliver(
+            sequence: 7,
+            text: "id:1715004 sub:001 dlvrd:001 submit date:2611261200 done date:2611261200 stat:DELIVRD err:000"),
         from: .server)
     let path = folder.appendingPathComponent("mixed-spelling.pcap").path
-    try Data(CaptureFileBuilder.pcap(linkType: 1, packets: conversation.packets, nanosecond: true)).write(to: URL(fileURLWithPath: path))
+    try Data(CaptureFileBuilder.pcap(linkType: 1, packets: conversation.packets, nanosecond: true)).write(
+        to: URL(fileURLWithPath: path))
     return path
 }

@@ -8,11 +8,15 @@ public enum CapturesAtHand {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    public static let bundled = ["kannel_simulator_port3701.pcap", "smpplib_simulator_port3700.pcap", "smpplib_smsckz_port3700.pcap"]
-        .map { root.appendingPathComponent("Captures/\($0)").path }
+    public static let bundled = [
+        "kannel_simulator_port3701.pcap", "smpplib_simulator_port3700.pcap", "smpplib_smsckz_port3700.pcap",
+    ]
+    .map { root.appendingPathComponent("Captures/\($0)").path }
 
-    public static let generated = ["clean_ethernet.pcap", "clean_sll.pcapng", "stress_sll.pcap", "stress_ethernet.pcapng"]
-        .map { root.appendingPathComponent("Tests/Fixtures/generated/\($0)").path }
+    public static let generated = [
+        "clean_ethernet.pcap", "clean_sll.pcapng", "stress_sll.pcap", "stress_ethernet.pcapng",
+    ]
+    .map { root.appendingPathComponent("Tests/Fixtures/generated/\($0)").path }
 
     public static let reference = [
         "smpplib_trx_burst_query_unbind.pcap", "raw_tcp_segmentation_stress_mss88_port8775.pcap",

@@ -3,7 +3,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What an HTTP request got back.
@@ -24,9 +24,13 @@ public func httpRequest(port: Int, method: String = "GET", path: String, timeout
     address.sin_port = in_port_t(UInt16(port).bigEndian)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
     }
-    guard connected == 0 else { throw Failure(description: "connect to port \(port): \(String(cString: strerror(errno)))") }
+    guard connected == 0 else {
+        throw Failure(description: "connect to port \(port): \(String(cString: strerror(errno)))")
+    }
     let request = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
     var offset = 0
     while offset < request.count {
@@ -50,7 +54,9 @@ public func httpRequest(port: Int, method: String = "GET", path: String, timeout
         bytes += buffer[0..<got]
     }
     let text = String(decoding: bytes, as: UTF8.self)
-    guard let split = text.range(of: "\r\n\r\n") else { throw Failure(description: "not an HTTP reply: \(text.prefix(200))") }
+    guard let split = text.range(of: "\r\n\r\n") else {
+        throw Failure(description: "not an HTTP reply: \(text.prefix(200))")
+    }
     let headers = String(text[..<split.lowerBound])
     let status = Int(headers.split(separator: " ").dropFirst().first ?? "") ?? 0
     return HTTPReply(status: status, headers: headers, body: String(text[split.upperBound...]))
@@ -60,7 +66,9 @@ public func httpRequest(port: Int, method: String = "GET", path: String, timeout
 public func prometheusSamples(_ text: String) -> [String: Double] {
     var samples: [String: Double] = [:]
     for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-        guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+        guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else {
+            continue
+        }
         samples[String(line[..<space])] = value
     }
     return samples

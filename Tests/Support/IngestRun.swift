@@ -58,8 +58,11 @@ public func run(path: String, configuration: ReassemblyConfiguration = Reassembl
     return result
 }
 
-public func run(packets: [TestPacket], linkType: UInt32 = 1, configuration: ReassemblyConfiguration = ReassemblyConfiguration()) throws -> Run {
-    let path = try CaptureFileBuilder.temporaryFile(CaptureFileBuilder.pcap(linkType: linkType, packets: packets, nanosecond: true))
+public func run(
+    packets: [TestPacket], linkType: UInt32 = 1, configuration: ReassemblyConfiguration = ReassemblyConfiguration()
+) throws -> Run {
+    let path = try CaptureFileBuilder.temporaryFile(
+        CaptureFileBuilder.pcap(linkType: linkType, packets: packets, nanosecond: true))
     defer { try? FileManager.default.removeItem(atPath: path) }
     return try run(path: path, configuration: configuration)
 }
@@ -69,7 +72,10 @@ public enum Sample {
     public static func bytes(_ pdu: PDU) -> [UInt8] { Array(pdu.encoded.readableBytesView) }
 
     public static func bind(sequence: UInt32 = 1, systemType: String = "") -> [UInt8] {
-        bytes(PDU(.bindTransceiver, sequence: sequence, body: .bind(.init(systemID: "esme", password: "secret", systemType: systemType))))
+        bytes(
+            PDU(
+                .bindTransceiver, sequence: sequence,
+                body: .bind(.init(systemID: "esme", password: "secret", systemType: systemType))))
     }
 
     public static func bindResponse(sequence: UInt32 = 1) -> [UInt8] {
@@ -82,7 +88,8 @@ public enum Sample {
                 .submitSM, sequence: sequence,
                 body: .shortMessage(
                     .init(
-                        source: Address(ton: 5, address: "SHOP"), destination: Address(ton: 1, npi: 1, address: "77011234567"),
+                        source: Address(ton: 5, address: "SHOP"),
+                        destination: Address(ton: 1, npi: 1, address: "77011234567"),
                         registeredDelivery: 1, shortMessage: ByteBuffer(string: text)))))
     }
 
@@ -96,7 +103,8 @@ public enum Sample {
                 .deliverSM, sequence: sequence,
                 body: .shortMessage(
                     .init(
-                        source: Address(ton: 1, npi: 1, address: "77011234567"), destination: Address(ton: 5, address: "SHOP"),
+                        source: Address(ton: 1, npi: 1, address: "77011234567"),
+                        destination: Address(ton: 5, address: "SHOP"),
                         esmClass: 0x04, shortMessage: ByteBuffer(string: text)))))
     }
 

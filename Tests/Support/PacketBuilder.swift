@@ -3,16 +3,20 @@
 import Foundation
 
 /// Big-endian byte helpers.
-public extension Array where Element == UInt8 {
-    mutating func be16(_ value: UInt16) { append(contentsOf: [UInt8(value >> 8), UInt8(value & 0xFF)]) }
-    mutating func be32(_ value: UInt32) {
-        append(contentsOf: [UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)])
+extension Array where Element == UInt8 {
+    public mutating func be16(_ value: UInt16) { append(contentsOf: [UInt8(value >> 8), UInt8(value & 0xFF)]) }
+    public mutating func be32(_ value: UInt32) {
+        append(contentsOf: [
+            UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF),
+        ])
     }
-    mutating func le16(_ value: UInt16) { append(contentsOf: [UInt8(value & 0xFF), UInt8(value >> 8)]) }
-    mutating func le32(_ value: UInt32) {
-        append(contentsOf: [UInt8(value & 0xFF), UInt8((value >> 8) & 0xFF), UInt8((value >> 16) & 0xFF), UInt8(value >> 24)])
+    public mutating func le16(_ value: UInt16) { append(contentsOf: [UInt8(value & 0xFF), UInt8(value >> 8)]) }
+    public mutating func le32(_ value: UInt32) {
+        append(contentsOf: [
+            UInt8(value & 0xFF), UInt8((value >> 8) & 0xFF), UInt8((value >> 16) & 0xFF), UInt8(value >> 24),
+        ])
     }
-    mutating func le64(_ value: UInt64) {
+    public mutating func le64(_ value: UInt64) {
         le32(UInt32(value & 0xFFFF_FFFF))
         le32(UInt32(value >> 32))
     }
@@ -138,7 +142,8 @@ public struct TestPacket {
     public var originalLength: Int?
     public var interface: Int
 
-    public init(seconds: UInt32, nanoseconds: UInt32 = 0, data: [UInt8], originalLength: Int? = nil, interface: Int = 0) {
+    public init(seconds: UInt32, nanoseconds: UInt32 = 0, data: [UInt8], originalLength: Int? = nil, interface: Int = 0)
+    {
         self.seconds = seconds
         self.nanoseconds = nanoseconds
         self.data = data
@@ -150,7 +155,8 @@ public struct TestPacket {
 /// Writes pcap and pcapng files.
 public enum CaptureFileBuilder {
     public static func pcap(
-        linkType: UInt32, packets: [TestPacket], nanosecond: Bool = false, bigEndian: Bool = false, snapLength: UInt32 = 262_144
+        linkType: UInt32, packets: [TestPacket], nanosecond: Bool = false, bigEndian: Bool = false,
+        snapLength: UInt32 = 262_144
     ) -> [UInt8] {
         var bytes: [UInt8] = []
         func u32(_ value: UInt32) { bigEndian ? bytes.be32(value) : bytes.le32(value) }

@@ -5,7 +5,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 public final class PostgresServer: @unchecked Sendable {
@@ -13,12 +13,18 @@ public final class PostgresServer: @unchecked Sendable {
     public static let binaries: String? = {
         if let found = ProcessInfo.processInfo.environment["SMPPSCOPE_PG_BIN"] { return found }
         let root = "/usr/lib/postgresql"
-        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted { $0.count == $1.count ? $0 > $1 : $0.count > $1.count }
-        return versions.map { "\(root)/\($0)/bin" }.first { FileManager.default.isExecutableFile(atPath: "\($0)/initdb") }
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted {
+            $0.count == $1.count ? $0 > $1 : $0.count > $1.count
+        }
+        return versions.map { "\(root)/\($0)/bin" }.first {
+            FileManager.default.isExecutableFile(atPath: "\($0)/initdb")
+        }
     }()
 
     /// True when a server is given or can be started.
-    public static var available: Bool { ProcessInfo.processInfo.environment["SMPPSCOPE_TEST_POSTGRES"] != nil || binaries != nil }
+    public static var available: Bool {
+        ProcessInfo.processInfo.environment["SMPPSCOPE_TEST_POSTGRES"] != nil || binaries != nil
+    }
 
     /// One server for the whole test run, started on first use and stopped when the test process exits.
     public static let shared: Result<PostgresServer, Error> = Result {
@@ -53,14 +59,17 @@ public final class PostgresServer: @unchecked Sendable {
     private var databases = 0
 
     private init() throws {
-        if let given = ProcessInfo.processInfo.environment["SMPPSCOPE_TEST_POSTGRES"], let url = URLComponents(string: given) {
+        if let given = ProcessInfo.processInfo.environment["SMPPSCOPE_TEST_POSTGRES"],
+            let url = URLComponents(string: given)
+        {
             port = url.port ?? 5432
             user = url.user ?? "postgres"
             folder = nil
             return
         }
         guard let binaries = Self.binaries else { throw ServerError("PostgreSQL is not installed (initdb not found)") }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("smppscope-pg-\(UUID().uuidString)").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("smppscope-pg-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         self.folder = folder
         user = "smppscope"
@@ -68,7 +77,9 @@ public final class PostgresServer: @unchecked Sendable {
         // PostgreSQL refuses to run as root: as root, the cluster belongs to the postgres user.
         let asRoot = geteuid() == 0
         if asRoot { _ = try Self.run("/bin/chown", ["postgres:postgres", folder]) }
-        try Self.run(binaries + "/initdb", ["-D", folder + "/data", "-U", user, "--auth=trust", "-E", "UTF8", "--no-sync"], asPostgres: asRoot)
+        try Self.run(
+            binaries + "/initdb", ["-D", folder + "/data", "-U", user, "--auth=trust", "-E", "UTF8", "--no-sync"],
+            asPostgres: asRoot)
         try Self.run(
             binaries + "/pg_ctl",
             [
@@ -97,10 +108,14 @@ public final class PostgresServer: @unchecked Sendable {
     /// Restarts the server (connections are cut), as a database host rebooting would.
     public func restart() throws {
         let data = folder.map { $0 + "/data" } ?? ProcessInfo.processInfo.environment["SMPPSCOPE_TEST_PGDATA"]
-        guard let data, let binaries = Self.binaries else { throw ServerError("cannot restart a server this run did not start") }
+        guard let data, let binaries = Self.binaries else {
+            throw ServerError("cannot restart a server this run did not start")
+        }
         // With its log in a file: a server writing to pg_ctl's output would hold the pipe open.
         let log = URL(fileURLWithPath: data).deletingLastPathComponent().appendingPathComponent("server.log").path
-        try Self.run(binaries + "/pg_ctl", ["-D", data, "-l", log, "-m", "fast", "-w", "-t", "60", "restart"], asPostgres: geteuid() == 0)
+        try Self.run(
+            binaries + "/pg_ctl", ["-D", data, "-l", log, "-m", "fast", "-w", "-t", "60", "restart"],
+            asPostgres: geteuid() == 0)
     }
 
     /// True when ``restart()`` can restart the server.
@@ -130,17 +145,22 @@ public final class PostgresServer: @unchecked Sendable {
     }
 
     /// glibc's posix_spawn_file_actions_addclosefrom_np (2.34 and later), which the Glibc module does not show.
-    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
-    }()
+    private static let addCloseFrom:
+        (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
+            else { return nil }
+            return unsafeBitCast(
+                symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+        }()
 
     /// Runs a program to its end (with posix_spawn and waitpid: a server it starts outlives it, and nothing
     /// but its own exit is waited for). Its output goes through a file.
     @discardableResult
     static func run(_ path: String, _ arguments: [String], asPostgres: Bool = false) throws -> String {
         let argv = asPostgres ? ["/usr/sbin/runuser", "-u", "postgres", "--", path] + arguments : [path] + arguments
-        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("smppscope-pg-\(UUID().uuidString).out").path
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "smppscope-pg-\(UUID().uuidString).out"
+        ).path
         defer { unlink(outputPath) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

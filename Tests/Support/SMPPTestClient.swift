@@ -4,7 +4,7 @@ import NIOCore
 import SMPP
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Errors of the test client.
@@ -27,7 +27,9 @@ public final class SMPPTestClient {
         address.sin_port = UInt16(port).bigEndian
         inet_pton(AF_INET, host, &address.sin_addr)
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard result == 0 else {
             close(fd)
@@ -58,7 +60,9 @@ public final class SMPPTestClient {
         let bytes = Array(pdu.encoded.readableBytesView)
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+            let written = bytes.withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+            }
             guard written > 0 else { throw TestClientError(description: "send failed") }
             offset += written
         }
@@ -148,7 +152,10 @@ public final class SMPPTestClient {
     public func bind(
         _ command: CommandID = .bindTransceiver, systemID: String, password: String, systemType: String = ""
     ) throws -> PDU? {
-        try request(PDU(command, sequence: 0, body: .bind(.init(systemID: systemID, password: password, systemType: systemType))))
+        try request(
+            PDU(
+                command, sequence: 0, body: .bind(.init(systemID: systemID, password: password, systemType: systemType))
+            ))
     }
 }
 
@@ -171,6 +178,7 @@ public func submitPDU(
         body: .shortMessage(
             .init(
                 source: Address(ton: 5, address: source), destination: Address(ton: 1, npi: 1, address: destination),
-                esmClass: esmClass, registeredDelivery: registeredDelivery, dataCoding: gsm == nil && octets == nil ? 8 : 0,
+                esmClass: esmClass, registeredDelivery: registeredDelivery,
+                dataCoding: gsm == nil && octets == nil ? 8 : 0,
                 shortMessage: ByteBuffer(bytes: bytes))))
 }

@@ -45,7 +45,9 @@ public struct TCPConversation {
     }
 
     /// A packet from a side with an explicit sequence number; nothing is advanced or recorded.
-    public func packet(from side: Side, sequence: UInt32, flags: UInt8, payload: [UInt8], acknowledgment: UInt32? = nil) -> TestPacket {
+    public func packet(from side: Side, sequence: UInt32, flags: UInt8, payload: [UInt8], acknowledgment: UInt32? = nil)
+        -> TestPacket
+    {
         let tcp = PacketBuilder.tcp(
             sourcePort: side == .client ? clientPort : serverPort,
             destinationPort: side == .client ? serverPort : clientPort, sequence: sequence,
@@ -86,7 +88,8 @@ public struct TCPConversation {
     /// packets, recorded unless `record` is false (to reorder or drop them).
     @discardableResult
     public mutating func send(
-        _ bytes: [UInt8], from side: Side, sizes: [Int] = [], record shouldRecord: Bool = true, gapMicroseconds: UInt32 = 10
+        _ bytes: [UInt8], from side: Side, sizes: [Int] = [], record shouldRecord: Bool = true,
+        gapMicroseconds: UInt32 = 10
     ) -> [TestPacket] {
         var result: [TestPacket] = []
         var offset = 0
@@ -96,7 +99,11 @@ public struct TCPConversation {
             let chunk = Array(bytes[offset..<min(bytes.count, offset + size)])
             let sequence = side == .client ? clientSequence : serverSequence
             result.append(packet(from: side, sequence: sequence, flags: Flag.ack | Flag.psh, payload: chunk))
-            if side == .client { clientSequence &+= UInt32(chunk.count) } else { serverSequence &+= UInt32(chunk.count) }
+            if side == .client {
+                clientSequence &+= UInt32(chunk.count)
+            } else {
+                serverSequence &+= UInt32(chunk.count)
+            }
             offset += chunk.count
             index += 1
             wait(microseconds: gapMicroseconds)

@@ -40,7 +40,9 @@ public enum TShark {
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0, let packets = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+        guard process.terminationStatus == 0,
+            let packets = try JSONSerialization.jsonObject(with: data) as? [[String: Any]]
+        else {
             throw NSError(domain: "tshark", code: Int(process.terminationStatus))
         }
         var result: [PDU] = []

@@ -8,7 +8,7 @@ import Ingest
 import Report
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @_silgen_name("LLVMFuzzerRunDriver")

@@ -6,7 +6,7 @@ import Reassembly
 import SMPP
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @_silgen_name("LLVMFuzzerRunDriver")
@@ -29,7 +29,8 @@ func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let reader = try? CaptureFileReader(path: scratchPath) else { return 0 }
     var decoder = PacketDecoder()
     var diagnostics: [CaptureDiagnostic] = []
-    let reassembler = SMPPStreamReassembler(configuration: ReassemblyConfiguration(maximumPDULength: 4_096, bufferLimit: 1 << 16))
+    let reassembler = SMPPStreamReassembler(
+        configuration: ReassemblyConfiguration(maximumPDULength: 4_096, bufferLimit: 1 << 16))
     var events = 0
     while let packet = try? reader.next() {
         decoder.decode(packet, diagnostics: &diagnostics) { segment in

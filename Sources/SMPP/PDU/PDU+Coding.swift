@@ -27,7 +27,8 @@ extension PDU {
                 diagnostics.append(
                     SMPPDecodingError(
                         .trailingBytes, field: "command_length", offset: Int(header.commandLength),
-                        reason: "\(available - Int(header.commandLength)) bytes follow the end given by command_length"))
+                        reason: "\(available - Int(header.commandLength)) bytes follow the end given by command_length")
+                )
             } else {
                 diagnostics.append(
                     SMPPDecodingError(
@@ -73,7 +74,9 @@ extension PDU {
                 reader.warn(
                     SMPPDecodingError(
                         .trailingBytes, offset: reader.offset,
-                        reason: "\(reader.remaining) bytes follow the last field of \(id.name), which has no optional part"))
+                        reason:
+                            "\(reader.remaining) bytes follow the last field of \(id.name), which has no optional part")
+                )
             } else {
                 (pdu.tlvs, pdu.trailingBytes) = decodeTLVs(&reader)
             }
@@ -152,7 +155,8 @@ extension PDU {
             let tlv = TLV(tag: tlvTag, raw: value)
             if let problem = tlv.lengthProblem {
                 reader.warn(
-                    SMPPDecodingError(.tlvBadLength, field: "tlv \(tlvTag) \(tlvTag.name)", offset: start, reason: problem))
+                    SMPPDecodingError(
+                        .tlvBadLength, field: "tlv \(tlvTag) \(tlvTag.name)", offset: start, reason: problem))
             }
             tlvs.append(tlv)
         }

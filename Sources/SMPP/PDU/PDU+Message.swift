@@ -88,7 +88,8 @@ extension PDU {
     /// acknowledgement, intermediate notification) or the PDU carries receipted_message_id.
     public var isMarkedAsReceipt: Bool {
         guard commandID == .deliverSM || commandID == .dataSM else { return false }
-        return DeliveryReceipt.isMarked(esmClass: esmClass ?? 0, hasReceiptedMessageID: tlvs[.receiptedMessageID] != nil)
+        return DeliveryReceipt.isMarked(
+            esmClass: esmClass ?? 0, hasReceiptedMessageID: tlvs[.receiptedMessageID] != nil)
     }
 
     /// The delivery receipt a deliver_sm or data_sm carries: TLVs first, then the text. Also found in an
@@ -108,7 +109,8 @@ extension PDU.Message {
         octets: [UInt8], fromPayload: Bool, esmClass: UInt8, dataCoding: UInt8, isoDefault: Bool,
         tlv: (TLVTag) -> TLV?
     ) {
-        let decoded = MessageText.decode(octets, dataCoding: dataCoding, hasUDH: esmClass & 0x40 != 0, isoDefault: isoDefault)
+        let decoded = MessageText.decode(
+            octets, dataCoding: dataCoding, hasUDH: esmClass & 0x40 != 0, isoDefault: isoDefault)
         self.init(
             decoded: decoded, concatenation: decoded.udh?.concatenation ?? Concatenation(sar: tlv),
             fromPayload: fromPayload)

@@ -28,7 +28,9 @@ public struct PDU: Hashable, Sendable {
     }
 
     /// A PDU built from parts; `commandLength` is computed when it is encoded.
-    public init(_ commandID: CommandID, status: CommandStatus = .ok, sequence: UInt32, body: Body = .empty, tlvs: [TLV] = []) {
+    public init(
+        _ commandID: CommandID, status: CommandStatus = .ok, sequence: UInt32, body: Body = .empty, tlvs: [TLV] = []
+    ) {
         self.init(
             header: PDUHeader(commandID: commandID, commandStatus: status, sequenceNumber: sequence), body: body,
             tlvs: tlvs)

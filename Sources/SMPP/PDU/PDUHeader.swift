@@ -12,7 +12,9 @@ public struct PDUHeader: Hashable, Sendable {
     public var commandStatus: CommandStatus
     public var sequenceNumber: UInt32
 
-    public init(commandLength: UInt32 = 16, commandID: CommandID, commandStatus: CommandStatus = .ok, sequenceNumber: UInt32) {
+    public init(
+        commandLength: UInt32 = 16, commandID: CommandID, commandStatus: CommandStatus = .ok, sequenceNumber: UInt32
+    ) {
         self.commandLength = commandLength
         self.commandID = commandID
         self.commandStatus = commandStatus
@@ -37,7 +39,9 @@ public struct PDUHeader: Hashable, Sendable {
     @inlinable
     public static func peek(in bytes: UnsafeRawBufferPointer, at offset: Int = 0) -> PDUHeader? {
         guard offset >= 0, offset <= bytes.count - 16 else { return nil }
-        func word(_ at: Int) -> UInt32 { UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: offset + at, as: UInt32.self)) }
+        func word(_ at: Int) -> UInt32 {
+            UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: offset + at, as: UInt32.self))
+        }
         return PDUHeader(
             commandLength: word(0), commandID: CommandID(word(4)), commandStatus: CommandStatus(word(8)),
             sequenceNumber: word(12))

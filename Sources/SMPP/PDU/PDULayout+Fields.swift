@@ -133,7 +133,8 @@ extension PDULayout {
     }
 
     /// ``findTLV(_:in:region:)-(_,ByteBuffer,_)`` in the bytes of a PDU.
-    public static func findTLV(_ tag: TLVTag, in bytes: UnsafeRawBufferPointer, region range: Range<Int>) -> Range<Int>? {
+    public static func findTLV(_ tag: TLVTag, in bytes: UnsafeRawBufferPointer, region range: Range<Int>) -> Range<Int>?
+    {
         var offset = range.lowerBound
         let end = min(range.upperBound, bytes.count)
         while offset + 4 <= end {
@@ -173,7 +174,9 @@ public struct PDUDigest: Hashable, Sendable {
             self.init(bytes: bytes, isWellFormed: PDULayout.isWellFormed(bytes))
             return
         }
-        if let location = PDULayout.locateShortMessage(inBody: bytes), PDULayout.tlvsChain(in: bytes, from: location.tlvs.lowerBound) {
+        if let location = PDULayout.locateShortMessage(inBody: bytes),
+            PDULayout.tlvsChain(in: bytes, from: location.tlvs.lowerBound)
+        {
             self.init(isWellFormed: true, shortMessage: location)
         } else {
             self.init(isWellFormed: false, shortMessage: nil)
@@ -234,7 +237,9 @@ extension PDULayout {
     /// False when the bytes alone tell that a deliver_sm carries no receipt: esm_class does not mark one, there is no
     /// receipted_message_id, and its text reads as ASCII without starting with "id:" (a mobile-originated message).
     /// True means the receipt has to be read, and may still be absent.
-    public static func mayCarryReceipt(in frame: ByteBuffer, at location: ShortMessageLocation, isoDefault: Bool) -> Bool {
+    public static func mayCarryReceipt(in frame: ByteBuffer, at location: ShortMessageLocation, isoDefault: Bool)
+        -> Bool
+    {
         let hasReceiptTLV = findTLV(.receiptedMessageID, in: frame, region: location.tlvs) != nil
         guard !DeliveryReceipt.isMarked(esmClass: location.esmClass, hasReceiptedMessageID: hasReceiptTLV) else {
             return true
@@ -244,7 +249,8 @@ extension PDULayout {
             let octets = UnsafeRawBufferPointer(rebasing: bytes[range])
             let plain =
                 location.esmClass & 0x40 == 0
-                && MessageText.readsAsASCII(octets, charset: DataCoding(location.dataCoding).charset(isoDefault: isoDefault))
+                && MessageText.readsAsASCII(
+                    octets, charset: DataCoding(location.dataCoding).charset(isoDefault: isoDefault))
             return !plain || DeliveryReceipt.startsLikeText(octets)
         }
     }

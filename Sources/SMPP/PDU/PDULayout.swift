@@ -34,16 +34,21 @@ public enum PDULayout {
 
     nonisolated(unsafe) static let bind = fields([.cString, .cString, .cString, .u8, .u8, .u8, .cString])
     nonisolated(unsafe) static let submitMulti = fields([
-        .cString, .u8, .u8, .cString, .destinations, .u8, .u8, .u8, .cString, .cString, .u8, .u8, .u8, .u8, .shortMessage,
+        .cString, .u8, .u8, .cString, .destinations, .u8, .u8, .u8, .cString, .cString, .u8, .u8, .u8, .u8,
+        .shortMessage,
     ])
     nonisolated(unsafe) static let submitMultiResp = fields([.cString, .unsuccessful])
     nonisolated(unsafe) static let dataSM = fields([.cString, .u8, .u8, .cString, .u8, .u8, .cString, .u8, .u8, .u8])
     nonisolated(unsafe) static let messageIDAndAddress = fields([.cString, .u8, .u8, .cString])
     nonisolated(unsafe) static let querySMResp = fields([.cString, .cString, .u8, .u8])
     nonisolated(unsafe) static let cancelSM = fields([.cString, .cString, .u8, .u8, .cString, .u8, .u8, .cString])
-    nonisolated(unsafe) static let replaceSM = fields([.cString, .u8, .u8, .cString, .cString, .cString, .u8, .u8, .shortMessage])
+    nonisolated(unsafe) static let replaceSM = fields([
+        .cString, .u8, .u8, .cString, .cString, .cString, .u8, .u8, .shortMessage,
+    ])
     nonisolated(unsafe) static let alertNotification = fields([.u8, .u8, .cString, .u8, .u8, .cString])
-    nonisolated(unsafe) static let broadcastSM = fields([.cString, .u8, .u8, .cString, .cString, .u8, .cString, .cString, .u8, .u8, .u8])
+    nonisolated(unsafe) static let broadcastSM = fields([
+        .cString, .u8, .u8, .cString, .cString, .u8, .cString, .cString, .u8, .u8, .u8,
+    ])
     nonisolated(unsafe) static let cancelBroadcastSM = fields([.cString, .cString, .u8, .u8, .cString])
     nonisolated(unsafe) static let outbind = fields([.cString, .cString])
 

@@ -37,7 +37,9 @@ public struct UserDataHeader: Hashable, Sendable {
         var index = 1
         while index < end {
             guard index + 1 < end else {
-                return (UserDataHeader(elements: elements, length: end), "a truncated information element at octet \(index)")
+                return (
+                    UserDataHeader(elements: elements, length: end), "a truncated information element at octet \(index)"
+                )
             }
             let identifier = octets[index]
             let length = Int(octets[index + 1])

@@ -24,7 +24,8 @@ struct Input {
     static func load() -> Input {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let path = ProcessInfo.processInfo.environment["SMPPSCOPE_BENCH_CAPTURE"]
+        let path =
+            ProcessInfo.processInfo.environment["SMPPSCOPE_BENCH_CAPTURE"]
             ?? root.appendingPathComponent("Captures/kannel_simulator_port3701.pcap").path
         var pdus: [TimelinePDU] = []
         var events: [TimelineEvent] = []

@@ -4,7 +4,7 @@ import NIOCore
 import SMPP
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 let bytes: [UInt8] = [
