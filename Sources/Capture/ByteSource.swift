@@ -37,13 +37,13 @@ final class ByteSource {
             guard opened >= 0 else {
                 let reason = String(cString: strerror(errno))
                 throw CaptureError(
-                    "cannot open \(path): \(reason)",
+                    .cannotOpen, "cannot open \(path): \(reason)", location: path,
                     hint: "check the path, or pass - to read a capture from standard input")
             }
             var info = stat()
             if fstat(opened, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
                 close(opened)
-                throw CaptureError("\(path) is a directory, not a capture file")
+                throw CaptureError(.cannotOpen, "\(path) is a directory, not a capture file", location: path)
             }
             fd = opened
             ownsDescriptor = true
@@ -94,7 +94,7 @@ final class ByteSource {
             let got = read(fd, base + end, room)
             if got < 0 {
                 if errno == EINTR { continue }
-                throw CaptureError("read error: \(String(cString: strerror(errno)))")
+                throw CaptureError(.readFailed, "read error: \(String(cString: strerror(errno)))")
             }
             if got == 0 {
                 reachedEOF = true

@@ -96,7 +96,8 @@ public final class CaptureFileReader {
         guard try source.ensure(4) else {
             let what = source.availableCount == 0 ? "is empty" : "is too short to be a capture"
             throw CaptureError(
-                "\(path) \(what)", hint: "smppscope reads pcap and pcapng files (tcpdump -w, dumpcap, Wireshark)")
+                .notACapture, "\(path) \(what)", location: path,
+                hint: "smppscope reads pcap and pcapng files (tcpdump -w, dumpcap, Wireshark)")
         }
         let magic = source.available.loadUnaligned(as: UInt32.self)
         switch UInt32(littleEndian: magic) {
@@ -108,14 +109,14 @@ public final class CaptureFileReader {
         default:
             let first = source.available.prefix(4).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
             throw CaptureError(
-                "\(path) is not a pcap or pcapng capture (it starts with 0x\(first))",
+                .notACapture, "\(path) is not a pcap or pcapng capture (it starts with 0x\(first))", location: path,
                 hint: "record one with: tcpdump -i any -w smpp.pcap port 2775")
         }
         if case .pcap(let nanosecond, let bigEndian) = format {
             pcapNanoseconds = nanosecond
             pcapBigEndian = bigEndian
             guard try source.ensure(24) else {
-                throw CaptureError("\(path) ends inside its 24-byte pcap file header")
+                throw CaptureError(.truncatedHeader, "\(path) ends inside its 24-byte pcap file header", location: path)
             }
             let header = source.available
             snapLength = Int(read32(header, 16, bigEndian))

@@ -41,7 +41,7 @@ public final class OutputFile {
         }
         guard fd >= 0 else {
             throw CaptureError(
-                "cannot write \(path): \(String(cString: strerror(errno)))",
+                .cannotWrite, "cannot write \(path): \(String(cString: strerror(errno)))", location: path,
                 hint: "check that the folder exists and is writable")
         }
     }
@@ -55,7 +55,8 @@ public final class OutputFile {
             if written < 0 {
                 if errno == EINTR { continue }
                 failed = true
-                throw CaptureError("cannot write \(path): \(String(cString: strerror(errno)))")
+                throw CaptureError(
+                    .cannotWrite, "cannot write \(path): \(String(cString: strerror(errno)))", location: path)
             }
             base += written
             left -= written
@@ -77,12 +78,13 @@ public final class OutputFile {
         if !synced || !closed || failed {
             let why = reason ?? errno
             if writingPath != path { unlink(writingPath) }
-            throw CaptureError("cannot finish writing \(path): \(String(cString: strerror(why)))")
+            throw CaptureError(
+                .cannotWrite, "cannot finish writing \(path): \(String(cString: strerror(why)))", location: path)
         }
         if writingPath != path, rename(writingPath, path) != 0 {
             let why = errno
             unlink(writingPath)
-            throw CaptureError("cannot write \(path): \(String(cString: strerror(why)))")
+            throw CaptureError(.cannotWrite, "cannot write \(path): \(String(cString: strerror(why)))", location: path)
         }
     }
 

@@ -20,7 +20,8 @@ public final class LiveCapture: LivePacketSource, @unchecked Sendable {
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         guard let handle = pcap_create(interface, &errorBuffer) else {
             let reason = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw CaptureError("cannot open interface \(interface): \(reason)")
+            throw CaptureError(
+                .interfaceUnavailable, "cannot open interface \(interface): \(reason)", location: interface)
         }
         pcap_set_snaplen(handle, snapLength)
         pcap_set_timeout(handle, 100)
@@ -31,7 +32,7 @@ public final class LiveCapture: LivePacketSource, @unchecked Sendable {
             let reason = String(cString: pcap_geterr(handle))
             pcap_close(handle)
             throw CaptureError(
-                "cannot capture on \(interface): \(reason)",
+                .interfaceUnavailable, "cannot capture on \(interface): \(reason)", location: interface,
                 hint: "live capture needs root or CAP_NET_RAW; list interfaces with: ip link")
         }
         if let filter, !filter.isEmpty {
@@ -40,13 +41,14 @@ public final class LiveCapture: LivePacketSource, @unchecked Sendable {
                 let reason = String(cString: pcap_geterr(handle))
                 pcap_close(handle)
                 throw CaptureError(
-                    "invalid capture filter \"\(filter)\": \(reason)", hint: "e.g. --filter \"tcp port 3700\"")
+                    .invalidFilter, "invalid capture filter \"\(filter)\": \(reason)", location: interface,
+                    hint: "e.g. --filter \"tcp port 3700\"")
             }
             defer { pcap_freecode(&program) }
             guard pcap_setfilter(handle, &program) == 0 else {
                 let reason = String(cString: pcap_geterr(handle))
                 pcap_close(handle)
-                throw CaptureError("cannot set filter \"\(filter)\": \(reason)")
+                throw CaptureError(.invalidFilter, "cannot set filter \"\(filter)\": \(reason)", location: interface)
             }
         }
         self.handle = handle
@@ -89,7 +91,9 @@ public final class LiveCapture: LivePacketSource, @unchecked Sendable {
             case -2:
                 return nil
             default:
-                throw CaptureError("capture on \(interface) failed: \(String(cString: pcap_geterr(handle)))")
+                throw CaptureError(
+                    .captureFailed, "capture on \(interface) failed: \(String(cString: pcap_geterr(handle)))",
+                    location: interface)
             }
         }
         return nil

@@ -99,7 +99,6 @@ final class DirectionStream {
     }
 
     deinit {
-        buffer.deallocate()
         pending.removeAll(budget: budget)
     }
 

@@ -11,8 +11,12 @@
 
 /// A growable run of bytes: readable from `readerIndex` to `writerIndex`. Indices stay valid across writes that
 /// keep them (``write(_:keepingIndices:)``), so a frame found earlier can still be read after more bytes came.
-/// Owned by one stream, which frees it (``deallocate()``).
-struct StreamBytes {
+/// Not copyable: one owner (a stream), and the memory is freed when that owner goes (`deinit`).
+///
+/// Invariants: `0 <= readerIndex <= writerIndex <= capacity`; `base` holds `capacity` bytes (nil when 0); the
+/// pointers handed out (``readable``, ``bytes(at:count:)``) are never kept past the next write that does not keep
+/// indices, nor past the owner.
+struct StreamBytes: ~Copyable {
     private var base: UnsafeMutableRawPointer?
     private(set) var capacity = 0
     private(set) var readerIndex = 0
@@ -84,12 +88,9 @@ struct StreamBytes {
         capacity = newCapacity
     }
 
-    /// Frees the memory; nothing may be read afterwards.
-    mutating func deallocate() {
+    init() {}
+
+    deinit {
         base?.deallocate()
-        base = nil
-        capacity = 0
-        readerIndex = 0
-        writerIndex = 0
     }
 }

@@ -61,8 +61,8 @@ public final class Recorder: RecordingSink, @unchecked Sendable {
             importOptions.background = true
             guard
                 let importer = try store.beginImport(
-                    kind: "proxy", name: name, fingerprint: "proxy:\(UUID().uuidString)", options: importOptions)
-            else { throw StoreError("cannot start a recording in the store") }
+                    kind: .proxy, name: name, fingerprint: "proxy:\(UUID().uuidString)", options: importOptions)
+            else { throw StoreError(.databaseFailed, "cannot start a recording in the store") }
             self.importer = importer
             let consumer = EventConsumer(
                 name: "store", limit: options.queueLimit, idleInterval: options.flushInterval,

@@ -76,7 +76,7 @@ public final class OutputSink {
         flush()
         if let errorNumber, errorNumber != EPIPE {
             throw CaptureError(
-                "cannot write to \(name): \(String(cString: strerror(errorNumber)))",
+                .cannotWrite, "cannot write to \(name): \(String(cString: strerror(errorNumber)))", location: name,
                 hint: "the output is incomplete; check the disk or the device it goes to")
         }
     }

@@ -118,7 +118,7 @@ struct BodyReader {
         let fieldOffset = offset
         let value = try cString(field, max: 17)
         if !value.isEmpty, case .failure(let reason) = SMPPTime.parse(value) {
-            warn(SMPPDecodingError(.invalidTime, field: "\(field)", offset: fieldOffset, reason: reason.message))
+            warn(SMPPDecodingError(.invalidTime, field: "\(field)", offset: fieldOffset, reason: reason.reason))
         }
         return value
     }

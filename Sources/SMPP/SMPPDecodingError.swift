@@ -5,7 +5,7 @@
 ///
 /// Decoding is lenient where it can be: most problems are attached to the decoded ``PDU`` as diagnostics
 /// and the rest of the PDU (and of the stream) is still decoded.
-public struct SMPPDecodingError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct SMPPDecodingError: LocatedError, Hashable {
     /// The kind of problem. A closed set.
     public enum Code: String, Hashable, Sendable, CaseIterable {
         /// Fewer than 16 bytes where a PDU header was expected.
@@ -52,6 +52,14 @@ public struct SMPPDecodingError: Error, Hashable, Sendable, CustomStringConverti
         self.offset = offset
         self.reason = reason
     }
+
+    /// The field and the offset within the PDU.
+    public var location: String? {
+        if let field { return "\(field), PDU offset \(offset)" }
+        return "PDU offset \(offset)"
+    }
+
+    public var hint: String? { nil }
 
     public var description: String {
         if let field {

@@ -43,8 +43,25 @@ public enum SMPPTime: Hashable, Sendable {
     }
 
     /// Why a time field could not be parsed.
-    public struct ParseError: Error, Hashable, Sendable {
-        public var message: String
+    /// A time field's text that is not an SMPP time.
+    public struct ParseError: LocatedError, Hashable {
+        public enum Code: String, Hashable, Sendable, CaseIterable {
+            /// Not 16 characters.
+            case wrongLength = "wrong_length"
+            /// A character that is not a digit where one is required, or a digit out of its range.
+            case invalidField = "invalid_field"
+            /// The last character is not `+`, `-` or `R`.
+            case invalidKind = "invalid_kind"
+        }
+
+        public var code: Code
+        public var reason: String
+        /// The text that was parsed.
+        public var text: String
+
+        public var location: String? { "\"\(text)\"" }
+        public var hint: String? { "an SMPP time is YYMMDDhhmmsstnnp (16 characters), p one of + - R" }
+        public var description: String { reason }
     }
 
     /// Parses a time field's text (without its NUL).
@@ -52,13 +69,18 @@ public enum SMPPTime: Hashable, Sendable {
         let bytes = Array(text.utf8)
         guard bytes.count == 16 else {
             return .failure(
-                ParseError(message: "time \"\(text)\" is \(bytes.count) characters, not 16 (YYMMDDhhmmsstnnp)"))
+                ParseError(
+                    code: .wrongLength,
+                    reason: "time \"\(text)\" is \(bytes.count) characters, not 16 (YYMMDDhhmmsstnnp)", text: text))
         }
         var digits: [Int] = []
         digits.reserveCapacity(15)
         for byte in bytes.prefix(15) {
             guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else {
-                return .failure(ParseError(message: "time \"\(text)\" has a non-digit in its first 15 characters"))
+                return .failure(
+                    ParseError(
+                        code: .invalidField, reason: "time \"\(text)\" has a non-digit in its first 15 characters",
+                        text: text))
             }
             digits.append(Int(byte - UInt8(ascii: "0")))
         }
@@ -76,7 +98,8 @@ public enum SMPPTime: Hashable, Sendable {
             return .success(.relative(Relative(years: yy, months: mm, days: dd, hours: hh, minutes: mi, seconds: ss)))
         case UInt8(ascii: "+"), UInt8(ascii: "-"):
             guard (1...12).contains(mm), (1...31).contains(dd), hh < 24, mi < 60, ss < 60, offset <= 48 else {
-                return .failure(ParseError(message: "time \"\(text)\" has a field out of range"))
+                return .failure(
+                    ParseError(code: .invalidField, reason: "time \"\(text)\" has a field out of range", text: text))
             }
             let sign = bytes[15] == UInt8(ascii: "-") ? -1 : 1
             return .success(
@@ -85,7 +108,8 @@ public enum SMPPTime: Hashable, Sendable {
                         year: 2000 + yy, month: mm, day: dd, hour: hh, minute: mi, second: ss, tenths: tenths,
                         utcOffsetQuarterHours: sign * offset)))
         default:
-            return .failure(ParseError(message: "time \"\(text)\" ends in neither '+', '-' nor 'R'"))
+            return .failure(
+                ParseError(code: .invalidKind, reason: "time \"\(text)\" ends in neither '+', '-' nor 'R'", text: text))
         }
     }
 }

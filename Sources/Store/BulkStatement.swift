@@ -45,7 +45,7 @@ struct BulkStatement {
         let code = sqlite3_step(handle)
         sqlite3_reset(handle)
         guard code == SQLITE_DONE else {
-            throw StoreError("cannot write to the store: \(String(cString: sqlite3_errstr(code)))")
+            throw StoreError(.databaseFailed, "cannot write to the store: \(String(cString: sqlite3_errstr(code)))")
         }
     }
 }

@@ -148,7 +148,7 @@ enum PostgresSchema {
             do {
                 _ = try connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).wait()
             } catch {
-                throw StoreError("PostgreSQL: \(PostgresStore.describe(error))")
+                throw StoreError(.databaseFailed, "PostgreSQL: \(PostgresStore.describe(error))")
             }
         }
         try run("BEGIN")

@@ -117,7 +117,7 @@ extension PostgresStore: ImportBackend {
             for event in batch.eventRows {
                 events.integer(event.id)
                 events.integer(event.connection.flatMap { sessionIDs[$0] })
-                events.text(event.kind)
+                events.text(event.kind.rawValue)
                 events.integer(event.timestamp)
                 events.integer(event.frame.map(Int64.init))
                 events.boolean(event.fromFirst)
@@ -216,7 +216,9 @@ extension PostgresStore: ImportBackend {
             semaphore.signal()
         }
         semaphore.wait()
-        if let error = outcome.error { throw StoreError("PostgreSQL: COPY into \(table): \(Self.describe(error))") }
+        if let error = outcome.error {
+            throw StoreError(.databaseFailed, "PostgreSQL: COPY into \(table): \(Self.describe(error))")
+        }
     }
 }
 

@@ -107,7 +107,8 @@ extension PostgresStore {
                             try row.decode(
                                 (Int64, Int64?, String, Int64?, Int64?, Bool?, Int64?, Int64?, Int64?, String?).self)
                         return StoredEventRow(
-                            id: id, sessionID: session, kind: kind, timestamp: ts, frame: frame.map { Int($0) },
+                            id: id, sessionID: session, kind: StoredEventKind(rawValue: kind), timestamp: ts,
+                            frame: frame.map { Int($0) },
                             fromFirst: fromFirst,
                             streamOffset: offset, size: size.map { Int($0) }, fileOffset: fileOffset.map { Int($0) },
                             detail: detail)

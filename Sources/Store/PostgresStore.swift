@@ -60,6 +60,7 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         guard Self.isURL(text), let components = URLComponents(string: text), let host = components.host, !host.isEmpty
         else {
             throw StoreError(
+                .invalidAddress,
                 "invalid PostgreSQL URL \"\(Self.redacting(text))\"; expected postgres://user@host:port/database")
         }
         self.host = host
@@ -73,7 +74,9 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
             self.password = password
         } else if let file = environment["SMPPSCOPE_PGPASSWORD_FILE"] {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw StoreError("cannot read the password file \(file) (SMPPSCOPE_PGPASSWORD_FILE)")
+                throw StoreError(
+                    .unreadableFile, "cannot read the password file \(file) (SMPPSCOPE_PGPASSWORD_FILE)", location: file
+                )
             }
             password = text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
@@ -81,6 +84,7 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         guard let parsed = TLSMode(rawValue: mode) else {
             let why = mode == "allow" ? " (it tries without TLS first, which is not supported)" : ""
             throw StoreError(
+                .invalidAddress,
                 "sslmode \"\(mode)\" is not accepted\(why); use "
                     + TLSMode.allCases.map(\.rawValue).joined(separator: ", "))
         }
@@ -161,7 +165,8 @@ public final class PostgresStore: TimelineStore, @unchecked Sendable {
                 on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: 1, logger: logger
             ).wait()
         } catch {
-            throw StoreError("cannot connect to \(location): \(Self.describe(error))")
+            throw StoreError(
+                .cannotConnect, "cannot connect to \(location): \(Self.describe(error))", location: "\(location)")
         }
     }
 
@@ -213,7 +218,7 @@ public final class PostgresStore: TimelineStore, @unchecked Sendable {
         do {
             return try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait().rows
         } catch {
-            throw StoreError("PostgreSQL: \(Self.describe(error))")
+            throw StoreError(.databaseFailed, "PostgreSQL: \(Self.describe(error))", location: "\(location)")
         }
     }
 
@@ -238,7 +243,8 @@ public final class PostgresStore: TimelineStore, @unchecked Sendable {
         let (id, kind, name, fingerprint, started, completed, events, pdus) = try row.decode(
             (Int64, String, String, String, Double, Double?, Int64, Int64).self)
         return StoredSource(
-            id: id, kind: kind, name: name, fingerprint: fingerprint, startedAt: started, completedAt: completed,
+            id: id, kind: SourceKind(rawValue: kind) ?? .file, name: name, fingerprint: fingerprint, startedAt: started,
+            completedAt: completed,
             events: Int(events), pdus: Int(pdus))
     }
 
@@ -285,12 +291,12 @@ public final class PostgresStore: TimelineStore, @unchecked Sendable {
             lastPDU: lastNS.map(Timestamp.init(nanoseconds:)))
     }
 
-    public func beginImport(kind: String, name: String, fingerprint: String, options: ImportOptions) throws
+    public func beginImport(kind: SourceKind, name: String, fingerprint: String, options: ImportOptions) throws
         -> StoreImport?
     {
         let source: StoredSource = try withConnection { connection in
             var binds = PostgresBindings()
-            binds.append(kind)
+            binds.append(kind.rawValue)
             binds.append(name)
             binds.append(fingerprint)
             binds.append(Date().timeIntervalSince1970)
@@ -307,7 +313,7 @@ public final class PostgresStore: TimelineStore, @unchecked Sendable {
                     "SELECT id, kind, name, fingerprint, started_at, completed_at, events, pdus FROM sources WHERE fingerprint = $1",
                     lookup
                 ).first
-            else { throw StoreError("the source row vanished while it was being made") }
+            else { throw StoreError(.databaseFailed, "the source row vanished while it was being made") }
             let source = try Self.source(row)
             if source.completedAt == nil {
                 // One writer per source: another process importing the same capture right now holds it.
@@ -318,6 +324,7 @@ public final class PostgresStore: TimelineStore, @unchecked Sendable {
                 }
                 guard claimed == true else {
                     throw StoreError(
+                        .busy,
                         "\(name) is being imported into this store by another process right now (source \(source.id))")
                 }
             }

@@ -48,7 +48,7 @@ extension SQLiteStore: ImportBackend {
                     """)
             for event in batch.eventRows {
                 try insertEvent.execute(arguments: [
-                    event.id, event.connection.flatMap { ids[$0] }, event.kind, event.timestamp, event.frame,
+                    event.id, event.connection.flatMap { ids[$0] }, event.kind.rawValue, event.timestamp, event.frame,
                     event.fromFirst, event.streamOffset.map { Int64(truncatingIfNeeded: $0) }, event.size,
                     event.fileOffset,
                     event.detail,

@@ -81,7 +81,8 @@ extension SQLiteStore {
                 events: {
                     guard let row = try events.next() else { return nil }
                     return StoredEventRow(
-                        id: row["id"], sessionID: row["session_id"], kind: row["kind"], timestamp: row["ts_ns"],
+                        id: row["id"], sessionID: row["session_id"], kind: StoredEventKind(rawValue: row["kind"]),
+                        timestamp: row["ts_ns"],
                         frame: row["frame"], fromFirst: row["from_first"], streamOffset: row["stream_offset"],
                         size: row["size"],
                         fileOffset: row["file_offset"], detail: row["detail"])

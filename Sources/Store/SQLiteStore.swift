@@ -9,9 +9,39 @@ import Reassembly
 import SMPP
 
 /// Why the store cannot do what was asked.
-public struct StoreError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+public struct StoreError: LocatedError, Hashable {
+    /// The kind of problem. A closed set.
+    public enum Code: String, Hashable, Sendable, CaseIterable {
+        /// The store cannot be opened or made (a path that cannot be written, a file that is not a store).
+        case cannotOpen = "cannot_open"
+        /// The database server cannot be reached, or refused the login.
+        case cannotConnect = "cannot_connect"
+        /// A store address (a PostgreSQL URL, its sslmode) that is not valid.
+        case invalidAddress = "invalid_address"
+        /// A file the store needs (a password key, a password file) cannot be read or holds the wrong thing.
+        case unreadableFile = "unreadable_file"
+        /// The password key does not open the passwords kept in the store.
+        case wrongKey = "wrong_key"
+        /// Another process is importing the same source into the store right now.
+        case busy = "busy"
+        /// The database refused a write or a query.
+        case databaseFailed = "database_failed"
+    }
+
+    public var code: Code
+    public var reason: String
+    /// The store (its path, or its address without the password) or the file concerned.
+    public var location: String?
+    public var hint: String?
+
+    public init(_ code: Code, _ reason: String, location: String? = nil, hint: String? = nil) {
+        self.code = code
+        self.reason = reason
+        self.location = location
+        self.hint = hint
+    }
+
+    public var description: String { reason }
 }
 
 /// A timeline store in one SQLite file.
@@ -38,7 +68,8 @@ public final class SQLiteStore: TimelineStore {
             }
             try StoreSchema.migrator.migrate(database)
         } catch let error as DatabaseError {
-            throw StoreError("cannot open the store \(path): \(error.message ?? "\(error)")")
+            throw StoreError(
+                .cannotOpen, "cannot open the store \(path): \(error.message ?? "\(error)")", location: path)
         }
     }
 
@@ -50,7 +81,8 @@ public final class SQLiteStore: TimelineStore {
 
     static func source(_ row: Row) -> StoredSource {
         StoredSource(
-            id: row["id"], kind: row["kind"], name: row["name"], fingerprint: row["fingerprint"],
+            id: row["id"], kind: SourceKind(rawValue: row["kind"]) ?? .file, name: row["name"],
+            fingerprint: row["fingerprint"],
             startedAt: row["started_at"], completedAt: row["completed_at"], events: row["events"], pdus: row["pdus"])
     }
 
@@ -92,7 +124,7 @@ public final class SQLiteStore: TimelineStore {
             lastPDU: lastNS.map(Timestamp.init(nanoseconds:)))
     }
 
-    public func beginImport(kind: String, name: String, fingerprint: String, options: ImportOptions) throws
+    public func beginImport(kind: SourceKind, name: String, fingerprint: String, options: ImportOptions) throws
         -> StoreImport?
     {
         let existing = try database.read { db in
@@ -106,7 +138,7 @@ public final class SQLiteStore: TimelineStore {
         let source = try database.write { db -> StoredSource in
             try db.execute(
                 sql: "INSERT INTO sources (kind, name, fingerprint, started_at) VALUES (?, ?, ?, ?)",
-                arguments: [kind, name, fingerprint, Date().timeIntervalSince1970])
+                arguments: [kind.rawValue, name, fingerprint, Date().timeIntervalSince1970])
             return StoredSource(
                 id: db.lastInsertedRowID, kind: kind, name: name, fingerprint: fingerprint,
                 startedAt: Date().timeIntervalSince1970, completedAt: nil, events: 0, pdus: 0)

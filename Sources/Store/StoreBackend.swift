@@ -39,11 +39,20 @@ struct StoredBlock {
     var data: [UInt8]
 }
 
+/// What a row of the events table holds (its `kind` column).
+enum StoredEventKind: String, Hashable, Sendable {
+    case gap
+    case ended
+    case streamDiagnostic = "stream_diagnostic"
+    case captureDiagnostic = "capture_diagnostic"
+}
+
 /// A non-PDU event as stored.
 struct StoredEventRow {
     var id: Int64
     var sessionID: Int64?
-    var kind: String
+    /// Nil for a kind this version does not know (the row is skipped).
+    var kind: StoredEventKind?
     var timestamp: Int64?
     var frame: Int?
     var fromFirst: Bool?
@@ -81,7 +90,9 @@ struct TimelineMerge {
     mutating func addSecret(pduID: Int64, sealed: Data) throws {
         guard let key = filter.passwordKey else { return }
         guard let box = try? AES.GCM.SealedBox(combined: sealed), let opened = try? AES.GCM.open(box, using: key) else {
-            throw StoreError("the password key does not open the passwords of this store; give the key used at import")
+            throw StoreError(
+                .wrongKey, "the password key does not open the passwords of this store",
+                hint: "give the key used at import")
         }
         secrets[pduID] = Array(opened)
     }
@@ -207,7 +218,7 @@ struct TimelineMerge {
         let frame = row.frame ?? 0
         let fromFirst = row.fromFirst ?? true
         switch row.kind {
-        case "gap":
+        case .gap:
             guard let session else { return nil }
             return .stream(
                 .gap(
@@ -217,14 +228,14 @@ struct TimelineMerge {
                         streamOffset: UInt64(truncatingIfNeeded: row.streamOffset ?? 0),
                         size: row.size ?? 0, frame: frame, timestamp: timestamp,
                         reason: StreamGap.Reason(rawValue: detail) ?? .missingSegments)))
-        case "ended":
+        case .ended:
             guard let session else { return nil }
             return .stream(
                 .ended(
                     ConnectionEnd(
                         connection: number(session), kind: ConnectionEnd.Kind(rawValue: detail) ?? .fin,
                         by: fromFirst ? session.first : session.second, frame: frame, timestamp: timestamp)))
-        case "stream_diagnostic":
+        case .streamDiagnostic:
             let parts = detail.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 3, let source = Endpoint(parsing: parts[0]),
                 let destination = Endpoint(parsing: parts[1])
@@ -238,9 +249,9 @@ struct TimelineMerge {
                         streamOffset: UInt64(truncatingIfNeeded: row.streamOffset ?? 0), frame: frame,
                         timestamp: timestamp,
                         message: parts[2])))
-        case "capture_diagnostic":
+        case .captureDiagnostic:
             return .capture(CaptureDiagnostic(frame: row.frame, fileOffset: row.fileOffset, message: detail))
-        default:
+        case nil:
             return nil
         }
     }

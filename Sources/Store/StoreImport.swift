@@ -26,13 +26,14 @@ public struct ImportOptions: Sendable {
     /// Reads a 32-byte key from a file: raw, hex or base64.
     public static func key(fromFile path: String) throws -> SymmetricKey {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw StoreError("cannot read the key file \(path)")
+            throw StoreError(.unreadableFile, "cannot read the key file \(path)", location: path)
         }
         if data.count == 32 { return SymmetricKey(data: data) }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if text.count == 64, let bytes = hexBytes(text) { return SymmetricKey(data: bytes) }
         if let decoded = Data(base64Encoded: text), decoded.count == 32 { return SymmetricKey(data: decoded) }
-        throw StoreError("the key file \(path) must hold 32 bytes (raw, 64 hex digits or base64)")
+        throw StoreError(
+            .unreadableFile, "the key file \(path) must hold 32 bytes (raw, 64 hex digits or base64)", location: path)
     }
 
     static func hexBytes(_ text: String) -> [UInt8]? {
@@ -70,7 +71,7 @@ public final class StoreImport {
     struct EventRow {
         var id: Int64
         var connection: Int?
-        var kind: String
+        var kind: StoredEventKind
         var timestamp: Int64?
         var frame: Int?
         var fromFirst: Bool?
@@ -158,7 +159,7 @@ public final class StoreImport {
             let state = connections[gap.connection]
             batch.eventRows.append(
                 EventRow(
-                    id: id, connection: state == nil ? nil : gap.connection, kind: "gap",
+                    id: id, connection: state == nil ? nil : gap.connection, kind: .gap,
                     timestamp: gap.timestamp.nanoseconds,
                     frame: gap.frame, fromFirst: state.map { gap.source == $0.connection.first },
                     streamOffset: gap.streamOffset,
@@ -167,7 +168,7 @@ public final class StoreImport {
             guard let state = connections[end.connection] else { break }
             batch.eventRows.append(
                 EventRow(
-                    id: id, connection: end.connection, kind: "ended", timestamp: end.timestamp.nanoseconds,
+                    id: id, connection: end.connection, kind: .ended, timestamp: end.timestamp.nanoseconds,
                     frame: end.frame,
                     fromFirst: end.by == state.connection.first, streamOffset: nil, size: nil, fileOffset: nil,
                     detail: end.kind.rawValue))
@@ -178,7 +179,7 @@ public final class StoreImport {
             let known = diagnostic.connection.flatMap { connections[$0] } != nil
             batch.eventRows.append(
                 EventRow(
-                    id: id, connection: known ? diagnostic.connection : nil, kind: "stream_diagnostic",
+                    id: id, connection: known ? diagnostic.connection : nil, kind: .streamDiagnostic,
                     timestamp: diagnostic.timestamp.nanoseconds, frame: diagnostic.frame, fromFirst: nil,
                     streamOffset: diagnostic.streamOffset, size: nil, fileOffset: nil,
                     detail: "\(diagnostic.source)|\(diagnostic.destination)|\(diagnostic.message)"))
@@ -195,7 +196,7 @@ public final class StoreImport {
         batch.lastID = id
         batch.eventRows.append(
             EventRow(
-                id: id, connection: nil, kind: "capture_diagnostic", timestamp: nil, frame: diagnostic.frame,
+                id: id, connection: nil, kind: .captureDiagnostic, timestamp: nil, frame: diagnostic.frame,
                 fromFirst: nil,
                 streamOffset: nil, size: nil, fileOffset: diagnostic.fileOffset, detail: diagnostic.message))
         try countAndFlush()

@@ -21,7 +21,7 @@ extension TimelineStore {
 public enum SourceFingerprint {
     public static func file(path: String) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw StoreError("cannot open \(path)")
+            throw StoreError(.unreadableFile, "cannot open \(path)", location: path)
         }
         defer { try? handle.close() }
         let size = try handle.seekToEnd()

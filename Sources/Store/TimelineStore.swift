@@ -6,11 +6,16 @@ import Capture
 import Crypto
 import Reassembly
 
+/// What made a stored timeline: an imported capture file or a recording (the proxy, a replay).
+public enum SourceKind: String, Hashable, Sendable, CaseIterable {
+    case file
+    case proxy
+}
+
 /// Where a timeline came from.
 public struct StoredSource: Hashable, Sendable {
     public var id: Int64
-    /// "file" or "proxy".
-    public var kind: String
+    public var kind: SourceKind
     public var name: String
     public var fingerprint: String
     public var startedAt: Double
@@ -80,7 +85,7 @@ public protocol TimelineStore: AnyObject {
     /// Sessions, oldest first, of one source or all.
     func sessions(sourceID: Int64?) throws -> [StoredSession]
     /// Starts importing a source, or resumes an interrupted import; nil when it is complete already.
-    func beginImport(kind: String, name: String, fingerprint: String, options: ImportOptions) throws -> StoreImport?
+    func beginImport(kind: SourceKind, name: String, fingerprint: String, options: ImportOptions) throws -> StoreImport?
     /// Reads events in their original order. Sessions in the events carry their store-wide ids, or, when the filter
     /// names one source, their numbers within it, so that a stored capture reads back exactly as the capture.
     func read(_ filter: StoreFilter, _ body: (StoredEvent) throws -> Void) throws

@@ -67,10 +67,14 @@ struct Analyze: ParsableCommand {
         if let kannelConf {
             guard let text = try? String(contentsOfFile: kannelConf, encoding: .utf8) else {
                 throw failure(
-                    CaptureError("cannot read \(kannelConf)", hint: "give the path of a Kannel configuration file"))
+                    CommandError(
+                        .unreadableFile, "cannot read \(kannelConf)", location: kannelConf,
+                        hint: "give the path of a Kannel configuration file"))
             }
             guard let group = KannelSMSCGroup.parse(text).first else {
-                throw failure(CaptureError("\(kannelConf) has no \"group = smsc\" section"))
+                throw failure(
+                    CommandError(.invalidSetting, "\(kannelConf) has no \"group = smsc\" section", location: kannelConf)
+                )
             }
             configuration.throughputLimit = group.throughput
             configuration.window = group.maxPendingSubmits

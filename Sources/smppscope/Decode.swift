@@ -164,14 +164,6 @@ func openInput(_ input: InputOptions) throws -> (PacketSource, LiveCapture?) {
     }
 }
 
-/// Prints an error and its hint on standard error and exits with status 1.
-func failure(_ error: CaptureError) -> ExitCode {
-    var message = "error: \(error.message)\n"
-    if let hint = error.hint { message += "hint: \(hint)\n" }
-    writeStandardError(message)
-    return ExitCode(1)
-}
-
 /// Ctrl-C and SIGTERM stop a live capture; what was captured is still flushed.
 func installInterruptHandler(_ capture: LiveCapture) -> DispatchSourceSignal {
     signal(SIGINT, SIG_IGN)

@@ -128,7 +128,7 @@ struct InputOptions: ParsableArguments {
                 if case .pdu(let item) = event { try pdu(item) } else { try other(event) }
             }
         } catch let error as StoreError {
-            throw failure(CaptureError(error.description))
+            throw failure(error)
         }
         return true
     }

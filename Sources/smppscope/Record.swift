@@ -246,7 +246,7 @@ struct Record: AsyncParsableCommand {
                 do {
                     options.importOptions.passwordKey = try ImportOptions.key(fromFile: passwordKey)
                 } catch {
-                    throw failure(CaptureError("\(error)"))
+                    throw failure(any: error)
                 }
             }
         }
@@ -271,7 +271,7 @@ struct Record: AsyncParsableCommand {
         } catch let error as CaptureError {
             throw failure(error)
         } catch {
-            throw failure(CaptureError("cannot start the recording: \(error)"))
+            throw failure(any: error, context: "cannot start the recording")
         }
         let proxy: RecordProxy
         do {
@@ -281,8 +281,9 @@ struct Record: AsyncParsableCommand {
         } catch {
             try? recorder.finish()
             throw failure(
-                CaptureError(
-                    "cannot start the proxy: \(error)", hint: "is the port free? are the certificate and key readable?")
+                CommandError(
+                    .cannotListen, "cannot start the proxy: \(error)",
+                    hint: "is the port free? are the certificate and key readable?")
             )
         }
         let address = proxy.address.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? listen
@@ -314,7 +315,9 @@ struct Record: AsyncParsableCommand {
                 proxy.shutdown()
                 try? recorder.finish()
                 throw failure(
-                    CaptureError("cannot serve metrics on \(metricsListen): \(error)", hint: "is the port free?"))
+                    CommandError(
+                        .cannotListen, "cannot serve metrics on \(metricsListen): \(error)", location: metricsListen,
+                        hint: "is the port free?"))
             }
         }
         var announcement = "smppscope record: listening on \(address), forwarding to \(upstream); Ctrl-C to stop\n"
@@ -354,7 +357,7 @@ struct Record: AsyncParsableCommand {
         do {
             try recorder.finish()
         } catch {
-            throw failure(CaptureError("the recording could not be completed: \(error)"))
+            throw failure(any: error, context: "the recording could not be completed")
         }
         let status = recorder.status
         var line = "recorded \(counters.pdus) PDUs in \(counters.sessions) sessions"

@@ -203,8 +203,8 @@ struct ReplayCommand: ParsableCommand {
         var options = ReplayOptions(targetHost: host, targetPort: port, password: "")
         if !options.targetIsLoopback && !allowRemoteTarget && !dryRun {
             throw failure(
-                CaptureError(
-                    "the target \(host) is not this machine, and a replay sends real messages",
+                CommandError(
+                    .refused, "the target \(host) is not this machine, and a replay sends real messages",
                     hint: "add --allow-remote-target if that is what you want; rewrite addresses to test numbers first")
             )
         }
@@ -239,11 +239,12 @@ struct ReplayCommand: ParsableCommand {
         if plan.sessions.isEmpty {
             if !recordedSystemID.isEmpty || input.stored.from != nil || input.stored.to != nil {
                 throw failure(
-                    CaptureError(
+                    CommandError(
+                        .nothingToDo,
                         "nothing to replay: no session bound with the given system_id or within the given time"))
             }
             let reasons = plan.skipped.isEmpty ? "" : " (" + plan.skipped.joined(separator: "; ") + ")"
-            throw failure(CaptureError("nothing to replay: no client session with a bind\(reasons)"))
+            throw failure(CommandError(.nothingToDo, "nothing to replay: no client session with a bind\(reasons)"))
         }
         if dryRun {
             try printPlan(plan, options)
@@ -268,7 +269,7 @@ struct ReplayCommand: ParsableCommand {
             ).run()
         } catch {
             try? recorder?.finish()
-            throw failure(CaptureError("the replay could not run: \(error)"))
+            throw failure(any: error, context: "the replay could not run")
         }
         try recorder?.finish()
         var ignoring = ReplayIgnoreRules()
@@ -291,8 +292,8 @@ struct ReplayCommand: ParsableCommand {
         try finishOutput(sink)
         if comparison.sent == 0, let failed = comparison.failedSessions.first {
             throw failure(
-                CaptureError(
-                    "the replay sent nothing: \(failed.reason)",
+                CommandError(
+                    .failed, "the replay sent nothing: \(failed.reason)",
                     hint: "check --target, and that the SMSC there accepts the bind"))
         }
         if let maxDifferences, comparison.differences > maxDifferences {
@@ -305,14 +306,17 @@ struct ReplayCommand: ParsableCommand {
         if let passwordFile {
             guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
                 throw failure(
-                    CaptureError("cannot read \(passwordFile)", hint: "give a file that holds the bind password"))
+                    CommandError(
+                        .unreadableFile, "cannot read \(passwordFile)", location: passwordFile,
+                        hint: "give a file that holds the bind password"))
             }
             return text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         if let value = ProcessInfo.processInfo.environment["SMPPSCOPE_PASSWORD"] { return value }
         throw failure(
-            CaptureError(
-                "no bind password", hint: "put it in a file and give --password-file FILE, or set SMPPSCOPE_PASSWORD"))
+            CommandError(
+                .invalidSetting, "no bind password",
+                hint: "put it in a file and give --password-file FILE, or set SMPPSCOPE_PASSWORD"))
     }
 
     private func printPlan(_ plan: ReplayPlan, _ options: ReplayOptions) throws {

@@ -146,8 +146,9 @@ struct Simulate: AsyncParsableCommand {
         if let accountsFile {
             guard let text = try? String(contentsOfFile: accountsFile, encoding: .utf8) else {
                 throw failure(
-                    CaptureError(
-                        "cannot read \(accountsFile)", hint: "give a file with one SYSTEM_ID:PASSWORD[:TPS] per line"))
+                    CommandError(
+                        .unreadableFile, "cannot read \(accountsFile)", location: accountsFile,
+                        hint: "give a file with one SYSTEM_ID:PASSWORD[:TPS] per line"))
             }
             lists.append((accountsFile, text))
         }
@@ -159,15 +160,15 @@ struct Simulate: AsyncParsableCommand {
             case .success(let listed): accounts += listed
             case .failure(let error):
                 throw failure(
-                    CaptureError(
-                        "entry \(error.entry) of \(name) is not SYSTEM_ID:PASSWORD[:TPS]",
+                    CommandError(
+                        .invalidSetting, "entry \(error.entry) of \(name) is not SYSTEM_ID:PASSWORD[:TPS]",
                         hint: "one login per line, e.g. shop:secret or bulk:secret:100"))
             }
         }
         guard !accounts.isEmpty else {
             throw failure(
-                CaptureError(
-                    "no account to accept binds for",
+                CommandError(
+                    .invalidSetting, "no account to accept binds for",
                     hint:
                         "give --accounts-file FILE (one SYSTEM_ID:PASSWORD[:TPS] per line), SMPPSCOPE_SIMULATOR_ACCOUNTS, or --account"
                 ))
@@ -231,7 +232,9 @@ struct Simulate: AsyncParsableCommand {
             }
         } catch {
             throw failure(
-                CaptureError("cannot start the simulator: \(error)", hint: "is the port free? try another --listen"))
+                CommandError(
+                    .cannotListen, "cannot start the simulator: \(error)",
+                    hint: "is the port free? try another --listen"))
         }
         var listening = "SMPP on \(describe(simulator.plainAddress))"
         if simulator.tlsAddress != nil { listening += ", TLS on \(describe(simulator.tlsAddress))" }
@@ -258,8 +261,8 @@ struct Simulate: AsyncParsableCommand {
             let latency = (json["latency"] as? [String: Any])?["submit_sm"] as? [String: Any]
         else {
             throw failure(
-                CaptureError(
-                    "\(path) has no latency.submit_sm",
+                CommandError(
+                    .invalidSetting, "\(path) has no latency.submit_sm", location: path,
                     hint: "make it with: smppscope analyze CAPTURE --format json > \(path)"))
         }
         let points: [(Double, String)] = [

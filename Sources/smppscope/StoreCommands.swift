@@ -17,16 +17,15 @@ func openStore(_ path: String) throws -> any TimelineStore {
             return try PostgresStore(url: path)
         } catch {
             throw failure(
-                CaptureError(
-                    "\(error)",
-                    hint: "check the URL (postgres://user@host:port/database), that the server is up, and the password "
-                        + "(PGPASSWORD or SMPPSCOPE_PGPASSWORD_FILE)"))
+                any: error,
+                hint: "check the URL (postgres://user@host:port/database), that the server is up, and the password "
+                    + "(PGPASSWORD or SMPPSCOPE_PGPASSWORD_FILE)")
         }
     }
     do {
         return try SQLiteStore(path: path)
     } catch {
-        throw failure(CaptureError("\(error)", hint: "give a writable path for --store, e.g. --store smpp.sqlite"))
+        throw failure(any: error, hint: "give a writable path for --store, e.g. --store smpp.sqlite")
     }
 }
 
@@ -34,7 +33,9 @@ func openStore(_ path: String) throws -> any TimelineStore {
 func openExistingStore(_ path: String) throws -> any TimelineStore {
     guard PostgresLocation.isURL(path) || FileManager.default.fileExists(atPath: path) else {
         throw failure(
-            CaptureError("no store at \(path)", hint: "make one with: smppscope import CAPTURE --store \(path)"))
+            CommandError(
+                .nothingToDo, "no store at \(path)", location: path,
+                hint: "make one with: smppscope import CAPTURE --store \(path)"))
     }
     return try openStore(path)
 }
@@ -109,7 +110,7 @@ struct StoreSelection: ParsableArguments {
             do {
                 filter.passwordKey = try ImportOptions.key(fromFile: passwordKey)
             } catch {
-                throw failure(CaptureError("\(error)"))
+                throw failure(any: error)
             }
         }
         filter.sourceID = source
@@ -191,8 +192,9 @@ struct Import: ParsableCommand {
             try importAll()
         } catch let error as StoreError {
             throw failure(
-                CaptureError(
-                    error.description, hint: "the store keeps what was imported; run the import again to resume"))
+                CommandError(
+                    .failed, error.reason, location: error.location,
+                    hint: "the store keeps what was imported; run the import again to resume"))
         }
     }
 
@@ -203,7 +205,7 @@ struct Import: ParsableCommand {
             do {
                 options.passwordKey = try ImportOptions.key(fromFile: passwordKey)
             } catch {
-                throw failure(CaptureError("\(error)"))
+                throw failure(any: error)
             }
         }
         for path in captures {
@@ -215,10 +217,10 @@ struct Import: ParsableCommand {
             } catch let error as CaptureError {
                 throw failure(error)
             } catch {
-                throw failure(CaptureError("\(error)"))
+                throw failure(any: error)
             }
             guard
-                let writer = try store.beginImport(kind: "file", name: path, fingerprint: fingerprint, options: options)
+                let writer = try store.beginImport(kind: .file, name: path, fingerprint: fingerprint, options: options)
             else {
                 writeStandardError("\(path): already in the store\n")
                 continue
@@ -279,7 +281,7 @@ struct Sessions: ParsableCommand {
             for source in sources {
                 json.beginObject()
                 json.key("id"); json.int(source.id)
-                json.key("kind"); json.string(source.kind)
+                json.key("kind"); json.string(source.kind.rawValue)
                 json.key("name"); json.string(source.name)
                 json.key("complete"); json.bool(source.completedAt != nil)
                 json.key("pdus"); json.int(source.pdus)
@@ -314,7 +316,7 @@ struct Sessions: ParsableCommand {
         } else {
             for source in sources {
                 let state = source.completedAt == nil ? " (incomplete)" : ""
-                sink.write("source \(source.id): \(source.kind) \(source.name), \(source.pdus) PDUs\(state)\n")
+                sink.write("source \(source.id): \(source.kind.rawValue) \(source.name), \(source.pdus) PDUs\(state)\n")
             }
             sink.write("\n(with --source N, decode and analyze number sessions as in that source: the # column)\n")
             sink.write(
@@ -371,8 +373,8 @@ struct Export: ParsableCommand {
         let known = Set(try store.sessions(sourceID: nil).map(\.id))
         for id in session where !known.contains(id) {
             throw failure(
-                CaptureError(
-                    "the store has no session \(id)",
+                CommandError(
+                    .nothingToDo, "the store has no session \(id)",
                     hint: "list them with: smppscope sessions --store \(PostgresLocation.redacting(self.store))"))
         }
         var filter = StoreFilter()
@@ -381,7 +383,7 @@ struct Export: ParsableCommand {
             do {
                 filter.passwordKey = try ImportOptions.key(fromFile: passwordKey)
             } catch {
-                throw failure(CaptureError("\(error)"))
+                throw failure(any: error)
             }
         }
         let writer: PCAPWriter
@@ -403,7 +405,7 @@ struct Export: ParsableCommand {
             try writer.close()
         } catch let error as StoreError {
             writer.abandon()
-            throw failure(CaptureError(error.description))
+            throw failure(error)
         } catch let error as CaptureError {
             writer.abandon()
             throw failure(error)
@@ -451,7 +453,7 @@ struct Prune: ParsableCommand {
             writeStandardError(
                 "dropped \(partitions) day partitions and \(sessions) sessions older than \(olderThan)\n")
         } catch {
-            throw failure(CaptureError("\(error)"))
+            throw failure(any: error)
         }
     }
 }

@@ -72,4 +72,42 @@ struct ArchitectureTests {
             }
         }
     }
+
+    /// Each module's own error type, and the modules that may build it: a failure is told in the words of the module
+    /// that knows it, not dressed as another's.
+    static let errorOwners: [String: Set<String>] = [
+        "SMPPDecodingError": ["SMPP"],
+        "CaptureError": ["Capture", "LiveCapture", "Report"],
+        "StoreError": ["Store", "Recording"],
+        "CommandError": ["smppscope"],
+    ]
+
+    static func sources(of module: String) -> [String] {
+        let folder = Paths.root.appendingPathComponent("Sources").appendingPathComponent(module)
+        let files =
+            FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil)?.allObjects.compactMap {
+                $0 as? URL
+            } ?? []
+        return files.filter { $0.pathExtension == "swift" }.map { (try? String(contentsOf: $0, encoding: .utf8)) ?? "" }
+    }
+
+    @Test func errorsAreBuiltByTheModuleThatKnowsThem() {
+        for module in Self.levels.keys {
+            let text = Self.sources(of: module).joined(separator: "\n")
+            for (type, owners) in Self.errorOwners where !owners.contains(module) {
+                #expect(!text.contains("\(type)("), "\(module) builds a \(type)")
+            }
+        }
+    }
+
+    @Test func everyErrorTypeHasACodeAReasonAndAPlace() {
+        // The shape is a protocol (SMPP's LocatedError); each error type declares it.
+        let all = Self.levels.keys.flatMap { Self.sources(of: $0) }.joined(separator: "\n")
+        for type in Self.errorOwners.keys.sorted() {
+            let declared =
+                all.contains("struct \(type): LocatedError") || all.contains("extension \(type): LocatedError")
+            #expect(declared, "\(type) is a LocatedError")
+        }
+        #expect(all.contains("struct ParseError: LocatedError"))
+    }
 }

@@ -279,13 +279,21 @@ struct DamagedCaptureTests {
             let path = try CaptureFileBuilder.temporaryFile(bytes)
             defer { try? FileManager.default.removeItem(atPath: path) }
             let error = #expect(throws: CaptureError.self) { try CaptureFileReader(path: path) }
-            #expect(error?.message.contains(expected) == true, "\(error?.message ?? "")")
+            #expect(error?.reason.contains(expected) == true, "\(error?.reason ?? "")")
+            #expect(error?.code == .notACapture)
+            #expect(error?.location == path)
             #expect(error?.hint != nil)
         }
+        let header = try CaptureFileBuilder.temporaryFile(Array(Self.sample().prefix(20)))
+        defer { try? FileManager.default.removeItem(atPath: header) }
+        let cut = #expect(throws: CaptureError.self) { try CaptureFileReader(path: header) }
+        #expect(cut?.code == .truncatedHeader)
         let missing = #expect(throws: CaptureError.self) { try CaptureFileReader(path: "/nonexistent/capture.pcap") }
-        #expect(missing?.message.contains("cannot open") == true)
+        #expect(missing?.reason.contains("cannot open") == true)
+        #expect(missing?.code == .cannotOpen && missing?.location == "/nonexistent/capture.pcap")
         let directory = #expect(throws: CaptureError.self) { try CaptureFileReader(path: "/tmp") }
-        #expect(directory?.message.contains("directory") == true)
+        #expect(directory?.reason.contains("directory") == true)
+        #expect(directory?.code == .cannotOpen)
     }
 
     @Test func truncatedFileKeepsWhatPrecedes() throws {

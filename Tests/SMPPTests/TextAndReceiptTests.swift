@@ -281,11 +281,17 @@ struct ReceiptTests {
         #expect(relative.days == 2)
         #expect(relative.hours == 3)
         #expect(relative.approximateSeconds == 2 * 86_400 + 3 * 3_600)
-        for bad in ["2611260834", "26112608340680+", "261326083406800+", "26112608340680X+", "261126083406800Z"] {
-            guard case .failure = SMPPTime.parse(bad) else {
-                Issue.record("\(bad) should not parse")
+        let bad: [(String, SMPPTime.ParseError.Code)] = [
+            ("2611260834", .wrongLength), ("26112608340680+", .wrongLength), ("261326083406800+", .invalidField),
+            ("26112608340680X+", .invalidField), ("261126083406800Z", .invalidKind),
+        ]
+        for (text, code) in bad {
+            guard case .failure(let error) = SMPPTime.parse(text) else {
+                Issue.record("\(text) should not parse")
                 continue
             }
+            #expect(error.code == code, "\(text): \(error)")
+            #expect(error.location == "\"\(text)\"")
         }
     }
 }

@@ -27,7 +27,7 @@ func importCapture(_ path: String, into store: any TimelineStore, options: Impor
 {
     guard
         let writer = try store.beginImport(
-            kind: "file", name: path, fingerprint: try SourceFingerprint.file(path: path), options: options)
+            kind: .file, name: path, fingerprint: try SourceFingerprint.file(path: path), options: options)
     else { return nil }
     let ingest = CaptureIngest(source: try PacketSource.open(path: path), decodesEveryPDU: false)
     try ingest.runEvents { event in
@@ -166,7 +166,7 @@ struct PostgresStoreTests {
             options.background = true
             guard
                 let writer = try store.beginImport(
-                    kind: "proxy", name: "restart", fingerprint: "restart-\(UUID())", options: options)
+                    kind: .proxy, name: "restart", fingerprint: "restart-\(UUID())", options: options)
             else { throw Interrupted() }
             var events: [PipelineEvent] = []
             try CaptureIngest(source: try PacketSource.open(path: Fixtures.kannel), decodesEveryPDU: false).runEvents {
@@ -246,7 +246,7 @@ struct PostgresStoreTests {
             options.batchSize = 40
             guard
                 let writer = try store.beginImport(
-                    kind: "file", name: "chunks", fingerprint: "chunks-\(UUID())", options: options)
+                    kind: .file, name: "chunks", fingerprint: "chunks-\(UUID())", options: options)
             else { throw Interrupted() }
             var events: [PipelineEvent] = []
             try CaptureIngest(source: try PacketSource.open(path: Fixtures.kannel), decodesEveryPDU: false).runEvents {
@@ -294,7 +294,7 @@ struct PostgresStoreTests {
             let (store, url, server) = try postgresStore()
             guard
                 let writer = try store.beginImport(
-                    kind: "proxy", name: "killed", fingerprint: "killed-\(UUID())", options: ImportOptions())
+                    kind: .proxy, name: "killed", fingerprint: "killed-\(UUID())", options: ImportOptions())
             else { throw Interrupted() }
             try CaptureIngest(source: try PacketSource.open(path: Fixtures.kannel), decodesEveryPDU: false).runEvents {
                 event in
@@ -351,12 +351,17 @@ struct PostgresStoreTests {
         #expect(try preferred.sources().isEmpty, "prefer works without TLS on the server")
         for mode in ["require", "verify-ca", "verify-full"] {
             let location = try PostgresLocation(url: url + (url.contains("?") ? "&" : "?") + "sslmode=\(mode)")
-            #expect(throws: StoreError.self, "sslmode=\(mode) goes on without TLS") {
+            let refused = #expect(throws: StoreError.self, "sslmode=\(mode) goes on without TLS") {
                 try PostgresStore(location: location)
             }
+            #expect(refused?.code == .cannotConnect)
+            #expect(refused?.location.map { !$0.contains("?") && $0.hasPrefix("postgres://") } == true)
         }
         for mode in ["allow", "bogus"] {
-            #expect(throws: StoreError.self) { try PostgresLocation(url: "postgres://u@127.0.0.1/db?sslmode=\(mode)") }
+            let error = #expect(throws: StoreError.self) {
+                try PostgresLocation(url: "postgres://u@127.0.0.1/db?sslmode=\(mode)")
+            }
+            #expect(error?.code == .invalidAddress)
         }
         let location = try PostgresLocation(
             url: "postgres://u@127.0.0.1/db?sslmode=verify-full&sslrootcert=/etc/ca.pem")
@@ -378,7 +383,9 @@ struct PostgresStoreTests {
     }
 
     @Test func aBadURLOrAnAbsentServerIsRefusedWithAReason() throws {
-        #expect(throws: StoreError.self) { try PostgresLocation(url: "postgres://") }
+        #expect(
+            try #require(#expect(throws: StoreError.self) { try PostgresLocation(url: "postgres://") }).code
+                == .invalidAddress)
         let location = try PostgresLocation(
             url: "postgres://someone@127.0.0.1:1/db?sslmode=require", environment: ["PGPASSWORD": "pw"])
         #expect(location.password == "pw")
@@ -389,6 +396,8 @@ struct PostgresStoreTests {
             Issue.record("a store on a closed port opened")
         } catch let error as StoreError {
             #expect(error.description.contains("cannot connect to postgres://someone@127.0.0.1:1/db"))
+            #expect(error.code == .cannotConnect)
+            #expect(error.location == "postgres://someone@127.0.0.1:1/db")
         }
     }
 }

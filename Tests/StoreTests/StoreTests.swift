@@ -56,7 +56,7 @@ final class TemporaryStore {
     func importCapture(_ path: String, options: ImportOptions = ImportOptions()) throws -> StoreImport? {
         guard
             let writer = try store.beginImport(
-                kind: "file", name: path, fingerprint: try SourceFingerprint.file(path: path), options: options)
+                kind: .file, name: path, fingerprint: try SourceFingerprint.file(path: path), options: options)
         else { return nil }
         try feed(path, into: writer)
         try writer.finish()
@@ -166,7 +166,7 @@ struct StoreTests {
         options.batchSize = 500
         let fingerprint = try SourceFingerprint.file(path: capture)
         let first = try #require(
-            try temporary.store.beginImport(kind: "file", name: capture, fingerprint: fingerprint, options: options))
+            try temporary.store.beginImport(kind: .file, name: capture, fingerprint: fingerprint, options: options))
         #expect(throws: Interrupted.self) { try temporary.feed(capture, into: first, stopAfter: 1_234) }
         // As if the process stopped here: batches handed over are written, the rest is lost.
         try first.waitForWrites()
@@ -182,12 +182,12 @@ struct StoreTests {
         #expect(stored == source.pdus)
 
         let second = try #require(
-            try reopened.beginImport(kind: "file", name: capture, fingerprint: fingerprint, options: options))
+            try reopened.beginImport(kind: .file, name: capture, fingerprint: fingerprint, options: options))
         #expect(second.resumeAfter == source.events)
         try temporary.feed(capture, into: second)
         try second.finish()
         #expect(
-            try reopened.beginImport(kind: "file", name: capture, fingerprint: fingerprint, options: options) == nil)
+            try reopened.beginImport(kind: .file, name: capture, fingerprint: fingerprint, options: options) == nil)
         #expect(try decodeLines(store: reopened) == (try decodeLines(capture: capture)))
         #expect(try analysisJSON(store: reopened) == (try analysisJSON(capture: capture)))
     }
@@ -255,7 +255,9 @@ struct StoreTests {
         #expect(restored.password == "secret")
 
         filter.passwordKey = SymmetricKey(size: .bits256)
-        #expect(throws: StoreError.self) { try temporary.store.timeline(filter) { _ in } }
+        let wrong = #expect(throws: StoreError.self) { try temporary.store.timeline(filter) { _ in } }
+        #expect(wrong?.code == .wrongKey)
+        #expect(wrong?.hint == "give the key used at import")
     }
 
     @Test func aMessageIDIsFoundInTheSpellingsSMSCsUse() throws {
