@@ -5,7 +5,7 @@
 // handled (`prefetch`), the analyzer starts loading their slots.
 
 import SMPP
-import Timeline
+@_spi(Lent) import Timeline
 
 extension Analyzer {
     /// What a PDU's handling works out from its bytes alone: for a submit_sm, the content key of its message (its
@@ -13,7 +13,7 @@ extension Analyzer {
     /// message id it accepts; for a deliver_sm, the link key of the id its receipted_message_id TLV names and its
     /// ``ReceiptFacts``; nil for other PDUs. Keeps no state: runs on any thread (``PDUPreparation``).
     @Sendable
-    public static func prepare(_ pdu: UpcomingPDU) -> PreparedPDU? {
+    @_spi(Lent) public static func prepare(_ pdu: UpcomingPDU) -> PreparedPDU? {
         let header = pdu.header
         let bytes = pdu.bytes
         switch header.commandID {
@@ -40,7 +40,7 @@ extension Analyzer {
     /// out now when it came unprepared). Optional, and without effect on any result: a PDU never seen here is
     /// handled the same way, only without its memory loaded in advance.
     @discardableResult
-    public func prefetch(_ upcoming: UpcomingPDU) -> PreparedPDU? {
+    @_spi(Lent) public func prefetch(_ upcoming: UpcomingPDU) -> PreparedPDU? {
         guard let prepared = upcoming.prepared ?? Self.prepare(upcoming) else { return nil }
         guard let key = prepared.key else { return prepared }
         switch upcoming.header.commandID {

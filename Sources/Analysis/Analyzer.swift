@@ -3,9 +3,9 @@
 
 import Capture
 import NIOCore
-import Reassembly
+@_spi(Lent) import Reassembly
 import SMPP
-import Timeline
+@_spi(Lent) import Timeline
 
 /// Measures a timeline. Single-threaded: feed events in order, then call ``finish()``.
 public final class Analyzer {
@@ -81,7 +81,7 @@ public final class Analyzer {
     }
 
     /// Takes one timeline PDU whose bytes are lent (``handle(pdu:)``): nothing of them is kept.
-    public func handle(lent item: LentTimelinePDU) {
+    @_spi(Lent) public func handle(lent item: LentTimelinePDU) {
         // The table holds the session throughout: nothing handling a PDU gives its id another session.
         sessions.unretained(item.session)?._withUnsafeGuaranteedRef { handle(item, state: $0) }
     }

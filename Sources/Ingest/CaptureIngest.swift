@@ -2,8 +2,8 @@
 // tracking, and hands each timeline event to the caller.
 
 import Capture
-import Reassembly
-import Timeline
+@_spi(Lent) import Reassembly
+@_spi(Lent) import Timeline
 
 /// Where packets come from.
 public enum PacketSource {
@@ -73,7 +73,7 @@ public final class CaptureIngest {
     /// it returns for a PDU that came unprepared is the PDU's ``TimelinePDU/prepared``. `prepare`, when given, runs
     /// on the reading thread for the PDUs of the batches it fills while the consumer is behind (on the pipelined
     /// path; not at all on the other), its result in the PDU's ``TimelinePDU/prepared``.
-    public func run(
+    @_spi(Lent) public func run(
         parallel: Bool = true, progress: ((IngestProgress) -> Void)? = nil, pdu: (TimelinePDU) throws -> Void,
         other: (TimelineEvent) throws -> Void, prepare: PDUPreparation? = nil,
         upcoming: ((UpcomingPDU) -> PreparedPDU?)? = nil
@@ -95,7 +95,7 @@ public final class CaptureIngest {
 
     /// ``run(parallel:progress:pdu:other:prepare:upcoming:)`` with each PDU's bytes lent for the call that
     /// receives it: for a consumer that keeps nothing of them, handed over without reference counting.
-    public func run(
+    @_spi(Lent) public func run(
         parallel: Bool = true, progress: ((IngestProgress) -> Void)? = nil, lent pdu: (LentTimelinePDU) throws -> Void,
         other: (TimelineEvent) throws -> Void, prepare: PDUPreparation? = nil,
         upcoming: ((UpcomingPDU) -> PreparedPDU?)? = nil

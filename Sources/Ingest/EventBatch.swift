@@ -5,7 +5,7 @@
 import CHints
 import Capture
 import NIOCore
-import Reassembly
+@_spi(Lent) import Reassembly
 import SMPP
 
 /// What the reading thread fills and hands over: reassembly's output and the capture's diagnostics go in, in

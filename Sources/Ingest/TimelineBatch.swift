@@ -4,9 +4,9 @@
 
 import Capture
 import NIOCore
-import Reassembly
+@_spi(Lent) import Reassembly
 import SMPP
-import Timeline
+@_spi(Lent) import Timeline
 
 /// The session tracker of a run whose sessions are followed on the reading thread; handed back when it is over.
 final class TrackerBox: @unchecked Sendable {

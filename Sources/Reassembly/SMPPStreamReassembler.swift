@@ -192,7 +192,7 @@ public final class SMPPStreamReassembler {
     /// Takes one TCP segment; hands the PDUs it completes to `pdu`, their bytes lent for the call, and the other
     /// events to `other`, in order. PDUs are nearly every event: passed as they are, they are not wrapped in an
     /// event and unwrapped again, nor their bytes copied.
-    public func add(_ segment: TCPSegment, lent pdu: (LentPDU) -> Void, other emit: (StreamEvent) -> Void) {
+    @_spi(Lent) public func add(_ segment: TCPSegment, lent pdu: (LentPDU) -> Void, other emit: (StreamEvent) -> Void) {
         finishedStatistics.segments += 1
         lastFrame = segment.frame
         lastTimestamp = segment.timestamp

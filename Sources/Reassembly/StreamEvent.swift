@@ -60,7 +60,7 @@ public struct FramedPDU {
 
 extension FramedPDU {
     /// The framed PDU lent as it is: its bytes for the duration of `body`.
-    public func withLent<Result>(_ body: (LentPDU) throws -> Result) rethrows -> Result {
+    @_spi(Lent) public func withLent<Result>(_ body: (LentPDU) throws -> Result) rethrows -> Result {
         try bytes.withUnsafeReadableBytes { bytes in
             try body(
                 LentPDU(
@@ -73,7 +73,7 @@ extension FramedPDU {
 
 /// One whole SMPP PDU as reassembly finds it, its bytes lent: they are the stream's own memory, valid only during
 /// the call that receives the PDU. What keeps a PDU copies its bytes (``owned()``).
-public struct LentPDU {
+@_spi(Lent) public struct LentPDU {
     public var connection: Int
     public var source: Endpoint
     public var destination: Endpoint

@@ -2,7 +2,7 @@
 
 import Capture
 import NIOCore
-import Reassembly
+@_spi(Lent) import Reassembly
 import SMPP
 
 /// Turns reassembly events into timeline events, keeping each session's state.
@@ -93,7 +93,7 @@ public struct SessionTracker {
     }
 
     /// ``follow(_:)-(FramedPDU)`` for a PDU whose bytes are lent.
-    public mutating func follow(_ lent: LentPDU) -> Followed? {
+    @_spi(Lent) public mutating func follow(_ lent: LentPDU) -> Followed? {
         guard let index = index(lent.connection), let header = PDUHeader.peek(in: lent.bytes) else { return nil }
         var decoded: DecodedPDUBox?
         if decodesEveryPDU || header.commandID.isBind, let pdu = try? PDU.decode(ByteBuffer(bytes: lent.bytes)) {

@@ -77,7 +77,7 @@ public struct TimelinePDU {
 
 extension TimelinePDU {
     /// The timeline PDU lent as it is: its bytes for the duration of `body`.
-    public func withLent<Result>(_ body: (LentTimelinePDU) throws -> Result) rethrows -> Result {
+    @_spi(Lent) public func withLent<Result>(_ body: (LentTimelinePDU) throws -> Result) rethrows -> Result {
         try raw.withUnsafeReadableBytes { bytes in
             try body(
                 LentTimelinePDU(
@@ -90,7 +90,7 @@ extension TimelinePDU {
 
 /// A timeline PDU whose bytes (and decoded PDU) are lent: valid only during the call that receives it. The form in
 /// which a consumer that keeps nothing of a PDU's bytes takes PDUs: plain data, copied without reference counting.
-public struct LentTimelinePDU {
+@_spi(Lent) public struct LentTimelinePDU {
     public var session: Int
     /// Time of the packet that completed the PDU.
     public var timestamp: Timestamp
@@ -151,7 +151,7 @@ public struct LentTimelinePDU {
 
 /// A PDU as seen a few places before it is handed over, for a consumer that prepares for it (say, starts loading
 /// the memory its handling will read). Its bytes are valid during the call only.
-public struct UpcomingPDU {
+@_spi(Lent) public struct UpcomingPDU {
     public var session: Int
     public var frame: Int
     public var streamOffset: UInt64
@@ -193,7 +193,7 @@ public struct PreparedPDU: Hashable, Sendable {
 /// ``TimelinePDU/prepared``. The reading thread does it when it has time to spare (the consumer is behind), and
 /// leaves it to the consumer otherwise: it must give what the consumer would work out itself, which it does when
 /// `prepared` is nil.
-public typealias PDUPreparation = @Sendable (UpcomingPDU) -> PreparedPDU?
+@_spi(Lent) public typealias PDUPreparation = @Sendable (UpcomingPDU) -> PreparedPDU?
 
 /// A decoded PDU, boxed.
 public final class DecodedPDUBox: Sendable {

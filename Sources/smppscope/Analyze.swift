@@ -1,12 +1,12 @@
 // `smppscope analyze`: latency, throttling, window, receipts and session health of a capture.
 
-import Analysis
+@_spi(Lent) import Analysis
 import ArgumentParser
 import Capture
 import Foundation
-import Ingest
+@_spi(Lent) import Ingest
 import Report
-import Timeline
+@_spi(Lent) import Timeline
 
 enum AnalyzeFormat: String, ExpressibleByArgument, CaseIterable {
     case text

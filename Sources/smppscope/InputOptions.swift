@@ -2,13 +2,13 @@
 
 import ArgumentParser
 import Capture
-import Ingest
+@_spi(Lent) import Ingest
 import LiveCapture
-import Reassembly
+@_spi(Lent) import Reassembly
 import Report
 import SMPP
 import Store
-import Timeline
+@_spi(Lent) import Timeline
 
 struct InputOptions: ParsableArguments {
     @Argument(help: ArgumentHelp("A pcap or pcapng file, or - for standard input.", valueName: "capture"))

@@ -1,8 +1,8 @@
 // `analyze --format json` against the facts of the reference captures and the truth of the synthetic ones.
 
-import Analysis
+@_spi(Lent) import Analysis
 import Foundation
-import Ingest
+@_spi(Lent) import Ingest
 import Report
 import Testing
 

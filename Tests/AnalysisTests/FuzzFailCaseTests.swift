@@ -2,9 +2,9 @@
 // must now have beside it (FILE.expect): replayed through the path its target exercises, and the outcome asserted.
 // A case without an expectation fails the test.
 
-import Analysis
+@_spi(Lent) import Analysis
 import Foundation
-import Ingest
+@_spi(Lent) import Ingest
 import NIOCore
 import Report
 import SMPP

@@ -3,16 +3,16 @@
 // with keys worked out ahead or not, and whether every PDU, some of them or none were seen ahead, on every capture
 // at hand and on a scripted one full of duplicates, resubmissions after throttling and receipts in both id forms.
 
-import Analysis
+@_spi(Lent) import Analysis
 import Capture
 import Foundation
-import Ingest
+@_spi(Lent) import Ingest
 import NIOCore
 import Report
 import SMPP
 import TestSupport
 import Testing
-import Timeline
+@_spi(Lent) import Timeline
 
 @Suite("Looking ahead")
 struct LookaheadTests {

@@ -41,9 +41,13 @@ struct ArchitectureTests {
             var imported: Set<String> = []
             for file in files where file.pathExtension == "swift" {
                 let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
-                for line in text.split(separator: "\n")
-                where line.hasPrefix("import ") || line.hasPrefix("@testable import ") {
-                    if let name = line.split(separator: " ").last { imported.insert(String(name)) }
+                // `import X`, `@testable import X`, `@_spi(Lent) import X`.
+                for line in text.split(separator: "\n") {
+                    let words = line.split(separator: " ")
+                    guard words.count >= 2, words[words.count - 2] == "import",
+                        words.dropLast(2).allSatisfy({ $0.hasPrefix("@") })
+                    else { continue }
+                    imported.insert(String(words[words.count - 1]))
                 }
             }
             result[module] = imported

@@ -3,11 +3,11 @@
 
 import Capture
 import Foundation
-import Ingest
-import Reassembly
+@_spi(Lent) import Ingest
+@_spi(Lent) import Reassembly
 import TestSupport
 import Testing
-import Timeline
+@_spi(Lent) import Timeline
 
 @Suite("Pipelined and single-threaded ingest")
 struct PipelineEquivalenceTests {

@@ -2,9 +2,9 @@
 // reassembly, sessions, the analysis (on the same two threads as the command) and the JSON and text reports.
 // Nothing may crash or hang; the report must count what it was handed.
 
-import Analysis
+@_spi(Lent) import Analysis
 import Capture
-import Ingest
+@_spi(Lent) import Ingest
 import Report
 
 #if canImport(Glibc)
