@@ -13,6 +13,8 @@ public struct BindSummary: Hashable, Sendable {
     public var time: Double
     /// SMSC.kz flags of system_type in words ("up to 3 connections, one receipt per part").
     public var flags: String
+    /// The bind's sequence_number.
+    public var sequenceNumber: UInt32 = 0
 }
 
 /// A run of ESME_RTHROTTLED responses in one session.
@@ -26,6 +28,8 @@ public struct ThrottleEpisode: Hashable, Sendable {
     /// Messages sent again after being throttled in this episode, and the mean wait before resending (s).
     public var resubmissions: Int
     public var meanWaitSeconds: Double?
+    /// The sequence_number of the episode's first throttled response.
+    public var firstSequenceNumber: UInt32 = 0
 }
 
 /// Outstanding requests of one direction of a session over time.
@@ -138,6 +142,11 @@ public struct ReceiptReport: Hashable, Sendable {
     /// Receipts for long messages: one for the whole message, or one per part.
     public var longMessagesOneReceipt = 0
     public var longMessagesReceiptPerPart = 0
+    /// Receipts by how they wrote the id of their submit_sm_resp (``ReceiptIDTransform``), unmatched included.
+    public var idTransforms: [ReceiptIDTransform: Int] = [:]
+    /// Per transform other than `exact`: up to a few receipts that show it, and the first id written so.
+    public var idTransformEvidence: [ReceiptIDTransform: [Finding.Evidence]] = [:]
+    public var idTransformExample: [ReceiptIDTransform: String] = [:]
 }
 
 /// Rates and outstanding requests over the whole input, for charts.
@@ -198,6 +207,6 @@ public struct AnalysisReport: Hashable, Sendable {
     public var submitLatencyBuckets: [Int]
     public var receiptLatencyEdgesMs: [Double]
     public var receiptLatencyBuckets: [Int]
-    /// Plain-words findings, most important first.
-    public var findings: [String]
+    /// What a person reading the report should know first, most important first.
+    public var findings: [Finding]
 }

@@ -24,7 +24,9 @@ extension Analyzer {
                 key: messageContentKey(in: bytes, at: location, message: message),
                 facts: SubmitFacts(in: bytes, at: location, message: message).word)
         case .submitSMResp:
-            return acceptedIDKey(status: header.commandStatus, in: bytes).map { PreparedPDU(key: $0) }
+            return acceptedID(status: header.commandStatus, in: bytes).map {
+                PreparedPDU(key: $0.key, facts: UInt64($0.form.bits))
+            }
         case .deliverSM:
             guard let location = pdu.digest.shortMessage else { return nil }
             let facts = ReceiptFacts(in: bytes, at: location)
@@ -69,9 +71,13 @@ extension Analyzer {
     }
 
     /// The link key of the message id an accepting submit_sm_resp carries; nil when it is not accepted or has none.
-    static func acceptedIDKey(status: CommandStatus, in bytes: UnsafeRawBufferPointer) -> UInt64? {
+    /// The link key of an accepted submit_sm_resp's message_id, and how the id is written.
+    static func acceptedID(status: CommandStatus, in bytes: UnsafeRawBufferPointer) -> (
+        key: UInt64, form: ReceiptIDForm
+    )? {
         guard status == .ok, let range = PDULayout.leadingCString(in: bytes), !range.isEmpty else { return nil }
-        return MessageID.linkKey(UnsafeRawBufferPointer(rebasing: bytes[range]))
+        let id = UnsafeRawBufferPointer(rebasing: bytes[range])
+        return (MessageID.linkKey(id), ReceiptIDForm(id))
     }
 }
 
@@ -142,11 +148,14 @@ struct ReceiptFacts {
     var marked: Bool
     /// Not marked, and the text starts like a receipt's.
     var startsLikeText: Bool
+    /// How the receipted_message_id is written (``ReceiptIDForm/flags(_:)``).
+    var idFlags: UInt16 = 0
 
     init(in bytes: UnsafeRawBufferPointer, at location: ShortMessageLocation) {
         idRange = PDULayout.findTLV(.receiptedMessageID, in: bytes, region: location.tlvs).map { range in
             range.last.map { bytes[$0] == 0 } == true ? range.dropLast() : range
         }
+        if let idRange { idFlags = ReceiptIDForm.flags(UnsafeRawBufferPointer(rebasing: bytes[idRange])) }
         marked = DeliveryReceipt.isMarked(esmClass: location.esmClass, hasReceiptedMessageID: idRange != nil)
         deliveredByTLV = false
         if idRange != nil, let state = PDULayout.findTLV(.messageState, in: bytes, region: location.tlvs),
@@ -159,11 +168,12 @@ struct ReceiptFacts {
     }
 
     /// The facts as one word (``PreparedPDU/facts``): bit 0 an id, bit 1 delivered by TLV, bit 2 marked, bit 3
-    /// starts like a receipt, the id's length in bits 16-31 and its offset in bits 32-63. Nil when the id's place
+    /// starts like a receipt, the id's form flags in bits 4-7, its length in bits 16-31 and its offset in bits 32-63. Nil when the id's place
     /// does not fit there (a TLV's value is at most 65 535 octets and a frame under 4 GiB, so only for bytes that
     /// are not a frame): the PDU is then left unprepared, and its handling works the facts out itself.
     var word: UInt64? {
-        var word: UInt64 = (deliveredByTLV ? 2 : 0) | (marked ? 4 : 0) | (startsLikeText ? 8 : 0)
+        var word: UInt64 =
+            (deliveredByTLV ? 2 : 0) | (marked ? 4 : 0) | (startsLikeText ? 8 : 0) | UInt64(idFlags >> 8) << 4
         if let idRange {
             guard idRange.count <= 0xFFFF, idRange.lowerBound <= 0xFFFF_FFFF else { return nil }
             word |= 1 | UInt64(idRange.count) << 16 | UInt64(idRange.lowerBound) << 32
@@ -177,5 +187,6 @@ struct ReceiptFacts {
         deliveredByTLV = word & 2 != 0
         marked = word & 4 != 0
         startsLikeText = word & 8 != 0
+        idFlags = UInt16(word >> 4 & 0xF) << 8
     }
 }

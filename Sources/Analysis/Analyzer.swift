@@ -132,7 +132,8 @@ public final class Analyzer {
                     BindSummary(
                         command: id.name, systemID: bind.systemID, systemType: bind.systemType,
                         interfaceVersion: bind.interfaceVersion, status: nil, statusName: nil, statusMeaning: nil,
-                        time: Double(time) / 1e9, flags: SystemTypeFlags(systemType: bind.systemType).summary))
+                        time: Double(time) / 1e9, flags: SystemTypeFlags(systemType: bind.systemType).summary,
+                        sequenceNumber: header.sequenceNumber))
             }
         case .enquireLink:
             state.enquireLinks += 1
@@ -274,7 +275,9 @@ public final class Analyzer {
             let facts = item.prepared.map { ReceiptFacts(word: $0.facts) } ?? ReceiptFacts(in: bytes, at: location)
             if let idRange = facts.idRange, facts.deliveredByTLV {
                 let id = UnsafeRawBufferPointer(rebasing: bytes[idRange])
-                receipts.received(id: id, key: item.prepared?.key, state: "DELIVRD", err: nil, final: true, at: time)
+                receipts.received(
+                    id: id, key: item.prepared?.key, flags: facts.idFlags, state: "DELIVRD", err: nil, final: true,
+                    at: time, receipt: Self.evidence(item, time: time))
                 return
             }
             if !facts.marked, !facts.startsLikeText {
@@ -298,7 +301,7 @@ public final class Analyzer {
             bytes.withUnsafeMutableBytes { buffer in
                 receipts.received(
                     id: UnsafeRawBufferPointer(buffer), state: receipt.state ?? "UNKNOWN", err: receipt.err,
-                    final: receipt.isFinal, at: time)
+                    final: receipt.isFinal, at: time, receipt: Self.evidence(item, time: time))
             }
         } else if item.header.commandID == .deliverSM {
             receipts.mobileOriginated += 1
@@ -313,7 +316,7 @@ public final class Analyzer {
         let status = header.commandStatus
         if status == .throttled {
             throttledResponses += 1
-            throttle(state: state, time: time)
+            throttle(state: state, time: time, sequenceNumber: header.sequenceNumber)
         } else if status == .messageQueueFull {
             queueFull += 1
         }
@@ -355,7 +358,7 @@ public final class Analyzer {
         }
     }
 
-    private func throttle(state: SessionState, time: Int64) {
+    private func throttle(state: SessionState, time: Int64, sequenceNumber: UInt32) {
         state.throttled += 1
         series.throttled(at: time)
         let gap = configuration.throttleEpisodeGap
@@ -368,7 +371,7 @@ public final class Analyzer {
             state.episodes.append(
                 ThrottleEpisode(
                     session: state.id, start: Double(time) / 1e9, end: Double(time) / 1e9, count: 1, rateBefore: before,
-                    resubmissions: 0, meanWaitSeconds: nil))
+                    resubmissions: 0, meanWaitSeconds: nil, firstSequenceNumber: sequenceNumber))
         }
         state.lastThrottle = time
     }
@@ -388,15 +391,28 @@ public final class Analyzer {
                 let throttleHorizon = time - 600 * 1_000_000_000
                 throttledMessages.removeAll { $1.time < throttleHorizon }
             }
-            let key = item.prepared?.key ?? Self.acceptedIDKey(status: status, in: item.bytes)
-            if let key {
+            let responseID: (key: UInt64, form: ReceiptIDForm)?
+            if let prepared = item.prepared, let key = prepared.key {
+                responseID = (key, ReceiptIDForm(bits: UInt16(truncatingIfNeeded: prepared.facts)))
+            } else {
+                responseID = Self.acceptedID(status: status, in: item.bytes)
+            }
+            if let (key, form) = responseID {
                 receipts.accepted(
-                    key: key, submittedAt: request.time, session: state.id, concatenation: request.concatenation,
+                    key: key, form: form, submittedAt: request.time, session: state.id,
+                    concatenation: request.concatenation,
                     receiptPerPart: state.receiptPerPart, wantsReceipt: request.wantsReceipt,
                     horizon: time - Int64(configuration.receiptWindow * 1e9))
             }
         } else if status == .throttled, !state.episodes.isEmpty {
             throttledMessages[request.messageKey] = (time, state.id, state.episodes.count - 1)
         }
+    }
+
+    /// A PDU as evidence of a finding.
+    static func evidence(_ item: LentTimelinePDU, time: Int64) -> Finding.Evidence {
+        Finding.Evidence(
+            session: item.session, sequenceNumber: item.header.sequenceNumber, command: item.header.commandID.name,
+            time: Double(time) / 1e9)
     }
 }

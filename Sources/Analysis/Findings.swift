@@ -1,16 +1,29 @@
 // The report's findings in plain words: what a person reading it should know first.
 
 enum Findings {
-    static func make(_ report: AnalysisReport, configuration: AnalysisConfiguration) -> [String] {
-        var findings: [String] = []
+    static func make(_ report: AnalysisReport, configuration: AnalysisConfiguration) -> [Finding] {
+        var findings: [Finding] = []
         let limit = configuration.throughputLimit
 
         for session in report.sessions {
             let name = sessionName(session)
+            let id = session.id
             for bind in session.binds where bind.status != nil && bind.status != 0 {
                 findings.append(
-                    "\(name): \(bind.command) as \"\(bind.systemID)\" was refused: "
-                        + "\(bind.statusName ?? "") (\(bind.statusMeaning ?? "")).")
+                    Finding(
+                        .bindRefused, .error,
+                        "\(name): \(bind.command) as \"\(bind.systemID)\" was refused: "
+                            + "\(bind.statusName ?? "") (\(bind.statusMeaning ?? "")).",
+                        session: id,
+                        evidence: [
+                            .init(
+                                session: id, sequenceNumber: bind.sequenceNumber, command: bind.command, time: bind.time
+                            )
+                        ],
+                        fields: [
+                            .init("system_id", .string(bind.systemID)),
+                            .init("status", .string(bind.statusName ?? "")),
+                        ]))
             }
             if !session.throttleEpisodes.isEmpty {
                 let episodes = session.throttleEpisodes
@@ -23,42 +36,93 @@ enum Findings {
                 let resubmitted = episodes.reduce(0) { $0 + $1.resubmissions }
                 if resubmitted > 0, !waits.isEmpty {
                     text +=
-                        " and resent \(resubmitted) throttled messages after waiting \(formatNumber(waits.reduce(0, +) / Double(waits.count))) s on average"
+                        " and resent \(resubmitted) throttled messages after waiting "
+                        + "\(formatNumber(waits.reduce(0, +) / Double(waits.count))) s on average"
                 }
-                findings.append(text + ".")
+                var fields: [Finding.Field] = [
+                    .init("episodes", .int(episodes.count)),
+                    .init("peak_per_second", .int(session.peakSubmitPerSecond)),
+                    .init("resubmitted", .int(resubmitted)),
+                ]
+                if let limit { fields.append(.init("limit", .double(limit))) }
+                findings.append(
+                    Finding(
+                        .throttled, .warning, text + ".", session: id, count: session.throttled,
+                        evidence: episodes.map {
+                            .init(
+                                session: id, sequenceNumber: $0.firstSequenceNumber, command: "submit_sm_resp",
+                                time: $0.start)
+                        }, fields: fields))
             } else if let limit, Double(session.peakSubmitPerSecond) > limit {
                 findings.append(
-                    "\(name) peaked at \(session.peakSubmitPerSecond) submit_sm/s, above the limit of \(formatNumber(limit)), "
-                        + "without being throttled.")
+                    Finding(
+                        .overThroughputLimit, .warning,
+                        "\(name) peaked at \(session.peakSubmitPerSecond) submit_sm/s, above the limit of "
+                            + "\(formatNumber(limit)), without being throttled.",
+                        session: id,
+                        fields: [
+                            .init("peak_per_second", .int(session.peakSubmitPerSecond)), .init("limit", .double(limit)),
+                        ]))
             }
             if let verdict = session.verdict, let reason = session.verdictReason, session.submits >= 10 {
-                findings.append("\(name) is \(verdict): \(reason).")
+                findings.append(
+                    Finding(
+                        .sessionVerdict, .info, "\(name) is \(verdict): \(reason).", session: id,
+                        fields: [.init("verdict", .string(verdict))]))
             }
             if let window = session.clientWindow, window.windowConfigured {
                 findings.append(
-                    "\(name) kept at most \(window.max) requests outstanding against a configured window of "
-                        + "\(window.window) (mean \(formatNumber(window.mean)), at the window "
-                        + "\(Int((window.shareAtWindow * 100).rounded()))% of the busy time).")
+                    Finding(
+                        .windowUsage, .info,
+                        "\(name) kept at most \(window.max) requests outstanding against a configured window of "
+                            + "\(window.window) (mean \(formatNumber(window.mean)), at the window "
+                            + "\(Int((window.shareAtWindow * 100).rounded()))% of the busy time).",
+                        session: id,
+                        fields: [
+                            .init("max", .int(window.max)), .init("window", .int(window.window)),
+                            .init("share_at_window", .double(window.shareAtWindow)),
+                        ]))
             }
-            for silence in session.silencesOverLimit {
-                findings.append(
-                    "\(name) was silent for \(formatNumber(silence.seconds)) s, over the idle limit of "
-                        + "\(formatNumber(report.idleLimit)) s; SMSC.kz drops such connections.")
+            if !session.silencesOverLimit.isEmpty {
+                for silence in session.silencesOverLimit {
+                    findings.append(
+                        Finding(
+                            .idleOverLimit, .warning,
+                            "\(name) was silent for \(formatNumber(silence.seconds)) s, over the idle limit of "
+                                + "\(formatNumber(report.idleLimit)) s; SMSC.kz drops such connections.",
+                            session: id,
+                            fields: [
+                                .init("seconds", .double(silence.seconds)), .init("start", .double(silence.start)),
+                                .init("limit", .double(report.idleLimit)),
+                            ]))
+                }
             }
             if let replaced = session.replacedBySession {
                 findings.append(
-                    "\(name) was closed shortly after session \(replaced) bound with the same system_id: SMSC.kz allows "
-                        + "one connection per login unless system_type has MCONn.")
+                    Finding(
+                        .sessionReplaced, .warning,
+                        "\(name) was closed shortly after session \(replaced) bound with the same system_id: SMSC.kz "
+                            + "allows one connection per login unless system_type has MCONn.",
+                        session: id, fields: [.init("replaced_by", .int(replaced))]))
             }
             if session.close == "rst", session.unanswered > 0 {
-                findings.append("\(name) was reset (RST) with \(session.unanswered) requests unanswered.")
+                findings.append(
+                    Finding(
+                        .resetWithUnanswered, .warning,
+                        "\(name) was reset (RST) with \(session.unanswered) requests unanswered.", session: id,
+                        count: session.unanswered,
+                        evidence: unansweredEvidence(report.unanswered.filter { $0.session == id })))
             }
             if let expected = configuration.enquireLinkInterval, let interval = session.enquireLinkIntervalClient,
                 interval > expected * 1.5
             {
                 findings.append(
-                    "\(name) sent enquire_link every \(formatNumber(interval)) s, not every \(formatNumber(expected)) s as configured."
-                )
+                    Finding(
+                        .enquireLinkInterval, .warning,
+                        "\(name) sent enquire_link every \(formatNumber(interval)) s, not every "
+                            + "\(formatNumber(expected)) s as configured.",
+                        session: id,
+                        fields: [.init("interval", .double(interval)), .init("expected", .double(expected))]))
             }
         }
         if report.unansweredRequests > 0 {
@@ -66,12 +130,23 @@ enum Findings {
             for request in report.unanswered { byCommand[request.command, default: 0] += 1 }
             let detail = byCommand.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.value) \($0.key)" }
                 .joined(separator: ", ")
-            findings.append("\(report.unansweredRequests) requests got no response in the capture (\(detail)).")
+            findings.append(
+                Finding(
+                    .unansweredRequests, .warning,
+                    "\(report.unansweredRequests) requests got no response in the capture (\(detail)).",
+                    count: report.unansweredRequests, evidence: unansweredEvidence(report.unanswered)))
         }
         if !report.orphanResponses.isEmpty {
             findings.append(
-                "\(report.orphanResponses.count) responses answer no request of the capture (it may have started mid-session)."
-            )
+                Finding(
+                    .orphanResponses, .info,
+                    "\(report.orphanResponses.count) responses answer no request of the capture (it may have started "
+                        + "mid-session).",
+                    count: report.orphanResponses.count,
+                    evidence: report.orphanResponses.map {
+                        .init(
+                            session: $0.session, sequenceNumber: $0.sequenceNumber, command: $0.command, time: $0.time)
+                    }))
         }
         if report.duplicateSubmits > 0 {
             let answers = report.duplicateResponses.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map {
@@ -79,9 +154,13 @@ enum Findings {
             }
             .joined(separator: ", ")
             findings.append(
-                "\(report.duplicateSubmits) submit_sm repeated an accepted one (same system_id, addresses and text) within "
-                    + "\(formatNumber(configuration.duplicateWindow)) s; SMSC.kz refuses those. The SMSC answered: \(answers)."
-            )
+                Finding(
+                    .duplicateSubmit, .warning,
+                    "\(report.duplicateSubmits) submit_sm repeated an accepted one (same system_id, addresses and text) "
+                        + "within \(formatNumber(configuration.duplicateWindow)) s; SMSC.kz refuses those. The SMSC "
+                        + "answered: \(answers).",
+                    count: report.duplicateSubmits,
+                    fields: [.init("window_seconds", .double(configuration.duplicateWindow))]))
         }
         let receipts = report.receipts
         if receipts.count > 0 {
@@ -93,25 +172,118 @@ enum Findings {
                 text += "; submit to receipt p50 \(formatSeconds(latency.p50Ms)), p99 \(formatSeconds(latency.p99Ms))"
             }
             if receipts.unknownIDs > 0 { text += "; \(receipts.unknownIDs) for ids no submit of the capture got" }
-            findings.append(text + ".")
+            findings.append(
+                Finding(
+                    .receipts, .info, text + ".", count: receipts.count,
+                    fields: [.init("linked", .int(receipts.linked)), .init("unknown_ids", .int(receipts.unknownIDs))]))
         }
+        findings += receiptIDFindings(receipts)
         if receipts.withoutReceipt > 0 {
-            findings.append("\(receipts.withoutReceipt) accepted messages got no final receipt in the capture.")
+            findings.append(
+                Finding(
+                    .receiptsMissing, .warning,
+                    "\(receipts.withoutReceipt) accepted messages got no final receipt in the capture.",
+                    count: receipts.withoutReceipt))
         }
         if report.gaps > 0 {
             findings.append(
-                "The capture misses \(report.gapBytes) bytes in \(report.gaps) places; PDUs in them are not counted.")
+                Finding(
+                    .captureGaps, .warning,
+                    "The capture misses \(report.gapBytes) bytes in \(report.gaps) places; PDUs in them are not counted.",
+                    count: report.gaps, fields: [.init("bytes", .int(report.gapBytes))]))
         }
         if report.malformedPDUs > 0 {
-            findings.append("\(report.malformedPDUs) PDUs are malformed (see decode for where).")
+            findings.append(
+                Finding(
+                    .malformedPDUs, .error, "\(report.malformedPDUs) PDUs are malformed (see decode for where).",
+                    count: report.malformedPDUs))
         }
         let otherChannels = report.channels.filter { $0.key != "sms" && $0.value > 0 }
         if !otherChannels.isEmpty {
             let list = otherChannels.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.value) \($0.key)" }
                 .joined(separator: ", ")
-            findings.append("Special SMSC.kz texts: \(list).")
+            findings.append(
+                Finding(
+                    .specialTexts, .info, "Special SMSC.kz texts: \(list).",
+                    count: otherChannels.values.reduce(0, +)))
+        }
+        // Most important first; in the order found within a severity.
+        return findings.enumerated().sorted { ($0.element.severity, $1.offset) > ($1.element.severity, $0.offset) }
+            .map(\.element)
+    }
+
+    /// For each way receipts wrote their response's id other than as it was (and for those that matched none),
+    /// a finding with the setting each client needs.
+    static func receiptIDFindings(_ receipts: ReceiptReport) -> [Finding] {
+        var findings: [Finding] = []
+        let unmatched = receipts.idTransforms[.unmatched] ?? 0
+        for transform in [ReceiptIDTransform.hexToDecimal, .decimalToHex, .zeroPadding, .letterCase] {
+            guard let count = receipts.idTransforms[transform], count > 0 else { continue }
+            let example = receipts.idTransformExample[transform].map { " (receipt id \($0))" } ?? ""
+            let what: String
+            let advice: String
+            switch transform {
+            case .hexToDecimal:
+                what = "give the id of their submit_sm_resp in decimal where the response gave it in hexadecimal"
+                advice =
+                    "Kannel needs msg-id-type = 0x01, Jasmin dlr_msgid = 1, and an smpplib application must read the "
+                    + "receipt's id as decimal and the response's as hexadecimal"
+            case .decimalToHex:
+                what = "give the id of their submit_sm_resp in hexadecimal where the response gave it in decimal"
+                advice =
+                    "Kannel needs msg-id-type = 0x02, Jasmin dlr_msgid = 2, and an smpplib application must read the "
+                    + "receipt's id as hexadecimal and the response's as decimal"
+            case .zeroPadding:
+                what = "write the id of their submit_sm_resp with leading zeros added or taken away"
+                advice =
+                    "Kannel links them when msg-id-type reads both as numbers (0x00 for decimal ids, 0x03 for "
+                    + "hexadecimal); Jasmin compares the text, so strip the zeros on one side in an interceptor; an "
+                    + "smpplib application should compare the ids as numbers"
+            default:
+                what = "write the id of their submit_sm_resp in other letter case"
+                advice =
+                    "Kannel links them with msg-id-type = 0x03 (both read as hexadecimal numbers); Jasmin and smpplib "
+                    + "applications should compare the ids without regard to case"
+            }
+            findings.append(
+                Finding(
+                    .receiptIDMismatch, .warning,
+                    "\(count) receipts \(what)\(example). smppscope linked them; a client that compares ids as text "
+                        + "does not: \(advice).",
+                    count: count, evidence: receipts.idTransformEvidence[transform] ?? [],
+                    fields: [
+                        .init("transform", .string(transform.rawValue)), .init("matched", .int(count)),
+                        .init("unmatched", .int(unmatched)),
+                    ]))
+        }
+        if unmatched > 0 {
+            // Receipts that link to nothing while accepted messages wait for theirs: the ids are written in a way
+            // none of the forms above explains. Without waiting messages, the capture most likely began after the
+            // submits.
+            let waiting = receipts.withoutReceipt > 0
+            let example = receipts.idTransformExample[.unmatched].map { " (receipt id \($0))" } ?? ""
+            findings.append(
+                Finding(
+                    .receiptIDMismatch, waiting ? .warning : .info,
+                    "\(unmatched) receipts carry ids that no submit_sm_resp of the capture gave in any form tried (as "
+                        + "written, leading zeros, letter case, hexadecimal and decimal)\(example)"
+                        + (waiting
+                            ? " while \(receipts.withoutReceipt) accepted messages wait for theirs: compare the ids in "
+                                + "the responses and the receipts (the text's id: and receipted_message_id)."
+                            : "; the capture may have begun after their submits."),
+                    count: unmatched, evidence: receipts.idTransformEvidence[.unmatched] ?? [],
+                    fields: [
+                        .init("transform", .string(ReceiptIDTransform.unmatched.rawValue)), .init("matched", .int(0)),
+                        .init("unmatched", .int(unmatched)),
+                    ]))
         }
         return findings
+    }
+
+    static func unansweredEvidence(_ requests: [UnansweredRequest]) -> [Finding.Evidence] {
+        requests.prefix(Finding.evidenceLimit).map {
+            .init(session: $0.session, sequenceNumber: $0.sequenceNumber, command: $0.command, time: $0.time)
+        }
     }
 
     static func sessionName(_ session: SessionReport) -> String {

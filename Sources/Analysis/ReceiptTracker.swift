@@ -13,6 +13,8 @@ struct ReceiptTracker {
         var longMessage: Bool
         /// registered_delivery asked for a receipt.
         var wanted: Bool
+        /// How the submit_sm_resp wrote the id (``ReceiptIDForm``).
+        var form: UInt16 = 0
     }
 
     /// Messages by id key, waiting for their receipt.
@@ -46,8 +48,8 @@ struct ReceiptTracker {
 
     /// A submit_sm_resp accepted a message whose id has this key (``MessageID/linkKey(_:)-(UnsafeRawBufferPointer)``).
     mutating func accepted(
-        key: UInt64, submittedAt: Int64, session: Int, concatenation: (reference: UInt16, total: UInt8)?,
-        receiptPerPart: Bool, wantsReceipt: Bool, horizon: Int64
+        key: UInt64, form: ReceiptIDForm, submittedAt: Int64, session: Int,
+        concatenation: (reference: UInt16, total: UInt8)?, receiptPerPart: Bool, wantsReceipt: Bool, horizon: Int64
     ) {
         if let concatenation, concatenation.total > 1 {
             let long = LongKey(session: session, reference: concatenation.reference, total: concatenation.total)
@@ -73,7 +75,8 @@ struct ReceiptTracker {
             waiting[key] = existing
         } else {
             waiting[key] = Waiting(
-                submittedAt: submittedAt, expected: 1, longMessage: concatenation != nil, wanted: wantsReceipt)
+                submittedAt: submittedAt, expected: 1, longMessage: concatenation != nil, wanted: wantsReceipt,
+                form: form.bits)
         }
         sweepCounter += 1
         if sweepCounter >= 65_536 {
@@ -88,19 +91,23 @@ struct ReceiptTracker {
         }
     }
 
-    /// A receipt for this id arrived; `key`, when known, is the id's link key.
+    /// A receipt for this id arrived; `key`, when known, is the id's link key, `flags` its form's
+    /// (``ReceiptIDForm/flags(_:)``), `receipt` the deliver_sm (for evidence).
     mutating func received(
-        id: UnsafeRawBufferPointer, key: UInt64? = nil, state: String, err: String?, final: Bool, at time: Int64
+        id: UnsafeRawBufferPointer, key: UInt64? = nil, flags: UInt16? = nil, state: String, err: String?,
+        final: Bool, at time: Int64, receipt: Finding.Evidence
     ) {
         report.count += 1
         countState(state)
         if state != "DELIVRD", let err, !err.isEmpty {
             report.errors[err, default: 0] += 1
         }
-        guard !id.isEmpty, let (key, entry) = lookup(id, key: key) else {
+        guard !id.isEmpty, let (key, entry, transform) = lookup(id, key: key, flags: flags) else {
             report.unknownIDs += 1
+            noteTransform(.unmatched, id: id, receipt: receipt)
             return
         }
+        noteTransform(transform, id: id, receipt: receipt)
         report.linked += 1
         latency.record(nanoseconds: time - entry.submittedAt)
         var updated = entry
@@ -136,14 +143,36 @@ struct ReceiptTracker {
         }
     }
 
-    /// Looks an id up as written, then as the other number form (hex for decimal and back).
-    private func lookup(_ id: UnsafeRawBufferPointer, key: UInt64?) -> (UInt64, Waiting)? {
+    /// Looks an id up as written, then as the other number form (hex for decimal and back); says how the receipt
+    /// wrote the response's id.
+    private func lookup(_ id: UnsafeRawBufferPointer, key: UInt64?, flags: UInt16?) -> (
+        UInt64, Waiting, ReceiptIDTransform
+    )? {
         let primary = key ?? MessageID.linkKey(id)
-        if let entry = waiting[primary] { return (primary, entry) }
-        for key in MessageID.alternativeLinkKeys(id) {
-            if let entry = waiting[key] { return (key, entry) }
+        if let entry = waiting[primary] {
+            let form = ReceiptIDForm(flags: flags ?? ReceiptIDForm.flags(id), length: id.count)
+            return (primary, entry, form.difference(from: ReceiptIDForm(bits: entry.form)))
         }
+        let alternatives = MessageID.alternativeLinkKeysByForm(id)
+        if let key = alternatives.hexOfDecimal, let entry = waiting[key] { return (key, entry, .hexToDecimal) }
+        if let key = alternatives.decimalOfHex, let entry = waiting[key] { return (key, entry, .decimalToHex) }
         return nil
+    }
+
+    /// Counts a receipt under how it wrote its id; keeps the first few that were not written alike.
+    private mutating func noteTransform(
+        _ transform: ReceiptIDTransform, id: UnsafeRawBufferPointer, receipt: Finding.Evidence
+    ) {
+        report.idTransforms[transform, default: 0] += 1
+        guard transform != .exact else { return }
+        var evidence = report.idTransformEvidence[transform] ?? []
+        if evidence.count < Finding.evidenceLimit {
+            evidence.append(receipt)
+            report.idTransformEvidence[transform] = evidence
+        }
+        if report.idTransformExample[transform] == nil {
+            report.idTransformExample[transform] = String(decoding: id, as: UTF8.self)
+        }
     }
 
     /// Closes the books: messages still waiting had no receipt.

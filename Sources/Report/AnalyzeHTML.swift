@@ -2,7 +2,35 @@
 
 import Analysis
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 public enum AnalyzeHTML {
+    /// A finding: its severity and code, its words, and the PDUs that show it (session, sequence_number, command,
+    /// time), each linked to its session's row.
+    static func findingItem(_ finding: Finding) -> String {
+        var item =
+            "<li class=\"\(finding.severity.rawValue)\" id=\"finding-\(finding.code.rawValue)\">"
+            + "<span class=\"severity\">\(finding.severity.rawValue)</span> "
+            + "<code>\(finding.code.rawValue)</code> \(escapeHTML(finding.message))"
+        if !finding.evidence.isEmpty {
+            item += "<ul class=\"evidence\">"
+            for evidence in finding.evidence {
+                item +=
+                    "<li><a href=\"#session-\(evidence.session)\">session \(evidence.session)</a> "
+                    + "\(escapeHTML(evidence.command)) sequence_number \(evidence.sequenceNumber) at "
+                    + "\(escapeHTML(formatTime(evidence.time)))</li>"
+            }
+            item += "</ul>"
+        }
+        return item + "</li>"
+    }
+
     public static func render(_ report: AnalysisReport, title: String) -> String {
         var page = head(title: title)
         page += """
@@ -15,7 +43,7 @@ public enum AnalyzeHTML {
         if report.findings.isEmpty {
             page += "<p class=\"empty\">Nothing stands out.</p>"
         } else {
-            page += "<ul class=\"findings\">" + report.findings.map { "<li>\(escapeHTML($0))</li>" }.joined() + "</ul>"
+            page += "<ul class=\"findings\">" + report.findings.map(findingItem).joined() + "</ul>"
         }
         let series = report.series
         page += "<h2>Submit rate</h2>"
@@ -68,6 +96,8 @@ public enum AnalyzeHTML {
         body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1100px;color:#1d1d1f;padding:0 16px}
         h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
         .sub{color:#666;margin:0 0 16px} ul.findings li{margin:4px 0}
+        ul.findings li.error .severity{color:#b00020;font-weight:bold} ul.findings li.warning .severity{color:#b26a00;font-weight:bold}
+        ul.findings li.info .severity{color:#666} ul.evidence{font-size:90%;color:#444}
         table{border-collapse:collapse;width:100%;font-size:13px} th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eee;vertical-align:top}
         th{background:#f6f6f6} td.n{text-align:right;font-variant-numeric:tabular-nums}
         .chart{width:100%;height:auto;margin:4px 0 12px} .tick{font-size:11px;fill:#555} .note{font-size:11px;fill:#333}
@@ -150,7 +180,7 @@ public enum AnalyzeHTML {
             if let by = session.closedBy { closed += " by \(by)" }
             if let replaced = session.replacedBySession { closed += " (newer bind, session \(replaced))" }
             html +=
-                "<tr><td>\(session.id)</td><td>\(escapeHTML(session.client)) → \(escapeHTML(session.server))</td><td>\(bind)</td>"
+                "<tr id=\"session-\(session.id)\"><td>\(session.id)</td><td>\(escapeHTML(session.client)) → \(escapeHTML(session.server))</td><td>\(bind)</td>"
             html +=
                 "<td class=n>\(session.pdus)</td><td class=n>\(session.submits)</td><td class=n>\(session.throttled)</td>"
             html +=
@@ -172,4 +202,17 @@ public enum AnalyzeHTML {
 /// A number without trailing zeros: 30, 2.5.
 func formatNumberText(_ value: Double) -> String {
     value == value.rounded() ? String(Int(value)) : formatFixed(value, decimals: value < 10 ? 2 : 1)
+}
+
+/// A time (seconds since 1970) as `2026-11-26 08:34:06.800 UTC`.
+func formatTime(_ seconds: Double) -> String {
+    guard seconds.isFinite, abs(seconds) < 1e15 else { return "\(seconds)" }
+    var whole = time_t(seconds.rounded(.down))
+    let millis = Int(((seconds - Double(whole)) * 1000).rounded(.down))
+    var parts = tm()
+    guard gmtime_r(&whole, &parts) != nil else { return "\(seconds)" }
+    func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+    let fraction = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
+    return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) "
+        + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(fraction) UTC"
 }

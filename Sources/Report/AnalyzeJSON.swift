@@ -61,10 +61,42 @@ public enum AnalyzeJSON {
         json.key("malformed_pdus"); json.int(report.malformedPDUs)
         json.key("findings")
         json.beginArray()
-        for finding in report.findings { json.string(finding) }
+        for finding in report.findings { writeFinding(finding, into: &json) }
         json.endArray()
         json.endObject()
         return json.bytes
+    }
+
+    /// One finding as the output contract gives it: code, severity, message, session, count, evidence, then the
+    /// code's own fields.
+    public static func writeFinding(_ finding: Finding, into json: inout JSONWriter) {
+        json.beginObject()
+        json.key("code"); json.string(finding.code.rawValue)
+        json.key("severity"); json.string(finding.severity.rawValue)
+        json.key("message"); json.string(finding.message)
+        json.key("session")
+        if let session = finding.session { json.int(session) } else { json.null() }
+        json.key("count"); json.int(finding.count)
+        json.key("evidence")
+        json.beginArray()
+        for evidence in finding.evidence {
+            json.beginObject()
+            json.key("session"); json.int(evidence.session)
+            json.key("sequence_number"); json.int(evidence.sequenceNumber)
+            json.key("command"); json.string(evidence.command)
+            json.key("ts"); json.double(evidence.time, decimals: 6)
+            json.endObject()
+        }
+        json.endArray()
+        for field in finding.fields {
+            json.dynamicKey(field.name)
+            switch field.value {
+            case .int(let value): json.int(value)
+            case .double(let value): json.double(value)
+            case .string(let value): json.string(value)
+            }
+        }
+        json.endObject()
     }
 
     static func writeCounts(_ counts: [String: Int], into json: inout JSONWriter) {
@@ -215,6 +247,9 @@ public enum AnalyzeJSON {
         json.key("one_receipt"); json.int(receipts.longMessagesOneReceipt)
         json.key("receipt_per_part"); json.int(receipts.longMessagesReceiptPerPart)
         json.endObject()
+        json.key("id_forms")
+        writeCounts(
+            Dictionary(uniqueKeysWithValues: receipts.idTransforms.map { ($0.key.rawValue, $0.value) }), into: &json)
         json.endObject()
     }
 }

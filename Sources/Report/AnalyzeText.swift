@@ -10,7 +10,9 @@ public enum AnalyzeText {
         line()
         if !report.findings.isEmpty {
             line("Findings")
-            for finding in report.findings { line("  - " + finding) }
+            for finding in report.findings {
+                line("  - " + (finding.severity == .info ? "" : "\(finding.severity.rawValue): ") + finding.message)
+            }
             line()
         }
         line("Sessions")

@@ -73,15 +73,20 @@ extension MessageID {
 
     /// The keys of the id's other number form: the hex form of a decimal id and the decimal form of a hex one.
     public static func alternativeLinkKeys(_ bytes: UnsafeRawBufferPointer) -> [UInt64] {
+        let keys = alternativeLinkKeysByForm(bytes)
+        return [keys.hexOfDecimal, keys.decimalOfHex].compactMap { $0 }
+    }
+
+    /// ``alternativeLinkKeys(_:)`` one by one: the key of the hex form of the id read as decimal, and of the decimal
+    /// form of the id read as hex (nil where the id cannot be read so).
+    public static func alternativeLinkKeysByForm(_ bytes: UnsafeRawBufferPointer) -> (
+        hexOfDecimal: UInt64?, decimalOfHex: UInt64?
+    ) {
         let text = String(decoding: bytes, as: UTF8.self)
-        var keys: [UInt64] = []
-        if let decimal = decimalValue(text) {
-            keys.append(linkKey(String(decimal, radix: 16, uppercase: true)))
-        }
-        if let hex = hexValue(text) {
-            keys.append(linkKey(String(hex)))
-        }
-        return keys
+        return (
+            decimalValue(text).map { linkKey(String($0, radix: 16, uppercase: true)) },
+            hexValue(text).map { linkKey(String($0)) }
+        )
     }
 }
 

@@ -33,6 +33,6 @@ struct KannelCaptureTests {
         #expect(report.receipts.longMessagesPerPartID == 2)
         #expect(report.unansweredRequests == 0)
         #expect(session.close == "unbind")
-        #expect(report.findings.contains { $0.contains("against a limit of 30") })
+        #expect(report.findings.contains { $0.message.contains("against a limit of 30") })
     }
 }

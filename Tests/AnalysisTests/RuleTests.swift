@@ -63,7 +63,14 @@ struct RuleTests {
         let wait = try #require(report.throttleEpisodes[0].meanWaitSeconds)
         #expect(wait > 3.7 && wait < 3.9)
         #expect(report.sessions[0].verdict == "throttled")
-        #expect(report.findings.contains { $0.contains("throttled (ESME_RTHROTTLED) in 2 episodes") })
+        let throttled = try #require(report.findings.first { $0.code == .throttled })
+        #expect(throttled.message.contains("throttled (ESME_RTHROTTLED) in 2 episodes"))
+        #expect(throttled.severity == .warning)
+        #expect(throttled.session == 1 && throttled.count == 4)
+        // Each episode's first 0x58: submit_sm_resp 2 and 5, as sent above.
+        #expect(throttled.evidence.map(\.sequenceNumber) == [2, 5])
+        #expect(throttled.evidence.allSatisfy { $0.command == "submit_sm_resp" && $0.session == 1 })
+        #expect(throttled.evidence[1].time - throttled.evidence[0].time > 1.7)
     }
 
     @Test func duplicatesWithinSixtySecondsOfAnAcceptedSubmit() throws {
@@ -114,7 +121,9 @@ struct RuleTests {
         #expect(report.unanswered.map(\.sequenceNumber) == [3, 4])
         #expect(report.sessions[0].close == "rst")
         #expect(report.sessions[0].closedBy == "server")
-        #expect(report.findings.contains { $0.contains("reset (RST) with 2 requests unanswered") })
+        let reset = try #require(report.findings.first { $0.code == .resetWithUnanswered })
+        #expect(reset.message.contains("reset (RST) with 2 requests unanswered"))
+        #expect(reset.count == 2 && reset.evidence.count == 2)
     }
 
     @Test func unbindClosesBeforeTheFin() throws {
@@ -138,7 +147,11 @@ struct RuleTests {
         let report = try analyze(packets: c.packets)
         #expect(report.sessions[0].bind?.statusName == "ESME_RINVPASWD")
         #expect(report.sessions[0].close == "fin")
-        #expect(report.findings.first?.contains("refused: ESME_RINVPASWD (invalid password)") == true)
+        let refused = try #require(report.findings.first)
+        #expect(refused.code == .bindRefused && refused.severity == .error)
+        #expect(refused.message.contains("refused: ESME_RINVPASWD (invalid password)"))
+        #expect(refused.evidence.map(\.sequenceNumber) == [1])
+        #expect(refused.evidence.first?.command == "bind_transceiver")
     }
 
     @Test func newerBindOfTheSameLoginClosesTheOlder() throws {
@@ -156,7 +169,8 @@ struct RuleTests {
         }
         let report = try analyze(packets: packets)
         #expect(report.sessions.first { $0.client.hasSuffix(":40001") }?.replacedBySession == 2)
-        #expect(report.findings.contains { $0.contains("one connection per login") })
+        #expect(
+            report.findings.contains { $0.code == .sessionReplaced && $0.message.contains("one connection per login") })
 
         // With MCON2 the older one is allowed to stay: its close is not blamed on the newer bind.
         var allowedOld = TCPConversation(clientPort: 40_003)
@@ -202,6 +216,103 @@ struct RuleTests {
         #expect(report.receipts.latency.map { $0.minMs > 499 } == true)
         #expect(report.receipts.withoutReceipt == 0)
         #expect(report.receipts.mobileOriginated == 1)
+    }
+
+    /// Each way a receipt can write its response's id, built by hand: the transform it is counted under, the
+    /// finding for it with its receipts as evidence, and the client settings named.
+    @Test func receiptIDDoctorNamesEachTransform() throws {
+        var c = TCPConversation()
+        bound(&c)
+        // (response id, receipt id, how the receipt wrote it); 0x1A2B3C = 1715004, 255 = 0xFF.
+        let cases: [(String, String, ReceiptIDTransform)] = [
+            ("1A2B3C", "1715004", .hexToDecimal), ("255", "FF", .decimalToHex), ("00BB42DD", "BB42DD", .zeroPadding),
+            ("abc123", "ABC123", .letterCase), ("777", "777", .exact), ("9F9F", "9F9F", .exact),
+        ]
+        var sequence: UInt32 = 2
+        for (response, _, _) in cases {
+            c.send(Sample.submit(sequence: sequence, text: "m\(sequence)"), from: .client)
+            c.send(Sample.submitResponse(sequence: sequence, id: response), from: .server)
+            sequence += 1
+        }
+        c.wait(microseconds: 100_000)
+        var receiptSequences: [ReceiptIDTransform: [UInt32]] = [:]
+        for (index, (_, receiptID, transform)) in cases.enumerated() {
+            let receiptSequence = UInt32(100 + index)
+            if index % 2 == 0 {
+                c.send(receipt(sequence: receiptSequence, id: receiptID), from: .server)
+            } else {
+                // By TLV: receipted_message_id and message_state DELIVERED.
+                c.send(
+                    Sample.bytes(
+                        PDU(
+                            .deliverSM, sequence: receiptSequence,
+                            body: .shortMessage(
+                                .init(
+                                    source: Address(ton: 1, npi: 1, address: "77011234567"),
+                                    destination: Address(ton: 5, address: "SHOP"), esmClass: 0x04)),
+                            tlvs: [
+                                TLV(tag: .receiptedMessageID, cString: receiptID),
+                                TLV(tag: .messageState, integer: 2, width: 1),
+                            ])),
+                    from: .server)
+            }
+            c.send(response(.deliverSMResp, sequence: receiptSequence), from: .client)
+            receiptSequences[transform, default: []].append(receiptSequence)
+        }
+        // A receipt for an id no response gave.
+        c.send(receipt(sequence: 200, id: "31337"), from: .server)
+        c.send(response(.deliverSMResp, sequence: 200), from: .client)
+        receiptSequences[.unmatched] = [200]
+
+        let report = try analyze(packets: c.packets)
+        #expect(
+            report.receipts.idTransforms == [
+                .hexToDecimal: 1, .decimalToHex: 1, .zeroPadding: 1, .letterCase: 1, .exact: 2, .unmatched: 1,
+            ])
+        #expect(report.receipts.linked == 6 && report.receipts.unknownIDs == 1)
+        let doctor = report.findings.filter { $0.code == .receiptIDMismatch }
+        func finding(_ transform: ReceiptIDTransform) -> Finding? {
+            doctor.first { $0.fields.contains(.init("transform", .string(transform.rawValue))) }
+        }
+        for transform in [ReceiptIDTransform.hexToDecimal, .decimalToHex, .zeroPadding, .letterCase, .unmatched] {
+            let found = try #require(finding(transform), "\(transform)")
+            #expect(found.count == 1)
+            #expect(found.evidence.map(\.sequenceNumber) == receiptSequences[transform], "\(transform)")
+            #expect(found.evidence.allSatisfy { $0.command == "deliver_sm" && $0.session == 1 })
+        }
+        #expect(finding(.exact) == nil, "ids written alike are no finding")
+        #expect(finding(.hexToDecimal)?.message.contains("msg-id-type = 0x01") == true)
+        #expect(finding(.hexToDecimal)?.message.contains("dlr_msgid = 1") == true)
+        #expect(finding(.hexToDecimal)?.message.contains("receipt id 1715004") == true)
+        #expect(finding(.decimalToHex)?.message.contains("msg-id-type = 0x02") == true)
+        #expect(finding(.zeroPadding)?.message.contains("receipt id BB42DD") == true)
+        #expect(finding(.hexToDecimal)?.severity == .warning)
+        // Nothing waits for a receipt here: an id matching nothing most likely belongs to an earlier submit.
+        #expect(finding(.unmatched)?.severity == .info)
+    }
+
+    @Test func receiptsMatchingNothingWhileMessagesWaitAreAWarning() throws {
+        var c = TCPConversation()
+        bound(&c)
+        c.send(
+            Sample.bytes(
+                PDU(
+                    .submitSM, sequence: 2,
+                    body: .shortMessage(
+                        .init(
+                            source: Address(address: "SHOP"),
+                            destination: Address(ton: 1, npi: 1, address: "77010000000"),
+                            registeredDelivery: 1, shortMessage: ByteBuffer(string: "x"))))),
+            from: .client)
+        c.send(Sample.submitResponse(sequence: 2, id: "MSG-42"), from: .server)
+        c.send(receipt(sequence: 100, id: "99-MSG"), from: .server)
+        c.send(response(.deliverSMResp, sequence: 100), from: .client)
+        let report = try analyze(packets: c.packets)
+        #expect(report.receipts.withoutReceipt == 1)
+        let unmatched = try #require(report.findings.first { $0.code == .receiptIDMismatch })
+        #expect(unmatched.severity == .warning)
+        #expect(unmatched.fields.contains(.init("transform", .string("unmatched"))))
+        #expect(unmatched.message.contains("1 accepted messages wait for theirs"))
     }
 
     @Test func peakOverASlidingSecond() {

@@ -3,6 +3,7 @@
 import Foundation
 import NIOCore
 import SMPP
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -135,9 +136,42 @@ struct CLITests {
         let decoded = try smppscope(["decode", Paths.capture, "--format", "jsonl", "--pdus-only"])
         #expect(json?["pdus_total"] as? Int == decoded.output.split(separator: "\n").count)
         #expect((json?["throttle_episodes"] as? Int ?? 0) >= 1)
-        #expect((json?["findings"] as? [String])?.first?.contains("against a limit of 30") == true)
+        // Findings as the output contract gives them: objects with code, severity, message, session, count, evidence.
+        let findings = try #require(json?["findings"] as? [[String: Any]])
+        for finding in findings {
+            #expect(finding["code"] is String && finding["message"] is String && finding["count"] is Int)
+            #expect(["info", "warning", "error"].contains(finding["severity"] as? String ?? ""))
+            #expect(finding["session"] is Int || finding["session"] is NSNull)
+            for evidence in try #require(finding["evidence"] as? [[String: Any]]) {
+                #expect(evidence["session"] is Int && evidence["sequence_number"] is Int)
+                #expect(evidence["command"] is String && evidence["ts"] is Double)
+            }
+        }
+        let throttled = try #require(findings.first { $0["code"] as? String == "throttled" })
+        #expect((throttled["message"] as? String)?.contains("against a limit of 30") == true)
+        #expect(throttled["severity"] as? String == "warning")
+        #expect(throttled["limit"] as? Double == 30)
+        if TShark.available {
+            // Each piece of evidence is a throttled submit_sm_resp as Wireshark reads the capture.
+            let throttledSequences = Set(
+                try TShark.pdus(Paths.capture, decodeAs: 3700).filter {
+                    $0.commandID == 0x8000_0004 && $0.commandStatus == 0x58
+                }.map(\.sequenceNumber))
+            let evidence = try #require(throttled["evidence"] as? [[String: Any]])
+            #expect(!evidence.isEmpty)
+            for item in evidence {
+                #expect(item["command"] as? String == "submit_sm_resp")
+                #expect(throttledSequences.contains(UInt32(item["sequence_number"] as? Int ?? -1)))
+            }
+        }
         let page = try String(contentsOf: html, encoding: .utf8)
         #expect(page.contains("<svg"))
+        // The findings come first, each piece of evidence linked to its session's row.
+        let findingsAt = try #require(page.range(of: "<ul class=\"findings\">"))
+        let chartAt = try #require(page.range(of: "<svg"))
+        #expect(findingsAt.lowerBound < chartAt.lowerBound)
+        #expect(page.contains("<code>throttled</code>"))
+        #expect(page.contains("href=\"#session-1\"") && page.contains("<tr id=\"session-1\">"))
     }
 
     /// smppscope's own status in `| head -1` (bash's PIPESTATUS), not head's: 0, and nothing on standard error.

@@ -56,6 +56,8 @@ public final class PostgresServer: @unchecked Sendable {
     public let user: String
     private let folder: String?
     private let lock = NSLock()
+    /// Held while a database is made (CREATE DATABASE runs one at a time).
+    private let creating = NSLock()
     private var databases = 0
 
     private init() throws {
@@ -128,8 +130,21 @@ public final class PostgresServer: @unchecked Sendable {
         let name = "smppscope_test_\(getpid())_\(databases)"
         lock.unlock()
         let createdb = Self.binaries.map { $0 + "/createdb" } ?? "/usr/bin/createdb"
-        try Self.run(createdb, ["-h", host, "-p", String(port), "-U", user, name])
-        return "postgres://\(user)@\(host):\(port)/\(name)"
+        // CREATE DATABASE copies template1 and refuses while another session is connected to it, which another
+        // createdb is: one at a time here, and again after a moment when another process's was in the way.
+        creating.lock()
+        defer { creating.unlock() }
+        var attempt = 0
+        while true {
+            do {
+                try Self.run(createdb, ["-h", host, "-p", String(port), "-U", user, name])
+                return "postgres://\(user)@\(host):\(port)/\(name)"
+            } catch let error as ServerError where error.description.contains("being accessed by other users") {
+                attempt += 1
+                guard attempt < 20 else { throw error }
+                usleep(250_000)
+            }
+        }
     }
 
     /// Runs one SQL statement with psql in the database `url` names; its rows, unaligned, one per line.

@@ -1,0 +1,125 @@
+// One finding of an analysis: what it is (a code from a closed set), how much it matters, the words for a person,
+// and the PDUs that show it.
+
+/// A finding: the same shape in text, JSON and HTML (docs/output.md, "Findings").
+public struct Finding: Hashable, Sendable {
+    /// What the finding is about. A closed set; the raw values are the stable names of the JSON output.
+    public enum Code: String, Hashable, Sendable, CaseIterable {
+        /// The SMSC refused a bind.
+        case bindRefused = "bind_refused"
+        /// The SMSC answered ESME_RTHROTTLED.
+        case throttled = "throttled"
+        /// The client sent faster than the configured limit without being throttled.
+        case overThroughputLimit = "over_throughput_limit"
+        /// What limited a session's throughput (its window, the SMSC's latency, the throttling).
+        case sessionVerdict = "session_verdict"
+        /// How much of the configured window a client used.
+        case windowUsage = "window_usage"
+        /// A session was silent longer than the idle limit.
+        case idleOverLimit = "idle_over_limit"
+        /// A session was closed shortly after another bound with the same system_id.
+        case sessionReplaced = "session_replaced"
+        /// A session was reset with requests unanswered.
+        case resetWithUnanswered = "reset_with_unanswered"
+        /// enquire_link came at another interval than configured.
+        case enquireLinkInterval = "enquire_link_interval"
+        /// Requests got no response in the capture.
+        case unansweredRequests = "unanswered_requests"
+        /// Responses that answer no request of the capture.
+        case orphanResponses = "orphan_responses"
+        /// submit_sm that repeated an accepted one within the duplicate window.
+        case duplicateSubmit = "duplicate_submit"
+        /// The delivery receipts: how many, their states, their latency.
+        case receipts = "receipts"
+        /// Accepted messages that asked for a receipt and got no final one in the capture.
+        case receiptsMissing = "receipts_missing"
+        /// Receipts that write the id of their submit_sm_resp another way (hex for decimal, leading zeros, case),
+        /// or in no way the capture's responses did.
+        case receiptIDMismatch = "receipt_id_mismatch"
+        /// Bytes the capture does not have.
+        case captureGaps = "capture_gaps"
+        /// PDUs the codec could not decode whole.
+        case malformedPDUs = "malformed_pdus"
+        /// SMSC.kz's special texts (HLR, ping, viber...).
+        case specialTexts = "special_texts"
+    }
+
+    /// How much it matters: `error` (something failed), `warning` (something to fix or look at), `info`.
+    public enum Severity: String, Hashable, Sendable, CaseIterable, Comparable {
+        case info
+        case warning
+        case error
+
+        public static func < (lhs: Severity, rhs: Severity) -> Bool { lhs.rank < rhs.rank }
+
+        private var rank: Int {
+            switch self {
+            case .info: 0
+            case .warning: 1
+            case .error: 2
+            }
+        }
+    }
+
+    /// A PDU that shows the finding.
+    public struct Evidence: Hashable, Sendable {
+        public var session: Int
+        public var sequenceNumber: UInt32
+        /// Its command name (`submit_sm_resp`).
+        public var command: String
+        /// Its time, seconds since 1970.
+        public var time: Double
+
+        public init(session: Int, sequenceNumber: UInt32, command: String, time: Double) {
+            self.session = session
+            self.sequenceNumber = sequenceNumber
+            self.command = command
+            self.time = time
+        }
+    }
+
+    /// A value of a code-specific field.
+    public enum Value: Hashable, Sendable {
+        case int(Int)
+        case double(Double)
+        case string(String)
+    }
+
+    /// At most this many PDUs are given as evidence of one finding.
+    public static let evidenceLimit = 5
+
+    public var code: Code
+    public var severity: Severity
+    /// The finding in plain words, with the advice where there is one.
+    public var message: String
+    /// The session it is about, if one.
+    public var session: Int?
+    /// How many instances it stands for.
+    public var count: Int
+    public var evidence: [Evidence]
+    /// Code-specific fields, in order (`limit`, `peak_per_second`, ...).
+    public var fields: [Field]
+
+    public struct Field: Hashable, Sendable {
+        public var name: String
+        public var value: Value
+
+        public init(_ name: String, _ value: Value) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    public init(
+        _ code: Code, _ severity: Severity, _ message: String, session: Int? = nil, count: Int = 1,
+        evidence: [Evidence] = [], fields: [Field] = []
+    ) {
+        self.code = code
+        self.severity = severity
+        self.message = message
+        self.session = session
+        self.count = count
+        self.evidence = Array(evidence.prefix(Self.evidenceLimit))
+        self.fields = fields
+    }
+}
