@@ -516,7 +516,7 @@ public struct SMSCStateMachine: Sendable {
 
     mutating func newMessageID() -> String {
         defer { nextMessageID += 1 }
-        return String(nextMessageID)
+        return configuration.receiptIDForm.responseID(nextMessageID)
     }
 
     mutating func remember(_ record: MessageRecord) {
@@ -549,16 +549,17 @@ public struct SMSCStateMachine: Sendable {
         record.state = job.state
         record.finalAt = now
         remember(record)
+        let receiptID = configuration.receiptIDForm.receiptID(forResponse: job.id)
         let text: String
         if job.hlr {
             text =
-                "id:\(job.id) stat:\(job.stat) err:\(job.err) imsi:401011234567890 msc:77010000000 mcc:401 mnc:01 "
+                "id:\(receiptID) stat:\(job.stat) err:\(job.err) imsi:401011234567890 msc:77010000000 mcc:401 mnc:01 "
                 + "cn:Kazakhstan net:Beeline%20KZ rcn:Kazakhstan rnet:Beeline%20KZ"
         } else {
             let submitDate = SMSCTime.receiptDate(record.submitted)
             let doneDate = SMSCTime.receiptDate(now)
             text =
-                "id:\(job.id) sub:001 dlvrd:\(job.state == 2 ? "001" : "000") submit date:\(submitDate) "
+                "id:\(receiptID) sub:001 dlvrd:\(job.state == 2 ? "001" : "000") submit date:\(submitDate) "
                 + "done date:\(doneDate) stat:\(job.stat) err:\(job.err)"
         }
         let receipt = PDU(
@@ -568,7 +569,7 @@ public struct SMSCStateMachine: Sendable {
                     source: job.destination, destination: job.source, esmClass: 0x04,
                     shortMessage: ByteBuffer(string: text))),
             tlvs: [
-                TLV(tag: .receiptedMessageID, cString: job.id),
+                TLV(tag: .receiptedMessageID, cString: receiptID),
                 TLV(tag: .messageState, integer: UInt64(job.state), width: 1),
                 TLV(tag: .networkErrorCode, octets: [3, 0, UInt8(Int(job.err) ?? 0)]),
             ])

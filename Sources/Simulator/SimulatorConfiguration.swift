@@ -132,6 +132,43 @@ public struct SimulatorConfiguration: Sendable {
     public var smscSystemID = "SMSCKZ"
     /// The first message id given.
     public var firstMessageID: UInt64 = 854_019
+    /// How receipts write the id the submit_sm_resp gave (as some SMSCs do): alike, or another way.
+    public var receiptIDForm = ReceiptIDForm.asResponse
+
+    /// How the simulator writes message ids in responses and in receipts. A closed set; the raw values are the
+    /// `--receipt-id-form` values.
+    public enum ReceiptIDForm: String, Sendable, Hashable, CaseIterable {
+        /// Decimal in both.
+        case asResponse = "as-response"
+        /// Hexadecimal in submit_sm_resp, decimal in receipts.
+        case decimalForHex = "decimal-for-hex"
+        /// Decimal in submit_sm_resp, hexadecimal in receipts.
+        case hexForDecimal = "hex-for-decimal"
+        /// Decimal in both, receipts padded with zeros to 10 digits.
+        case zeroPadded = "zero-padded"
+        /// Hexadecimal in both: lower case in submit_sm_resp, upper case in receipts.
+        case otherCase = "other-case"
+
+        /// The id of the `number`th message as a submit_sm_resp gives it.
+        public func responseID(_ number: UInt64) -> String {
+            switch self {
+            case .asResponse, .hexForDecimal, .zeroPadded: String(number)
+            case .decimalForHex: String(number, radix: 16, uppercase: true)
+            case .otherCase: String(number, radix: 16, uppercase: false)
+            }
+        }
+
+        /// The id a receipt gives for a message whose response gave `id`.
+        public func receiptID(forResponse id: String) -> String {
+            switch self {
+            case .asResponse: id
+            case .decimalForHex: UInt64(id, radix: 16).map { String($0) } ?? id
+            case .hexForDecimal: UInt64(id).map { String($0, radix: 16, uppercase: true) } ?? id
+            case .zeroPadded: id.count < 10 ? String(repeating: "0", count: 10 - id.count) + id : id
+            case .otherCase: id.uppercased()
+            }
+        }
+    }
 
     public init() {}
 

@@ -92,6 +92,14 @@ struct Simulate: AsyncParsableCommand {
     )
     var receipts: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "How receipts write the submit_sm_resp's id: as-response, decimal-for-hex (hex responses, decimal "
+                + "receipts), hex-for-decimal, zero-padded (receipts padded to 10 digits), other-case.",
+            valueName: "form"))
+    var receiptIDForm = SimulatorConfiguration.ReceiptIDForm.asResponse
+
     @Option(name: .long, help: ArgumentHelp("Close (or unbind) connections silent this long.", valueName: "seconds"))
     var idleTimeout = 120.0
 
@@ -216,6 +224,7 @@ struct Simulate: AsyncParsableCommand {
         }
         configuration.idleTimeout = idleTimeout
         configuration.idleAction = idleAction
+        configuration.receiptIDForm = receiptIDForm
         configuration.mobileOriginatedEvery = moEvery
         configuration.seed = seed
 
@@ -368,3 +377,4 @@ final class SimulatorLogger: @unchecked Sendable {
 }
 
 extension SimulatorConfiguration.IdleAction: ExpressibleByArgument {}
+extension SimulatorConfiguration.ReceiptIDForm: ExpressibleByArgument {}

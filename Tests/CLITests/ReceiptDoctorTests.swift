@@ -1,0 +1,94 @@
+// The receipt id doctor on traffic a real client made: python smpplib asks for receipts from the simulator, which
+// writes their ids one way or another (--receipt-id-form), through the recording proxy. smpplib's own reading of
+// the ids is the oracle for what the receipts said; analyze of the proxy's journal must name the same transform
+// for every receipt.
+
+import Foundation
+import TestSupport
+import Testing
+
+@Suite(
+    "Receipt id doctor with a real client", .serialized,
+    .enabled(
+        if: Paths.binary != nil && FaultPeers.pythonSmpplib, "needs a built smppscope and python smpplib"))
+struct ReceiptDoctorTests {
+    static let receiptsScript = Paths.root.appendingPathComponent("Tests/Peers/smpplib_receipts.py").path
+
+    /// The simulator's form, the transform analyze must find, and how smpplib's ids relate under it.
+    static let forms: [(form: String, transform: String, relates: @Sendable (String, String) -> Bool)] = [
+        ("as-response", "exact", { response, receipt in receipt == response }),
+        (
+            "decimal-for-hex", "hex_to_decimal",
+            { response, receipt in UInt64(response, radix: 16).map { String($0) } == receipt }
+        ),
+        (
+            "hex-for-decimal", "decimal_to_hex",
+            { response, receipt in UInt64(response).map { String($0, radix: 16, uppercase: true) } == receipt }
+        ),
+        (
+            "zero-padded", "zero_padding",
+            { response, receipt in receipt.count == 10 && receipt.hasSuffix(response) && receipt != response }
+        ),
+        ("other-case", "letter_case", { response, receipt in receipt == response.uppercased() && receipt != response }),
+    ]
+
+    @Test(arguments: 0..<ReceiptDoctorTests.forms.count)
+    func analyzeNamesHowReceiptsWroteTheIds(index: Int) throws {
+        let (form, transform, relates) = Self.forms[index]
+        let scratch = try Scratch()
+        let count = 12
+        var lines: [Substring] = []
+        try withRunningSimulator([
+            "--account", "doctor:secret:1000", "--receipt-delay", "0.05-0.1", "--receipts", "DELIVRD=1",
+            "--receipt-id-form", form,
+        ]) { smscPort in
+            let proxy = try RecordProcess(upstreamPort: smscPort, scratch: scratch, withStore: false)
+            let log = scratch.path("receipts.log")
+            let client = Process()
+            client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            client.arguments = [
+                "python3", Self.receiptsScript, "127.0.0.1", String(proxy.port), "doctor", "secret", String(count), log,
+            ]
+            client.standardOutput = FileHandle.nullDevice
+            client.standardError = FileHandle.nullDevice
+            try client.run()
+            client.waitUntilExit()
+            #expect(client.terminationStatus == 0)
+            #expect(proxy.stop() == 0, "\(proxy.errors)")
+            lines = (try String(contentsOfFile: log, encoding: .utf8)).split(separator: "\n")
+            #expect(lines.last == "done")
+
+            // smpplib's view: every receipt's id relates to one response's id as the form says.
+            let responses = lines.filter { $0.hasPrefix("response ") }.map { String($0.dropFirst(9)) }
+            let receipts = lines.filter { $0.hasPrefix("receipt ") }.map { String($0.dropFirst(8)) }
+            #expect(responses.count == count && receipts.count == count)
+            for receipt in receipts {
+                #expect(responses.contains { relates($0, receipt) }, "\(form): receipt \(receipt) of \(responses)")
+            }
+
+            // analyze of what crossed the proxy says the same, for every receipt.
+            let result = try smppscope(["analyze", proxy.journal, "--format", "json"])
+            #expect(result.status == 0)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+            let receiptsReport = try #require(json["delivery_receipts"] as? [String: Any])
+            #expect(receiptsReport["id_forms"] as? [String: Int] == [transform: count])
+            #expect(receiptsReport["linked"] as? Int == count)
+            let doctor = (json["findings"] as? [[String: Any]] ?? []).filter {
+                $0["code"] as? String == "receipt_id_mismatch"
+            }
+            if transform == "exact" {
+                #expect(doctor.isEmpty, "ids written alike: \(doctor)")
+            } else {
+                let finding = try #require(doctor.first)
+                #expect(doctor.count == 1)
+                #expect(finding["transform"] as? String == transform)
+                #expect(finding["matched"] as? Int == count)
+                #expect(finding["unmatched"] as? Int == 0)
+                #expect(finding["severity"] as? String == "warning")
+                let evidence = try #require(finding["evidence"] as? [[String: Any]])
+                #expect(evidence.count == 5)
+                #expect(evidence.allSatisfy { $0["command"] as? String == "deliver_sm" })
+            }
+        }
+    }
+}
