@@ -91,4 +91,59 @@ struct ReceiptDoctorTests {
             }
         }
     }
+
+    /// Kannel, told nothing of the ids (it compares them as text), cannot link receipts whose ids are the decimal
+    /// form of its responses' hexadecimal ids: its own log says "not found" for each. analyze of the same traffic
+    /// names the transform and Kannel's setting, msg-id-type = 0x01; with it, Kannel links every receipt.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/bearerbox"), "Kannel is not installed"))
+    func kannelLinksTheReceiptsOnceItsSettingIsTheOneNamed() throws {
+        let count = 6
+        for setting in ["none", "0x01"] {
+            let scratch = try Scratch()
+            var kannel: [String: Int] = [:]
+            try withRunningSimulator([
+                "--account", "kannel:secret:1000", "--receipt-delay", "0.05-0.1", "--receipts", "DELIVRD=1",
+                "--receipt-id-form", "decimal-for-hex",
+            ]) { smscPort in
+                let proxy = try RecordProcess(upstreamPort: smscPort, scratch: scratch, withStore: false)
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                process.arguments =
+                    [
+                        "python3", Paths.root.appendingPathComponent("Tests/Peers/kannel_receipts.py").path,
+                        scratch.url.path, String(proxy.port), setting, String(count),
+                    ] + (0..<4).map { _ in String(freePort()) }
+                let output = Pipe()
+                process.standardOutput = output
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                #expect(process.terminationStatus == 0, "\(text)")
+                for line in text.split(separator: "\n") {
+                    let words = line.split(separator: " ")
+                    if words.count == 2, let value = Int(words[1]) { kannel[String(words[0])] = value }
+                }
+                #expect(proxy.stop() == 0, "\(proxy.errors)")
+
+                let result = try smppscope(["analyze", proxy.journal, "--format", "json"])
+                let json = try #require(
+                    try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+                let receipts = try #require(json["delivery_receipts"] as? [String: Any])
+                #expect(receipts["id_forms"] as? [String: Int] == ["hex_to_decimal": count])
+                let finding = try #require(
+                    (json["findings"] as? [[String: Any]] ?? []).first {
+                        $0["code"] as? String == "receipt_id_mismatch"
+                    })
+                #expect(finding["transform"] as? String == "hex_to_decimal")
+                #expect((finding["message"] as? String)?.contains("msg-id-type = 0x01") == true)
+            }
+            #expect(kannel["sent"] == count, "\(setting): \(kannel)")
+            if setting == "none" {
+                #expect(kannel["not-found"] == count && kannel["linked"] == 0, "Kannel compares as text: \(kannel)")
+            } else {
+                #expect(kannel["linked"] == count && kannel["not-found"] == 0, "msg-id-type = 0x01: \(kannel)")
+            }
+        }
+    }
 }
