@@ -16,6 +16,11 @@ public struct AnalysisConfiguration: Sendable {
     public var duplicateWindow: Double = 60
     /// How long (capture time) a submitted message waits for its receipt before it is forgotten.
     public var receiptWindow: Double = 7_200
+    /// A DELIVRD receipt sooner than this after its submit_sm_resp is faster than any handset answers (paging a
+    /// phone alone takes longer): seconds.
+    public var receiptTooFast: Double = 0.1
+    /// Below this share of accepted messages with a final receipt, an account's receipt coverage is low.
+    public var receiptCoverageThreshold: Double = 0.97
 
     public init() {}
 }

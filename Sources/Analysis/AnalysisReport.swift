@@ -147,6 +147,41 @@ public struct ReceiptReport: Hashable, Sendable {
     /// Per transform other than `exact`: up to a few receipts that show it, and the first id written so.
     public var idTransformEvidence: [ReceiptIDTransform: [Finding.Evidence]] = [:]
     public var idTransformExample: [ReceiptIDTransform: String] = [:]
+    /// Per account (system_id), how its receipts came.
+    public var accounts: [ReceiptQuality] = []
+}
+
+/// How one account's receipts came: coverage, speed, variety, finality.
+public struct ReceiptQuality: Hashable, Sendable {
+    public var account: String
+    /// Accepted messages (one per message id) that asked for a receipt.
+    public var asked = 0
+    /// Of those, the ones still young at the end of the capture (submitted later than the receipt latency's p99
+    /// before the end, at least 10 s): not counted in the coverage.
+    public var pending = 0
+    /// Of those asked, the ones with a final receipt.
+    public var final = 0
+    /// Messages with an intermediate receipt (ENROUTE, ACCEPTD...) and no final one.
+    public var notFinal = 0
+    /// Final receipts linked to their submit, DELIVRD ones, and DELIVRD ones sooner than the too-fast threshold.
+    public var linkedFinal = 0
+    public var delivered = 0
+    public var tooFast = 0
+    /// The first few too-fast receipts.
+    public var tooFastEvidence: [Finding.Evidence] = []
+    /// States and error codes of the linked final receipts (up to 3 of each kept), and their latency range (ms).
+    public var states: [String] = []
+    public var errors: [String] = []
+    public var minimumLatencyMs: Double?
+    public var maximumLatencyMs: Double?
+
+    public init(account: String) { self.account = account }
+
+    /// Final receipts per accepted message that asked for one and had time to get it; nil when none did.
+    public var coverage: Double? {
+        let counted = asked - pending
+        return counted > 0 ? Double(final) / Double(counted) : nil
+    }
 }
 
 /// Rates and outstanding requests over the whole input, for charts.

@@ -55,7 +55,11 @@ extension Analyzer {
         let submitEdges: [Double] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000]
         let submitRecorder = CommandID.submitSM.knownIndex.map { latency[$0] }
         let receiptEdges: [Double] = [100, 200, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 300_000, 3_600_000]
-        var receiptReport = receipts.finish()
+        // Messages submitted within the receipts' p99 latency (10 s at least) of the capture's end are too young to
+        // count against the coverage.
+        let captureEnd = Int64((sessionReports.map(\.end).max() ?? 0) * 1e9)
+        let grace = Int64(max(10_000, receipts.latency.summary?.p99Ms ?? 0) * 1e6)
+        var receiptReport = receipts.finish(pendingAfter: captureEnd - grace)
         receiptReport.mobileOriginated = receipts.report.mobileOriginated
         var report = AnalysisReport(
             pdusTotal: total, countsPerCommand: countsByName, errorResponses: errorResponses,

@@ -47,6 +47,7 @@ public final class Analyzer {
 
     public init(configuration: AnalysisConfiguration = AnalysisConfiguration()) {
         self.configuration = configuration
+        receipts.tooFastNanoseconds = Int64(configuration.receiptTooFast * 1e9)
     }
 
     deinit {
@@ -128,6 +129,7 @@ public final class Analyzer {
             if case .bind(let bind) = pdu.body {
                 state.pendingBindIndex[header.sequenceNumber] = state.binds.count
                 state.bound(systemID: bind.systemID, systemType: bind.systemType)
+                state.receiptAccount = receipts.accountIndex(bind.systemID)
                 state.binds.append(
                     BindSummary(
                         command: id.name, systemID: bind.systemID, systemType: bind.systemType,
@@ -399,7 +401,7 @@ public final class Analyzer {
             }
             if let (key, form) = responseID {
                 receipts.accepted(
-                    key: key, form: form, submittedAt: request.time, session: state.id,
+                    key: key, form: form, account: state.receiptAccount, submittedAt: request.time, session: state.id,
                     concatenation: request.concatenation,
                     receiptPerPart: state.receiptPerPart, wantsReceipt: request.wantsReceipt,
                     horizon: time - Int64(configuration.receiptWindow * 1e9))

@@ -33,6 +33,14 @@ public struct Finding: Hashable, Sendable {
         case receipts = "receipts"
         /// Accepted messages that asked for a receipt and got no final one in the capture.
         case receiptsMissing = "receipts_missing"
+        /// An account's messages got final receipts for fewer than the coverage threshold of those that asked.
+        case receiptCoverageLow = "receipt_coverage_low"
+        /// DELIVRD receipts sooner after the submit than any handset answers.
+        case receiptTooFast = "receipt_too_fast"
+        /// Every receipt of an account has the same state, error and nearly the same latency.
+        case receiptUniform = "receipt_uniform"
+        /// Intermediate receipts never followed by a final one.
+        case receiptNotFinal = "receipt_not_final"
         /// Receipts that write the id of their submit_sm_resp another way (hex for decimal, leading zeros, case),
         /// or in no way the capture's responses did.
         case receiptIDMismatch = "receipt_id_mismatch"

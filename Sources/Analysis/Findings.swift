@@ -178,6 +178,7 @@ enum Findings {
                     fields: [.init("linked", .int(receipts.linked)), .init("unknown_ids", .int(receipts.unknownIDs))]))
         }
         findings += receiptIDFindings(receipts)
+        findings += receiptQualityFindings(receipts, configuration: configuration)
         if receipts.withoutReceipt > 0 {
             findings.append(
                 Finding(
@@ -276,6 +277,71 @@ enum Findings {
                         .init("transform", .string(ReceiptIDTransform.unmatched.rawValue)), .init("matched", .int(0)),
                         .init("unmatched", .int(unmatched)),
                     ]))
+        }
+        return findings
+    }
+
+    /// Per account: receipts that do not come for enough messages, come faster than a phone answers, all look
+    /// alike, or stop at an intermediate state.
+    static func receiptQualityFindings(_ receipts: ReceiptReport, configuration: AnalysisConfiguration) -> [Finding] {
+        var findings: [Finding] = []
+        for account in receipts.accounts {
+            let name = account.account.isEmpty ? "messages before any bind" : "account \"\(account.account)\""
+            let accountField = Finding.Field("account", .string(account.account))
+            let counted = account.asked - account.pending
+            if let coverage = account.coverage, counted >= 10, coverage < configuration.receiptCoverageThreshold {
+                findings.append(
+                    Finding(
+                        .receiptCoverageLow, .warning,
+                        "\(name): \(account.final) of \(counted) accepted messages that asked for a receipt got a "
+                            + "final one (\(formatNumber(coverage * 100))%, below "
+                            + "\(formatNumber(configuration.receiptCoverageThreshold * 100))%)"
+                            + (account.pending > 0 ? "; \(account.pending) more were too recent to count" : "")
+                            + ". Ask the SMSC whether receipts are lost or not sent for some routes.",
+                        count: counted - account.final,
+                        fields: [
+                            accountField, .init("coverage", .double(coverage)), .init("asked", .int(counted)),
+                            .init("final", .int(account.final)), .init("pending", .int(account.pending)),
+                        ]))
+            }
+            if account.tooFast > 0 {
+                let threshold = configuration.receiptTooFast * 1_000
+                findings.append(
+                    Finding(
+                        .receiptTooFast, .warning,
+                        "\(name): \(account.tooFast) of \(account.delivered) DELIVRD receipts came less than "
+                            + "\(formatNumber(threshold)) ms after the submit, sooner than a phone can be reached: "
+                            + "the SMSC may report delivery it has not seen.",
+                        count: account.tooFast, evidence: account.tooFastEvidence,
+                        fields: [
+                            accountField, .init("too_fast", .int(account.tooFast)),
+                            .init("delivered", .int(account.delivered)), .init("threshold_ms", .double(threshold)),
+                        ]))
+            }
+            if account.linkedFinal >= 20, account.states.count == 1, account.errors.count == 1,
+                let low = account.minimumLatencyMs, let high = account.maximumLatencyMs, high - low < 100
+            {
+                findings.append(
+                    Finding(
+                        .receiptUniform, .warning,
+                        "\(name): all \(account.linkedFinal) final receipts say \(account.states[0]) with error "
+                            + "\(account.errors[0].isEmpty ? "none" : account.errors[0]), within "
+                            + "\(formatNumber(high - low)) ms of the same delay: they look generated, not reported by "
+                            + "the network.",
+                        count: account.linkedFinal,
+                        fields: [
+                            accountField, .init("state", .string(account.states[0])),
+                            .init("err", .string(account.errors[0])), .init("latency_spread_ms", .double(high - low)),
+                        ]))
+            }
+            if account.notFinal > 0 {
+                findings.append(
+                    Finding(
+                        .receiptNotFinal, .warning,
+                        "\(name): \(account.notFinal) messages got an intermediate receipt (such as ENROUTE or "
+                            + "ACCEPTD) and no final one in the capture.",
+                        count: account.notFinal, fields: [accountField, .init("not_final", .int(account.notFinal))]))
+            }
         }
         return findings
     }

@@ -15,6 +15,29 @@ struct ReceiptTracker {
         var wanted: Bool
         /// How the submit_sm_resp wrote the id (``ReceiptIDForm``).
         var form: UInt16 = 0
+        /// The account that submitted it (``accountIndex(_:)``).
+        var account: UInt16 = 0
+        /// A final receipt came.
+        var finalSeen = false
+    }
+
+    /// Accounts by index (0: before any bind); at most `maximumAccounts`, the rest under the last.
+    private var accountNames: [String] = [""]
+    private var accountIndices: [String: UInt16] = ["": 0]
+    private var quality: [ReceiptQuality] = [ReceiptQuality(account: "")]
+    static let maximumAccounts = 4_096
+    /// Settings of the quality figures.
+    var tooFastNanoseconds: Int64 = 100_000_000
+
+    /// The index of an account's figures.
+    mutating func accountIndex(_ systemID: String) -> UInt16 {
+        if let index = accountIndices[systemID] { return index }
+        guard accountNames.count < Self.maximumAccounts else { return UInt16(Self.maximumAccounts - 1) }
+        let index = UInt16(accountNames.count)
+        accountNames.append(accountNames.count == Self.maximumAccounts - 1 ? "other" : systemID)
+        quality.append(ReceiptQuality(account: accountNames[Int(index)]))
+        accountIndices[systemID] = index
+        return index
     }
 
     /// Messages by id key, waiting for their receipt.
@@ -48,7 +71,7 @@ struct ReceiptTracker {
 
     /// A submit_sm_resp accepted a message whose id has this key (``MessageID/linkKey(_:)-(UnsafeRawBufferPointer)``).
     mutating func accepted(
-        key: UInt64, form: ReceiptIDForm, submittedAt: Int64, session: Int,
+        key: UInt64, form: ReceiptIDForm, account: UInt16 = 0, submittedAt: Int64, session: Int,
         concatenation: (reference: UInt16, total: UInt8)?, receiptPerPart: Bool, wantsReceipt: Bool, horizon: Int64
     ) {
         if let concatenation, concatenation.total > 1 {
@@ -76,17 +99,21 @@ struct ReceiptTracker {
         } else {
             waiting[key] = Waiting(
                 submittedAt: submittedAt, expected: 1, longMessage: concatenation != nil, wanted: wantsReceipt,
-                form: form.bits)
+                form: form.bits, account: account)
+            if wantsReceipt { quality[Int(account)].asked += 1 }
         }
         sweepCounter += 1
         if sweepCounter >= 65_536 {
             sweepCounter = 0
             var forgotten = 0
+            var notFinal: [(UInt16, Int)] = []
             waiting.removeAll { _, entry in
                 guard entry.submittedAt < horizon else { return false }
                 if entry.wanted { forgotten += 1 }
+                if entry.received > 0, !entry.finalSeen { notFinal.append((entry.account, 1)) }
                 return true
             }
+            for (account, count) in notFinal { quality[Int(account)].notFinal += count }
             report.withoutReceipt += forgotten
         }
     }
@@ -112,6 +139,9 @@ struct ReceiptTracker {
         latency.record(nanoseconds: time - entry.submittedAt)
         var updated = entry
         updated.received += 1
+        if final {
+            noteFinal(of: &updated, state: state, err: err, after: time - entry.submittedAt, receipt: receipt)
+        }
         if updated.longMessage, let parts = longMessageIDs[key] {
             if updated.received == 1 { report.longMessagesOneReceipt += 1 }
             if updated.received == 2 {
@@ -175,8 +205,46 @@ struct ReceiptTracker {
         }
     }
 
-    /// Closes the books: messages still waiting had no receipt.
-    mutating func finish() -> ReceiptReport {
+    /// A final receipt for a waiting message: counted for its account once per message.
+    private mutating func noteFinal(
+        of entry: inout Waiting, state: String, err: String?, after nanoseconds: Int64, receipt: Finding.Evidence
+    ) {
+        let index = Int(entry.account)
+        quality[index].linkedFinal += 1
+        if state == "DELIVRD" {
+            quality[index].delivered += 1
+            if nanoseconds < tooFastNanoseconds {
+                quality[index].tooFast += 1
+                if quality[index].tooFastEvidence.count < Finding.evidenceLimit {
+                    quality[index].tooFastEvidence.append(receipt)
+                }
+            }
+        }
+        let milliseconds = Double(nanoseconds) / 1e6
+        quality[index].minimumLatencyMs = min(quality[index].minimumLatencyMs ?? milliseconds, milliseconds)
+        quality[index].maximumLatencyMs = max(quality[index].maximumLatencyMs ?? milliseconds, milliseconds)
+        if quality[index].states.count < 3, !quality[index].states.contains(state) {
+            quality[index].states.append(state)
+        }
+        let error = err ?? ""
+        if quality[index].errors.count < 3, !quality[index].errors.contains(error) {
+            quality[index].errors.append(error)
+        }
+        guard !entry.finalSeen else { return }
+        entry.finalSeen = true
+        if entry.wanted { quality[index].final += 1 }
+    }
+
+    /// Closes the books: messages still waiting had no receipt; those submitted after `pendingAfter` (capture
+    /// time) are too young to say.
+    mutating func finish(pendingAfter: Int64 = .max) -> ReceiptReport {
+        for (_, entry) in waiting.entries {
+            if entry.wanted, !entry.finalSeen, entry.submittedAt > pendingAfter {
+                quality[Int(entry.account)].pending += 1
+            }
+            if entry.received > 0, !entry.finalSeen { quality[Int(entry.account)].notFinal += 1 }
+        }
+        report.accounts = quality.filter { $0.asked > 0 || $0.linkedFinal > 0 || $0.notFinal > 0 }
         report.withoutReceipt += waiting.entries.filter(\.value.wanted).count
         for (state, count) in stateCounts { report.stat[state, default: 0] += count }
         stateCounts = []

@@ -109,6 +109,8 @@ final class SessionState {
     /// A key of the system_id that is the same in every run (it goes into message keys).
     private(set) var systemIDHash: UInt64 = 0
     private(set) var receiptPerPart = false
+    /// The account's index among the receipt tracker's (``ReceiptTracker/accountIndex(_:)``).
+    var receiptAccount: UInt16 = 0
     /// Response times by request command (by ``CommandID/knownIndex``, others apart); merged by system_id for the
     /// report. A recorder with nothing recorded stands for a command never answered.
     let latency = UnsafeMutableBufferPointer.values(LatencyRecorder(precision: .two), count: CommandID.knownCount)

@@ -250,6 +250,26 @@ public enum AnalyzeJSON {
         json.key("id_forms")
         writeCounts(
             Dictionary(uniqueKeysWithValues: receipts.idTransforms.map { ($0.key.rawValue, $0.value) }), into: &json)
+        json.key("accounts")
+        json.beginArray()
+        for account in receipts.accounts {
+            json.beginObject()
+            json.key("account"); json.string(account.account)
+            json.key("asked"); json.int(account.asked)
+            json.key("pending"); json.int(account.pending)
+            json.key("final"); json.int(account.final)
+            json.key("coverage")
+            if let coverage = account.coverage { json.double(coverage, decimals: 4) } else { json.null() }
+            json.key("not_final"); json.int(account.notFinal)
+            json.key("delivered"); json.int(account.delivered)
+            json.key("too_fast"); json.int(account.tooFast)
+            json.key("latency_min_ms")
+            if let value = account.minimumLatencyMs { json.double(value) } else { json.null() }
+            json.key("latency_max_ms")
+            if let value = account.maximumLatencyMs { json.double(value) } else { json.null() }
+            json.endObject()
+        }
+        json.endArray()
         json.endObject()
     }
 }

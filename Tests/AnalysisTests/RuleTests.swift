@@ -315,6 +315,65 @@ struct RuleTests {
         #expect(unmatched.message.contains("1 accepted messages wait for theirs"))
     }
 
+    /// One account's receipts, built by hand: `count` accepted submits asking for a receipt, a receipt after
+    /// `delay` microseconds for those `receipted` says, with the state `stat` gives; the capture then runs on for
+    /// 30 s, so that none is too recent to count.
+    private func receiptTraffic(
+        count: Int, delay: (Int) -> UInt32, receipted: (Int) -> Bool = { _ in true },
+        stat: (Int) -> String = { _ in "DELIVRD" }
+    ) -> [TestPacket] {
+        var c = TCPConversation()
+        bound(&c, systemID: "shop")
+        for index in 0..<count {
+            let sequence = UInt32(index + 2)
+            c.send(Sample.submit(sequence: sequence, text: "q\(index)"), from: .client)
+            c.send(Sample.submitResponse(sequence: sequence, id: "\(5_000 + index)"), from: .server)
+            guard receipted(index) else { continue }
+            c.wait(microseconds: delay(index))
+            c.send(receipt(sequence: UInt32(1_000 + index), id: "\(5_000 + index)", stat: stat(index)), from: .server)
+            c.send(response(.deliverSMResp, sequence: UInt32(1_000 + index)), from: .client)
+            c.wait(microseconds: 200_000)
+        }
+        c.wait(microseconds: 30_000_000)
+        c.send(Sample.enquireLink(sequence: 9_999), from: .client)
+        c.send(Sample.bytes(PDU(.enquireLinkResp, sequence: 9_999)), from: .server)
+        return c.packets
+    }
+
+    @Test func receiptQualityPerAccount() throws {
+        // 12 messages, receipts for 10 of them, 1.5 s to 2.6 s later: coverage 83%.
+        let sparse = try analyze(
+            packets: receiptTraffic(count: 12, delay: { 1_500_000 + UInt32($0) * 100_000 }, receipted: { $0 < 10 }))
+        let account = try #require(sparse.receipts.accounts.first { $0.account == "shop" })
+        #expect(account.asked == 12 && account.final == 10 && account.pending == 0)
+        let low = try #require(sparse.findings.first { $0.code == .receiptCoverageLow })
+        #expect(low.count == 2 && low.severity == .warning)
+        #expect(low.fields.contains(.init("account", .string("shop"))))
+        #expect(!sparse.findings.contains { [.receiptTooFast, .receiptUniform, .receiptNotFinal].contains($0.code) })
+
+        // Every receipt 40 ms after its response: too fast, and all alike.
+        let fast = try analyze(packets: receiptTraffic(count: 20, delay: { _ in 40_000 }))
+        let tooFast = try #require(fast.findings.first { $0.code == .receiptTooFast })
+        #expect(tooFast.count == 20)
+        #expect(tooFast.evidence.map(\.sequenceNumber) == [1_000, 1_001, 1_002, 1_003, 1_004])
+        #expect(tooFast.evidence.allSatisfy { $0.command == "deliver_sm" })
+        let uniform = try #require(fast.findings.first { $0.code == .receiptUniform })
+        #expect(uniform.fields.contains(.init("state", .string("DELIVRD"))))
+        #expect(!fast.findings.contains { $0.code == .receiptCoverageLow })
+
+        // Delays that vary, states that vary: neither fast nor uniform.
+        let varied = try analyze(
+            packets: receiptTraffic(
+                count: 20, delay: { 2_000_000 + UInt32($0) * 37_000 }, stat: { $0 % 5 == 0 ? "UNDELIV" : "DELIVRD" }))
+        #expect(!varied.findings.contains { $0.code.rawValue.hasPrefix("receipt_") && $0.code != .receipts })
+
+        // ENROUTE and nothing after it.
+        let stuck = try analyze(
+            packets: receiptTraffic(count: 3, delay: { _ in 1_000_000 }, stat: { $0 == 0 ? "ENROUTE" : "DELIVRD" }))
+        let notFinal = try #require(stuck.findings.first { $0.code == .receiptNotFinal })
+        #expect(notFinal.count == 1)
+    }
+
     @Test func peakOverASlidingSecond() {
         var counter = SlidingWindowCounter()
         // The busiest (t - 1 s, t] is (0.4, 1.4]: 0.6, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4.

@@ -146,4 +146,49 @@ struct ReceiptDoctorTests {
             }
         }
     }
+
+    /// Receipts faked at once, all alike (the simulator told so): smpplib gets every one, and analyze of the traffic
+    /// says they came sooner than a phone answers and look generated; with the simulator's ordinary delays and
+    /// states, neither.
+    @Test func fakeFastReceiptsFromARealClientsTraffic() throws {
+        let count = 24
+        for (arguments, suspicious) in [
+            (["--receipt-delay", "0.01-0.02", "--receipts", "DELIVRD=1"], true),
+            (["--receipt-delay", "0.2-0.8", "--receipts", "DELIVRD=0.7,UNDELIV=0.3"], false),
+        ] {
+            let scratch = try Scratch()
+            try withRunningSimulator(["--account", "fast:secret:1000"] + arguments) { smscPort in
+                let proxy = try RecordProcess(upstreamPort: smscPort, scratch: scratch, withStore: false)
+                let log = scratch.path("receipts.log")
+                let client = Process()
+                client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                client.arguments = [
+                    "python3", Self.receiptsScript, "127.0.0.1", String(proxy.port), "fast", "secret", String(count),
+                    log,
+                ]
+                client.standardOutput = FileHandle.nullDevice
+                client.standardError = FileHandle.nullDevice
+                try client.run()
+                client.waitUntilExit()
+                #expect(proxy.stop() == 0, "\(proxy.errors)")
+                let lines = (try String(contentsOfFile: log, encoding: .utf8)).split(separator: "\n")
+                #expect(lines.filter { $0.hasPrefix("receipt ") }.count == count, "smpplib got every receipt")
+                let result = try smppscope(["analyze", proxy.journal, "--format", "json"])
+                let json = try #require(
+                    try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+                let codes = (json["findings"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+                let account = try #require(
+                    ((json["delivery_receipts"] as? [String: Any])?["accounts"] as? [[String: Any]])?.first)
+                #expect(account["account"] as? String == "fast")
+                #expect(account["asked"] as? Int == count)
+                if suspicious {
+                    #expect(codes.contains("receipt_too_fast") && codes.contains("receipt_uniform"), "\(codes)")
+                    #expect(account["too_fast"] as? Int == count)
+                } else {
+                    #expect(!codes.contains("receipt_too_fast") && !codes.contains("receipt_uniform"), "\(codes)")
+                    #expect(account["too_fast"] as? Int == 0)
+                }
+            }
+        }
+    }
 }
