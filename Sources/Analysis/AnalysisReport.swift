@@ -244,4 +244,6 @@ public struct AnalysisReport: Hashable, Sendable {
     public var receiptLatencyBuckets: [Int]
     /// What a person reading the report should know first, most important first.
     public var findings: [Finding]
+    /// What the long messages did.
+    public var longMessages = LongMessageReport()
 }

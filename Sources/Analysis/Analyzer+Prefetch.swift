@@ -85,7 +85,7 @@ extension Analyzer {
 /// hold an SMSC.kz marker or comment, and its concatenation (from a user data header, else from SAR TLVs).
 struct SubmitFacts {
     var special: Bool
-    var concatenation: (reference: UInt16, total: UInt8, sequence: UInt8)?
+    var concatenation: ConcatenatedPart?
 
     /// The facts of the message whose octets are at `message` (``PDULayout/messageOctets(in:at:)-(UnsafeRawBufferPointer,_)``).
     init(in bytes: UnsafeRawBufferPointer, at location: ShortMessageLocation, message: Range<Int>) {
@@ -104,21 +104,20 @@ struct SubmitFacts {
             let sequence = PDULayout.findTLV(.sarSegmentSeqnum, in: bytes, region: location.tlvs),
             reference.count == 2, total.count == 1, sequence.count == 1
         {
-            concatenation = (
-                UInt16(bytes[reference.lowerBound]) << 8 | UInt16(bytes[reference.lowerBound + 1]),
-                bytes[total.lowerBound], bytes[sequence.lowerBound]
-            )
+            concatenation = ConcatenatedPart(
+                reference: UInt16(bytes[reference.lowerBound]) << 8 | UInt16(bytes[reference.lowerBound + 1]),
+                total: bytes[total.lowerBound], sequence: bytes[sequence.lowerBound], kind: .sar)
         }
     }
 
     /// The facts as one word (``PreparedPDU/facts``): bit 0 special, bit 1 concatenated, then the reference (bits
-    /// 8-23), the total (24-31) and the sequence (32-39).
+    /// 8-23), the total (24-31), the sequence (32-39) and the kind (40-47).
     var word: UInt64 {
         var word: UInt64 = special ? 1 : 0
         if let concatenation {
             word |=
                 2 | UInt64(concatenation.reference) << 8 | UInt64(concatenation.total) << 24
-                | UInt64(concatenation.sequence) << 32
+                | UInt64(concatenation.sequence) << 32 | UInt64(concatenation.kind.rawValue) << 40
         }
         return word
     }
@@ -128,10 +127,10 @@ struct SubmitFacts {
         concatenation =
             word & 2 == 0
             ? nil
-            : (
-                UInt16(truncatingIfNeeded: word >> 8), UInt8(truncatingIfNeeded: word >> 24),
-                UInt8(truncatingIfNeeded: word >> 32)
-            )
+            : ConcatenatedPart(
+                reference: UInt16(truncatingIfNeeded: word >> 8), total: UInt8(truncatingIfNeeded: word >> 24),
+                sequence: UInt8(truncatingIfNeeded: word >> 32),
+                kind: ConcatenationKind(rawValue: UInt8(truncatingIfNeeded: word >> 40)) ?? .udh8)
     }
 }
 

@@ -79,6 +79,7 @@ extension Analyzer {
                 ?? [],
             receiptLatencyEdgesMs: receiptEdges, receiptLatencyBuckets: receipts.latency.buckets(edgesMs: receiptEdges),
             findings: [])
+        report.longMessages = longMessages.finish(pendingAfter: captureEnd - 10 * 1_000_000_000)
         report.findings = Findings.make(report, configuration: configuration)
         return report
     }

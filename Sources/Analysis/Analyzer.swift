@@ -41,6 +41,7 @@ public final class Analyzer {
     var diagnostics = 0
     var malformed = 0
     var receipts = ReceiptTracker()
+    var longMessages = LongMessageTracker()
     var series = SeriesBuilder()
     /// Requests from clients awaiting a response, all sessions together.
     var clientOutstanding = 0
@@ -186,7 +187,14 @@ public final class Analyzer {
         let concatenation = facts.concatenation
         let wants = location.registeredDelivery & 0x03
         request.wantsReceipt = wants == 1 || wants == 3
-        if let concatenation { request.concatenation = (concatenation.reference, concatenation.total) }
+        if let concatenation {
+            request.concatenation = concatenation
+            // The destination, to tell the long messages of one reference apart (read for parts only).
+            var hash: UInt32 = 0x811C_9DC5
+            for index in location.destination { hash = (hash ^ UInt32(bytes[index])) &* 0x0100_0193 }
+            request.destinationHash = hash
+            request.contentKey = content
+        }
         let key = request.messageKey
         if let acceptedAt = accepted[key], Double(time - acceptedAt) / 1e9 < configuration.duplicateWindow {
             duplicates += 1
@@ -224,7 +232,7 @@ public final class Analyzer {
     }
 
     /// Concatenation information elements of a user data header (without its length octet).
-    static func concatenation(in header: UnsafeRawBufferPointer) -> (UInt16, UInt8, UInt8)? {
+    static func concatenation(in header: UnsafeRawBufferPointer) -> ConcatenatedPart? {
         var index = 0
         while index + 1 < header.count {
             let identifier = header[index]
@@ -232,10 +240,13 @@ public final class Analyzer {
             let data = index + 2
             guard data + length <= header.count else { return nil }
             if identifier == 0x00, length == 3 {
-                return (UInt16(header[data]), header[data + 1], header[data + 2])
+                return ConcatenatedPart(
+                    reference: UInt16(header[data]), total: header[data + 1], sequence: header[data + 2], kind: .udh8)
             }
             if identifier == 0x08, length == 4 {
-                return (UInt16(header[data]) << 8 | UInt16(header[data + 1]), header[data + 2], header[data + 3])
+                return ConcatenatedPart(
+                    reference: UInt16(header[data]) << 8 | UInt16(header[data + 1]), total: header[data + 2],
+                    sequence: header[data + 3], kind: .udh16)
             }
             index = data + length
         }
@@ -384,6 +395,15 @@ public final class Analyzer {
             duplicateResponses[status.name, default: 0] += 1
         }
         if status == .ok {
+            if let part = request.concatenation {
+                longMessages.accepted(
+                    part, account: state.systemIDHash, destination: request.destinationHash,
+                    content: request.contentKey, session: state.id,
+                    submit: Finding.Evidence(
+                        session: state.id, sequenceNumber: item.header.sequenceNumber, command: "submit_sm",
+                        time: Double(request.time) / 1e9),
+                    at: time)
+            }
             accepted[request.messageKey] = request.time
             acceptedSweep += 1
             if acceptedSweep >= 65_536 {
@@ -402,7 +422,7 @@ public final class Analyzer {
             if let (key, form) = responseID {
                 receipts.accepted(
                     key: key, form: form, account: state.receiptAccount, submittedAt: request.time, session: state.id,
-                    concatenation: request.concatenation,
+                    concatenation: request.concatenation.map { ($0.reference, $0.total) },
                     receiptPerPart: state.receiptPerPart, wantsReceipt: request.wantsReceipt,
                     horizon: time - Int64(configuration.receiptWindow * 1e9))
             }

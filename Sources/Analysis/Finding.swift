@@ -33,6 +33,14 @@ public struct Finding: Hashable, Sendable {
         case receipts = "receipts"
         /// Accepted messages that asked for a receipt and got no final one in the capture.
         case receiptsMissing = "receipts_missing"
+        /// Long messages some of whose parts the SMSC never accepted.
+        case longMessageIncomplete = "long_message_incomplete"
+        /// A part of a long message accepted twice with the same content.
+        case longMessageDuplicatePart = "long_message_duplicate_part"
+        /// A part number of an open long message accepted again with other content: two messages, one reference.
+        case longMessageReferenceClash = "long_message_reference_clash"
+        /// A long message whose parts are numbered in more than one way, or sent over more than one bind.
+        case longMessageMixedConcat = "long_message_mixed_concat"
         /// An account's messages got final receipts for fewer than the coverage threshold of those that asked.
         case receiptCoverageLow = "receipt_coverage_low"
         /// DELIVRD receipts sooner after the submit than any handset answers.

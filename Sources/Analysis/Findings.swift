@@ -177,6 +177,7 @@ enum Findings {
                     .receipts, .info, text + ".", count: receipts.count,
                     fields: [.init("linked", .int(receipts.linked)), .init("unknown_ids", .int(receipts.unknownIDs))]))
         }
+        findings += longMessageFindings(report.longMessages)
         findings += receiptIDFindings(receipts)
         findings += receiptQualityFindings(receipts, configuration: configuration)
         if receipts.withoutReceipt > 0 {
@@ -342,6 +343,60 @@ enum Findings {
                             + "ACCEPTD) and no final one in the capture.",
                         count: account.notFinal, fields: [accountField, .init("not_final", .int(account.notFinal))]))
             }
+        }
+        return findings
+    }
+
+    /// Long messages that will not arrive whole, or arrive twice, or mixed with another.
+    static func longMessageFindings(_ long: LongMessageReport) -> [Finding] {
+        var findings: [Finding] = []
+        if long.incomplete > 0 {
+            let example = long.incompleteExamples.first.map {
+                "; e.g. part" + ($0.missing.count == 1 ? " " : "s ")
+                    + $0.missing.map(String.init).joined(separator: ", ") + " of \($0.total)"
+            }
+            findings.append(
+                Finding(
+                    .longMessageIncomplete, .warning,
+                    "\(long.incomplete) of \(long.messages) long messages lack parts the SMSC never accepted "
+                        + "(\(long.missingParts) parts in all\(example ?? "")): the phone shows them cut, or not at all.",
+                    count: long.incomplete, evidence: long.incompleteEvidence,
+                    fields: [.init("missing_parts", .int(long.missingParts)), .init("messages", .int(long.messages))]))
+        }
+        if long.duplicateParts > 0 {
+            findings.append(
+                Finding(
+                    .longMessageDuplicatePart, .warning,
+                    "\(long.duplicateParts) parts of long messages were accepted a second time with the same content "
+                        + "(a resend of a part already accepted): the phone may show them twice.",
+                    count: long.duplicateParts, evidence: long.duplicateEvidence))
+        }
+        if long.referenceClashes > 0 {
+            findings.append(
+                Finding(
+                    .longMessageReferenceClash, .warning,
+                    "\(long.referenceClashes) parts reused the reference and part number of a long message to the "
+                        + "same number still being sent, with other text: the phone joins parts of two messages. Use "
+                        + "a new reference per message (16-bit references wrap later).",
+                    count: long.referenceClashes, evidence: long.clashEvidence))
+        }
+        if long.mixedMethods > 0 {
+            findings.append(
+                Finding(
+                    .longMessageMixedConcat, .warning,
+                    "\(long.mixedMethods) long messages number their parts in more than one way (UDH with 8-bit or "
+                        + "16-bit references, SAR TLVs): a phone joins only parts numbered alike.",
+                    count: long.mixedMethods, evidence: long.mixedMethodsEvidence,
+                    fields: [.init("cause", .string("methods"))]))
+        }
+        if long.mixedSessions > 0 {
+            findings.append(
+                Finding(
+                    .longMessageMixedConcat, .warning,
+                    "\(long.mixedSessions) long messages had their parts sent over more than one bind: an SMSC "
+                        + "that puts parts together per connection sends them apart.",
+                    count: long.mixedSessions, evidence: long.mixedSessionsEvidence,
+                    fields: [.init("cause", .string("sessions"))]))
         }
         return findings
     }

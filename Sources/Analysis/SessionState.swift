@@ -58,8 +58,11 @@ struct PendingRequest {
     /// For submit_sm: the identity of the message (system_id, addresses, octets), for duplicates and resubmits.
     var messageKey: UInt64 = 0
     var isDuplicate = false
-    /// For the parts of a long message: reference and total.
-    var concatenation: (reference: UInt16, total: UInt8)?
+    /// For the parts of a long message: how the part says it is one, the destination's hash and the part's
+    /// content key (``Analyzer/messageContentKey(in:at:message:)``).
+    var concatenation: ConcatenatedPart?
+    var destinationHash: UInt32 = 0
+    var contentKey: UInt64 = 0
     /// Counted in the all-sessions outstanding series.
     var fromClient = false
     /// registered_delivery asks for a receipt whatever the outcome (1) or on success (3).

@@ -374,6 +374,98 @@ struct RuleTests {
         #expect(notFinal.count == 1)
     }
 
+    /// A part of a long message: UDH with an 8-bit reference, or the SAR TLVs.
+    private func part(
+        sequence: UInt32, reference: UInt8, total: UInt8, number: UInt8, text: String, sar: Bool = false
+    ) -> [UInt8] {
+        let octets = (sar ? [] : [0x05, 0x00, 0x03, reference, total, number]) + Array(text.utf8)
+        return Sample.bytes(
+            PDU(
+                .submitSM, sequence: sequence,
+                body: .shortMessage(
+                    .init(
+                        source: Address(ton: 5, address: "SHOP"),
+                        destination: Address(ton: 1, npi: 1, address: "77015550000"), esmClass: sar ? 0 : 0x40,
+                        shortMessage: ByteBuffer(bytes: octets))),
+                tlvs: sar
+                    ? [
+                        TLV(tag: .sarMsgRefNum, integer: UInt64(reference), width: 2),
+                        TLV(tag: .sarTotalSegments, integer: UInt64(total), width: 1),
+                        TLV(tag: .sarSegmentSeqnum, integer: UInt64(number), width: 1),
+                    ] : []))
+    }
+
+    @Test func longMessagesIncompleteRepeatedClashingMixed() throws {
+        var c = TCPConversation(clientPort: 41_001)
+        bound(&c, systemID: "long")
+        var sequence: UInt32 = 2
+        func accept(_ bytes: [UInt8]) {
+            c.send(bytes, from: .client)
+            c.send(Sample.submitResponse(sequence: sequence, id: "\(70_000 + sequence)"), from: .server)
+            sequence += 1
+        }
+        // Reference 7: parts 1 and 3 of 3; part 2 throttled and never sent again.
+        accept(part(sequence: sequence, reference: 7, total: 3, number: 1, text: "seven one"))
+        c.send(part(sequence: sequence, reference: 7, total: 3, number: 2, text: "seven two"), from: .client)
+        c.send(response(.submitSMResp, sequence: sequence, status: .throttled), from: .server)
+        sequence += 1
+        accept(part(sequence: sequence, reference: 7, total: 3, number: 3, text: "seven three"))
+        // Reference 8: part 1 accepted twice, then part 2.
+        accept(part(sequence: sequence, reference: 8, total: 2, number: 1, text: "eight one"))
+        let repeated = sequence
+        accept(part(sequence: sequence, reference: 8, total: 2, number: 1, text: "eight one"))
+        accept(part(sequence: sequence, reference: 8, total: 2, number: 2, text: "eight two"))
+        // Reference 9: part 1 of two different messages.
+        accept(part(sequence: sequence, reference: 9, total: 2, number: 1, text: "nine one"))
+        let clash = sequence
+        accept(part(sequence: sequence, reference: 9, total: 2, number: 1, text: "other one"))
+        accept(part(sequence: sequence, reference: 9, total: 2, number: 2, text: "nine two"))
+        // Reference 10: part 1 by UDH, part 2 by SAR.
+        let mixed = sequence
+        accept(part(sequence: sequence, reference: 10, total: 2, number: 1, text: "ten one"))
+        accept(part(sequence: sequence, reference: 10, total: 2, number: 2, text: "ten two", sar: true))
+        // Reference 11: part 1 here, part 2 over another bind of the same account.
+        let split = sequence
+        accept(part(sequence: sequence, reference: 11, total: 2, number: 1, text: "eleven one"))
+        var other = TCPConversation(clientPort: 41_002, clientSequence: 90_000)
+        other.seconds = c.seconds
+        other.nanoseconds = c.nanoseconds
+        other.wait(microseconds: 10_000)
+        bound(&other, systemID: "long")
+        other.send(part(sequence: 2, reference: 11, total: 2, number: 2, text: "eleven two"), from: .client)
+        other.send(Sample.submitResponse(sequence: 2, id: "80000"), from: .server)
+        // Reference 12: whole, on one bind: no finding.
+        accept(part(sequence: sequence, reference: 12, total: 2, number: 1, text: "twelve one"))
+        accept(part(sequence: sequence, reference: 12, total: 2, number: 2, text: "twelve two"))
+        c.wait(microseconds: 30_000_000)
+        c.send(Sample.enquireLink(sequence: 9_999), from: .client)
+        c.send(Sample.bytes(PDU(.enquireLinkResp, sequence: 9_999)), from: .server)
+        let packets = (c.packets + other.packets).sorted {
+            ($0.seconds, $0.nanoseconds) < ($1.seconds, $1.nanoseconds)
+        }
+
+        let report = try analyze(packets: packets)
+        let long = report.longMessages
+        #expect(long.messages == 6)
+        #expect(long.complete == 5 && long.incomplete == 1 && long.missingParts == 1 && long.inFlight == 0)
+        #expect(long.incompleteExamples == [IncompleteExample(total: 3, missing: [2])])
+        #expect(long.duplicateParts == 1 && long.referenceClashes == 1)
+        #expect(long.mixedMethods == 1 && long.mixedSessions == 1)
+        func finding(_ code: Finding.Code, _ cause: String? = nil) -> Finding? {
+            report.findings.first { found in
+                found.code == code
+                    && (cause.map { found.fields.contains(Finding.Field("cause", .string($0))) } ?? true)
+            }
+        }
+        let incomplete = try #require(finding(.longMessageIncomplete))
+        #expect(incomplete.message.contains("part 2 of 3"))
+        #expect(incomplete.evidence.map(\.sequenceNumber) == [2], "the message's first part")
+        #expect(finding(.longMessageDuplicatePart)?.evidence.map(\.sequenceNumber) == [repeated])
+        #expect(finding(.longMessageReferenceClash)?.evidence.map(\.sequenceNumber) == [clash])
+        #expect(finding(.longMessageMixedConcat, "methods")?.evidence.map(\.sequenceNumber) == [mixed])
+        #expect(finding(.longMessageMixedConcat, "sessions")?.evidence.map(\.sequenceNumber) == [split])
+    }
+
     @Test func peakOverASlidingSecond() {
         var counter = SlidingWindowCounter()
         // The busiest (t - 1 s, t] is (0.4, 1.4]: 0.6, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4.

@@ -1,0 +1,194 @@
+// Long messages put together from their accepted parts, per account, destination and reference: parts missing,
+// accepted twice, two messages under one reference, one message told in two ways or over two binds.
+
+/// How a part says it belongs to a long message. A closed set.
+enum ConcatenationKind: UInt8 {
+    /// A user data header with an 8-bit reference (IEI 0x00).
+    case udh8 = 1
+    /// A user data header with a 16-bit reference (IEI 0x08).
+    case udh16 = 2
+    /// The sar_msg_ref_num, sar_total_segments and sar_segment_seqnum TLVs.
+    case sar = 3
+
+    var name: String {
+        switch self {
+        case .udh8: "UDH 8-bit reference"
+        case .udh16: "UDH 16-bit reference"
+        case .sar: "SAR TLVs"
+        }
+    }
+}
+
+/// A part of a long message as its submit_sm says.
+struct ConcatenatedPart {
+    var reference: UInt16
+    var total: UInt8
+    var sequence: UInt8
+    var kind: ConcatenationKind
+}
+
+/// The long messages of the input, followed part by part as the SMSC accepts them.
+struct LongMessageTracker {
+    struct Key: Hashable {
+        var account: UInt64
+        var destination: UInt32
+        var reference: UInt16
+        var total: UInt8
+    }
+
+    struct Message {
+        /// Per part (sequence 1...total at 0..<total), the content key of the accepted part; 0 while not accepted.
+        var parts: [UInt64]
+        var kinds: UInt8 = 0
+        var firstSession: Int
+        var otherSession = false
+        var lastTime: Int64
+        var first: Finding.Evidence
+        var counted = false
+    }
+
+    /// Messages whose last part came less than this long ago may still get their missing parts (capture time).
+    static let openNanoseconds: Int64 = 600 * 1_000_000_000
+    /// At most this many messages are followed at once; past it the oldest are closed early.
+    static let maximumOpen = 200_000
+
+    private var open: [Key: Message] = [:]
+    private var operations = 0
+    private(set) var report = LongMessageReport()
+
+    /// A part the SMSC accepted.
+    mutating func accepted(
+        _ part: ConcatenatedPart, account: UInt64, destination: UInt32, content: UInt64, session: Int,
+        submit: Finding.Evidence, at time: Int64
+    ) {
+        guard part.total > 1, part.sequence >= 1, part.sequence <= part.total else {
+            report.malformed += 1
+            return
+        }
+        let key = Key(account: account, destination: destination, reference: part.reference, total: part.total)
+        var message =
+            open[key]
+            ?? Message(
+                parts: Array(repeating: 0, count: Int(part.total)), firstSession: session, lastTime: time, first: submit
+            )
+        if open[key] == nil { report.messages += 1 }
+        let index = Int(part.sequence) - 1
+        let previous = message.parts[index]
+        if previous != 0 {
+            if previous == content {
+                report.duplicateParts += 1
+                note(&report.duplicateEvidence, submit)
+            } else {
+                report.referenceClashes += 1
+                note(&report.clashEvidence, submit)
+            }
+        } else {
+            message.parts[index] = content == 0 ? 1 : content
+        }
+        message.kinds |= 1 << part.kind.rawValue
+        if session != message.firstSession { message.otherSession = true }
+        message.lastTime = time
+        if !message.counted, message.kinds.nonzeroBitCount > 1 {
+            message.counted = true
+            report.mixedMethods += 1
+            note(&report.mixedMethodsEvidence, message.first)
+        }
+        open[key] = message
+        operations += 1
+        if operations >= 65_536 || open.count > Self.maximumOpen {
+            operations = 0
+            close(before: open.count > Self.maximumOpen ? time : time - Self.openNanoseconds)
+        }
+    }
+
+    /// Closes the messages whose last part came before `horizon`: counts them whole or not.
+    private mutating func close(before horizon: Int64) {
+        var closing: [Message] = []
+        open = open.filter { _, message in
+            guard message.lastTime < horizon else { return true }
+            closing.append(message)
+            return false
+        }
+        for message in closing { account(message) }
+    }
+
+    private mutating func account(_ message: Message) {
+        let missing = message.parts.enumerated().filter { $0.element == 0 }.map { $0.offset + 1 }
+        if missing.isEmpty {
+            report.complete += 1
+        } else {
+            report.incomplete += 1
+            report.missingParts += missing.count
+            if report.incompleteEvidence.count < Finding.evidenceLimit {
+                report.incompleteEvidence.append(message.first)
+                report.incompleteExamples.append(.init(total: message.parts.count, missing: missing))
+            }
+        }
+        if message.otherSession {
+            report.mixedSessions += 1
+            note(&report.mixedSessionsEvidence, message.first)
+        }
+    }
+
+    private func note(_ list: inout [Finding.Evidence], _ evidence: Finding.Evidence) {
+        if list.count < Finding.evidenceLimit { list.append(evidence) }
+    }
+
+    /// Closes the books at the end of the input: messages whose last part came within `pendingAfter` are still in
+    /// flight and counted apart.
+    mutating func finish(pendingAfter: Int64) -> LongMessageReport {
+        for (_, message) in open {
+            if message.lastTime > pendingAfter, message.parts.contains(0) {
+                report.inFlight += 1
+            } else {
+                account(message)
+            }
+        }
+        open = [:]
+        return report
+    }
+}
+
+/// What the long messages of the input did.
+public struct LongMessageReport: Hashable, Sendable {
+    /// Long messages seen (by account, destination, reference and number of parts).
+    public var messages = 0
+    /// All parts accepted.
+    public var complete = 0
+    /// Some part never accepted; the parts missing in all.
+    public var incomplete = 0
+    public var missingParts = 0
+    /// Still getting parts at the end of the input.
+    public var inFlight = 0
+    /// A part accepted again with the same content (the handset gets it twice).
+    public var duplicateParts = 0
+    /// A part number accepted again with other content: two messages under one reference.
+    public var referenceClashes = 0
+    /// Messages whose parts say they are parts in more than one way (UDH 8-bit, UDH 16-bit, SAR).
+    public var mixedMethods = 0
+    /// Messages whose parts went over more than one bind.
+    public var mixedSessions = 0
+    /// Parts whose numbers make no sense (0, or past the total).
+    public var malformed = 0
+    public var incompleteEvidence: [Finding.Evidence] = []
+    /// For the first incomplete messages: how many parts, and which are missing.
+    public var incompleteExamples: [IncompleteExample] = []
+    public var duplicateEvidence: [Finding.Evidence] = []
+    public var clashEvidence: [Finding.Evidence] = []
+    public var mixedMethodsEvidence: [Finding.Evidence] = []
+    public var mixedSessionsEvidence: [Finding.Evidence] = []
+
+    public init() {}
+
+}
+
+/// An incomplete long message: its number of parts and the numbers of those missing.
+public struct IncompleteExample: Hashable, Sendable {
+    public var total: Int
+    public var missing: [Int]
+
+    public init(total: Int, missing: [Int]) {
+        self.total = total
+        self.missing = missing
+    }
+}
