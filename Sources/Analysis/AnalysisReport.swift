@@ -149,6 +149,30 @@ public struct ReceiptReport: Hashable, Sendable {
     public var idTransformExample: [ReceiptIDTransform: String] = [:]
     /// Per account (system_id), how its receipts came.
     public var accounts: [ReceiptQuality] = []
+    /// Long messages that asked for receipts, by what their receipts said.
+    public var longMessageReceipts = LongMessageReceipts()
+}
+
+/// Long messages by what their receipts said, all parts (or the one receipt of a shared id) together.
+public struct LongMessageReceipts: Hashable, Sendable {
+    /// Every receipt the message's ids expect came and said DELIVRD.
+    public var allDelivered = 0
+    /// Some said DELIVRD, others another state or did not come.
+    public var someDelivered = 0
+    /// Final receipts came, none DELIVRD.
+    public var noneDelivered = 0
+    /// No final receipt came.
+    public var unknown = 0
+    /// The first messages delivered in part.
+    public var partlyDelivered: [PartlyDelivered] = []
+}
+
+/// A long message delivered in part: its parts, the receipts its ids expect, the DELIVRD ones, its first part.
+public struct PartlyDelivered: Hashable, Sendable {
+    public var parts: Int
+    public var receipts: Int
+    public var delivered: Int
+    public var first: Finding.Evidence
 }
 
 /// How one account's receipts came: coverage, speed, variety, finality.

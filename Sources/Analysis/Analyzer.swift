@@ -395,14 +395,19 @@ public final class Analyzer {
             duplicateResponses[status.name, default: 0] += 1
         }
         if status == .ok {
+            var longMessage: (identity: UInt64, first: Finding.Evidence)?
             if let part = request.concatenation {
+                let submit = Finding.Evidence(
+                    session: state.id, sequenceNumber: item.header.sequenceNumber, command: "submit_sm",
+                    time: Double(request.time) / 1e9)
                 longMessages.accepted(
                     part, account: state.systemIDHash, destination: request.destinationHash,
-                    content: request.contentKey, session: state.id,
-                    submit: Finding.Evidence(
-                        session: state.id, sequenceNumber: item.header.sequenceNumber, command: "submit_sm",
-                        time: Double(request.time) / 1e9),
-                    at: time)
+                    content: request.contentKey, session: state.id, submit: submit, at: time)
+                longMessage = (
+                    LongMessageTracker.identity(
+                        part, account: state.systemIDHash, destination: request.destinationHash),
+                    submit
+                )
             }
             accepted[request.messageKey] = request.time
             acceptedSweep += 1
@@ -424,7 +429,7 @@ public final class Analyzer {
                     key: key, form: form, account: state.receiptAccount, submittedAt: request.time, session: state.id,
                     concatenation: request.concatenation.map { ($0.reference, $0.total) },
                     receiptPerPart: state.receiptPerPart, wantsReceipt: request.wantsReceipt,
-                    horizon: time - Int64(configuration.receiptWindow * 1e9))
+                    horizon: time - Int64(configuration.receiptWindow * 1e9), longMessage: longMessage)
             }
         } else if status == .throttled, !state.episodes.isEmpty {
             throttledMessages[request.messageKey] = (time, state.id, state.episodes.count - 1)

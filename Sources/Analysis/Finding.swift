@@ -39,6 +39,8 @@ public struct Finding: Hashable, Sendable {
         case longMessageDuplicatePart = "long_message_duplicate_part"
         /// A part number of an open long message accepted again with other content: two messages, one reference.
         case longMessageReferenceClash = "long_message_reference_clash"
+        /// A long message some of whose receipts said DELIVRD and others did not, or did not come.
+        case longMessagePartlyDelivered = "long_message_partly_delivered"
         /// A long message whose parts are numbered in more than one way, or sent over more than one bind.
         case longMessageMixedConcat = "long_message_mixed_concat"
         /// An account's messages got final receipts for fewer than the coverage threshold of those that asked.

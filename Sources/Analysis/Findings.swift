@@ -178,6 +178,22 @@ enum Findings {
                     fields: [.init("linked", .int(receipts.linked)), .init("unknown_ids", .int(receipts.unknownIDs))]))
         }
         findings += longMessageFindings(report.longMessages)
+        let rolled = report.receipts.longMessageReceipts
+        if rolled.someDelivered > 0 {
+            let example = rolled.partlyDelivered.first.map {
+                "; e.g. \($0.delivered) of \($0.receipts) receipts DELIVRD for a message of \($0.parts) parts"
+            }
+            findings.append(
+                Finding(
+                    .longMessagePartlyDelivered, .warning,
+                    "\(rolled.someDelivered) long messages were delivered in part\(example ?? ""): the phone shows "
+                        + "them cut.",
+                    count: rolled.someDelivered, evidence: rolled.partlyDelivered.map(\.first),
+                    fields: [
+                        .init("all_delivered", .int(rolled.allDelivered)),
+                        .init("none_delivered", .int(rolled.noneDelivered)),
+                    ]))
+        }
         findings += receiptIDFindings(receipts)
         findings += receiptQualityFindings(receipts, configuration: configuration)
         if receipts.withoutReceipt > 0 {

@@ -56,6 +56,12 @@ struct LongMessageTracker {
     private var operations = 0
     private(set) var report = LongMessageReport()
 
+    /// The identity of the long message a part belongs to (the same for all its parts).
+    static func identity(_ part: ConcatenatedPart, account: UInt64, destination: UInt32) -> UInt64 {
+        (account &* 0x9E37_79B9_7F4A_7C15)
+            ^ (UInt64(destination) << 32 | UInt64(part.reference) << 8 | UInt64(part.total))
+    }
+
     /// A part the SMSC accepted.
     mutating func accepted(
         _ part: ConcatenatedPart, account: UInt64, destination: UInt32, content: UInt64, session: Int,
@@ -109,7 +115,16 @@ struct LongMessageTracker {
             closing.append(message)
             return false
         }
-        for message in closing { account(message) }
+        for message in Self.inOrder(closing) { account(message) }
+    }
+
+    /// Messages in the order of their first parts (a dictionary's order is not the same from one table to another,
+    /// and the evidence must be).
+    private static func inOrder(_ messages: [Message]) -> [Message] {
+        messages.sorted {
+            ($0.first.time, $0.first.session, $0.first.sequenceNumber)
+                < ($1.first.time, $1.first.session, $1.first.sequenceNumber)
+        }
     }
 
     private mutating func account(_ message: Message) {
@@ -137,7 +152,7 @@ struct LongMessageTracker {
     /// Closes the books at the end of the input: messages whose last part came within `pendingAfter` are still in
     /// flight and counted apart.
     mutating func finish(pendingAfter: Int64) -> LongMessageReport {
-        for (_, message) in open {
+        for message in Self.inOrder(Array(open.values)) {
             if message.lastTime > pendingAfter, message.parts.contains(0) {
                 report.inFlight += 1
             } else {

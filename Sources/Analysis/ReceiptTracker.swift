@@ -8,8 +8,8 @@ struct ReceiptTracker {
         var submittedAt: Int64
         /// Receipts still expected for this id (more than one for a long message with one shared id, when the
         /// SMSC sends one per part).
-        var expected: Int
-        var received = 0
+        var expected: Int32
+        var received: Int32 = 0
         var longMessage: Bool
         /// registered_delivery asked for a receipt.
         var wanted: Bool
@@ -19,7 +19,24 @@ struct ReceiptTracker {
         var account: UInt16 = 0
         /// A final receipt came.
         var finalSeen = false
+        /// The long message it is part of (``rollups``, from 1); 0 for none.
+        var long: UInt32 = 0
     }
+
+    /// What the receipts of one long message said.
+    struct LongRollup {
+        var parts: Int
+        /// Receipts the message's ids expect, final receipts that came, DELIVRD ones among them.
+        var expected = 0
+        var finals = 0
+        var delivered = 0
+        var first: Finding.Evidence
+    }
+
+    /// Long messages by index (from 1), at most `maximumRollups`; `rollupIndex` finds them by identity.
+    private var rollups: [LongRollup] = []
+    private var rollupIndex: [UInt64: UInt32] = [:]
+    static let maximumRollups = 1_000_000
 
     /// Accounts by index (0: before any bind); at most `maximumAccounts`, the rest under the last.
     private var accountNames: [String] = [""]
@@ -72,8 +89,19 @@ struct ReceiptTracker {
     /// A submit_sm_resp accepted a message whose id has this key (``MessageID/linkKey(_:)-(UnsafeRawBufferPointer)``).
     mutating func accepted(
         key: UInt64, form: ReceiptIDForm, account: UInt16 = 0, submittedAt: Int64, session: Int,
-        concatenation: (reference: UInt16, total: UInt8)?, receiptPerPart: Bool, wantsReceipt: Bool, horizon: Int64
+        concatenation: (reference: UInt16, total: UInt8)?, receiptPerPart: Bool, wantsReceipt: Bool, horizon: Int64,
+        longMessage: (identity: UInt64, first: Finding.Evidence)? = nil
     ) {
+        var long: UInt32 = 0
+        if let longMessage, let concatenation, wantsReceipt {
+            if let index = rollupIndex[longMessage.identity] {
+                long = index
+            } else if rollups.count < Self.maximumRollups {
+                rollups.append(LongRollup(parts: Int(concatenation.total), first: longMessage.first))
+                long = UInt32(rollups.count)
+                rollupIndex[longMessage.identity] = long
+            }
+        }
         if let concatenation, concatenation.total > 1 {
             let long = LongKey(session: session, reference: concatenation.reference, total: concatenation.total)
             var keys = longParts[long] ?? []
@@ -95,11 +123,13 @@ struct ReceiptTracker {
             // The same id again: a part of a long message sharing its id.
             existing.expected += receiptPerPart ? 1 : 0
             existing.longMessage = true
+            if existing.long != 0, receiptPerPart { rollups[Int(existing.long) - 1].expected += 1 }
             waiting[key] = existing
         } else {
             waiting[key] = Waiting(
                 submittedAt: submittedAt, expected: 1, longMessage: concatenation != nil, wanted: wantsReceipt,
-                form: form.bits, account: account)
+                form: form.bits, account: account, long: long)
+            if long != 0 { rollups[Int(long) - 1].expected += 1 }
             if wantsReceipt { quality[Int(account)].asked += 1 }
         }
         sweepCounter += 1
@@ -141,6 +171,10 @@ struct ReceiptTracker {
         updated.received += 1
         if final {
             noteFinal(of: &updated, state: state, err: err, after: time - entry.submittedAt, receipt: receipt)
+            if updated.long != 0 {
+                rollups[Int(updated.long) - 1].finals += 1
+                if state == "DELIVRD" { rollups[Int(updated.long) - 1].delivered += 1 }
+            }
         }
         if updated.longMessage, let parts = longMessageIDs[key] {
             if updated.received == 1 { report.longMessagesOneReceipt += 1 }
@@ -148,7 +182,7 @@ struct ReceiptTracker {
                 report.longMessagesOneReceipt -= 1
                 report.longMessagesReceiptPerPart += 1
             }
-            if updated.received >= parts { longMessageIDs[key] = nil }
+            if updated.received >= Int32(clamping: parts) { longMessageIDs[key] = nil }
         }
         if updated.received >= updated.expected && final {
             waiting.removeValue(forKey: key)
@@ -243,6 +277,22 @@ struct ReceiptTracker {
                 quality[Int(entry.account)].pending += 1
             }
             if entry.received > 0, !entry.finalSeen { quality[Int(entry.account)].notFinal += 1 }
+        }
+        var partly: [LongRollup] = []
+        for rollup in rollups {
+            if rollup.finals == 0 {
+                report.longMessageReceipts.unknown += 1
+            } else if rollup.delivered >= rollup.expected {
+                report.longMessageReceipts.allDelivered += 1
+            } else if rollup.delivered == 0 {
+                report.longMessageReceipts.noneDelivered += 1
+            } else {
+                report.longMessageReceipts.someDelivered += 1
+                if partly.count < Finding.evidenceLimit { partly.append(rollup) }
+            }
+        }
+        report.longMessageReceipts.partlyDelivered = partly.map {
+            PartlyDelivered(parts: $0.parts, receipts: $0.expected, delivered: $0.delivered, first: $0.first)
         }
         report.accounts = quality.filter { $0.asked > 0 || $0.linkedFinal > 0 || $0.notFinal > 0 }
         report.withoutReceipt += waiting.entries.filter(\.value.wanted).count

@@ -376,7 +376,8 @@ struct RuleTests {
 
     /// A part of a long message: UDH with an 8-bit reference, or the SAR TLVs.
     private func part(
-        sequence: UInt32, reference: UInt8, total: UInt8, number: UInt8, text: String, sar: Bool = false
+        sequence: UInt32, reference: UInt8, total: UInt8, number: UInt8, text: String, sar: Bool = false,
+        receipt: Bool = false
     ) -> [UInt8] {
         let octets = (sar ? [] : [0x05, 0x00, 0x03, reference, total, number]) + Array(text.utf8)
         return Sample.bytes(
@@ -386,7 +387,7 @@ struct RuleTests {
                     .init(
                         source: Address(ton: 5, address: "SHOP"),
                         destination: Address(ton: 1, npi: 1, address: "77015550000"), esmClass: sar ? 0 : 0x40,
-                        shortMessage: ByteBuffer(bytes: octets))),
+                        registeredDelivery: receipt ? 1 : 0, shortMessage: ByteBuffer(bytes: octets))),
                 tlvs: sar
                     ? [
                         TLV(tag: .sarMsgRefNum, integer: UInt64(reference), width: 2),
@@ -464,6 +465,49 @@ struct RuleTests {
         #expect(finding(.longMessageReferenceClash)?.evidence.map(\.sequenceNumber) == [clash])
         #expect(finding(.longMessageMixedConcat, "methods")?.evidence.map(\.sequenceNumber) == [mixed])
         #expect(finding(.longMessageMixedConcat, "sessions")?.evidence.map(\.sequenceNumber) == [split])
+    }
+
+    /// Receipts rolled up per long message: every part delivered, some, none, or no receipt at all; ids per part
+    /// or one id for the whole message.
+    @Test func longMessageReceiptsRollUpPerMessage() throws {
+        var c = TCPConversation()
+        bound(&c, systemID: "long")
+        var sequence: UInt32 = 2
+        // (reference, parts, id per part or shared, the states of the receipts sent, in order of the ids)
+        let messages: [(UInt8, UInt8, Bool, [String])] = [
+            (21, 3, true, ["DELIVRD", "DELIVRD", "UNDELIV"]),  // some: 2 of 3
+            (22, 2, false, ["DELIVRD"]),  // all: one receipt for the shared id
+            (23, 2, true, []),  // unknown
+            (24, 2, true, ["UNDELIV", "EXPIRED"]),  // none
+            (25, 2, true, ["DELIVRD", "DELIVRD"]),  // all
+        ]
+        var receiptsToSend: [(String, String)] = []
+        for (reference, total, perPart, states) in messages {
+            for number in 1...total {
+                c.send(
+                    part(
+                        sequence: sequence, reference: reference, total: total, number: number,
+                        text: "r\(reference)p\(number)", receipt: true), from: .client)
+                let id = perPart ? "L\(reference)P\(number)" : "L\(reference)"
+                c.send(Sample.submitResponse(sequence: sequence, id: id), from: .server)
+                sequence += 1
+                let index = Int(number) - 1
+                if index < states.count { receiptsToSend.append((id, states[index])) }
+            }
+        }
+        c.wait(microseconds: 1_000_000)
+        for (index, (id, state)) in receiptsToSend.enumerated() {
+            c.send(receipt(sequence: UInt32(500 + index), id: id, stat: state), from: .server)
+            c.send(response(.deliverSMResp, sequence: UInt32(500 + index)), from: .client)
+        }
+        let report = try analyze(packets: c.packets)
+        let rolled = report.receipts.longMessageReceipts
+        #expect(rolled.allDelivered == 2 && rolled.someDelivered == 1 && rolled.noneDelivered == 1)
+        #expect(rolled.unknown == 1)
+        #expect(rolled.partlyDelivered.map { [$0.parts, $0.receipts, $0.delivered] } == [[3, 3, 2]])
+        let partly = try #require(report.findings.first { $0.code == .longMessagePartlyDelivered })
+        #expect(partly.message.contains("2 of 3 receipts DELIVRD"))
+        #expect(partly.evidence.map(\.sequenceNumber) == [2], "the message's first part")
     }
 
     @Test func peakOverASlidingSecond() {
