@@ -290,7 +290,7 @@ public final class Analyzer {
                 let id = UnsafeRawBufferPointer(rebasing: bytes[idRange])
                 receipts.received(
                     id: id, key: item.prepared?.key, flags: facts.idFlags, state: "DELIVRD", err: nil, final: true,
-                    at: time, receipt: Self.evidence(item, time: time))
+                    at: time, receipt: Self.receiptRef(item, time: time))
                 return
             }
             if !facts.marked, !facts.startsLikeText {
@@ -314,7 +314,7 @@ public final class Analyzer {
             bytes.withUnsafeMutableBytes { buffer in
                 receipts.received(
                     id: UnsafeRawBufferPointer(buffer), state: receipt.state ?? "UNKNOWN", err: receipt.err,
-                    final: receipt.isFinal, at: time, receipt: Self.evidence(item, time: time))
+                    final: receipt.isFinal, at: time, receipt: Self.receiptRef(item, time: time))
             }
         } else if item.header.commandID == .deliverSM {
             receipts.mobileOriginated += 1
@@ -436,10 +436,11 @@ public final class Analyzer {
         }
     }
 
-    /// A PDU as evidence of a finding.
-    static func evidence(_ item: LentTimelinePDU, time: Int64) -> Finding.Evidence {
-        Finding.Evidence(
-            session: item.session, sequenceNumber: item.header.sequenceNumber, command: item.header.commandID.name,
-            time: Double(time) / 1e9)
+    /// A receipt, for evidence of a finding.
+    @inline(__always)
+    static func receiptRef(_ item: LentTimelinePDU, time: Int64) -> ReceiptTracker.ReceiptRef {
+        ReceiptTracker.ReceiptRef(
+            session: item.session, sequenceNumber: item.header.sequenceNumber, command: item.header.commandID,
+            time: time)
     }
 }

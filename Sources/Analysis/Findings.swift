@@ -379,40 +379,36 @@ enum Findings {
                     count: long.incomplete, evidence: long.incompleteEvidence,
                     fields: [.init("missing_parts", .int(long.missingParts)), .init("messages", .int(long.messages))]))
         }
-        if long.duplicateParts > 0 {
-            findings.append(
-                Finding(
-                    .longMessageDuplicatePart, .warning,
-                    "\(long.duplicateParts) parts of long messages were accepted a second time with the same content "
-                        + "(a resend of a part already accepted): the phone may show them twice.",
-                    count: long.duplicateParts, evidence: long.duplicateEvidence))
-        }
-        if long.referenceClashes > 0 {
-            findings.append(
-                Finding(
-                    .longMessageReferenceClash, .warning,
-                    "\(long.referenceClashes) parts reused the reference and part number of a long message to the "
-                        + "same number still being sent, with other text: the phone joins parts of two messages. Use "
-                        + "a new reference per message (16-bit references wrap later).",
-                    count: long.referenceClashes, evidence: long.clashEvidence))
-        }
-        if long.mixedMethods > 0 {
-            findings.append(
-                Finding(
-                    .longMessageMixedConcat, .warning,
-                    "\(long.mixedMethods) long messages number their parts in more than one way (UDH with 8-bit or "
-                        + "16-bit references, SAR TLVs): a phone joins only parts numbered alike.",
-                    count: long.mixedMethods, evidence: long.mixedMethodsEvidence,
-                    fields: [.init("cause", .string("methods"))]))
-        }
-        if long.mixedSessions > 0 {
-            findings.append(
-                Finding(
-                    .longMessageMixedConcat, .warning,
-                    "\(long.mixedSessions) long messages had their parts sent over more than one bind: an SMSC "
-                        + "that puts parts together per connection sends them apart.",
-                    count: long.mixedSessions, evidence: long.mixedSessionsEvidence,
-                    fields: [.init("cause", .string("sessions"))]))
+        // Each kind of trouble: how many, in words, the PDUs that show it, its own fields.
+        let troubles: [(Finding.Code, Int, String, [Finding.Evidence], [Finding.Field])] = [
+            (
+                .longMessageDuplicatePart, long.duplicateParts,
+                "\(long.duplicateParts) parts of long messages were accepted a second time with the same content (a "
+                    + "resend of a part already accepted): the phone may show them twice.",
+                long.duplicateEvidence, []
+            ),
+            (
+                .longMessageReferenceClash, long.referenceClashes,
+                "\(long.referenceClashes) parts reused the reference and part number of a long message to the same "
+                    + "number still being sent, with other text: the phone joins parts of two messages. Use a new "
+                    + "reference per message (16-bit references wrap later).",
+                long.clashEvidence, []
+            ),
+            (
+                .longMessageMixedConcat, long.mixedMethods,
+                "\(long.mixedMethods) long messages number their parts in more than one way (UDH with 8-bit or 16-bit "
+                    + "references, SAR TLVs): a phone joins only parts numbered alike.",
+                long.mixedMethodsEvidence, [.init("cause", .string("methods"))]
+            ),
+            (
+                .longMessageMixedConcat, long.mixedSessions,
+                "\(long.mixedSessions) long messages had their parts sent over more than one bind: an SMSC that puts "
+                    + "parts together per connection sends them apart.",
+                long.mixedSessionsEvidence, [.init("cause", .string("sessions"))]
+            ),
+        ]
+        for (code, count, message, evidence, fields) in troubles where count > 0 {
+            findings.append(Finding(code, .warning, message, count: count, evidence: evidence, fields: fields))
         }
         return findings
     }

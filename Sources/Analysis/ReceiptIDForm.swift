@@ -65,4 +65,16 @@ public enum ReceiptIDTransform: String, Hashable, Sendable, CaseIterable {
     case decimalToHex = "decimal_to_hex"
     /// No form of any response id of the capture.
     case unmatched = "unmatched"
+
+    /// Its position among `allCases`, for counting in an array.
+    var position: Int {
+        switch self {
+        case .exact: 0
+        case .zeroPadding: 1
+        case .letterCase: 2
+        case .hexToDecimal: 3
+        case .decimalToHex: 4
+        case .unmatched: 5
+        }
+    }
 }

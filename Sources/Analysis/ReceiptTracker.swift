@@ -38,10 +38,46 @@ struct ReceiptTracker {
     private var rollupIndex: [UInt64: UInt32] = [:]
     static let maximumRollups = 1_000_000
 
+    /// A receipt, for evidence: plain values (no reference counting on the path of every receipt); made into a
+    /// ``Finding/Evidence`` only when kept.
+    struct ReceiptRef {
+        var session: Int
+        var sequenceNumber: UInt32
+        var command: CommandID
+        var time: Int64
+
+        var evidence: Finding.Evidence {
+            Finding.Evidence(
+                session: session, sequenceNumber: sequenceNumber, command: command.name, time: Double(time) / 1e9)
+        }
+    }
+
+    /// One account's receipt figures while the input is read: plain counters (``ReceiptQuality`` at the end).
+    struct AccountCounters {
+        var asked = 0
+        var pending = 0
+        var final = 0
+        var notFinal = 0
+        var linkedFinal = 0
+        var delivered = 0
+        var tooFast = 0
+        /// The first final state (its index in `stateCounts`) and error, and whether others came.
+        var firstState = -1
+        var stateVaried = false
+        var errorVaried = false
+        var minimumLatency = Int64.max
+        var maximumLatency = Int64.min
+    }
+
     /// Accounts by index (0: before any bind); at most `maximumAccounts`, the rest under the last.
     private var accountNames: [String] = [""]
     private var accountIndices: [String: UInt16] = ["": 0]
-    private var quality: [ReceiptQuality] = [ReceiptQuality(account: "")]
+    private var quality: [AccountCounters] = [AccountCounters()]
+    /// Per account: the first final receipt's error, and the first too-fast receipts.
+    private var firstErrors: [String?] = [nil]
+    private var tooFastEvidence: [[Finding.Evidence]] = [[]]
+    /// Receipts by ``ReceiptIDTransform`` (by its position in `allCases`).
+    private var transformCounts = [Int](repeating: 0, count: ReceiptIDTransform.allCases.count)
     static let maximumAccounts = 4_096
     /// Settings of the quality figures.
     var tooFastNanoseconds: Int64 = 100_000_000
@@ -52,7 +88,9 @@ struct ReceiptTracker {
         guard accountNames.count < Self.maximumAccounts else { return UInt16(Self.maximumAccounts - 1) }
         let index = UInt16(accountNames.count)
         accountNames.append(accountNames.count == Self.maximumAccounts - 1 ? "other" : systemID)
-        quality.append(ReceiptQuality(account: accountNames[Int(index)]))
+        quality.append(AccountCounters())
+        firstErrors.append(nil)
+        tooFastEvidence.append([])
         accountIndices[systemID] = index
         return index
     }
@@ -152,10 +190,10 @@ struct ReceiptTracker {
     /// (``ReceiptIDForm/flags(_:)``), `receipt` the deliver_sm (for evidence).
     mutating func received(
         id: UnsafeRawBufferPointer, key: UInt64? = nil, flags: UInt16? = nil, state: String, err: String?,
-        final: Bool, at time: Int64, receipt: Finding.Evidence
+        final: Bool, at time: Int64, receipt: ReceiptRef
     ) {
         report.count += 1
-        countState(state)
+        let stateIndex = countState(state)
         if state != "DELIVRD", let err, !err.isEmpty {
             report.errors[err, default: 0] += 1
         }
@@ -170,7 +208,9 @@ struct ReceiptTracker {
         var updated = entry
         updated.received += 1
         if final {
-            noteFinal(of: &updated, state: state, err: err, after: time - entry.submittedAt, receipt: receipt)
+            noteFinal(
+                of: &updated, delivered: state == "DELIVRD", state: stateIndex, err: err,
+                after: time - entry.submittedAt, receipt: receipt)
             if updated.long != 0 {
                 rollups[Int(updated.long) - 1].finals += 1
                 if state == "DELIVRD" { rollups[Int(updated.long) - 1].delivered += 1 }
@@ -195,16 +235,19 @@ struct ReceiptTracker {
     /// the report's dictionary at the end.
     private var stateCounts: [(state: String, count: Int)] = []
 
-    private mutating func countState(_ state: String) {
+    /// Counts a receipt's state; returns its index in `stateCounts` (-1 past the first 64 states).
+    @discardableResult
+    private mutating func countState(_ state: String) -> Int {
         for index in stateCounts.indices where stateCounts[index].state == state {
             stateCounts[index].count += 1
-            return
+            return index
         }
         if stateCounts.count < 64 {
             stateCounts.append((state, 1))
-        } else {
-            report.stat[state, default: 0] += 1
+            return stateCounts.count - 1
         }
+        report.stat[state, default: 0] += 1
+        return -1
     }
 
     /// Looks an id up as written, then as the other number form (hex for decimal and back); says how the receipt
@@ -225,13 +268,13 @@ struct ReceiptTracker {
 
     /// Counts a receipt under how it wrote its id; keeps the first few that were not written alike.
     private mutating func noteTransform(
-        _ transform: ReceiptIDTransform, id: UnsafeRawBufferPointer, receipt: Finding.Evidence
+        _ transform: ReceiptIDTransform, id: UnsafeRawBufferPointer, receipt: ReceiptRef
     ) {
-        report.idTransforms[transform, default: 0] += 1
+        transformCounts[transform.position] += 1
         guard transform != .exact else { return }
         var evidence = report.idTransformEvidence[transform] ?? []
         if evidence.count < Finding.evidenceLimit {
-            evidence.append(receipt)
+            evidence.append(receipt.evidence)
             report.idTransformEvidence[transform] = evidence
         }
         if report.idTransformExample[transform] == nil {
@@ -241,32 +284,39 @@ struct ReceiptTracker {
 
     /// A final receipt for a waiting message: counted for its account once per message.
     private mutating func noteFinal(
-        of entry: inout Waiting, state: String, err: String?, after nanoseconds: Int64, receipt: Finding.Evidence
+        of entry: inout Waiting, delivered: Bool, state: Int, err: String?, after nanoseconds: Int64,
+        receipt: ReceiptRef
     ) {
         let index = Int(entry.account)
-        quality[index].linkedFinal += 1
-        if state == "DELIVRD" {
-            quality[index].delivered += 1
-            if nanoseconds < tooFastNanoseconds {
-                quality[index].tooFast += 1
-                if quality[index].tooFastEvidence.count < Finding.evidenceLimit {
-                    quality[index].tooFastEvidence.append(receipt)
-                }
+        quality.withUnsafeMutableBufferPointer { all in
+            var counters = all[index]
+            counters.linkedFinal += 1
+            if delivered {
+                counters.delivered += 1
+                if nanoseconds < tooFastNanoseconds { counters.tooFast += 1 }
             }
+            counters.minimumLatency = min(counters.minimumLatency, nanoseconds)
+            counters.maximumLatency = max(counters.maximumLatency, nanoseconds)
+            if counters.firstState == -1, counters.linkedFinal == 1 {
+                counters.firstState = state
+            } else if state != counters.firstState {
+                counters.stateVaried = true
+            }
+            if !entry.finalSeen {
+                entry.finalSeen = true
+                if entry.wanted { counters.final += 1 }
+            }
+            all[index] = counters
         }
-        let milliseconds = Double(nanoseconds) / 1e6
-        quality[index].minimumLatencyMs = min(quality[index].minimumLatencyMs ?? milliseconds, milliseconds)
-        quality[index].maximumLatencyMs = max(quality[index].maximumLatencyMs ?? milliseconds, milliseconds)
-        if quality[index].states.count < 3, !quality[index].states.contains(state) {
-            quality[index].states.append(state)
+        if delivered, nanoseconds < tooFastNanoseconds, tooFastEvidence[index].count < Finding.evidenceLimit {
+            tooFastEvidence[index].append(receipt.evidence)
         }
         let error = err ?? ""
-        if quality[index].errors.count < 3, !quality[index].errors.contains(error) {
-            quality[index].errors.append(error)
+        if let first = firstErrors[index] {
+            if !quality[index].errorVaried, first != error { quality[index].errorVaried = true }
+        } else {
+            firstErrors[index] = error
         }
-        guard !entry.finalSeen else { return }
-        entry.finalSeen = true
-        if entry.wanted { quality[index].final += 1 }
     }
 
     /// Closes the books: messages still waiting had no receipt; those submitted after `pendingAfter` (capture
@@ -294,7 +344,30 @@ struct ReceiptTracker {
         report.longMessageReceipts.partlyDelivered = partly.map {
             PartlyDelivered(parts: $0.parts, receipts: $0.expected, delivered: $0.delivered, first: $0.first)
         }
-        report.accounts = quality.filter { $0.asked > 0 || $0.linkedFinal > 0 || $0.notFinal > 0 }
+        for (index, counters) in quality.enumerated()
+        where counters.asked > 0 || counters.linkedFinal > 0 || counters.notFinal > 0 {
+            var account = ReceiptQuality(account: accountNames[index])
+            account.asked = counters.asked
+            account.pending = counters.pending
+            account.final = counters.final
+            account.notFinal = counters.notFinal
+            account.linkedFinal = counters.linkedFinal
+            account.delivered = counters.delivered
+            account.tooFast = counters.tooFast
+            account.tooFastEvidence = tooFastEvidence[index]
+            if counters.linkedFinal > 0 {
+                account.minimumLatencyMs = Double(counters.minimumLatency) / 1e6
+                account.maximumLatencyMs = Double(counters.maximumLatency) / 1e6
+                account.states = counters.firstState >= 0 ? [stateCounts[counters.firstState].state] : ["?"]
+                if counters.stateVaried || counters.firstState < 0 { account.states.append("...") }
+                account.errors = [firstErrors[index] ?? ""]
+                if counters.errorVaried { account.errors.append("...") }
+            }
+            report.accounts.append(account)
+        }
+        for transform in ReceiptIDTransform.allCases where transformCounts[transform.position] > 0 {
+            report.idTransforms[transform] = transformCounts[transform.position]
+        }
         report.withoutReceipt += waiting.entries.filter(\.value.wanted).count
         for (state, count) in stateCounts { report.stat[state, default: 0] += count }
         stateCounts = []

@@ -102,19 +102,7 @@ struct LookaheadTests {
                 switch random.next() % 3 {
                 case 0:
                     // By TLV: receipted_message_id and message_state DELIVERED.
-                    c.send(
-                        Sample.bytes(
-                            PDU(
-                                .deliverSM, sequence: receiptSequence,
-                                body: .shortMessage(
-                                    .init(
-                                        source: Address(ton: 1, npi: 1, address: "77011234567"),
-                                        destination: Address(ton: 5, address: "SHOP"), esmClass: 0x04)),
-                                tlvs: [
-                                    TLV(tag: .receiptedMessageID, cString: "\(id)"),
-                                    TLV(tag: .messageState, integer: 2, width: 1),
-                                ])),
-                        from: .server)
+                    c.send(Sample.deliveredByTLV(sequence: receiptSequence, id: "\(id)"), from: .server)
                 case 1:
                     // By text, the id in hex.
                     let hex = String(id, radix: 16, uppercase: true)

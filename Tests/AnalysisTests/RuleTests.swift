@@ -241,20 +241,7 @@ struct RuleTests {
             if index % 2 == 0 {
                 c.send(receipt(sequence: receiptSequence, id: receiptID), from: .server)
             } else {
-                // By TLV: receipted_message_id and message_state DELIVERED.
-                c.send(
-                    Sample.bytes(
-                        PDU(
-                            .deliverSM, sequence: receiptSequence,
-                            body: .shortMessage(
-                                .init(
-                                    source: Address(ton: 1, npi: 1, address: "77011234567"),
-                                    destination: Address(ton: 5, address: "SHOP"), esmClass: 0x04)),
-                            tlvs: [
-                                TLV(tag: .receiptedMessageID, cString: receiptID),
-                                TLV(tag: .messageState, integer: 2, width: 1),
-                            ])),
-                    from: .server)
+                c.send(Sample.deliveredByTLV(sequence: receiptSequence, id: receiptID), from: .server)
             }
             c.send(response(.deliverSMResp, sequence: receiptSequence), from: .client)
             receiptSequences[transform, default: []].append(receiptSequence)

@@ -97,6 +97,21 @@ public enum Sample {
         bytes(PDU(.submitSMResp, sequence: sequence, body: .messageID(id)))
     }
 
+    /// A receipt by TLVs alone: receipted_message_id and message_state DELIVERED, no text.
+    public static func deliveredByTLV(sequence: UInt32, id: String) -> [UInt8] {
+        bytes(
+            PDU(
+                .deliverSM, sequence: sequence,
+                body: .shortMessage(
+                    .init(
+                        source: Address(ton: 1, npi: 1, address: "77011234567"),
+                        destination: Address(ton: 5, address: "SHOP"), esmClass: 0x04)),
+                tlvs: [
+                    TLV(tag: .receiptedMessageID, cString: id),
+                    TLV(tag: .messageState, integer: 2, width: 1),
+                ]))
+    }
+
     public static func deliver(sequence: UInt32, text: String) -> [UInt8] {
         bytes(
             PDU(
