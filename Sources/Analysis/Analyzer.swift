@@ -188,12 +188,12 @@ public final class Analyzer {
         let wants = location.registeredDelivery & 0x03
         request.wantsReceipt = wants == 1 || wants == 3
         if let concatenation {
-            request.concatenation = concatenation
             // The destination, to tell the long messages of one reference apart (read for parts only).
             var hash: UInt32 = 0x811C_9DC5
             for index in location.destination { hash = (hash ^ UInt32(bytes[index])) &* 0x0100_0193 }
-            request.destinationHash = hash
-            request.contentKey = content
+            request.isPart = true
+            if state.pendingParts.count >= SessionState.maximumPendingParts { state.pendingParts.removeAll() }
+            state.pendingParts[item.header.sequenceNumber] = (concatenation, hash)
         }
         let key = request.messageKey
         if let acceptedAt = accepted[key], Double(time - acceptedAt) / 1e9 < configuration.duplicateWindow {
@@ -394,19 +394,18 @@ public final class Analyzer {
         if request.isDuplicate {
             duplicateResponses[status.name, default: 0] += 1
         }
+        let concatenation = request.isPart ? state.pendingParts.removeValue(forKey: item.header.sequenceNumber) : nil
         if status == .ok {
             var longMessage: (identity: UInt64, first: Finding.Evidence)?
-            if let part = request.concatenation {
+            if let (part, destination) = concatenation {
                 let submit = Finding.Evidence(
                     session: state.id, sequenceNumber: item.header.sequenceNumber, command: "submit_sm",
                     time: Double(request.time) / 1e9)
                 longMessages.accepted(
-                    part, account: state.systemIDHash, destination: request.destinationHash,
-                    content: request.contentKey, session: state.id, submit: submit, at: time)
+                    part, account: state.systemIDHash, destination: destination, content: request.messageKey,
+                    session: state.id, submit: submit, at: time)
                 longMessage = (
-                    LongMessageTracker.identity(
-                        part, account: state.systemIDHash, destination: request.destinationHash),
-                    submit
+                    LongMessageTracker.identity(part, account: state.systemIDHash, destination: destination), submit
                 )
             }
             accepted[request.messageKey] = request.time
@@ -427,7 +426,7 @@ public final class Analyzer {
             if let (key, form) = responseID {
                 receipts.accepted(
                     key: key, form: form, account: state.receiptAccount, submittedAt: request.time, session: state.id,
-                    concatenation: request.concatenation.map { ($0.reference, $0.total) },
+                    concatenation: concatenation.map { ($0.part.reference, $0.part.total) },
                     receiptPerPart: state.receiptPerPart, wantsReceipt: request.wantsReceipt,
                     horizon: time - Int64(configuration.receiptWindow * 1e9), longMessage: longMessage)
             }

@@ -58,11 +58,9 @@ struct PendingRequest {
     /// For submit_sm: the identity of the message (system_id, addresses, octets), for duplicates and resubmits.
     var messageKey: UInt64 = 0
     var isDuplicate = false
-    /// For the parts of a long message: how the part says it is one, the destination's hash and the part's
-    /// content key (``Analyzer/messageContentKey(in:at:message:)``).
-    var concatenation: ConcatenatedPart?
-    var destinationHash: UInt32 = 0
-    var contentKey: UInt64 = 0
+    /// A part of a long message: what it says of that is in its session's `pendingParts` (kept apart so that the
+    /// table of pending requests stays small).
+    var isPart = false
     /// Counted in the all-sessions outstanding series.
     var fromClient = false
     /// registered_delivery asks for a receipt whatever the outcome (1) or on success (3).
@@ -112,6 +110,10 @@ final class SessionState {
     /// A key of the system_id that is the same in every run (it goes into message keys).
     private(set) var systemIDHash: UInt64 = 0
     private(set) var receiptPerPart = false
+    /// For the submit_sm that are parts of long messages, by sequence_number until their response: the part and a
+    /// hash of the destination. At most `maximumPendingParts`; past it the oldest are dropped.
+    var pendingParts: [UInt32: (part: ConcatenatedPart, destination: UInt32)] = [:]
+    static let maximumPendingParts = 65_536
     /// The account's index among the receipt tracker's (``ReceiptTracker/accountIndex(_:)``).
     var receiptAccount: UInt16 = 0
     /// Response times by request command (by ``CommandID/knownIndex``, others apart); merged by system_id for the
