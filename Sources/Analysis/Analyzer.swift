@@ -396,17 +396,15 @@ public final class Analyzer {
         }
         let concatenation = request.isPart ? state.pendingParts.removeValue(forKey: item.header.sequenceNumber) : nil
         if status == .ok {
-            var longMessage: (identity: UInt64, first: Finding.Evidence)?
+            var long: UInt32 = 0
             if let (part, destination) = concatenation {
                 let submit = Finding.Evidence(
                     session: state.id, sequenceNumber: item.header.sequenceNumber, command: "submit_sm",
                     time: Double(request.time) / 1e9)
-                longMessages.accepted(
+                long = longMessages.accepted(
                     part, account: state.systemIDHash, destination: destination, content: request.messageKey,
-                    session: state.id, submit: submit, at: time)
-                longMessage = (
-                    LongMessageTracker.identity(part, account: state.systemIDHash, destination: destination), submit
-                )
+                    session: state.id, submit: submit, at: time, wantsReceipt: request.wantsReceipt
+                ) { receipts.newRollup(parts: Int(part.total), first: submit) }
             }
             accepted[request.messageKey] = request.time
             acceptedSweep += 1
@@ -428,7 +426,7 @@ public final class Analyzer {
                     key: key, form: form, account: state.receiptAccount, submittedAt: request.time, session: state.id,
                     concatenation: concatenation.map { ($0.part.reference, $0.part.total) },
                     receiptPerPart: state.receiptPerPart, wantsReceipt: request.wantsReceipt,
-                    horizon: time - Int64(configuration.receiptWindow * 1e9), longMessage: longMessage)
+                    horizon: time - Int64(configuration.receiptWindow * 1e9), long: long)
             }
         } else if status == .throttled, !state.episodes.isEmpty {
             throttledMessages[request.messageKey] = (time, state.id, state.episodes.count - 1)

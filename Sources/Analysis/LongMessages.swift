@@ -45,6 +45,8 @@ struct LongMessageTracker {
         var lastTime: Int64
         var first: Finding.Evidence
         var counted = false
+        /// Its receipt roll-up in the receipt tracker (from 1); 0 for none yet.
+        var rollup: UInt32 = 0
     }
 
     /// Messages whose last part came less than this long ago may still get their missing parts (capture time).
@@ -56,37 +58,49 @@ struct LongMessageTracker {
     private var operations = 0
     private(set) var report = LongMessageReport()
 
-    /// The identity of the long message a part belongs to (the same for all its parts).
-    static func identity(_ part: ConcatenatedPart, account: UInt64, destination: UInt32) -> UInt64 {
-        (account &* 0x9E37_79B9_7F4A_7C15)
-            ^ (UInt64(destination) << 32 | UInt64(part.reference) << 8 | UInt64(part.total))
-    }
-
-    /// A part the SMSC accepted.
+    /// A part the SMSC accepted. Returns the index of its message's receipt roll-up (0 for none), made with
+    /// `makeRollup` the first time a part of the message asks for a receipt.
     mutating func accepted(
         _ part: ConcatenatedPart, account: UInt64, destination: UInt32, content: UInt64, session: Int,
-        submit: Finding.Evidence, at time: Int64
-    ) {
+        submit: Finding.Evidence, at time: Int64, wantsReceipt: Bool, makeRollup: () -> UInt32
+    ) -> UInt32 {
         guard part.total > 1, part.sequence >= 1, part.sequence <= part.total else {
             report.malformed += 1
-            return
+            return 0
         }
         let key = Key(account: account, destination: destination, reference: part.reference, total: part.total)
-        var message =
-            open[key]
-            ?? Message(
-                parts: Array(repeating: 0, count: Int(part.total)), firstSession: session, lastTime: time, first: submit
-            )
-        if open[key] == nil { report.messages += 1 }
+        // One look-up, the message changed where it is (a copy would copy its parts too).
+        let rollup = Self.update(
+            &open[
+                key,
+                default: Message(
+                    parts: Array(repeating: 0, count: Int(part.total)), firstSession: session, lastTime: .min,
+                    first: submit)],
+            with: part, content: content, session: session, submit: submit, at: time, report: &report,
+            wantsReceipt: wantsReceipt, makeRollup: makeRollup)
+        operations += 1
+        if operations >= 65_536 || open.count > Self.maximumOpen {
+            operations = 0
+            close(before: open.count > Self.maximumOpen ? time : time - Self.openNanoseconds)
+        }
+        return rollup
+    }
+
+    private static func update(
+        _ message: inout Message, with part: ConcatenatedPart, content: UInt64, session: Int,
+        submit: Finding.Evidence, at time: Int64, report: inout LongMessageReport, wantsReceipt: Bool,
+        makeRollup: () -> UInt32
+    ) -> UInt32 {
+        if message.lastTime == .min { report.messages += 1 }
         let index = Int(part.sequence) - 1
         let previous = message.parts[index]
         if previous != 0 {
             if previous == content {
                 report.duplicateParts += 1
-                note(&report.duplicateEvidence, submit)
+                if report.duplicateEvidence.count < Finding.evidenceLimit { report.duplicateEvidence.append(submit) }
             } else {
                 report.referenceClashes += 1
-                note(&report.clashEvidence, submit)
+                if report.clashEvidence.count < Finding.evidenceLimit { report.clashEvidence.append(submit) }
             }
         } else {
             message.parts[index] = content == 0 ? 1 : content
@@ -97,14 +111,12 @@ struct LongMessageTracker {
         if !message.counted, message.kinds.nonzeroBitCount > 1 {
             message.counted = true
             report.mixedMethods += 1
-            note(&report.mixedMethodsEvidence, message.first)
+            if report.mixedMethodsEvidence.count < Finding.evidenceLimit {
+                report.mixedMethodsEvidence.append(message.first)
+            }
         }
-        open[key] = message
-        operations += 1
-        if operations >= 65_536 || open.count > Self.maximumOpen {
-            operations = 0
-            close(before: open.count > Self.maximumOpen ? time : time - Self.openNanoseconds)
-        }
+        if message.rollup == 0, wantsReceipt { message.rollup = makeRollup() }
+        return message.rollup
     }
 
     /// Closes the messages whose last part came before `horizon`: counts them whole or not.

@@ -33,10 +33,16 @@ struct ReceiptTracker {
         var first: Finding.Evidence
     }
 
-    /// Long messages by index (from 1), at most `maximumRollups`; `rollupIndex` finds them by identity.
+    /// Long messages by index (from 1), at most `maximumRollups`.
     private var rollups: [LongRollup] = []
-    private var rollupIndex: [UInt64: UInt32] = [:]
     static let maximumRollups = 1_000_000
+
+    /// A roll-up for the receipts of a long message; 0 when there are too many already.
+    mutating func newRollup(parts: Int, first: Finding.Evidence) -> UInt32 {
+        guard rollups.count < Self.maximumRollups else { return 0 }
+        rollups.append(LongRollup(parts: parts, first: first))
+        return UInt32(rollups.count)
+    }
 
     /// A receipt, for evidence: plain values (no reference counting on the path of every receipt); made into a
     /// ``Finding/Evidence`` only when kept.
@@ -128,18 +134,8 @@ struct ReceiptTracker {
     mutating func accepted(
         key: UInt64, form: ReceiptIDForm, account: UInt16 = 0, submittedAt: Int64, session: Int,
         concatenation: (reference: UInt16, total: UInt8)?, receiptPerPart: Bool, wantsReceipt: Bool, horizon: Int64,
-        longMessage: (identity: UInt64, first: Finding.Evidence)? = nil
+        long: UInt32 = 0
     ) {
-        var long: UInt32 = 0
-        if let longMessage, let concatenation, wantsReceipt {
-            if let index = rollupIndex[longMessage.identity] {
-                long = index
-            } else if rollups.count < Self.maximumRollups {
-                rollups.append(LongRollup(parts: Int(concatenation.total), first: longMessage.first))
-                long = UInt32(rollups.count)
-                rollupIndex[longMessage.identity] = long
-            }
-        }
         if let concatenation, concatenation.total > 1 {
             let long = LongKey(session: session, reference: concatenation.reference, total: concatenation.total)
             var keys = longParts[long] ?? []
