@@ -31,8 +31,7 @@ extension Analyzer {
             guard let location = pdu.digest.shortMessage else { return nil }
             let facts = ReceiptFacts(in: bytes, at: location)
             guard let word = facts.word else { return nil }
-            return PreparedPDU(
-                key: facts.idRange.map { MessageID.linkKey(UnsafeRawBufferPointer(rebasing: bytes[$0])) }, facts: word)
+            return PreparedPDU(key: facts.idKey, facts: word)
         default:
             return nil
         }
@@ -76,8 +75,8 @@ extension Analyzer {
         key: UInt64, form: ReceiptIDForm
     )? {
         guard status == .ok, let range = PDULayout.leadingCString(in: bytes), !range.isEmpty else { return nil }
-        let id = UnsafeRawBufferPointer(rebasing: bytes[range])
-        return (MessageID.linkKey(id), ReceiptIDForm(id))
+        let (key, shape) = MessageID.linkKeyAndShape(UnsafeRawBufferPointer(rebasing: bytes[range]))
+        return (key, ReceiptIDForm(shape: shape))
     }
 }
 
@@ -147,14 +146,20 @@ struct ReceiptFacts {
     var marked: Bool
     /// Not marked, and the text starts like a receipt's.
     var startsLikeText: Bool
-    /// How the receipted_message_id is written (``ReceiptIDForm/flags(_:)``).
+    /// How the receipted_message_id is written (``ReceiptIDForm/flags(_:)``), and its link key (worked out with
+    /// the flags, in the same pass; not carried in the word, where the prepared PDU's key stands for it).
     var idFlags: UInt16 = 0
+    var idKey: UInt64?
 
     init(in bytes: UnsafeRawBufferPointer, at location: ShortMessageLocation) {
         idRange = PDULayout.findTLV(.receiptedMessageID, in: bytes, region: location.tlvs).map { range in
             range.last.map { bytes[$0] == 0 } == true ? range.dropLast() : range
         }
-        if let idRange { idFlags = ReceiptIDForm.flags(UnsafeRawBufferPointer(rebasing: bytes[idRange])) }
+        if let idRange {
+            let (key, shape) = MessageID.linkKeyAndShape(UnsafeRawBufferPointer(rebasing: bytes[idRange]))
+            idKey = key
+            idFlags = shape & 0xFF00
+        }
         marked = DeliveryReceipt.isMarked(esmClass: location.esmClass, hasReceiptedMessageID: idRange != nil)
         deliveredByTLV = false
         if idRange != nil, let state = PDULayout.findTLV(.messageState, in: bytes, region: location.tlvs),

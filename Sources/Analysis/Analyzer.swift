@@ -192,8 +192,10 @@ public final class Analyzer {
             var hash: UInt32 = 0x811C_9DC5
             for index in location.destination { hash = (hash ^ UInt32(bytes[index])) &* 0x0100_0193 }
             request.isPart = true
-            if state.pendingParts.count >= SessionState.maximumPendingParts { state.pendingParts.removeAll() }
-            state.pendingParts[item.header.sequenceNumber] = (concatenation, hash)
+            if state.pendingParts.count >= SessionState.maximumPendingParts {
+                state.pendingParts.removeAll { _, _ in true }
+            }
+            state.pendingParts[UInt64(item.header.sequenceNumber)] = PendingPart(part: concatenation, destination: hash)
         }
         let key = request.messageKey
         if let acceptedAt = accepted[key], Double(time - acceptedAt) / 1e9 < configuration.duplicateWindow {
@@ -289,7 +291,8 @@ public final class Analyzer {
             if let idRange = facts.idRange, facts.deliveredByTLV {
                 let id = UnsafeRawBufferPointer(rebasing: bytes[idRange])
                 receipts.received(
-                    id: id, key: item.prepared?.key, flags: facts.idFlags, state: "DELIVRD", err: nil, final: true,
+                    id: id, key: item.prepared?.key ?? facts.idKey, flags: facts.idFlags, state: "DELIVRD", err: nil,
+                    final: true,
                     at: time, receipt: Self.receiptRef(item, time: time))
                 return
             }
@@ -394,15 +397,17 @@ public final class Analyzer {
         if request.isDuplicate {
             duplicateResponses[status.name, default: 0] += 1
         }
-        let concatenation = request.isPart ? state.pendingParts.removeValue(forKey: item.header.sequenceNumber) : nil
+        let concatenation =
+            request.isPart ? state.pendingParts.removeValue(forKey: UInt64(item.header.sequenceNumber)) : nil
         if status == .ok {
             var long: UInt32 = 0
-            if let (part, destination) = concatenation {
+            if let pending = concatenation {
+                let part = pending.part
                 let submit = Finding.Evidence(
                     session: state.id, sequenceNumber: item.header.sequenceNumber, command: "submit_sm",
                     time: Double(request.time) / 1e9)
                 long = longMessages.accepted(
-                    part, account: state.systemIDHash, destination: destination, content: request.messageKey,
+                    part, account: state.systemIDHash, destination: pending.destination, content: request.messageKey,
                     session: state.id, submit: submit, at: time, wantsReceipt: request.wantsReceipt
                 ) { receipts.newRollup(parts: Int(part.total), first: submit) }
             }

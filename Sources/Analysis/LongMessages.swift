@@ -29,13 +29,6 @@ struct ConcatenatedPart {
 
 /// The long messages of the input, followed part by part as the SMSC accepts them.
 struct LongMessageTracker {
-    struct Key: Hashable {
-        var account: UInt64
-        var destination: UInt32
-        var reference: UInt16
-        var total: UInt8
-    }
-
     struct Message {
         /// Per part (sequence 1...total at 0..<total), the content key of the accepted part; 0 while not accepted.
         var parts: [UInt64]
@@ -47,6 +40,12 @@ struct LongMessageTracker {
         var counted = false
         /// Its receipt roll-up in the receipt tracker (from 1); 0 for none yet.
         var rollup: UInt32 = 0
+        /// Its key in `index`, and whether its slot holds it (slots of closed messages are used again).
+        var identity: UInt64
+        var live = true
+
+        /// Every part accepted, all over one bind: nothing to report of it but that it was whole.
+        var isPlain: Bool { !otherSession && !parts.contains(0) }
     }
 
     /// Messages whose last part came less than this long ago may still get their missing parts (capture time).
@@ -54,7 +53,11 @@ struct LongMessageTracker {
     /// At most this many messages are followed at once; past it the oldest are closed early.
     static let maximumOpen = 200_000
 
-    private var open: [Key: Message] = [:]
+    /// Messages being followed: their slots in `messages` (from 1) by identity (account, destination, reference
+    /// and number of parts mixed into one key), free slots for new ones.
+    private var index = IntegerTable<UInt32>(placeholder: 0)
+    private var messages: [Message] = []
+    private var free: [Int] = []
     private var operations = 0
     private(set) var report = LongMessageReport()
 
@@ -68,20 +71,35 @@ struct LongMessageTracker {
             report.malformed += 1
             return 0
         }
-        let key = Key(account: account, destination: destination, reference: part.reference, total: part.total)
-        // One look-up, the message changed where it is (a copy would copy its parts too).
+        let identity =
+            (account &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(destination) &* 0xC2B2_AE3D_27D4_EB4F)
+            ^ (UInt64(part.reference) << 8 | UInt64(part.total))
+        let slot: Int
+        if let found = index[identity] {
+            slot = Int(found) - 1
+        } else {
+            let message = Message(
+                parts: Array(repeating: 0, count: Int(part.total)), firstSession: session, lastTime: time,
+                first: submit,
+                identity: identity)
+            if let reused = free.popLast() {
+                messages[reused] = message
+                slot = reused
+            } else {
+                messages.append(message)
+                slot = messages.count - 1
+            }
+            index[identity] = UInt32(slot + 1)
+            report.messages += 1
+        }
+        // The message changed where it is (a copy would copy its parts too).
         let rollup = Self.update(
-            &open[
-                key,
-                default: Message(
-                    parts: Array(repeating: 0, count: Int(part.total)), firstSession: session, lastTime: .min,
-                    first: submit)],
-            with: part, content: content, session: session, submit: submit, at: time, report: &report,
-            wantsReceipt: wantsReceipt, makeRollup: makeRollup)
+            &messages[slot], with: part, content: content, session: session, submit: submit, at: time,
+            report: &report, wantsReceipt: wantsReceipt, makeRollup: makeRollup)
         operations += 1
-        if operations >= 65_536 || open.count > Self.maximumOpen {
+        if operations >= 65_536 || index.count > Self.maximumOpen {
             operations = 0
-            close(before: open.count > Self.maximumOpen ? time : time - Self.openNanoseconds)
+            close(before: index.count > Self.maximumOpen ? time : time - Self.openNanoseconds)
         }
         return rollup
     }
@@ -91,7 +109,6 @@ struct LongMessageTracker {
         submit: Finding.Evidence, at time: Int64, report: inout LongMessageReport, wantsReceipt: Bool,
         makeRollup: () -> UInt32
     ) -> UInt32 {
-        if message.lastTime == .min { report.messages += 1 }
         let index = Int(part.sequence) - 1
         let previous = message.parts[index]
         if previous != 0 {
@@ -119,15 +136,25 @@ struct LongMessageTracker {
         return message.rollup
     }
 
-    /// Closes the messages whose last part came before `horizon`: counts them whole or not.
-    private mutating func close(before horizon: Int64) {
-        var closing: [Message] = []
-        open = open.filter { _, message in
-            guard message.lastTime < horizon else { return true }
-            closing.append(message)
-            return false
+    /// Closes the messages whose last part came before `horizon` (all of them with `.max`): counts them whole or
+    /// not, those with something to report in the order of their first parts.
+    private mutating func close(before horizon: Int64, keepingInFlightAfter inFlight: Int64 = .max) {
+        var reported: [Message] = []
+        for slot in messages.indices where messages[slot].live && messages[slot].lastTime < horizon {
+            let message = messages[slot]
+            messages[slot].live = false
+            messages[slot].parts = []
+            _ = index.removeValue(forKey: message.identity)
+            free.append(slot)
+            if message.lastTime > inFlight, message.parts.contains(0) {
+                report.inFlight += 1
+            } else if message.isPlain {
+                report.complete += 1
+            } else {
+                reported.append(message)
+            }
         }
-        for message in Self.inOrder(closing) { account(message) }
+        for message in Self.inOrder(reported) { account(message) }
     }
 
     /// Messages in the order of their first parts (a dictionary's order is not the same from one table to another,
@@ -164,14 +191,7 @@ struct LongMessageTracker {
     /// Closes the books at the end of the input: messages whose last part came within `pendingAfter` are still in
     /// flight and counted apart.
     mutating func finish(pendingAfter: Int64) -> LongMessageReport {
-        for message in Self.inOrder(Array(open.values)) {
-            if message.lastTime > pendingAfter, message.parts.contains(0) {
-                report.inFlight += 1
-            } else {
-                account(message)
-            }
-        }
-        open = [:]
+        close(before: .max, keepingInFlightAfter: pendingAfter)
         return report
     }
 }

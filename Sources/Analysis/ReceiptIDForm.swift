@@ -1,6 +1,8 @@
 // How a message id is written, beyond what links it: enough to tell whether a receipt writes the id of its
 // submit_sm_resp the same way, or in a form a client comparing ids as text would not match.
 
+import SMPP
+
 /// The look of a message id: its length and four flags. Two ids that link (``MessageID``) and have the same form
 /// are written alike; otherwise the difference is a ``ReceiptIDTransform``.
 struct ReceiptIDForm: Hashable {
@@ -15,8 +17,10 @@ struct ReceiptIDForm: Hashable {
     init(bits: UInt16) { self.bits = bits }
 
     init(_ id: UnsafeRawBufferPointer) {
-        self.init(flags: Self.flags(id), length: id.count)
+        bits = MessageID.linkKeyAndShape(id).shape
     }
+
+    init(shape: UInt16) { bits = shape }
 
     init(flags: UInt16, length: Int) {
         bits = flags | UInt16(min(length, 255))
@@ -27,18 +31,7 @@ struct ReceiptIDForm: Hashable {
 
     /// The flags of an id's bytes (spaces around it are not part of the id).
     static func flags(_ id: UnsafeRawBufferPointer) -> UInt16 {
-        var flags: UInt16 = 0
-        var digits = true
-        var first = true
-        for byte in id where byte != 0x20 {
-            if first, byte == 0x30 { flags |= leadingZero }
-            first = false
-            if byte >= 0x61, byte <= 0x7A { flags |= lowercase }
-            if byte >= 0x41, byte <= 0x5A { flags |= uppercase }
-            if byte < 0x30 || byte > 0x39 { digits = false }
-        }
-        if digits, !first { flags |= digitsOnly }
-        return flags
+        MessageID.linkKeyAndShape(id).shape & 0xFF00
     }
 
     /// How a receipt's id (`self`) is written against the submit_sm_resp id it linked to by its own key.

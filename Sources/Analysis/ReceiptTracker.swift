@@ -251,9 +251,17 @@ struct ReceiptTracker {
     private func lookup(_ id: UnsafeRawBufferPointer, key: UInt64?, flags: UInt16?) -> (
         UInt64, Waiting, ReceiptIDTransform
     )? {
-        let primary = key ?? MessageID.linkKey(id)
+        var primary: UInt64
+        var shape = flags
+        if let key {
+            primary = key
+        } else {
+            let worked = MessageID.linkKeyAndShape(id)
+            primary = worked.key
+            shape = shape ?? worked.shape & 0xFF00
+        }
         if let entry = waiting[primary] {
-            let form = ReceiptIDForm(flags: flags ?? ReceiptIDForm.flags(id), length: id.count)
+            let form = ReceiptIDForm(flags: shape ?? ReceiptIDForm.flags(id), length: id.count)
             return (primary, entry, form.difference(from: ReceiptIDForm(bits: entry.form)))
         }
         let alternatives = MessageID.alternativeLinkKeysByForm(id)

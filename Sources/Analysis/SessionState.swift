@@ -70,6 +70,13 @@ struct PendingRequest {
     static let none = PendingRequest(command: .genericNack, time: 0)
 }
 
+/// A part of a long message waiting for its response.
+struct PendingPart {
+    var part: ConcatenatedPart
+    /// A hash of the destination address.
+    var destination: UInt32
+}
+
 /// Per session state.
 final class SessionState {
     let id: Int
@@ -112,7 +119,9 @@ final class SessionState {
     private(set) var receiptPerPart = false
     /// For the submit_sm that are parts of long messages, by sequence_number until their response: the part and a
     /// hash of the destination. At most `maximumPendingParts`; past it the oldest are dropped.
-    var pendingParts: [UInt32: (part: ConcatenatedPart, destination: UInt32)] = [:]
+    var pendingParts = IntegerTable(
+        placeholder: PendingPart(
+            part: ConcatenatedPart(reference: 0, total: 0, sequence: 0, kind: .udh8), destination: 0))
     static let maximumPendingParts = 65_536
     /// The account's index among the receipt tracker's (``ReceiptTracker/accountIndex(_:)``).
     var receiptAccount: UInt16 = 0

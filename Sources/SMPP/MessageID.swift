@@ -71,6 +71,41 @@ extension MessageID {
         return hash | (1 << 63)
     }
 
+    /// ``linkKey(_:)-(UnsafeRawBufferPointer)`` and how the id is written, in one pass over its bytes: the shape
+    /// has the id's length (capped at 255) in its low byte, then flags: 0x100 only digits, 0x200 a leading zero,
+    /// 0x400 a lower-case letter, 0x800 an upper-case letter (spaces around the id are not part of it).
+    public static func linkKeyAndShape(_ bytes: UnsafeRawBufferPointer) -> (key: UInt64, shape: UInt16) {
+        var start = 0
+        var end = bytes.count
+        while start < end, bytes[start] == 0x20 { start += 1 }
+        while end > start, bytes[end - 1] == 0x20 { end -= 1 }
+        var shape = UInt16(min(bytes.count, 255))
+        if start < end, bytes[start] == 0x30 { shape |= 0x200 }
+        var digitsFrom = start
+        while digitsFrom < end - 1, bytes[digitsFrom] == 0x30 { digitsFrom += 1 }
+        var value: UInt64 = 0
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        var digits = start < end
+        for index in start..<end {
+            var byte = bytes[index]
+            if byte < 0x30 || byte > 0x39 {
+                digits = false
+                if byte >= 0x61, byte <= 0x7A {
+                    shape |= 0x400
+                    byte -= 0x20
+                } else if byte >= 0x41, byte <= 0x5A {
+                    shape |= 0x800
+                }
+            } else if index >= digitsFrom {
+                value = value &* 10 &+ UInt64(byte - 0x30)
+            }
+            if index >= digitsFrom { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        }
+        if digits { shape |= 0x100 }
+        if digits, end - digitsFrom <= 18 { return (value, shape) }
+        return (hash | (1 << 63), shape)
+    }
+
     /// The keys of the id's other number form: the hex form of a decimal id and the decimal form of a hex one.
     public static func alternativeLinkKeys(_ bytes: UnsafeRawBufferPointer) -> [UInt64] {
         let keys = alternativeLinkKeysByForm(bytes)

@@ -336,3 +336,44 @@ struct DialectTests {
         #expect(SMSCKZMessage(text: "__MAIL__: body\nsubj:S").subject == "S")
     }
 }
+
+@Suite("Message id keys")
+struct MessageIDKeyTests {
+    /// The key worked out with the shape is the key alone, for ids of every form (digits, letters, zeros, spaces,
+    /// long ones, empty), and the shape's flags are what the bytes show.
+    @Test func keyAndShapeInOnePass() {
+        var ids = [
+            "", " ", "0", "00", "000123", "123", "1A2B3C", "1a2b3c", "00BB42DD", " 42 ", "999999999999999999",
+            "9999999999999999999", "0000000000000000000001", "abc-DEF_01", "ß", "12 34",
+        ]
+        var random = UInt64(0x5EED)
+        let alphabet = Array("0123456789abcdefABCDEF -x".utf8)
+        for _ in 0..<2_000 {
+            random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let length = Int(random >> 59)
+            var id: [UInt8] = []
+            for index in 0..<length {
+                id.append(alphabet[Int((random >> UInt64(index * 2 % 50)) % UInt64(alphabet.count))])
+            }
+            ids.append(String(decoding: id, as: UTF8.self))
+        }
+        for id in ids {
+            var text = id
+            text.withUTF8 { bytes in
+                let raw = UnsafeRawBufferPointer(bytes)
+                let (key, shape) = MessageID.linkKeyAndShape(raw)
+                #expect(key == MessageID.linkKey(raw), "\"\(id)\"")
+                #expect(Int(shape & 0xFF) == min(raw.count, 255))
+                let trimmed = id.trimmingCharacters(in: .init(charactersIn: " "))
+                #expect((shape & 0x100 != 0) == (!trimmed.isEmpty && trimmed.allSatisfy(\.isASCIIDigit)), "\"\(id)\"")
+                #expect((shape & 0x200 != 0) == trimmed.hasPrefix("0"), "\"\(id)\"")
+                #expect((shape & 0x400 != 0) == trimmed.contains { $0.isLowercase && $0.isASCII }, "\"\(id)\"")
+                #expect((shape & 0x800 != 0) == trimmed.contains { $0.isUppercase && $0.isASCII }, "\"\(id)\"")
+            }
+        }
+    }
+}
+
+extension Character {
+    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
+}
