@@ -367,15 +367,16 @@ enum Findings {
     static func longMessageFindings(_ long: LongMessageReport) -> [Finding] {
         var findings: [Finding] = []
         if long.incomplete > 0 {
-            let example = long.incompleteExamples.first.map {
-                "; e.g. part" + ($0.missing.count == 1 ? " " : "s ")
-                    + $0.missing.map(String.init).joined(separator: ", ") + " of \($0.total)"
+            var example = ""
+            if let first = long.incompleteExamples.first {
+                let parts = first.missing.map { String($0) }.joined(separator: ", ")
+                example = "; e.g. part\(first.missing.count == 1 ? "" : "s") \(parts) of \(first.total)"
             }
             findings.append(
                 Finding(
                     .longMessageIncomplete, .warning,
                     "\(long.incomplete) of \(long.messages) long messages lack parts the SMSC never accepted "
-                        + "(\(long.missingParts) parts in all\(example ?? "")): the phone shows them cut, or not at all.",
+                        + "(\(long.missingParts) parts in all\(example)): the phone shows them cut, or not at all.",
                     count: long.incomplete, evidence: long.incompleteEvidence,
                     fields: [.init("missing_parts", .int(long.missingParts)), .init("messages", .int(long.messages))]))
         }
