@@ -193,9 +193,10 @@ public struct ReceiptQuality: Hashable, Sendable {
     public var tooFast = 0
     /// The first few too-fast receipts.
     public var tooFastEvidence: [Finding.Evidence] = []
-    /// States and error codes of the linked final receipts (up to 3 of each kept), and their latency range (ms).
-    public var states: [String] = []
-    public var errors: [String] = []
+    /// The state and the error code every linked final receipt gave, when all gave the same one (nil otherwise),
+    /// and their latency range (ms).
+    public var onlyState: String?
+    public var onlyError: String?
     public var minimumLatencyMs: Double?
     public var maximumLatencyMs: Double?
 

@@ -76,7 +76,7 @@ extension Analyzer {
     )? {
         guard status == .ok, let range = PDULayout.leadingCString(in: bytes), !range.isEmpty else { return nil }
         let (key, shape) = MessageID.linkKeyAndShape(UnsafeRawBufferPointer(rebasing: bytes[range]))
-        return (key, ReceiptIDForm(shape: shape))
+        return (key, ReceiptIDForm(bits: shape))
     }
 }
 

@@ -335,20 +335,20 @@ enum Findings {
                             .init("delivered", .int(account.delivered)), .init("threshold_ms", .double(threshold)),
                         ]))
             }
-            if account.linkedFinal >= 20, account.states.count == 1, account.errors.count == 1,
+            if account.linkedFinal >= 20, let state = account.onlyState, let error = account.onlyError,
                 let low = account.minimumLatencyMs, let high = account.maximumLatencyMs, high - low < 100
             {
                 findings.append(
                     Finding(
                         .receiptUniform, .warning,
-                        "\(name): all \(account.linkedFinal) final receipts say \(account.states[0]) with error "
-                            + "\(account.errors[0].isEmpty ? "none" : account.errors[0]), within "
+                        "\(name): all \(account.linkedFinal) final receipts say \(state) with error "
+                            + "\(error.isEmpty ? "none" : error), within "
                             + "\(formatNumber(high - low)) ms of the same delay: they look generated, not reported by "
                             + "the network.",
                         count: account.linkedFinal,
                         fields: [
-                            accountField, .init("state", .string(account.states[0])),
-                            .init("err", .string(account.errors[0])), .init("latency_spread_ms", .double(high - low)),
+                            accountField, .init("state", .string(state)), .init("err", .string(error)),
+                            .init("latency_spread_ms", .double(high - low)),
                         ]))
             }
             if account.notFinal > 0 {

@@ -114,10 +114,10 @@ struct LongMessageTracker {
         if previous != 0 {
             if previous == content {
                 report.duplicateParts += 1
-                if report.duplicateEvidence.count < Finding.evidenceLimit { report.duplicateEvidence.append(submit) }
+                note(&report.duplicateEvidence, submit)
             } else {
                 report.referenceClashes += 1
-                if report.clashEvidence.count < Finding.evidenceLimit { report.clashEvidence.append(submit) }
+                note(&report.clashEvidence, submit)
             }
         } else {
             message.parts[index] = content == 0 ? 1 : content
@@ -128,9 +128,7 @@ struct LongMessageTracker {
         if !message.counted, message.kinds.nonzeroBitCount > 1 {
             message.counted = true
             report.mixedMethods += 1
-            if report.mixedMethodsEvidence.count < Finding.evidenceLimit {
-                report.mixedMethodsEvidence.append(message.first)
-            }
+            note(&report.mixedMethodsEvidence, message.first)
         }
         if message.rollup == 0, wantsReceipt { message.rollup = makeRollup() }
         return message.rollup
@@ -174,17 +172,18 @@ struct LongMessageTracker {
             report.incomplete += 1
             report.missingParts += missing.count
             if report.incompleteEvidence.count < Finding.evidenceLimit {
-                report.incompleteEvidence.append(message.first)
+                Self.note(&report.incompleteEvidence, message.first)
                 report.incompleteExamples.append(.init(total: message.parts.count, missing: missing))
             }
         }
         if message.otherSession {
             report.mixedSessions += 1
-            note(&report.mixedSessionsEvidence, message.first)
+            Self.note(&report.mixedSessionsEvidence, message.first)
         }
     }
 
-    private func note(_ list: inout [Finding.Evidence], _ evidence: Finding.Evidence) {
+    /// Keeps evidence up to ``Finding/evidenceLimit``.
+    private static func note(_ list: inout [Finding.Evidence], _ evidence: Finding.Evidence) {
         if list.count < Finding.evidenceLimit { list.append(evidence) }
     }
 

@@ -20,8 +20,6 @@ struct ReceiptIDForm: Hashable {
         bits = MessageID.linkKeyAndShape(id).shape
     }
 
-    init(shape: UInt16) { bits = shape }
-
     init(flags: UInt16, length: Int) {
         bits = flags | UInt16(min(length, 255))
     }

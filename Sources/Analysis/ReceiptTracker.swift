@@ -362,10 +362,10 @@ struct ReceiptTracker {
             if counters.linkedFinal > 0 {
                 account.minimumLatencyMs = Double(counters.minimumLatency) / 1e6
                 account.maximumLatencyMs = Double(counters.maximumLatency) / 1e6
-                account.states = counters.firstState >= 0 ? [stateCounts[counters.firstState].state] : ["?"]
-                if counters.stateVaried || counters.firstState < 0 { account.states.append("...") }
-                account.errors = [firstErrors[index] ?? ""]
-                if counters.errorVaried { account.errors.append("...") }
+                if !counters.stateVaried, counters.firstState >= 0 {
+                    account.onlyState = stateCounts[counters.firstState].state
+                }
+                if !counters.errorVaried { account.onlyError = firstErrors[index] }
             }
             report.accounts.append(account)
         }

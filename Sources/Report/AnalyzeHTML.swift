@@ -1,14 +1,7 @@
 // `analyze --html`: one self-contained page (no network, no script) with inline SVG charts.
 
 import Analysis
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Capture
 
 public enum AnalyzeHTML {
     /// A finding: its severity and code, its words, and the PDUs that show it (session, sequence_number, command,
@@ -24,7 +17,7 @@ public enum AnalyzeHTML {
                 item +=
                     "<li><a href=\"#session-\(evidence.session)\">session \(evidence.session)</a> "
                     + "\(escapeHTML(evidence.command)) sequence_number \(evidence.sequenceNumber) at "
-                    + "\(escapeHTML(formatTime(evidence.time)))</li>"
+                    + "\(evidenceTime(evidence.time)) UTC</li>"
             }
             item += "</ul>"
         }
@@ -204,15 +197,9 @@ func formatNumberText(_ value: Double) -> String {
     value == value.rounded() ? String(Int(value)) : formatFixed(value, decimals: value < 10 ? 2 : 1)
 }
 
-/// A time (seconds since 1970) as `2026-11-26 08:34:06.800 UTC`.
-func formatTime(_ seconds: Double) -> String {
-    guard seconds.isFinite, abs(seconds) < 1e15 else { return "\(seconds)" }
-    var whole = time_t(seconds.rounded(.down))
-    let millis = Int(((seconds - Double(whole)) * 1000).rounded(.down))
-    var parts = tm()
-    guard gmtime_r(&whole, &parts) != nil else { return "\(seconds)" }
-    func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-    let fraction = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
-    return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) "
-        + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(fraction) UTC"
+/// An evidence's time (seconds since 1970) as decode prints times; a time no capture can hold as it is.
+func evidenceTime(_ seconds: Double) -> String {
+    let nanoseconds = seconds * 1e9
+    guard nanoseconds.isFinite, abs(nanoseconds) < 9e18 else { return "\(seconds)" }
+    return utcString(Timestamp(nanoseconds: Int64(nanoseconds.rounded())))
 }

@@ -46,12 +46,9 @@ public enum AnalyzeJSON {
         json.key("unanswered")
         json.beginArray()
         for request in report.unanswered.prefix(1_000) {
-            json.beginObject()
-            json.key("session"); json.int(request.session)
-            json.key("command"); json.string(request.command)
-            json.key("sequence_number"); json.int(request.sequenceNumber)
-            json.key("ts"); json.double(request.time, decimals: 6)
-            json.endObject()
+            writePDU(
+                session: request.session, command: request.command, sequenceNumber: request.sequenceNumber,
+                time: request.time, into: &json)
         }
         json.endArray()
         json.key("orphan_responses"); json.int(report.orphanResponses.count)
@@ -73,6 +70,7 @@ public enum AnalyzeJSON {
         json.key("reference_clashes"); json.int(long.referenceClashes)
         json.key("mixed_methods"); json.int(long.mixedMethods)
         json.key("mixed_sessions"); json.int(long.mixedSessions)
+        json.key("malformed_parts"); json.int(long.malformed)
         let rolled = report.receipts.longMessageReceipts
         json.key("receipts")
         json.beginObject()
@@ -104,12 +102,9 @@ public enum AnalyzeJSON {
         json.key("evidence")
         json.beginArray()
         for evidence in finding.evidence {
-            json.beginObject()
-            json.key("session"); json.int(evidence.session)
-            json.key("sequence_number"); json.int(evidence.sequenceNumber)
-            json.key("command"); json.string(evidence.command)
-            json.key("ts"); json.double(evidence.time, decimals: 6)
-            json.endObject()
+            writePDU(
+                session: evidence.session, command: evidence.command, sequenceNumber: evidence.sequenceNumber,
+                time: evidence.time, into: &json)
         }
         json.endArray()
         for field in finding.fields {
@@ -120,6 +115,19 @@ public enum AnalyzeJSON {
             case .string(let value): json.string(value)
             }
         }
+        json.endObject()
+    }
+
+    /// A PDU named by its session, command, sequence_number and time: `{"session", "command", "sequence_number",
+    /// "ts"}`, as unanswered requests and the evidence of findings give it.
+    static func writePDU(
+        session: Int, command: String, sequenceNumber: UInt32, time: Double, into json: inout JSONWriter
+    ) {
+        json.beginObject()
+        json.key("session"); json.int(session)
+        json.key("command"); json.string(command)
+        json.key("sequence_number"); json.int(sequenceNumber)
+        json.key("ts"); json.double(time, decimals: 6)
         json.endObject()
     }
 
