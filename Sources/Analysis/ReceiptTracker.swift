@@ -157,13 +157,13 @@ struct ReceiptTracker {
             // The same id again: a part of a long message sharing its id.
             existing.expected += receiptPerPart ? 1 : 0
             existing.longMessage = true
-            if existing.long != 0, receiptPerPart { rollups[Int(existing.long) - 1].expected += 1 }
+            if existing.long != 0, receiptPerPart, wantsReceipt { rollups[Int(existing.long) - 1].expected += 1 }
             waiting[key] = existing
         } else {
             waiting[key] = Waiting(
                 submittedAt: submittedAt, expected: 1, longMessage: concatenation != nil, wanted: wantsReceipt,
-                form: form.bits, account: account, long: long)
-            if long != 0 { rollups[Int(long) - 1].expected += 1 }
+                form: form.bits, account: account, long: wantsReceipt ? long : 0)
+            if long != 0, wantsReceipt { rollups[Int(long) - 1].expected += 1 }
             if wantsReceipt { quality[Int(account)].asked += 1 }
         }
         sweepCounter += 1

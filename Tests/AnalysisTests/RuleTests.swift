@@ -497,6 +497,27 @@ struct RuleTests {
         #expect(partly.evidence.map(\.sequenceNumber) == [2], "the message's first part")
     }
 
+    /// Kannel asks for a receipt on the first part of a long message only: the parts that asked for none are not
+    /// receipts missing, and one DELIVRD for the first part is the whole message delivered.
+    @Test func partsThatAskForNoReceiptAreNotWaitedFor() throws {
+        var c = TCPConversation()
+        bound(&c, systemID: "long")
+        for number in 1...3 as ClosedRange<UInt8> {
+            let sequence = UInt32(number) + 1
+            c.send(
+                part(
+                    sequence: sequence, reference: 31, total: 3, number: number, text: "p\(number)",
+                    receipt: number == 1), from: .client)
+            c.send(Sample.submitResponse(sequence: sequence, id: "P\(number)"), from: .server)
+        }
+        c.send(receipt(sequence: 700, id: "P1"), from: .server)
+        c.send(response(.deliverSMResp, sequence: 700), from: .client)
+        let report = try analyze(packets: c.packets)
+        let rolled = report.receipts.longMessageReceipts
+        #expect(rolled.allDelivered == 1 && rolled.someDelivered == 0)
+        #expect(!report.findings.contains { $0.code == .longMessagePartlyDelivered })
+    }
+
     @Test func peakOverASlidingSecond() {
         var counter = SlidingWindowCounter()
         // The busiest (t - 1 s, t] is (0.4, 1.4]: 0.6, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4.
