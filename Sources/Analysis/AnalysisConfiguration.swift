@@ -21,6 +21,9 @@ public struct AnalysisConfiguration: Sendable {
     public var receiptTooFast: Double = 0.1
     /// Below this share of accepted messages with a final receipt, an account's receipt coverage is low.
     public var receiptCoverageThreshold: Double = 0.97
+    /// Receipt figures are also given per destination prefix of this many digits (country and network code;
+    /// at most ``DestinationPrefix/maximumDigits``); 0 for none.
+    public var destinationPrefixDigits = 4
 
     public init() {}
 }

@@ -149,6 +149,8 @@ public struct ReceiptReport: Hashable, Sendable {
     public var idTransformExample: [ReceiptIDTransform: String] = [:]
     /// Per account (system_id), how its receipts came.
     public var accounts: [ReceiptQuality] = []
+    /// The same per destination prefix (``ReceiptQuality/account`` holds the prefix); empty when not asked for.
+    public var prefixes: [ReceiptQuality] = []
     /// Long messages that asked for receipts, by what their receipts said.
     public var longMessageReceipts = LongMessageReceipts()
 }
@@ -199,6 +201,14 @@ public struct ReceiptQuality: Hashable, Sendable {
     public var onlyError: String?
     public var minimumLatencyMs: Double?
     public var maximumLatencyMs: Double?
+    /// Final receipts with a submit and a done date, those whose done date is before the submit (``doneBeforeSubmitEvidence``
+    /// the first few), those among them before the submit date the receipt gives itself, and the most any was
+    /// early by (seconds).
+    public var datesChecked = 0
+    public var doneBeforeSubmit = 0
+    public var doneBeforeOwnSubmitDate = 0
+    public var earliestBySeconds: Int64 = 0
+    public var doneBeforeSubmitEvidence: [Finding.Evidence] = []
 
     public init(account: String) { self.account = account }
 

@@ -45,10 +45,14 @@ public final class Analyzer {
     var series = SeriesBuilder()
     /// Requests from clients awaiting a response, all sessions together.
     var clientOutstanding = 0
+    /// Digits of the destination prefixes receipts are counted by (0: none).
+    let prefixDigits: Int
 
     public init(configuration: AnalysisConfiguration = AnalysisConfiguration()) {
         self.configuration = configuration
+        prefixDigits = min(max(0, configuration.destinationPrefixDigits), DestinationPrefix.maximumDigits)
         receipts.tooFastNanoseconds = Int64(configuration.receiptTooFast * 1e9)
+        receipts.perPrefix = configuration.destinationPrefixDigits > 0
     }
 
     deinit {
@@ -187,6 +191,10 @@ public final class Analyzer {
         let concatenation = facts.concatenation
         let wants = location.registeredDelivery & 0x03
         request.wantsReceipt = wants == 1 || wants == 3
+        if prefixDigits > 0 {
+            request.prefix = DestinationPrefix.key(
+                of: UnsafeRawBufferPointer(rebasing: bytes[location.destination]), digits: prefixDigits)
+        }
         if let concatenation {
             // The destination, to tell the long messages of one reference apart (read for parts only).
             var hash: UInt32 = 0x811C_9DC5
@@ -290,10 +298,11 @@ public final class Analyzer {
             let facts = item.prepared.map { ReceiptFacts(word: $0.facts) } ?? ReceiptFacts(in: bytes, at: location)
             if let idRange = facts.idRange, facts.deliveredByTLV {
                 let id = UnsafeRawBufferPointer(rebasing: bytes[idRange])
+                let text = PDULayout.messageOctets(in: bytes, at: location).range
+                let dates = DeliveryReceipt.dates(in: UnsafeRawBufferPointer(rebasing: bytes[text]))
                 receipts.received(
                     id: id, key: item.prepared?.key ?? facts.idKey, flags: facts.idFlags, state: "DELIVRD", err: nil,
-                    final: true,
-                    at: time, receipt: Self.receiptRef(item, time: time))
+                    final: true, dates: dates, at: time, receipt: Self.receiptRef(item, time: time))
                 return
             }
             if !facts.marked, !facts.startsLikeText {
@@ -314,10 +323,14 @@ public final class Analyzer {
         if let receipt = found {
             let id = receipt.messageID ?? ""
             var bytes = Array(id.utf8)
+            let dates = ReceiptDates(
+                submit: receipt.submitDate.flatMap(DeliveryReceipt.epochSeconds(ofDate:)).map(Int64.init),
+                done: receipt.doneDate.flatMap(DeliveryReceipt.epochSeconds(ofDate:)).map(Int64.init),
+                doneResolution: receipt.doneDate?.utf8.count == 12 ? 1 : 60)
             bytes.withUnsafeMutableBytes { buffer in
                 receipts.received(
                     id: UnsafeRawBufferPointer(buffer), state: receipt.state ?? "UNKNOWN", err: receipt.err,
-                    final: receipt.isFinal, at: time, receipt: Self.receiptRef(item, time: time))
+                    final: receipt.isFinal, dates: dates, at: time, receipt: Self.receiptRef(item, time: time))
             }
         } else if item.header.commandID == .deliverSM {
             receipts.mobileOriginated += 1
@@ -431,7 +444,8 @@ public final class Analyzer {
                     key: key, form: form, account: state.receiptAccount, submittedAt: request.time, session: state.id,
                     concatenation: concatenation.map { ($0.part.reference, $0.part.total) },
                     receiptPerPart: state.receiptPerPart, wantsReceipt: request.wantsReceipt,
-                    horizon: time - Int64(configuration.receiptWindow * 1e9), long: long)
+                    horizon: time - Int64(configuration.receiptWindow * 1e9), long: long,
+                    prefix: prefixDigits > 0 ? receipts.prefixIndex(request.prefix) : 0)
             }
         } else if status == .throttled, !state.episodes.isEmpty {
             throttledMessages[request.messageKey] = (time, state.id, state.episodes.count - 1)

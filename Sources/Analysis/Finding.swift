@@ -51,6 +51,8 @@ public struct Finding: Hashable, Sendable {
         case receiptUniform = "receipt_uniform"
         /// Intermediate receipts never followed by a final one.
         case receiptNotFinal = "receipt_not_final"
+        /// Receipts whose done date is earlier than their message's submit.
+        case receiptDoneBeforeSubmit = "receipt_done_before_submit"
         /// Receipts that write the id of their submit_sm_resp another way (hex for decimal, leading zeros, case),
         /// or in no way the capture's responses did.
         case receiptIDMismatch = "receipt_id_mismatch"

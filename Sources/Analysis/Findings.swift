@@ -299,68 +299,120 @@ enum Findings {
     }
 
     /// Per account: receipts that do not come for enough messages, come faster than a phone answers, all look
-    /// alike, or stop at an intermediate state.
+    /// alike, stop at an intermediate state or say they were done before the submit. Per destination prefix:
+    /// coverage and sameness a route can have apart from its account's, when no account shows them.
     static func receiptQualityFindings(_ receipts: ReceiptReport, configuration: AnalysisConfiguration) -> [Finding] {
         var findings: [Finding] = []
         for account in receipts.accounts {
             let name = account.account.isEmpty ? "messages before any bind" : "account \"\(account.account)\""
-            let accountField = Finding.Field("account", .string(account.account))
-            let counted = account.asked - account.pending
-            if let coverage = account.coverage, counted >= 10, coverage < configuration.receiptCoverageThreshold {
-                findings.append(
-                    Finding(
-                        .receiptCoverageLow, .warning,
-                        "\(name): \(account.final) of \(counted) accepted messages that asked for a receipt got a "
-                            + "final one (\(formatNumber(coverage * 100))%, below "
-                            + "\(formatNumber(configuration.receiptCoverageThreshold * 100))%)"
-                            + (account.pending > 0 ? "; \(account.pending) more were too recent to count" : "")
-                            + ". Ask the SMSC whether receipts are lost or not sent for some routes.",
-                        count: counted - account.final,
-                        fields: [
-                            accountField, .init("coverage", .double(coverage)), .init("asked", .int(counted)),
-                            .init("final", .int(account.final)), .init("pending", .int(account.pending)),
-                        ]))
-            }
-            if account.tooFast > 0 {
-                let threshold = configuration.receiptTooFast * 1_000
-                findings.append(
-                    Finding(
-                        .receiptTooFast, .warning,
-                        "\(name): \(account.tooFast) of \(account.delivered) DELIVRD receipts came less than "
-                            + "\(formatNumber(threshold)) ms after the submit, sooner than a phone can be reached: "
-                            + "the SMSC may report delivery it has not seen.",
-                        count: account.tooFast, evidence: account.tooFastEvidence,
-                        fields: [
-                            accountField, .init("too_fast", .int(account.tooFast)),
-                            .init("delivered", .int(account.delivered)), .init("threshold_ms", .double(threshold)),
-                        ]))
-            }
-            if account.linkedFinal >= 20, let state = account.onlyState, let error = account.onlyError,
-                let low = account.minimumLatencyMs, let high = account.maximumLatencyMs, high - low < 100
-            {
-                findings.append(
-                    Finding(
-                        .receiptUniform, .warning,
-                        "\(name): all \(account.linkedFinal) final receipts say \(state) with error "
-                            + "\(error.isEmpty ? "none" : error), within "
-                            + "\(formatNumber(high - low)) ms of the same delay: they look generated, not reported by "
-                            + "the network.",
-                        count: account.linkedFinal,
-                        fields: [
-                            accountField, .init("state", .string(state)), .init("err", .string(error)),
-                            .init("latency_spread_ms", .double(high - low)),
-                        ]))
-            }
-            if account.notFinal > 0 {
-                findings.append(
-                    Finding(
-                        .receiptNotFinal, .warning,
-                        "\(name): \(account.notFinal) messages got an intermediate receipt (such as ENROUTE or "
-                            + "ACCEPTD) and no final one in the capture.",
-                        count: account.notFinal, fields: [accountField, .init("not_final", .int(account.notFinal))]))
-            }
+            findings += qualityFindings(
+                account, name: name, field: .init("account", .string(account.account)), minimum: 10,
+                configuration: configuration)
+        }
+        let perRoute: Set<Finding.Code> = [.receiptCoverageLow, .receiptUniform]
+        let shownPerAccount = Set(findings.map(\.code))
+        for prefix in receipts.prefixes {
+            findings += qualityFindings(
+                prefix, name: "messages to \(prefix.account)…", field: .init("prefix", .string(prefix.account)),
+                minimum: 20, configuration: configuration
+            ).filter { perRoute.contains($0.code) && !shownPerAccount.contains($0.code) }
         }
         return findings
+    }
+
+    /// The receipt quality findings of one group of messages (an account or a destination prefix), `name` in
+    /// words and `field` in the JSON; coverage is judged on `minimum` messages or more.
+    static func qualityFindings(
+        _ group: ReceiptQuality, name: String, field: Finding.Field, minimum: Int, configuration: AnalysisConfiguration
+    ) -> [Finding] {
+        var findings: [Finding] = []
+        let counted = group.asked - group.pending
+        if let coverage = group.coverage, counted >= minimum, coverage < configuration.receiptCoverageThreshold {
+            findings.append(
+                Finding(
+                    .receiptCoverageLow, .warning,
+                    "\(name): \(group.final) of \(counted) accepted messages that asked for a receipt got a "
+                        + "final one (\(formatNumber(coverage * 100))%, below "
+                        + "\(formatNumber(configuration.receiptCoverageThreshold * 100))%)"
+                        + (group.pending > 0 ? "; \(group.pending) more were too recent to count" : "")
+                        + ". Ask the SMSC whether receipts are lost or not sent for some routes.",
+                    count: counted - group.final,
+                    fields: [
+                        field, .init("coverage", .double(coverage)), .init("asked", .int(counted)),
+                        .init("final", .int(group.final)), .init("pending", .int(group.pending)),
+                    ]))
+        }
+        if group.tooFast > 0 {
+            let threshold = configuration.receiptTooFast * 1_000
+            findings.append(
+                Finding(
+                    .receiptTooFast, .warning,
+                    "\(name): \(group.tooFast) of \(group.delivered) DELIVRD receipts came less than "
+                        + "\(formatNumber(threshold)) ms after the submit, sooner than a phone can be reached: "
+                        + "the SMSC may report delivery it has not seen.",
+                    count: group.tooFast, evidence: group.tooFastEvidence,
+                    fields: [
+                        field, .init("too_fast", .int(group.tooFast)), .init("delivered", .int(group.delivered)),
+                        .init("threshold_ms", .double(threshold)),
+                    ]))
+        }
+        if group.linkedFinal >= 20, let state = group.onlyState, let error = group.onlyError,
+            let low = group.minimumLatencyMs, let high = group.maximumLatencyMs, high - low < 100
+        {
+            findings.append(
+                Finding(
+                    .receiptUniform, .warning,
+                    "\(name): all \(group.linkedFinal) final receipts say \(state) with error "
+                        + "\(error.isEmpty ? "none" : error), within "
+                        + "\(formatNumber(high - low)) ms of the same delay: they look generated, not reported by "
+                        + "the network.",
+                    count: group.linkedFinal,
+                    fields: [
+                        field, .init("state", .string(state)), .init("err", .string(error)),
+                        .init("latency_spread_ms", .double(high - low)),
+                    ]))
+        }
+        if group.notFinal > 0 {
+            findings.append(
+                Finding(
+                    .receiptNotFinal, .warning,
+                    "\(name): \(group.notFinal) messages got an intermediate receipt (such as ENROUTE or "
+                        + "ACCEPTD) and no final one in the capture.",
+                    count: group.notFinal, fields: [field, .init("not_final", .int(group.notFinal))]))
+        }
+        if group.doneBeforeSubmit > 0 {
+            let own = group.doneBeforeOwnSubmitDate
+            let against =
+                own == group.doneBeforeSubmit
+                ? "before the submit date they give themselves"
+                : own == 0
+                    ? "before their messages were submitted (as captured, in the time zone their submit dates show)"
+                    : "before their messages were submitted (\(own) of them before the submit date they give "
+                        + "themselves)"
+            findings.append(
+                Finding(
+                    .receiptDoneBeforeSubmit, .warning,
+                    "\(name): \(group.doneBeforeSubmit) of \(group.datesChecked) final receipts have a done date "
+                        + "\(against), by up to \(formatDuration(seconds: group.earliestBySeconds)): the SMSC's clock "
+                        + "is off, or it dates receipts from another clock. Delivery times read from these dates "
+                        + "are wrong; measure them from the capture.",
+                    count: group.doneBeforeSubmit, evidence: group.doneBeforeSubmitEvidence,
+                    fields: [
+                        field, .init("done_before_submit", .int(group.doneBeforeSubmit)),
+                        .init("checked", .int(group.datesChecked)),
+                        .init("before_own_submit_date", .int(own)),
+                        .init("earliest_by_s", .int(Int(group.earliestBySeconds))),
+                    ]))
+        }
+        return findings
+    }
+
+    /// "45 s", "12 min", "3 h 5 min".
+    static func formatDuration(seconds: Int64) -> String {
+        if seconds < 120 { return "\(seconds) s" }
+        let minutes = seconds / 60
+        if minutes < 120 { return "\(minutes) min" }
+        return minutes % 60 == 0 ? "\(minutes / 60) h" : "\(minutes / 60) h \(minutes % 60) min"
     }
 
     /// Long messages that will not arrive whole, or arrive twice, or mixed with another.

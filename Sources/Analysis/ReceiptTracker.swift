@@ -15,8 +15,9 @@ struct ReceiptTracker {
         var wanted: Bool
         /// How the submit_sm_resp wrote the id (``ReceiptIDForm``).
         var form: UInt16 = 0
-        /// The account that submitted it (``accountIndex(_:)``).
+        /// The account that submitted it (``accountIndex(_:)``) and its destination's prefix (``prefixIndex(_:)``).
         var account: UInt16 = 0
+        var prefix: UInt16 = 0
         /// A final receipt came.
         var finalSeen = false
         /// The long message it is part of (``rollups``, from 1); 0 for none.
@@ -58,47 +59,25 @@ struct ReceiptTracker {
         }
     }
 
-    /// One account's receipt figures while the input is read: plain counters (``ReceiptQuality`` at the end).
-    struct AccountCounters {
-        var asked = 0
-        var pending = 0
-        var final = 0
-        var notFinal = 0
-        var linkedFinal = 0
-        var delivered = 0
-        var tooFast = 0
-        /// The first final state (its index in `stateCounts`) and error, and whether others came.
-        var firstState = -1
-        var stateVaried = false
-        var errorVaried = false
-        var minimumLatency = Int64.max
-        var maximumLatency = Int64.min
-    }
-
-    /// Accounts by index (0: before any bind); at most `maximumAccounts`, the rest under the last.
-    private var accountNames: [String] = [""]
-    private var accountIndices: [String: UInt16] = ["": 0]
-    private var quality: [AccountCounters] = [AccountCounters()]
-    /// Per account: the first final receipt's error, and the first too-fast receipts.
-    private var firstErrors: [String?] = [nil]
-    private var tooFastEvidence: [[Finding.Evidence]] = [[]]
+    /// Accounts (by system_id) and destination prefixes (``DestinationPrefix``), each with its figures.
+    private var accounts = QualityGroups<String>(first: "")
+    private var prefixes = QualityGroups<UInt32>(first: 0)
     /// Receipts by ``ReceiptIDTransform`` (by its position in `allCases`).
     private var transformCounts = [Int](repeating: 0, count: ReceiptIDTransform.allCases.count)
-    static let maximumAccounts = 4_096
+    static let maximumAccounts = QualityGroups<String>.maximumCount
     /// Settings of the quality figures.
     var tooFastNanoseconds: Int64 = 100_000_000
+    /// Figures per destination prefix are kept (``AnalysisConfiguration/destinationPrefixDigits`` above 0).
+    var perPrefix = true
 
     /// The index of an account's figures.
     mutating func accountIndex(_ systemID: String) -> UInt16 {
-        if let index = accountIndices[systemID] { return index }
-        guard accountNames.count < Self.maximumAccounts else { return UInt16(Self.maximumAccounts - 1) }
-        let index = UInt16(accountNames.count)
-        accountNames.append(accountNames.count == Self.maximumAccounts - 1 ? "other" : systemID)
-        quality.append(AccountCounters())
-        firstErrors.append(nil)
-        tooFastEvidence.append([])
-        accountIndices[systemID] = index
-        return index
+        accounts.index(of: systemID)
+    }
+
+    /// The index of a destination prefix's figures (``DestinationPrefix/key``).
+    mutating func prefixIndex(_ key: UInt32) -> UInt16 {
+        prefixes.index(of: key)
     }
 
     /// Messages by id key, waiting for their receipt.
@@ -134,7 +113,7 @@ struct ReceiptTracker {
     mutating func accepted(
         key: UInt64, form: ReceiptIDForm, account: UInt16 = 0, submittedAt: Int64, session: Int,
         concatenation: (reference: UInt16, total: UInt8)?, receiptPerPart: Bool, wantsReceipt: Bool, horizon: Int64,
-        long: UInt32 = 0
+        long: UInt32 = 0, prefix: UInt16 = 0
     ) {
         if let concatenation, concatenation.total > 1 {
             let long = LongKey(session: session, reference: concatenation.reference, total: concatenation.total)
@@ -162,22 +141,28 @@ struct ReceiptTracker {
         } else {
             waiting[key] = Waiting(
                 submittedAt: submittedAt, expected: 1, longMessage: concatenation != nil, wanted: wantsReceipt,
-                form: form.bits, account: account, long: wantsReceipt ? long : 0)
+                form: form.bits, account: account, prefix: prefix, long: wantsReceipt ? long : 0)
             if long != 0, wantsReceipt { rollups[Int(long) - 1].expected += 1 }
-            if wantsReceipt { quality[Int(account)].asked += 1 }
+            if wantsReceipt {
+                accounts.counters[Int(account)].asked += 1
+                prefixes.counters[Int(prefix)].asked += 1
+            }
         }
         sweepCounter += 1
         if sweepCounter >= 65_536 {
             sweepCounter = 0
             var forgotten = 0
-            var notFinal: [(UInt16, Int)] = []
+            var notFinal: [(UInt16, UInt16)] = []
             waiting.removeAll { _, entry in
                 guard entry.submittedAt < horizon else { return false }
                 if entry.wanted { forgotten += 1 }
-                if entry.received > 0, !entry.finalSeen { notFinal.append((entry.account, 1)) }
+                if entry.received > 0, !entry.finalSeen { notFinal.append((entry.account, entry.prefix)) }
                 return true
             }
-            for (account, count) in notFinal { quality[Int(account)].notFinal += count }
+            for (account, prefix) in notFinal {
+                accounts.counters[Int(account)].notFinal += 1
+                prefixes.counters[Int(prefix)].notFinal += 1
+            }
             report.withoutReceipt += forgotten
         }
     }
@@ -186,7 +171,7 @@ struct ReceiptTracker {
     /// (``ReceiptIDForm/flags(_:)``), `receipt` the deliver_sm (for evidence).
     mutating func received(
         id: UnsafeRawBufferPointer, key: UInt64? = nil, flags: UInt16? = nil, state: String, err: String?,
-        final: Bool, at time: Int64, receipt: ReceiptRef
+        final: Bool, dates: ReceiptDates = ReceiptDates(), at time: Int64, receipt: ReceiptRef
     ) {
         report.count += 1
         let stateIndex = countState(state)
@@ -204,9 +189,13 @@ struct ReceiptTracker {
         var updated = entry
         updated.received += 1
         if final {
-            noteFinal(
-                of: &updated, delivered: state == "DELIVRD", state: stateIndex, err: err,
-                after: time - entry.submittedAt, receipt: receipt)
+            let early = ReceiptDateCheck(dates: dates, submittedAt: entry.submittedAt)
+            let final = FinalReceipt(
+                delivered: state == "DELIVRD", state: stateIndex, err: err ?? "", latency: time - entry.submittedAt,
+                firstOfMessage: !updated.finalSeen, wanted: updated.wanted, early: early, receipt: receipt)
+            updated.finalSeen = true
+            accounts.note(final, at: Int(updated.account), tooFast: tooFastNanoseconds)
+            prefixes.note(final, at: Int(updated.prefix), tooFast: tooFastNanoseconds)
             if updated.long != 0 {
                 rollups[Int(updated.long) - 1].finals += 1
                 if state == "DELIVRD" { rollups[Int(updated.long) - 1].delivered += 1 }
@@ -286,51 +275,18 @@ struct ReceiptTracker {
         }
     }
 
-    /// A final receipt for a waiting message: counted for its account once per message.
-    private mutating func noteFinal(
-        of entry: inout Waiting, delivered: Bool, state: Int, err: String?, after nanoseconds: Int64,
-        receipt: ReceiptRef
-    ) {
-        let index = Int(entry.account)
-        quality.withUnsafeMutableBufferPointer { all in
-            var counters = all[index]
-            counters.linkedFinal += 1
-            if delivered {
-                counters.delivered += 1
-                if nanoseconds < tooFastNanoseconds { counters.tooFast += 1 }
-            }
-            counters.minimumLatency = min(counters.minimumLatency, nanoseconds)
-            counters.maximumLatency = max(counters.maximumLatency, nanoseconds)
-            if counters.firstState == -1, counters.linkedFinal == 1 {
-                counters.firstState = state
-            } else if state != counters.firstState {
-                counters.stateVaried = true
-            }
-            if !entry.finalSeen {
-                entry.finalSeen = true
-                if entry.wanted { counters.final += 1 }
-            }
-            all[index] = counters
-        }
-        if delivered, nanoseconds < tooFastNanoseconds, tooFastEvidence[index].count < Finding.evidenceLimit {
-            tooFastEvidence[index].append(receipt.evidence)
-        }
-        let error = err ?? ""
-        if let first = firstErrors[index] {
-            if !quality[index].errorVaried, first != error { quality[index].errorVaried = true }
-        } else {
-            firstErrors[index] = error
-        }
-    }
-
     /// Closes the books: messages still waiting had no receipt; those submitted after `pendingAfter` (capture
     /// time) are too young to say.
     mutating func finish(pendingAfter: Int64 = .max) -> ReceiptReport {
         for (_, entry) in waiting.entries {
             if entry.wanted, !entry.finalSeen, entry.submittedAt > pendingAfter {
-                quality[Int(entry.account)].pending += 1
+                accounts.counters[Int(entry.account)].pending += 1
+                prefixes.counters[Int(entry.prefix)].pending += 1
             }
-            if entry.received > 0, !entry.finalSeen { quality[Int(entry.account)].notFinal += 1 }
+            if entry.received > 0, !entry.finalSeen {
+                accounts.counters[Int(entry.account)].notFinal += 1
+                prefixes.counters[Int(entry.prefix)].notFinal += 1
+            }
         }
         var partly: [LongRollup] = []
         for rollup in rollups {
@@ -348,27 +304,8 @@ struct ReceiptTracker {
         report.longMessageReceipts.partlyDelivered = partly.map {
             PartlyDelivered(parts: $0.parts, receipts: $0.expected, delivered: $0.delivered, first: $0.first)
         }
-        for (index, counters) in quality.enumerated()
-        where counters.asked > 0 || counters.linkedFinal > 0 || counters.notFinal > 0 {
-            var account = ReceiptQuality(account: accountNames[index])
-            account.asked = counters.asked
-            account.pending = counters.pending
-            account.final = counters.final
-            account.notFinal = counters.notFinal
-            account.linkedFinal = counters.linkedFinal
-            account.delivered = counters.delivered
-            account.tooFast = counters.tooFast
-            account.tooFastEvidence = tooFastEvidence[index]
-            if counters.linkedFinal > 0 {
-                account.minimumLatencyMs = Double(counters.minimumLatency) / 1e6
-                account.maximumLatencyMs = Double(counters.maximumLatency) / 1e6
-                if !counters.stateVaried, counters.firstState >= 0 {
-                    account.onlyState = stateCounts[counters.firstState].state
-                }
-                if !counters.errorVaried { account.onlyError = firstErrors[index] }
-            }
-            report.accounts.append(account)
-        }
+        report.accounts = accounts.qualities(states: stateCounts) { $0 }
+        if perPrefix { report.prefixes = prefixes.qualities(states: stateCounts) { DestinationPrefix.name(ofKey: $0) } }
         for transform in ReceiptIDTransform.allCases where transformCounts[transform.position] > 0 {
             report.idTransforms[transform] = transformCounts[transform.position]
         }

@@ -65,6 +65,8 @@ struct PendingRequest {
     var fromClient = false
     /// registered_delivery asks for a receipt whatever the outcome (1) or on success (3).
     var wantsReceipt = false
+    /// The destination's prefix (``DestinationPrefix/key(of:digits:)``).
+    var prefix: UInt32 = 0
 
     /// What the empty slots of a table of pending requests hold.
     static let none = PendingRequest(command: .genericNack, time: 0)

@@ -283,25 +283,34 @@ public enum AnalyzeJSON {
         writeCounts(
             Dictionary(uniqueKeysWithValues: receipts.idTransforms.map { ($0.key.rawValue, $0.value) }), into: &json)
         json.key("accounts")
+        writeQualities(receipts.accounts, key: "account", into: &json)
+        json.key("prefixes")
+        writeQualities(receipts.prefixes, key: "prefix", into: &json)
+        json.endObject()
+    }
+
+    /// Receipt figures per group (account or destination prefix), the group's name under `key`.
+    private static func writeQualities(_ groups: [ReceiptQuality], key: StaticString, into json: inout JSONWriter) {
         json.beginArray()
-        for account in receipts.accounts {
+        for group in groups {
             json.beginObject()
-            json.key("account"); json.string(account.account)
-            json.key("asked"); json.int(account.asked)
-            json.key("pending"); json.int(account.pending)
-            json.key("final"); json.int(account.final)
+            json.key(key); json.string(group.account)
+            json.key("asked"); json.int(group.asked)
+            json.key("pending"); json.int(group.pending)
+            json.key("final"); json.int(group.final)
             json.key("coverage")
-            if let coverage = account.coverage { json.double(coverage, decimals: 4) } else { json.null() }
-            json.key("not_final"); json.int(account.notFinal)
-            json.key("delivered"); json.int(account.delivered)
-            json.key("too_fast"); json.int(account.tooFast)
+            if let coverage = group.coverage { json.double(coverage, decimals: 4) } else { json.null() }
+            json.key("not_final"); json.int(group.notFinal)
+            json.key("delivered"); json.int(group.delivered)
+            json.key("too_fast"); json.int(group.tooFast)
             json.key("latency_min_ms")
-            if let value = account.minimumLatencyMs { json.double(value) } else { json.null() }
+            if let value = group.minimumLatencyMs { json.double(value) } else { json.null() }
             json.key("latency_max_ms")
-            if let value = account.maximumLatencyMs { json.double(value) } else { json.null() }
+            if let value = group.maximumLatencyMs { json.double(value) } else { json.null() }
+            json.key("dates_checked"); json.int(group.datesChecked)
+            json.key("done_before_submit"); json.int(group.doneBeforeSubmit)
             json.endObject()
         }
         json.endArray()
-        json.endObject()
     }
 }

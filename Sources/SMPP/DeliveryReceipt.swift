@@ -188,11 +188,51 @@ public struct DeliveryReceipt: Hashable, Sendable {
 
     /// Seconds since the epoch of a receipt date, `YYMMDDhhmm` or `YYMMDDhhmmss`, read as UTC.
     public static func epochSeconds(ofDate date: String) -> Int? {
-        let digits = Array(date.utf8)
+        var date = date
+        return date.withUTF8 { epochSeconds(ofDate: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The submit and done dates of a receipt's text (``ReceiptDates``), found without reading the rest: every
+    /// `date:` is looked at, the word before it says which. Nil fields for dates missing or not `YYMMDDhhmm[ss]`.
+    public static func dates(in text: UnsafeRawBufferPointer) -> ReceiptDates {
+        var dates = ReceiptDates()
+        guard text.count >= 15 else { return dates }
+        var index = 4
+        while index < text.count {
+            // "date:" ends at a colon: look at colons only.
+            guard text[index] == UInt8(ascii: ":") else {
+                index += 1
+                continue
+            }
+            defer { index += 1 }
+            guard lowercased(text[index - 1]) == 0x65, lowercased(text[index - 2]) == 0x74,
+                lowercased(text[index - 3]) == 0x61, lowercased(text[index - 4]) == 0x64, index >= 6,
+                isSpace(text[index - 5]) || text[index - 5] == UInt8(ascii: "_")
+            else { continue }
+            // "submit date:" or "done date:": the letter before the space tells them apart.
+            let before = lowercased(text[index - 6])
+            guard before == 0x74 || before == 0x65 else { continue }
+            var end = index + 1
+            while end < text.count, end - index <= 12, (0x30...0x39).contains(text[end]) { end += 1 }
+            if end < text.count, (0x30...0x39).contains(text[end]) { continue }
+            let digits = UnsafeRawBufferPointer(rebasing: text[(index + 1)..<end])
+            guard let seconds = epochSeconds(ofDate: digits) else { continue }
+            if before == 0x74 {
+                dates.submit = Int64(seconds)
+            } else {
+                dates.done = Int64(seconds)
+                dates.doneResolution = digits.count == 12 ? 1 : 60
+            }
+        }
+        return dates
+    }
+
+    /// Seconds since the epoch of a receipt date's digits, `YYMMDDhhmm` or `YYMMDDhhmmss`, read as UTC.
+    public static func epochSeconds(ofDate digits: UnsafeRawBufferPointer) -> Int? {
         guard digits.count == 10 || digits.count == 12,
             digits.allSatisfy({ (0x30...0x39).contains($0) })
         else { return nil }
-        func pair(_ i: Int) -> Int { Int(digits[i] - 0x30) * 10 + Int(digits[i + 1] - 0x30) }
+        func pair(_ i: Int) -> Int { Int(digits[i] &- 0x30) * 10 + Int(digits[i + 1] &- 0x30) }
         let month = pair(2)
         let day = pair(4)
         let hour = pair(6)
@@ -271,5 +311,21 @@ extension String {
             let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
         else { return "" }
         return String(scalars[first...last])
+    }
+}
+
+/// The dates a receipt's text gives, in seconds since the epoch read as UTC (an SMSC may write its local time).
+public struct ReceiptDates: Hashable, Sendable {
+    /// `submit date:`: when the SMSC took the message.
+    public var submit: Int64?
+    /// `done date:`: when it reached its final state.
+    public var done: Int64?
+    /// Seconds one step of the done date stands for: 60 for `YYMMDDhhmm`, 1 for `YYMMDDhhmmss`.
+    public var doneResolution: Int64 = 60
+
+    public init(submit: Int64? = nil, done: Int64? = nil, doneResolution: Int64 = 60) {
+        self.submit = submit
+        self.done = done
+        self.doneResolution = doneResolution
     }
 }

@@ -55,15 +55,26 @@ struct Analyze: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Silences longer than this are idle violations.", valueName: "seconds"))
     var idleLimit: Double = 120
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Digits of the destination prefixes receipts are also counted by (0 for none, at most 6).",
+            valueName: "digits"))
+    var prefixDigits = 4
+
     func validate() throws {
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
         if let window, window <= 0 { throw ValidationError("--window must be positive") }
         if idleLimit <= 0 { throw ValidationError("--idle-limit must be positive") }
+        if !(0...DestinationPrefix.maximumDigits).contains(prefixDigits) {
+            throw ValidationError("--prefix-digits must be between 0 and \(DestinationPrefix.maximumDigits)")
+        }
     }
 
     func run() throws {
         var configuration = AnalysisConfiguration()
         configuration.idleLimit = idleLimit
+        configuration.destinationPrefixDigits = prefixDigits
         if let kannelConf {
             guard let text = try? String(contentsOfFile: kannelConf, encoding: .utf8) else {
                 throw failure(

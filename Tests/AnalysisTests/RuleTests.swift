@@ -383,6 +383,112 @@ struct RuleTests {
                     ] : []))
     }
 
+    /// "YYMMDDhhmm" (or with seconds) of a time, in UTC, as Foundation writes it.
+    private func receiptDate(_ seconds: Int, withSeconds: Bool = false) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = withSeconds ? "yyMMddHHmmss" : "yyMMddHHmm"
+        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+    }
+
+    @Test func receiptsDoneBeforeTheirSubmit() throws {
+        // Per message: the receipt's submit date and done date, in seconds from the captured submit.
+        let cases: [(submit: Int, done: Int, withSeconds: Bool)] = [
+            (0, -120, false),  // done two minutes before the submit date it gives itself
+            (60, -60, false),  // the same, a minute either way
+            (-300, -240, false),  // an SMSC clock five minutes behind: done before the captured submit
+            (21_600, 21_660, false),  // local time, UTC+6: in order
+            (-18_000, -18_000, false),  // local time, UTC-5, done in the same minute: in order
+            (-2, -1, true),  // dates with seconds, a clock two seconds behind: in order
+            (0, 90, false),  // in order
+        ]
+        var c = TCPConversation()
+        bound(&c, systemID: "shop")
+        for (index, dates) in cases.enumerated() {
+            let sequence = UInt32(index + 2)
+            c.send(Sample.submit(sequence: sequence, text: "d\(index)"), from: .client)
+            let submitted = Int(c.seconds)
+            c.send(Sample.submitResponse(sequence: sequence, id: "\(7_000 + index)"), from: .server)
+            c.wait(microseconds: 1_500_000)
+            c.send(
+                Sample.deliver(
+                    sequence: UInt32(500 + index),
+                    text: "id:\(7_000 + index) sub:001 dlvrd:001 submit date:"
+                        + receiptDate(submitted + dates.submit, withSeconds: dates.withSeconds) + " done date:"
+                        + receiptDate(submitted + dates.done, withSeconds: dates.withSeconds)
+                        + " stat:DELIVRD err:000"),
+                from: .server)
+            c.send(response(.deliverSMResp, sequence: UInt32(500 + index)), from: .client)
+            c.wait(microseconds: 20_000_000)
+        }
+        let report = try analyze(packets: c.packets)
+        let account = try #require(report.receipts.accounts.first { $0.account == "shop" })
+        #expect(account.datesChecked == cases.count)
+        #expect(account.doneBeforeSubmit == 3 && account.doneBeforeOwnSubmitDate == 2)
+        let early = try #require(report.findings.first { $0.code == .receiptDoneBeforeSubmit })
+        #expect(early.count == 3 && early.severity == .warning)
+        #expect(early.evidence.map(\.sequenceNumber) == [500, 501, 502])
+        #expect(early.fields.contains(.init("before_own_submit_date", .int(2))))
+        // The clock five minutes behind: its done date ends 3 to 4 minutes before the captured submit's minute.
+        guard case .int(let by)? = early.fields.first(where: { $0.name == "earliest_by_s" })?.value else {
+            Issue.record("no earliest_by_s")
+            return
+        }
+        #expect((180...240).contains(by))
+        #expect(early.message.contains("3 of 7 final receipts have a done date"))
+    }
+
+    @Test func receiptCoverageOfOneRouteInAnAccountThatLooksWell() throws {
+        // 200 messages to 7701 all get a receipt; of 25 to 7705, 5 get none: 97.8% for the account, 80% there.
+        var c = TCPConversation()
+        bound(&c, systemID: "shop")
+        var sequence: UInt32 = 2
+        for index in 0..<225 {
+            let destination = index < 200 ? "+7701\(1_000_000 + index)" : "7705\(2_000_000 + index)"
+            c.send(
+                Sample.bytes(
+                    PDU(
+                        .submitSM, sequence: sequence,
+                        body: .shortMessage(
+                            .init(
+                                source: Address(address: "SHOP"),
+                                destination: Address(ton: 1, npi: 1, address: destination),
+                                registeredDelivery: 1, shortMessage: ByteBuffer(string: "r\(index)"))))),
+                from: .client)
+            c.send(Sample.submitResponse(sequence: sequence, id: "\(9_000 + index)"), from: .server)
+            c.wait(microseconds: 1_000_000 + UInt32(index % 7) * 50_000)
+            if index < 220 {
+                c.send(
+                    receipt(
+                        sequence: 10_000 + sequence, id: "\(9_000 + index)",
+                        stat: index % 3 == 0 ? "UNDELIV" : "DELIVRD"), from: .server)
+                c.send(response(.deliverSMResp, sequence: 10_000 + sequence), from: .client)
+            }
+            sequence += 1
+        }
+        c.wait(microseconds: 30_000_000)
+        c.send(Sample.enquireLink(sequence: 9_999), from: .client)
+        c.send(Sample.bytes(PDU(.enquireLinkResp, sequence: 9_999)), from: .server)
+        let report = try analyze(packets: c.packets)
+        #expect(report.receipts.prefixes.map(\.account) == ["7701", "7705"])
+        let route = try #require(report.receipts.prefixes.last)
+        #expect(route.asked == 25 && route.final == 20)
+        #expect(
+            !report.findings.contains { $0.code == .receiptCoverageLow && $0.fields.contains { $0.name == "account" } })
+        let low = try #require(report.findings.first { $0.code == .receiptCoverageLow })
+        #expect(low.fields.contains(.init("prefix", .string("7705"))) && low.count == 5)
+        #expect(low.message.hasPrefix("messages to 7705…: 20 of 25"))
+
+        // Three digits: one prefix, 770, with the account's figures; none with prefixes turned off.
+        var three = AnalysisConfiguration()
+        three.destinationPrefixDigits = 3
+        #expect(try analyze(packets: c.packets, configuration: three).receipts.prefixes.map(\.account) == ["770"])
+        var none = AnalysisConfiguration()
+        none.destinationPrefixDigits = 0
+        #expect(try analyze(packets: c.packets, configuration: none).receipts.prefixes.isEmpty)
+    }
+
     @Test func longMessagesIncompleteRepeatedClashingMixed() throws {
         var c = TCPConversation(clientPort: 41_001)
         bound(&c, systemID: "long")

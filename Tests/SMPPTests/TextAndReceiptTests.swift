@@ -202,6 +202,25 @@ struct ReceiptTests {
         #expect(DeliveryReceipt.epochSeconds(ofDate: "1108202241") == 1_313_880_060)
     }
 
+    @Test func receiptDatesFoundWithoutReadingTheRest() {
+        func dates(_ text: String) -> ReceiptDates {
+            var text = text
+            return text.withUTF8 { DeliveryReceipt.dates(in: UnsafeRawBufferPointer($0)) }
+        }
+        // 2011-08-20 22:41 UTC is 1 313 880 060 s; a minute later, 60 more; seconds written, 7 more.
+        let standard = dates("id:1 sub:001 dlvrd:001 submit date:1108202241 done date:1108202242 stat:DELIVRD err:0")
+        #expect(standard == ReceiptDates(submit: 1_313_880_060, done: 1_313_880_120, doneResolution: 60))
+        let seconds = dates("ID:1 Submit_Date:110820224100 Done_Date:110820224107 Stat:DELIVRD")
+        #expect(seconds == ReceiptDates(submit: 1_313_880_060, done: 1_313_880_067, doneResolution: 1))
+        let upper = dates("id:1 SUBMIT DATE:1108202241 DONE DATE:1108202241")
+        #expect(upper.submit == 1_313_880_060 && upper.done == 1_313_880_060)
+        // Not dates: too many digits, too few, a month 13, a word that only ends in "date".
+        #expect(dates("id:1 submit date:11082022411 done date:110820224") == ReceiptDates())
+        #expect(dates("id:1 submit date:1113202241 update:1108202241") == ReceiptDates())
+        #expect(dates("id:1 stat:DELIVRD") == ReceiptDates())
+        #expect(dates("date:") == ReceiptDates())
+    }
+
     @Test func lenientVariants() throws {
         let shuffled = try #require(
             DeliveryReceipt.parse(text: "STAT:undeliv ID:0A1B2C Err:001 Submit_Date:261126083406"))
