@@ -481,14 +481,27 @@ public struct SMSCStateMachine: Sendable {
             let window = configuration.duplicateWindow
             account.recent = account.recent.filter { now - $0.value < window }
         }
+        // A part refused as some SMSCs drop them: the message is whole without it.
+        if let concatenation, concatenation.total > 1, Int(concatenation.sequence) == configuration.refusedPart {
+            accounts[systemID] = account
+            summary.partsRefused += 1
+            if !flags.single {
+                let key = Self.longMessageKey(systemID, message, concatenation)
+                var entry = longMessages[key] ?? (id: newMessageID(), parts: [])
+                entry.parts.insert(concatenation.sequence)
+                longMessages[key] = entry.parts.count >= Int(concatenation.total) ? nil : entry
+            }
+            return respond(
+                PDU(response, status: .submitFailed, sequence: sequence, body: .messageID("")), on: id, into: &actions)
+        }
         accounts[systemID] = account
         summary.submitsAccepted += 1
         // Long messages share one id unless SINGLE asks for one per part.
         let messageID: String
         var lastPart = true
         if let concatenation, concatenation.total > 1, !flags.single {
-            let key =
-                "\(systemID)|\(message.source.address)|\(message.destination.address)|\(concatenation.reference)|\(concatenation.total)"
+            let key = Self.longMessageKey(systemID, message, concatenation)
+            if longMessages[key] == nil, longMessages.count >= Self.maximumLongMessages { longMessages.removeAll() }
             var entry = longMessages[key] ?? (id: newMessageID(), parts: [])
             entry.parts.insert(concatenation.sequence)
             messageID = entry.id
@@ -512,6 +525,15 @@ public struct SMSCStateMachine: Sendable {
             id: messageID, source: message.source, destination: message.destination, hlr: hlr, stat: stat, state: state,
             err: err, systemID: systemID, preferred: id)
         actions.append(.schedule(.receipt(job), after: delay))
+    }
+
+    /// Long messages whose parts are still coming, at most this many (all forgotten past it: their parts that
+    /// come later start new messages).
+    static let maximumLongMessages = 100_000
+
+    /// What tells the long messages in progress apart.
+    static func longMessageKey(_ systemID: String, _ message: PDU.ShortMessage, _ part: Concatenation) -> String {
+        "\(systemID)|\(message.source.address)|\(message.destination.address)|\(part.reference)|\(part.total)"
     }
 
     mutating func newMessageID() -> String {
@@ -556,8 +578,8 @@ public struct SMSCStateMachine: Sendable {
                 "id:\(receiptID) stat:\(job.stat) err:\(job.err) imsi:401011234567890 msc:77010000000 mcc:401 mnc:01 "
                 + "cn:Kazakhstan net:Beeline%20KZ rcn:Kazakhstan rnet:Beeline%20KZ"
         } else {
-            let submitDate = SMSCTime.receiptDate(record.submitted)
-            let doneDate = SMSCTime.receiptDate(now)
+            let submitDate = SMSCTime.receiptDate(record.submitted + configuration.receiptClockOffset)
+            let doneDate = SMSCTime.receiptDate(now + configuration.receiptClockOffset)
             text =
                 "id:\(receiptID) sub:001 dlvrd:\(job.state == 2 ? "001" : "000") submit date:\(submitDate) "
                 + "done date:\(doneDate) stat:\(job.stat) err:\(job.err)"

@@ -134,6 +134,12 @@ public struct SimulatorConfiguration: Sendable {
     public var firstMessageID: UInt64 = 854_019
     /// How receipts write the id the submit_sm_resp gave (as some SMSCs do): alike, or another way.
     public var receiptIDForm = ReceiptIDForm.asResponse
+    /// Seconds the clock receipts are dated from is off (negative: behind), as an SMSC with a wrong clock writes
+    /// them; the receipts still come when they are due.
+    public var receiptClockOffset = 0.0
+    /// This part number of every long message is refused (ESME_RSUBMITFAIL), as an SMSC that drops parts does;
+    /// the message's other parts are accepted and its receipt sent when they are all in.
+    public var refusedPart: Int?
 
     /// How the simulator writes message ids in responses and in receipts. A closed set; the raw values are the
     /// `--receipt-id-form` values.

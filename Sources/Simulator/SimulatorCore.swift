@@ -34,6 +34,8 @@ public struct SimulatorSummary: Sendable, Hashable {
     public var submitsAccepted = 0
     public var throttled = 0
     public var duplicatesRefused = 0
+    /// Parts of long messages refused on purpose (``SimulatorConfiguration/refusedPart``).
+    public var partsRefused = 0
     public var queueFull = 0
     public var otherRefusals = 0
     public var receiptsSent = 0
@@ -43,7 +45,8 @@ public struct SimulatorSummary: Sendable, Hashable {
 
     public var description: String {
         "\(connections) connections, \(bindsAccepted) binds (\(bindsRefused) refused), \(submitsAccepted) submits accepted, "
-            + "\(throttled) throttled, \(duplicatesRefused) duplicates refused, \(queueFull) over the window, "
+            + "\(throttled) throttled, \(duplicatesRefused) duplicates refused, "
+            + (partsRefused > 0 ? "\(partsRefused) parts refused, " : "") + "\(queueFull) over the window, "
             + "\(receiptsSent) receipts, \(mobileOriginatedSent) MO messages, \(closedByNewerBind) closed by a newer bind, "
             + "\(idleTimeouts) idle timeouts"
     }

@@ -100,6 +100,20 @@ struct Simulate: AsyncParsableCommand {
             valueName: "form"))
     var receiptIDForm = SimulatorConfiguration.ReceiptIDForm.asResponse
 
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: ArgumentHelp(
+            "Date receipts by a clock this many seconds off (negative: behind), as an SMSC with a wrong clock does.",
+            valueName: "seconds"))
+    var receiptClockOffset = 0.0
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Refuse this part number of every long message (ESME_RSUBMITFAIL), as an SMSC that drops parts does.",
+            valueName: "number"))
+    var refusePart: Int?
+
     @Option(name: .long, help: ArgumentHelp("Close (or unbind) connections silent this long.", valueName: "seconds"))
     var idleTimeout = 120.0
 
@@ -138,6 +152,12 @@ struct Simulate: AsyncParsableCommand {
         if let tlsListen, hostPort(tlsListen) == nil { throw ValidationError("invalid --tls-listen \"\(tlsListen)\"") }
         if let control, hostPort(control) == nil { throw ValidationError("invalid --control \"\(control)\"") }
         if (cert == nil) != (key == nil) { throw ValidationError("give both --cert and --key, or neither") }
+        if let refusePart, !(1...255).contains(refusePart) {
+            throw ValidationError("--refuse-part must be a part number from 1 to 255")
+        }
+        if !receiptClockOffset.isFinite || abs(receiptClockOffset) > 86_400 * 366 {
+            throw ValidationError("--receipt-clock-offset must be within a year either way, in seconds")
+        }
         if parseRange(receiptDelay) == nil {
             throw ValidationError("invalid --receipt-delay \"\(receiptDelay)\"; e.g. 0.2-2")
         }
@@ -225,6 +245,8 @@ struct Simulate: AsyncParsableCommand {
         configuration.idleTimeout = idleTimeout
         configuration.idleAction = idleAction
         configuration.receiptIDForm = receiptIDForm
+        configuration.receiptClockOffset = receiptClockOffset
+        configuration.refusedPart = refusePart
         configuration.mobileOriginatedEvery = moEvery
         configuration.seed = seed
 

@@ -191,4 +191,88 @@ struct ReceiptDoctorTests {
             }
         }
     }
+
+    /// An SMSC that drops a part of every long message and dates its receipts by a clock five minutes behind
+    /// (the simulator told so): smpplib's own log says which parts were refused and what dates the receipts gave;
+    /// analyze of the traffic must find each long message incomplete, with the parts smpplib saw refused, and each
+    /// receipt done before its message was sent by smpplib's clock. With the simulator's defaults, neither. (The
+    /// client stays bound 11 s after its last message: parts that came in the last 10 s of a capture may still be
+    /// followed by others, and are not judged.)
+    @Test func droppedPartsAndAClockBehindFromARealClientsTraffic() throws {
+        let count = 5
+        for (arguments, faulty) in [
+            (["--refuse-part", "2", "--receipt-clock-offset", "-300"], true), ([String](), false),
+        ] {
+            let scratch = try Scratch()
+            try withRunningSimulator(
+                ["--account", "long:secret:1000", "--receipt-delay", "0.05-0.2", "--receipts", "DELIVRD=1"] + arguments
+            ) { smscPort in
+                let proxy = try RecordProcess(upstreamPort: smscPort, scratch: scratch, withStore: false)
+                let log = scratch.path("long.log")
+                let client = Process()
+                client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                client.arguments = [
+                    "python3", Paths.root.appendingPathComponent("Tests/Peers/smpplib_long_receipts.py").path,
+                    "127.0.0.1", String(proxy.port), "long", "secret", String(count), log, faulty ? "11" : "0",
+                ]
+                client.standardOutput = FileHandle.nullDevice
+                client.standardError = FileHandle.nullDevice
+                try client.run()
+                client.waitUntilExit()
+                #expect(client.terminationStatus == 0)
+                #expect(proxy.stop() == 0, "\(proxy.errors)")
+
+                // smpplib's view: which parts of which message were refused; when it sent them; the receipts' dates.
+                let lines = (try String(contentsOfFile: log, encoding: .utf8)).split(separator: "\n")
+                #expect(lines.last == "done")
+                var messageOf: [Int: Int] = [:]
+                var sentAt: [Int: Double] = [:]
+                for line in lines where line.hasPrefix("part ") {
+                    let words = line.split(separator: " ")
+                    messageOf[Int(words[1])!] = Int(words[2])!
+                    sentAt[Int(words[2])!] = min(sentAt[Int(words[2])!] ?? .infinity, Double(words[5])!)
+                }
+                #expect(messageOf.count == 3 * count, "smpplib made three parts of each message")
+                let refused = lines.filter { $0.hasPrefix("response ") }.map { $0.split(separator: " ") }
+                    .filter { $0[2] != "0" }.map { Int($0[1])! }
+                let incompleteMessages = Set(refused.compactMap { messageOf[$0] })
+                // The receipts whose done date (read as UTC, a minute long) ends more than a minute before the
+                // first send of any message: all of them early by smpplib's clock.
+                let formatter = DateFormatter()
+                formatter.locale = Locale(identifier: "en_US_POSIX")
+                formatter.timeZone = TimeZone(identifier: "UTC")
+                formatter.dateFormat = "yyMMddHHmm"
+                let firstSend = sentAt.values.min() ?? 0
+                let receipts = lines.filter { $0.hasPrefix("receipt ") }.map { $0.split(separator: " ") }
+                #expect(receipts.count == count, "a receipt per message")
+                let early = receipts.filter {
+                    guard let done = formatter.date(from: String($0[3])) else { return false }
+                    return done.timeIntervalSince1970 + 60 < firstSend - 60
+                }
+
+                let result = try smppscope(["analyze", proxy.journal, "--format", "json"])
+                let json = try #require(
+                    try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+                let findings = json["findings"] as? [[String: Any]] ?? []
+                let incomplete = findings.first { $0["code"] as? String == "long_message_incomplete" }
+                let doneEarly = findings.first { $0["code"] as? String == "receipt_done_before_submit" }
+                let long = try #require((json["messages"] as? [String: Any])?["long"] as? [String: Any])
+                #expect(long["count"] as? Int == count)
+                if faulty {
+                    #expect(refused.count == count && incompleteMessages.count == count, "part 2 of each refused")
+                    #expect(incomplete?["count"] as? Int == incompleteMessages.count)
+                    #expect(incomplete?["missing_parts"] as? Int == refused.count)
+                    #expect(long["incomplete"] as? Int == incompleteMessages.count)
+                    #expect(early.count == count)
+                    #expect(doneEarly?["count"] as? Int == early.count)
+                    #expect(doneEarly?["before_own_submit_date"] as? Int == 0)
+                    #expect((240...360).contains(doneEarly?["earliest_by_s"] as? Int ?? 0), "\(doneEarly ?? [:])")
+                } else {
+                    #expect(refused.isEmpty && early.isEmpty)
+                    #expect(incomplete == nil && doneEarly == nil, "\(findings)")
+                    #expect(long["complete"] as? Int == count)
+                }
+            }
+        }
+    }
 }
