@@ -259,6 +259,10 @@ public struct AnalysisReport: Hashable, Sendable {
     public var duplicateSubmits: Int
     /// What the server answered to the duplicates: status name -> count.
     public var duplicateResponses: [String: Int]
+    /// Every submit_sm repeating one sent within the duplicate window (accepted or not), by cause.
+    public var submitResends = ResendCauses()
+    /// Every receipt (same id and state) the SMSC sent again within the duplicate window, by cause.
+    public var receiptResends = ResendCauses()
     public var idleViolations: Int
     public var idleLimit: Double
     public var throughputLimit: Double?

@@ -80,6 +80,10 @@ extension Analyzer {
             receiptLatencyEdgesMs: receiptEdges, receiptLatencyBuckets: receipts.latency.buckets(edgesMs: receiptEdges),
             findings: [])
         report.longMessages = longMessages.finish(pendingAfter: captureEnd - 10 * 1_000_000_000)
+        submitResends.finish()
+        receiptResends.finish()
+        report.submitResends = submitResends.causes
+        report.receiptResends = receiptResends.causes
         report.findings = Findings.make(report, configuration: configuration)
         return report
     }

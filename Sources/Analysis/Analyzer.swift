@@ -41,6 +41,9 @@ public final class Analyzer {
     var diagnostics = 0
     var malformed = 0
     var receipts = ReceiptTracker()
+    /// Copies of submits and of receipts, for the cause of each repeat.
+    var submitResends = ResendTracker(command: "submit_sm", unexplained: .clientRepeat)
+    var receiptResends = ResendTracker(command: "deliver_sm", unexplained: .smscRepeat)
     var longMessages = LongMessageTracker()
     var series = SeriesBuilder()
     /// Requests from clients awaiting a response, all sessions together.
@@ -53,6 +56,8 @@ public final class Analyzer {
         prefixDigits = min(max(0, configuration.destinationPrefixDigits), DestinationPrefix.maximumDigits)
         receipts.tooFastNanoseconds = Int64(configuration.receiptTooFast * 1e9)
         receipts.perPrefix = configuration.destinationPrefixDigits > 0
+        submitResends.window = Int64(configuration.duplicateWindow * 1e9)
+        receiptResends.window = Int64(configuration.duplicateWindow * 1e9)
     }
 
     deinit {
@@ -128,7 +133,7 @@ public final class Analyzer {
         case .submitSM:
             submitted(item, state: state, time: time, request: &request)
         case .deliverSM, .dataSM:
-            delivered(item, state: state, time: time)
+            delivered(item, state: state, time: time, request: &request)
         case .bindTransmitter, .bindReceiver, .bindTransceiver:
             let pdu = item.decoded()
             if case .bind(let bind) = pdu.body {
@@ -206,6 +211,9 @@ public final class Analyzer {
             state.pendingParts[UInt64(item.header.sequenceNumber)] = PendingPart(part: concatenation, destination: hash)
         }
         let key = request.messageKey
+        submitResends.sent(
+            key: key, session: state.id, sequence: item.header.sequenceNumber, at: time,
+            ended: { sessions[$0]?.endTime })
         if let acceptedAt = accepted[key], Double(time - acceptedAt) / 1e9 < configuration.duplicateWindow {
             duplicates += 1
             request.isDuplicate = true
@@ -292,7 +300,9 @@ public final class Analyzer {
 
     /// A deliver_sm or data_sm: a receipt, or a mobile-originated message. The TLVs answer most receipts without
     /// reading the text.
-    private func delivered(_ item: LentTimelinePDU, state: SessionState, time: Int64) {
+    private func delivered(
+        _ item: LentTimelinePDU, state: SessionState, time: Int64, request: inout PendingRequest
+    ) {
         let bytes = item.bytes
         if item.header.commandID == .deliverSM, let location = item.digest.shortMessage {
             let facts = item.prepared.map { ReceiptFacts(word: $0.facts) } ?? ReceiptFacts(in: bytes, at: location)
@@ -300,6 +310,11 @@ public final class Analyzer {
                 let id = UnsafeRawBufferPointer(rebasing: bytes[idRange])
                 let text = PDULayout.messageOctets(in: bytes, at: location).range
                 let dates = DeliveryReceipt.dates(in: UnsafeRawBufferPointer(rebasing: bytes[text]))
+                let key = item.prepared?.key ?? facts.idKey ?? MessageID.linkKeyAndShape(id).key
+                request.messageKey = Self.receiptCopyKey(key, state: 2)
+                receiptResends.sent(
+                    key: request.messageKey, session: state.id, sequence: item.header.sequenceNumber, at: time,
+                    ended: { sessions[$0]?.endTime })
                 receipts.received(
                     id: id, key: item.prepared?.key ?? facts.idKey, flags: facts.idFlags, state: "DELIVRD", err: nil,
                     final: true, dates: dates, at: time, receipt: Self.receiptRef(item, time: time))
@@ -327,6 +342,15 @@ public final class Analyzer {
                 submit: receipt.submitDate.flatMap(DeliveryReceipt.epochSeconds(ofDate:)).map(Int64.init),
                 done: receipt.doneDate.flatMap(DeliveryReceipt.epochSeconds(ofDate:)).map(Int64.init),
                 doneResolution: receipt.doneDate?.utf8.count == 12 ? 1 : 60)
+            if !bytes.isEmpty {
+                let key = bytes.withUnsafeBytes { MessageID.linkKeyAndShape($0).key }
+                var stateHash: UInt64 = 0
+                for byte in (receipt.state ?? "").utf8 { stateHash = stateHash &* 31 &+ UInt64(byte) }
+                request.messageKey = Self.receiptCopyKey(key, state: stateHash)
+                receiptResends.sent(
+                    key: request.messageKey, session: state.id, sequence: item.header.sequenceNumber, at: time,
+                    ended: { sessions[$0]?.endTime })
+            }
             bytes.withUnsafeMutableBytes { buffer in
                 receipts.received(
                     id: UnsafeRawBufferPointer(buffer), state: receipt.state ?? "UNKNOWN", err: receipt.err,
@@ -376,6 +400,10 @@ public final class Analyzer {
         switch request.command {
         case .submitSM:
             answeredSubmit(item, request: request, state: state, time: time)
+        case .deliverSM where request.messageKey != 0:
+            receiptResends.answered(
+                key: request.messageKey, requestTime: request.time, session: state.id,
+                outcome: status == .ok ? 1 : 3, at: time)
         case .bindTransmitter, .bindReceiver, .bindTransceiver:
             if let index = state.pendingBindIndex.removeValue(forKey: sequence), index < state.binds.count {
                 state.binds[index].status = status.rawValue
@@ -407,6 +435,9 @@ public final class Analyzer {
 
     private func answeredSubmit(_ item: LentTimelinePDU, request: PendingRequest, state: SessionState, time: Int64) {
         let status = item.header.commandStatus
+        submitResends.answered(
+            key: request.messageKey, requestTime: request.time, session: state.id,
+            outcome: status == .ok ? 1 : status == .throttled || status == .messageQueueFull ? 2 : 3, at: time)
         if request.isDuplicate {
             duplicateResponses[status.name, default: 0] += 1
         }
@@ -450,6 +481,14 @@ public final class Analyzer {
         } else if status == .throttled, !state.episodes.isEmpty {
             throttledMessages[request.messageKey] = (time, state.id, state.episodes.count - 1)
         }
+    }
+
+    /// The key of a receipt's copies: its id's link key and its state (a receipt saying another state of the same
+    /// message is not a copy).
+    @inline(__always)
+    static func receiptCopyKey(_ idKey: UInt64, state: UInt64) -> UInt64 {
+        let key = idKey ^ (state &* 0x9E37_79B9_7F4A_7C15)
+        return key == 0 ? 1 : key
     }
 
     /// A receipt, for evidence of a finding.

@@ -27,8 +27,10 @@ public struct Finding: Hashable, Sendable {
         case unansweredRequests = "unanswered_requests"
         /// Responses that answer no request of the capture.
         case orphanResponses = "orphan_responses"
-        /// submit_sm that repeated an accepted one within the duplicate window.
+        /// submit_sm that repeated one sent within the duplicate window, with the cause (``ResendCause``).
         case duplicateSubmit = "duplicate_submit"
+        /// Receipts the SMSC sent again (same id and state) within the duplicate window, with the cause.
+        case duplicateReceipt = "duplicate_receipt"
         /// The delivery receipts: how many, their states, their latency.
         case receipts = "receipts"
         /// Accepted messages that asked for a receipt and got no final one in the capture.

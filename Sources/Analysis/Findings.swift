@@ -148,20 +148,8 @@ enum Findings {
                             session: $0.session, sequenceNumber: $0.sequenceNumber, command: $0.command, time: $0.time)
                     }))
         }
-        if report.duplicateSubmits > 0 {
-            let answers = report.duplicateResponses.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map {
-                "\($0.key) \($0.value)"
-            }
-            .joined(separator: ", ")
-            findings.append(
-                Finding(
-                    .duplicateSubmit, .warning,
-                    "\(report.duplicateSubmits) submit_sm repeated an accepted one (same system_id, addresses and text) "
-                        + "within \(formatNumber(configuration.duplicateWindow)) s; SMSC.kz refuses those. The SMSC "
-                        + "answered: \(answers).",
-                    count: report.duplicateSubmits,
-                    fields: [.init("window_seconds", .double(configuration.duplicateWindow))]))
-        }
+        findings += resendFindings(report.submitResends, receipts: false, configuration: configuration)
+        findings += resendFindings(report.receiptResends, receipts: true, configuration: configuration)
         let receipts = report.receipts
         if receipts.count > 0 {
             let states = receipts.stat.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map {
@@ -294,6 +282,80 @@ enum Findings {
                         .init("transform", .string(ReceiptIDTransform.unmatched.rawValue)), .init("matched", .int(0)),
                         .init("unmatched", .int(unmatched)),
                     ]))
+        }
+        return findings
+    }
+
+    /// A finding per cause of repeated submits (`duplicate_submit`) or receipts (`duplicate_receipt`).
+    static func resendFindings(_ causes: ResendCauses, receipts: Bool, configuration: AnalysisConfiguration)
+        -> [Finding]
+    {
+        var findings: [Finding] = []
+        let window = formatNumber(configuration.duplicateWindow)
+        for cause in ResendCause.allCases {
+            guard let count = causes.counts[cause], count > 0 else { continue }
+            var fields: [Finding.Field] = [.init("cause", .string(cause.rawValue))]
+            var severity = Finding.Severity.warning
+            let message: String
+            if !receipts {
+                let what = "\(count) submit_sm sent again within \(window) s"
+                switch cause {
+                case .lateResponse:
+                    let low = causes.lateWaitMinimum ?? 0
+                    let high = causes.lateWaitMaximum ?? low
+                    fields.append(.init("client_timeout_s", .double(low)))
+                    message =
+                        "\(what) while the SMSC's answer to the earlier copy was still coming: the client gave up after "
+                        + (high - low < 0.5
+                            ? "about \(formatNumber(low)) s" : "\(formatNumber(low))–\(formatNumber(high)) s")
+                        + ", sooner than the SMSC answers, and the SMSC then accepted both: the phone may get the "
+                        + "message twice. Raise the response timeout (Kannel wait-ack, smpplib's read timeout) above the "
+                        + "SMSC's response times."
+                case .noResponse:
+                    message =
+                        "\(what) after the earlier copy got no answer in the capture: the SMSC may have taken it, and "
+                        + "the phone may get the message twice."
+                case .throttledResend:
+                    severity = .info
+                    message =
+                        "\(what) after the earlier copy was refused with ESME_RTHROTTLED or ESME_RMSGQFUL, as "
+                        + "the SMSC asked."
+                case .reconnectResend:
+                    message =
+                        "\(what) on a new bind after the earlier copy's connection closed: a client that sends again "
+                        + "what was in flight when the connection dropped sends messages the SMSC may already have "
+                        + "taken (Kannel requeues them; wait-ack-expire 0x01 reconnects)."
+                case .clientRepeat, .smscRepeat:
+                    message =
+                        "\(what) repeat one the SMSC had already accepted and answered, with nothing in the traffic "
+                        + "to explain it: the application sent the message twice (SMSC.kz refuses repeats within 60 s "
+                        + "with ESME_RSUBMITFAIL)."
+                }
+            } else {
+                let what = "\(count) receipts (same id and state) sent again within \(window) s"
+                switch cause {
+                case .lateResponse:
+                    message =
+                        "\(what) while the client's deliver_sm_resp to the earlier copy was still to come: the "
+                        + "client answers receipts slower than the SMSC waits."
+                case .noResponse:
+                    message = "\(what) after the client never answered the earlier copy (deliver_sm_resp)."
+                case .reconnectResend:
+                    message = "\(what) on a new bind after the earlier copy's connection closed."
+                case .smscRepeat, .clientRepeat:
+                    message =
+                        "\(what) although the client answered the earlier copy in time: the SMSC repeats "
+                        + "receipts; count them once per id and state."
+                case .throttledResend:
+                    severity = .info
+                    message = "\(what) after the client refused the earlier copy."
+                }
+            }
+            findings.append(
+                Finding(
+                    receipts ? .duplicateReceipt : .duplicateSubmit, severity, message, count: count,
+                    evidence: causes.evidence[cause] ?? [],
+                    fields: fields + [.init("window_seconds", .double(configuration.duplicateWindow))]))
         }
         return findings
     }

@@ -35,6 +35,14 @@ public enum AnalyzeJSON {
         json.endArray()
         json.key("duplicate_submits"); json.int(report.duplicateSubmits)
         json.key("duplicate_responses"); writeCounts(report.duplicateResponses, into: &json)
+        json.key("duplicate_submit_causes")
+        writeCounts(
+            Dictionary(uniqueKeysWithValues: report.submitResends.counts.map { ($0.key.rawValue, $0.value) }),
+            into: &json)
+        json.key("duplicate_receipt_causes")
+        writeCounts(
+            Dictionary(uniqueKeysWithValues: report.receiptResends.counts.map { ($0.key.rawValue, $0.value) }),
+            into: &json)
         json.key("idle_violations"); json.int(report.idleViolations)
         json.key("idle_limit_s"); json.double(report.idleLimit, decimals: 3)
         json.key("throughput_limit")

@@ -92,6 +92,92 @@ struct RuleTests {
         #expect(report.duplicateResponses == ["ESME_RSUBMITFAIL": 1])
     }
 
+    @Test func everyRepeatOfASubmitOrAReceiptHasItsCause() throws {
+        var c = TCPConversation(clientPort: 41_100)
+        bound(&c)
+        // Late response: repeated after 5 s, the first answered (accepted) 3 s later.
+        c.send(Sample.submit(sequence: 2, text: "late"), from: .client)
+        c.wait(microseconds: 5_000_000)
+        c.send(Sample.submit(sequence: 3, text: "late"), from: .client)
+        c.wait(microseconds: 3_000_000)
+        c.send(Sample.submitResponse(sequence: 2, id: "100"), from: .server)
+        c.send(Sample.submitResponse(sequence: 3, id: "101"), from: .server)
+        // No response: the first copy never answered.
+        c.send(Sample.submit(sequence: 4, text: "lost"), from: .client)
+        c.wait(microseconds: 4_000_000)
+        c.send(Sample.submit(sequence: 5, text: "lost"), from: .client)
+        c.send(Sample.submitResponse(sequence: 5, id: "102"), from: .server)
+        // Throttled, then sent again.
+        c.send(Sample.submit(sequence: 6, text: "slow down"), from: .client)
+        c.send(response(.submitSMResp, sequence: 6, status: .throttled), from: .server)
+        c.wait(microseconds: 1_000_000)
+        c.send(Sample.submit(sequence: 7, text: "slow down"), from: .client)
+        c.send(Sample.submitResponse(sequence: 7, id: "103"), from: .server)
+        // Accepted and answered, sent again anyway.
+        c.send(Sample.submit(sequence: 8, text: "again"), from: .client)
+        c.send(Sample.submitResponse(sequence: 8, id: "104"), from: .server)
+        c.wait(microseconds: 2_000_000)
+        c.send(Sample.submit(sequence: 9, text: "again"), from: .client)
+        c.send(Sample.submitResponse(sequence: 9, id: "105"), from: .server)
+        // Refused for good (ESME_RSUBMITFAIL), sent again: a new try, no cause.
+        c.send(Sample.submit(sequence: 10, text: "refused"), from: .client)
+        c.send(response(.submitSMResp, sequence: 10, status: .submitFailed), from: .server)
+        c.send(Sample.submit(sequence: 11, text: "refused"), from: .client)
+        c.send(Sample.submitResponse(sequence: 11, id: "106"), from: .server)
+        // Receipts: one answered and sent again (the SMSC repeats), one never answered and sent again, one
+        // answered only after its repeat.
+        for (sequence, id) in [(500, "104"), (501, "104")] as [(UInt32, String)] {
+            c.send(receipt(sequence: sequence, id: id), from: .server)
+            c.send(response(.deliverSMResp, sequence: sequence), from: .client)
+            c.wait(microseconds: 2_000_000)
+        }
+        c.send(receipt(sequence: 502, id: "105"), from: .server)
+        c.wait(microseconds: 10_000_000)
+        c.send(receipt(sequence: 503, id: "105"), from: .server)
+        c.send(response(.deliverSMResp, sequence: 503), from: .client)
+        c.send(receipt(sequence: 504, id: "106"), from: .server)
+        c.wait(microseconds: 10_000_000)
+        c.send(receipt(sequence: 505, id: "106"), from: .server)
+        c.send(response(.deliverSMResp, sequence: 504), from: .client)
+        c.send(response(.deliverSMResp, sequence: 505), from: .client)
+        // One more, then the connection drops; the same account sends it again on a new connection.
+        c.send(Sample.submit(sequence: 12, text: "dropped"), from: .client)
+        c.wait(microseconds: 1_000_000)
+        c.rst(from: .server)
+        var second = TCPConversation(clientPort: 41_101)
+        second.seconds = c.seconds + 2
+        bound(&second)
+        second.send(Sample.submit(sequence: 2, text: "dropped"), from: .client)
+        second.send(Sample.submitResponse(sequence: 2, id: "107"), from: .server)
+
+        let report = try analyze(packets: c.packets + second.packets)
+        #expect(
+            report.submitResends.counts == [
+                .lateResponse: 1, .noResponse: 1, .throttledResend: 1, .clientRepeat: 1, .reconnectResend: 1,
+            ])
+        // The client waited 5 s (and the 10 µs each scripted packet takes) before it sent the message again.
+        #expect(report.submitResends.lateWaitMinimum.map { abs($0 - 5) < 0.001 } == true)
+        #expect(report.receiptResends.counts == [.smscRepeat: 1, .noResponse: 1, .lateResponse: 1])
+        func finding(_ code: Finding.Code, _ cause: String) -> Finding? {
+            report.findings.first { $0.code == code && $0.fields.contains(.init("cause", .string(cause))) }
+        }
+        let late = try #require(finding(.duplicateSubmit, "late_response"))
+        guard case .double(let timeout)? = late.fields.first(where: { $0.name == "client_timeout_s" })?.value else {
+            Issue.record("no client_timeout_s")
+            return
+        }
+        #expect(abs(timeout - 5) < 0.001)
+        #expect(late.evidence.map(\.sequenceNumber) == [3] && late.severity == .warning)
+        #expect(finding(.duplicateSubmit, "no_response")?.evidence.map(\.sequenceNumber) == [5])
+        #expect(finding(.duplicateSubmit, "throttled_resend")?.severity == .info)
+        #expect(finding(.duplicateSubmit, "client_repeat")?.evidence.map(\.sequenceNumber) == [9])
+        let reconnect = try #require(finding(.duplicateSubmit, "reconnect_resend"))
+        #expect(reconnect.evidence.first?.session == 2 && reconnect.evidence.first?.sequenceNumber == 2)
+        #expect(finding(.duplicateReceipt, "smsc_repeat")?.evidence.map(\.sequenceNumber) == [501])
+        #expect(finding(.duplicateReceipt, "no_response")?.evidence.map(\.sequenceNumber) == [503])
+        #expect(finding(.duplicateReceipt, "late_response")?.evidence.map(\.sequenceNumber) == [505])
+    }
+
     @Test func silencesOverTheIdleLimit() throws {
         var c = TCPConversation()
         bound(&c)
