@@ -308,8 +308,8 @@ enum Findings {
                         "\(what) while the SMSC's answer to the earlier copy was still coming: the client gave up after "
                         + (high - low < 0.5
                             ? "about \(formatNumber(low)) s" : "\(formatNumber(low))–\(formatNumber(high)) s")
-                        + ", sooner than the SMSC answers, and the SMSC then accepted both: the phone may get the "
-                        + "message twice. Raise the response timeout (Kannel wait-ack, smpplib's read timeout) above the "
+                        + ", sooner than the SMSC answers, and the SMSC accepted the earlier copy: unless it refuses "
+                        + "the repeat, the phone gets the message twice. Raise the response timeout (Kannel wait-ack, smpplib's read timeout) above the "
                         + "SMSC's response times."
                 case .noResponse:
                     message =

@@ -53,6 +53,8 @@ public struct SMSCStateMachine: Sendable {
         var systemID: String
         /// The connection the submit came on, preferred for the receipt.
         var preferred: Int
+        /// A second copy of a receipt already sent (``SimulatorConfiguration/duplicateReceipts``): sent as it was.
+        var copy: PDU? = nil
     }
 
     /// A message the SMSC accepted.
@@ -512,7 +514,14 @@ public struct SMSCStateMachine: Sendable {
             messageID = newMessageID()
         }
         remember(MessageRecord(id: messageID, state: 1, submitted: now, finalAt: nil, account: systemID))
-        respond(PDU(response, sequence: sequence, body: .messageID(messageID)), on: id, into: &actions)
+        var responseDelay: Double?
+        if let late = configuration.lateResponses, summary.submitsAccepted % late.every == 0 {
+            responseDelay = late.seconds
+            summary.lateResponses += 1
+        }
+        respond(
+            PDU(response, sequence: sequence, body: .messageID(messageID)), on: id, after: responseDelay,
+            into: &actions)
         let wants = message.registeredDelivery & 0x03
         guard wants != 0, lastPart || flags.single else { return }
         let hlr = decoded.text.map { SMSCKZMessage(text: $0).channel == .hlr } ?? false
@@ -524,7 +533,8 @@ public struct SMSCStateMachine: Sendable {
         let job = ReceiptJob(
             id: messageID, source: message.source, destination: message.destination, hlr: hlr, stat: stat, state: state,
             err: err, systemID: systemID, preferred: id)
-        actions.append(.schedule(.receipt(job), after: delay))
+        // Never before the response: a late response holds its receipt back as long.
+        actions.append(.schedule(.receipt(job), after: delay + (responseDelay ?? 0)))
     }
 
     /// Long messages whose parts are still coming, at most this many (all forgotten past it: their parts that
@@ -567,6 +577,11 @@ public struct SMSCStateMachine: Sendable {
     // MARK: Receipts and MO messages
 
     private mutating func receiptDue(_ job: ReceiptJob, now: Double, into actions: inout [Action]) {
+        if let copy = job.copy {
+            summary.receiptsSent += 1
+            summary.receiptsRepeated += 1
+            return deliver(copy, account: job.systemID, preferring: job.preferred, into: &actions)
+        }
         guard var record = messages[job.id], record.finalAt == nil else { return }
         record.state = job.state
         record.finalAt = now
@@ -597,6 +612,11 @@ public struct SMSCStateMachine: Sendable {
             ])
         summary.receiptsSent += 1
         deliver(receipt, account: job.systemID, preferring: job.preferred, into: &actions)
+        if let every = configuration.duplicateReceipts, (summary.receiptsSent - summary.receiptsRepeated) % every == 0 {
+            var copy = job
+            copy.copy = receipt
+            actions.append(.schedule(.receipt(copy), after: 1))
+        }
     }
 
     /// A deliver_sm to a receiver of the account (the preferred connection when it can receive); kept for later

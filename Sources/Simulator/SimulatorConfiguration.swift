@@ -140,6 +140,10 @@ public struct SimulatorConfiguration: Sendable {
     /// This part number of every long message is refused (ESME_RSUBMITFAIL), as an SMSC that drops parts does;
     /// the message's other parts are accepted and its receipt sent when they are all in.
     public var refusedPart: Int?
+    /// Every `every`-th accepted submit_sm is answered `seconds` late, past a client's response timeout.
+    public var lateResponses: (every: Int, seconds: Double)?
+    /// Every n-th receipt is sent again a second later, as SMSCs that repeat receipts do.
+    public var duplicateReceipts: Int?
 
     /// How the simulator writes message ids in responses and in receipts. A closed set; the raw values are the
     /// `--receipt-id-form` values.

@@ -39,6 +39,10 @@ public struct SimulatorSummary: Sendable, Hashable {
     public var queueFull = 0
     public var otherRefusals = 0
     public var receiptsSent = 0
+    /// Receipts sent a second time (``SimulatorConfiguration/duplicateReceipts``), among `receiptsSent`.
+    public var receiptsRepeated = 0
+    /// Responses held back (``SimulatorConfiguration/lateResponses``).
+    public var lateResponses = 0
     public var mobileOriginatedSent = 0
     public var closedByNewerBind = 0
     public var idleTimeouts = 0
@@ -47,7 +51,9 @@ public struct SimulatorSummary: Sendable, Hashable {
         "\(connections) connections, \(bindsAccepted) binds (\(bindsRefused) refused), \(submitsAccepted) submits accepted, "
             + "\(throttled) throttled, \(duplicatesRefused) duplicates refused, "
             + (partsRefused > 0 ? "\(partsRefused) parts refused, " : "") + "\(queueFull) over the window, "
-            + "\(receiptsSent) receipts, \(mobileOriginatedSent) MO messages, \(closedByNewerBind) closed by a newer bind, "
+            + (lateResponses > 0 ? "\(lateResponses) responses late, " : "") + "\(receiptsSent) receipts"
+            + (receiptsRepeated > 0 ? " (\(receiptsRepeated) sent twice)" : "")
+            + ", \(mobileOriginatedSent) MO messages, \(closedByNewerBind) closed by a newer bind, "
             + "\(idleTimeouts) idle timeouts"
     }
 }

@@ -114,6 +114,18 @@ struct Simulate: AsyncParsableCommand {
             valueName: "number"))
     var refusePart: Int?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Answer every N-th accepted submit_sm S seconds late, past a client's response timeout.",
+            valueName: "N:S"))
+    var lateResponse: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Send every N-th receipt twice, a second apart.", valueName: "N"))
+    var duplicateReceipts: Int?
+
     @Option(name: .long, help: ArgumentHelp("Close (or unbind) connections silent this long.", valueName: "seconds"))
     var idleTimeout = 120.0
 
@@ -139,6 +151,15 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Seed of the random choices (latency, receipt states, delays).")
     var seed: UInt64 = 1
 
+    /// `N:SECONDS` of `--late-response`.
+    static func lateResponses(_ text: String) -> (every: Int, seconds: Double)? {
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, let every = Int(parts[0]), every >= 1, let seconds = Double(parts[1]),
+            seconds > 0, seconds <= 3_600
+        else { return nil }
+        return (every, seconds)
+    }
+
     func validate() throws {
         for specification in account where SimulatorConfiguration.Account(specification: specification) == nil {
             throw ValidationError("invalid --account; expected SYSTEM_ID:PASSWORD or SYSTEM_ID:PASSWORD:TPS")
@@ -154,6 +175,12 @@ struct Simulate: AsyncParsableCommand {
         if (cert == nil) != (key == nil) { throw ValidationError("give both --cert and --key, or neither") }
         if let refusePart, !(1...255).contains(refusePart) {
             throw ValidationError("--refuse-part must be a part number from 1 to 255")
+        }
+        if let lateResponse, Self.lateResponses(lateResponse) == nil {
+            throw ValidationError("invalid --late-response \"\(lateResponse)\"; expected N:SECONDS, such as 5:12")
+        }
+        if let duplicateReceipts, duplicateReceipts < 1 {
+            throw ValidationError("--duplicate-receipts must be 1 or more")
         }
         if !receiptClockOffset.isFinite || abs(receiptClockOffset) > 86_400 * 366 {
             throw ValidationError("--receipt-clock-offset must be within a year either way, in seconds")
@@ -247,6 +274,8 @@ struct Simulate: AsyncParsableCommand {
         configuration.receiptIDForm = receiptIDForm
         configuration.receiptClockOffset = receiptClockOffset
         configuration.refusedPart = refusePart
+        configuration.lateResponses = lateResponse.flatMap(Self.lateResponses)
+        configuration.duplicateReceipts = duplicateReceipts
         configuration.mobileOriginatedEvery = moEvery
         configuration.seed = seed
 

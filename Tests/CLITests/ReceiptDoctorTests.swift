@@ -275,4 +275,61 @@ struct ReceiptDoctorTests {
             }
         }
     }
+
+    /// A client that sends again what it got no answer to within 1.5 s (python smpplib, as applications use it),
+    /// against an SMSC that answers every fourth submit 3 s late and sends every third receipt twice: smpplib's own
+    /// log says which messages it sent again and whether the first copy was answered after all, and which receipts
+    /// came twice after it had answered them. analyze must give each repeat that cause, and the client's timeout.
+    @Test func causesOfRepeatsFromARealClientsTraffic() throws {
+        let scratch = try Scratch()
+        try withRunningSimulator([
+            "--account", "again:secret:1000", "--receipt-delay", "0.05-0.2", "--receipts", "DELIVRD=1",
+            "--late-response", "4:3", "--duplicate-receipts", "3",
+        ]) { smscPort in
+            let proxy = try RecordProcess(upstreamPort: smscPort, scratch: scratch, withStore: false)
+            let log = scratch.path("resend.log")
+            let client = Process()
+            client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            client.arguments = [
+                "python3", Paths.root.appendingPathComponent("Tests/Peers/smpplib_resend.py").path, "127.0.0.1",
+                String(proxy.port), "again", "secret", "9", "1.5", log,
+            ]
+            client.standardOutput = FileHandle.nullDevice
+            client.standardError = FileHandle.nullDevice
+            try client.run()
+            client.waitUntilExit()
+            #expect(client.terminationStatus == 0)
+            #expect(proxy.stop() == 0, "\(proxy.errors)")
+
+            let lines = (try String(contentsOfFile: log, encoding: .utf8)).split(separator: "\n")
+            #expect(lines.last == "done")
+            var status: [Int: Int] = [:]
+            for line in lines where line.hasPrefix("response ") {
+                let words = line.split(separator: " ")
+                status[Int(words[1])!] = Int(words[2])!
+            }
+            // smpplib's view: the first copies it gave up on and that were accepted after all; the receipts it got
+            // twice (it answers each at once, before the copy a second later).
+            let resent = lines.filter { $0.hasPrefix("resend ") }.map { Int($0.split(separator: " ")[2])! }
+            let lateButAccepted = resent.filter { status[$0] == 0 }
+            let receiptIDs = lines.filter { $0.hasPrefix("receipt ") }.map { $0.split(separator: " ")[1] }
+            let repeatedReceipts = receiptIDs.count - Set(receiptIDs).count
+            #expect(resent.count == 2 && lateButAccepted.count == 2, "every fourth answered late: \(lines)")
+            #expect(repeatedReceipts == 3, "every third receipt twice")
+
+            let result = try smppscope(["analyze", proxy.journal, "--format", "json"])
+            let json = try #require(
+                try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+            #expect(json["duplicate_submit_causes"] as? [String: Int] == ["late_response": lateButAccepted.count])
+            #expect(json["duplicate_receipt_causes"] as? [String: Int] == ["smsc_repeat": repeatedReceipts])
+            let findings = json["findings"] as? [[String: Any]] ?? []
+            let late = try #require(findings.first { $0["code"] as? String == "duplicate_submit" })
+            #expect(late["cause"] as? String == "late_response")
+            let timeout = try #require(late["client_timeout_s"] as? Double)
+            #expect(timeout >= 1.5 && timeout < 2.0, "smpplib waited 1.5 s")
+            let repeated = try #require(findings.first { $0["code"] as? String == "duplicate_receipt" })
+            #expect(repeated["cause"] as? String == "smsc_repeat")
+            #expect(repeated["count"] as? Int == repeatedReceipts)
+        }
+    }
 }
