@@ -332,4 +332,80 @@ struct ReceiptDoctorTests {
             #expect(repeated["count"] as? Int == repeatedReceipts)
         }
     }
+
+    /// Kannel told to wait 2 s for a submit_sm_resp (wait-ack) against an SMSC that answers every third submit
+    /// 10 s late. With wait-ack-expire 0x01 it logs each message it will retransmit and sends it again on the same
+    /// bind: analyze must call each repeat a late response, as many as Kannel's log names. With 0x00 it logs that it
+    /// reconnects and sends them again on the new bind: analyze must call them reconnect resends.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/bearerbox"), "Kannel is not installed"))
+    func kannelsResendsAfterItsWaitAckHaveTheirCause() throws {
+        let count = 6
+        for (expire, cause) in [("0x01", "late_response"), ("0x00", "reconnect_resend")] {
+            let scratch = try Scratch()
+            var kannel: [String: Int] = [:]
+            var log = ""
+            try withRunningSimulator([
+                "--account", "kannel:secret:1000", "--receipt-delay", "0.05-0.1", "--receipts", "DELIVRD=1",
+                "--late-response", "3:10",
+            ]) { smscPort in
+                let proxy = try RecordProcess(upstreamPort: smscPort, scratch: scratch, withStore: false)
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                process.arguments =
+                    [
+                        "python3", Paths.root.appendingPathComponent("Tests/Peers/kannel_receipts.py").path,
+                        scratch.url.path, String(proxy.port), "none", String(count),
+                    ] + (0..<4).map { _ in String(freePort()) } + [
+                        "wait-ack=2", "wait-ack-expire=\(expire)", "enquire-link-interval=1", "reconnect-delay=1",
+                        "core:sms-resend-freq=1", "linger=4",
+                    ]
+                let output = Pipe()
+                process.standardOutput = output
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                #expect(process.terminationStatus == 0, "\(text)")
+                for line in text.split(separator: "\n") {
+                    let words = line.split(separator: " ")
+                    if words.count == 2, let value = Int(words[1]) { kannel[String(words[0])] = value }
+                }
+                #expect(proxy.stop() == 0, "\(proxy.errors)")
+                log = (try? String(contentsOfFile: scratch.path("bearerbox.log"), encoding: .utf8)) ?? ""
+
+                let result = try smppscope(["analyze", proxy.journal, "--format", "json"])
+                let json = try #require(
+                    try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+                let causes = json["duplicate_submit_causes"] as? [String: Int] ?? [:]
+                if expire == "0x01" {
+                    // Kannel's log names each message it sends again.
+                    let retransmits = log.split(separator: "\n").filter { $0.contains("will retransmit") }.count
+                    #expect(retransmits == count / 3, "\(log)")
+                    #expect(causes == [cause: retransmits], "\(causes)")
+                } else {
+                    #expect(log.contains("Not ACKED message found, reconnecting"), "\(log)")
+                    #expect(causes == [cause: count / 3], "the two messages in flight: \(causes)")
+                }
+                let finding = try #require(
+                    (json["findings"] as? [[String: Any]] ?? []).first {
+                        $0["code"] as? String == "duplicate_submit" && $0["cause"] as? String == cause
+                    })
+                #expect(finding["severity"] as? String == "warning")
+                if expire == "0x01" {
+                    // Kannel logs how long ago it sent each message it gives up on (SENT<N>sec.); it sends it again
+                    // within its resend frequency, a second, after that.
+                    let ages = log.split(separator: "\n").compactMap { line -> Double? in
+                        guard let start = line.range(of: "SENT<"),
+                            let end = line[start.upperBound...].firstIndex(of: ">")
+                        else { return nil }
+                        return Double(line[start.upperBound..<end])
+                    }
+                    let timeout = finding["client_timeout_s"] as? Double ?? 0
+                    let age = try #require(ages.min())
+                    #expect(timeout >= age && timeout < age + 2.5, "Kannel gave up after \(ages) s: \(timeout)")
+                }
+            }
+            #expect(kannel["sent"] == count, "\(expire): \(kannel)")
+        }
+    }
 }

@@ -3,9 +3,13 @@
 it could link to its messages. Kannel's own log and its DLR callbacks are the oracle.
 
 usage: kannel_receipts.py WORKDIR SMSC_PORT MSG_ID_TYPE COUNT ADMIN_PORT SMSBOX_PORT SENDSMS_PORT DLR_PORT
+       [KEY=VALUE...]
   MSG_ID_TYPE   the smsc group's msg-id-type (0x00..0x03), or "none" to leave it out (ids compared as text)
+  KEY=VALUE     more settings of the smsc group (such as wait-ack=2); core:KEY=VALUE of the core group;
+                linger=SECONDS to wait that long after the reports, before the shutdown
 Prints, one per line: "sent N", "linked N" (final reports delivered to the DLR URL), "not-found N" (reports the
-bearerbox log says it found no message for).
+bearerbox log says it found no message for), "not-acked N" (messages the bearerbox log says went unanswered past
+wait-ack).
 """
 import http.server
 import os
@@ -18,6 +22,12 @@ import urllib.request
 
 work, smsc_port, msg_id_type, count = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 admin_port, smsbox_port, sendsms_port, dlr_port = (int(value) for value in sys.argv[5:9])
+# Each setting on its own line of the smsc group (a blank line would end the group).
+settings = [setting for setting in sys.argv[9:] if not setting.startswith(("core:", "linger="))]
+extra = "".join(setting.replace("=", " = ", 1) + "\n" for setting in settings)
+core_extra = "".join(
+    setting[5:].replace("=", " = ", 1) + "\n" for setting in sys.argv[9:] if setting.startswith("core:"))
+linger = sum(float(setting[7:]) for setting in sys.argv[9:] if setting.startswith("linger="))
 
 configuration = f"""
 group = core
@@ -27,7 +37,7 @@ smsbox-port = {smsbox_port}
 log-file = "{work}/bearerbox.log"
 log-level = 1
 dlr-storage = internal
-
+{core_extra}
 group = smsc
 smsc = smpp
 smsc-id = doctor
@@ -37,12 +47,11 @@ transceiver-mode = true
 smsc-username = "kannel"
 smsc-password = "secret"
 system-type = "DOCTOR"
-enquire-link-interval = 60
-source-addr-ton = 5
+{"" if "enquire-link-interval = " in extra else "enquire-link-interval = 60" + chr(10)}source-addr-ton = 5
 source-addr-npi = 0
 dest-addr-ton = 1
 dest-addr-npi = 1
-{"" if msg_id_type == "none" else "msg-id-type = " + msg_id_type}
+{extra}{"" if msg_id_type == "none" else "msg-id-type = " + msg_id_type}
 
 group = smsbox
 bearerbox-host = 127.0.0.1
@@ -131,9 +140,11 @@ try:
         if len(final) + not_found() >= count:
             break
         time.sleep(0.2)
-    time.sleep(0.5)
+    time.sleep(0.5 + linger)
     print(f"linked {len({n for n, kind in reports if kind in ('1', '2')})}", flush=True)
     print(f"not-found {not_found()}", flush=True)
+    text = open(log).read() if os.path.exists(log) else ""
+    print(f"not-acked {sum(1 for line in text.splitlines() if 'Not ACKED message found' in line)}", flush=True)
 finally:
     try:
         urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/shutdown?password=doctor", timeout=5).read()
