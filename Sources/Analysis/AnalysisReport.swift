@@ -259,6 +259,8 @@ public struct AnalysisReport: Hashable, Sendable {
     public var duplicateSubmits: Int
     /// What the server answered to the duplicates: status name -> count.
     public var duplicateResponses: [String: Int]
+    /// What the texts' encodings show, per peer and direction.
+    public var encodings: [EncodingReport] = []
     /// Every submit_sm repeating one sent within the duplicate window (accepted or not), by cause.
     public var submitResends = ResendCauses()
     /// Every receipt (same id and state) the SMSC sent again within the duplicate window, by cause.

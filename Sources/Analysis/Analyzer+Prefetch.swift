@@ -85,6 +85,8 @@ extension Analyzer {
 struct SubmitFacts {
     var special: Bool
     var concatenation: ConcatenatedPart?
+    /// What the text's encoding shows (``EncodingFacts``).
+    var encoding = EncodingFacts()
 
     /// The facts of the message whose octets are at `message` (``PDULayout/messageOctets(in:at:)-(UnsafeRawBufferPointer,_)``).
     init(in bytes: UnsafeRawBufferPointer, at location: ShortMessageLocation, message: Range<Int>) {
@@ -107,12 +109,17 @@ struct SubmitFacts {
                 reference: UInt16(bytes[reference.lowerBound]) << 8 | UInt16(bytes[reference.lowerBound + 1]),
                 total: bytes[total.lowerBound], sequence: bytes[sequence.lowerBound], kind: .sar)
         }
+        encoding = EncodingFacts(
+            message: UnsafeRawBufferPointer(rebasing: bytes[message]),
+            text: UnsafeRawBufferPointer(rebasing: bytes[text]),
+            dataCoding: location.dataCoding, hasUDH: hasUDH, concatenated: concatenation != nil)
     }
 
     /// The facts as one word (``PreparedPDU/facts``): bit 0 special, bit 1 concatenated, then the reference (bits
-    /// 8-23), the total (24-31), the sequence (32-39) and the kind (40-47).
+    /// 8-23), the total (24-31), the sequence (32-39), the kind (40-47) and the encoding facts (48-63).
     var word: UInt64 {
         var word: UInt64 = special ? 1 : 0
+        word |= UInt64(encoding.bits) << 48
         if let concatenation {
             word |=
                 2 | UInt64(concatenation.reference) << 8 | UInt64(concatenation.total) << 24
@@ -123,6 +130,7 @@ struct SubmitFacts {
 
     init(word: UInt64) {
         special = word & 1 != 0
+        encoding = EncodingFacts(bits: UInt16(truncatingIfNeeded: word >> 48))
         concatenation =
             word & 2 == 0
             ? nil

@@ -82,6 +82,7 @@ extension Analyzer {
         report.longMessages = longMessages.finish(pendingAfter: captureEnd - 10 * 1_000_000_000)
         submitResends.finish()
         receiptResends.finish()
+        report.encodings = encodings.report { receipts.accountName($0) }
         report.submitResends = submitResends.causes
         report.receiptResends = receiptResends.causes
         report.findings = Findings.make(report, configuration: configuration)

@@ -44,6 +44,7 @@ public final class Analyzer {
     /// Copies of submits and of receipts, for the cause of each repeat.
     var submitResends = ResendTracker(command: "submit_sm", unexplained: .clientRepeat)
     var receiptResends = ResendTracker(command: "deliver_sm", unexplained: .smscRepeat)
+    var encodings = EncodingTracker()
     var longMessages = LongMessageTracker()
     var series = SeriesBuilder()
     /// Requests from clients awaiting a response, all sessions together.
@@ -194,6 +195,10 @@ public final class Analyzer {
         }
         request.messageKey = MessageKey.forAccount(state.systemIDHash, content: content)
         let concatenation = facts.concatenation
+        encodings.message(
+            facts.encoding, account: state.receiptAccount, fromSMSC: false, concatenated: concatenation != nil,
+            ucs2Octets: facts.encoding.fitsGSM ? PDULayout.messageOctets(in: bytes, at: location).range.count : 0,
+            isoDefault: item.isoDefault, evidence: Self.evidence(item, time: time))
         let wants = location.registeredDelivery & 0x03
         request.wantsReceipt = wants == 1 || wants == 3
         if prefixDigits > 0 {
@@ -322,6 +327,7 @@ public final class Analyzer {
             }
             if !facts.marked, !facts.startsLikeText {
                 receipts.mobileOriginated += 1
+                mobileOriginated(item, location: location, state: state, time: time)
                 return
             }
         }
@@ -358,6 +364,9 @@ public final class Analyzer {
             }
         } else if item.header.commandID == .deliverSM {
             receipts.mobileOriginated += 1
+            if let location = item.digest.shortMessage {
+                mobileOriginated(item, location: location, state: state, time: time)
+            }
         }
     }
 
@@ -489,6 +498,25 @@ public final class Analyzer {
     static func receiptCopyKey(_ idKey: UInt64, state: UInt64) -> UInt64 {
         let key = idKey ^ (state &* 0x9E37_79B9_7F4A_7C15)
         return key == 0 ? 1 : key
+    }
+
+    /// A mobile-originated deliver_sm: its encoding counted for the session's account, from the SMSC.
+    private func mobileOriginated(
+        _ item: LentTimelinePDU, location: ShortMessageLocation, state: SessionState, time: Int64
+    ) {
+        let bytes = item.bytes
+        let message = PDULayout.messageOctets(in: bytes, at: location).range
+        let facts = SubmitFacts(in: bytes, at: location, message: message)
+        encodings.message(
+            facts.encoding, account: state.receiptAccount, fromSMSC: true, concatenated: facts.concatenation != nil,
+            ucs2Octets: message.count, isoDefault: item.isoDefault, evidence: Self.evidence(item, time: time))
+    }
+
+    /// A PDU as evidence of a finding.
+    static func evidence(_ item: LentTimelinePDU, time: Int64) -> Finding.Evidence {
+        Finding.Evidence(
+            session: item.session, sequenceNumber: item.header.sequenceNumber, command: item.header.commandID.name,
+            time: Double(time) / 1e9)
     }
 
     /// A receipt, for evidence of a finding.

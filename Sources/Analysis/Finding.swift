@@ -58,6 +58,16 @@ public struct Finding: Hashable, Sendable {
         /// Receipts that write the id of their submit_sm_resp another way (hex for decimal, leading zeros, case),
         /// or in no way the capture's responses did.
         case receiptIDMismatch = "receipt_id_mismatch"
+        /// A peer writes data_coding 0 in another alphabet than the SMSC reads it as.
+        case defaultAlphabet = "dcs0_alphabet"
+        /// Messages with data_coding 0 whose octets are UCS-2.
+        case ucs2UnderDefault = "ucs2_under_dcs0"
+        /// Messages that start with a concatenation user data header without esm_class UDHI (0x40).
+        case udhWithoutUDHI = "udh_without_udhi"
+        /// Parts of long messages that end in a GSM 03.38 escape whose character went to the next part.
+        case gsmEscapeSplit = "gsm_escape_split"
+        /// Messages sent as UCS-2 that GSM 03.38 could carry, in fewer segments.
+        case costlierEncoding = "costlier_encoding"
         /// Bytes the capture does not have.
         case captureGaps = "capture_gaps"
         /// PDUs the codec could not decode whole.

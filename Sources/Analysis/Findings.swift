@@ -148,6 +148,7 @@ enum Findings {
                             session: $0.session, sequenceNumber: $0.sequenceNumber, command: $0.command, time: $0.time)
                     }))
         }
+        findings += encodingFindings(report.encodings)
         findings += resendFindings(report.submitResends, receipts: false, configuration: configuration)
         findings += resendFindings(report.receiptResends, receipts: true, configuration: configuration)
         let receipts = report.receipts
@@ -282,6 +283,74 @@ enum Findings {
                         .init("transform", .string(ReceiptIDTransform.unmatched.rawValue)), .init("matched", .int(0)),
                         .init("unmatched", .int(unmatched)),
                     ]))
+        }
+        return findings
+    }
+
+    /// Per peer and direction: texts in an alphabet the SMSC does not read data_coding 0 as, UCS-2 under data_coding
+    /// 0, headers without UDHI, escapes cut between parts, UCS-2 that GSM 03.38 would have carried.
+    static func encodingFindings(_ encodings: [EncodingReport]) -> [Finding] {
+        var findings: [Finding] = []
+        for group in encodings {
+            let who =
+                group.direction == "submit"
+                ? (group.peer.isEmpty ? "messages before any bind" : "account \"\(group.peer)\"")
+                : "the SMSC (to \(group.peer.isEmpty ? "a session with no bind" : "account \"\(group.peer)\""))"
+            let fields: [Finding.Field] = [
+                .init("peer", .string(group.peer)), .init("direction", .string(group.direction)),
+            ]
+            let declaredShare = group.cleanShares[group.declared] ?? 0
+            if let inferred = group.inferred, inferred != group.declared,
+                (group.cleanShares[inferred] ?? 0) > declaredShare, let only = group.cleanOnly[inferred], only >= 3
+            {
+                findings.append(
+                    Finding(
+                        .defaultAlphabet, .warning,
+                        "\(who) writes data_coding 0 as \(inferred.charsetName)"
+                            + (inferred == .gsm7Packed ? " packed" : "") + ", while the SMSC reads it as "
+                            + "\(group.declared.charsetName): \(only) of \(group.scored) messages read cleanly only that "
+                            + "way, and the phone shows them garbled. "
+                            + (inferred == .latin1 || inferred == .ascii
+                                ? "Send them with data_coding 3 (ISO-8859-1) or 1 (ASCII), or set system_type ISO "
+                                    + "(SMSC.kz)."
+                                : "Have the client write GSM 03.38 the SMSC's way."),
+                        count: only,
+                        fields: fields + [
+                            .init("inferred", .string(inferred.rawValue)),
+                            .init("declared", .string(group.declared.rawValue)),
+                        ]))
+            }
+            let troubles: [(Finding.Code, Finding.Severity, Int, String, [Finding.Field])] = [
+                (
+                    .ucs2UnderDefault, .warning, group.ucs2UnderDefault,
+                    "\(who): \(group.ucs2UnderDefault) messages with data_coding 0 carry UCS-2 (every other octet 0x00 "
+                        + "or 0x04): the phone shows them garbled. Send UCS-2 with data_coding 8.", []
+                ),
+                (
+                    .udhWithoutUDHI, .warning, group.headerWithoutUDHI,
+                    "\(who): \(group.headerWithoutUDHI) messages start with a concatenation user data header but "
+                        + "esm_class lacks UDHI (0x40): the phone shows the header as characters and does not join "
+                        + "the parts. Set esm_class 0x40.", []
+                ),
+                (
+                    .gsmEscapeSplit, .warning, group.escapeSplit,
+                    "\(who): \(group.escapeSplit) parts of long messages end with the GSM 03.38 escape (0x1B), the "
+                        + "character it starts (€ [ ] { } | ^ ~ \\) cut into the next part: the phone shows other "
+                        + "characters. Split before the escape.", []
+                ),
+                (
+                    .costlierEncoding, .info, group.costlier,
+                    "\(who): \(group.costlier) messages sent as UCS-2 hold only GSM 03.38 characters; as data_coding "
+                        + "0 they would have taken about \(group.segmentsSaved) fewer segments.",
+                    [.init("segments_saved", .int(group.segmentsSaved))]
+                ),
+            ]
+            for (code, severity, count, message, extra) in troubles where count > 0 {
+                findings.append(
+                    Finding(
+                        code, severity, message, count: count, evidence: group.evidence[code] ?? [],
+                        fields: fields + extra))
+            }
         }
         return findings
     }

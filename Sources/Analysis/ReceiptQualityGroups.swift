@@ -110,6 +110,9 @@ struct QualityGroups<Key: Hashable> {
         return index
     }
 
+    /// The key of the group at `index`.
+    func name(at index: Int) -> Key { keys[min(index, keys.count - 1)] }
+
     /// Counts a final receipt of a message of the group at `index`.
     mutating func note(_ final: FinalReceipt, at index: Int, tooFast: Int64) {
         let isTooFast = final.delivered && final.latency < tooFast

@@ -75,6 +75,11 @@ struct ReceiptTracker {
         accounts.index(of: systemID)
     }
 
+    /// The system_id of an account's index ("other" past the last one kept).
+    func accountName(_ index: UInt16) -> String {
+        accounts.name(at: Int(index))
+    }
+
     /// The index of a destination prefix's figures (``DestinationPrefix/key``).
     mutating func prefixIndex(_ key: UInt32) -> UInt16 {
         prefixes.index(of: key)

@@ -1,6 +1,7 @@
 // `analyze --format json`: the report as one JSON object (docs/output.md), keys in a stable order.
 
 import Analysis
+import SMPP
 
 public enum AnalyzeJSON {
     /// The whole report as one JSON object.
@@ -27,6 +28,7 @@ public enum AnalyzeJSON {
         for session in report.sessions { writeSession(session, into: &json) }
         json.endArray()
         json.key("delivery_receipts"); writeReceipts(report.receipts, into: &json)
+        json.key("encoding"); writeEncodings(report.encodings, into: &json)
         json.key("peak_submit_sm_per_second"); json.int(report.peakSubmitPerSecond)
         json.key("throttle_episodes"); json.int(report.throttleEpisodes.count)
         json.key("throttle_episode_list")
@@ -317,6 +319,35 @@ public enum AnalyzeJSON {
             if let value = group.maximumLatencyMs { json.double(value) } else { json.null() }
             json.key("dates_checked"); json.int(group.datesChecked)
             json.key("done_before_submit"); json.int(group.doneBeforeSubmit)
+            json.endObject()
+        }
+        json.endArray()
+    }
+
+    /// Per peer and direction: what data_coding 0 carries, and the encoding troubles counted.
+    private static func writeEncodings(_ encodings: [EncodingReport], into json: inout JSONWriter) {
+        json.beginArray()
+        for group in encodings {
+            json.beginObject()
+            json.key("peer"); json.string(group.peer)
+            json.key("direction"); json.string(group.direction)
+            json.key("messages"); json.int(group.messages)
+            json.key("dcs0_messages"); json.int(group.scored)
+            json.key("dcs0_clean")
+            json.beginObject()
+            for alphabet in DefaultAlphabet.allCases {
+                json.dynamicKey(alphabet.rawValue)
+                if let share = group.cleanShares[alphabet] { json.double(share, decimals: 4) } else { json.null() }
+            }
+            json.endObject()
+            json.key("dcs0_inferred")
+            if let inferred = group.inferred { json.string(inferred.rawValue) } else { json.null() }
+            json.key("dcs0_declared"); json.string(group.declared.rawValue)
+            json.key("ucs2_under_dcs0"); json.int(group.ucs2UnderDefault)
+            json.key("udh_without_udhi"); json.int(group.headerWithoutUDHI)
+            json.key("gsm_escape_split"); json.int(group.escapeSplit)
+            json.key("costlier_encoding"); json.int(group.costlier)
+            json.key("segments_saved"); json.int(group.segmentsSaved)
             json.endObject()
         }
         json.endArray()

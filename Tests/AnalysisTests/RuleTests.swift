@@ -178,6 +178,56 @@ struct RuleTests {
         #expect(finding(.duplicateReceipt, "late_response")?.evidence.map(\.sequenceNumber) == [505])
     }
 
+    @Test func whatTheEncodingsOfTheTextsShow() throws {
+        func submit(_ sequence: UInt32, _ octets: [UInt8], dataCoding: UInt8 = 0, esmClass: UInt8 = 0) -> [UInt8] {
+            Sample.bytes(
+                PDU(
+                    .submitSM, sequence: sequence,
+                    body: .shortMessage(
+                        .init(
+                            source: Address(address: "SHOP"),
+                            destination: Address(ton: 1, npi: 1, address: "77012345678"),
+                            esmClass: esmClass, dataCoding: dataCoding, shortMessage: ByteBuffer(bytes: octets)))))
+        }
+        var c = TCPConversation()
+        bound(&c, systemID: "latin")
+        var sequence: UInt32 = 2
+        func send(_ pdu: [UInt8]) {
+            c.send(pdu, from: .client)
+            c.send(Sample.submitResponse(sequence: sequence, id: "\(sequence)"), from: .server)
+            sequence += 1
+        }
+        // Six texts in ISO-8859-1 under data_coding 0 ("Café n°1" with é 0xE9 and ° 0xB0), four plain ones.
+        for index in 0..<6 { send(submit(sequence, [0x43, 0x61, 0x66, 0xE9, 0x20, 0x6E, 0xB0, 0x30 + UInt8(index)])) }
+        for index in 0..<4 { send(submit(sequence, Array("plain \(index)".utf8))) }
+        // UCS-2 "Привет" under data_coding 0.
+        send(submit(sequence, [0x04, 0x1F, 0x04, 0x40, 0x04, 0x38, 0x04, 0x32, 0x04, 0x35, 0x04, 0x42]))
+        // A concatenation header, part 1 of 2, without UDHI.
+        send(submit(sequence, [0x05, 0x00, 0x03, 0x2A, 0x02, 0x01] + Array("first half".utf8)))
+        // Part 1 of 2 (with UDHI) ending in an escape: its "€" (0x1B 0x65) cut in two.
+        send(submit(sequence, [0x05, 0x00, 0x03, 0x2B, 0x02, 0x01] + Array("price 10".utf8) + [0x1B], esmClass: 0x40))
+        // UCS-2 "Hello" (data_coding 8): GSM 03.38 would carry it, in the same one segment.
+        send(submit(sequence, [0x00, 0x48, 0x00, 0x65, 0x00, 0x6C, 0x00, 0x6C, 0x00, 0x6F], dataCoding: 8))
+        // 100 UCS-2 characters that fit GSM 03.38: two segments as UCS-2 (67 a part), one as GSM 03.38 (160).
+        send(
+            submit(
+                sequence, [UInt8](repeating: 0, count: 200).enumerated().map { $0.offset % 2 == 0 ? 0 : 0x61 },
+                dataCoding: 8))
+        let report = try analyze(packets: c.packets)
+        let group = try #require(report.encodings.first { $0.peer == "latin" && $0.direction == "submit" })
+        #expect(group.inferred == .latin1 && group.declared == .gsm7)
+        #expect(group.ucs2UnderDefault == 1 && group.headerWithoutUDHI == 1 && group.escapeSplit == 1)
+        #expect(group.costlier == 2 && group.segmentsSaved == 1)
+        func finding(_ code: Finding.Code) -> Finding? { report.findings.first { $0.code == code } }
+        let alphabet = try #require(finding(.defaultAlphabet))
+        #expect(alphabet.count == 6 && alphabet.fields.contains(.init("inferred", .string("latin1"))))
+        #expect(finding(.ucs2UnderDefault)?.evidence.map(\.sequenceNumber) == [12])
+        #expect(finding(.udhWithoutUDHI)?.evidence.map(\.sequenceNumber) == [13])
+        #expect(finding(.gsmEscapeSplit)?.evidence.map(\.sequenceNumber) == [14])
+        let costlier = try #require(finding(.costlierEncoding))
+        #expect(costlier.severity == .info && costlier.fields.contains(.init("segments_saved", .int(1))))
+    }
+
     @Test func silencesOverTheIdleLimit() throws {
         var c = TCPConversation()
         bound(&c)

@@ -106,4 +106,20 @@ public enum GSM0338 {
     public static func canEncode(_ text: String) -> Bool {
         text.unicodeScalars.allSatisfy { basicReverse[$0] != nil || extendedReverse[$0] != nil }
     }
+
+    /// The septets a UTF-16 unit takes in GSM 03.38 (1, or 2 for the extension table), nil when it has none.
+    public static func septets(ofUnit unit: UInt16) -> Int? {
+        if unit == 0x20AC { return 2 }
+        guard unit < 0x400 else { return nil }
+        let cost = unitCosts[Int(unit)]
+        return cost == 0 ? nil : Int(cost)
+    }
+
+    /// Per UTF-16 unit below 0x400 (Latin and Greek): 1 in the basic set, 2 in the extension table, 0 not at all.
+    private static let unitCosts: [UInt8] = (0..<0x400).map { unit in
+        guard let scalar = Unicode.Scalar(UInt32(unit)) else { return 0 }
+        if basicReverse[scalar] != nil { return 1 }
+        if extendedReverse[scalar] != nil { return 2 }
+        return 0
+    }
 }
