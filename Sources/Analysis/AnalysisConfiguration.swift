@@ -1,5 +1,7 @@
 // What the analysis is told: limits to compare with, from the command line or a Kannel configuration.
 
+import SMPP
+
 /// Settings of an analysis.
 public struct AnalysisConfiguration: Sendable {
     /// Silences longer than this between consecutive PDUs of a session are idle violations (SMSC.kz: 120 s).
@@ -24,6 +26,9 @@ public struct AnalysisConfiguration: Sendable {
     /// Receipt figures are also given per destination prefix of this many digits (country and network code;
     /// at most ``DestinationPrefix/maximumDigits``); 0 for none.
     public var destinationPrefixDigits = 4
+    /// What the SMSC reads data_coding 0 as (`--dcs0`); nil for what each session's system_type says (GSM 03.38,
+    /// or ISO-8859-1 with SMSC.kz's `ISO`).
+    public var defaultAlphabet: DefaultAlphabet?
 
     public init() {}
 }

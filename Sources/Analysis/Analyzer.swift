@@ -57,6 +57,7 @@ public final class Analyzer {
         prefixDigits = min(max(0, configuration.destinationPrefixDigits), DestinationPrefix.maximumDigits)
         receipts.tooFastNanoseconds = Int64(configuration.receiptTooFast * 1e9)
         receipts.perPrefix = configuration.destinationPrefixDigits > 0
+        encodings.told = configuration.defaultAlphabet
         submitResends.window = Int64(configuration.duplicateWindow * 1e9)
         receiptResends.window = Int64(configuration.duplicateWindow * 1e9)
     }

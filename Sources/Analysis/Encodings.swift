@@ -93,11 +93,8 @@ struct EncodingFacts: Hashable {
 struct EncodingCounters {
     var messages = 0
     var scored = 0
-    var clean = [Int](repeating: 0, count: DefaultAlphabet.allCases.count)
-    /// Per alphabet, the scored messages it reads cleanly and GSM 03.38 (one septet per octet), or ISO-8859-1,
-    /// does not: what tells it from the alphabet the SMSC reads.
-    var notGSM = [Int](repeating: 0, count: DefaultAlphabet.allCases.count)
-    var notLatin1 = [Int](repeating: 0, count: DefaultAlphabet.allCases.count)
+    /// The scores of data_coding 0 messages.
+    var alphabets = DefaultAlphabetInference()
     var ucs2UnderDefault = 0
     var headerWithoutUDHI = 0
     var escapeSplit = 0
@@ -105,23 +102,16 @@ struct EncodingCounters {
     /// UCS-2 segments sent less the GSM 03.38 segments they would have needed, summed (parts count fractions).
     var segmentsSaved = 0.0
     var evidence: [Finding.Code: [Finding.Evidence]] = [:]
-    /// Scored messages on sessions whose system_type says data_coding 0 is ISO-8859-1 (SMSC.kz `ISO`).
-    var isoDefault = 0
 
     /// Counts one message (in place: the counters are not copied per message).
     mutating func add(
-        _ facts: EncodingFacts, fromSMSC: Bool, concatenated: Bool, ucs2Octets: Int,
+        _ facts: EncodingFacts, fromSMSC: Bool, concatenated: Bool, ucs2Octets: Int, isoDefault: Bool,
         evidence: @autoclosure () -> Finding.Evidence
     ) {
         messages += 1
         if facts.scored {
             scored += 1
-            let bits = facts.clean
-            for index in clean.indices where bits & (1 << UInt8(index)) != 0 {
-                clean[index] += 1
-                if bits & DefaultAlphabet.gsm7.bit == 0 { notGSM[index] += 1 }
-                if bits & DefaultAlphabet.latin1.bit == 0 { notLatin1[index] += 1 }
-            }
+            alphabets.add(clean: facts.clean, isoDefault: isoDefault)
         }
         guard facts.bits & 0x1E0 != 0 else { return }
         let example = evidence()
@@ -163,6 +153,8 @@ struct EncodingCounters {
 struct EncodingTracker {
     /// By account index (``ReceiptTracker/accountIndex(_:)``) times 2, plus 1 for messages from the SMSC.
     private var groups: [EncodingCounters] = []
+    /// What the SMSC reads data_coding 0 as, when told (``AnalysisConfiguration/defaultAlphabet``).
+    var told: DefaultAlphabet?
 
     mutating func message(
         _ facts: EncodingFacts, account: UInt16, fromSMSC: Bool, concatenated: Bool, ucs2Octets: Int,
@@ -170,11 +162,13 @@ struct EncodingTracker {
     ) {
         let key = Int(account) * 2 + (fromSMSC ? 1 : 0)
         if key >= groups.count {
-            groups.append(contentsOf: repeatElement(EncodingCounters(), count: key + 1 - groups.count))
+            var empty = EncodingCounters()
+            empty.alphabets.told = told
+            groups.append(contentsOf: repeatElement(empty, count: key + 1 - groups.count))
         }
-        if isoDefault, facts.scored { groups[key].isoDefault += 1 }
         groups[key].add(
-            facts, fromSMSC: fromSMSC, concatenated: concatenated, ucs2Octets: ucs2Octets, evidence: evidence())
+            facts, fromSMSC: fromSMSC, concatenated: concatenated, ucs2Octets: ucs2Octets, isoDefault: isoDefault,
+            evidence: evidence())
     }
 
     /// The figures, named by `account` (the account's system_id).
@@ -184,15 +178,14 @@ struct EncodingTracker {
                 peer: account(UInt16(key / 2)), direction: key % 2 == 0 ? "submit" : "deliver")
             report.messages = counters.messages
             report.scored = counters.scored
-            for (index, alphabet) in DefaultAlphabet.allCases.enumerated() where counters.scored > 0 {
-                report.cleanShares[alphabet] = Double(counters.clean[index]) / Double(counters.scored)
+            let alphabets = counters.alphabets
+            for alphabet in DefaultAlphabet.allCases where alphabets.scored > 0 {
+                report.cleanShares[alphabet] = alphabets.share(alphabet)
+                report.cleanOnly[alphabet] = alphabets.cleanOnly(alphabet)
             }
-            report.inferred = EncodingReport.infer(report.cleanShares, scored: counters.scored)
-            report.declared = counters.isoDefault * 2 > counters.scored ? .latin1 : .gsm7
-            for (index, alphabet) in DefaultAlphabet.allCases.enumerated() {
-                report.cleanOnly[alphabet] =
-                    report.declared == .gsm7 ? counters.notGSM[index] : counters.notLatin1[index]
-            }
+            report.inferred = alphabets.inferred
+            report.declared = alphabets.declared
+            report.differing = alphabets.differing
             report.ucs2UnderDefault = counters.ucs2UnderDefault
             report.headerWithoutUDHI = counters.headerWithoutUDHI
             report.escapeSplit = counters.escapeSplit
@@ -223,6 +216,9 @@ public struct EncodingReport: Hashable, Sendable {
     public var declared = DefaultAlphabet.gsm7
     /// Per alphabet, the scored messages it reads cleanly and the declared one does not.
     public var cleanOnly: [DefaultAlphabet: Int] = [:]
+    /// The inferred alphabet when the messages show it is not the declared one
+    /// (``DefaultAlphabetInference/differing``).
+    public var differing: DefaultAlphabet?
     public var ucs2UnderDefault = 0
     public var headerWithoutUDHI = 0
     public var escapeSplit = 0
@@ -235,10 +231,62 @@ public struct EncodingReport: Hashable, Sendable {
         self.peer = peer
         self.direction = direction
     }
+}
 
-    /// The alphabet the shares point to.
-    static func infer(_ shares: [DefaultAlphabet: Double], scored: Int) -> DefaultAlphabet? {
-        guard scored > 0, let best = shares.values.max(), best >= 0.5 else { return nil }
-        return DefaultAlphabet.allCases.first { (shares[$0] ?? 0) >= best - 1e-9 }
+/// What data_coding 0 carries, from the scores of messages (``DefaultAlphabetScore``): the alphabet reading the most
+/// of them cleanly, the GSM 03.38 one-septet form, then ASCII, ISO-8859-1 and packed GSM 03.38 first among equals;
+/// none when no alphabet reads half of them.
+public struct DefaultAlphabetInference: Sendable, Hashable {
+    public private(set) var scored = 0
+    private var clean = [Int](repeating: 0, count: DefaultAlphabet.allCases.count)
+    /// At 4 × a + b: messages alphabet a reads cleanly and alphabet b does not.
+    private var exclusive = [Int](repeating: 0, count: DefaultAlphabet.allCases.count * DefaultAlphabet.allCases.count)
+    /// Messages on sessions whose system_type says data_coding 0 is ISO-8859-1 (SMSC.kz `ISO`).
+    private var isoDefault = 0
+    /// What the SMSC reads data_coding 0 as, when told (`--dcs0`); else as the sessions' system_type says.
+    public var told: DefaultAlphabet?
+
+    public init(told: DefaultAlphabet? = nil) { self.told = told }
+
+    /// One message's scores (``DefaultAlphabetScore/clean(_:)``).
+    public mutating func add(clean bits: UInt8, isoDefault iso: Bool) {
+        scored += 1
+        if iso { isoDefault += 1 }
+        let count = clean.count
+        for a in 0..<count where bits & (1 << UInt8(a)) != 0 {
+            clean[a] += 1
+            for b in 0..<count where bits & (1 << UInt8(b)) == 0 { exclusive[a * count + b] += 1 }
+        }
+    }
+
+    /// The share of messages an alphabet reads cleanly.
+    public func share(_ alphabet: DefaultAlphabet) -> Double {
+        scored == 0 ? 0 : Double(clean[Self.index(alphabet)]) / Double(scored)
+    }
+
+    /// What the SMSC reads data_coding 0 as: as told, else ISO-8859-1 when most messages came on sessions whose
+    /// system_type says `ISO`, else GSM 03.38.
+    public var declared: DefaultAlphabet { told ?? (isoDefault * 2 > scored ? .latin1 : .gsm7) }
+
+    /// Messages an alphabet reads cleanly and the declared one does not.
+    public func cleanOnly(_ alphabet: DefaultAlphabet) -> Int {
+        exclusive[Self.index(alphabet) * clean.count + Self.index(declared)]
+    }
+
+    public var inferred: DefaultAlphabet? {
+        guard scored > 0, let best = DefaultAlphabet.allCases.map(share).max(), best >= 0.5 else { return nil }
+        return DefaultAlphabet.allCases.first { share($0) >= best - 1e-9 }
+    }
+
+    /// The inferred alphabet when it is not the declared one and the messages show it: it reads more of them
+    /// cleanly, and at least 3 that the declared one does not.
+    public var differing: DefaultAlphabet? {
+        guard let inferred, inferred != declared, share(inferred) > share(declared), cleanOnly(inferred) >= 3
+        else { return nil }
+        return inferred
+    }
+
+    private static func index(_ alphabet: DefaultAlphabet) -> Int {
+        DefaultAlphabet.allCases.firstIndex(of: alphabet)!
     }
 }

@@ -299,10 +299,7 @@ enum Findings {
             let fields: [Finding.Field] = [
                 .init("peer", .string(group.peer)), .init("direction", .string(group.direction)),
             ]
-            let declaredShare = group.cleanShares[group.declared] ?? 0
-            if let inferred = group.inferred, inferred != group.declared,
-                (group.cleanShares[inferred] ?? 0) > declaredShare, let only = group.cleanOnly[inferred], only >= 3
-            {
+            if let inferred = group.differing, let only = group.cleanOnly[inferred] {
                 findings.append(
                     Finding(
                         .defaultAlphabet, .warning,
@@ -340,8 +337,10 @@ enum Findings {
                 ),
                 (
                     .costlierEncoding, .info, group.costlier,
-                    "\(who): \(group.costlier) messages sent as UCS-2 hold only GSM 03.38 characters; as data_coding "
-                        + "0 they would have taken about \(group.segmentsSaved) fewer segments.",
+                    "\(who): \(group.costlier) messages sent as UCS-2 hold only GSM 03.38 characters; "
+                        + (group.segmentsSaved > 0
+                            ? "as data_coding 0 they would have taken about \(group.segmentsSaved) fewer segments."
+                            : "these fit one segment either way, but longer ones would take fewer as data_coding 0."),
                     [.init("segments_saved", .int(group.segmentsSaved))]
                 ),
             ]

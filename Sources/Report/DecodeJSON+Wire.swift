@@ -165,7 +165,13 @@ extension DecodeJSON {
         case .messageID:
             complete = writeMessageIDResponse(frame, into: &json)
         case .shortMessage:
-            complete = writeShortMessage(item, into: &json)
+            // data_coding 0 read in another alphabet than the session's: the general way.
+            if item.digest.shortMessage?.dataCoding == 0, options.alphabet(forSession: item.session, command: id) != nil
+            {
+                complete = false
+            } else {
+                complete = writeShortMessage(item, into: &json)
+            }
         }
         guard complete else {
             json.truncate(to: start)

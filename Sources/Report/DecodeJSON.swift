@@ -11,9 +11,26 @@ import Timeline
 public struct RenderOptions: Sendable {
     /// Show bind passwords instead of `<redacted>`.
     public var showSecrets: Bool
+    /// data_coding 0 read in this alphabet on every session (`--dcs0`), or in the one found for a session's
+    /// messages one way (`sessionAlphabets`, by ``alphabetKey(session:fromSMSC:)``), else as the session's
+    /// system_type says.
+    public var defaultAlphabet: DefaultAlphabet?
+    public var sessionAlphabets: [Int: DefaultAlphabet] = [:]
 
-    public init(showSecrets: Bool = false) {
+    /// The key of a session's messages one way in `sessionAlphabets`: submit_sm and other messages from the ESME,
+    /// or deliver_sm from the SMSC.
+    public static func alphabetKey(session: Int, fromSMSC: Bool) -> Int { session << 1 | (fromSMSC ? 1 : 0) }
+
+    public init(showSecrets: Bool = false, defaultAlphabet: DefaultAlphabet? = nil) {
         self.showSecrets = showSecrets
+        self.defaultAlphabet = defaultAlphabet
+    }
+
+    /// The alphabet data_coding 0 is read in on a session's message, when not the one its system_type says.
+    public func alphabet(forSession session: Int, command: CommandID) -> DefaultAlphabet? {
+        if let defaultAlphabet { return defaultAlphabet }
+        guard !sessionAlphabets.isEmpty else { return nil }
+        return sessionAlphabets[Self.alphabetKey(session: session, fromSMSC: command == .deliverSM)]
     }
 
     public static let redacted = "<redacted>"
@@ -44,7 +61,9 @@ public enum DecodeJSON {
         } else if case .undecodable(let body) = pdu.body {
             json.key("body_hex"); json.hexString(body.readableBytesView)
         }
-        let message = pdu.message(isoDefault: item.isoDefault)
+        let message = pdu.message(
+            isoDefault: item.isoDefault,
+            defaultAlphabet: options.alphabet(forSession: item.session, command: pdu.commandID))
         if let message { writeMessage(message, into: &json) }
         if !pdu.tlvs.isEmpty {
             json.key("tlvs")

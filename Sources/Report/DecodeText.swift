@@ -73,7 +73,9 @@ public struct DecodeText: Sendable {
         } else if let source = pdu.source, pdu.commandID != .querySM {
             parts.append("from \(source.address)")
         }
-        let message = pdu.message(isoDefault: item.isoDefault)
+        let message = pdu.message(
+            isoDefault: item.isoDefault,
+            defaultAlphabet: options.alphabet(forSession: item.session, command: pdu.commandID))
         if let receipt = pdu.deliveryReceipt(text: message?.decoded.text) {
             var text = "receipt"
             if let id = receipt.messageID { text += " id=\(id)" }

@@ -62,6 +62,14 @@ struct Analyze: ParsableCommand {
             valueName: "digits"))
     var prefixDigits = 4
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "What the SMSC reads data_coding 0 as: gsm7, gsm7-packed, latin1, ascii, or auto (as each session's "
+                + "system_type says).",
+            valueName: "alphabet"))
+    var dcs0 = DefaultAlphabetChoice.auto
+
     func validate() throws {
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
         if let window, window <= 0 { throw ValidationError("--window must be positive") }
@@ -75,6 +83,7 @@ struct Analyze: ParsableCommand {
         var configuration = AnalysisConfiguration()
         configuration.idleLimit = idleLimit
         configuration.destinationPrefixDigits = prefixDigits
+        configuration.defaultAlphabet = dcs0.alphabet
         if let kannelConf {
             guard let text = try? String(contentsOfFile: kannelConf, encoding: .utf8) else {
                 throw failure(

@@ -50,6 +50,13 @@ struct Decode: ParsableCommand {
     @Flag(name: .long, help: "Show bind passwords instead of <redacted>.")
     var showSecrets = false
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Read data_coding 0 as gsm7, gsm7-packed, latin1 or ascii; auto reads it as each peer's messages show.",
+            valueName: "alphabet"))
+    var dcs0 = DefaultAlphabetChoice.auto
+
     func validate() throws {
         for name in command where CommandID(name: name) == nil {
             throw ValidationError("unknown command \"\(name)\"; use SMPP names such as submit_sm or deliver_sm_resp")
@@ -59,7 +66,9 @@ struct Decode: ParsableCommand {
     func run() throws {
         let commands = Set(command.compactMap { CommandID(name: $0) })
         let sessions = Set(session)
-        let options = RenderOptions(showSecrets: showSecrets)
+        var chosen = RenderOptions(showSecrets: showSecrets, defaultAlphabet: dcs0.alphabet)
+        if dcs0 == .auto { chosen.sessionAlphabets = try input.inferDefaultAlphabets() }
+        let options = chosen
         let text = DecodeText(options: options)
         let format = self.format
         let sink = OutputSink()

@@ -84,6 +84,24 @@ extension PDU {
             isoDefault: isoDefault, tlv: { tlvs[$0] })
     }
 
+    /// The message with data_coding 0 read in `defaultAlphabet` when one is given (``DefaultAlphabet``), else as
+    /// ``message(isoDefault:)`` reads it.
+    public func message(isoDefault: Bool, defaultAlphabet: DefaultAlphabet?) -> Message? {
+        guard var message = message(isoDefault: isoDefault) else { return nil }
+        guard let defaultAlphabet, dataCoding == 0 else { return message }
+        message.decoded.charset = defaultAlphabet.charset
+        var problems = message.decoded.problems.filter { !$0.contains("GSM 03.38") }
+        if defaultAlphabet == .gsm7Packed {
+            message.decoded.text = MessageText.decodeText(
+                GSM0338.unpack(message.decoded.payload), charset: .gsm7, problems: &problems)
+        } else {
+            message.decoded.text = MessageText.decodeText(
+                message.decoded.payload, charset: defaultAlphabet.charset, problems: &problems)
+        }
+        message.decoded.problems = problems
+        return message
+    }
+
     /// True when esm_class marks a receipt or acknowledgement (SMSC delivery receipt, SME delivery or manual
     /// acknowledgement, intermediate notification) or the PDU carries receipted_message_id.
     public var isMarkedAsReceipt: Bool {
