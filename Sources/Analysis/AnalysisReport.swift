@@ -259,6 +259,8 @@ public struct AnalysisReport: Hashable, Sendable {
     public var duplicateSubmits: Int
     /// What the server answered to the duplicates: status name -> count.
     public var duplicateResponses: [String: Int]
+    /// What each account can do: rate and window limits, response times, settings that fit.
+    public var capacity: [CapacityReport] = []
     /// What the texts' encodings show, per peer and direction.
     public var encodings: [EncodingReport] = []
     /// Every submit_sm repeating one sent within the duplicate window (accepted or not), by cause.

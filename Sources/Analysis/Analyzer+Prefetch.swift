@@ -47,9 +47,13 @@ extension Analyzer {
         switch upcoming.header.commandID {
         case .submitSM:
             guard let state = sessions[upcoming.session] else { break }
-            accepted.prefetch(MessageKey.forAccount(state.systemIDHash, content: key))
-        case .submitSMResp, .deliverSM:
+            submitResends.prefetch(MessageKey.forAccount(state.systemIDHash, content: key))
+        case .submitSMResp:
             receipts.prefetch(key)
+        case .deliverSM:
+            receipts.prefetch(key)
+            guard let state = sessions[upcoming.session] else { break }
+            receiptResends.prefetch(Self.receiptCopyKey(key, state: 2, account: state.systemIDHash))
         default:
             break
         }

@@ -83,6 +83,8 @@ extension Analyzer {
         submitResends.finish()
         receiptResends.finish()
         report.encodings = encodings.report { receipts.accountName($0) }
+        report.capacity = capacity.report(
+            account: { receipts.accountName($0) }, latency: { bySystemID[$0]?[CommandID.submitSM.name] })
         report.submitResends = submitResends.causes
         report.receiptResends = receiptResends.causes
         report.findings = Findings.make(report, configuration: configuration)

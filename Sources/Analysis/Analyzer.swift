@@ -28,9 +28,7 @@ public final class Analyzer {
     var peak = SlidingWindowCounter()
     var duplicates = 0
     var duplicateResponses: [String: Int] = [:]
-    /// Message key -> time of the accepted submit, for the duplicate rule.
-    var accepted = IntegerTable<Int64>()
-    var acceptedSweep = 0
+    var throttleSweep = 0
     /// Message key -> (time of the throttled response, episode index in its session) for resubmissions.
     var throttledMessages = IntegerTable<(time: Int64, session: Int, episode: Int)>(placeholder: (0, 0, 0))
     /// submit_sm by channel, indexed like ``SMSCKZChannel/allCases``.
@@ -45,6 +43,7 @@ public final class Analyzer {
     var submitResends = ResendTracker(command: "submit_sm", unexplained: .clientRepeat)
     var receiptResends = ResendTracker(command: "deliver_sm", unexplained: .smscRepeat)
     var encodings = EncodingTracker()
+    var capacity = CapacityTracker()
     var longMessages = LongMessageTracker()
     var series = SeriesBuilder()
     /// Requests from clients awaiting a response, all sessions together.
@@ -174,6 +173,7 @@ public final class Analyzer {
 
     private func submitted(_ item: LentTimelinePDU, state: SessionState, time: Int64, request: inout PendingRequest) {
         state.submits += 1
+        capacity.submitted(account: state.receiptAccount, at: time)
         peak.add(time)
         state.submitTimes.add(time)
         let second = time / 1_000_000_000
@@ -217,10 +217,11 @@ public final class Analyzer {
             state.pendingParts[UInt64(item.header.sequenceNumber)] = PendingPart(part: concatenation, destination: hash)
         }
         let key = request.messageKey
-        submitResends.sent(
+        // The duplicate rule: the last accepted copy before this one.
+        let acceptedAt = submitResends.sent(
             key: key, session: state.id, sequence: item.header.sequenceNumber, at: time,
             ended: { sessions[$0]?.endTime })
-        if let acceptedAt = accepted[key], Double(time - acceptedAt) / 1e9 < configuration.duplicateWindow {
+        if let acceptedAt, Double(time - acceptedAt) / 1e9 < configuration.duplicateWindow {
             duplicates += 1
             request.isDuplicate = true
         }
@@ -317,7 +318,7 @@ public final class Analyzer {
                 let text = PDULayout.messageOctets(in: bytes, at: location).range
                 let dates = DeliveryReceipt.dates(in: UnsafeRawBufferPointer(rebasing: bytes[text]))
                 let key = item.prepared?.key ?? facts.idKey ?? MessageID.linkKeyAndShape(id).key
-                request.messageKey = Self.receiptCopyKey(key, state: 2)
+                request.messageKey = Self.receiptCopyKey(key, state: 2, account: state.systemIDHash)
                 receiptResends.sent(
                     key: request.messageKey, session: state.id, sequence: item.header.sequenceNumber, at: time,
                     ended: { sessions[$0]?.endTime })
@@ -353,7 +354,7 @@ public final class Analyzer {
                 let key = bytes.withUnsafeBytes { MessageID.linkKeyAndShape($0).key }
                 var stateHash: UInt64 = 0
                 for byte in (receipt.state ?? "").utf8 { stateHash = stateHash &* 31 &+ UInt64(byte) }
-                request.messageKey = Self.receiptCopyKey(key, state: stateHash)
+                request.messageKey = Self.receiptCopyKey(key, state: stateHash, account: state.systemIDHash)
                 receiptResends.sent(
                     key: request.messageKey, session: state.id, sequence: item.header.sequenceNumber, at: time,
                     ended: { sessions[$0]?.endTime })
@@ -409,6 +410,9 @@ public final class Analyzer {
         state.recordLatency(request.command, elapsed)
         switch request.command {
         case .submitSM:
+            if status == .messageQueueFull {
+                capacity.queueFull(account: state.receiptAccount, outstanding: state.windows[requester].count)
+            }
             answeredSubmit(item, request: request, state: state, time: time)
         case .deliverSM where request.messageKey != 0:
             receiptResends.answered(
@@ -454,6 +458,9 @@ public final class Analyzer {
         let concatenation =
             request.isPart ? state.pendingParts.removeValue(forKey: UInt64(item.header.sequenceNumber)) : nil
         if status == .ok {
+            capacity.accepted(
+                account: state.receiptAccount, at: time,
+                wholeMessage: concatenation.map { $0.part.sequence <= 1 } ?? true)
             var long: UInt32 = 0
             if let pending = concatenation {
                 let part = pending.part
@@ -465,12 +472,9 @@ public final class Analyzer {
                     session: state.id, submit: submit, at: time, wantsReceipt: request.wantsReceipt
                 ) { receipts.newRollup(parts: Int(part.total), first: submit) }
             }
-            accepted[request.messageKey] = request.time
-            acceptedSweep += 1
-            if acceptedSweep >= 65_536 {
-                acceptedSweep = 0
-                let horizon = time - Int64(configuration.duplicateWindow * 1e9)
-                accepted.removeAll { $1 < horizon }
+            throttleSweep += 1
+            if throttleSweep >= 65_536 {
+                throttleSweep = 0
                 let throttleHorizon = time - 600 * 1_000_000_000
                 throttledMessages.removeAll { $1.time < throttleHorizon }
             }
@@ -488,16 +492,19 @@ public final class Analyzer {
                     horizon: time - Int64(configuration.receiptWindow * 1e9), long: long,
                     prefix: prefixDigits > 0 ? receipts.prefixIndex(request.prefix) : 0)
             }
-        } else if status == .throttled, !state.episodes.isEmpty {
-            throttledMessages[request.messageKey] = (time, state.id, state.episodes.count - 1)
+        } else if status == .throttled {
+            capacity.throttled(account: state.receiptAccount, at: time)
+            if !state.episodes.isEmpty {
+                throttledMessages[request.messageKey] = (time, state.id, state.episodes.count - 1)
+            }
         }
     }
 
-    /// The key of a receipt's copies: its id's link key and its state (a receipt saying another state of the same
-    /// message is not a copy).
+    /// The key of a receipt's copies: its id's link key, its state (a receipt saying another state of the same
+    /// message is not a copy) and the account it came to (ids are unique per SMSC, not across them).
     @inline(__always)
-    static func receiptCopyKey(_ idKey: UInt64, state: UInt64) -> UInt64 {
-        let key = idKey ^ (state &* 0x9E37_79B9_7F4A_7C15)
+    static func receiptCopyKey(_ idKey: UInt64, state: UInt64, account: UInt64) -> UInt64 {
+        let key = MessageKey.forAccount(account, content: idKey ^ (state &* 0x9E37_79B9_7F4A_7C15))
         return key == 0 ? 1 : key
     }
 

@@ -58,6 +58,12 @@ public struct Finding: Hashable, Sendable {
         /// Receipts that write the id of their submit_sm_resp another way (hex for decimal, leading zeros, case),
         /// or in no way the capture's responses did.
         case receiptIDMismatch = "receipt_id_mismatch"
+        /// An account sent faster than the SMSC accepts (ESME_RTHROTTLED), with the rate it does accept.
+        case rateAboveLimit = "rate_above_limit"
+        /// An account kept more requests outstanding than the SMSC takes (ESME_RMSGQFUL).
+        case windowAboveLimit = "window_above_limit"
+        /// The client's response timeout is shorter than the SMSC's response times.
+        case timeoutBelowLatency = "timeout_below_latency"
         /// A peer writes data_coding 0 in another alphabet than the SMSC reads it as.
         case defaultAlphabet = "dcs0_alphabet"
         /// Messages with data_coding 0 whose octets are UCS-2.

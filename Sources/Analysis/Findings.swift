@@ -149,6 +149,7 @@ enum Findings {
                     }))
         }
         findings += encodingFindings(report.encodings)
+        findings += capacityFindings(report.capacity, resends: report.submitResends)
         findings += resendFindings(report.submitResends, receipts: false, configuration: configuration)
         findings += resendFindings(report.receiptResends, receipts: true, configuration: configuration)
         let receipts = report.receipts
@@ -349,6 +350,67 @@ enum Findings {
                     Finding(
                         code, severity, message, count: count, evidence: group.evidence[code] ?? [],
                         fields: fields + extra))
+            }
+        }
+        return findings
+    }
+
+    /// Per account: a rate above the SMSC's, more outstanding than its window, and (once) a response timeout
+    /// shorter than the SMSC's response times; each with the settings of Kannel, Jasmin and python smpplib.
+    static func capacityFindings(_ capacity: [CapacityReport], resends: ResendCauses) -> [Finding] {
+        var findings: [Finding] = []
+        for account in capacity {
+            let name = account.account.isEmpty ? "messages before any bind" : "account \"\(account.account)\""
+            let field = Finding.Field("account", .string(account.account))
+            if account.throttled > 0, let rate = account.throttleRate {
+                let unit = account.counts == "messages" ? "messages" : "submit_sm"
+                let confidence = Int(((account.throttleConfidence ?? 0) * 100).rounded())
+                findings.append(
+                    Finding(
+                        .rateAboveLimit, .warning,
+                        "\(name) sent up to \(account.peakOfferedPerSecond) submit_sm a second; the SMSC accepts about "
+                            + "\(rate) \(unit) a second (it answered ESME_RTHROTTLED with that many accepted in the "
+                            + "second before in \(confidence)% of \(account.throttleSamples) cases)"
+                            + (account.counts.map { ", counting \($0)" } ?? "")
+                            + ". Send at most \(rate) a second: Kannel throughput = \(rate), Jasmin submit_throughput = "
+                            + "\(rate), with smpplib pace send_message calls.",
+                        count: account.throttled,
+                        fields: [
+                            field, .init("limit_per_second", .int(rate)),
+                            .init("confidence", .double(account.throttleConfidence ?? 0)),
+                            .init("counts", .string(account.counts ?? "unknown")),
+                            .init("peak_per_second", .int(account.peakOfferedPerSecond)),
+                        ]))
+            }
+            if account.queueFull > 0, let window = account.windowLimit {
+                findings.append(
+                    Finding(
+                        .windowAboveLimit, .warning,
+                        "\(name) had more requests outstanding than the SMSC takes: it answered ESME_RMSGQFUL with as "
+                            + "few as \(window) others waiting (\(account.queueFull) times). Keep at most \(window) "
+                            + "unanswered: Kannel max-pending-submits = \(window); with smpplib or Jasmin, wait for "
+                            + "responses before sending more.",
+                        count: account.queueFull,
+                        fields: [field, .init("window", .int(window))]))
+            }
+        }
+        if let timeout = resends.lateWaitMinimum, resends.counts[.lateResponse, default: 0] > 0 {
+            let slowest = capacity.compactMap { $0.latency?.maxMs }.max() ?? 0
+            let recommended = capacity.compactMap(\.recommendedTimeoutSeconds).max() ?? 0
+            if slowest / 1_000 > timeout {
+                findings.append(
+                    Finding(
+                        .timeoutBelowLatency, .warning,
+                        "The client gives up on a response after about \(formatNumber(timeout)) s, while the SMSC "
+                            + "answered submit_sm as late as \(formatSeconds(slowest)): messages are sent twice. Wait at "
+                            + "least \(recommended) s: Kannel wait-ack = \(recommended), Jasmin res_to = "
+                            + "\(recommended), smpplib Client(timeout=\(recommended)).",
+                        count: resends.counts[.lateResponse, default: 0],
+                        evidence: resends.evidence[.lateResponse] ?? [],
+                        fields: [
+                            .init("client_timeout_s", .double(timeout)), .init("latency_max_ms", .double(slowest)),
+                            .init("recommended_timeout_s", .int(recommended)),
+                        ]))
             }
         }
         return findings

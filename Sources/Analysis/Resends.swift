@@ -34,25 +34,35 @@ public struct ResendCauses: Hashable, Sendable {
 }
 
 /// Follows the copies of each message (by key) for their repeats. Entries older than the window are swept.
+///
+/// Kept small (24 bytes a message, one table for every message of the window): what a repeat is judged by is the
+/// latest copy's time, session and fate; the rare repeats that wait for an earlier copy's answer are kept apart.
 struct ResendTracker {
-    /// The latest copy of a message and, when a repeat came while an earlier copy was unanswered, that copy.
+    /// The latest copy of a message.
     struct Entry {
+        /// When the latest copy was sent, and when the last accepted copy was (0 for none).
         var time: Int64
+        var acceptedAt: Int64 = 0
         var session: Int32
-        var sequence: UInt32
         /// 0 unanswered, 1 accepted, 2 throttled or queue full, 3 refused otherwise.
         var outcome: UInt8 = 0
-        /// An earlier copy still unanswered when repeats came: its request time, and the repeats waiting on it.
-        var waitingFor: Int64 = 0
-        var waitingSession: Int32 = 0
-        var repeats: UInt16 = 0
-        /// The first repeat waiting (evidence) and its time.
-        var firstRepeatSequence: UInt32 = 0
-        var firstRepeatSession: Int32 = 0
-        var firstRepeatTime: Int64 = 0
+        /// Repeats wait in `waiting` for an earlier copy's answer.
+        var waited = false
     }
 
-    private var entries = IntegerTable(placeholder: Entry(time: 0, session: 0, sequence: 0))
+    /// Repeats sent while an earlier copy was unanswered: judged when it is answered, or never is.
+    struct Waiting {
+        /// The earlier copy: when it was sent, on which session.
+        var earlier: Int64
+        var session: Int32
+        var repeats: Int
+        /// The first repeat (evidence, and the wait before it).
+        var first: Finding.Evidence
+        var firstTime: Int64
+    }
+
+    private var entries = IntegerTable(placeholder: Entry(time: 0, session: 0))
+    private var waiting: [UInt64: Waiting] = [:]
     private var sweepCounter = 0
     var causes = ResendCauses()
     /// Repeats are looked for within this many nanoseconds of the latest copy.
@@ -61,25 +71,36 @@ struct ResendTracker {
     let command: String
     /// The cause given to repeats of an answered copy (client_repeat for submits, smsc_repeat for receipts).
     let unexplained: ResendCause
+    /// Messages waiting for an earlier copy's answer, at most (more are judged at once as unanswered).
+    static let maximumWaiting = 100_000
 
     init(command: String, unexplained: ResendCause) {
         self.command = command
         self.unexplained = unexplained
     }
 
+    /// Starts loading the table slot of `key` (changes nothing).
+    mutating func prefetch(_ key: UInt64) {
+        entries.prefetch(key)
+    }
+
     /// A copy of the message `key` was sent; `ended(session)` gives when a session's connection closed, if it did.
-    /// Returns true when it repeats an earlier copy.
+    /// Returns when the last accepted copy before it was sent, if one was.
     @discardableResult
     mutating func sent(
         key: UInt64, session: Int, sequence: UInt32, at time: Int64, ended: (Int) -> Int64?
-    ) -> Bool {
+    ) -> Int64? {
         sweep(now: time)
         let current = Int32(truncatingIfNeeded: session)
-        guard var entry = entries[key], time - entry.time < window else {
-            entries[key] = Entry(time: time, session: current, sequence: sequence)
-            return false
+        let existing = entries[key]
+        let acceptedAt = existing.flatMap { $0.acceptedAt == 0 ? nil : $0.acceptedAt }
+        guard var entry = existing, time - entry.time < window else {
+            var fresh = Entry(time: time, session: current)
+            fresh.acceptedAt = existing?.acceptedAt ?? 0
+            entries[key] = fresh
+            return acceptedAt
         }
-        let repeatEvidence = Finding.Evidence(
+        let evidence = Finding.Evidence(
             session: session, sequenceNumber: sequence, command: command, time: Double(time) / 1e9)
         let earlierClosed = entry.session != current && (ended(Int(entry.session)).map { $0 <= time } ?? false)
         switch entry.outcome {
@@ -87,66 +108,64 @@ struct ResendTracker {
             // Refused for good: the repeat is a new try, not a second copy.
             break
         case 2:
-            note(.throttledResend, repeatEvidence)
+            note(.throttledResend, evidence)
         case 1:
-            note(earlierClosed ? .reconnectResend : unexplained, repeatEvidence)
+            note(earlierClosed ? .reconnectResend : unexplained, evidence)
         default:
             if earlierClosed {
-                note(.reconnectResend, repeatEvidence)
-            } else if entry.repeats > 0 {
+                note(.reconnectResend, evidence)
+            } else if entry.waited, var waits = waiting[key] {
                 // Another repeat while the earlier copy still waits: judged with it.
-                entry.repeats &+= 1
+                waits.repeats += 1
+                waiting[key] = waits
+            } else if waiting.count < Self.maximumWaiting {
+                waiting[key] = Waiting(
+                    earlier: entry.time, session: entry.session, repeats: 1, first: evidence, firstTime: time)
+                entry.waited = true
             } else {
-                entry.waitingFor = entry.time
-                entry.waitingSession = entry.session
-                entry.repeats = 1
-                entry.firstRepeatSequence = sequence
-                entry.firstRepeatSession = current
-                entry.firstRepeatTime = time
+                note(.noResponse, evidence)
             }
         }
         entry.time = time
         entry.session = current
-        entry.sequence = sequence
         entry.outcome = 0
         entries[key] = entry
-        return true
+        return acceptedAt
     }
 
-    /// The copy of `key` sent at `requestTime` was answered at `time`: accepted, throttled (or queue full), or
-    /// refused.
+    /// The copy of `key` sent at `requestTime` on `session` was answered at `time`: accepted, throttled (or queue
+    /// full), or refused.
     mutating func answered(key: UInt64, requestTime: Int64, session: Int, outcome: UInt8, at time: Int64) {
         guard var entry = entries[key] else { return }
-        if entry.repeats > 0, entry.waitingFor == requestTime,
-            entry.waitingSession == Int32(truncatingIfNeeded: session)
+        if entry.waited, let waits = waiting[key], waits.earlier == requestTime,
+            waits.session == Int32(truncatingIfNeeded: session)
         {
             // The earlier copy's answer, after its repeats.
             if outcome == 1 {
-                let wait = Double(entry.firstRepeatTime - requestTime) / 1e9
+                let wait = Double(waits.firstTime - requestTime) / 1e9
                 causes.lateWaitMinimum = min(causes.lateWaitMinimum ?? wait, wait)
                 causes.lateWaitMaximum = max(causes.lateWaitMaximum ?? wait, wait)
-                note(.lateResponse, firstRepeat(entry), count: Int(entry.repeats))
+                note(.lateResponse, waits.first, count: waits.repeats)
             } else if outcome == 2 {
-                note(.throttledResend, firstRepeat(entry), count: Int(entry.repeats))
+                note(.throttledResend, waits.first, count: waits.repeats)
             }
-            entry.repeats = 0
+            waiting[key] = nil
+            entry.waited = false
         }
+        if outcome == 1 { entry.acceptedAt = max(entry.acceptedAt, requestTime) }
         if entry.time == requestTime { entry.outcome = outcome }
         entries[key] = entry
     }
 
     /// The end of the input: repeats still waiting for an earlier copy's answer had none.
     mutating func finish() {
-        for (_, entry) in entries.entries where entry.repeats > 0 {
-            note(.noResponse, firstRepeat(entry), count: Int(entry.repeats))
+        // In the order the repeats came (the table's order is not the input's).
+        for waits in waiting.values.sorted(by: { ($0.firstTime, $0.first.session) < ($1.firstTime, $1.first.session) })
+        {
+            note(.noResponse, waits.first, count: waits.repeats)
         }
+        waiting = [:]
         entries.removeAll { _, _ in true }
-    }
-
-    private func firstRepeat(_ entry: Entry) -> Finding.Evidence {
-        Finding.Evidence(
-            session: Int(entry.firstRepeatSession), sequenceNumber: entry.firstRepeatSequence, command: command,
-            time: Double(entry.firstRepeatTime) / 1e9)
     }
 
     private mutating func note(_ cause: ResendCause, _ evidence: Finding.Evidence, count: Int = 1) {
@@ -156,19 +175,22 @@ struct ResendTracker {
         }
     }
 
-    /// Every 65,536 copies, forgets messages whose latest copy is older than the window (repeats still waiting on
-    /// an unanswered copy then had no answer within it).
+    /// Every 65,536 copies, forgets messages whose latest copy (and last accepted one) is older than the window;
+    /// repeats still waiting on an unanswered copy then had no answer within it.
     private mutating func sweep(now: Int64) {
         sweepCounter += 1
         guard sweepCounter >= 65_536 else { return }
         sweepCounter = 0
         let horizon = now - window
-        var unanswered: [Entry] = []
-        entries.removeAll { _, entry in
-            guard entry.time < horizon else { return false }
-            if entry.repeats > 0 { unanswered.append(entry) }
+        var unanswered: [UInt64] = []
+        entries.removeAll { key, entry in
+            guard entry.time < horizon, entry.acceptedAt < horizon else { return false }
+            if entry.waited { unanswered.append(key) }
             return true
         }
-        for entry in unanswered { note(.noResponse, firstRepeat(entry), count: Int(entry.repeats)) }
+        let waits = unanswered.compactMap { waiting.removeValue(forKey: $0) }
+        for waits in waits.sorted(by: { ($0.firstTime, $0.first.session) < ($1.firstTime, $1.first.session) }) {
+            note(.noResponse, waits.first, count: waits.repeats)
+        }
     }
 }

@@ -202,13 +202,19 @@ public struct SlidingWindowCounter: Sendable {
 
     /// Events in (time - width, time], among those still kept (the last window's worth).
     public func count(endingAt time: Int64, width: Int64 = 1_000_000_000) -> Int {
-        var count = 0
-        var index = times.count - 1
-        while index >= head, times[index] > time - width {
-            if times[index] <= time { count += 1 }
-            index -= 1
+        // The kept times are in order: two binary searches, whatever the rate.
+        firstIndex(after: time) - firstIndex(after: time - width)
+    }
+
+    /// The index of the first kept time later than `time` (`times.count` when none is).
+    private func firstIndex(after time: Int64) -> Int {
+        var low = head
+        var high = times.count
+        while low < high {
+            let middle = (low + high) / 2
+            if times[middle] <= time { low = middle + 1 } else { high = middle }
         }
-        return count
+        return low
     }
 
     /// Adds an event (nanoseconds); returns the count of the window ending at it.

@@ -29,6 +29,7 @@ public enum AnalyzeJSON {
         json.endArray()
         json.key("delivery_receipts"); writeReceipts(report.receipts, into: &json)
         json.key("encoding"); writeEncodings(report.encodings, into: &json)
+        json.key("capacity"); writeCapacity(report.capacity, into: &json)
         json.key("peak_submit_sm_per_second"); json.int(report.peakSubmitPerSecond)
         json.key("throttle_episodes"); json.int(report.throttleEpisodes.count)
         json.key("throttle_episode_list")
@@ -348,6 +349,53 @@ public enum AnalyzeJSON {
             json.key("gsm_escape_split"); json.int(group.escapeSplit)
             json.key("costlier_encoding"); json.int(group.costlier)
             json.key("segments_saved"); json.int(group.segmentsSaved)
+            json.endObject()
+        }
+        json.endArray()
+    }
+
+    /// Per account: the limits the traffic shows, the response times, and the client settings that fit them.
+    private static func writeCapacity(_ accounts: [CapacityReport], into json: inout JSONWriter) {
+        func optional(_ value: Int?) { if let value { json.int(value) } else { json.null() } }
+        json.beginArray()
+        for account in accounts {
+            json.beginObject()
+            json.key("account"); json.string(account.account)
+            json.key("submits"); json.int(account.submits)
+            json.key("accepted"); json.int(account.accepted)
+            json.key("peak_sent_per_second"); json.int(account.peakOfferedPerSecond)
+            json.key("peak_accepted_per_second"); json.int(account.peakAcceptedPerSecond)
+            json.key("throttled"); json.int(account.throttled)
+            json.key("throttle_rate"); optional(account.throttleRate)
+            json.key("throttle_confidence")
+            if let confidence = account.throttleConfidence { json.double(confidence, decimals: 3) } else { json.null() }
+            json.key("throttle_counts")
+            if let counts = account.counts { json.string(counts) } else { json.null() }
+            json.key("queue_full"); json.int(account.queueFull)
+            json.key("window_limit"); optional(account.windowLimit)
+            json.key("latency")
+            if let latency = account.latency { writeLatency(latency, into: &json) } else { json.null() }
+            json.key("recommended")
+            json.beginObject()
+            json.key("rate_per_second"); optional(account.recommendedRate)
+            json.key("window"); optional(account.recommendedWindow)
+            json.key("response_timeout_s"); optional(account.recommendedTimeoutSeconds)
+            json.key("kannel")
+            json.beginObject()
+            json.key("throughput"); optional(account.recommendedRate)
+            json.key("max-pending-submits"); optional(account.recommendedWindow)
+            json.key("wait-ack"); optional(account.recommendedTimeoutSeconds)
+            json.endObject()
+            json.key("jasmin")
+            json.beginObject()
+            json.key("submit_throughput"); optional(account.recommendedRate)
+            json.key("res_to"); optional(account.recommendedTimeoutSeconds)
+            json.endObject()
+            json.key("smpplib")
+            json.beginObject()
+            json.key("timeout"); optional(account.recommendedTimeoutSeconds)
+            json.endObject()
+            json.endObject()
             json.endObject()
         }
         json.endArray()

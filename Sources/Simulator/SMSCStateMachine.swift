@@ -471,13 +471,17 @@ public struct SMSCStateMachine: Sendable {
                 PDU(response, status: .submitFailed, sequence: sequence, body: .messageID("")), on: id, into: &actions)
         }
         // The account's rate: never more than `throughput` accepted in any second.
-        if Double(account.acceptedInLastSecond(now: now)) >= account.throughput {
+        // The rate counts every submit_sm, or (`throttleCounts` messages) whole messages: a part after the first
+        // is neither counted nor refused.
+        let counted =
+            configuration.throttleCounts == .parts || concatenation.map { $0.total <= 1 || $0.sequence <= 1 } ?? true
+        if counted, Double(account.acceptedInLastSecond(now: now)) >= account.throughput {
             accounts[systemID] = account
             summary.throttled += 1
             return respond(
                 PDU(response, status: .throttled, sequence: sequence, body: .messageID("")), on: id, into: &actions)
         }
-        account.accepted.append(now)
+        if counted { account.accepted.append(now) }
         account.recent[identity] = now
         if account.recent.count > Self.maximumRecent {
             let window = configuration.duplicateWindow

@@ -144,6 +144,16 @@ public struct SimulatorConfiguration: Sendable {
     public var lateResponses: (every: Int, seconds: Double)?
     /// Every n-th receipt is sent again a second later, as SMSCs that repeat receipts do.
     public var duplicateReceipts: Int?
+    /// What the per-account rate counts: every submit_sm (SMSC.kz), or whole messages.
+    public var throttleCounts = ThrottleCounts.parts
+
+    /// What the rate limit counts. The raw values are the `--throttle-counts` values.
+    public enum ThrottleCounts: String, Sendable, Hashable, CaseIterable {
+        /// Every submit_sm, each part of a long message included.
+        case parts
+        /// Whole messages: a single one or the first part of a long one.
+        case messages
+    }
 
     /// How the simulator writes message ids in responses and in receipts. A closed set; the raw values are the
     /// `--receipt-id-form` values.

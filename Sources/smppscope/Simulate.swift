@@ -126,6 +126,9 @@ struct Simulate: AsyncParsableCommand {
         help: ArgumentHelp("Send every N-th receipt twice, a second apart.", valueName: "N"))
     var duplicateReceipts: Int?
 
+    @Option(name: .long, help: "What the rate limit counts: parts (every submit_sm) or messages (whole messages).")
+    var throttleCounts = SimulatorConfiguration.ThrottleCounts.parts
+
     @Option(name: .long, help: ArgumentHelp("Close (or unbind) connections silent this long.", valueName: "seconds"))
     var idleTimeout = 120.0
 
@@ -276,6 +279,7 @@ struct Simulate: AsyncParsableCommand {
         configuration.refusedPart = refusePart
         configuration.lateResponses = lateResponse.flatMap(Self.lateResponses)
         configuration.duplicateReceipts = duplicateReceipts
+        configuration.throttleCounts = throttleCounts
         configuration.mobileOriginatedEvery = moEvery
         configuration.seed = seed
 
@@ -429,3 +433,4 @@ final class SimulatorLogger: @unchecked Sendable {
 
 extension SimulatorConfiguration.IdleAction: ExpressibleByArgument {}
 extension SimulatorConfiguration.ReceiptIDForm: ExpressibleByArgument {}
+extension SimulatorConfiguration.ThrottleCounts: ExpressibleByArgument {}

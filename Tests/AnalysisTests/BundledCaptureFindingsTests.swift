@@ -26,4 +26,26 @@ struct BundledCaptureFindingsTests {
         #expect(report.receipts.idTransforms.keys.allSatisfy { $0 == .exact })
         #expect(report.longMessages.complete == report.longMessages.messages && report.longMessages.messages > 0)
     }
+
+    /// The bundled clients send their texts as the SMSC reads them, send nothing twice but what was throttled, and
+    /// got no receipt twice: no encoding or duplicate diagnosis. (They are throttled, and rightly told so.)
+    @Test(arguments: captures)
+    func noEncodingOrDuplicateDiagnosis(capture: String) throws {
+        let (report, _) = try analyze(capture)
+        let encodingCodes: Set<Finding.Code> = [
+            .defaultAlphabet, .ucs2UnderDefault, .udhWithoutUDHI, .gsmEscapeSplit, .duplicateReceipt,
+            .windowAboveLimit, .timeoutBelowLatency,
+        ]
+        let diagnoses = report.findings.filter {
+            encodingCodes.contains($0.code)
+                || ($0.code == .duplicateSubmit && !$0.fields.contains(.init("cause", .string("throttled_resend"))))
+        }
+        #expect(diagnoses.isEmpty, "\(diagnoses.map(\.message))")
+        #expect(report.encodings.allSatisfy { $0.inferred == .gsm7 && $0.differing == nil })
+        #expect(report.submitResends.counts.keys.allSatisfy { $0 == .throttledResend })
+        // The throttled ones: the rate found is the simulator's 30 a second (SMSC.kz's), counting every submit_sm.
+        for account in report.capacity where account.throttled > 0 {
+            #expect(account.throttleRate.map { (29...31).contains($0) } == true, "\(account)")
+        }
+    }
 }

@@ -38,7 +38,9 @@ struct DefaultAlphabetTests {
         // Seven octets hold eight septets; a last septet of zeros only fills the octet.
         let seven: [UInt8] = [0xC1, 0x60, 0x30, 0x18, 0x0C, 0x06, 0x01]
         #expect(GSM0338.unpack(seven) == Array("AAAAAAA".utf8))
-        // Text in another alphabet does not unpack to text.
+        // Text in another alphabet does not unpack to text: ISO-8859-1 (not one septet an octet, so tried).
+        #expect(clean(Array("Café crème brûlée à la carte".unicodeScalars.map { UInt8($0.value) })) == [.latin1])
+        // Octets that read as one septet each are not tried as packed.
         #expect(!clean(Array("coalesced #0".utf8)).contains(.gsm7Packed))
         #expect(!clean(Array("Meeting moved to 10:30, see you there".utf8)).contains(.gsm7Packed))
     }

@@ -52,9 +52,10 @@ public enum DefaultAlphabet: String, Hashable, Sendable, CaseIterable {
 /// character of the extension table, and none of the four septets where ASCII writes `$ @ _ \``, whose GSM
 /// characters (`¤ ¡ § ¿`) are rare in messages while the ASCII ones are common; packed GSM 03.38, the septets
 /// unpacked are clean in that sense, at least 90% of them letters, digits, spaces and common punctuation and 60%
-/// small letters, digits and spaces (any octets unpack to septets: the shares tell text from chance).
+/// small letters, digits and spaces (any octets unpack to septets: the shares tell text from chance), tried only on
+/// octets that do not read cleanly as one septet each.
 public enum DefaultAlphabetScore {
-    /// A bit per alphabet (``DefaultAlphabet/bit``) that reads the octets cleanly. Empty octets read cleanly in all.
+    /// A bit per alphabet (``DefaultAlphabet/bit``) that reads the octets cleanly. Empty octets read cleanly in the one-septet alphabets.
     public static func clean(_ octets: UnsafeRawBufferPointer) -> UInt8 {
         var ascii = true
         var latin1 = true
@@ -79,7 +80,8 @@ public enum DefaultAlphabetScore {
         if gsm { bits |= DefaultAlphabet.gsm7.bit }
         if latin1 { bits |= DefaultAlphabet.latin1.bit }
         if ascii { bits |= DefaultAlphabet.ascii.bit }
-        if packedReadsAsText(octets) { bits |= DefaultAlphabet.gsm7Packed.bit }
+        // Octets that read as one septet each are taken as such: packed is tried on the others only.
+        if !gsm, packedReadsAsText(octets) { bits |= DefaultAlphabet.gsm7Packed.bit }
         return bits
     }
 

@@ -1,0 +1,160 @@
+// What an account can really do: the rate at which the SMSC starts answering ESME_RTHROTTLED (and whether it counts
+// messages or parts), the outstanding count at which it answers ESME_RMSGQFUL, the response-time tail, and the
+// client settings that follow.
+
+/// One account's figures while the input is read.
+struct CapacityCounters {
+    /// submit_sm sent, and accepted (every part; whole messages: single ones and first parts), per second.
+    var offered = SlidingWindowCounter()
+    var acceptedParts = SlidingWindowCounter()
+    var acceptedMessages = SlidingWindowCounter()
+    var submits = 0
+    var accepted = 0
+    /// At each ESME_RTHROTTLED (the first ``CapacityTracker/maximumEvents``): parts and messages accepted in the
+    /// second before it.
+    var atThrottle: [(parts: Int, messages: Int)] = []
+    var throttled = 0
+    /// At each ESME_RMSGQFUL: the other requests outstanding on the session.
+    var atQueueFull: [Int] = []
+    var queueFull = 0
+    var used = false
+}
+
+/// Follows each account's submits and the SMSC's refusals.
+struct CapacityTracker {
+    /// By account index (``ReceiptTracker/accountIndex(_:)``).
+    private var accounts: [CapacityCounters] = []
+    /// Refusals kept per account for the estimates (the rest are counted only).
+    static let maximumEvents = 10_000
+
+    private mutating func withAccount(_ index: UInt16, _ body: (inout CapacityCounters) -> Void) {
+        let index = Int(index)
+        if index >= accounts.count {
+            accounts.append(contentsOf: repeatElement(CapacityCounters(), count: index + 1 - accounts.count))
+        }
+        accounts[index].used = true
+        body(&accounts[index])
+    }
+
+    mutating func submitted(account: UInt16, at time: Int64) {
+        withAccount(account) {
+            $0.submits += 1
+            $0.offered.add(time)
+        }
+    }
+
+    /// A submit_sm answered ESME_ROK at `time`; `wholeMessage` for a single message or the first part of one.
+    mutating func accepted(account: UInt16, at time: Int64, wholeMessage: Bool) {
+        withAccount(account) {
+            $0.accepted += 1
+            $0.acceptedParts.add(time)
+            if wholeMessage { $0.acceptedMessages.add(time) }
+        }
+    }
+
+    mutating func throttled(account: UInt16, at time: Int64) {
+        withAccount(account) {
+            $0.throttled += 1
+            guard $0.atThrottle.count < Self.maximumEvents else { return }
+            $0.atThrottle.append(
+                ($0.acceptedParts.count(endingAt: time), $0.acceptedMessages.count(endingAt: time)))
+        }
+    }
+
+    mutating func queueFull(account: UInt16, outstanding: Int) {
+        withAccount(account) {
+            $0.queueFull += 1
+            if $0.atQueueFull.count < Self.maximumEvents { $0.atQueueFull.append(outstanding) }
+        }
+    }
+
+    /// The figures per account, named by `account`; `latency` gives an account's submit_sm response times.
+    func report(account name: (UInt16) -> String, latency: (String) -> LatencySummary?) -> [CapacityReport] {
+        accounts.enumerated().filter { $0.element.used && $0.element.submits > 0 }.map { index, counters in
+            var report = CapacityReport(account: name(UInt16(index)))
+            report.submits = counters.submits
+            report.accepted = counters.accepted
+            report.peakOfferedPerSecond = counters.offered.peak
+            report.peakAcceptedPerSecond = counters.acceptedParts.peak
+            report.throttled = counters.throttled
+            report.queueFull = counters.queueFull
+            report.latency = latency(report.account)
+            if !counters.atThrottle.isEmpty {
+                let parts = CapacityReport.estimate(counters.atThrottle.map(\.parts))
+                let messages = CapacityReport.estimate(counters.atThrottle.map(\.messages))
+                // Long messages near the refusals tell the two apart: the count the SMSC keeps is the steady one.
+                let telling = counters.atThrottle.filter { $0.parts != $0.messages }.count
+                if telling >= 3, messages.confidence > parts.confidence {
+                    report.counts = "messages"
+                    (report.throttleRate, report.throttleConfidence) = (messages.value, messages.confidence)
+                } else {
+                    if telling >= 3, parts.confidence > messages.confidence { report.counts = "parts" }
+                    (report.throttleRate, report.throttleConfidence) = (parts.value, parts.confidence)
+                }
+                report.throttleSamples = counters.atThrottle.count
+            }
+            if let smallest = counters.atQueueFull.min() {
+                report.windowLimit = max(1, smallest)
+                report.queueFullSamples = counters.atQueueFull.count
+            }
+            report.recommend()
+            return report
+        }
+    }
+}
+
+/// What one account can do, as the traffic shows.
+public struct CapacityReport: Hashable, Sendable {
+    public var account: String
+    public var submits = 0
+    public var accepted = 0
+    /// The most submit_sm sent, and accepted, in any one second.
+    public var peakOfferedPerSecond = 0
+    public var peakAcceptedPerSecond = 0
+    public var throttled = 0
+    /// The rate (per second) at which the SMSC starts answering ESME_RTHROTTLED: the median of what it had accepted
+    /// in the second before each refusal; `throttleConfidence` the share of refusals within 5% (at least 1) of it.
+    public var throttleRate: Int?
+    public var throttleConfidence: Double?
+    public var throttleSamples = 0
+    /// What the SMSC counts against the rate: "parts" or "messages" when refusals near long messages tell, else nil.
+    public var counts: String?
+    public var queueFull = 0
+    /// The fewest other requests outstanding when the SMSC answered ESME_RMSGQFUL: the window it allows.
+    public var windowLimit: Int?
+    public var queueFullSamples = 0
+    /// submit_sm response times of the account.
+    public var latency: LatencySummary?
+    /// Client settings that fit: at most this many submit_sm per second, this many outstanding, a response timeout
+    /// of this many seconds.
+    public var recommendedRate: Int?
+    public var recommendedWindow: Int?
+    public var recommendedTimeoutSeconds: Int?
+
+    public init(account: String) { self.account = account }
+
+    /// The median of counts, and the share within 5% (at least 1) of it.
+    static func estimate(_ values: [Int]) -> (value: Int, confidence: Double) {
+        let sorted = values.sorted()
+        let median = sorted[(sorted.count - 1) / 2]
+        let tolerance = max(1, median / 20)
+        let near = sorted.filter { abs($0 - median) <= tolerance }.count
+        return (median, Double(near) / Double(sorted.count))
+    }
+
+    /// The settings that keep the account under the limits seen: the rate found (or none when never throttled),
+    /// the window found or twice the one that sustains the rate at the p99.9 response time (Little's law), 10 at
+    /// least; a timeout of three times the p99.9 response time or one and a half the slowest, 5 s at least.
+    mutating func recommend() {
+        recommendedRate = throttleRate
+        if let windowLimit {
+            recommendedWindow = windowLimit
+        } else if let rate = throttleRate, let p999 = latency?.p999Ms {
+            recommendedWindow = max(10, Int((Double(rate) * p999 / 1_000 * 2).rounded(.up)))
+        }
+        if let latency {
+            let seconds = max(latency.p999Ms * 3, latency.maxMs * 1.5) / 1_000
+            recommendedTimeoutSeconds = max(5, Int(seconds.rounded(.up)))
+        }
+    }
+}
