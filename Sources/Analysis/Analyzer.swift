@@ -40,8 +40,8 @@ public final class Analyzer {
     var malformed = 0
     var receipts = ReceiptTracker()
     /// Copies of submits and of receipts, for the cause of each repeat.
-    var submitResends = ResendTracker(command: "submit_sm", unexplained: .clientRepeat)
-    var receiptResends = ResendTracker(command: "deliver_sm", unexplained: .smscRepeat)
+    var submitResends = ResendTracker(command: "submit_sm", unexplained: .clientRepeat, tracksAccepted: true)
+    var receiptResends = ResendTracker(command: "deliver_sm", unexplained: .smscRepeat, tracksAccepted: false)
     var encodings = EncodingTracker()
     var capacity = CapacityTracker()
     var longMessages = LongMessageTracker()
@@ -220,7 +220,7 @@ public final class Analyzer {
         // The duplicate rule: the last accepted copy before this one.
         let acceptedAt = submitResends.sent(
             key: key, session: state.id, sequence: item.header.sequenceNumber, at: time,
-            ended: { sessions[$0]?.endTime })
+            sessionStart: state.firstPDU ?? time)
         if let acceptedAt, Double(time - acceptedAt) / 1e9 < configuration.duplicateWindow {
             duplicates += 1
             request.isDuplicate = true
@@ -321,7 +321,7 @@ public final class Analyzer {
                 request.messageKey = Self.receiptCopyKey(key, state: 2, account: state.systemIDHash)
                 receiptResends.sent(
                     key: request.messageKey, session: state.id, sequence: item.header.sequenceNumber, at: time,
-                    ended: { sessions[$0]?.endTime })
+                    sessionStart: state.firstPDU ?? time)
                 receipts.received(
                     id: id, key: item.prepared?.key ?? facts.idKey, flags: facts.idFlags, state: "DELIVRD", err: nil,
                     final: true, dates: dates, at: time, receipt: Self.receiptRef(item, time: time))
@@ -357,7 +357,7 @@ public final class Analyzer {
                 request.messageKey = Self.receiptCopyKey(key, state: stateHash, account: state.systemIDHash)
                 receiptResends.sent(
                     key: request.messageKey, session: state.id, sequence: item.header.sequenceNumber, at: time,
-                    ended: { sessions[$0]?.endTime })
+                    sessionStart: state.firstPDU ?? time)
             }
             bytes.withUnsafeMutableBytes { buffer in
                 receipts.received(
@@ -416,8 +416,7 @@ public final class Analyzer {
             answeredSubmit(item, request: request, state: state, time: time)
         case .deliverSM where request.messageKey != 0:
             receiptResends.answered(
-                key: request.messageKey, requestTime: request.time, session: state.id,
-                outcome: status == .ok ? 1 : 3, at: time)
+                key: request.messageKey, requestTime: request.time, outcome: status == .ok ? 1 : 3, at: time)
         case .bindTransmitter, .bindReceiver, .bindTransceiver:
             if let index = state.pendingBindIndex.removeValue(forKey: sequence), index < state.binds.count {
                 state.binds[index].status = status.rawValue
@@ -450,7 +449,7 @@ public final class Analyzer {
     private func answeredSubmit(_ item: LentTimelinePDU, request: PendingRequest, state: SessionState, time: Int64) {
         let status = item.header.commandStatus
         submitResends.answered(
-            key: request.messageKey, requestTime: request.time, session: state.id,
+            key: request.messageKey, requestTime: request.time,
             outcome: status == .ok ? 1 : status == .throttled || status == .messageQueueFull ? 2 : 3, at: time)
         if request.isDuplicate {
             duplicateResponses[status.name, default: 0] += 1

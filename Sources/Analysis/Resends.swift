@@ -35,33 +35,45 @@ public struct ResendCauses: Hashable, Sendable {
 
 /// Follows the copies of each message (by key) for their repeats. Entries older than the window are swept.
 ///
-/// Kept small (24 bytes a message, one table for every message of the window): what a repeat is judged by is the
-/// latest copy's time, session and fate; the rare repeats that wait for an earlier copy's answer are kept apart.
+/// Kept small, one 16-byte slot a message (every message of the window is in it): the latest copy's time and fate
+/// packed in one word (``Copy``); when the last accepted copy was, for the duplicate rule, in a second table of
+/// accepted messages only; the rare repeats that wait for an earlier copy's answer apart.
 struct ResendTracker {
-    /// The latest copy of a message.
-    struct Entry {
-        /// When the latest copy was sent, and when the last accepted copy was (0 for none).
-        var time: Int64
-        var acceptedAt: Int64 = 0
-        var session: Int32
-        /// 0 unanswered, 1 accepted, 2 throttled or queue full, 3 refused otherwise.
-        var outcome: UInt8 = 0
-        /// Repeats wait in `waiting` for an earlier copy's answer.
-        var waited = false
+    /// The latest copy of a message, in one word: its time in nanoseconds with the low 3 bits taken by its fate
+    /// (bits 0-1: 0 unanswered, 1 accepted, 2 throttled or queue full, 3 refused otherwise) and by bit 2, set when
+    /// repeats wait for it in `waiting`. Times compare to 8 ns.
+    struct Copy {
+        var word: UInt64
+
+        init(time: Int64) { word = UInt64(bitPattern: time) & ~7 }
+        init(word: UInt64) { self.word = word }
+
+        var time: Int64 { Int64(bitPattern: word & ~7) }
+        var outcome: UInt8 {
+            get { UInt8(word & 3) }
+            set { word = word & ~3 | UInt64(newValue & 3) }
+        }
+        var waited: Bool {
+            get { word & 4 != 0 }
+            set { word = newValue ? word | 4 : word & ~4 }
+        }
+        /// True when `time` is this copy's (to 8 ns).
+        func isAt(_ time: Int64) -> Bool { UInt64(bitPattern: time) & ~7 == word & ~7 }
     }
 
     /// Repeats sent while an earlier copy was unanswered: judged when it is answered, or never is.
     struct Waiting {
-        /// The earlier copy: when it was sent, on which session.
+        /// When the earlier copy was sent.
         var earlier: Int64
-        var session: Int32
         var repeats: Int
         /// The first repeat (evidence, and the wait before it).
         var first: Finding.Evidence
         var firstTime: Int64
     }
 
-    private var entries = IntegerTable(placeholder: Entry(time: 0, session: 0))
+    private var copies = IntegerTable<UInt64>()
+    /// Message key -> when its last accepted copy was sent (the duplicate rule); kept when `tracksAccepted`.
+    private var accepted = IntegerTable<Int64>()
     private var waiting: [UInt64: Waiting] = [:]
     private var sweepCounter = 0
     var causes = ResendCauses()
@@ -71,75 +83,74 @@ struct ResendTracker {
     let command: String
     /// The cause given to repeats of an answered copy (client_repeat for submits, smsc_repeat for receipts).
     let unexplained: ResendCause
+    /// Whether the last accepted copy of each message is kept (``sent(key:session:sequence:at:sessionStart:)``
+    /// returns it).
+    let tracksAccepted: Bool
     /// Messages waiting for an earlier copy's answer, at most (more are judged at once as unanswered).
     static let maximumWaiting = 100_000
 
-    init(command: String, unexplained: ResendCause) {
+    init(command: String, unexplained: ResendCause, tracksAccepted: Bool) {
         self.command = command
         self.unexplained = unexplained
+        self.tracksAccepted = tracksAccepted
     }
 
-    /// Starts loading the table slot of `key` (changes nothing).
+    /// Starts loading the table slots of `key` (changes nothing).
     mutating func prefetch(_ key: UInt64) {
-        entries.prefetch(key)
+        copies.prefetch(key)
+        if tracksAccepted { accepted.prefetch(key) }
     }
 
-    /// A copy of the message `key` was sent; `ended(session)` gives when a session's connection closed, if it did.
-    /// Returns when the last accepted copy before it was sent, if one was.
+    /// A copy of the message `key` was sent at `time` on a session that began at `sessionStart` (a copy sent
+    /// before it was on another connection: a repeat on a new bind). Returns when the last accepted copy before it
+    /// was sent, if one was (and `tracksAccepted`).
     @discardableResult
-    mutating func sent(
-        key: UInt64, session: Int, sequence: UInt32, at time: Int64, ended: (Int) -> Int64?
-    ) -> Int64? {
+    mutating func sent(key: UInt64, session: Int, sequence: UInt32, at time: Int64, sessionStart: Int64) -> Int64? {
         sweep(now: time)
-        let current = Int32(truncatingIfNeeded: session)
-        let existing = entries[key]
-        let acceptedAt = existing.flatMap { $0.acceptedAt == 0 ? nil : $0.acceptedAt }
-        guard var entry = existing, time - entry.time < window else {
-            var fresh = Entry(time: time, session: current)
-            fresh.acceptedAt = existing?.acceptedAt ?? 0
-            entries[key] = fresh
+        let acceptedAt = tracksAccepted ? accepted[key] : nil
+        guard let word = copies[key], case var copy = Copy(word: word), time - copy.time < window else {
+            copies[key] = Copy(time: time).word
             return acceptedAt
         }
         let evidence = Finding.Evidence(
             session: session, sequenceNumber: sequence, command: command, time: Double(time) / 1e9)
-        let earlierClosed = entry.session != current && (ended(Int(entry.session)).map { $0 <= time } ?? false)
-        switch entry.outcome {
+        let newBind = sessionStart > copy.time
+        switch copy.outcome {
         case 3:
             // Refused for good: the repeat is a new try, not a second copy.
             break
         case 2:
             note(.throttledResend, evidence)
         case 1:
-            note(earlierClosed ? .reconnectResend : unexplained, evidence)
+            note(newBind ? .reconnectResend : unexplained, evidence)
         default:
-            if earlierClosed {
+            if newBind {
                 note(.reconnectResend, evidence)
-            } else if entry.waited, var waits = waiting[key] {
+            } else if copy.waited, var waits = waiting[key] {
                 // Another repeat while the earlier copy still waits: judged with it.
                 waits.repeats += 1
                 waiting[key] = waits
             } else if waiting.count < Self.maximumWaiting {
-                waiting[key] = Waiting(
-                    earlier: entry.time, session: entry.session, repeats: 1, first: evidence, firstTime: time)
-                entry.waited = true
+                waiting[key] = Waiting(earlier: copy.time, repeats: 1, first: evidence, firstTime: time)
             } else {
                 note(.noResponse, evidence)
             }
         }
-        entry.time = time
-        entry.session = current
-        entry.outcome = 0
-        entries[key] = entry
+        // Repeats may still wait on an earlier copy (this one's, or one before).
+        let waited = (copy.waited || copy.outcome == 0) && waiting[key] != nil
+        copy = Copy(time: time)
+        copy.waited = waited
+        copies[key] = copy.word
         return acceptedAt
     }
 
-    /// The copy of `key` sent at `requestTime` on `session` was answered at `time`: accepted, throttled (or queue
-    /// full), or refused.
-    mutating func answered(key: UInt64, requestTime: Int64, session: Int, outcome: UInt8, at time: Int64) {
-        guard var entry = entries[key] else { return }
-        if entry.waited, let waits = waiting[key], waits.earlier == requestTime,
-            waits.session == Int32(truncatingIfNeeded: session)
-        {
+    /// The copy of `key` sent at `requestTime` was answered at `time`: accepted, throttled (or queue full), or
+    /// refused.
+    mutating func answered(key: UInt64, requestTime: Int64, outcome: UInt8, at time: Int64) {
+        if outcome == 1, tracksAccepted { accepted[key] = max(accepted[key] ?? 0, requestTime) }
+        guard let word = copies[key] else { return }
+        var copy = Copy(word: word)
+        if copy.waited, let waits = waiting[key], Copy(time: waits.earlier).isAt(requestTime) {
             // The earlier copy's answer, after its repeats.
             if outcome == 1 {
                 let wait = Double(waits.firstTime - requestTime) / 1e9
@@ -150,11 +161,10 @@ struct ResendTracker {
                 note(.throttledResend, waits.first, count: waits.repeats)
             }
             waiting[key] = nil
-            entry.waited = false
+            copy.waited = false
         }
-        if outcome == 1 { entry.acceptedAt = max(entry.acceptedAt, requestTime) }
-        if entry.time == requestTime { entry.outcome = outcome }
-        entries[key] = entry
+        if copy.isAt(requestTime) { copy.outcome = outcome }
+        copies[key] = copy.word
     }
 
     /// The end of the input: repeats still waiting for an earlier copy's answer had none.
@@ -165,7 +175,8 @@ struct ResendTracker {
             note(.noResponse, waits.first, count: waits.repeats)
         }
         waiting = [:]
-        entries.removeAll { _, _ in true }
+        copies = IntegerTable()
+        accepted = IntegerTable()
     }
 
     private mutating func note(_ cause: ResendCause, _ evidence: Finding.Evidence, count: Int = 1) {
@@ -183,11 +194,13 @@ struct ResendTracker {
         sweepCounter = 0
         let horizon = now - window
         var unanswered: [UInt64] = []
-        entries.removeAll { key, entry in
-            guard entry.time < horizon, entry.acceptedAt < horizon else { return false }
-            if entry.waited { unanswered.append(key) }
+        copies.removeAll { key, word in
+            let copy = Copy(word: word)
+            guard copy.time < horizon else { return false }
+            if copy.waited { unanswered.append(key) }
             return true
         }
+        if tracksAccepted { accepted.removeAll { $1 < horizon } }
         let waits = unanswered.compactMap { waiting.removeValue(forKey: $0) }
         for waits in waits.sorted(by: { ($0.firstTime, $0.first.session) < ($1.firstTime, $1.first.session) }) {
             note(.noResponse, waits.first, count: waits.repeats)
