@@ -186,11 +186,12 @@ struct ResendTracker {
         }
     }
 
-    /// Every 65,536 copies, forgets messages whose latest copy (and last accepted one) is older than the window;
-    /// repeats still waiting on an unanswered copy then had no answer within it.
+    /// Every 65,536 copies, or as many as the table holds when it holds more (a pass over it costs as much),
+    /// forgets messages whose latest copy (and last accepted one) is older than the window; repeats still waiting
+    /// on an unanswered copy then had no answer within it.
     private mutating func sweep(now: Int64) {
         sweepCounter += 1
-        guard sweepCounter >= 65_536 else { return }
+        guard sweepCounter >= max(65_536, copies.count) else { return }
         sweepCounter = 0
         let horizon = now - window
         var unanswered: [UInt64] = []
