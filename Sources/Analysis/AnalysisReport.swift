@@ -128,6 +128,9 @@ public struct ReceiptReport: Hashable, Sendable {
     public var linked = 0
     /// Receipts whose id no submit_sm_resp of the capture gave.
     public var unknownIDs = 0
+    /// Receipts repeating one received within the duplicate window after their message was done with (not unknown
+    /// ids: ``AnalysisReport/receiptResends`` gives their causes).
+    public var copies = 0
     /// Accepted submits (distinct message ids) that asked for a receipt (registered_delivery) and got no final one
     /// in the capture.
     public var withoutReceipt = 0

@@ -40,8 +40,8 @@ public final class Analyzer {
     var malformed = 0
     var receipts = ReceiptTracker()
     /// Copies of submits and of receipts, for the cause of each repeat.
-    var submitResends = ResendTracker(command: "submit_sm", unexplained: .clientRepeat, tracksAccepted: true)
-    var receiptResends = ResendTracker(command: "deliver_sm", unexplained: .smscRepeat, tracksAccepted: false)
+    var submitResends = ResendTracker(command: "submit_sm", unexplained: .clientRepeat)
+    var receiptResends = ResendTracker(command: "deliver_sm", unexplained: .smscRepeat)
     var encodings = EncodingTracker()
     var capacity = CapacityTracker()
     var longMessages = LongMessageTracker()
@@ -220,7 +220,8 @@ public final class Analyzer {
         // The duplicate rule: the last accepted copy before this one.
         let acceptedAt = submitResends.sent(
             key: key, session: state.id, sequence: item.header.sequenceNumber, at: time,
-            sessionStart: state.firstPDU ?? time)
+            sessionStart: state.firstPDU ?? time
+        ).acceptedAt
         if let acceptedAt, Double(time - acceptedAt) / 1e9 < configuration.duplicateWindow {
             duplicates += 1
             request.isDuplicate = true
@@ -319,12 +320,13 @@ public final class Analyzer {
                 let dates = DeliveryReceipt.dates(in: UnsafeRawBufferPointer(rebasing: bytes[text]))
                 let key = item.prepared?.key ?? facts.idKey ?? MessageID.linkKeyAndShape(id).key
                 request.messageKey = Self.receiptCopyKey(key, state: 2, account: state.systemIDHash)
-                receiptResends.sent(
+                let copy = receiptResends.sent(
                     key: request.messageKey, session: state.id, sequence: item.header.sequenceNumber, at: time,
-                    sessionStart: state.firstPDU ?? time)
+                    sessionStart: state.firstPDU ?? time
+                ).repeated
                 receipts.received(
                     id: id, key: item.prepared?.key ?? facts.idKey, flags: facts.idFlags, state: "DELIVRD", err: nil,
-                    final: true, dates: dates, at: time, receipt: Self.receiptRef(item, time: time))
+                    final: true, dates: dates, copy: copy, at: time, receipt: Self.receiptRef(item, time: time))
                 return
             }
             if !facts.marked, !facts.startsLikeText {
@@ -350,19 +352,23 @@ public final class Analyzer {
                 submit: receipt.submitDate.flatMap(DeliveryReceipt.epochSeconds(ofDate:)).map(Int64.init),
                 done: receipt.doneDate.flatMap(DeliveryReceipt.epochSeconds(ofDate:)).map(Int64.init),
                 doneResolution: receipt.doneDate?.utf8.count == 12 ? 1 : 60)
+            var copy = false
             if !bytes.isEmpty {
                 let key = bytes.withUnsafeBytes { MessageID.linkKeyAndShape($0).key }
                 var stateHash: UInt64 = 0
                 for byte in (receipt.state ?? "").utf8 { stateHash = stateHash &* 31 &+ UInt64(byte) }
                 request.messageKey = Self.receiptCopyKey(key, state: stateHash, account: state.systemIDHash)
-                receiptResends.sent(
-                    key: request.messageKey, session: state.id, sequence: item.header.sequenceNumber, at: time,
-                    sessionStart: state.firstPDU ?? time)
+                copy =
+                    receiptResends.sent(
+                        key: request.messageKey, session: state.id, sequence: item.header.sequenceNumber, at: time,
+                        sessionStart: state.firstPDU ?? time
+                    ).repeated
             }
             bytes.withUnsafeMutableBytes { buffer in
                 receipts.received(
                     id: UnsafeRawBufferPointer(buffer), state: receipt.state ?? "UNKNOWN", err: receipt.err,
-                    final: receipt.isFinal, dates: dates, at: time, receipt: Self.receiptRef(item, time: time))
+                    final: receipt.isFinal, dates: dates, copy: copy, at: time,
+                    receipt: Self.receiptRef(item, time: time))
             }
         } else if item.header.commandID == .deliverSM {
             receipts.mobileOriginated += 1

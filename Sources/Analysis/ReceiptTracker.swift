@@ -176,7 +176,7 @@ struct ReceiptTracker {
     /// (``ReceiptIDForm/flags(_:)``), `receipt` the deliver_sm (for evidence).
     mutating func received(
         id: UnsafeRawBufferPointer, key: UInt64? = nil, flags: UInt16? = nil, state: String, err: String?,
-        final: Bool, dates: ReceiptDates = ReceiptDates(), at time: Int64, receipt: ReceiptRef
+        final: Bool, dates: ReceiptDates = ReceiptDates(), copy: Bool = false, at time: Int64, receipt: ReceiptRef
     ) {
         report.count += 1
         let stateIndex = countState(state)
@@ -184,6 +184,11 @@ struct ReceiptTracker {
             report.errors[err, default: 0] += 1
         }
         guard !id.isEmpty, let (key, entry, transform) = lookup(id, key: key, flags: flags) else {
+            // A copy of a receipt whose message is done with: a repeat (``ResendTracker``), not an unknown id.
+            if copy {
+                report.copies += 1
+                return
+            }
             report.unknownIDs += 1
             noteTransform(.unmatched, id: id, receipt: receipt)
             return

@@ -33,32 +33,25 @@ public struct ResendCauses: Hashable, Sendable {
     public var total: Int { counts.values.reduce(0, +) }
 }
 
-/// Follows the copies of each message (by key) for their repeats. Entries older than the window are swept.
+/// Follows the copies of each message (by key) for their repeats.
 ///
-/// Kept small, one 16-byte slot a message (every message of the window is in it): the latest copy's time and fate
-/// packed in one word (``Copy``); when the last accepted copy was, for the duplicate rule, in a second table of
-/// accepted messages only; the rare repeats that wait for an earlier copy's answer apart.
+/// What a repeat is judged by lives in three tables, two of them small: the copies still unanswered (removed
+/// when answered: as many as are outstanding), the copies refused and not sent again yet, and when the last
+/// accepted copy of each message was sent (the duplicate rule's table, swept past the window). The rare repeats
+/// that wait for an earlier copy's answer are kept apart.
 struct ResendTracker {
-    /// The latest copy of a message, in one word: its time in nanoseconds with the low 3 bits taken by its fate
-    /// (bits 0-1: 0 unanswered, 1 accepted, 2 throttled or queue full, 3 refused otherwise) and by bit 2, set when
-    /// repeats wait for it in `waiting`. Times compare to 8 ns.
-    struct Copy {
+    /// Unanswered copies of a message, in one word: the latest one's time in nanoseconds with its low 8 bits
+    /// holding how many there are (at most 255 counted). Times compare to 256 ns.
+    struct Pending {
         var word: UInt64
 
-        init(time: Int64) { word = UInt64(bitPattern: time) & ~7 }
+        init(time: Int64, count: Int) {
+            word = UInt64(bitPattern: time) & ~0xFF | UInt64(min(255, max(0, count)))
+        }
         init(word: UInt64) { self.word = word }
 
-        var time: Int64 { Int64(bitPattern: word & ~7) }
-        var outcome: UInt8 {
-            get { UInt8(word & 3) }
-            set { word = word & ~3 | UInt64(newValue & 3) }
-        }
-        var waited: Bool {
-            get { word & 4 != 0 }
-            set { word = newValue ? word | 4 : word & ~4 }
-        }
-        /// True when `time` is this copy's (to 8 ns).
-        func isAt(_ time: Int64) -> Bool { UInt64(bitPattern: time) & ~7 == word & ~7 }
+        var time: Int64 { Int64(bitPattern: word & ~0xFF) }
+        var count: Int { Int(word & 0xFF) }
     }
 
     /// Repeats sent while an earlier copy was unanswered: judged when it is answered, or never is.
@@ -71,86 +64,93 @@ struct ResendTracker {
         var firstTime: Int64
     }
 
-    private var copies = IntegerTable<UInt64>()
-    /// Message key -> when its last accepted copy was sent (the duplicate rule); kept when `tracksAccepted`.
+    private var pending = IntegerTable<UInt64>()
+    /// Message key -> when its latest copy was refused, bit 0 set for a throttle (ESME_RTHROTTLED, ESME_RMSGQFUL),
+    /// until it is sent again.
+    private var refused = IntegerTable<UInt64>()
+    /// Message key -> when its last accepted copy was sent.
     private var accepted = IntegerTable<Int64>()
     private var waiting: [UInt64: Waiting] = [:]
     private var sweepCounter = 0
     var causes = ResendCauses()
-    /// Repeats are looked for within this many nanoseconds of the latest copy.
+    /// Repeats are looked for within this many nanoseconds of the earlier copy.
     var window: Int64 = 60_000_000_000
     /// A command name for evidence (submit_sm or deliver_sm).
     let command: String
     /// The cause given to repeats of an answered copy (client_repeat for submits, smsc_repeat for receipts).
     let unexplained: ResendCause
-    /// Whether the last accepted copy of each message is kept (``sent(key:session:sequence:at:sessionStart:)``
-    /// returns it).
-    let tracksAccepted: Bool
     /// Messages waiting for an earlier copy's answer, at most (more are judged at once as unanswered).
     static let maximumWaiting = 100_000
 
-    init(command: String, unexplained: ResendCause, tracksAccepted: Bool) {
+    init(command: String, unexplained: ResendCause) {
         self.command = command
         self.unexplained = unexplained
-        self.tracksAccepted = tracksAccepted
     }
 
     /// Starts loading the table slots of `key` (changes nothing).
     mutating func prefetch(_ key: UInt64) {
-        copies.prefetch(key)
-        if tracksAccepted { accepted.prefetch(key) }
+        accepted.prefetch(key)
+    }
+
+    /// What ``sent(key:session:sequence:at:sessionStart:)`` found.
+    struct Sent {
+        /// When the last accepted copy before this one was sent, if one was.
+        var acceptedAt: Int64?
+        /// A copy was sent within the window before.
+        var repeated: Bool
     }
 
     /// A copy of the message `key` was sent at `time` on a session that began at `sessionStart` (a copy sent
-    /// before it was on another connection: a repeat on a new bind). Returns when the last accepted copy before it
-    /// was sent, if one was (and `tracksAccepted`).
+    /// before it was on another connection: a repeat on a new bind).
     @discardableResult
-    mutating func sent(key: UInt64, session: Int, sequence: UInt32, at time: Int64, sessionStart: Int64) -> Int64? {
+    mutating func sent(key: UInt64, session: Int, sequence: UInt32, at time: Int64, sessionStart: Int64) -> Sent {
         sweep(now: time)
-        let acceptedAt = tracksAccepted ? accepted[key] : nil
-        guard let word = copies[key], case var copy = Copy(word: word), time - copy.time < window else {
-            copies[key] = Copy(time: time).word
-            return acceptedAt
-        }
-        let evidence = Finding.Evidence(
-            session: session, sequenceNumber: sequence, command: command, time: Double(time) / 1e9)
-        let newBind = sessionStart > copy.time
-        switch copy.outcome {
-        case 3:
-            // Refused for good: the repeat is a new try, not a second copy.
-            break
-        case 2:
-            note(.throttledResend, evidence)
-        case 1:
-            note(newBind ? .reconnectResend : unexplained, evidence)
-        default:
-            if newBind {
-                note(.reconnectResend, evidence)
-            } else if copy.waited, var waits = waiting[key] {
+        let acceptedAt = accepted[key]
+        var cause: ResendCause?
+        var repeated = true
+        let earlier = pending[key].map(Pending.init(word:))
+        if let earlier, time - earlier.time < window {
+            if sessionStart > earlier.time {
+                cause = .reconnectResend
+            } else if var waits = waiting[key] {
                 // Another repeat while the earlier copy still waits: judged with it.
                 waits.repeats += 1
                 waiting[key] = waits
             } else if waiting.count < Self.maximumWaiting {
-                waiting[key] = Waiting(earlier: copy.time, repeats: 1, first: evidence, firstTime: time)
+                waiting[key] = Waiting(
+                    earlier: earlier.time, repeats: 1, first: evidence(session, sequence, time), firstTime: time)
             } else {
-                note(.noResponse, evidence)
+                cause = .noResponse
             }
+        } else if let word = refused.removeValue(forKey: key), time - Int64(bitPattern: word & ~1) < window {
+            // Refused with a throttle: sent again as asked. Refused for good: a new try, with no cause.
+            if word & 1 != 0 { cause = .throttledResend }
+        } else if let acceptedAt, time - acceptedAt < window {
+            cause = sessionStart > acceptedAt ? .reconnectResend : unexplained
+        } else {
+            repeated = false
         }
-        // Repeats may still wait on an earlier copy (this one's, or one before).
-        let waited = (copy.waited || copy.outcome == 0) && waiting[key] != nil
-        copy = Copy(time: time)
-        copy.waited = waited
-        copies[key] = copy.word
-        return acceptedAt
+        pending[key] = Pending(time: time, count: (earlier?.count ?? 0) + 1).word
+        if let cause { note(cause, evidence(session, sequence, time)) }
+        return Sent(acceptedAt: acceptedAt, repeated: repeated)
     }
 
-    /// The copy of `key` sent at `requestTime` was answered at `time`: accepted, throttled (or queue full), or
-    /// refused.
+    private func evidence(_ session: Int, _ sequence: UInt32, _ time: Int64) -> Finding.Evidence {
+        Finding.Evidence(session: session, sequenceNumber: sequence, command: command, time: Double(time) / 1e9)
+    }
+
+    /// The copy of `key` sent at `requestTime` was answered at `time`: accepted (1), throttled or queue full (2),
+    /// or refused (3).
     mutating func answered(key: UInt64, requestTime: Int64, outcome: UInt8, at time: Int64) {
-        if outcome == 1, tracksAccepted { accepted[key] = max(accepted[key] ?? 0, requestTime) }
-        guard let word = copies[key] else { return }
-        var copy = Copy(word: word)
-        if copy.waited, let waits = waiting[key], Copy(time: waits.earlier).isAt(requestTime) {
+        if let word = pending[key] {
+            let copies = Pending(word: word)
+            if copies.count <= 1 {
+                pending.removeValue(forKey: key)
+            } else {
+                pending[key] = Pending(time: copies.time, count: copies.count - 1).word
+            }
+        }
+        if let waits = waiting[key], Pending(time: requestTime, count: 0).time == waits.earlier {
             // The earlier copy's answer, after its repeats.
             if outcome == 1 {
                 let wait = Double(waits.firstTime - requestTime) / 1e9
@@ -161,10 +161,13 @@ struct ResendTracker {
                 note(.throttledResend, waits.first, count: waits.repeats)
             }
             waiting[key] = nil
-            copy.waited = false
         }
-        if copy.isAt(requestTime) { copy.outcome = outcome }
-        copies[key] = copy.word
+        switch outcome {
+        case 1: accepted[key] = max(accepted[key] ?? 0, requestTime)
+        // When, and (bit 0) whether by a throttle.
+        case 2: refused[key] = UInt64(bitPattern: time) | 1
+        default: refused[key] = UInt64(bitPattern: time) & ~1
+        }
     }
 
     /// The end of the input: repeats still waiting for an earlier copy's answer had none.
@@ -175,7 +178,8 @@ struct ResendTracker {
             note(.noResponse, waits.first, count: waits.repeats)
         }
         waiting = [:]
-        copies = IntegerTable()
+        pending = IntegerTable()
+        refused = IntegerTable()
         accepted = IntegerTable()
     }
 
@@ -186,24 +190,19 @@ struct ResendTracker {
         }
     }
 
-    /// Every 65,536 copies, or as many as the table holds when it holds more (a pass over it costs as much),
-    /// forgets messages whose latest copy (and last accepted one) is older than the window; repeats still waiting
-    /// on an unanswered copy then had no answer within it.
+    /// Every 65,536 copies, or as many as the tables hold when they hold more (a pass costs as much), forgets what
+    /// is older than the window; repeats still waiting on an unanswered copy then had no answer within it.
     private mutating func sweep(now: Int64) {
         sweepCounter += 1
-        guard sweepCounter >= max(65_536, copies.count) else { return }
+        guard sweepCounter >= max(65_536, accepted.count + pending.count) else { return }
         sweepCounter = 0
         let horizon = now - window
-        var unanswered: [UInt64] = []
-        copies.removeAll { key, word in
-            let copy = Copy(word: word)
-            guard copy.time < horizon else { return false }
-            if copy.waited { unanswered.append(key) }
-            return true
-        }
-        if tracksAccepted { accepted.removeAll { $1 < horizon } }
-        let waits = unanswered.compactMap { waiting.removeValue(forKey: $0) }
-        for waits in waits.sorted(by: { ($0.firstTime, $0.first.session) < ($1.firstTime, $1.first.session) }) {
+        accepted.removeAll { $1 < horizon }
+        refused.removeAll { Int64(bitPattern: $1 & ~1) < horizon }
+        pending.removeAll { Pending(word: $1).time < horizon }
+        let stale = waiting.filter { $0.value.earlier < horizon }
+        for (key, _) in stale { waiting[key] = nil }
+        for waits in stale.values.sorted(by: { ($0.firstTime, $0.first.session) < ($1.firstTime, $1.first.session) }) {
             note(.noResponse, waits.first, count: waits.repeats)
         }
     }

@@ -278,6 +278,7 @@ public enum AnalyzeJSON {
         json.key("errors"); writeCounts(receipts.errors, into: &json)
         json.key("linked"); json.int(receipts.linked)
         json.key("unknown_ids"); json.int(receipts.unknownIDs)
+        json.key("copies"); json.int(receipts.copies)
         json.key("accepted_without_receipt"); json.int(receipts.withoutReceipt)
         json.key("latency")
         if let latency = receipts.latency { writeLatency(latency, into: &json) } else { json.null() }

@@ -322,6 +322,10 @@ struct ReceiptDoctorTests {
                 try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
             #expect(json["duplicate_submit_causes"] as? [String: Int] == ["late_response": lateButAccepted.count])
             #expect(json["duplicate_receipt_causes"] as? [String: Int] == ["smsc_repeat": repeatedReceipts])
+            // The copies are repeats, not receipts for messages nobody sent.
+            let receiptsReport = try #require(json["delivery_receipts"] as? [String: Any])
+            #expect(receiptsReport["copies"] as? Int == repeatedReceipts)
+            #expect(receiptsReport["unknown_ids"] as? Int == 0)
             let findings = json["findings"] as? [[String: Any]] ?? []
             let late = try #require(findings.first { $0["code"] as? String == "duplicate_submit" })
             #expect(late["cause"] as? String == "late_response")
