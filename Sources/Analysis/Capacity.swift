@@ -2,14 +2,55 @@
 // messages or parts), the outstanding count at which it answers ESME_RMSGQFUL, the response-time tail, and the
 // client settings that follow.
 
+/// Events of the last second, counted two ways (all, and those that are whole messages), with the most events seen
+/// in any one second. Times are taken in capture order; one earlier than the last counts at the last (a capture's
+/// rare step back in time moves nothing out of the second).
+struct RateWindow {
+    /// Times kept (from `head`), and the whole messages among the events up to each one.
+    private var times: [Int64] = []
+    private var wholeBefore: [Int] = []
+    private var head = 0
+    private var wholeTotal = 0
+    /// Whole messages among the events dropped from the front of `times`.
+    private var wholeDropped = 0
+    private(set) var peak = 0
+    static let width: Int64 = 1_000_000_000
+
+    mutating func add(_ time: Int64, whole: Bool = true) {
+        let time = max(time, times.last ?? time)
+        if whole { wholeTotal += 1 }
+        times.append(time)
+        wholeBefore.append(wholeTotal)
+        while times[head] <= time - Self.width { head += 1 }
+        peak = max(peak, times.count - head)
+        if head > 4_096, head * 2 > times.count {
+            wholeDropped = wholeBefore[head - 1]
+            times.removeFirst(head)
+            wholeBefore.removeFirst(head)
+            head = 0
+        }
+    }
+
+    /// Events, and whole messages among them, in the second ending at `time` (not before the last one added).
+    func counts(endingAt time: Int64) -> (parts: Int, messages: Int) {
+        // The first kept time inside the second: a binary search from `head`.
+        var low = head
+        var high = times.count
+        while low < high {
+            let middle = (low + high) / 2
+            if times[middle] <= time - Self.width { low = middle + 1 } else { high = middle }
+        }
+        return (times.count - low, wholeTotal - (low > 0 ? wholeBefore[low - 1] : wholeDropped))
+    }
+}
+
 /// One account's figures while the input is read.
 struct CapacityCounters {
     /// submit_sm sent, and accepted (every part; whole messages: single ones and first parts), per second.
-    var offered = SlidingWindowCounter()
-    var acceptedParts = SlidingWindowCounter()
-    var acceptedMessages = SlidingWindowCounter()
+    var offered = RateWindow()
+    var accepted = RateWindow()
     var submits = 0
-    var accepted = 0
+    var acceptedCount = 0
     /// At each ESME_RTHROTTLED (the first ``CapacityTracker/maximumEvents``): parts and messages accepted in the
     /// second before it.
     var atThrottle: [(parts: Int, messages: Int)] = []
@@ -46,9 +87,8 @@ struct CapacityTracker {
     /// A submit_sm answered ESME_ROK at `time`; `wholeMessage` for a single message or the first part of one.
     mutating func accepted(account: UInt16, at time: Int64, wholeMessage: Bool) {
         withAccount(account) {
-            $0.accepted += 1
-            $0.acceptedParts.add(time)
-            if wholeMessage { $0.acceptedMessages.add(time) }
+            $0.acceptedCount += 1
+            $0.accepted.add(time, whole: wholeMessage)
         }
     }
 
@@ -56,8 +96,9 @@ struct CapacityTracker {
         withAccount(account) {
             $0.throttled += 1
             guard $0.atThrottle.count < Self.maximumEvents else { return }
-            $0.atThrottle.append(
-                ($0.acceptedParts.count(endingAt: time), $0.acceptedMessages.count(endingAt: time)))
+            // What was accepted in the second before: the window as it stood at the last acceptance, less what
+            // has left it since.
+            $0.atThrottle.append($0.accepted.counts(endingAt: time))
         }
     }
 
@@ -73,9 +114,9 @@ struct CapacityTracker {
         accounts.enumerated().filter { $0.element.used && $0.element.submits > 0 }.map { index, counters in
             var report = CapacityReport(account: name(UInt16(index)))
             report.submits = counters.submits
-            report.accepted = counters.accepted
+            report.accepted = counters.acceptedCount
             report.peakOfferedPerSecond = counters.offered.peak
-            report.peakAcceptedPerSecond = counters.acceptedParts.peak
+            report.peakAcceptedPerSecond = counters.accepted.peak
             report.throttled = counters.throttled
             report.queueFull = counters.queueFull
             report.latency = latency(report.account)

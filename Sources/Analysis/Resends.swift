@@ -163,7 +163,11 @@ struct ResendTracker {
             waiting[key] = nil
         }
         switch outcome {
-        case 1: accepted[key] = max(accepted[key] ?? 0, requestTime)
+        case 1:
+            // One look-up: a later accepted copy answered first keeps its time.
+            if let later = accepted.updateValue(requestTime, forKey: key), later > requestTime {
+                accepted[key] = later
+            }
         // When, and (bit 0) whether by a throttle.
         case 2: refused[key] = UInt64(bitPattern: time) | 1
         default: refused[key] = UInt64(bitPattern: time) & ~1

@@ -45,3 +45,49 @@ struct DefaultAlphabetTests {
         #expect(!clean(Array("Meeting moved to 10:30, see you there".utf8)).contains(.gsm7Packed))
     }
 }
+
+@Suite("What data_coding 0 carries, eight octets at a time")
+struct DefaultAlphabetWordTests {
+    /// The documented rule, one octet at a time, written out here on its own.
+    private func reference(_ octets: [UInt8]) -> UInt8 {
+        let extensionTable: Set<UInt8> = [0x0A, 0x14, 0x28, 0x29, 0x2F, 0x3C, 0x3D, 0x3E, 0x40, 0x65]
+        func printable(_ octet: UInt8) -> Bool { (0x20...0x7E).contains(octet) || [0x09, 0x0A, 0x0D].contains(octet) }
+        let ascii = octets.allSatisfy(printable)
+        let latin1 = octets.allSatisfy { printable($0) || $0 >= 0xA0 }
+        var gsm = true
+        var index = 0
+        while index < octets.count {
+            let octet = octets[index]
+            if octet == 0x1B {
+                if index + 1 < octets.count, extensionTable.contains(octets[index + 1]) {
+                    index += 2
+                    continue
+                }
+                gsm = false
+                break
+            }
+            if octet > 0x7F || [0x24, 0x40, 0x5F, 0x60].contains(octet) { gsm = false }
+            index += 1
+        }
+        return (gsm ? DefaultAlphabet.gsm7.bit : 0) | (latin1 ? DefaultAlphabet.latin1.bit : 0)
+            | (ascii ? DefaultAlphabet.ascii.bit : 0)
+    }
+
+    @Test func theWordPathAgreesWithTheRuleOctetByOctet() {
+        var random = SystemRandomNumberGenerator()
+        // Mostly plain text, with now and then an octet that is not: every path through the eight-octet test.
+        let plain = Array(" abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?()".utf8)
+        let odd: [UInt8] = [
+            0x00, 0x09, 0x0A, 0x0D, 0x1B, 0x1F, 0x24, 0x40, 0x5F, 0x60, 0x65, 0x7E, 0x7F, 0x80, 0x9F, 0xA0, 0xE9, 0xFF,
+        ]
+        for _ in 0..<20_000 {
+            let length = Int.random(in: 0...40, using: &random)
+            let octets = (0..<length).map { _ in
+                Int.random(in: 0..<12, using: &random) == 0
+                    ? odd.randomElement(using: &random)! : plain.randomElement(using: &random)!
+            }
+            let bits = octets.withUnsafeBytes { DefaultAlphabetScore.clean($0) } & ~DefaultAlphabet.gsm7Packed.bit
+            #expect(bits == reference(octets), "\(octets)")
+        }
+    }
+}

@@ -61,7 +61,15 @@ public enum DefaultAlphabetScore {
         var latin1 = true
         var gsm = true
         var escaped = false
-        for octet in octets {
+        var index = 0
+        // Eight octets at a time while they are plain printable ASCII (0x20-0x7E) other than $ @ _ `: clean in all
+        // three one-septet readings, nothing to look up.
+        while index + 8 <= octets.count {
+            let word = octets.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            guard Self.isPlain(word) else { break }
+            index += 8
+        }
+        for octet in UnsafeRawBufferPointer(rebasing: octets[index...]) {
             let kind = classes[Int(octet)]
             if kind & notASCII != 0 { ascii = false }
             if kind & notLatin1 != 0 { latin1 = false }
@@ -112,6 +120,20 @@ public enum DefaultAlphabetScore {
             }
         }
         return clean && common * 10 >= count * 9 && plain * 5 >= count * 3
+    }
+
+    /// True when every octet of `word` is 0x20-0x7E and none is 0x24, 0x40, 0x5F or 0x60.
+    @inline(__always)
+    static func isPlain(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZero(_ value: UInt64) -> Bool { (value &- ones) & ~value & highs != 0 }
+        // A high bit set, or an octet below 0x20 (adding 0x60 sets no high bit), or 0x7F.
+        if word & highs != 0 { return false }
+        if (word &+ 0x6060_6060_6060_6060) & highs != highs { return false }
+        if hasZero(word ^ 0x7F7F_7F7F_7F7F_7F7F) { return false }
+        return !hasZero(word ^ 0x2424_2424_2424_2424) && !hasZero(word ^ 0x4040_4040_4040_4040)
+            && !hasZero(word ^ 0x5F5F_5F5F_5F5F_5F5F) && !hasZero(word ^ 0x6060_6060_6060_6060)
     }
 
     private static let notASCII: UInt8 = 1
