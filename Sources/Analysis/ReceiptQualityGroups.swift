@@ -78,6 +78,20 @@ struct ReceiptDateCheck {
     }
 }
 
+/// How many receipts answered by their TLVs each account had: the text's dates of all of the first 1,000, then of
+/// one in 8, are read (a clock that is off shows in all of them; reading every text would cost a scan of each).
+struct ReceiptDateSampling {
+    private var counts: [Int] = []
+
+    /// Counts a receipt of the account; returns how many came before it.
+    mutating func count(for account: UInt16) -> Int {
+        let index = Int(account)
+        if index >= counts.count { counts.append(contentsOf: repeatElement(0, count: index + 1 - counts.count)) }
+        defer { counts[index] += 1 }
+        return counts[index]
+    }
+}
+
 /// Groups of messages, each with its receipt figures: at most ``maximumCount``, the last standing for all the
 /// rest ("other").
 struct QualityGroups<Key: Hashable> {

@@ -150,7 +150,7 @@ struct ResendTracker {
                 pending[key] = Pending(time: copies.time, count: copies.count - 1).word
             }
         }
-        if let waits = waiting[key], Pending(time: requestTime, count: 0).time == waits.earlier {
+        if !waiting.isEmpty, let waits = waiting[key], Pending(time: requestTime, count: 0).time == waits.earlier {
             // The earlier copy's answer, after its repeats.
             if outcome == 1 {
                 let wait = Double(waits.firstTime - requestTime) / 1e9
