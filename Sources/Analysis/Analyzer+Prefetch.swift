@@ -22,7 +22,11 @@ extension Analyzer {
             let message = PDULayout.messageOctets(in: bytes, at: location).range
             return PreparedPDU(
                 key: messageContentKey(in: bytes, at: location, message: message),
-                facts: SubmitFacts(in: bytes, at: location, message: message).word)
+                facts: SubmitFacts(in: bytes, at: location, message: message).word,
+                extra: UInt64(
+                    DestinationPrefix.key(
+                        of: UnsafeRawBufferPointer(rebasing: bytes[location.destination]),
+                        digits: DestinationPrefix.maximumDigits)))
         case .submitSMResp:
             return acceptedID(status: header.commandStatus, in: bytes).map {
                 PreparedPDU(key: $0.key, facts: UInt64($0.form.bits))
@@ -31,7 +35,11 @@ extension Analyzer {
             guard let location = pdu.digest.shortMessage else { return nil }
             let facts = ReceiptFacts(in: bytes, at: location)
             guard let word = facts.word else { return nil }
-            return PreparedPDU(key: facts.idKey, facts: word)
+            // The text's dates too, for the receipts read by their TLVs alone.
+            let text = PDULayout.messageOctets(in: bytes, at: location).range
+            return PreparedPDU(
+                key: facts.idKey, facts: word,
+                extra: DeliveryReceipt.dates(in: UnsafeRawBufferPointer(rebasing: bytes[text])).word)
         default:
             return nil
         }

@@ -83,8 +83,14 @@ extension Analyzer {
         submitResends.finish()
         receiptResends.finish()
         report.encodings = encodings.report { receipts.accountName($0) }
+        var sentPeaks: [UInt16: Int] = [:]
+        for id in sessionOrder {
+            guard let state = sessions[id] else { continue }
+            sentPeaks[state.receiptAccount] = max(sentPeaks[state.receiptAccount] ?? 0, state.submitTimes.peak)
+        }
         report.capacity = capacity.report(
-            account: { receipts.accountName($0) }, latency: { bySystemID[$0]?[CommandID.submitSM.name] })
+            account: { receipts.accountName($0) }, latency: { bySystemID[$0]?[CommandID.submitSM.name] },
+            sent: { sentPeaks[$0] ?? 0 })
         report.submitResends = submitResends.causes
         report.receiptResends = receiptResends.causes
         report.findings = Findings.make(report, configuration: configuration)

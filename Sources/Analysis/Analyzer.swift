@@ -44,8 +44,6 @@ public final class Analyzer {
     var receiptResends = ResendTracker(command: "deliver_sm", unexplained: .smscRepeat)
     var encodings = EncodingTracker()
     var capacity = CapacityTracker()
-    /// Receipts answered by their TLVs, per account: whose dates to read (``ReceiptDateSampling``).
-    var receiptsWithDates = ReceiptDateSampling()
     var longMessages = LongMessageTracker()
     var series = SeriesBuilder()
     /// Requests from clients awaiting a response, all sessions together.
@@ -205,8 +203,13 @@ public final class Analyzer {
         let wants = location.registeredDelivery & 0x03
         request.wantsReceipt = wants == 1 || wants == 3
         if prefixDigits > 0 {
-            request.prefix = DestinationPrefix.key(
-                of: UnsafeRawBufferPointer(rebasing: bytes[location.destination]), digits: prefixDigits)
+            // Worked out (to six digits) while the bytes were at hand, where the PDU came prepared.
+            request.prefix =
+                item.prepared.map {
+                    DestinationPrefix.shortened(UInt32(truncatingIfNeeded: $0.extra), to: prefixDigits)
+                }
+                ?? DestinationPrefix.key(
+                    of: UnsafeRawBufferPointer(rebasing: bytes[location.destination]), digits: prefixDigits)
         }
         if let concatenation {
             // The destination, to tell the long messages of one reference apart (read for parts only).
@@ -319,11 +322,9 @@ public final class Analyzer {
             if let idRange = facts.idRange, facts.deliveredByTLV {
                 let id = UnsafeRawBufferPointer(rebasing: bytes[idRange])
                 let text = PDULayout.messageOctets(in: bytes, at: location).range
-                // The dates of the first 1,000 receipts of an account read this way, then of one in 8.
-                let seen = receiptsWithDates.count(for: state.receiptAccount)
                 let dates =
-                    seen < 1_000 || seen % 8 == 0
-                    ? DeliveryReceipt.dates(in: UnsafeRawBufferPointer(rebasing: bytes[text])) : ReceiptDates()
+                    item.prepared.map { ReceiptDates(word: $0.extra) }
+                    ?? DeliveryReceipt.dates(in: UnsafeRawBufferPointer(rebasing: bytes[text]))
                 let key = item.prepared?.key ?? facts.idKey ?? MessageID.linkKeyAndShape(id).key
                 request.messageKey = Self.receiptCopyKey(key, state: 2, account: state.systemIDHash)
                 let copy = receiptResends.sent(

@@ -46,8 +46,7 @@ struct RateWindow {
 
 /// One account's figures while the input is read.
 struct CapacityCounters {
-    /// submit_sm sent, and accepted (every part; whole messages: single ones and first parts), per second.
-    var offered = RateWindow()
+    /// submit_sm accepted (every part; whole messages: single ones and first parts), per second.
     var accepted = RateWindow()
     var submits = 0
     var acceptedCount = 0
@@ -78,10 +77,7 @@ struct CapacityTracker {
     }
 
     mutating func submitted(account: UInt16, at time: Int64) {
-        withAccount(account) {
-            $0.submits += 1
-            $0.offered.add(time)
-        }
+        withAccount(account) { $0.submits += 1 }
     }
 
     /// A submit_sm answered ESME_ROK at `time`; `wholeMessage` for a single message or the first part of one.
@@ -109,13 +105,16 @@ struct CapacityTracker {
         }
     }
 
-    /// The figures per account, named by `account`; `latency` gives an account's submit_sm response times.
-    func report(account name: (UInt16) -> String, latency: (String) -> LatencySummary?) -> [CapacityReport] {
+    /// The figures per account, named by `account`; `latency` gives an account's submit_sm response times, `sent`
+    /// the most submit_sm one of its connections sent in a second.
+    func report(
+        account name: (UInt16) -> String, latency: (String) -> LatencySummary?, sent: (UInt16) -> Int
+    ) -> [CapacityReport] {
         accounts.enumerated().filter { $0.element.used && $0.element.submits > 0 }.map { index, counters in
             var report = CapacityReport(account: name(UInt16(index)))
             report.submits = counters.submits
             report.accepted = counters.acceptedCount
-            report.peakOfferedPerSecond = counters.offered.peak
+            report.peakOfferedPerSecond = sent(UInt16(index))
             report.peakAcceptedPerSecond = counters.accepted.peak
             report.throttled = counters.throttled
             report.queueFull = counters.queueFull
@@ -149,7 +148,7 @@ public struct CapacityReport: Hashable, Sendable {
     public var account: String
     public var submits = 0
     public var accepted = 0
-    /// The most submit_sm sent, and accepted, in any one second.
+    /// The most submit_sm sent on one connection, and accepted on all, in any one second.
     public var peakOfferedPerSecond = 0
     public var peakAcceptedPerSecond = 0
     public var throttled = 0

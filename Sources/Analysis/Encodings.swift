@@ -238,9 +238,8 @@ public struct EncodingReport: Hashable, Sendable {
 /// none when no alphabet reads half of them.
 public struct DefaultAlphabetInference: Sendable, Hashable {
     public private(set) var scored = 0
-    private var clean = [Int](repeating: 0, count: DefaultAlphabet.allCases.count)
-    /// At 4 × a + b: messages alphabet a reads cleanly and alphabet b does not.
-    private var exclusive = [Int](repeating: 0, count: DefaultAlphabet.allCases.count * DefaultAlphabet.allCases.count)
+    /// Messages by the alphabets that read them cleanly (the four bits of ``DefaultAlphabetScore/clean(_:)``).
+    private var patterns = [Int](repeating: 0, count: 16)
     /// Messages on sessions whose system_type says data_coding 0 is ISO-8859-1 (SMSC.kz `ISO`).
     private var isoDefault = 0
     /// What the SMSC reads data_coding 0 as, when told (`--dcs0`); else as the sessions' system_type says.
@@ -252,16 +251,22 @@ public struct DefaultAlphabetInference: Sendable, Hashable {
     public mutating func add(clean bits: UInt8, isoDefault iso: Bool) {
         scored += 1
         if iso { isoDefault += 1 }
-        let count = clean.count
-        for a in 0..<count where bits & (1 << UInt8(a)) != 0 {
-            clean[a] += 1
-            for b in 0..<count where bits & (1 << UInt8(b)) == 0 { exclusive[a * count + b] += 1 }
+        patterns[Int(bits & 0xF)] += 1
+    }
+
+    /// Messages that `alphabet` reads cleanly and `other` (when given) does not.
+    private func count(_ alphabet: DefaultAlphabet, not other: DefaultAlphabet? = nil) -> Int {
+        var total = 0
+        for (pattern, count) in patterns.enumerated()
+        where UInt8(pattern) & alphabet.bit != 0 && other.map { UInt8(pattern) & $0.bit == 0 } ?? true {
+            total += count
         }
+        return total
     }
 
     /// The share of messages an alphabet reads cleanly.
     public func share(_ alphabet: DefaultAlphabet) -> Double {
-        scored == 0 ? 0 : Double(clean[Self.index(alphabet)]) / Double(scored)
+        scored == 0 ? 0 : Double(count(alphabet)) / Double(scored)
     }
 
     /// What the SMSC reads data_coding 0 as: as told, else ISO-8859-1 when most messages came on sessions whose
@@ -270,7 +275,7 @@ public struct DefaultAlphabetInference: Sendable, Hashable {
 
     /// Messages an alphabet reads cleanly and the declared one does not.
     public func cleanOnly(_ alphabet: DefaultAlphabet) -> Int {
-        exclusive[Self.index(alphabet) * clean.count + Self.index(declared)]
+        count(alphabet, not: declared)
     }
 
     public var inferred: DefaultAlphabet? {
@@ -284,9 +289,5 @@ public struct DefaultAlphabetInference: Sendable, Hashable {
         guard let inferred, inferred != declared, share(inferred) > share(declared), cleanOnly(inferred) >= 3
         else { return nil }
         return inferred
-    }
-
-    private static func index(_ alphabet: DefaultAlphabet) -> Int {
-        DefaultAlphabet.allCases.firstIndex(of: alphabet)!
     }
 }

@@ -78,20 +78,6 @@ struct ReceiptDateCheck {
     }
 }
 
-/// How many receipts answered by their TLVs each account had: the text's dates of all of the first 1,000, then of
-/// one in 8, are read (a clock that is off shows in all of them; reading every text would cost a scan of each).
-struct ReceiptDateSampling {
-    private var counts: [Int] = []
-
-    /// Counts a receipt of the account; returns how many came before it.
-    mutating func count(for account: UInt16) -> Int {
-        let index = Int(account)
-        if index >= counts.count { counts.append(contentsOf: repeatElement(0, count: index + 1 - counts.count)) }
-        defer { counts[index] += 1 }
-        return counts[index]
-    }
-}
-
 /// Groups of messages, each with its receipt figures: at most ``maximumCount``, the last standing for all the
 /// rest ("other").
 struct QualityGroups<Key: Hashable> {
@@ -221,6 +207,15 @@ public enum DestinationPrefix {
             index += 1
         }
         return count == 0 ? 0 : count << 24 | value
+    }
+
+    /// The key of the first `digits` digits of a key of more.
+    static func shortened(_ key: UInt32, to digits: Int) -> UInt32 {
+        let count = Int(key >> 24)
+        guard count > digits else { return key }
+        var value = key & 0xFF_FFFF
+        for _ in digits..<count { value /= 10 }
+        return UInt32(digits) << 24 | value
     }
 
     /// The prefix a key stands for ("7701"), or "non-numeric".

@@ -335,4 +335,27 @@ public struct ReceiptDates: Hashable, Sendable {
         self.done = done
         self.doneResolution = doneResolution
     }
+
+    /// Seconds of 2000-01-01 since 1970: the dates are kept in one word as seconds from it (receipt years are
+    /// two digits, 20YY).
+    private static let epoch2000: Int64 = 946_684_800
+
+    /// The dates in one word: the done date's seconds from 2000 plus one in bits 0-31 (0 for none), the submit
+    /// date's in bits 32-62, bit 63 set for a done date with seconds.
+    public var word: UInt64 {
+        func field(_ seconds: Int64?, _ bits: Int64) -> UInt64 {
+            guard let seconds, seconds >= Self.epoch2000, seconds - Self.epoch2000 + 1 < 1 << bits else { return 0 }
+            return UInt64(seconds - Self.epoch2000 + 1)
+        }
+        return field(done, 32) | field(submit, 31) << 32 | (doneResolution == 1 ? 1 << 63 : 0)
+    }
+
+    /// The dates of a word made by ``word``.
+    public init(word: UInt64) {
+        let done = Int64(word & 0xFFFF_FFFF)
+        let submit = Int64(word >> 32 & 0x7FFF_FFFF)
+        self.done = done == 0 ? nil : done - 1 + Self.epoch2000
+        self.submit = submit == 0 ? nil : submit - 1 + Self.epoch2000
+        doneResolution = word >> 63 == 1 ? 1 : 60
+    }
 }

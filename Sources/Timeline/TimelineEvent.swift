@@ -181,10 +181,13 @@ extension TimelinePDU {
 public struct PreparedPDU: Hashable, Sendable {
     public var key: UInt64?
     public var facts: UInt64
+    /// A second word of facts, for what does not fit in `facts`.
+    public var extra: UInt64
 
-    public init(key: UInt64?, facts: UInt64 = 0) {
+    public init(key: UInt64?, facts: UInt64 = 0, extra: UInt64 = 0) {
         self.key = key
         self.facts = facts
+        self.extra = extra
     }
 }
 

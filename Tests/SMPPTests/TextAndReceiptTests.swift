@@ -219,6 +219,10 @@ struct ReceiptTests {
         #expect(dates("id:1 submit date:1113202241 update:1108202241") == ReceiptDates())
         #expect(dates("id:1 stat:DELIVRD") == ReceiptDates())
         #expect(dates("date:") == ReceiptDates())
+        // Kept in one word and read back alike.
+        for kept in [standard, seconds, upper, ReceiptDates(), ReceiptDates(done: 1_313_880_120)] {
+            #expect(ReceiptDates(word: kept.word) == kept)
+        }
     }
 
     @Test func lenientVariants() throws {
