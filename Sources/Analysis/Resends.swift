@@ -194,11 +194,13 @@ struct ResendTracker {
         }
     }
 
-    /// Every 65,536 copies, or as many as the tables hold when they hold more (a pass costs as much), forgets what
-    /// is older than the window; repeats still waiting on an unanswered copy then had no answer within it.
+    /// Every 65,536 copies, or half as many as the tables hold when they hold more (a pass costs as much), forgets
+    /// what is older than the window; repeats still waiting on an unanswered copy then had no answer within it.
     private mutating func sweep(now: Int64) {
         sweepCounter += 1
-        guard sweepCounter >= max(65_536, accepted.count + pending.count) else { return }
+        // Half the entries in copies since the last pass: while the tables grow as fast as copies come, a pass
+        // still comes (after as many copies as were kept then).
+        guard sweepCounter >= max(65_536, (accepted.count + pending.count) / 2) else { return }
         sweepCounter = 0
         let horizon = now - window
         accepted.removeAll { $1 < horizon }
