@@ -86,4 +86,29 @@ struct EncodingDiagnosisTests {
             for (sequence, _) in sent["gsm"] ?? [] { #expect(auto[sequence] != nil && auto[sequence] == gsm[sequence]) }
         }
     }
+
+    /// The bundled smpplib capture sends to 7701… numbers (the client's script, Captures/tools): with two digits,
+    /// every message that asked for a receipt is under 77; with none, no prefix is kept; seven is refused with the
+    /// range. With --dcs0 latin1 analyze takes the SMSC to read data_coding 0 as ISO-8859-1.
+    @Test func prefixDigitsAndTheDefaultAlphabetOfTheSMSC() throws {
+        func receipts(_ arguments: [String]) throws -> [String: Any] {
+            let result = try smppscope(["analyze", Paths.capture, "--format", "json"] + arguments)
+            #expect(result.status == 0, "\(result.errors)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+            return try #require(json["delivery_receipts"] as? [String: Any])
+        }
+        let two = try receipts(["--prefix-digits", "2"])
+        let prefixes = try #require(two["prefixes"] as? [[String: Any]])
+        let accounts = try #require(two["accounts"] as? [[String: Any]])
+        #expect(prefixes.map { $0["prefix"] as? String } == ["77"])
+        #expect(prefixes.first?["asked"] as? Int == accounts.first?["asked"] as? Int)
+        #expect((try receipts(["--prefix-digits", "0"])["prefixes"] as? [[String: Any]])?.isEmpty == true)
+        let refused = try smppscope(["analyze", Paths.capture, "--prefix-digits", "7"])
+        #expect(refused.status != 0 && refused.errors.contains("--prefix-digits must be between 0 and 6"))
+
+        let told = try smppscope(["analyze", Paths.capture, "--format", "json", "--dcs0", "latin1"])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(told.output.utf8)) as? [String: Any])
+        let group = try #require((json["encoding"] as? [[String: Any]])?.first)
+        #expect(group["dcs0_declared"] as? String == "latin1")
+    }
 }
