@@ -89,6 +89,39 @@ public enum AnalyzeText {
         )
         line("  mobile-originated messages  \(receipts.mobileOriginated)")
         if report.gaps > 0 { line("  capture gaps                \(report.gaps) (\(report.gapBytes) bytes)") }
+        if !report.capacity.isEmpty {
+            line()
+            line("Capacity per account (what the SMSC let it do, and settings that fit)")
+            for account in report.capacity {
+                let name = account.account.isEmpty ? "(no bind)" : account.account
+                var facts = ["sent up to \(account.peakOfferedPerSecond)/s"]
+                if let rate = account.throttleRate {
+                    facts.append(
+                        "throttled from \(rate)/s" + (account.counts.map { " (counts \($0))" } ?? "")
+                            + " in \(number((account.throttleConfidence ?? 0) * 100))% of \(account.throttleSamples) refusals"
+                    )
+                }
+                if let window = account.windowLimit { facts.append("window \(window)") }
+                line("  " + pad(name, 20) + facts.joined(separator: ", "))
+                var settings: [String] = []
+                if let rate = account.recommendedRate { settings.append("rate \(rate)/s") }
+                if let window = account.recommendedWindow { settings.append("window \(window)") }
+                if let timeout = account.recommendedTimeoutSeconds { settings.append("response timeout \(timeout) s") }
+                if !settings.isEmpty { line("  " + pad("", 20) + "settings: " + settings.joined(separator: ", ")) }
+            }
+        }
+        let alphabets = report.encodings.filter { $0.scored > 0 }
+        if !alphabets.isEmpty {
+            line()
+            line("data_coding 0 (what the texts are written in)")
+            for group in alphabets {
+                let name = (group.peer.isEmpty ? "(no bind)" : group.peer) + " " + group.direction
+                let inferred = group.inferred.map(\.rawValue) ?? "unknown"
+                line(
+                    "  " + pad(name, 28) + "\(inferred) (\(group.scored) messages; the SMSC reads "
+                        + "\(group.declared.rawValue))")
+            }
+        }
         return out
     }
 
