@@ -122,15 +122,9 @@ struct CapacityTracker {
             if !counters.atThrottle.isEmpty {
                 let parts = CapacityReport.estimate(counters.atThrottle.map(\.parts))
                 let messages = CapacityReport.estimate(counters.atThrottle.map(\.messages))
-                // Long messages near the refusals tell the two apart: the count the SMSC keeps is the steady one.
-                let telling = counters.atThrottle.filter { $0.parts != $0.messages }.count
-                if telling >= 3, messages.confidence > parts.confidence {
-                    report.counts = "messages"
-                    (report.throttleRate, report.throttleConfidence) = (messages.value, messages.confidence)
-                } else {
-                    if telling >= 3, parts.confidence > messages.confidence { report.counts = "parts" }
-                    (report.throttleRate, report.throttleConfidence) = (parts.value, parts.confidence)
-                }
+                report.counts = CapacityReport.whatIsCounted(counters.atThrottle)
+                let chosen = report.counts == "messages" ? messages : parts
+                (report.throttleRate, report.throttleConfidence) = (chosen.value, chosen.confidence)
                 report.throttleSamples = counters.atThrottle.count
             }
             if let smallest = counters.atQueueFull.min() {
@@ -172,6 +166,22 @@ public struct CapacityReport: Hashable, Sendable {
     public var recommendedTimeoutSeconds: Int?
 
     public init(account: String) { self.account = account }
+
+    /// What the SMSC counts against its rate, from what it had accepted before each refusal: where only single
+    /// messages came, parts and messages are one count, the limit itself; where long messages came, the count the
+    /// SMSC keeps stays at that level and the other moves away. So the one whose median near long messages is
+    /// closer to the median without them. Nil unless each kind of refusal came 3 times or more. (Comparing how
+    /// steady each count is would not do: near long messages of one length both are steady.)
+    static func whatIsCounted(_ events: [(parts: Int, messages: Int)]) -> String? {
+        let plain = events.filter { $0.parts == $0.messages }.map(\.parts)
+        let mixed = events.filter { $0.parts != $0.messages }
+        guard plain.count >= 3, mixed.count >= 3 else { return nil }
+        let limit = estimate(plain).value
+        let parts = abs(estimate(mixed.map(\.parts)).value - limit)
+        let messages = abs(estimate(mixed.map(\.messages)).value - limit)
+        if parts == messages { return nil }
+        return parts < messages ? "parts" : "messages"
+    }
 
     /// The median of counts, and the share within 5% (at least 1) of it.
     static func estimate(_ values: [Int]) -> (value: Int, confidence: Double) {
