@@ -123,6 +123,7 @@ struct CapacityTracker {
                 let parts = CapacityReport.estimate(counters.atThrottle.map(\.parts))
                 let messages = CapacityReport.estimate(counters.atThrottle.map(\.messages))
                 report.counts = CapacityReport.whatIsCounted(counters.atThrottle)
+                report.refusalsNearLongMessages = counters.atThrottle.filter { $0.parts != $0.messages }.count
                 let chosen = report.counts == "messages" ? messages : parts
                 (report.throttleRate, report.throttleConfidence) = (chosen.value, chosen.confidence)
                 report.throttleSamples = counters.atThrottle.count
@@ -151,6 +152,8 @@ public struct CapacityReport: Hashable, Sendable {
     public var throttleRate: Int?
     public var throttleConfidence: Double?
     public var throttleSamples = 0
+    /// Of those, the refusals with long messages in the second before (the rest had single messages only).
+    public var refusalsNearLongMessages = 0
     /// What the SMSC counts against the rate: "parts" or "messages" when refusals near long messages tell, else nil.
     public var counts: String?
     public var queueFull = 0

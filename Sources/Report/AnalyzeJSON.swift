@@ -370,6 +370,8 @@ public enum AnalyzeJSON {
             json.key("throttle_rate"); optional(account.throttleRate)
             json.key("throttle_confidence")
             if let confidence = account.throttleConfidence { json.double(confidence, decimals: 3) } else { json.null() }
+            json.key("throttle_refusals"); json.int(account.throttleSamples)
+            json.key("throttle_refusals_near_long_messages"); json.int(account.refusalsNearLongMessages)
             json.key("throttle_counts")
             if let counts = account.counts { json.string(counts) } else { json.null() }
             json.key("queue_full"); json.int(account.queueFull)

@@ -17,17 +17,9 @@ struct EncodingDiagnosisTests {
         try withRunningSimulator(["--account", "enc:secret:1000"]) { smscPort in
             let proxy = try RecordProcess(upstreamPort: smscPort, scratch: scratch, withStore: false)
             let log = scratch.path("encodings.log")
-            let client = Process()
-            client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            client.arguments = [
-                "python3", Paths.root.appendingPathComponent("Tests/Peers/smpplib_encodings.py").path, "127.0.0.1",
-                String(proxy.port), "enc", "secret", log,
-            ]
-            client.standardOutput = FileHandle.nullDevice
-            client.standardError = FileHandle.nullDevice
-            try client.run()
-            client.waitUntilExit()
-            #expect(client.terminationStatus == 0)
+            let status = try runPythonPeer(
+                "smpplib_encodings.py", ["127.0.0.1", String(proxy.port), "enc", "secret", log])
+            #expect(status == 0)
             #expect(proxy.stop() == 0, "\(proxy.errors)")
 
             let lines = (try String(contentsOfFile: log, encoding: .utf8)).split(separator: "\n")

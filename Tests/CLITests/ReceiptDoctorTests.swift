@@ -12,7 +12,6 @@ import Testing
     .enabled(
         if: Paths.binary != nil && FaultPeers.pythonSmpplib, "needs a built smppscope and python smpplib"))
 struct ReceiptDoctorTests {
-    static let receiptsScript = Paths.root.appendingPathComponent("Tests/Peers/smpplib_receipts.py").path
 
     /// The simulator's form, the transform analyze must find, and how smpplib's ids relate under it.
     static let forms: [(form: String, transform: String, relates: @Sendable (String, String) -> Bool)] = [
@@ -44,16 +43,10 @@ struct ReceiptDoctorTests {
         ]) { smscPort in
             let proxy = try RecordProcess(upstreamPort: smscPort, scratch: scratch, withStore: false)
             let log = scratch.path("receipts.log")
-            let client = Process()
-            client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            client.arguments = [
-                "python3", Self.receiptsScript, "127.0.0.1", String(proxy.port), "doctor", "secret", String(count), log,
-            ]
-            client.standardOutput = FileHandle.nullDevice
-            client.standardError = FileHandle.nullDevice
-            try client.run()
-            client.waitUntilExit()
-            #expect(client.terminationStatus == 0)
+            let status = try runPythonPeer(
+                "smpplib_receipts.py",
+                ["127.0.0.1", String(proxy.port), "doctor", "secret", String(count), log])
+            #expect(status == 0)
             #expect(proxy.stop() == 0, "\(proxy.errors)")
             lines = (try String(contentsOfFile: log, encoding: .utf8)).split(separator: "\n")
             #expect(lines.last == "done")
@@ -106,24 +99,9 @@ struct ReceiptDoctorTests {
                 "--receipt-id-form", "decimal-for-hex",
             ]) { smscPort in
                 let proxy = try RecordProcess(upstreamPort: smscPort, scratch: scratch, withStore: false)
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments =
-                    [
-                        "python3", Paths.root.appendingPathComponent("Tests/Peers/kannel_receipts.py").path,
-                        scratch.url.path, String(proxy.port), setting, String(count),
-                    ] + (0..<4).map { _ in String(freePort()) }
-                let output = Pipe()
-                process.standardOutput = output
-                process.standardError = FileHandle.nullDevice
-                try process.run()
-                let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                process.waitUntilExit()
-                #expect(process.terminationStatus == 0, "\(text)")
-                for line in text.split(separator: "\n") {
-                    let words = line.split(separator: " ")
-                    if words.count == 2, let value = Int(words[1]) { kannel[String(words[0])] = value }
-                }
+                let run = try runKannel(scratch: scratch, port: proxy.port, msgIDType: setting, count: count)
+                #expect(run.status == 0, "\(run.output)")
+                kannel = run.counts
                 #expect(proxy.stop() == 0, "\(proxy.errors)")
 
                 let result = try smppscope(["analyze", proxy.journal, "--format", "json"])
@@ -160,16 +138,9 @@ struct ReceiptDoctorTests {
             try withRunningSimulator(["--account", "fast:secret:1000"] + arguments) { smscPort in
                 let proxy = try RecordProcess(upstreamPort: smscPort, scratch: scratch, withStore: false)
                 let log = scratch.path("receipts.log")
-                let client = Process()
-                client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                client.arguments = [
-                    "python3", Self.receiptsScript, "127.0.0.1", String(proxy.port), "fast", "secret", String(count),
-                    log,
-                ]
-                client.standardOutput = FileHandle.nullDevice
-                client.standardError = FileHandle.nullDevice
-                try client.run()
-                client.waitUntilExit()
+                let status = try runPythonPeer(
+                    "smpplib_receipts.py", ["127.0.0.1", String(proxy.port), "fast", "secret", String(count), log])
+                #expect(status == 0)
                 #expect(proxy.stop() == 0, "\(proxy.errors)")
                 let lines = (try String(contentsOfFile: log, encoding: .utf8)).split(separator: "\n")
                 #expect(lines.filter { $0.hasPrefix("receipt ") }.count == count, "smpplib got every receipt")
@@ -209,17 +180,10 @@ struct ReceiptDoctorTests {
             ) { smscPort in
                 let proxy = try RecordProcess(upstreamPort: smscPort, scratch: scratch, withStore: false)
                 let log = scratch.path("long.log")
-                let client = Process()
-                client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                client.arguments = [
-                    "python3", Paths.root.appendingPathComponent("Tests/Peers/smpplib_long_receipts.py").path,
-                    "127.0.0.1", String(proxy.port), "long", "secret", String(count), log, faulty ? "11" : "0",
-                ]
-                client.standardOutput = FileHandle.nullDevice
-                client.standardError = FileHandle.nullDevice
-                try client.run()
-                client.waitUntilExit()
-                #expect(client.terminationStatus == 0)
+                let status = try runPythonPeer(
+                    "smpplib_long_receipts.py",
+                    ["127.0.0.1", String(proxy.port), "long", "secret", String(count), log, faulty ? "11" : "0"])
+                #expect(status == 0)
                 #expect(proxy.stop() == 0, "\(proxy.errors)")
 
                 // smpplib's view: which parts of which message were refused; when it sent them; the receipts' dates.
@@ -288,17 +252,9 @@ struct ReceiptDoctorTests {
         ]) { smscPort in
             let proxy = try RecordProcess(upstreamPort: smscPort, scratch: scratch, withStore: false)
             let log = scratch.path("resend.log")
-            let client = Process()
-            client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            client.arguments = [
-                "python3", Paths.root.appendingPathComponent("Tests/Peers/smpplib_resend.py").path, "127.0.0.1",
-                String(proxy.port), "again", "secret", "9", "1.5", log,
-            ]
-            client.standardOutput = FileHandle.nullDevice
-            client.standardError = FileHandle.nullDevice
-            try client.run()
-            client.waitUntilExit()
-            #expect(client.terminationStatus == 0)
+            #expect(
+                try runPythonPeer(
+                    "smpplib_resend.py", ["127.0.0.1", String(proxy.port), "again", "secret", "9", "1.5", log]) == 0)
             #expect(proxy.stop() == 0, "\(proxy.errors)")
 
             let lines = (try String(contentsOfFile: log, encoding: .utf8)).split(separator: "\n")
@@ -353,27 +309,14 @@ struct ReceiptDoctorTests {
                 "--late-response", "3:10",
             ]) { smscPort in
                 let proxy = try RecordProcess(upstreamPort: smscPort, scratch: scratch, withStore: false)
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments =
-                    [
-                        "python3", Paths.root.appendingPathComponent("Tests/Peers/kannel_receipts.py").path,
-                        scratch.url.path, String(proxy.port), "none", String(count),
-                    ] + (0..<4).map { _ in String(freePort()) } + [
+                let run = try runKannel(
+                    scratch: scratch, port: proxy.port, msgIDType: "none", count: count,
+                    settings: [
                         "wait-ack=2", "wait-ack-expire=\(expire)", "enquire-link-interval=1", "reconnect-delay=1",
                         "core:sms-resend-freq=1", "linger=4",
-                    ]
-                let output = Pipe()
-                process.standardOutput = output
-                process.standardError = FileHandle.nullDevice
-                try process.run()
-                let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                process.waitUntilExit()
-                #expect(process.terminationStatus == 0, "\(text)")
-                for line in text.split(separator: "\n") {
-                    let words = line.split(separator: " ")
-                    if words.count == 2, let value = Int(words[1]) { kannel[String(words[0])] = value }
-                }
+                    ])
+                #expect(run.status == 0, "\(run.output)")
+                kannel = run.counts
                 #expect(proxy.stop() == 0, "\(proxy.errors)")
                 log = (try? String(contentsOfFile: scratch.path("bearerbox.log"), encoding: .utf8)) ?? ""
 
