@@ -189,19 +189,18 @@ struct QualityGroups<Key: Hashable> {
 
 /// The first digits of a destination address, to group messages by country and network.
 public enum DestinationPrefix {
-    /// The key of an address's first `digits` digits (after a leading "+"): their count in the top byte and their
-    /// value below; the whole address when it is shorter. 0 for an address with anything but digits there, or
-    /// empty.
+    /// The key of an address's first `digits` leading digits (after a "+"): their count in the top byte and their
+    /// value below; fewer when fewer digits lead. 0 when none does (an alphanumeric address, an empty one). The
+    /// key of fewer digits is the same as the shortened one of more (``shortened(_:to:)``).
     static func key(of address: UnsafeRawBufferPointer, digits: Int) -> UInt32 {
         var index = 0
         if index < address.count, address[index] == UInt8(ascii: "+") { index += 1 }
         var value: UInt32 = 0
         var count: UInt32 = 0
         while index < address.count, count < UInt32(digits) {
+            // The leading digits only: anything else (a NUL ending a C-octet string, a letter) ends them.
             let digit = address[index] &- 0x30
-            // A NUL ends a C-octet string copied with its terminator.
-            if address[index] == 0 { break }
-            guard digit < 10 else { return 0 }
+            guard digit < 10 else { break }
             value = value * 10 + UInt32(digit)
             count += 1
             index += 1

@@ -575,6 +575,28 @@ struct RuleTests {
         #expect(early.message.contains("3 of 7 final receipts have a done date"))
     }
 
+    @Test func destinationPrefixesAreTheLeadingDigits() throws {
+        var c = TCPConversation()
+        bound(&c, systemID: "shop")
+        for (index, destination) in ["7701A2345", "77A", "SHOPNAME", "+7702123", "770", ""].enumerated() {
+            let sequence = UInt32(index + 2)
+            c.send(
+                Sample.bytes(
+                    PDU(
+                        .submitSM, sequence: sequence,
+                        body: .shortMessage(
+                            .init(
+                                source: Address(address: "SHOP"),
+                                destination: Address(ton: 1, npi: 1, address: destination),
+                                registeredDelivery: 1, shortMessage: ByteBuffer(string: "p\(index)"))))),
+                from: .client)
+            c.send(Sample.submitResponse(sequence: sequence, id: "\(8_000 + index)"), from: .server)
+        }
+        let report = try analyze(packets: c.packets)
+        #expect(Set(report.receipts.prefixes.map(\.account)) == ["7701", "77", "non-numeric", "7702", "770"])
+        #expect(report.receipts.prefixes.first { $0.account == "non-numeric" }?.asked == 2)
+    }
+
     @Test func receiptCoverageOfOneRouteInAnAccountThatLooksWell() throws {
         // 200 messages to 7701 all get a receipt; of 25 to 7705, 5 get none: 97.8% for the account, 80% there.
         var c = TCPConversation()
