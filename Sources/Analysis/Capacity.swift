@@ -69,9 +69,7 @@ struct CapacityTracker {
 
     private mutating func withAccount(_ index: UInt16, _ body: (inout CapacityCounters) -> Void) {
         let index = Int(index)
-        if index >= accounts.count {
-            accounts.append(contentsOf: repeatElement(CapacityCounters(), count: index + 1 - accounts.count))
-        }
+        accounts.grow(toInclude: index, with: CapacityCounters())
         accounts[index].used = true
         body(&accounts[index])
     }

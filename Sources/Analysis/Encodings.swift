@@ -164,7 +164,7 @@ struct EncodingTracker {
         if key >= groups.count {
             var empty = EncodingCounters()
             empty.alphabets.told = told
-            groups.append(contentsOf: repeatElement(empty, count: key + 1 - groups.count))
+            groups.grow(toInclude: key, with: empty)
         }
         groups[key].add(
             facts, fromSMSC: fromSMSC, concatenated: concatenated, ucs2Octets: ucs2Octets, isoDefault: isoDefault,

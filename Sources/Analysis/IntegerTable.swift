@@ -202,3 +202,10 @@ extension IntegerTable where Value: FixedWidthInteger {
         self.init(capacity: capacity, placeholder: 0)
     }
 }
+
+extension Array {
+    /// Appends `filler` until `index` is a valid index.
+    mutating func grow(toInclude index: Int, with filler: @autoclosure () -> Element) {
+        if index >= count { append(contentsOf: repeatElement(filler(), count: index + 1 - count)) }
+    }
+}

@@ -28,6 +28,17 @@ private func receipt(sequence: UInt32, id: String, stat: String = "DELIVRD") -> 
         text: "id:\(id) sub:001 dlvrd:001 submit date:2611260834 done date:2611260834 stat:\(stat) err:000")
 }
 
+/// A submit_sm to `destination` asking for a receipt.
+private func submit(_ sequence: UInt32, to destination: String, text: String) -> [UInt8] {
+    Sample.bytes(
+        PDU(
+            .submitSM, sequence: sequence,
+            body: .shortMessage(
+                .init(
+                    source: Address(address: "SHOP"), destination: Address(ton: 1, npi: 1, address: destination),
+                    registeredDelivery: 1, shortMessage: ByteBuffer(string: text)))))
+}
+
 private func bound(_ conversation: inout TCPConversation, systemID: String = "esme", systemType: String = "") {
     conversation.handshake()
     conversation.send(
@@ -580,16 +591,7 @@ struct RuleTests {
         bound(&c, systemID: "shop")
         for (index, destination) in ["7701A2345", "77A", "SHOPNAME", "+7702123", "770", ""].enumerated() {
             let sequence = UInt32(index + 2)
-            c.send(
-                Sample.bytes(
-                    PDU(
-                        .submitSM, sequence: sequence,
-                        body: .shortMessage(
-                            .init(
-                                source: Address(address: "SHOP"),
-                                destination: Address(ton: 1, npi: 1, address: destination),
-                                registeredDelivery: 1, shortMessage: ByteBuffer(string: "p\(index)"))))),
-                from: .client)
+            c.send(submit(sequence, to: destination, text: "p\(index)"), from: .client)
             c.send(Sample.submitResponse(sequence: sequence, id: "\(8_000 + index)"), from: .server)
         }
         let report = try analyze(packets: c.packets)
@@ -604,16 +606,7 @@ struct RuleTests {
         var sequence: UInt32 = 2
         for index in 0..<225 {
             let destination = index < 200 ? "+7701\(1_000_000 + index)" : "7705\(2_000_000 + index)"
-            c.send(
-                Sample.bytes(
-                    PDU(
-                        .submitSM, sequence: sequence,
-                        body: .shortMessage(
-                            .init(
-                                source: Address(address: "SHOP"),
-                                destination: Address(ton: 1, npi: 1, address: destination),
-                                registeredDelivery: 1, shortMessage: ByteBuffer(string: "r\(index)"))))),
-                from: .client)
+            c.send(submit(sequence, to: destination, text: "r\(index)"), from: .client)
             c.send(Sample.submitResponse(sequence: sequence, id: "\(9_000 + index)"), from: .server)
             c.wait(microseconds: 1_000_000 + UInt32(index % 7) * 50_000)
             if index < 220 {
