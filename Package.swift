@@ -123,6 +123,15 @@ let package = Package(
             ],
             swiftSettings: hotPath
         ),
+        // Captures and PDUs rewritten for sharing: pseudonyms, fillers, consistent TCP. Pure: packets in, packets out.
+        .target(
+            name: "Anonymize",
+            dependencies: [
+                "SMPP", "Capture", "Reassembly", .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: hotPath
+        ),
         // Runs a capture through decoding, reassembly and session tracking.
         .target(name: "Ingest", dependencies: ["Capture", "Reassembly", "Timeline", "CHints"], swiftSettings: hotPath),
         // Renderers: text and JSON Lines of decoded PDUs, progress.
@@ -133,6 +142,7 @@ let package = Package(
             name: "smppscope",
             dependencies: [
                 "SMPP", "Capture", "LiveCapture", "Reassembly", "Timeline", "Ingest", "Analysis", "Report", "Simulator", "Store",
+                "Anonymize",
                 "Proxy", "Recording", "Replay", "ReplayCore", "Transport", nioCore,
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -152,6 +162,7 @@ let package = Package(
             path: "Tests/Support"),
         .testTarget(name: "SMPPTests", dependencies: ["SMPP", "TestSupport", nioCore]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "TestSupport"]),
+        .testTarget(name: "AnonymizeTests", dependencies: ["Anonymize", "SMPP", "Capture", "TestSupport", nioCore]),
         .testTarget(
             name: "ReassemblyTests",
             dependencies: ["Reassembly", "Capture", "SMPP", "Timeline", "Ingest", "Report", "TestSupport", nioCore]

@@ -9,19 +9,28 @@
     import Darwin
 #endif
 
-/// A packet to write: its time and its link-layer bytes.
+/// A packet to write: its time, its link-layer bytes and their link type, and its length on the wire when the
+/// bytes are only its start.
 public struct CapturedPacket: Sendable {
     public var timestamp: Timestamp
     public var bytes: [UInt8]
+    public var linkType: LinkType
+    /// The packet's length on the wire; nil when it is `bytes.count`.
+    public var originalLength: Int?
 
-    public init(timestamp: Timestamp, bytes: [UInt8]) {
+    public init(timestamp: Timestamp, bytes: [UInt8], linkType: LinkType = .ethernet, originalLength: Int? = nil) {
         self.timestamp = timestamp
         self.bytes = bytes
+        self.linkType = linkType
+        self.originalLength = originalLength
     }
+
+    /// The length written as the original length: never less than the bytes written.
+    var wireLength: Int { max(originalLength ?? bytes.count, bytes.count) }
 }
 
-/// Writes a pcap or pcapng file with nanosecond timestamps and Ethernet link type, to a path or `-` (standard
-/// output).
+/// Writes a pcap or pcapng file with nanosecond timestamps, to a path or `-` (standard output). A pcap holds one
+/// link type (Ethernet unless told); a pcapng gets an interface per link type written.
 public final class PCAPWriter {
     public enum Format: Sendable {
         case pcap
@@ -36,11 +45,15 @@ public final class PCAPWriter {
     /// Bytes collected before they are written.
     private var buffer: [UInt8] = []
     private static let bufferSize = 1 << 16
+    /// The pcap file's link type; the pcapng file's interfaces, by link type.
+    private let linkType: LinkType
+    private var interfaces: [LinkType: UInt32] = [.ethernet: 0]
 
     /// Starts a capture file at `path` ("-": standard output). `atomic` (an export): written under a temporary name
     /// and renamed by `close()`; otherwise in place, readable while it grows (a journal).
-    public init(path: String, format: Format = .pcap, atomic: Bool = true) throws {
+    public init(path: String, format: Format = .pcap, atomic: Bool = true, linkType: LinkType = .ethernet) throws {
         self.format = format
+        self.linkType = linkType
         file = try OutputFile(path: path, atomic: atomic)
         buffer.reserveCapacity(Self.bufferSize + 1_024)
         if format == .pcapng {
@@ -54,14 +67,26 @@ public final class PCAPWriter {
         header.appendLittleEndian(UInt32(0))  // thiszone
         header.appendLittleEndian(UInt32(0))  // sigfigs
         header.appendLittleEndian(UInt32(262_144))  // snaplen
-        header.appendLittleEndian(LinkType.ethernet.rawValue)
+        header.appendLittleEndian(linkType.rawValue)
         try put(header)
     }
 
     public func write(_ packet: CapturedPacket) throws {
         if format == .pcapng {
-            try put(Self.enhancedPacketBlock(packet))
+            var interface = interfaces[packet.linkType]
+            if interface == nil {
+                let next = UInt32(interfaces.count)
+                try put(Self.interfaceBlock(packet.linkType))
+                interfaces[packet.linkType] = next
+                interface = next
+            }
+            try put(Self.enhancedPacketBlock(packet, interface: interface ?? 0))
             return
+        }
+        guard packet.linkType == linkType else {
+            throw CaptureError(
+                .cannotWrite, "a pcap file holds packets of one link type (\(linkType)), not \(packet.linkType)",
+                location: file.path, hint: "write a pcapng file (name it .pcapng)")
         }
         var record: [UInt8] = []
         record.reserveCapacity(16 + packet.bytes.count)
@@ -72,7 +97,7 @@ public final class PCAPWriter {
         record.appendLittleEndian(UInt32(truncatingIfNeeded: seconds))
         record.appendLittleEndian(UInt32(truncatingIfNeeded: fraction))
         record.appendLittleEndian(UInt32(truncatingIfNeeded: packet.bytes.count))
-        record.appendLittleEndian(UInt32(truncatingIfNeeded: packet.bytes.count))
+        record.appendLittleEndian(UInt32(truncatingIfNeeded: packet.wireLength))
         record.append(contentsOf: packet.bytes)
         try put(record)
     }
@@ -121,10 +146,15 @@ public final class PCAPWriter {
         bytes.appendLittleEndian(UInt16(0))
         bytes.appendLittleEndian(UInt64.max)  // section length unknown
         bytes.appendLittleEndian(UInt32(28))
-        // Interface description: Ethernet, if_tsresol = 9 (nanoseconds).
+        return bytes + interfaceBlock(.ethernet)
+    }
+
+    /// An interface description block: the link type, if_tsresol = 9 (nanoseconds).
+    static func interfaceBlock(_ linkType: LinkType) -> [UInt8] {
+        var bytes: [UInt8] = []
         bytes.appendLittleEndian(UInt32(1))
         bytes.appendLittleEndian(UInt32(32))
-        bytes.appendLittleEndian(UInt16(truncatingIfNeeded: LinkType.ethernet.rawValue))
+        bytes.appendLittleEndian(UInt16(truncatingIfNeeded: linkType.rawValue))
         bytes.appendLittleEndian(UInt16(0))
         bytes.appendLittleEndian(UInt32(262_144))
         bytes.appendLittleEndian(UInt16(9))
@@ -135,20 +165,20 @@ public final class PCAPWriter {
         return bytes
     }
 
-    static func enhancedPacketBlock(_ packet: CapturedPacket) -> [UInt8] {
+    static func enhancedPacketBlock(_ packet: CapturedPacket, interface: UInt32 = 0) -> [UInt8] {
         let padded = (packet.bytes.count + 3) & ~3
         let length = UInt32(truncatingIfNeeded: 32 + padded)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(Int(length))
         bytes.appendLittleEndian(UInt32(6))
         bytes.appendLittleEndian(length)
-        bytes.appendLittleEndian(UInt32(0))
+        bytes.appendLittleEndian(interface)
         // pcapng's units since 1970 are unsigned: times before 1970 are written as 1970.
         let units = UInt64(max(0, packet.timestamp.nanoseconds))
         bytes.appendLittleEndian(UInt32(truncatingIfNeeded: units >> 32))
         bytes.appendLittleEndian(UInt32(truncatingIfNeeded: units))
         bytes.appendLittleEndian(UInt32(truncatingIfNeeded: packet.bytes.count))
-        bytes.appendLittleEndian(UInt32(truncatingIfNeeded: packet.bytes.count))
+        bytes.appendLittleEndian(UInt32(truncatingIfNeeded: packet.wireLength))
         bytes += packet.bytes
         bytes += [UInt8](repeating: 0, count: padded - packet.bytes.count)
         bytes.appendLittleEndian(length)

@@ -2,9 +2,9 @@
 
 import SMPP
 
-enum SMPPHeuristics {
+public enum SMPPHeuristics {
     /// Commands whose PDU is exactly the 16-byte header.
-    static func isHeaderOnly(_ id: CommandID) -> Bool {
+    public static func isHeaderOnly(_ id: CommandID) -> Bool {
         switch id {
         case .enquireLink, .enquireLinkResp, .unbind, .unbindResp, .genericNack, .cancelSMResp, .replaceSMResp,
             .cancelBroadcastSMResp:
@@ -16,7 +16,7 @@ enum SMPPHeuristics {
 
     /// A header an SMPP peer could have sent: a known command, a length within bounds (exactly 16 for the
     /// header-only commands), status 0 on requests, a sequence number within the 31-bit range.
-    static func isPlausible(_ header: PDUHeader, maximumLength: Int) -> Bool {
+    public static func isPlausible(_ header: PDUHeader, maximumLength: Int) -> Bool {
         let length = Int(header.commandLength)
         guard length >= PDUHeader.size, length <= maximumLength, header.commandID.isKnown,
             header.sequenceNumber <= 0x7FFF_FFFF

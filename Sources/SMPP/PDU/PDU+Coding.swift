@@ -214,7 +214,7 @@ extension CommandID {
     public var requiresBodyWhenOK: Bool { Self.responsesWithMandatoryBody.contains(self) }
 
     /// True for operations that have no optional (TLV) part in SMPP 3.4 or 5.0.
-    var hasNoOptionalPart: Bool {
+    public var hasNoOptionalPart: Bool {
         switch self {
         case .genericNack, .bindTransmitter, .bindReceiver, .bindTransceiver, .outbind, .unbind, .unbindResp,
             .enquireLink, .enquireLinkResp, .querySM, .querySMResp, .cancelSM, .cancelSMResp, .replaceSMResp,
