@@ -216,9 +216,9 @@ public final class CaptureAnonymizer {
             }
             if wirePayload > capturedPayload, direction.bufferedEnd == segment.payload.upperBound {
                 // Cut by the snapshot length: the rest never comes.
-                let before = direction.newDecided
+                let before = direction.zeroedBytes
                 direction.hole(wirePayload - capturedPayload, keepHeader: startsWithHeader(direction))
-                report.streamBytesZeroed += Int(direction.newDecided - before)
+                report.streamBytesZeroed += direction.zeroedBytes - before
                 read(direction)
             }
         }
@@ -245,9 +245,9 @@ public final class CaptureAnonymizer {
     }
 
     private func giveUp(_ direction: StreamDirection) {
-        let before = direction.newDecided
+        let before = direction.zeroedBytes
         direction.giveUp(keepHeader: startsWithHeader(direction))
-        report.streamBytesZeroed += Int(direction.newDecided - before)
+        report.streamBytesZeroed += direction.zeroedBytes - before
         read(direction)
     }
 

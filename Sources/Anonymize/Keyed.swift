@@ -93,6 +93,29 @@ public struct ShapePreservingPermutation: Sendable {
 
     /// Permutes `values` (each below its radix) in place under `tweak`.
     public func permute(_ values: inout [UInt16], radices: [UInt16], tweak: UInt64) {
+        run(&values, radices: radices, tweak: tweak, inverse: false)
+    }
+
+    /// Undoes ``permute(_:radices:tweak:)``.
+    public func invert(_ values: inout [UInt16], radices: [UInt16], tweak: UInt64) {
+        run(&values, radices: radices, tweak: tweak, inverse: true)
+    }
+
+    /// Maps `values` to another vector of the same shape, never to itself (when the shape has more than one
+    /// value): the permutation's order of all vectors of the shape, each sent to the next one (a single cycle).
+    public func derange(_ values: inout [UInt16], radices: [UInt16], tweak: UInt64) {
+        permute(&values, radices: radices, tweak: tweak)
+        var index = values.count - 1
+        while index >= 0 {
+            values[index] += 1
+            if values[index] < max(radices[index], 1) { break }
+            values[index] = 0
+            index -= 1
+        }
+        invert(&values, radices: radices, tweak: tweak)
+    }
+
+    private func run(_ values: inout [UInt16], radices: [UInt16], tweak: UInt64, inverse: Bool) {
         precondition(values.count == radices.count)
         var start = 0
         var chain = tweak
@@ -116,14 +139,17 @@ public struct ShapePreservingPermutation: Sendable {
                 end += 1
             }
             if end == start { end = start + 1 }  // a radix above the limit cannot happen (radices are 16-bit)
-            chain = permuteBlock(&values, radices: radices, range: start..<end, tweak: chain)
+            chain = block(&values, radices: radices, range: start..<end, tweak: chain, inverse: inverse)
             start = end
         }
     }
 
     /// One block: the positions split alternately into two numbers, mixed by the rounds. Returns a tweak for the
-    /// next block that depends on this block's output, so that every block depends on the ones before it.
-    private func permuteBlock(_ values: inout [UInt16], radices: [UInt16], range: Range<Int>, tweak: UInt64) -> UInt64 {
+    /// next block that depends on this block's output (the permuted values), so that every block depends on the
+    /// ones before it and the inverse can follow the same chain.
+    private func block(
+        _ values: inout [UInt16], radices: [UInt16], range: Range<Int>, tweak: UInt64, inverse: Bool
+    ) -> UInt64 {
         var leftIndices: [Int] = []
         var rightIndices: [Int] = []
         var leftModulus: UInt64 = 1
@@ -154,6 +180,19 @@ public struct ShapePreservingPermutation: Sendable {
         var a = number(leftIndices)
         var b = number(rightIndices)
         let blockTweak = key.hash(tweak, UInt64(range.lowerBound) << 32 | UInt64(range.count))
+        if inverse {
+            let next = key.hash(blockTweak, a ^ (b << 1))
+            for round in (0..<Self.rounds).reversed() {
+                if round % 2 == 0 {
+                    a = (a + leftModulus - key.hash(blockTweak ^ round, b) % leftModulus) % leftModulus
+                } else {
+                    b = (b + rightModulus - key.hash(blockTweak ^ round, a) % rightModulus) % rightModulus
+                }
+            }
+            store(a, leftIndices)
+            store(b, rightIndices)
+            return next
+        }
         for round in 0..<Self.rounds {
             if round % 2 == 0 {
                 a = (a + key.hash(blockTweak ^ round, b) % leftModulus) % leftModulus

@@ -89,7 +89,7 @@ public struct AddressPseudonyms {
             }
         }
         guard !positions.isEmpty else { return original }
-        permutation.permute(&values, radices: radices, tweak: permutation.key.hash(bytes: shape, seed: 1))
+        permutation.derange(&values, radices: radices, tweak: permutation.key.hash(bytes: shape, seed: 1))
         var result = original
         for (n, index) in positions.enumerated() {
             let base: UInt16 = radices[n] == 10 ? 0x30 : (original[index] < 0x60 ? 0x41 : 0x61)
@@ -103,7 +103,7 @@ public struct AddressPseudonyms {
         var values = value.map { UInt16($0) }
         guard !values.isEmpty else { return [] }
         let radices = [UInt16](repeating: 256, count: values.count)
-        permutation.permute(
+        permutation.derange(
             &values, radices: radices, tweak: permutation.key.hash(kind == 0 ? 7 : UInt64(kind), UInt64(values.count)))
         return values.map { UInt8(truncatingIfNeeded: $0) }
     }

@@ -38,6 +38,9 @@ final class StreamDirection {
     private var shrinkHead = 0
     private var totalShift: Int64 = 0
 
+    /// Bytes of the stream written as zeros (they could not be read as SMPP).
+    private(set) var zeroedBytes = 0
+
     /// The number of the last packet that touched the direction, for choosing a connection to forget.
     var lastFrame = 0
 
@@ -143,6 +146,7 @@ final class StreamDirection {
     /// Decides the next `count` buffered bytes as zeros (they cannot be read as SMPP).
     func scrub(_ count: Int) {
         guard count > 0 else { return }
+        zeroedBytes += count
         consume(count)
         output.append(contentsOf: repeatElement(0, count: count))
         newDecided += Int64(count)
