@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Analysis", targets: ["Analysis"]),
         .library(name: "Ingest", targets: ["Ingest"]),
         .library(name: "Report", targets: ["Report"]),
+        .library(name: "Anonymize", targets: ["Anonymize"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Whole-run benchmarks of smppscope against the libpcap floor (tcpdump) and tshark, on synthetic captures made by
-# tools/gen_smpp_pcap.py: tcpdump, tshark, decode, analyze, and import into a fresh store. Prints a Markdown table:
+# tools/gen_smpp_pcap.py: tcpdump, tshark, decode, analyze, import into a fresh store, and anonymize. Prints a Markdown table:
 # time, MB/s, PDUs/s, peak RSS, and ratios to tcpdump and tshark.
 #
 #   Benchmarks/run.sh              1 GB clean + 200 MB --stress, 5 rounds (minutes; tshark takes ~45 s a run)
@@ -106,14 +106,21 @@ for input in "${inputs[@]}"; do
     # import into a fresh store each run
     labels+=("smppscope import --store (fresh)")
     commands+=("rm -f '$data/bench.sqlite'*; '$bin' import '$file' --store '$data/bench.sqlite'")
+    # anonymize into a capture beside the input (a key made once)
+    labels+=("smppscope anonymize -o F.anon.pcap")
+    commands+=("'$bin' anonymize '$file' -o '$data/bench.anon.pcap' --key '$data/bench.key'")
     measure_all "${commands[@]}" >"$data/results.out" || exit 1
     mapfile -t results <"$data/results.out"
     # The counts, against the generator's truth: every PDU decoded, analyzed and stored.
     decoded=$("$bin" decode "$file" --format jsonl --pdus-only | wc -l)
     analyzed=$("$bin" analyze "$file" --format json | python3 -c "import json,sys; print(json.load(sys.stdin)['pdus_total'])")
     stored=$("$bin" sessions --store "$data/bench.sqlite" --format json | python3 -c "import json,sys; print(sum(s['pdus'] for s in json.load(sys.stdin)['sources']))")
-    if [ "$decoded" != "$expected" ] || [ "$analyzed" != "$expected" ] || [ "$stored" != "$expected" ]; then
-        echo "$input: the truth files say $expected PDUs; decode gave $decoded, analyze $analyzed, import $stored" >&2
+    anonymized=$("$bin" analyze "$data/bench.anon.pcap" --format json | python3 -c "import json,sys; print(json.load(sys.stdin)['pdus_total'])")
+    rm -f "$data/bench.anon.pcap"
+    if [ "$decoded" != "$expected" ] || [ "$analyzed" != "$expected" ] || [ "$stored" != "$expected" ] \
+        || [ "$anonymized" != "$expected" ]; then
+        echo "$input: the truth files say $expected PDUs; decode gave $decoded, analyze $analyzed, import $stored," \
+            "the anonymized capture $anonymized" >&2
         exit 1
     fi
     read -r floor _ <<<"${results[0]}"

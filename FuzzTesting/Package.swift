@@ -1,5 +1,5 @@
 // swift-tools-version:6.1
-// libFuzzer targets for the codec, the capture path, reassembly and the whole of `analyze`. Build and run with
+// libFuzzer targets for the codec, the capture path, reassembly, the whole of `analyze` and `anonymize`. Build and run with
 // FuzzTesting/run.sh.
 import PackageDescription
 
@@ -34,6 +34,13 @@ let package = Package(
                 .product(name: "Capture", package: "smppscope"),
                 .product(name: "Ingest", package: "smppscope"),
                 .product(name: "Report", package: "smppscope"),
+            ]
+        ),
+        .executableTarget(
+            name: "FuzzAnonymize",
+            dependencies: [
+                .product(name: "Anonymize", package: "smppscope"),
+                .product(name: "Capture", package: "smppscope"),
             ]
         ),
     ],

@@ -74,7 +74,7 @@ public final class CaptureAnonymizer {
     public private(set) var report = AnonymizeReport()
 
     private final class Connection {
-        let directions = (StreamDirection(), StreamDirection())
+        var directions = (StreamDirection(), StreamDirection())
     }
 
     private struct Key: Hashable {
@@ -91,6 +91,15 @@ public final class CaptureAnonymizer {
         var bytes: [UInt8]
         /// Set for TCP segments of a followed connection.
         var tcp: Segment?
+
+        /// Every byte the packet carries is decided, and so are the peer's bytes its acknowledgement names (those
+        /// the capture has; an acknowledgement of bytes never seen does not wait).
+        var isReady: Bool {
+            guard let tcp else { return true }
+            if tcp.payload.upperBound > tcp.direction.decided { return false }
+            if let ack = tcp.acknowledgmentOffset, ack > tcp.peer.decided, ack <= tcp.peer.bufferedEnd { return false }
+            return true
+        }
     }
 
     private struct Segment {
@@ -107,6 +116,8 @@ public final class CaptureAnonymizer {
     }
 
     private var connections: [Key: Connection] = [:]
+    /// The connection of the packet before (most packets follow one of the same connection).
+    private var lastConnection: (key: Key, connection: Connection)?
     private var pending = Deque<Pending>()
     private var pendingBytes = 0
     private var scratch: [UInt8] = []
@@ -174,16 +185,22 @@ public final class CaptureAnonymizer {
             forward
             ? Key(a: sourceAddress, aPort: sourcePort, b: destinationAddress, bPort: destinationPort)
             : Key(a: destinationAddress, aPort: destinationPort, b: sourceAddress, bPort: sourcePort)
-        var connection = try self.connection(key, emit)
+        let connection = try self.connection(key, emit)
         if flags & 0x02 != 0, let origin = (forward ? connection.directions.0 : connection.directions.1).origin,
             origin != sequence &+ 1
         {
-            // A new connection on the same addresses and ports: the old one is over.
-            finishDirection(connection.directions.0)
-            finishDirection(connection.directions.1)
-            connection = Connection()
-            connections[key] = connection
-            report.connections += 1
+            // A new connection on the same addresses and ports: this side's stream is over (and, for a SYN that is
+            // not an answer, the other side's too). Packets still waiting keep the old streams.
+            let answer = flags & 0x10 != 0
+            if forward || !answer {
+                finishDirection(connection.directions.0)
+                connection.directions.0 = StreamDirection()
+            }
+            if !forward || !answer {
+                finishDirection(connection.directions.1)
+                connection.directions.1 = StreamDirection()
+            }
+            if !answer { report.connections += 1 }
         }
         let direction = forward ? connection.directions.0 : connection.directions.1
         let peer = forward ? connection.directions.1 : connection.directions.0
@@ -236,6 +253,7 @@ public final class CaptureAnonymizer {
         }
         try release(emit, force: true)
         connections.removeAll()
+        lastConnection = nil
     }
 
     private func finishDirection(_ direction: StreamDirection) {
@@ -265,7 +283,11 @@ public final class CaptureAnonymizer {
     }
 
     private func connection(_ key: Key, _ emit: (AnonymizedPacket) throws -> Void) rethrows -> Connection {
-        if let known = connections[key] { return known }
+        if let last = lastConnection, last.key == key { return last.connection }
+        if let known = connections[key] {
+            lastConnection = (key, known)
+            return known
+        }
         if connections.count >= limits.connections {
             // Forget the least recently active connection: what it waits for will not come in time.
             if let (oldKey, old) = connections.min(by: {
@@ -275,11 +297,13 @@ public final class CaptureAnonymizer {
                 finishDirection(old.directions.0)
                 finishDirection(old.directions.1)
                 connections[oldKey] = nil
+                if lastConnection?.key == oldKey { lastConnection = nil }
                 report.forcedDecisions += 1
             }
         }
         let connection = Connection()
         connections[key] = connection
+        lastConnection = (key, connection)
         report.connections += 1
         return connection
     }
@@ -314,21 +338,23 @@ public final class CaptureAnonymizer {
                 continue
             }
             guard available >= PDUHeader.size else { break }
+            // One look at the buffered bytes: the header checked, the PDU rewritten when it is all there.
+            scratch.removeAll(keepingCapacity: true)
             let length: Int? = direction.withBuffered { bytes in
                 guard let header = PDUHeader.peek(in: bytes),
                     SMPPHeuristics.isPlausible(header, maximumLength: limits.maximumPDULength)
                 else { return nil }
-                return Int(header.commandLength)
+                let length = Int(header.commandLength)
+                if length <= bytes.count {
+                    pdus.anonymize(UnsafeRawBufferPointer(rebasing: bytes[0..<length]), into: &scratch)
+                }
+                return length
             }
             guard let length else {
                 direction.resync = true
                 continue
             }
             guard available >= length else { break }
-            scratch.removeAll(keepingCapacity: true)
-            direction.withBuffered { bytes in
-                pdus.anonymize(UnsafeRawBufferPointer(rebasing: bytes[0..<length]), into: &scratch)
-            }
             direction.decide(scratch, replacing: length)
         }
         report.fields = pdus.counts
@@ -360,25 +386,19 @@ public final class CaptureAnonymizer {
     /// Writes the packets at the head of the queue that are ready (all of them, up to `limit`, when forced).
     private func release(_ emit: (AnonymizedPacket) throws -> Void, force: Bool, limit: Int = .max) rethrows {
         var released = 0
-        while released < limit, let head = pending.first {
-            if !force, let tcp = head.tcp, !isReady(tcp) { break }
-            pending.removeFirst()
+        while released < limit, !pending.isEmpty {
+            if !force, !pending[pending.startIndex].isReady { break }
+            // Taken out of the queue first: its bytes are then this function's alone, rewritten in place.
+            var head = pending.removeFirst()
             pendingBytes -= head.bytes.count
-            try emit(build(head))
+            try emit(build(&head))
             released += 1
         }
     }
 
-    private func isReady(_ segment: Segment) -> Bool {
-        if segment.payload.upperBound > segment.direction.decided { return false }
-        if let ack = segment.acknowledgmentOffset, ack > segment.peer.decided, ack <= segment.peer.bufferedEnd {
-            return false
-        }
-        return true
-    }
-
-    private func build(_ packet: Pending) -> AnonymizedPacket {
-        var bytes = packet.bytes
+    private func build(_ packet: inout Pending) -> AnonymizedPacket {
+        var bytes: [UInt8] = []
+        swap(&bytes, &packet.bytes)
         var originalLength = packet.originalLength
         guard let tcp = packet.tcp else {
             // Made final when read.
@@ -397,14 +417,18 @@ public final class CaptureAnonymizer {
         }
         mapSACK(&bytes, from: t + 20, to: tcp.payloadStart, peer: tcp.peer)
         let oldPayload = tcp.capturedEnd - tcp.payloadStart
-        var newPayload: [UInt8] = []
+        var delta = 0
         if !tcp.payload.isEmpty {
             let range = direction.newOffset(tcp.payload.lowerBound)..<direction.newOffset(tcp.payload.upperBound)
-            newPayload = direction.rewritten(range, lost: &report.retransmittedBytesZeroed)
-        }
-        let delta = newPayload.count - oldPayload
-        if delta != 0 || !newPayload.isEmpty {
-            bytes.replaceSubrange(tcp.payloadStart..<tcp.capturedEnd, with: newPayload)
+            if range.count == oldPayload {
+                // As long as it was (nearly always): written over the original bytes.
+                direction.copyRewritten(
+                    range, into: &bytes, at: tcp.payloadStart, lost: &report.retransmittedBytesZeroed)
+            } else {
+                let newPayload = direction.rewritten(range, lost: &report.retransmittedBytesZeroed)
+                delta = newPayload.count - oldPayload
+                bytes.replaceSubrange(tcp.payloadStart..<tcp.capturedEnd, with: newPayload)
+            }
         }
         if delta != 0 {
             let lengthAt = layout.ipOffset + (layout.isIPv6 ? 4 : 2)

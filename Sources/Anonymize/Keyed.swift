@@ -60,6 +60,79 @@ public struct SipKey: Hashable, Sendable {
         return v0 ^ v1 ^ v2 ^ v3
     }
 
+    /// SipHash-1-3 of one 64-bit word (fixed-length, without SipHash's length block): the cheaper function a text's
+    /// running state advances by, one character at a time.
+    @inline(__always)
+    public func step(_ m: UInt64) -> UInt64 {
+        var v0: UInt64 = 0x736f_6d65_7073_6575 ^ k0
+        var v1: UInt64 = 0x646f_7261_6e64_6f6d ^ k1
+        var v2: UInt64 = 0x6c79_6765_6e65_7261 ^ k0
+        var v3: UInt64 = 0x7465_6462_7974_6573 ^ k1
+        @inline(__always) func round() {
+            v0 &+= v1
+            v1 = (v1 << 13) | (v1 >> 51)
+            v1 ^= v0
+            v0 = (v0 << 32) | (v0 >> 32)
+            v2 &+= v3
+            v3 = (v3 << 16) | (v3 >> 48)
+            v3 ^= v2
+            v0 &+= v3
+            v3 = (v3 << 21) | (v3 >> 43)
+            v3 ^= v0
+            v2 &+= v1
+            v1 = (v1 << 17) | (v1 >> 47)
+            v1 ^= v2
+            v2 = (v2 << 32) | (v2 >> 32)
+        }
+        // One word, always: no length block is needed to tell inputs apart.
+        v3 ^= m
+        round()
+        v0 ^= m
+        v2 ^= 0xff
+        round()
+        round()
+        round()
+        return v0 ^ v1 ^ v2 ^ v3
+    }
+
+    /// SipHash-1-3 of two 64-bit words (fixed-length, without SipHash's length block): the Feistel round function.
+    @inline(__always)
+    public func round(_ m0: UInt64, _ m1: UInt64) -> UInt64 {
+        var v0: UInt64 = 0x736f_6d65_7073_6575 ^ k0
+        var v1: UInt64 = 0x646f_7261_6e64_6f6d ^ k1
+        var v2: UInt64 = 0x6c79_6765_6e65_7261 ^ k0
+        var v3: UInt64 = 0x7465_6462_7974_6573 ^ k1
+        @inline(__always) func sipRound() {
+            v0 &+= v1
+            v1 = (v1 << 13) | (v1 >> 51)
+            v1 ^= v0
+            v0 = (v0 << 32) | (v0 >> 32)
+            v2 &+= v3
+            v3 = (v3 << 16) | (v3 >> 48)
+            v3 ^= v2
+            v0 &+= v3
+            v3 = (v3 << 21) | (v3 >> 43)
+            v3 ^= v0
+            v2 &+= v1
+            v1 = (v1 << 17) | (v1 >> 47)
+            v1 ^= v2
+            v2 = (v2 << 32) | (v2 >> 32)
+        }
+        @inline(__always) func compress(_ m: UInt64) {
+            v3 ^= m
+            sipRound()
+            v0 ^= m
+        }
+        // Two words, always: no length block is needed to tell inputs apart.
+        compress(m0)
+        compress(m1)
+        v2 ^= 0xff
+        sipRound()
+        sipRound()
+        sipRound()
+        return v0 ^ v1 ^ v2 ^ v3
+    }
+
     /// SipHash-2-4 of bytes, for tweaks made of strings.
     public func hash(bytes: some Sequence<UInt8>, seed: UInt64) -> UInt64 {
         var state = hash(seed, 0x5eed)
@@ -93,18 +166,32 @@ public struct ShapePreservingPermutation: Sendable {
 
     /// Permutes `values` (each below its radix) in place under `tweak`.
     public func permute(_ values: inout [UInt16], radices: [UInt16], tweak: UInt64) {
-        run(&values, radices: radices, tweak: tweak, inverse: false)
+        precondition(values.count == radices.count)
+        radices.withUnsafeBufferPointer { r in
+            values.withUnsafeMutableBufferPointer { run($0, radices: r, tweak: tweak, inverse: false) }
+        }
     }
 
     /// Undoes ``permute(_:radices:tweak:)``.
     public func invert(_ values: inout [UInt16], radices: [UInt16], tweak: UInt64) {
-        run(&values, radices: radices, tweak: tweak, inverse: true)
+        precondition(values.count == radices.count)
+        radices.withUnsafeBufferPointer { r in
+            values.withUnsafeMutableBufferPointer { run($0, radices: r, tweak: tweak, inverse: true) }
+        }
     }
 
     /// Maps `values` to another vector of the same shape, never to itself (when the shape has more than one
     /// value): the permutation's order of all vectors of the shape, each sent to the next one (a single cycle).
     public func derange(_ values: inout [UInt16], radices: [UInt16], tweak: UInt64) {
-        permute(&values, radices: radices, tweak: tweak)
+        precondition(values.count == radices.count)
+        radices.withUnsafeBufferPointer { r in
+            values.withUnsafeMutableBufferPointer { derange($0, radices: r, tweak: tweak) }
+        }
+    }
+
+    /// ``derange(_:radices:tweak:)`` in buffers (`values.count == radices.count`).
+    func derange(_ values: UnsafeMutableBufferPointer<UInt16>, radices: UnsafeBufferPointer<UInt16>, tweak: UInt64) {
+        run(values, radices: radices, tweak: tweak, inverse: false)
         var index = values.count - 1
         while index >= 0 {
             values[index] += 1
@@ -112,11 +199,13 @@ public struct ShapePreservingPermutation: Sendable {
             values[index] = 0
             index -= 1
         }
-        invert(&values, radices: radices, tweak: tweak)
+        run(values, radices: radices, tweak: tweak, inverse: true)
     }
 
-    private func run(_ values: inout [UInt16], radices: [UInt16], tweak: UInt64, inverse: Bool) {
-        precondition(values.count == radices.count)
+    private func run(
+        _ values: UnsafeMutableBufferPointer<UInt16>, radices: UnsafeBufferPointer<UInt16>, tweak: UInt64,
+        inverse: Bool
+    ) {
         var start = 0
         var chain = tweak
         while start < values.count {
@@ -139,69 +228,61 @@ public struct ShapePreservingPermutation: Sendable {
                 end += 1
             }
             if end == start { end = start + 1 }  // a radix above the limit cannot happen (radices are 16-bit)
-            chain = block(&values, radices: radices, range: start..<end, tweak: chain, inverse: inverse)
+            chain = block(values, radices: radices, range: start..<end, tweak: chain, inverse: inverse)
             start = end
         }
     }
 
-    /// One block: the positions split alternately into two numbers, mixed by the rounds. Returns a tweak for the
-    /// next block that depends on this block's output (the permuted values), so that every block depends on the
-    /// ones before it and the inverse can follow the same chain.
     private func block(
-        _ values: inout [UInt16], radices: [UInt16], range: Range<Int>, tweak: UInt64, inverse: Bool
+        _ values: UnsafeMutableBufferPointer<UInt16>, radices: UnsafeBufferPointer<UInt16>, range: Range<Int>,
+        tweak: UInt64, inverse: Bool
     ) -> UInt64 {
-        var leftIndices: [Int] = []
-        var rightIndices: [Int] = []
+        // Even positions of the block make the left number, odd ones the right.
         var leftModulus: UInt64 = 1
         var rightModulus: UInt64 = 1
-        for (n, index) in range.enumerated() {
+        var a: UInt64 = 0
+        var b: UInt64 = 0
+        for index in range {
             let radix = UInt64(max(radices[index], 1))
-            if n % 2 == 0 {
-                leftIndices.append(index)
+            if (index - range.lowerBound) & 1 == 0 {
+                a = a * radix + UInt64(values[index])
                 leftModulus *= radix
             } else {
-                rightIndices.append(index)
+                b = b * radix + UInt64(values[index])
                 rightModulus *= radix
             }
         }
-        func number(_ indices: [Int]) -> UInt64 {
-            var value: UInt64 = 0
-            for index in indices { value = value * UInt64(max(radices[index], 1)) + UInt64(values[index]) }
-            return value
-        }
-        func store(_ number: UInt64, _ indices: [Int]) {
-            var rest = number
-            for index in indices.reversed() {
-                let radix = UInt64(max(radices[index], 1))
-                values[index] = UInt16(rest % radix)
-                rest /= radix
-            }
-        }
-        var a = number(leftIndices)
-        var b = number(rightIndices)
         let blockTweak = key.hash(tweak, UInt64(range.lowerBound) << 32 | UInt64(range.count))
+        var next: UInt64 = 0
         if inverse {
-            let next = key.hash(blockTweak, a ^ (b << 1))
+            next = key.hash(blockTweak, a ^ (b << 1))
             for round in (0..<Self.rounds).reversed() {
                 if round % 2 == 0 {
-                    a = (a + leftModulus - key.hash(blockTweak ^ round, b) % leftModulus) % leftModulus
+                    a = (a + leftModulus - key.round(blockTweak ^ round, b) % leftModulus) % leftModulus
                 } else {
-                    b = (b + rightModulus - key.hash(blockTweak ^ round, a) % rightModulus) % rightModulus
+                    b = (b + rightModulus - key.round(blockTweak ^ round, a) % rightModulus) % rightModulus
                 }
             }
-            store(a, leftIndices)
-            store(b, rightIndices)
-            return next
+        } else {
+            for round in 0..<Self.rounds {
+                if round % 2 == 0 {
+                    a = (a + key.round(blockTweak ^ round, b) % leftModulus) % leftModulus
+                } else {
+                    b = (b + key.round(blockTweak ^ round, a) % rightModulus) % rightModulus
+                }
+            }
+            next = key.hash(blockTweak, a ^ (b << 1))
         }
-        for round in 0..<Self.rounds {
-            if round % 2 == 0 {
-                a = (a + key.hash(blockTweak ^ round, b) % leftModulus) % leftModulus
+        for index in range.reversed() {
+            let radix = UInt64(max(radices[index], 1))
+            if (index - range.lowerBound) & 1 == 0 {
+                values[index] = UInt16(a % radix)
+                a /= radix
             } else {
-                b = (b + key.hash(blockTweak ^ round, a) % rightModulus) % rightModulus
+                values[index] = UInt16(b % radix)
+                b /= radix
             }
         }
-        store(a, leftIndices)
-        store(b, rightIndices)
-        return key.hash(blockTweak, a ^ (b << 1))
+        return next
     }
 }

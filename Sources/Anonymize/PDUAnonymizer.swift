@@ -114,28 +114,42 @@ public struct PDUAnonymizer {
         .shortMessage,
     ]
 
+    static let bindSlots: [Slot] = [.systemID, .password, .keep, .u8, .u8, .u8, .address]
+    static let systemIDSlots: [Slot] = [.systemID]
+    static let outbindSlots: [Slot] = [.systemID, .password]
+    static let messageIDSlots: [Slot] = [.keep]
+    static let submitMultiSlots: [Slot] = [
+        .keep, .u8, .u8, .address, .destinations, .esmClass, .u8, .u8, .keep, .keep, .u8, .u8, .dataCoding, .u8,
+        .shortMessage,
+    ]
+    static let submitMultiRespSlots: [Slot] = [.keep, .unsuccessful]
+    static let dataSMSlots: [Slot] = [.keep, .u8, .u8, .address, .u8, .u8, .address, .esmClass, .u8, .dataCoding]
+    static let querySlots: [Slot] = [.keep, .u8, .u8, .address]
+    static let querySMRespSlots: [Slot] = [.keep, .keep, .u8, .u8]
+    static let cancelSMSlots: [Slot] = [.keep, .keep, .u8, .u8, .address, .u8, .u8, .address]
+    static let replaceSMSlots: [Slot] = [.keep, .u8, .u8, .address, .keep, .keep, .u8, .u8, .shortMessage]
+    static let alertNotificationSlots: [Slot] = [.u8, .u8, .address, .u8, .u8, .address]
+    static let broadcastSMSlots: [Slot] = [.keep, .u8, .u8, .address, .keep, .u8, .keep, .keep, .u8, .dataCoding, .u8]
+    static let cancelBroadcastSMSlots: [Slot] = [.keep, .keep, .u8, .u8, .address]
+
+    /// The mandatory fields of an operation; nil for header-only operations and unknown ids.
     static func slots(of id: CommandID) -> [Slot]? {
         switch id {
-        case .bindTransmitter, .bindReceiver, .bindTransceiver:
-            return [.systemID, .password, .keep, .u8, .u8, .u8, .address]
-        case .bindTransmitterResp, .bindReceiverResp, .bindTransceiverResp: return [.systemID]
-        case .outbind: return [.systemID, .password]
+        case .bindTransmitter, .bindReceiver, .bindTransceiver: return bindSlots
+        case .bindTransmitterResp, .bindReceiverResp, .bindTransceiverResp: return systemIDSlots
+        case .outbind: return outbindSlots
         case .submitSM, .deliverSM: return shortMessageSlots
-        case .submitSMResp, .deliverSMResp, .dataSMResp, .broadcastSMResp, .queryBroadcastSMResp: return [.keep]
-        case .submitMulti:
-            return [
-                .keep, .u8, .u8, .address, .destinations, .esmClass, .u8, .u8, .keep, .keep, .u8, .u8, .dataCoding,
-                .u8, .shortMessage,
-            ]
-        case .submitMultiResp: return [.keep, .unsuccessful]
-        case .dataSM: return [.keep, .u8, .u8, .address, .u8, .u8, .address, .esmClass, .u8, .dataCoding]
-        case .querySM, .queryBroadcastSM: return [.keep, .u8, .u8, .address]
-        case .querySMResp: return [.keep, .keep, .u8, .u8]
-        case .cancelSM: return [.keep, .keep, .u8, .u8, .address, .u8, .u8, .address]
-        case .replaceSM: return [.keep, .u8, .u8, .address, .keep, .keep, .u8, .u8, .shortMessage]
-        case .alertNotification: return [.u8, .u8, .address, .u8, .u8, .address]
-        case .broadcastSM: return [.keep, .u8, .u8, .address, .keep, .u8, .keep, .keep, .u8, .dataCoding, .u8]
-        case .cancelBroadcastSM: return [.keep, .keep, .u8, .u8, .address]
+        case .submitSMResp, .deliverSMResp, .dataSMResp, .broadcastSMResp, .queryBroadcastSMResp: return messageIDSlots
+        case .submitMulti: return submitMultiSlots
+        case .submitMultiResp: return submitMultiRespSlots
+        case .dataSM: return dataSMSlots
+        case .querySM, .queryBroadcastSM: return querySlots
+        case .querySMResp: return querySMRespSlots
+        case .cancelSM: return cancelSMSlots
+        case .replaceSM: return replaceSMSlots
+        case .alertNotification: return alertNotificationSlots
+        case .broadcastSM: return broadcastSMSlots
+        case .cancelBroadcastSM: return cancelBroadcastSMSlots
         default: return nil
         }
     }
@@ -278,10 +292,10 @@ public struct PDUAnonymizer {
         _ pdu: UnsafeRawBufferPointer, _ field: Range<Int>, kind: UInt8, into out: inout [UInt8]
     ) {
         let original = UnsafeRawBufferPointer(rebasing: pdu[field])
-        let replaced = addresses.pseudonym(of: original, kind: kind)
+        let start = out.count
+        addresses.appendPseudonym(of: original, kind: kind, to: &out)
         if kind == Self.addressKind, !field.isEmpty { counts.addresses += 1 }
-        if replaced.elementsEqual(original) == false { secrets?.add(original, wide: false) }
-        out.append(contentsOf: replaced)
+        if let secrets, !out[start...].elementsEqual(original) { secrets.add(original, wide: false) }
         out.append(0)
     }
 
@@ -435,13 +449,20 @@ public struct PDUAnonymizer {
     private func keptRanges(_ out: [UInt8], _ text: Range<Int>, units: Units) -> [Range<Int>] {
         guard options.keepMarkers || options.keepComments, units != .binary else { return [] }
         let width = units == .wide ? 2 : 1
-        /// The spellings of `string` in the text's encoding: UCS-2, or one byte per character as ASCII / Latin-1 and
-        /// as GSM 03.38 (where `_` is 0x11 and `~` an escape).
+        // Markers start with `_` or a line feed: a text without either (most) has none.
+        var hasMarkerCharacter = false
+        var scan = text.lowerBound
+        while scan + width <= text.upperBound {
+            let unit = width == 1 ? out[scan] : (out[scan] == 0 ? out[scan + 1] : 0)
+            if unit == 0x0A || unit == 0x5F || (width == 1 && unit == 0x11) {
+                hasMarkerCharacter = true
+                break
+            }
+            scan += width
+        }
+        guard hasMarkerCharacter else { return [] }
         func spellings(_ string: String) -> [[UInt8]] {
-            if width == 2 { return [string.utf8.flatMap { [0, $0] }] }
-            let ascii = Array(string.utf8)
-            guard let gsm = GSM0338.encode(string), gsm != ascii else { return [ascii] }
-            return [ascii, gsm]
+            (width == 2 ? Self.wideSpellings : Self.byteSpellings)[string] ?? []
         }
         func find(_ string: String, from: Int) -> Range<Int>? {
             var best: Range<Int>?
@@ -482,6 +503,18 @@ public struct PDUAnonymizer {
         return kept.sorted { $0.lowerBound < $1.lowerBound }
     }
 
+    /// The SMSC.kz markers' spellings in one-byte encodings (ASCII / Latin-1, and GSM 03.38 where `_` is 0x11 and
+    /// `~` an escape) and in UCS-2.
+    static let markerStrings = ["\n~~~\n", "__", ":", "\nsubj:", "\nvoice:", "\nbot:"]
+    static let byteSpellings: [String: [[UInt8]]] = Dictionary(
+        uniqueKeysWithValues: markerStrings.map { string in
+            let ascii = Array(string.utf8)
+            guard let gsm = GSM0338.encode(string), gsm != ascii else { return (string, [ascii]) }
+            return (string, [ascii, gsm])
+        })
+    static let wideSpellings: [String: [[UInt8]]] = Dictionary(
+        uniqueKeysWithValues: markerStrings.map { ($0, [$0.utf8.flatMap { [0, $0] }]) })
+
     static func unitsEqual(_ bytes: [UInt8], at start: Int, _ pattern: [UInt8]) -> Bool {
         guard start + pattern.count <= bytes.count else { return false }
         return bytes[start..<(start + pattern.count)].elementsEqual(pattern)
@@ -492,19 +525,20 @@ public struct PDUAnonymizer {
     /// answer's imsi, msc, operator names) pseudonymized as an address.
     private mutating func rebuildReceipt(_ out: inout [UInt8], _ range: Range<Int>) {
         counts.receiptTexts += 1
-        let safe: Set<String> = ["id", "sub", "dlvrd", "submit date", "done date", "stat", "err", "mcc", "mnc"]
         var index = range.lowerBound
-        var previousWord: String?
+        var previousWord: Range<Int>?
         while index < range.upperBound {
             // A token: up to the next space.
             var tokenEnd = index
             while tokenEnd < range.upperBound, out[tokenEnd] != 0x20 { tokenEnd += 1 }
-            if let colon = out[index..<tokenEnd].firstIndex(of: 0x3A) {
-                var key = String(decoding: out[index..<colon], as: UTF8.self).lowercased()
-                if let previousWord { key = previousWord + " " + key }
-                previousWord = nil
+            var colon = index
+            while colon < tokenEnd, out[colon] != 0x3A { colon += 1 }
+            if colon < tokenEnd {
+                let key = index..<colon
                 let value = (colon + 1)..<tokenEnd
-                if key == "text" {
+                let kind = Self.receiptKey(out, key, after: previousWord)
+                previousWord = nil
+                if kind == .text {
                     // The rest of the text, spaces included, is the message's beginning.
                     let rest = (colon + 1)..<range.upperBound
                     if !options.keepText, !rest.isEmpty {
@@ -514,14 +548,43 @@ public struct PDUAnonymizer {
                     }
                     return
                 }
-                if !safe.contains(key), !value.isEmpty {
+                if kind == .other, !value.isEmpty {
                     let replaced = out[value].withUnsafeBytes { addresses.pseudonym(of: $0, kind: Self.addressKind) }
                     replace(&out, from: value.lowerBound, with: replaced)
                 }
             } else {
-                previousWord = String(decoding: out[index..<tokenEnd], as: UTF8.self).lowercased()
+                previousWord = index..<tokenEnd
             }
             index = tokenEnd + 1
         }
+    }
+
+    enum ReceiptKey {
+        /// id, sub, dlvrd, submit date, done date, stat, err, mcc, mnc: kept.
+        case kept
+        case text
+        /// Anything else (an HLR answer's imsi, msc, operator names): pseudonymized.
+        case other
+    }
+
+    static let keptReceiptKeys: [[UInt8]] = ["id", "sub", "dlvrd", "stat", "err", "mcc", "mnc"].map { Array($0.utf8) }
+    static let dateWord = Array("date".utf8)
+    static let submitWord = Array("submit".utf8)
+    static let doneWord = Array("done".utf8)
+    static let textWord = Array("text".utf8)
+
+    /// What a receipt's `key:` is, read without regard to case; `date` counts with the word before it (`submit date`,
+    /// `done date`).
+    static func receiptKey(_ bytes: [UInt8], _ key: Range<Int>, after previous: Range<Int>?) -> ReceiptKey {
+        func equals(_ range: Range<Int>, _ word: [UInt8]) -> Bool {
+            guard range.count == word.count else { return false }
+            for (n, byte) in word.enumerated() where bytes[range.lowerBound + n] | 0x20 != byte { return false }
+            return true
+        }
+        if let previous, equals(key, dateWord) {
+            return equals(previous, submitWord) || equals(previous, doneWord) ? .kept : .other
+        }
+        if equals(key, textWord) { return .text }
+        return keptReceiptKeys.contains { equals(key, $0) } ? .kept : .other
     }
 }

@@ -120,15 +120,23 @@ struct PacketLayout {
 
 /// The Internet checksum (RFC 1071) and the pieces packet rewriting needs.
 enum InternetChecksum {
-    /// The one's-complement sum of `bytes` (16-bit big-endian words, an odd last byte padded), added to `initial`.
+    /// The one's-complement sum of `bytes` (16-bit big-endian words, an odd last byte padded), added to `initial`:
+    /// four bytes at a time into a 64-bit total, folded at the end (the sum does not depend on the word size).
     static func sum(_ bytes: ArraySlice<UInt8>, initial: UInt32 = 0) -> UInt32 {
         var total = UInt64(initial)
-        var index = bytes.startIndex
-        while index + 1 < bytes.endIndex {
-            total += UInt64(bytes[index]) << 8 | UInt64(bytes[index + 1])
-            index += 2
+        bytes.withUnsafeBytes { raw in
+            var index = 0
+            let count = raw.count
+            while index + 4 <= count {
+                total &+= UInt64(UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt32.self)))
+                index += 4
+            }
+            if index + 2 <= count {
+                total &+= UInt64(raw[index]) << 8 | UInt64(raw[index + 1])
+                index += 2
+            }
+            if index < count { total &+= UInt64(raw[index]) << 8 }
         }
-        if index < bytes.endIndex { total += UInt64(bytes[index]) << 8 }
         while total > 0xFFFF { total = (total & 0xFFFF) + (total >> 16) }
         return UInt32(total)
     }

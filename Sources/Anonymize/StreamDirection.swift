@@ -240,6 +240,24 @@ final class StreamDirection {
         return result
     }
 
+    /// ``rewritten(_:lost:)`` written over `bytes` from `start` (as many bytes as the range holds).
+    func copyRewritten(_ range: Range<Int64>, into bytes: inout [UInt8], at start: Int, lost: inout Int) {
+        let keptEnd = outputStart + Int64(output.count - outputHead)
+        guard range.lowerBound >= outputStart, range.upperBound <= keptEnd else {
+            let copy = rewritten(range, lost: &lost)
+            bytes.replaceSubrange(start..<(start + copy.count), with: copy)
+            return
+        }
+        let from = outputHead + Int(range.lowerBound - outputStart)
+        let count = range.count
+        output.withUnsafeBytes { source in
+            bytes.withUnsafeMutableBytes { target in
+                guard let base = target.baseAddress, let sourceBase = source.baseAddress else { return }
+                (base + start).copyMemory(from: sourceBase + from, byteCount: count)
+            }
+        }
+    }
+
     /// Forgets rewritten bytes beyond the last `limit` (kept for retransmissions), and shrink records far behind.
     func trim(keeping limit: Int) {
         let kept = output.count - outputHead
@@ -248,7 +266,7 @@ final class StreamDirection {
             outputHead += drop
             outputStart += Int64(drop)
         }
-        if outputHead > max(limit, 1 << 16) {
+        if outputHead > 2 * max(limit, 1 << 16) {
             output.removeFirst(outputHead)
             outputHead = 0
         }

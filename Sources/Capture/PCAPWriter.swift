@@ -49,13 +49,27 @@ public final class PCAPWriter {
     private let linkType: LinkType
     private var interfaces: [LinkType: UInt32] = [.ethernet: 0]
 
+    /// Writes full buffers on a thread of its own, when asked for (a large output).
+    private var behind: WriteBehind?
+    private let bufferSize: Int
+
     /// Starts a capture file at `path` ("-": standard output). `atomic` (an export): written under a temporary name
-    /// and renamed by `close()`; otherwise in place, readable while it grows (a journal).
-    public init(path: String, format: Format = .pcap, atomic: Bool = true, linkType: LinkType = .ethernet) throws {
+    /// and renamed by `close()`; otherwise in place, readable while it grows (a journal). `writeBehind`: the file is
+    /// written by a thread of its own, in 1 MiB buffers, while the caller goes on (errors come at a later `write`
+    /// or at `close`).
+    public init(
+        path: String, format: Format = .pcap, atomic: Bool = true, linkType: LinkType = .ethernet,
+        writeBehind: Bool = false
+    ) throws {
         self.format = format
         self.linkType = linkType
         file = try OutputFile(path: path, atomic: atomic)
-        buffer.reserveCapacity(Self.bufferSize + 1_024)
+        bufferSize = writeBehind ? 1 << 20 : Self.bufferSize
+        if writeBehind {
+            let behind = WriteBehind(file: file)
+            if behind.start() { self.behind = behind }
+        }
+        buffer.reserveCapacity(bufferSize + 1_024)
         if format == .pcapng {
             try put(Self.pcapngHeader())
             return
@@ -88,23 +102,27 @@ public final class PCAPWriter {
                 .cannotWrite, "a pcap file holds packets of one link type (\(linkType)), not \(packet.linkType)",
                 location: file.path, hint: "write a pcapng file (name it .pcapng)")
         }
-        var record: [UInt8] = []
-        record.reserveCapacity(16 + packet.bytes.count)
         // pcap's seconds are unsigned 32 bits: times before 1970 are written as 1970, after 2106 as 2106.
         let nanoseconds = min(max(packet.timestamp.nanoseconds, 0), Int64(UInt32.max) * 1_000_000_000 + 999_999_999)
         let seconds = nanoseconds / 1_000_000_000
         let fraction = nanoseconds - seconds * 1_000_000_000
-        record.appendLittleEndian(UInt32(truncatingIfNeeded: seconds))
-        record.appendLittleEndian(UInt32(truncatingIfNeeded: fraction))
-        record.appendLittleEndian(UInt32(truncatingIfNeeded: packet.bytes.count))
-        record.appendLittleEndian(UInt32(truncatingIfNeeded: packet.wireLength))
-        record.append(contentsOf: packet.bytes)
-        try put(record)
+        // The record goes straight into the buffer: a header of four words, then the bytes.
+        buffer.appendLittleEndian(UInt32(truncatingIfNeeded: seconds))
+        buffer.appendLittleEndian(UInt32(truncatingIfNeeded: fraction))
+        buffer.appendLittleEndian(UInt32(truncatingIfNeeded: packet.bytes.count))
+        buffer.appendLittleEndian(UInt32(truncatingIfNeeded: packet.wireLength))
+        buffer.append(contentsOf: packet.bytes)
+        size += 16 + packet.bytes.count
+        if buffer.count >= bufferSize { try flush() }
     }
 
     /// Hands what is buffered to the system.
     public func flush() throws {
         guard !closed, !buffer.isEmpty else { return }
+        if let behind {
+            try behind.submit(&buffer)
+            return
+        }
         defer { buffer.removeAll(keepingCapacity: true) }
         try file.write(buffer)
     }
@@ -116,6 +134,8 @@ public final class PCAPWriter {
         do {
             try flush()
             closed = true
+            try behind?.finish()
+            behind = nil
             try file.close()
         } catch {
             closed = true
@@ -124,16 +144,22 @@ public final class PCAPWriter {
         }
     }
 
+    deinit {
+        try? behind?.finish()
+    }
+
     /// Gives the file up (an atomic one is removed).
     public func abandon() {
         closed = true
+        try? behind?.finish()
+        behind = nil
         file.abandon()
     }
 
     private func put(_ bytes: [UInt8]) throws {
         buffer += bytes
         size += bytes.count
-        if buffer.count >= Self.bufferSize { try flush() }
+        if buffer.count >= bufferSize { try flush() }
     }
 
     /// A section header block and one Ethernet interface with nanosecond timestamps.

@@ -147,12 +147,15 @@ struct AnonymizeCommand: ParsableCommand {
         anonymizer.secrets = secrets
         let output = self.output ?? "-"
         let format: PCAPWriter.Format = output.lowercased().hasSuffix(".pcapng") ? .pcapng : .pcap
-        var writer: PCAPWriter?
         var diagnostics = 0
         let bar = ProgressBar.make(label: "anonymizing", totalBytes: reader.totalBytes)
+        // The file is written on a thread of its own: anonymizing does not wait for the disk.
+        var writer: PCAPWriter?
         do {
             func write(_ packet: AnonymizedPacket) throws {
-                if writer == nil { writer = try PCAPWriter(path: output, format: format, linkType: packet.linkType) }
+                if writer == nil {
+                    writer = try PCAPWriter(path: output, format: format, linkType: packet.linkType, writeBehind: true)
+                }
                 try writer?.write(
                     CapturedPacket(
                         timestamp: packet.timestamp, bytes: packet.bytes, linkType: packet.linkType,
@@ -177,11 +180,15 @@ struct AnonymizeCommand: ParsableCommand {
                 diagnostics += 1
                 writeStandardError("\(path): \(diagnostic)\n")
             }
+        } catch {
+            writer?.abandon()
+            throw failure(any: error, context: "anonymizing \(path)")
+        }
+        do {
             if writer == nil { writer = try PCAPWriter(path: output, format: format) }
             try writer?.close()
             bar?.finish()
         } catch {
-            writer?.abandon()
             throw failure(any: error, context: "anonymizing \(path)")
         }
         return anonymizer.report.named + [("capture_diagnostics", diagnostics)]

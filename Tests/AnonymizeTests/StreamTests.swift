@@ -165,4 +165,40 @@ struct StreamTests {
         #expect(report.streamBytesZeroed == garbage.count)
         #expect(report.fields.pdus == 2)
     }
+
+    @Test func aNewConnectionOnTheSamePortsStartsAfresh() throws {
+        let submit = Bytes.shortMessage(message: Array("first connection text".utf8))
+        let again = Bytes.shortMessage(message: Array("second connection text".utf8))
+        var bind = Bytes()
+        bind.c("acme")
+        bind.c("password")
+        bind.c("")
+        bind.u8(0x34)
+        bind.u8(0)
+        bind.u8(0)
+        bind.c("")
+        let bindBytes = bind.pdu(0x09, sequence: 1)
+        let packets: [[UInt8]] = [
+            segment(fromESME: true, sequence: 99, ack: 0, flags: Flag.syn),
+            segment(fromESME: false, sequence: 499, ack: 100, flags: Flag.syn | Flag.ack),
+            segment(fromESME: true, sequence: 100, ack: 500, payload: bindBytes + submit),
+            segment(
+                fromESME: true, sequence: 100 + UInt32(bindBytes.count + submit.count), ack: 500,
+                flags: Flag.fin | Flag.ack),
+            // The same ports again, other initial sequence numbers.
+            segment(fromESME: true, sequence: 7_999, ack: 0, flags: Flag.syn),
+            segment(fromESME: false, sequence: 90_000, ack: 8_000, flags: Flag.syn | Flag.ack),
+            segment(fromESME: true, sequence: 8_000, ack: 90_001, payload: again),
+        ]
+        let (out, report) = try anonymized(packets)
+        #expect(out.count == packets.count)
+        let numbers = out.map(tcpNumbers)
+        // The second connection's numbers are its own, untouched by the first one's blanked password.
+        #expect(numbers[4].sequence == 7_999 && numbers[5].sequence == 90_000 && numbers[5].ack == 8_000)
+        #expect(numbers[6].sequence == 8_000 && numbers[6].ack == 90_001)
+        #expect(numbers[3].sequence == 100 + UInt32(bindBytes.count + submit.count) - 8)
+        let second = try PDU.decode(ByteBuffer(bytes: numbers[6].payload))
+        #expect(second.commandID == .submitSM && second.diagnostics.isEmpty && numbers[6].payload.count == again.count)
+        #expect(report.connections == 2 && report.fields.pdus == 3)
+    }
 }
