@@ -218,7 +218,16 @@ public final class CaptureAnonymizer {
             layout: layout, direction: direction, peer: peer, payloadStart: payloadStart, capturedEnd: capturedEnd,
             payload: 0..<0, sequenceOffset: direction.offset(of: sequence), acknowledgmentOffset: nil,
             wholeSegment: capturedPayload == wirePayload && bytes.count >= capturedEnd)
-        if flags & 0x10 != 0 { segment.acknowledgmentOffset = peer.offset(of: acknowledgment) }
+        if flags & 0x10 != 0 {
+            segment.acknowledgmentOffset = peer.offset(of: acknowledgment)
+            // The peer acknowledges bytes past a hole in what the capture has of them: the hole's bytes were
+            // received, and the capture will not have them. Waiting for them is given up now.
+            if let ack = segment.acknowledgmentOffset, ack > peer.bufferedEnd, let held = peer.firstHeldOffset,
+                held < ack
+            {
+                giveUp(peer)
+            }
+        }
         if capturedPayload > 0, let offset = segment.sequenceOffset {
             segment.payload = offset..<(offset + Int64(capturedPayload))
             let fits = bytes.withUnsafeBytes { raw in
@@ -239,6 +248,7 @@ public final class CaptureAnonymizer {
                 read(direction)
             }
         }
+        if !segment.payload.isEmpty { direction.pin(segment.payload.lowerBound) }
         try queue(
             Pending(
                 timestamp: packet.timestamp, linkType: packet.linkType, originalLength: packet.originalLength,
@@ -391,6 +401,7 @@ public final class CaptureAnonymizer {
             // Taken out of the queue first: its bytes are then this function's alone, rewritten in place.
             var head = pending.removeFirst()
             pendingBytes -= head.bytes.count
+            if let tcp = head.tcp, !tcp.payload.isEmpty { tcp.direction.unpin() }
             try emit(build(&head))
             released += 1
         }

@@ -3,6 +3,8 @@
 // the rewritten stream is shorter than the original (a blanked password, dropped TLVs), so that sequence and
 // acknowledgement numbers can be moved by as much.
 
+import DequeModule
+
 /// One direction of a connection. Offsets are 64-bit positions in the direction's original byte stream (0 is the
 /// first byte after the SYN, or the first byte seen); "new" offsets are positions in the rewritten stream.
 final class StreamDirection {
@@ -38,6 +40,38 @@ final class StreamDirection {
     private var shrinkHead = 0
     private var totalShift: Int64 = 0
 
+    /// The payload starts (original offsets) of this direction's packets still waiting to be written, in the
+    /// order they will be, and their running minimum: rewritten bytes from the lowest one on are kept whatever
+    /// the bound, since those packets will need them.
+    private var pins = Deque<Int64>()
+    private var pinMinimum = Deque<Int64>()
+
+    /// A packet carrying bytes from `offset` on waits to be written.
+    func pin(_ offset: Int64) {
+        pins.append(offset)
+        while let last = pinMinimum.last, last > offset { pinMinimum.removeLast() }
+        pinMinimum.append(offset)
+    }
+
+    /// The oldest waiting packet was written.
+    func unpin() {
+        guard let first = pins.popFirst() else { return }
+        if pinMinimum.first == first { pinMinimum.removeFirst() }
+    }
+
+    /// Rewritten bytes from before a long gap that waiting packets still need (new offset of the first, bytes).
+    private var asides: [(start: Int64, bytes: [UInt8])] = []
+
+    /// The longest run of missing bytes written out as zeros in the output; a longer gap restarts the output
+    /// after it, so that a gap costs no memory whatever its length (a sequence number can jump by 2 GiB).
+    static let materializedGap = 1 << 16
+
+    /// Held segments per direction (besides their bytes): past it, waiting is given up as past `heldLimit`.
+    static let heldSegmentLimit = 4_096
+
+    /// The first held segment's offset, if any.
+    var firstHeldOffset: Int64? { held.first?.offset }
+
     /// Bytes of the stream written as zeros (they could not be read as SMPP).
     private(set) var zeroedBytes = 0
 
@@ -45,7 +79,7 @@ final class StreamDirection {
     var lastFrame = 0
 
     /// Bytes kept by the direction (buffer, held segments, output).
-    var retained: Int { buffer.count + heldBytes + output.count }
+    var retained: Int { buffer.count + heldBytes + output.count + asides.reduce(0) { $0 + $1.bytes.count } }
 
     var bufferedEnd: Int64 { decided + Int64(buffer.count - bufferHead) }
     var buffered: Int { buffer.count - bufferHead }
@@ -96,17 +130,24 @@ final class StreamDirection {
     // MARK: input
 
     /// Takes bytes at `offset`: appended when they continue the buffer, held when they come early, ignored where
-    /// already decided. Returns false when held segments went over `heldLimit` (the caller gives up waiting).
+    /// already decided. Returns false when held segments went over `heldLimit` bytes or ``heldSegmentLimit`` segments
+    /// (the caller gives up waiting).
     func receive(_ bytes: UnsafeRawBufferPointer, at offset: Int64, heldLimit: Int) -> Bool {
         let end = offset + Int64(bytes.count)
         saw(upTo: end)
         let bufferedEnd = self.bufferedEnd
         if end <= bufferedEnd { return true }
         if offset > bufferedEnd {
-            let index = held.firstIndex { $0.offset > offset } ?? held.count
-            held.insert((offset, [UInt8](bytes)), at: index)
+            // After the last held segment with an offset not above this one (segments mostly come in order).
+            var low = 0
+            var high = held.count
+            while low < high {
+                let middle = (low + high) / 2
+                if held[middle].offset <= offset { low = middle + 1 } else { high = middle }
+            }
+            held.insert((offset, [UInt8](bytes)), at: low)
             heldBytes += bytes.count
-            return heldBytes <= heldLimit
+            return heldBytes <= heldLimit && held.count <= Self.heldSegmentLimit
         }
         buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[Int(bufferedEnd - offset)...]))
         absorbHeld()
@@ -186,12 +227,7 @@ final class StreamDirection {
     func giveUp(keepHeader: Bool = false) -> Bool {
         guard buffered > 0 || !held.isEmpty else { return false }
         scrubPartial(keepHeader: keepHeader)
-        if let first = held.first, first.offset > decided {
-            let missing = Int(first.offset - decided)
-            decided += Int64(missing)
-            output.append(contentsOf: repeatElement(0, count: missing))
-            newDecided += Int64(missing)
-        }
+        if let first = held.first, first.offset > decided { decideMissing(first.offset - decided) }
         resync = true
         absorbHeld()
         return true
@@ -201,11 +237,33 @@ final class StreamDirection {
     /// is zeroed and the hole decided as zeros.
     func hole(_ count: Int, keepHeader: Bool = false) {
         scrubPartial(keepHeader: keepHeader)
-        decided += Int64(count)
-        output.append(contentsOf: repeatElement(0, count: count))
-        newDecided += Int64(count)
+        decideMissing(Int64(count))
         resync = true
         absorbHeld()
+    }
+
+    /// Decides `count` bytes that did not come as zeros. Up to ``materializedGap`` they are kept in the output
+    /// like any other; past it the output restarts after the gap (a packet asking for bytes inside it is given
+    /// zeros), and the bytes before it that waiting packets need are set aside.
+    private func decideMissing(_ count: Int64) {
+        guard count > 0 else { return }
+        decided += count
+        if count <= Int64(Self.materializedGap) {
+            output.append(contentsOf: repeatElement(0, count: Int(count)))
+        } else {
+            let keptEnd = outputStart + Int64(output.count - outputHead)
+            if let pinned = pinMinimum.first {
+                let from = max(outputStart, newOffset(pinned))
+                if from < keptEnd {
+                    let index = outputHead + Int(from - outputStart)
+                    asides.append((from, Array(output[index...])))
+                }
+            }
+            output.removeAll(keepingCapacity: output.capacity <= 1 << 20)
+            outputHead = 0
+            outputStart = newDecided + count
+        }
+        newDecided += count
     }
 
     // MARK: output
@@ -218,10 +276,22 @@ final class StreamDirection {
         let keptEnd = outputStart + Int64(output.count - outputHead)
         var offset = range.lowerBound
         if offset < outputStart {
-            let missing = Int(min(range.upperBound, outputStart) - offset)
-            result.append(contentsOf: repeatElement(0, count: missing))
-            lost += missing
-            offset += Int64(missing)
+            let upper = min(range.upperBound, outputStart)
+            result.append(contentsOf: repeatElement(0, count: Int(upper - offset)))
+            var found = 0
+            // Bytes set aside before a long gap.
+            for aside in asides {
+                let low = max(offset, aside.start)
+                let high = min(upper, aside.start + Int64(aside.bytes.count))
+                guard low < high else { continue }
+                let target = Int(low - offset)
+                let source = Int(low - aside.start)
+                let count = Int(high - low)
+                result.replaceSubrange(target..<(target + count), with: aside.bytes[source..<(source + count)])
+                found += count
+            }
+            lost += Int(upper - offset) - found
+            offset = upper
         }
         if offset < range.upperBound {
             let upper = min(range.upperBound, keptEnd)
@@ -262,9 +332,18 @@ final class StreamDirection {
     func trim(keeping limit: Int) {
         let kept = output.count - outputHead
         if kept > limit {
-            let drop = kept - limit
+            var drop = kept - limit
+            if let pinned = pinMinimum.first {
+                // Not what a waiting packet will need.
+                drop = min(drop, max(0, Int(newOffset(pinned) - outputStart)))
+            }
             outputHead += drop
             outputStart += Int64(drop)
+        }
+        if !asides.isEmpty {
+            // Set-aside bytes are kept while a waiting packet may need them.
+            let needed = pinMinimum.first.map(newOffset) ?? .max
+            asides.removeAll { $0.start + Int64($0.bytes.count) <= needed }
         }
         if outputHead > 2 * max(limit, 1 << 16) {
             output.removeFirst(outputHead)

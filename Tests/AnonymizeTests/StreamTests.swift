@@ -17,12 +17,11 @@ struct StreamTests {
     static let smsc: UInt32 = 0x0A00_0002
 
     func segment(
-        fromESME: Bool, sequence: UInt32, ack: UInt32, flags: UInt8 = Flag.ack | Flag.psh, payload: [UInt8] = []
-    )
-        -> [UInt8]
-    {
+        fromESME: Bool, sequence: UInt32, ack: UInt32, flags: UInt8 = Flag.ack | Flag.psh, payload: [UInt8] = [],
+        port: UInt16 = 40_000
+    ) -> [UInt8] {
         let tcp = PacketBuilder.tcp(
-            sourcePort: fromESME ? 40_000 : 3_700, destinationPort: fromESME ? 3_700 : 40_000, sequence: sequence,
+            sourcePort: fromESME ? port : 3_700, destinationPort: fromESME ? 3_700 : port, sequence: sequence,
             acknowledgment: ack, flags: flags, payload: payload)
         return PacketBuilder.ethernet(
             payload: PacketBuilder.ipv4(
@@ -30,7 +29,9 @@ struct StreamTests {
     }
 
     /// The packets of the output, by the anonymizer over a capture of `packets`.
-    func anonymized(_ packets: [[UInt8]]) throws -> (packets: [AnonymizedPacket], report: AnonymizeReport) {
+    func anonymized(_ packets: [[UInt8]], limits: AnonymizeLimits = AnonymizeLimits()) throws -> (
+        packets: [AnonymizedPacket], report: AnonymizeReport
+    ) {
         let path = try CaptureFileBuilder.temporaryFile(
             CaptureFileBuilder.pcap(
                 linkType: 1,
@@ -39,7 +40,7 @@ struct StreamTests {
         let reader = try CaptureFileReader(path: path)
         let anonymizer = CaptureAnonymizer(
             key: AnonymizationKey(secret: Array("stream test key".utf8)), options: AnonymizeOptions(),
-            mapIPAddresses: false)
+            mapIPAddresses: false, limits: limits)
         var out: [AnonymizedPacket] = []
         while let packet = try reader.next() { anonymizer.add(packet) { out.append($0) } }
         anonymizer.finish { out.append($0) }
@@ -200,5 +201,62 @@ struct StreamTests {
         let second = try PDU.decode(ByteBuffer(bytes: numbers[6].payload))
         #expect(second.commandID == .submitSM && second.diagnostics.isEmpty && numbers[6].payload.count == again.count)
         #expect(report.connections == 2 && report.fields.pdus == 3)
+    }
+
+    @Test func packetsWaitingBehindAnotherConnectionKeepTheirBytes() throws {
+        // Connection A loses a segment: its next packet waits (for bytes that never come) at the head of the queue,
+        // and connection B's packets wait behind it, while B's stream goes on far past the bytes kept per direction.
+        let submit = Bytes.shortMessage(message: Array("a message on connection B".utf8))
+        let first = Bytes.shortMessage(message: Array("connection A".utf8))
+        var packets: [[UInt8]] = [
+            segment(fromESME: true, sequence: 1, ack: 1, payload: Array(first.prefix(20)), port: 41_000)
+        ]
+        // The rest of A's submit is missing; B sends 60 submits.
+        for n in 0..<60 {
+            packets.append(segment(fromESME: true, sequence: 1 + UInt32(n * submit.count), ack: 1, payload: submit))
+        }
+        var limits = AnonymizeLimits()
+        limits.keptBytesPerDirection = 256
+        let (out, report) = try anonymized(packets, limits: limits)
+        #expect(out.count == packets.count)
+        #expect(report.retransmittedBytesZeroed == 0)
+        for packet in out.dropFirst() {
+            let decoded = try PDU.decode(ByteBuffer(bytes: tcpNumbers(packet).payload))
+            #expect(decoded.commandID == .submitSM && decoded.diagnostics.isEmpty)
+        }
+    }
+
+    @Test func aGapOfGigabytesCostsNoMemoryAndKeepsTheBytesWaitingPacketsNeed() throws {
+        // B's sequence numbers jump by 1.5 GB (bytes the capture never had) while B's first submit waits behind a
+        // packet of A that waits for bytes that never come; the SMSC acknowledges past the gap.
+        let submit = Bytes.shortMessage(message: Array("a message on connection B".utf8))
+        let first = Bytes.shortMessage(message: Array("connection A".utf8))
+        let jump: UInt32 = 1_500_000_000
+        let length = UInt32(submit.count)
+        let after = 1 + length + jump
+        let packets: [[UInt8]] = [
+            segment(fromESME: true, sequence: 1, ack: 1, payload: Array(first.prefix(20)), port: 41_000),
+            segment(fromESME: true, sequence: 1, ack: 1, payload: submit),
+            segment(fromESME: true, sequence: after, ack: 1, payload: submit),
+            segment(fromESME: false, sequence: 1, ack: after + length, flags: Flag.ack),
+            segment(fromESME: true, sequence: after + length, ack: 1, payload: submit),
+        ]
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let peakBefore = usage.ru_maxrss
+        let (out, report) = try anonymized(packets)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        // ru_maxrss is in KiB: the gap was not written out in memory.
+        #expect(usage.ru_maxrss - peakBefore < 256 << 10)
+        #expect(out.count == packets.count)
+        #expect(report.retransmittedBytesZeroed == 0)
+        let numbers = out.map(tcpNumbers)
+        for index in [1, 2, 4] {
+            let decoded = try PDU.decode(ByteBuffer(bytes: numbers[index].payload))
+            #expect(decoded.commandID == .submitSM && decoded.diagnostics.isEmpty)
+            #expect(numbers[index].payload != submit)
+        }
+        #expect(numbers[2].sequence == after && numbers[4].sequence == after + length)
+        #expect(numbers[3].ack == after + length)
     }
 }
