@@ -24,6 +24,26 @@ public final class ProxyMetrics: @unchecked Sendable {
         .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
         .milliseconds(500), .seconds(1), .milliseconds(2_500), .seconds(5), .seconds(10), .seconds(30),
     ]
+    /// Every metric this type makes, with its HELP text (Prometheus conventions: counters end in `_total`, times
+    /// in seconds). docs/record.md lists the same; the dashboard in docs/grafana uses only these.
+    public static let descriptions: KeyValuePairs<String, String> = [
+        "smppscope_pdus_total": "PDUs forwarded, by command, command_status and direction.",
+        "smppscope_response_seconds":
+            "Time from a request to its response as the proxy saw both, by command and responder.",
+        "smppscope_outstanding_requests":
+            "Requests sent and not yet answered, by account and direction (the window in use).",
+        "smppscope_unanswered_requests_total": "Requests whose session ended before their response came.",
+        "smppscope_throttled_total": "ESME_RTHROTTLED responses from the SMSC, by account.",
+        "smppscope_sessions_open": "Client connections open now.",
+        "smppscope_sessions_total": "Client connections since start.",
+        "smppscope_forwarded_bytes_total": "Bytes forwarded, both directions.",
+        "smppscope_store_backlog_events": "Recorded events waiting for the store.",
+        "smppscope_store_dropped_events_total": "Events the store's full queue did not take.",
+        "smppscope_journal_dropped_events_total": "Events the journal's full queue did not take.",
+        "smppscope_metrics_dropped_events_total": "Events the metrics' full queue did not take.",
+        "smppscope_limit_reached_total": "Times each limit or timeout of the proxy tripped, by limit.",
+    ]
+
     /// Requests kept waiting for their response per session and direction; beyond it, more are not timed.
     static let pendingLimit = 100_000
     /// Sessions followed at once (more than the proxy allows open only if their ends were lost to a full queue).

@@ -257,8 +257,7 @@ struct Record: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         var proxyMetrics: ProxyMetrics?
         if metricsListen != nil {
-            var factory = PrometheusMetricsFactory(registry: registry)
-            factory.durationHistogramBuckets[ProxyMetrics.responseTimeLabel] = ProxyMetrics.responseTimeBuckets
+            let factory = DescribedPrometheusFactory(registry: registry)
             let metrics = ProxyMetrics(factory: factory, maximumAccounts: metricsMaxAccounts)
             proxyMetrics = metrics
             options.metrics = metrics.handle
