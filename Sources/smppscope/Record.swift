@@ -20,15 +20,19 @@ struct Record: AsyncParsableCommand {
         commandName: "record",
         abstract: "Stand between an ESME and its SMSC, forward everything unchanged, and record every PDU.",
         discussion: """
-            Point the client at --listen instead of the SMSC. Bytes are forwarded at once and unchanged in both
+            Point the client at --listen instead of the SMSC. Bytes are forwarded at once and unchanged in both \
             directions, TLS included; the recording runs beside the forwarding and never holds it up.
 
             Examples:
-              smppscope record --listen 127.0.0.1:2775 --upstream smsc.example.com:3700 --store smpp.sqlite
-              smppscope record --listen 127.0.0.1:2775 --upstream smsc.example.com:3443 --upstream-tls --pcap journal.pcapng --live
-              smppscope record --listen 127.0.0.1:2775 --upstream smsc.example.com:3700 --store smpp.sqlite --metrics-listen 127.0.0.1:9464
-              smppscope record --listen 0.0.0.0:3443 --cert proxy.pem --key proxy.key --allow 10.0.0.0/8 \\
-                  --upstream smsc.example.com:3443 --upstream-tls --store smpp.sqlite
+              smppscope record --listen 127.0.0.1:2775 --upstream smsc.example.com:3700 \\
+                  --store smpp.sqlite
+              smppscope record --listen 127.0.0.1:2775 --upstream smsc.example.com:3443 \\
+                  --upstream-tls --pcap journal.pcapng --live
+              smppscope record --listen 127.0.0.1:2775 --upstream smsc.example.com:3700 \\
+                  --store smpp.sqlite --metrics-listen 127.0.0.1:9464
+              smppscope record --listen 0.0.0.0:3443 --cert proxy.pem --key proxy.key \\
+                  --allow 10.0.0.0/8 --upstream smsc.example.com:3443 --upstream-tls \\
+                  --store smpp.sqlite
 
             Ctrl-C (or SIGTERM) stops accepting, lets sessions end (--drain seconds), writes everything out and exits 0.
             """)

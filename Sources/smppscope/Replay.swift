@@ -19,19 +19,23 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Replay recorded client sessions against an SMSC and compare what comes back with the recording.",
         discussion: """
-            Each recorded client session becomes a new session to the target, bound with your credentials; its
-            requests are sent again with new sequence numbers, at the recorded pace (or --speed, --rate, --fast),
-            message ids in query_sm/cancel_sm/replace_sm are mapped to the target's, and the target's requests are
-            answered as the recorded client answered them. The password comes from --password-file or the
+            Each recorded client session becomes a new session to the target, bound with your credentials; its \
+            requests are sent again with new sequence numbers, at the recorded pace (or --speed, --rate, --fast), \
+            message ids in query_sm/cancel_sm/replace_sm are mapped to the target's, and the target's requests are \
+            answered as the recorded client answered them. The password comes from --password-file or the \
             SMPPSCOPE_PASSWORD environment variable.
 
             Examples:
-              SMPPSCOPE_PASSWORD=secret smppscope replay Captures/kannel_simulator_port3701.pcap --target 127.0.0.1:2775
-              smppscope replay --store smpp.sqlite --session 3 --target 127.0.0.1:2775 --system-id test --password-file pw
-              smppscope replay capture.pcap --target 127.0.0.1:2775 --speed 10 --rewrite-destination '7701*=7999*'
-              smppscope replay capture.pcap --target 127.0.0.1:2775 --fast --window 1000 --format json --max-differences 0
+              SMPPSCOPE_PASSWORD=secret smppscope replay \\
+                  Captures/kannel_simulator_port3701.pcap --target 127.0.0.1:2775
+              smppscope replay --store smpp.sqlite --session 3 --target 127.0.0.1:2775 \\
+                  --system-id test --password-file pw
+              smppscope replay capture.pcap --target 127.0.0.1:2775 --speed 10 \\
+                  --rewrite-destination '7701*=7999*'
+              smppscope replay capture.pcap --target 127.0.0.1:2775 --fast --window 1000 \\
+                  --format json --max-differences 0
 
-            The target gets real messages: anything but loopback needs --allow-remote-target. --dry-run shows what
+            The target gets real messages: anything but loopback needs --allow-remote-target. --dry-run shows what \
             would be sent without connecting. The exit status is 1 when the differences exceed --max-differences.
             """)
 

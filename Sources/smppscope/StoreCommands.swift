@@ -156,12 +156,16 @@ struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Keep the timelines of captures in a store (importing a file twice adds nothing).",
+        usage: """
+            smppscope import <capture> ... --store <file> [--port <port> ...]
+                                   [--password-key <file>]
+            """,
         discussion: """
             Examples:
               smppscope import Captures/*.pcap --store smpp.sqlite
               smppscope import big.pcapng --store smpp.sqlite --password-key secrets.key
 
-            Bind passwords are redacted in the stored bytes; with --password-key they are also kept apart, sealed
+            Bind passwords are redacted in the stored bytes; with --password-key they are also kept apart, sealed \
             with that key (32 bytes: raw, hex or base64). An interrupted import resumes where it stopped.
             """)
 
@@ -343,8 +347,12 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write a stored session as a pcap file that Wireshark and smppscope open.",
+        usage: """
+            smppscope export --store <file> [--session <id> ...] --pcap <file>
+                                   [--password-key <file>]
+            """,
         discussion: """
-            The TCP connection is synthesised: a handshake, one segment per PDU with its stored time, and the end
+            The TCP connection is synthesised: a handshake, one segment per PDU with its stored time, and the end \
             (FIN or RST) when the session had one. Bind passwords stay redacted.
 
               smppscope export --store smpp.sqlite --session 3 --pcap session3.pcap
@@ -419,11 +427,12 @@ struct Prune: ParsableCommand {
         commandName: "prune",
         abstract: "Drop what a PostgreSQL store holds from before a time (retention).",
         discussion: """
-            PDUs go by whole days (the store's day partitions are dropped); sessions and stream events that ended
+            PDUs go by whole days (the store's day partitions are dropped); sessions and stream events that ended \
             before the cutoff go with them.
 
             Example:
-              smppscope prune --store postgres://smppscope@db.example.com/smpp --older-than 30d
+              smppscope prune --store postgres://smppscope@db.example.com/smpp \\
+                  --older-than 30d
             """)
 
     @Option(name: .long, help: ArgumentHelp("The store: a postgres:// URL.", valueName: "url"))

@@ -30,19 +30,75 @@ struct DocumentedCommand: CustomStringConvertible, Sendable {
                 continue
             }
             var inBlock = false
+            var continued = ""
             for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-                let line = raw.trimmingCharacters(in: .whitespaces)
+                var line = raw.trimmingCharacters(in: .whitespaces)
                 if line.hasPrefix("```") {
                     inBlock.toggle()
+                    continued = ""
                     continue
                 }
                 guard inBlock else { continue }
+                // A command continued on the next line (a backslash at the end) is one command.
+                if line.hasSuffix("\\") {
+                    continued += line.dropLast().trimmingCharacters(in: .whitespaces) + " "
+                    continue
+                }
+                line = continued + line
+                continued = ""
                 var words = line.split(separator: " ").map(String.init)
                 while let first = words.first, first.contains("="), !first.hasPrefix("-") { words.removeFirst() }
                 if words.first == "sudo" { words.removeFirst() }
                 if words.starts(with: ["swift", "run"]) { words.removeFirst(2) }
                 guard words.first == "smppscope", words.count > 1, !line.contains("[--") else { continue }
                 commands.append(DocumentedCommand(file: file, line: line))
+            }
+        }
+        return commands + helpExamples()
+    }
+
+    /// The examples of each subcommand's --help (continued lines joined).
+    static func helpExamples() -> [DocumentedCommand] {
+        guard let binary = Paths.binary else { return [] }
+        func help(_ arguments: [String]) -> String {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = arguments + ["--help"]
+            process.environment = ["COLUMNS": "200"]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            guard (try? process.run()) != nil else { return "" }
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return String(decoding: data, as: UTF8.self)
+        }
+        // The subcommands, as the top-level help lists them.
+        let top = help([])
+        let subcommands =
+            top.components(separatedBy: "SUBCOMMANDS:").last?.split(separator: "\n").compactMap {
+                line -> String? in
+                guard line.hasPrefix("  "), !line.hasPrefix("   "), let name = line.split(separator: " ").first else {
+                    return nil
+                }
+                return name == "help" ? nil : String(name)
+            } ?? []
+        var commands: [DocumentedCommand] = []
+        for subcommand in [""] + subcommands {
+            let text = subcommand.isEmpty ? top : help([subcommand])
+            var continued = ""
+            for raw in text.split(separator: "\n") {
+                let line = raw.trimmingCharacters(in: .whitespaces)
+                if !continued.isEmpty || line.hasPrefix("smppscope ") || line.hasPrefix("sudo smppscope ")
+                    || line.range(of: "^[A-Z_]+=\\S+ smppscope ", options: .regularExpression) != nil
+                {
+                    if line.hasSuffix("\\") {
+                        continued += line.dropLast().trimmingCharacters(in: .whitespaces) + " "
+                        continue
+                    }
+                    commands.append(
+                        DocumentedCommand(file: "smppscope \(subcommand) --help", line: continued + line))
+                    continued = ""
+                }
             }
         }
         return commands
@@ -101,11 +157,31 @@ final class DocumentedWorld: @unchecked Sendable {
             ("shared.pcap", path("shared.pcap")), ("shared.sqlite", path("shared.sqlite")),
             ("with-passwords.pcap", path("with-passwords.pcap")), ("smsc.pcapng", path("smsc.pcapng")),
             ("/var/lib/smppscope/journal.pcapng", path("journal.pcapng")),
+            // The password the examples show is the simulator's here.
+            ("SMPPSCOPE_PASSWORD=secret", "SMPPSCOPE_PASSWORD=test"), ("traffic.pcap", smpplib), ("big.pcapng", pcapng),
+            ("secrets.key", key), ("pw", path("pw.txt")),
+            ("/etc/kannel/kannel.conf", Paths.root.appendingPathComponent("Captures/tools/kannel.conf.template").path),
+            ("proxy.pem", path("proxy.pem")), ("proxy.key", path("proxy.key")),
+            ("journal.pcapng", path("journal.pcapng")),
             ("smsc.example.com:3700", "127.0.0.1:\(simulatorPort)"),
             ("smsc.example.com:3443", "127.0.0.1:\(simulatorTLSPort)"),
         ]
         let database = postgres ?? "postgres://nobody@127.0.0.1:1/none"
-        substitutions += [("postgres://smppscope@db/smpp", database), ("$store", database)]
+        substitutions += [
+            ("postgres://smppscope@db/smpp", database), ("postgres://smppscope@db.example.com/smpp", database),
+            ("$store", database),
+        ]
+        // A certificate for the examples that terminate TLS.
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+            "-keyout", path("proxy.key"), "-out", path("proxy.pem"),
+        ]
+        openssl.standardError = FileHandle.nullDevice
+        openssl.standardOutput = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
     }
 
     /// The line ready to run: each word that names a user's file replaced (whole words only, in one pass),
@@ -173,6 +249,10 @@ func shellWords(_ line: String) -> [String] {
 struct DocumentedCommandsTests {
     @Test func theDocumentationShowsCommands() {
         #expect(DocumentedCommand.all().count >= 50)
+        // The examples of the help texts are among them, each whole.
+        let examples = DocumentedCommand.helpExamples()
+        #expect(examples.count >= 25)
+        #expect(examples.allSatisfy { !$0.line.contains("\\") })
     }
 
     @Test func everyDocumentedCommandRuns() throws {
