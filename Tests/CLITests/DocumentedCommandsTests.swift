@@ -158,7 +158,9 @@ final class DocumentedWorld: @unchecked Sendable {
             ("with-passwords.pcap", path("with-passwords.pcap")), ("smsc.pcapng", path("smsc.pcapng")),
             ("/var/lib/smppscope/journal.pcapng", path("journal.pcapng")),
             // The password the examples show is the simulator's here.
-            ("SMPPSCOPE_PASSWORD=secret", "SMPPSCOPE_PASSWORD=test"), ("traffic.pcap", smpplib), ("big.pcapng", pcapng),
+            ("SMPPSCOPE_PASSWORD=secret", "SMPPSCOPE_PASSWORD=test"), ("traffic.pcap", smpplib),
+            // Where the package puts the bundled captures.
+            ("/usr/share/doc/smppscope/examples/smpplib_smsckz_port3700.pcap", smpplib), ("big.pcapng", pcapng),
             ("secrets.key", key), ("pw", path("pw.txt")),
             ("/etc/kannel/kannel.conf", Paths.root.appendingPathComponent("Captures/tools/kannel.conf.template").path),
             ("proxy.pem", path("proxy.pem")), ("proxy.key", path("proxy.key")),
