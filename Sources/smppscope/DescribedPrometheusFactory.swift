@@ -15,6 +15,9 @@ struct DescribedPrometheusFactory: MetricsFactory {
         help = Dictionary(ProxyMetrics.descriptions.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// Prometheus' default buckets, for a recorder that aggregates (ProxyMetrics has none).
+    static let valueBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
     private func text(_ label: String) -> String { help[label] ?? "" }
 
     func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
@@ -26,14 +29,16 @@ struct DescribedPrometheusFactory: MetricsFactory {
     }
 
     func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
-        // ProxyMetrics records only gauges (aggregate: false); a histogram of values would need buckets of its own.
-        registry.makeGauge(name: label, labels: dimensions, help: text(label))
+        guard aggregate else { return registry.makeGauge(name: label, labels: dimensions, help: text(label)) }
+        return registry.makeValueHistogram(
+            name: label, labels: dimensions, buckets: Self.valueBuckets, help: text(label))
     }
 
     func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
         registry.makeGauge(name: label, labels: dimensions, help: text(label))
     }
 
+    /// The one timer is the response time; its buckets suit SMPP.
     func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
         registry.makeDurationHistogram(
             name: label, labels: dimensions, buckets: ProxyMetrics.responseTimeBuckets, help: text(label))
@@ -49,6 +54,7 @@ struct DescribedPrometheusFactory: MetricsFactory {
 
     func destroyRecorder(_ handler: any RecorderHandler) {
         if let gauge = handler as? Prometheus.Gauge { registry.unregisterGauge(gauge) }
+        if let histogram = handler as? ValueHistogram { registry.unregisterValueHistogram(histogram) }
     }
 
     func destroyMeter(_ handler: any MeterHandler) {
