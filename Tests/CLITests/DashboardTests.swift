@@ -87,16 +87,8 @@ struct DashboardTests {
             try JSONSerialization.jsonObject(with: Data(contentsOf: Self.dashboard)) as? [String: Any])
         let queries = Self.queries(json)
         #expect(queries.count >= 15)
-        try withRunningSimulator(["--account", "shop:secret:5", "--late-response", "6:30"]) { smscPort in
-            let proxyPort = freePort()
-            let metricsPort = freePort()
-            let (recorder, _) = try startSmppscope(
-                [
-                    "record", "--listen", "127.0.0.1:\(proxyPort)", "--upstream", "127.0.0.1:\(smscPort)",
-                    "--metrics-listen", "127.0.0.1:\(metricsPort)", "--summary-every", "0",
-                ],
-                ready: "127.0.0.1:\(metricsPort)/metrics")
-            defer { stop(recorder) }
+        try withMetricsRecorder(simulator: ["--account", "shop:secret:5", "--late-response", "6:30"]) {
+            proxyPort, metricsPort in
             let client = try SMPPTestClient(port: proxyPort)
             #expect(try client.bind(systemID: "shop", password: "secret")?.commandStatus == .ok)
             // Ten at once: five a second are accepted, the rest throttled; the sixth accepted would come 30 s late.

@@ -56,6 +56,23 @@ func withRunningSimulator(_ arguments: [String], _ body: (Int) throws -> Void) t
     try body(port)
 }
 
+/// Runs `body` with `smppscope record --metrics-listen` (metrics only) in front of a simulator with the other
+/// `arguments`; `body` gets the proxy's port and the metrics port.
+func withMetricsRecorder(simulator arguments: [String], _ body: (_ proxy: Int, _ metrics: Int) throws -> Void) throws {
+    try withRunningSimulator(arguments) { smscPort in
+        let proxyPort = freePort()
+        let metricsPort = freePort()
+        let (recorder, _) = try startSmppscope(
+            [
+                "record", "--listen", "127.0.0.1:\(proxyPort)", "--upstream", "127.0.0.1:\(smscPort)",
+                "--metrics-listen", "127.0.0.1:\(metricsPort)", "--summary-every", "0",
+            ],
+            ready: "127.0.0.1:\(metricsPort)/metrics")
+        defer { stop(recorder) }
+        try body(proxyPort, metricsPort)
+    }
+}
+
 @Suite(
     "Record command", .serialized, .enabled(if: Paths.binary != nil, "smppscope is not built; run swift build first"))
 struct RecordCommandTests {
@@ -146,16 +163,7 @@ struct RecordCommandTests {
     }
 
     @Test func withMetricsAlonePrometheusScrapesTheTraffic() throws {
-        try withRunningSimulator(["--account", "shop:secret:5"]) { smscPort in
-            let proxyPort = freePort()
-            let metricsPort = freePort()
-            let (recorder, _) = try startSmppscope(
-                [
-                    "record", "--listen", "127.0.0.1:\(proxyPort)", "--upstream", "127.0.0.1:\(smscPort)",
-                    "--metrics-listen", "127.0.0.1:\(metricsPort)", "--summary-every", "0",
-                ],
-                ready: "127.0.0.1:\(metricsPort)/metrics")
-            defer { stop(recorder) }
+        try withMetricsRecorder(simulator: ["--account", "shop:secret:5"]) { proxyPort, metricsPort in
             let client = try SMPPTestClient(port: proxyPort)
             #expect(try client.bind(systemID: "shop", password: "secret")?.commandStatus == .ok)
             // Five a second are accepted: of ten sent at once, some are throttled.
