@@ -29,6 +29,8 @@ final class StreamDirection {
     private var outputHead = 0
     /// The new offset of `output[outputHead]`.
     private var outputStart: Int64 = 0
+    /// The new offset just past the rewritten bytes kept.
+    private var keptEnd: Int64 { outputStart + Int64(output.count - outputHead) }
     /// The new offset of the next rewritten byte.
     private(set) var newDecided: Int64 = 0
 
@@ -251,7 +253,6 @@ final class StreamDirection {
         if count <= Int64(Self.materializedGap) {
             output.append(contentsOf: repeatElement(0, count: Int(count)))
         } else {
-            let keptEnd = outputStart + Int64(output.count - outputHead)
             if let pinned = pinMinimum.first {
                 let from = max(outputStart, newOffset(pinned))
                 if from < keptEnd {
@@ -273,7 +274,6 @@ final class StreamDirection {
         guard !range.isEmpty else { return [] }
         var result: [UInt8] = []
         result.reserveCapacity(range.count)
-        let keptEnd = outputStart + Int64(output.count - outputHead)
         var offset = range.lowerBound
         if offset < outputStart {
             let upper = min(range.upperBound, outputStart)
@@ -312,7 +312,6 @@ final class StreamDirection {
 
     /// ``rewritten(_:lost:)`` written over `bytes` from `start` (as many bytes as the range holds).
     func copyRewritten(_ range: Range<Int64>, into bytes: inout [UInt8], at start: Int, lost: inout Int) {
-        let keptEnd = outputStart + Int64(output.count - outputHead)
         guard range.lowerBound >= outputStart, range.upperBound <= keptEnd else {
             let copy = rewritten(range, lost: &lost)
             bytes.replaceSubrange(start..<(start + copy.count), with: copy)

@@ -26,7 +26,7 @@ public final class ProxyMetrics: @unchecked Sendable {
     ]
     /// Every metric this type makes, with its HELP text (Prometheus conventions: counters end in `_total`, times
     /// in seconds). docs/record.md lists the same; the dashboard in docs/grafana uses only these.
-    public static let descriptions: KeyValuePairs<String, String> = [
+    public static let descriptions: [String: String] = [
         "smppscope_pdus_total": "PDUs forwarded, by command, command_status and direction.",
         "smppscope_response_seconds":
             "Time from a request to its response as the proxy saw both, by command and responder.",

@@ -21,10 +21,10 @@ struct Analyze: ParsableCommand {
             Examples:
               smppscope analyze Captures/smpplib_smsckz_port3700.pcap --limit 30
               smppscope analyze capture.pcap --format json | jq '.latency.submit_sm'
-              smppscope analyze capture.pcap --kannel-conf /etc/kannel/kannel.conf --html \\
-                  report.html
-              smppscope analyze --store smpp.sqlite --from 2026-11-26T08:00:00 --to \\
-                  2026-11-26T09:00:00
+              smppscope analyze capture.pcap --kannel-conf /etc/kannel/kannel.conf \\
+                  --html report.html
+              smppscope analyze --store smpp.sqlite \\
+                  --from 2026-11-26T08:00:00 --to 2026-11-26T09:00:00
             """)
 
     @OptionGroup var input: InputOptions

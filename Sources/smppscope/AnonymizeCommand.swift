@@ -22,10 +22,10 @@ struct AnonymizeCommand: ParsableCommand {
 
             Examples:
               smppscope anonymize traffic.pcap -o shared.pcapng --key smpp.key --check
-              smppscope anonymize --store smpp.sqlite --session 3 -o session3.pcap --key \\
-                  smpp.key
-              smppscope anonymize --store smpp.sqlite --output-store shared.sqlite --key \\
-                  smpp.key
+              smppscope anonymize --store smpp.sqlite --session 3 -o session3.pcap \\
+                  --key smpp.key
+              smppscope anonymize --store smpp.sqlite --output-store shared.sqlite \\
+                  --key smpp.key
 
             The key file is created (32 random bytes, readable by its owner only) when it does not exist. Keep it \
             private: with it, pseudonyms can be tested against guesses.

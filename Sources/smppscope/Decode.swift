@@ -27,8 +27,8 @@ struct Decode: ParsableCommand {
               smppscope decode Captures/smpplib_smsckz_port3700.pcap
               smppscope decode capture.pcapng --format jsonl | jq \\
                   'select(.command == "submit_sm_resp")'
-              smppscope decode capture.pcap --session 2 --command submit_sm --command \\
-                  submit_sm_resp
+              smppscope decode capture.pcap --session 2 \\
+                  --command submit_sm --command submit_sm_resp
               sudo smppscope decode --interface any --port 3700
               smppscope decode --store smpp.sqlite --message-id 1a2b3c
             """)

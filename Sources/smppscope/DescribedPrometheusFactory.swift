@@ -8,17 +8,11 @@ import Proxy
 
 struct DescribedPrometheusFactory: MetricsFactory {
     let registry: PrometheusCollectorRegistry
-    private let help: [String: String]
-
-    init(registry: PrometheusCollectorRegistry) {
-        self.registry = registry
-        help = Dictionary(ProxyMetrics.descriptions.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
-    }
 
     /// Prometheus' default buckets, for a recorder that aggregates (ProxyMetrics has none).
     static let valueBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
-    private func text(_ label: String) -> String { help[label] ?? "" }
+    private func text(_ label: String) -> String { ProxyMetrics.descriptions[label] ?? "" }
 
     func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
         registry.makeCounter(name: label, labels: dimensions, help: text(label))

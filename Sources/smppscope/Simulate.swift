@@ -26,8 +26,8 @@ struct Simulate: AsyncParsableCommand {
               smppscope simulate --account smsckz:secret
               smppscope simulate --listen 127.0.0.1:3700 --tls-listen 127.0.0.1:3443 \\
                   --account shop:pw:30 --account bulk:pw:100
-              smppscope simulate --account a:b --latency-from analysis.json --receipts \\
-                  DELIVRD=0.8,UNDELIV=0.2 --log jsonl
+              smppscope simulate --account a:b --latency-from analysis.json \\
+                  --receipts DELIVRD=0.8,UNDELIV=0.2 --log jsonl
 
             Stop it with Ctrl-C: it prints a summary and exits.
             """)
