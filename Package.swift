@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "Ingest", targets: ["Ingest"]),
         .library(name: "Report", targets: ["Report"]),
         .library(name: "Anonymize", targets: ["Anonymize"]),
+        .library(name: "Profile", targets: ["Profile"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -103,7 +104,7 @@ let package = Package(
         .target(
             name: "Simulator",
             dependencies: [
-                "SMPP", "Transport", nioCore,
+                "SMPP", "Profile", "Transport", nioCore,
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -133,16 +134,20 @@ let package = Package(
             ],
             swiftSettings: hotPath
         ),
+        // What an SMSC does, learned from its traffic, and the departures from SMPP seen in it. Pure.
+        .target(name: "Profile", dependencies: ["SMPP", "Capture", "Reassembly", "Timeline", nioCore]),
         // Runs a capture through decoding, reassembly and session tracking.
         .target(name: "Ingest", dependencies: ["Capture", "Reassembly", "Timeline", "CHints"], swiftSettings: hotPath),
         // Renderers: text and JSON Lines of decoded PDUs, progress.
         .target(
-            name: "Report", dependencies: ["SMPP", "Capture", "Timeline", "Reassembly", "Analysis", "ReplayCore", nioCore],
+            name: "Report",
+            dependencies: ["SMPP", "Capture", "Timeline", "Reassembly", "Analysis", "ReplayCore", "Profile", nioCore],
             swiftSettings: hotPath),
         .executableTarget(
             name: "smppscope",
             dependencies: [
                 "SMPP", "Capture", "LiveCapture", "Reassembly", "Timeline", "Ingest", "Analysis", "Report", "Simulator", "Store",
+                "Profile",
                 "Anonymize",
                 "Proxy", "Recording", "Replay", "ReplayCore", "Transport", nioCore,
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -168,6 +173,9 @@ let package = Package(
             name: "ReassemblyTests",
             dependencies: ["Reassembly", "Capture", "SMPP", "Timeline", "Ingest", "Report", "TestSupport", nioCore]
         ),
+        .testTarget(
+            name: "ProfileTests",
+            dependencies: ["Profile", "Simulator", "Ingest", "Timeline", "Capture", "SMPP", "TestSupport", nioCore]),
         .testTarget(name: "CLITests", dependencies: ["SMPP", "TestSupport", nioCore]),
         .testTarget(
             name: "StoreTests",

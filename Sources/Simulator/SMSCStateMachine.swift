@@ -4,6 +4,7 @@
 // receipt outcomes and delays) come from a seeded generator, so tests drive it with plain values.
 
 import NIOCore
+import Profile
 import SMPP
 
 /// The SMSC.kz rules: binds (one connection per login, MCONn), the per-account rate, duplicates, the window, message
@@ -51,6 +52,8 @@ public struct SMSCStateMachine: Sendable {
         var state: UInt8
         var err: String
         var systemID: String
+        /// The first characters of the message's text, for `{text}` in a receipt template.
+        var text = ""
         /// The connection the submit came on, preferred for the receipt.
         var preferred: Int
         /// A second copy of a receipt already sent (``SimulatorConfiguration/duplicateReceipts``): sent as it was.
@@ -243,7 +246,15 @@ public struct SMSCStateMachine: Sendable {
 
     /// The response latency to wait, in seconds.
     mutating func latency() -> Double {
-        if let distribution = configuration.latencyDistribution, let first = distribution.first {
+        if let distribution = configuration.latencyDistribution, !distribution.isEmpty {
+            return draw(from: distribution)
+        }
+        return configuration.latency + random.nextDouble() * configuration.jitter
+    }
+
+    /// A value drawn from a distribution given as (percentile, seconds) points, linear between them.
+    mutating func draw(from distribution: [(percentile: Double, seconds: Double)]) -> Double {
+        if let first = distribution.first {
             let p = random.nextDouble() * 100
             var previous = (percentile: 0.0, seconds: first.seconds)
             for point in distribution {
@@ -256,7 +267,7 @@ public struct SMSCStateMachine: Sendable {
             }
             return previous.seconds
         }
-        return configuration.latency + random.nextDouble() * configuration.jitter
+        return 0
     }
 
     // MARK: Reading
@@ -505,7 +516,8 @@ public struct SMSCStateMachine: Sendable {
         // Long messages share one id unless SINGLE asks for one per part.
         let messageID: String
         var lastPart = true
-        if let concatenation, concatenation.total > 1, !flags.single {
+        let perPart = flags.single || configuration.receiptPerPart
+        if let concatenation, concatenation.total > 1, !perPart {
             let key = Self.longMessageKey(systemID, message, concatenation)
             if longMessages[key] == nil, longMessages.count >= Self.maximumLongMessages { longMessages.removeAll() }
             var entry = longMessages[key] ?? (id: newMessageID(), parts: [])
@@ -527,16 +539,21 @@ public struct SMSCStateMachine: Sendable {
             PDU(response, sequence: sequence, body: .messageID(messageID)), on: id, after: responseDelay,
             into: &actions)
         let wants = message.registeredDelivery & 0x03
-        guard wants != 0, lastPart || flags.single else { return }
+        guard wants != 0, lastPart || perPart else { return }
         let hlr = decoded.text.map { SMSCKZMessage(text: $0).channel == .hlr } ?? false
-        let range = configuration.receiptDelay
-        let delay = range.lowerBound + random.nextDouble() * (range.upperBound - range.lowerBound)
+        let delay: Double
+        if let distribution = configuration.receiptDelayDistribution, !distribution.isEmpty {
+            delay = draw(from: distribution)
+        } else {
+            let range = configuration.receiptDelay
+            delay = range.lowerBound + random.nextDouble() * (range.upperBound - range.lowerBound)
+        }
         let (stat, state, err) = hlr ? ("DELIVRD", UInt8(2), "000") : drawOutcome()
         // registered_delivery 2: on failure only; 3: on success only.
         if (wants == 2 && state == 2) || (wants == 3 && state != 2) { return }
         let job = ReceiptJob(
             id: messageID, source: message.source, destination: message.destination, hlr: hlr, stat: stat, state: state,
-            err: err, systemID: systemID, preferred: id)
+            err: err, systemID: systemID, text: String((decoded.text ?? "").prefix(20)), preferred: id)
         // Never before the response: a late response holds its receipt back as long.
         actions.append(.schedule(.receipt(job), after: delay + (responseDelay ?? 0)))
     }
@@ -552,6 +569,7 @@ public struct SMSCStateMachine: Sendable {
 
     mutating func newMessageID() -> String {
         defer { nextMessageID += 1 }
+        if let format = configuration.messageIDFormat { return format.id(nextMessageID) }
         return configuration.receiptIDForm.responseID(nextMessageID)
     }
 
@@ -591,8 +609,17 @@ public struct SMSCStateMachine: Sendable {
         record.finalAt = now
         remember(record)
         let receiptID = configuration.receiptIDForm.receiptID(forResponse: job.id)
-        let text: String
-        if job.hlr {
+        var text: String
+        if let template = configuration.receiptTemplate, !job.hlr {
+            text = ReceiptTemplate.fill(
+                template,
+                [
+                    "id": receiptID, "sub": "001", "dlvrd": job.state == 2 ? "001" : "000",
+                    "submit_date": SMSCTime.receiptDate(record.submitted + configuration.receiptClockOffset),
+                    "done_date": SMSCTime.receiptDate(now + configuration.receiptClockOffset), "stat": job.stat,
+                    "err": job.err, "text": job.text,
+                ])
+        } else if job.hlr {
             text =
                 "id:\(receiptID) stat:\(job.stat) err:\(job.err) imsi:401011234567890 msc:77010000000 mcc:401 mnc:01 "
                 + "cn:Kazakhstan net:Beeline%20KZ rcn:Kazakhstan rnet:Beeline%20KZ"
@@ -603,17 +630,20 @@ public struct SMSCStateMachine: Sendable {
                 "id:\(receiptID) sub:001 dlvrd:\(job.state == 2 ? "001" : "000") submit date:\(submitDate) "
                 + "done date:\(doneDate) stat:\(job.stat) err:\(job.err)"
         }
+        if configuration.receiptCarries == .tlv { text = "" }
         let receipt = PDU(
             .deliverSM, sequence: 0,
             body: .shortMessage(
                 .init(
                     source: job.destination, destination: job.source, esmClass: 0x04,
                     shortMessage: ByteBuffer(string: text))),
-            tlvs: [
-                TLV(tag: .receiptedMessageID, cString: receiptID),
-                TLV(tag: .messageState, integer: UInt64(job.state), width: 1),
-                TLV(tag: .networkErrorCode, octets: [3, 0, UInt8(Int(job.err) ?? 0)]),
-            ])
+            tlvs: configuration.receiptCarries == .text
+                ? []
+                : [
+                    TLV(tag: .receiptedMessageID, cString: receiptID),
+                    TLV(tag: .messageState, integer: UInt64(job.state), width: 1),
+                    TLV(tag: .networkErrorCode, octets: [3, 0, UInt8(Int(job.err) ?? 0)]),
+                ])
         summary.receiptsSent += 1
         deliver(receipt, account: job.systemID, preferring: job.preferred, into: &actions)
         if let every = configuration.duplicateReceipts, (summary.receiptsSent - summary.receiptsRepeated) % every == 0 {

@@ -146,6 +146,63 @@ public struct SimulatorConfiguration: Sendable {
     public var duplicateReceipts: Int?
     /// What the per-account rate counts: every submit_sm (SMSC.kz), or whole messages.
     public var throttleCounts = ThrottleCounts.parts
+    /// How submit_sm_resp writes ids; nil for as ``receiptIDForm`` says (decimal, SMSC.kz).
+    public var messageIDFormat: MessageIDFormat?
+    /// Where receipts carry what they say: the text, the TLVs, or both (SMSC.kz).
+    public var receiptCarries = ReceiptCarries.both
+    /// One receipt per part of a long message, each part with its own id, for every login (as SMSC.kz's `SINGLE`
+    /// flag asks for one connection); else one id and one receipt per message.
+    public var receiptPerPart = false
+    /// The text of receipts, `{id}`, `{sub}`, `{dlvrd}`, `{submit_date}`, `{done_date}`, `{stat}`, `{err}` and
+    /// `{text}` filled in (``ReceiptTemplate``); nil for SMSC.kz's.
+    public var receiptTemplate: String?
+    /// A receipt delay distribution instead of ``receiptDelay``: (percentile 0...100, seconds) points, ascending.
+    public var receiptDelayDistribution: [(percentile: Double, seconds: Double)]?
+
+    /// How message ids are written: a number in base 10 or 16, the letters' case, zeros in front up to a width.
+    public struct MessageIDFormat: Sendable, Hashable {
+        public var radix: Int
+        public var uppercase: Bool
+        public var width: Int
+
+        public init(radix: Int, uppercase: Bool = true, width: Int = 0) {
+            self.radix = radix
+            self.uppercase = uppercase
+            self.width = width
+        }
+
+        /// Parses `decimal`, `hex` or `HEX` (upper-case letters), with `:WIDTH` for zeros in front.
+        public init?(specification: String) {
+            let parts = specification.split(separator: ":", omittingEmptySubsequences: false)
+            guard (1...2).contains(parts.count) else { return nil }
+            switch parts[0] {
+            case "decimal": self.init(radix: 10)
+            case "hex": self.init(radix: 16, uppercase: false)
+            case "HEX": self.init(radix: 16, uppercase: true)
+            default: return nil
+            }
+            if parts.count == 2 {
+                guard let width = Int(parts[1]), (1...64).contains(width) else { return nil }
+                self.width = width
+            }
+        }
+
+        /// The `number`th id.
+        public func id(_ number: UInt64) -> String {
+            let digits = String(number, radix: radix, uppercase: uppercase)
+            return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+        }
+    }
+
+    /// Where receipts carry their id and state. The raw values are the `--receipts-carry` values.
+    public enum ReceiptCarries: String, Sendable, Hashable, CaseIterable {
+        /// The text (`id:... stat:...`) and the receipted_message_id, message_state and network_error_code TLVs.
+        case both
+        /// The text only.
+        case text
+        /// The TLVs only, with an empty short_message.
+        case tlv
+    }
 
     /// What the rate limit counts. The raw values are the `--throttle-counts` values.
     public enum ThrottleCounts: String, Sendable, Hashable, CaseIterable {

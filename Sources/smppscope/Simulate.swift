@@ -6,6 +6,7 @@ import Dispatch
 import Foundation
 import NIOCore
 import NIOPosix
+import Profile
 import Report
 import SMPP
 import Simulator
@@ -17,7 +18,17 @@ enum SimulatorLogFormat: String, ExpressibleByArgument, CaseIterable {
     case none
 }
 
+enum ReceiptPer: String, ExpressibleByArgument, CaseIterable {
+    case message
+    case part
+}
+
+extension SimulatorConfiguration.ReceiptCarries: ExpressibleByArgument {}
+
 struct Simulate: AsyncParsableCommand {
+    /// The options' defaults, to tell the ones given from the rest.
+    static let defaults = (try? Simulate.parse(["--account", "a:b"])) ?? Simulate()
+
     static let configuration = CommandConfiguration(
         commandName: "simulate",
         abstract: "Run an SMSC that follows the SMSC.kz rules (limits, window, one connection per login, receipts).",
@@ -28,6 +39,7 @@ struct Simulate: AsyncParsableCommand {
                   --account shop:pw:30 --account bulk:pw:100
               smppscope simulate --account a:b --latency-from analysis.json \\
                   --receipts DELIVRD=0.8,UNDELIV=0.2 --log jsonl
+              smppscope simulate --profile provider.json --account shop:secret
 
             Stop it with Ctrl-C: it prints a summary and exits.
             """)
@@ -153,6 +165,33 @@ struct Simulate: AsyncParsableCommand {
     @Flag(name: .long, help: "Show bind passwords in the log.")
     var showSecrets = false
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Behave like the SMSC a profile describes (`smppscope profile -o`); options given other values than "
+                + "their defaults win over it.", valueName: "file"))
+    var profile: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The SMSC of --profile to behave like, when it has several.", valueName: "host:port"))
+    var smsc: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "How submit_sm_resp writes ids: decimal, hex or HEX (upper case), :WIDTH for zeros in front.",
+            valueName: "format"))
+    var messageIDs: String?
+
+    @Option(name: .long, help: "Where receipts say what they say: both (text and TLVs), text, or tlv.")
+    var receiptsCarry: SimulatorConfiguration.ReceiptCarries?
+
+    @Option(
+        name: .long,
+        help: "One receipt per message (one id for all its parts) or per part (an id for each), for every login.")
+    var receiptPer: ReceiptPer?
+
     @Option(help: "Seed of the random choices (latency, receipt states, delays).")
     var seed: UInt64 = 1
 
@@ -197,6 +236,33 @@ struct Simulate: AsyncParsableCommand {
             throw ValidationError("invalid --receipts \"\(receipts)\"; e.g. DELIVRD=0.9,UNDELIV=0.1")
         }
         if throughput <= 0 { throw ValidationError("--throughput must be positive") }
+        if let messageIDs, SimulatorConfiguration.MessageIDFormat(specification: messageIDs) == nil {
+            throw ValidationError("invalid --message-ids \"\(messageIDs)\"; use decimal, hex or HEX, with :WIDTH")
+        }
+        if smsc != nil, profile == nil { throw ValidationError("--smsc chooses an SMSC of --profile: give --profile") }
+    }
+
+    /// The SMSC of the profile to behave like.
+    private func profiledSMSC() throws -> ProviderProfile.SMSC? {
+        guard let profile else { return nil }
+        let loaded = try loadProviderProfile(profile)
+        let servers = loaded.smscs.map(\.server).joined(separator: ", ")
+        if let smsc {
+            guard let found = loaded.smscs.first(where: { $0.server == smsc }) else {
+                throw failure(
+                    CommandError(
+                        .invalidSetting, "\(profile) has no SMSC \(smsc)", location: profile,
+                        hint: "its SMSCs: \(servers)"))
+            }
+            return found
+        }
+        guard loaded.smscs.count == 1, let only = loaded.smscs.first else {
+            throw failure(
+                CommandError(
+                    .invalidSetting, "\(profile) describes \(loaded.smscs.count) SMSCs", location: profile,
+                    hint: loaded.smscs.isEmpty ? "profile a capture with SMPP traffic" : "choose one with --smsc: \(servers)"))
+        }
+        return only
     }
 
     /// The logins: from --account, --accounts-file and SMPPSCOPE_SIMULATOR_ACCOUNTS together.
@@ -284,6 +350,30 @@ struct Simulate: AsyncParsableCommand {
         configuration.throttleCounts = throttleCounts
         configuration.mobileOriginatedEvery = moEvery
         configuration.seed = seed
+        if let smsc = try profiledSMSC() {
+            let defaults = Simulate.defaults
+            for line in configuration.apply(smsc) { writeStandardError("profile: \(line)\n") }
+            // Options given other values than their defaults win over the profile.
+            if throughput != defaults.throughput { configuration.throughput = throughput }
+            if let window { configuration.window = window }
+            if latency != defaults.latency || jitter != defaults.jitter || latencyFrom != nil {
+                configuration.latencyDistribution = nil
+                configuration.latency = latency / 1_000
+                configuration.jitter = jitter / 1_000
+                if let latencyFrom { configuration.latencyDistribution = try loadLatency(latencyFrom) }
+            }
+            if receiptDelay != defaults.receiptDelay { configuration.receiptDelayDistribution = nil }
+            if let receipts, let shares = SimulatorConfiguration.ReceiptShares(specification: receipts) {
+                configuration.receiptShares = shares
+            }
+            if idleTimeout != defaults.idleTimeout { configuration.idleTimeout = idleTimeout }
+            if idleAction != defaults.idleAction { configuration.idleAction = idleAction }
+            if receiptIDForm != defaults.receiptIDForm { configuration.receiptIDForm = receiptIDForm }
+            if throttleCounts != defaults.throttleCounts { configuration.throttleCounts = throttleCounts }
+        }
+        if let messageIDs { configuration.messageIDFormat = SimulatorConfiguration.MessageIDFormat(specification: messageIDs) }
+        if let receiptsCarry { configuration.receiptCarries = receiptsCarry }
+        if let receiptPer { configuration.receiptPerPart = receiptPer == .part }
 
         for host in [configuration.listenHost, configuration.tlsHost, configuration.controlHost].compactMap({ $0 })
         where !(IPAddress(host)?.isLoopback ?? (host == "localhost")) {

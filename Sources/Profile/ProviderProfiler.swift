@@ -1,0 +1,369 @@
+// Learns what each SMSC of a timeline does, in one pass over its events: ids, receipts, response times, throttling,
+// window, binds, keep-alives, idle, duplicates, quirks, and the departures from SMPP.
+//
+// Bounds (memory does not grow with the length of the input): SMSCs tracked 1,024 (PDUs of others are counted in
+// `skippedPDUs`); outstanding requests per connection 65,536; message ids waiting for their receipt 1,000,000 per
+// SMSC (the oldest tenth forgotten past it); long messages in progress 100,000 per SMSC; identical-submit memory
+// 100,000 per SMSC (entries older than 10 minutes dropped past it); receipt templates 1,000 distinct per SMSC;
+// enquire_link intervals 10,000 per SMSC; accepted submit times of the last 3 s per account.
+
+import Capture
+import Reassembly
+import SMPP
+import Timeline
+
+/// Reads a timeline and says what each SMSC in it does.
+public struct ProviderProfiler {
+    public static let maximumSMSCs = 1024
+    static let maximumOutstanding = 65_536
+    static let maximumIDs = 1_000_000
+    static let maximumLongMessages = 100_000
+    static let maximumIdentities = 100_000
+    static let maximumTemplates = 1000
+    static let maximumIntervals = 10_000
+
+    private var sessions: [Int: SessionState] = [:]
+    private var smscs: [String: SMSCState] = [:]
+    private var order: [String] = []
+    /// PDUs of SMSCs past ``maximumSMSCs``, not profiled.
+    public private(set) var skippedPDUs = 0
+
+    public init() {}
+
+    // MARK: Reading
+
+    public mutating func consume(_ event: TimelineEvent) {
+        switch event {
+        case .sessionOpened(let session):
+            sessions[session.id] = SessionState(session: session)
+        case .pdu(let item):
+            consume(item)
+        case .sessionEnded(let end, let session):
+            ended(session: session, end: end)
+        case .gap, .streamDiagnostic, .captureDiagnostic:
+            break
+        }
+    }
+
+    private mutating func consume(_ item: TimelinePDU) {
+        var session = sessions[item.session] ?? SessionState(id: item.session)
+        guard let fromClient = item.fromClient else {
+            sessions[item.session] = session
+            return
+        }
+        let server = session.server ?? (fromClient ? item.destination : item.source)
+        session.server = server
+        let key = server.description
+        if smscs[key] == nil {
+            guard smscs.count < Self.maximumSMSCs else {
+                skippedPDUs += 1
+                sessions[item.session] = session
+                return
+            }
+            smscs[key] = SMSCState()
+            order.append(key)
+        }
+        if !session.counted {
+            session.counted = true
+            smscs[key]?.sessions += 1
+        }
+        let pdu = item.decoded()
+        let now = item.timestamp
+        if session.firstPDUWasBind == nil { session.firstPDUWasBind = pdu.commandID.isBind }
+        if fromClient { session.lastClientPDU = now } else { session.lastSMSCPDU = now }
+        let evidence = ConformanceReport.Evidence(
+            session: item.session, frame: item.frame, time: now.seconds, command: pdu.commandID.name,
+            sequence: pdu.sequenceNumber, detail: "")
+        var smsc = smscs[key] ?? SMSCState()
+        smsc.checkFields(pdu, fromClient: fromClient, evidence: evidence)
+        if pdu.commandID.isResponse {
+            response(pdu, fromClient: fromClient, at: now, session: &session, smsc: &smsc, evidence: evidence)
+        } else {
+            request(item, pdu, fromClient: fromClient, at: now, session: &session, smsc: &smsc, evidence: evidence)
+        }
+        smscs[key] = smsc
+        sessions[item.session] = session
+    }
+
+    private mutating func request(
+        _ item: TimelinePDU, _ pdu: PDU, fromClient: Bool, at now: Timestamp, session: inout SessionState,
+        smsc: inout SMSCState, evidence: ConformanceReport.Evidence
+    ) {
+        if pdu.sequenceNumber == 0 || pdu.sequenceNumber > 0x7FFF_FFFF {
+            var shown = evidence
+            shown.detail = "sequence_number \(pdu.sequenceNumber)"
+            smsc.depart(.sequenceNumberOutOfRange, fromClient: fromClient, shown)
+        }
+        let outstanding = fromClient ? session.fromClient.count : session.fromSMSC.count
+        var request = Request(command: pdu.commandID, at: now, outstandingBefore: outstanding, evidence: evidence)
+        request.malformed = pdu.isMalformed
+        request.account = session.systemID ?? ""
+        switch pdu.body {
+        case .bind(let bind) where fromClient:
+            session.systemID = bind.systemID
+            session.interfaceVersion = bind.interfaceVersion
+            smsc.systemIDs.insertBounded(bind.systemID)
+            smsc.interfaceVersions.insertBounded(Self.versionName(bind.interfaceVersion))
+            smsc.systemTypes[bind.systemType, default: 0] += 1
+        case .shortMessage(let message) where fromClient && pdu.commandID == .submitSM:
+            let decoded = pdu.message(isoDefault: item.isoDefault)
+            var hasher = Hasher()
+            hasher.combine(message.source.address)
+            hasher.combine(message.destination.address)
+            hasher.combine(pdu.messageOctets ?? [])
+            var submit = Submit(identity: hasher.finalize(), part: nil)
+            if let concatenation = decoded?.concatenation, concatenation.total > 1 {
+                submit.part = Part(
+                    key: "\(session.systemID ?? "")|\(message.source.address)|\(message.destination.address)|"
+                        + "\(concatenation.reference)|\(concatenation.total)",
+                    sequence: concatenation.sequence, total: concatenation.total,
+                    asks: message.registeredDelivery & 0x03 != 0)
+            }
+            request.submit = submit
+        case .shortMessage, .dataSM:
+            if !fromClient, pdu.commandID == .deliverSM || pdu.commandID == .dataSM,
+                let receipt = pdu.deliveryReceipt(text: pdu.message(isoDefault: item.isoDefault)?.decoded.text)
+            {
+                smsc.receipt(receipt, pdu: pdu, text: pdu.message(isoDefault: item.isoDefault)?.decoded.text, at: now)
+            }
+        case .empty where pdu.commandID == .enquireLink:
+            if fromClient {
+                smsc.enquireFromESME += 1
+            } else {
+                smsc.enquireFromSMSC += 1
+                if let last = session.lastSMSCEnquire, smsc.enquireIntervals.count < Self.maximumIntervals {
+                    smsc.enquireIntervals.append(now.seconds(since: last))
+                }
+                session.lastSMSCEnquire = now
+            }
+        case .empty where pdu.commandID == .unbind:
+            if !fromClient, session.unbindFromClient == nil { session.unbindFromSMSC = now }
+            if fromClient { session.unbindFromClient = now }
+        default:
+            break
+        }
+        if fromClient {
+            if session.fromClient.count < Self.maximumOutstanding { session.fromClient[pdu.sequenceNumber] = request }
+        } else if session.fromSMSC.count < Self.maximumOutstanding {
+            session.fromSMSC[pdu.sequenceNumber] = request
+        }
+    }
+
+    private mutating func response(
+        _ pdu: PDU, fromClient: Bool, at now: Timestamp, session: inout SessionState, smsc: inout SMSCState,
+        evidence: ConformanceReport.Evidence
+    ) {
+        let sequence = pdu.sequenceNumber
+        let request =
+            fromClient
+            ? session.fromSMSC.removeValue(forKey: sequence) : session.fromClient.removeValue(forKey: sequence)
+        if pdu.commandID == .genericNack {
+            if !fromClient { smsc.genericNacks[pdu.commandStatus.name, default: 0] += 1 }
+            if let request, request.command.isKnown, !request.malformed {
+                var shown = evidence
+                shown.detail = "answers \(request.command.name) sequence \(sequence), status \(pdu.commandStatus.name)"
+                smsc.depart(.genericNackForValidRequest, fromClient: fromClient, shown)
+            }
+            return
+        }
+        guard let request, request.command.response == pdu.commandID else {
+            if session.firstPDUWasBind == true {
+                var shown = evidence
+                shown.detail = "no \(CommandID(pdu.commandID.rawValue & 0x7FFF_FFFF).name) with sequence \(sequence) "
+                    + "was waiting"
+                smsc.depart(.responseWithoutRequest, fromClient: fromClient, shown)
+            }
+            return
+        }
+        guard !fromClient else { return }
+        // The SMSC's answer to the ESME's request.
+        let status = pdu.commandStatus
+        smsc.answered(request, pdu, at: now)
+        if status != .ok, pdu.header.commandLength > 16, session.interfaceVersion.map({ $0 <= 0x34 }) ?? true,
+            pdu.commandID.isBindResponse || pdu.commandID == .submitSMResp
+        {
+            var shown = evidence
+            shown.detail = "\(status.name) with a \(pdu.header.commandLength - 16)-byte body"
+            smsc.depart(.errorResponseWithBody, fromClient: false, shown)
+        }
+        if pdu.commandID.isBindResponse {
+            bindAnswered(pdu, session: &session, smsc: &smsc, at: now)
+        }
+    }
+
+    private mutating func bindAnswered(
+        _ pdu: PDU, session: inout SessionState, smsc: inout SMSCState, at now: Timestamp
+    ) {
+        if case .bindResponse(let body) = pdu.body, !body.systemID.isEmpty {
+            smsc.smscSystemIDs.insertBounded(body.systemID)
+        }
+        let login = session.systemID ?? ""
+        let others = (smsc.boundByLogin[login] ?? []).subtracting([session.id])
+        if pdu.commandStatus == .ok {
+            smsc.bindsAccepted += 1
+            session.bound = true
+            if smsc.boundByLogin[login] != nil || smsc.boundByLogin.count < 100_000 {
+                smsc.boundByLogin[login, default: []].insert(session.id)
+            }
+            smsc.mostConcurrent = max(smsc.mostConcurrent, others.count + 1)
+            if !others.isEmpty, smsc.replacementWatch.count < 1000 {
+                smsc.replacementWatch.append((at: now, sessions: others))
+            }
+        } else {
+            smsc.bindsRefused[pdu.commandStatus.name, default: 0] += 1
+            if !others.isEmpty { smsc.refusedWhileBound[pdu.commandStatus.name, default: 0] += 1 }
+        }
+    }
+
+    private mutating func ended(session: Session, end: ConnectionEnd) {
+        guard var state = sessions.removeValue(forKey: session.id), let server = state.server,
+            var smsc = smscs[server.description]
+        else { return }
+        let bySMSC = end.by == server
+        let endedAt = state.unbindFromSMSC ?? end.timestamp
+        if (bySMSC && state.unbindFromClient == nil) || state.unbindFromSMSC != nil {
+            let silence = endedAt.seconds(since: state.lastClientPDU ?? endedAt)
+            if silence >= 5 {
+                smsc.endedBySMSC += 1
+                smsc.shortestSilence = min(smsc.shortestSilence ?? silence, silence)
+                smsc.idleActions[state.unbindFromSMSC != nil ? "unbind" : "close", default: 0] += 1
+            }
+            // The older connection of a login the SMSC ended soon after a newer bind: replaced.
+            if let index = smsc.replacementWatch.firstIndex(where: {
+                $0.sessions.contains(session.id) && endedAt.seconds(since: $0.at) <= 2
+            }) {
+                smsc.replacements += 1
+                smsc.replacementWatch.remove(at: index)
+            }
+        }
+        smsc.replacementWatch.removeAll { end.timestamp.seconds(since: $0.at) > 2 }
+        if state.bound, let login = state.systemID { smsc.boundByLogin[login]?.remove(session.id) }
+        state.bound = false
+        unanswered(state, until: end.timestamp, smsc: &smsc)
+        smscs[server.description] = smsc
+    }
+
+    /// Requests still waiting when the connection ended although the other side went on sending for 10 s more.
+    private func unanswered(_ state: SessionState, until end: Timestamp, smsc: inout SMSCState) {
+        for (fromClient, pending) in [(true, state.fromClient), (false, state.fromSMSC)] {
+            let responderLast = fromClient ? state.lastSMSCPDU : state.lastClientPDU
+            guard let responderLast else { continue }
+            for request in pending.values.sorted(by: { $0.at < $1.at })
+            where responderLast.seconds(since: request.at) > 10 && request.command != .unbind {
+                var shown = request.evidence
+                shown.detail = "no \(request.command.name)_resp; the other side sent PDUs for "
+                    + "\(Int(responderLast.seconds(since: request.at))) s more"
+                smsc.depart(.requestNotAnswered, fromClient: fromClient, shown)
+            }
+        }
+    }
+
+    // MARK: The result
+
+    /// What was learned, one entry per SMSC in the order they were first seen.
+    public mutating func profile(source: String) -> ProviderProfile {
+        finishSessions()
+        return ProviderProfile(source: source, smscs: order.compactMap { key in smscs[key]?.profile(server: key) })
+    }
+
+    /// The departures from SMPP seen, by SMSC, side and kind.
+    public mutating func conformance(source: String) -> ConformanceReport {
+        finishSessions()
+        var departures: [ConformanceReport.Departure] = []
+        for key in order {
+            guard let smsc = smscs[key] else { continue }
+            for code in ConformanceCode.allCases {
+                for (side, collector) in [("smsc", smsc.departures[.init(code: code, fromClient: false)]),
+                    ("esme", smsc.departures[.init(code: code, fromClient: true)])]
+                {
+                    guard let collector, collector.count > 0 else { continue }
+                    departures.append(
+                        .init(
+                            code: code.rawValue, clause: code.clause, side: side, server: key, description: code.summary,
+                            count: collector.count, evidence: collector.evidence))
+                }
+            }
+        }
+        return ConformanceReport(source: source, departures: departures)
+    }
+
+    /// Sessions still open at the end of the input: their unanswered requests, their throttle checks.
+    private mutating func finishSessions() {
+        for state in sessions.values.sorted(by: { $0.id < $1.id }) {
+            guard let server = state.server, var smsc = smscs[server.description] else { continue }
+            let last = max(state.lastClientPDU ?? .init(nanoseconds: 0), state.lastSMSCPDU ?? .init(nanoseconds: 0))
+            unanswered(state, until: last, smsc: &smsc)
+            smscs[server.description] = smsc
+        }
+        sessions.removeAll()
+        for key in order { smscs[key]?.finishThrottles() }
+    }
+
+    static func versionName(_ version: UInt8) -> String {
+        version >= 0x50 ? "5.0" : version == 0x34 ? "3.4" : "3.\(version & 0x0F)"
+    }
+}
+
+// MARK: Per connection
+
+struct Part: Hashable {
+    var key: String
+    var sequence: UInt8
+    var total: UInt8
+    /// registered_delivery asks for a receipt.
+    var asks: Bool
+}
+
+struct Submit {
+    var identity: Int
+    var part: Part?
+}
+
+struct Request {
+    var command: CommandID
+    var at: Timestamp
+    var outstandingBefore: Int
+    var evidence: ConformanceReport.Evidence
+    var submit: Submit?
+    var malformed = false
+    /// The system_id the connection was bound with.
+    var account = ""
+}
+
+struct SessionState {
+    var id: Int
+    var server: Endpoint?
+    var systemID: String?
+    var interfaceVersion: UInt8?
+    var counted = false
+    var bound = false
+    var firstPDUWasBind: Bool?
+    var fromClient: [UInt32: Request] = [:]
+    var fromSMSC: [UInt32: Request] = [:]
+    var lastClientPDU: Timestamp?
+    var lastSMSCPDU: Timestamp?
+    var lastSMSCEnquire: Timestamp?
+    var unbindFromClient: Timestamp?
+    var unbindFromSMSC: Timestamp?
+
+    init(id: Int) { self.id = id }
+
+    init(session: Session) {
+        id = session.id
+        server = session.server
+    }
+}
+
+extension Set where Element == String {
+    /// Inserts unless the set holds 1,000 values already.
+    mutating func insertBounded(_ value: String) {
+        if count < 1000 { insert(value) }
+    }
+}
+
+extension CommandID {
+    var isBind: Bool { self == .bindTransmitter || self == .bindReceiver || self == .bindTransceiver }
+    var isBindResponse: Bool {
+        self == .bindTransmitterResp || self == .bindReceiverResp || self == .bindTransceiverResp
+    }
+}
