@@ -23,6 +23,11 @@ struct AccountRate {
     var pending: [Timestamp] = []
     /// Accepted in the second before a throttled one → times.
     var atThrottle: [Int: Int] = [:]
+    /// Request times of accepted parts after the first of long messages, waiting to be judged as throttles are.
+    var pendingParts: [Timestamp] = []
+    /// Accepted in the second before such a part (the part aside) → times: a part accepted with the limit reached
+    /// shows that parts after the first are not counted.
+    var beforeLaterPart: [Int: Int] = [:]
     var peak = 0
     var throttled = 0
 }
@@ -76,7 +81,6 @@ struct SMSCState {
     var episodes = 0
     var lastThrottle: Timestamp?
     var throttledLaterParts = 0
-    var laterPartsAcceptedNearThrottle = 0
 
     // Window
     var queueFullAt: Int?
@@ -211,10 +215,10 @@ struct SMSCState {
         if let first = rate.accepted.firstIndex(where: { $0 >= keepFrom }), first > 0 {
             rate.accepted.removeFirst(first)
         }
-        rates[account] = rate
-        if let part = submit.part, part.sequence > 1, let last = lastThrottle, request.at.seconds(since: last) < 1 {
-            laterPartsAcceptedNearThrottle += 1
+        if let part = submit.part, part.sequence > 1, rate.pendingParts.count < ProviderProfiler.maximumOutstanding {
+            rate.pendingParts.append(request.at)
         }
+        rates[account] = rate
         // The id.
         guard !id.isEmpty else { return }
         ids.add(id)
@@ -256,7 +260,17 @@ struct SMSCState {
 
     /// Throttled submits whose second has passed by 2 s: the accepted ones in the second before each.
     private mutating func judgeThrottles(account: String, now: Timestamp?) {
-        guard var rate = rates[account], !rate.pending.isEmpty else { return }
+        guard var rate = rates[account], !rate.pending.isEmpty || !rate.pendingParts.isEmpty else { return }
+        var keptParts: [Timestamp] = []
+        for at in rate.pendingParts {
+            if let now, now.seconds(since: at) < 2 {
+                keptParts.append(at)
+                continue
+            }
+            let start = Timestamp(nanoseconds: at.nanoseconds - 1_000_000_000)
+            rate.beforeLaterPart[rate.accepted.count { $0 > start && $0 < at }, default: 0] += 1
+        }
+        rate.pendingParts = keptParts
         var kept: [Timestamp] = []
         for at in rate.pending {
             if let now, now.seconds(since: at) < 2 {
@@ -372,7 +386,10 @@ struct SMSCState {
         var counts = "unknown"
         if throttledLaterParts > 0 {
             counts = "parts"
-        } else if laterPartsAcceptedNearThrottle > 0 {
+        } else if accounts.contains(where: { account in
+            guard let limit = account.limitPerSecond, let rate = rates[account.systemID] else { return false }
+            return rate.beforeLaterPart.keys.contains { $0 >= limit }
+        }) {
             counts = "messages"
         }
         let intervals = enquireIntervals.sorted()

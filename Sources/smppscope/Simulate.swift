@@ -178,7 +178,7 @@ struct Simulate: AsyncParsableCommand {
     var smsc: String?
 
     @Option(
-        name: .long,
+        name: .customLong("message-ids"),
         help: ArgumentHelp(
             "How submit_sm_resp writes ids: decimal, hex or HEX (upper case), :WIDTH for zeros in front.",
             valueName: "format"))
