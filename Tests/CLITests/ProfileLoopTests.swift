@@ -151,12 +151,12 @@ struct ProfiledSimulator {
     let port: Int
     let said: String
 
-    init(profile: String) throws {
+    init(profile: String, account: String = "loop:secret") throws {
         port = freePort()
         process = Process()
         process.executableURL = URL(fileURLWithPath: Paths.binary ?? "")
         process.arguments = [
-            "simulate", "--listen", "127.0.0.1:\(port)", "--log", "none", "--account", "loop:secret", "--profile",
+            "simulate", "--listen", "127.0.0.1:\(port)", "--log", "none", "--account", account, "--profile",
             profile,
         ]
         let errors = Pipe()
@@ -174,5 +174,75 @@ struct ProfiledSimulator {
     func stop() {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+    }
+}
+
+extension ProfileLoopTests {
+    /// Kannel against the simulator set up another way (lower-case hex ids zero-padded to 12, 10 submit_sm/s, 10-20
+    /// ms answers, receipts as text only): the profile names those settings, Kannel's own log says it linked every
+    /// receipt, and the replay of Kannel's traffic against the profile is analyzed as the original was.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/bearerbox"), "Kannel is not installed"))
+    func aProfileLearnedFromKannelTrafficPlaysTheSameTrafficBack() throws {
+        let scratch = try Scratch()
+        let count = 30
+        var journal = ""
+        var kannel: [String: Int] = [:]
+        try withRunningSimulator([
+            "--account", "kannel:secret:10", "--message-ids", "hex:12", "--latency", "10", "--jitter", "10",
+            "--receipts-carry", "text", "--receipt-delay", "0.2-0.6", "--receipts", "DELIVRD=1", "--seed", "3",
+        ]) { smscPort in
+            let proxy = try RecordProcess(upstreamPort: smscPort, scratch: scratch, withStore: false)
+            let run = try runKannel(scratch: scratch, port: proxy.port, msgIDType: "none", count: count)
+            #expect(run.status == 0, "\(run.output)")
+            kannel = run.counts
+            #expect(proxy.stop() == 0, "\(proxy.errors)")
+            journal = proxy.journal
+        }
+        // Kannel sends 30 at once: 10 accepted in the first second, the rest throttled (and not sent again within
+        // the test's time); it links the receipt of every accepted one.
+        #expect(kannel["sent"] == count && kannel["not-found"] == 0, "\(kannel)")
+
+        let profileFile = scratch.path("provider.json")
+        let learned = try smppscope(["profile", journal, "-o", profileFile])
+        #expect(learned.status == 0, "\(learned.errors)")
+        let profile = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: profileFile))) as? [String: Any])
+        let smsc = try #require((profile["smscs"] as? [[String: Any]])?.first)
+        let ids = try #require(smsc["message_ids"] as? [String: Any])
+        #expect(ids["format"] as? String == "hex" && ids["case"] as? String == "lower", "\(ids)")
+        #expect(ids["zero_padded"] as? Bool == true && ids["min_length"] as? Int == 12, "\(ids)")
+        let throttling = try #require(smsc["throttling"] as? [String: Any])
+        let account = try #require((throttling["accounts"] as? [[String: Any]])?.first)
+        #expect(account["limit_per_second"] as? Int == 10, "\(throttling)")
+        let receipts = try #require(smsc["receipts"] as? [String: Any])
+        #expect(receipts["id_in"] as? String == "text" && receipts["tlvs"] as? [String: Double] == [:], "\(receipts)")
+        #expect((receipts["template"] as? String)?.hasPrefix("id:{id} sub:{sub} dlvrd:{dlvrd}") == true)
+        let statuses = ((smsc["responses"] as? [String: Any])?["submit_sm"] as? [String: Any])?["statuses"]
+        let acceptedCount = (statuses as? [String: Int])?["ESME_ROK"] ?? -1
+        #expect(acceptedCount >= 10 && kannel["linked"] == acceptedCount, "\(kannel), \(statuses ?? [:])")
+        #expect(receipts["linked"] as? Int == kannel["linked"])
+        let accepted = try #require(
+            ((smsc["responses"] as? [String: Any])?["submit_sm"] as? [String: Any])?["accepted_latency"]
+                as? [String: Any])
+        let p50 = try #require(accepted["p50_ms"] as? Double)
+        #expect(abs(p50 - 15) <= 3, "10 ms and up to 10 more: \(p50)")
+
+        let password = scratch.path("password")
+        try "secret\n".write(toFile: password, atomically: true, encoding: .utf8)
+        let replayed = scratch.path("replay.pcapng")
+        let simulator = try ProfiledSimulator(profile: profileFile, account: "kannel:secret")
+        defer { simulator.stop() }
+        let replay = try smppscope([
+            "replay", journal, "--target", "127.0.0.1:\(simulator.port)", "--password-file", password,
+            "--record-pcap", replayed, "--receipt-wait", "3",
+        ])
+        #expect(FileManager.default.fileExists(atPath: replayed), "\(replay.errors)")
+        let before = try analyzed(journal)
+        let after = try analyzed(replayed)
+        #expect(after.statuses == before.statuses, "statuses")
+        #expect(after.episodes == before.episodes, "throttle episodes")
+        #expect(abs(after.p50 - before.p50) <= before.p50 * 0.2, "p50 \(before.p50) -> \(after.p50)")
+        #expect(abs(after.p90 - before.p90) <= before.p90 * 0.2, "p90 \(before.p90) -> \(after.p90)")
+        #expect(after.receiptStates == before.receiptStates, "receipt states")
     }
 }
