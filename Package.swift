@@ -175,7 +175,9 @@ let package = Package(
         ),
         .testTarget(
             name: "ProfileTests",
-            dependencies: ["Profile", "Simulator", "Ingest", "Timeline", "Capture", "SMPP", "TestSupport", nioCore]),
+            dependencies: [
+                "Profile", "Simulator", "Ingest", "Timeline", "Reassembly", "Capture", "SMPP", "TestSupport", nioCore,
+            ]),
         .testTarget(name: "CLITests", dependencies: ["SMPP", "TestSupport", nioCore]),
         .testTarget(
             name: "StoreTests",

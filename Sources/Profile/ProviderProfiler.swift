@@ -5,7 +5,8 @@
 // `skippedPDUs`); outstanding requests per connection 65,536; message ids waiting for their receipt 1,000,000 per
 // SMSC (the oldest tenth forgotten past it); long messages in progress 100,000 per SMSC; identical-submit memory
 // 100,000 per SMSC (entries older than 10 minutes dropped past it); receipt templates 1,000 distinct per SMSC;
-// enquire_link intervals 10,000 per SMSC; accepted submit times of the last 3 s per account.
+// enquire_link intervals 10,000 per SMSC; accepted submit times of the last 3 s per account; responses waiting for
+// a late request 64 per connection.
 
 import Capture
 import Reassembly
@@ -21,6 +22,7 @@ public struct ProviderProfiler {
     static let maximumIdentities = 100_000
     static let maximumTemplates = 1000
     static let maximumIntervals = 10_000
+    static let maximumOrphans = 64
 
     private var sessions: [Int: SessionState] = [:]
     private var smscs: [String: SMSCState] = [:]
@@ -93,6 +95,13 @@ public struct ProviderProfiler {
             var shown = evidence
             shown.detail = "sequence_number \(pdu.sequenceNumber)"
             smsc.depart(.sequenceNumberOutOfRange, fromClient: fromClient, shown)
+        }
+        if let index = session.orphans.firstIndex(where: {
+            $0.fromClient != fromClient && $0.command == pdu.commandID.response
+                && $0.evidence.sequence == pdu.sequenceNumber
+        }) {
+            session.orphans.remove(at: index)
+            return
         }
         let outstanding = fromClient ? session.fromClient.count : session.fromSMSC.count
         var request = Request(command: pdu.commandID, at: now, outstandingBefore: outstanding, evidence: evidence)
@@ -171,7 +180,13 @@ public struct ProviderProfiler {
                 var shown = evidence
                 shown.detail = "no \(CommandID(pdu.commandID.rawValue & 0x7FFF_FFFF).name) with sequence \(sequence) "
                     + "was waiting"
-                smsc.depart(.responseWithoutRequest, fromClient: fromClient, shown)
+                // A request that reassembly hands over after its response (held while a stream resynchronised)
+                // still answers it: judged when the connection ends.
+                if session.orphans.count < Self.maximumOrphans {
+                    session.orphans.append(Orphan(command: pdu.commandID, fromClient: fromClient, evidence: shown))
+                } else {
+                    smsc.depart(.responseWithoutRequest, fromClient: fromClient, shown)
+                }
             }
             return
         }
@@ -243,8 +258,12 @@ public struct ProviderProfiler {
         smscs[server.description] = smsc
     }
 
-    /// Requests still waiting when the connection ended although the other side went on sending for 10 s more.
+    /// Requests still waiting when the connection ended although the other side went on sending for 10 s more; and
+    /// responses no request came for.
     private func unanswered(_ state: SessionState, until end: Timestamp, smsc: inout SMSCState) {
+        for orphan in state.orphans {
+            smsc.depart(.responseWithoutRequest, fromClient: orphan.fromClient, orphan.evidence)
+        }
         for (fromClient, pending) in [(true, state.fromClient), (false, state.fromSMSC)] {
             let responderLast = fromClient ? state.lastSMSCPDU : state.lastClientPDU
             guard let responderLast else { continue }
@@ -253,7 +272,8 @@ public struct ProviderProfiler {
                 var shown = request.evidence
                 shown.detail = "no \(request.command.name)_resp; the other side sent PDUs for "
                     + "\(Int(responderLast.seconds(since: request.at))) s more"
-                smsc.depart(.requestNotAnswered, fromClient: fromClient, shown)
+                // The departure is the side's that did not answer.
+                smsc.depart(.requestNotAnswered, fromClient: !fromClient, shown)
             }
         }
     }
@@ -330,6 +350,13 @@ struct Request {
     var account = ""
 }
 
+/// A response no outstanding request matched (yet).
+struct Orphan {
+    var command: CommandID
+    var fromClient: Bool
+    var evidence: ConformanceReport.Evidence
+}
+
 struct SessionState {
     var id: Int
     var server: Endpoint?
@@ -340,6 +367,7 @@ struct SessionState {
     var firstPDUWasBind: Bool?
     var fromClient: [UInt32: Request] = [:]
     var fromSMSC: [UInt32: Request] = [:]
+    var orphans: [Orphan] = []
     var lastClientPDU: Timestamp?
     var lastSMSCPDU: Timestamp?
     var lastSMSCEnquire: Timestamp?
