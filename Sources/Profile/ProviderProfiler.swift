@@ -146,7 +146,10 @@ public struct ProviderProfiler {
                 session.lastSMSCEnquire = now
             }
         case .empty where pdu.commandID == .unbind:
-            if !fromClient, session.unbindFromClient == nil { session.unbindFromSMSC = now }
+            if !fromClient, session.unbindFromClient == nil, session.unbindFromSMSC == nil {
+                session.unbindFromSMSC = now
+                session.silenceBeforeSMSCEnd = now.seconds(since: session.lastClientPDU ?? now)
+            }
             if fromClient { session.unbindFromClient = now }
         default:
             break
@@ -237,7 +240,7 @@ public struct ProviderProfiler {
         let bySMSC = end.by == server
         let endedAt = state.unbindFromSMSC ?? end.timestamp
         if (bySMSC && state.unbindFromClient == nil) || state.unbindFromSMSC != nil {
-            let silence = endedAt.seconds(since: state.lastClientPDU ?? endedAt)
+            let silence = state.silenceBeforeSMSCEnd ?? endedAt.seconds(since: state.lastClientPDU ?? endedAt)
             if silence >= 5 {
                 smsc.endedBySMSC += 1
                 smsc.shortestSilence = min(smsc.shortestSilence ?? silence, silence)
@@ -373,6 +376,8 @@ struct SessionState {
     var lastSMSCEnquire: Timestamp?
     var unbindFromClient: Timestamp?
     var unbindFromSMSC: Timestamp?
+    /// How long the ESME had sent nothing when the SMSC unbound.
+    var silenceBeforeSMSCEnd: Double?
 
     init(id: Int) { self.id = id }
 

@@ -379,7 +379,8 @@ struct SMSCState {
         let idForm = idForms.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key ?? "unknown"
         let accounts = rates.keys.sorted().compactMap { account -> ProviderProfile.Throttling.Account? in
             guard let rate = rates[account] else { return nil }
-            let limit = rate.atThrottle.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key
+            // The commonest count (the larger of two as common).
+            let limit = rate.atThrottle.max { $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key) }?.key
             return .init(
                 systemID: account, limitPerSecond: limit, peakAcceptedPerSecond: rate.peak, throttled: rate.throttled)
         }
