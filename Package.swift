@@ -205,7 +205,7 @@ let package = Package(
         .testTarget(
             name: "SimulatorTests",
             dependencies: [
-                "Simulator", "SMPP", "TestSupport", nioCore, .product(name: "NIOPosix", package: "swift-nio"),
+                "Simulator", "Profile", "SMPP", "TestSupport", nioCore, .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),

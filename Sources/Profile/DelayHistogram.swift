@@ -162,7 +162,8 @@ public struct DelayHistogram: Codable, Hashable, Sendable {
                     ? DelayHistogram.lowerBound(index) * DelayHistogram.step : DelayHistogram.lowerBound(index + 1)
                 buckets.append(
                     Bucket(
-                        fromMilliseconds: DelayHistogram.lowerBound(index), toMilliseconds: DelayHistogram.rounded(upper),
+                        fromMilliseconds: DelayHistogram.lowerBound(index),
+                        toMilliseconds: DelayHistogram.rounded(upper),
                         count: count))
             }
             return DelayHistogram(count: total, buckets: buckets)

@@ -43,6 +43,30 @@ public struct ProviderProfile: Codable, Hashable, Sendable {
         public var duplicates: Duplicates
         public var quirks: Quirks
 
+        public init(
+            server: String, systemIDs: [String], smscSystemIDs: [String], interfaceVersions: [String], sessions: Int,
+            messageIDs: MessageIDs, longMessages: LongMessages, receipts: Receipts, responses: [String: Responses],
+            throttling: Throttling, window: Window, binds: Binds, enquireLink: EnquireLink, idle: Idle,
+            duplicates: Duplicates, quirks: Quirks
+        ) {
+            self.server = server
+            self.systemIDs = systemIDs
+            self.smscSystemIDs = smscSystemIDs
+            self.interfaceVersions = interfaceVersions
+            self.sessions = sessions
+            self.messageIDs = messageIDs
+            self.longMessages = longMessages
+            self.receipts = receipts
+            self.responses = responses
+            self.throttling = throttling
+            self.window = window
+            self.binds = binds
+            self.enquireLink = enquireLink
+            self.idle = idle
+            self.duplicates = duplicates
+            self.quirks = quirks
+        }
+
         enum CodingKeys: String, CodingKey {
             case server, sessions, receipts, responses, throttling, window, binds, idle, duplicates, quirks
             case systemIDs = "system_ids"
@@ -71,6 +95,20 @@ public struct ProviderProfile: Codable, Hashable, Sendable {
         /// The first ids seen (at most three).
         public var examples: [String]
 
+        public init(
+            seen: Int, format: String, letterCase: String, minLength: Int, maxLength: Int, zeroPadded: Bool,
+            sequentialShare: Double, examples: [String]
+        ) {
+            self.seen = seen
+            self.format = format
+            self.letterCase = letterCase
+            self.minLength = minLength
+            self.maxLength = maxLength
+            self.zeroPadded = zeroPadded
+            self.sequentialShare = sequentialShare
+            self.examples = examples
+        }
+
         enum CodingKeys: String, CodingKey {
             case seen, format, examples
             case letterCase = "case"
@@ -87,6 +125,11 @@ public struct ProviderProfile: Codable, Hashable, Sendable {
         public var seen: Int
         /// `shared` (one id for all parts), `per_part`, or `unknown`.
         public var ids: String
+        public init(seen: Int, ids: String) {
+            self.seen = seen
+            self.ids = ids
+        }
+
     }
 
     /// The delivery receipts the SMSC sent.
@@ -114,6 +157,23 @@ public struct ProviderProfile: Codable, Hashable, Sendable {
         /// From the submit to its receipt.
         public var delay: DelayHistogram
 
+        public init(
+            seen: Int, linked: Int, idIn: String, idForm: String, per: String, template: String?, templateShare: Double,
+            tlvs: [String: Double], states: [String: Int], errors: [String: Int], delay: DelayHistogram
+        ) {
+            self.seen = seen
+            self.linked = linked
+            self.idIn = idIn
+            self.idForm = idForm
+            self.per = per
+            self.template = template
+            self.templateShare = templateShare
+            self.tlvs = tlvs
+            self.states = states
+            self.errors = errors
+            self.delay = delay
+        }
+
         enum CodingKeys: String, CodingKey {
             case seen, linked, per, template, tlvs, states, errors, delay
             case idIn = "id_in"
@@ -134,6 +194,18 @@ public struct ProviderProfile: Codable, Hashable, Sendable {
         /// Error responses sent with a body, and without one.
         public var errorsWithBody: Int
         public var errorsWithoutBody: Int
+
+        public init(
+            count: Int, statuses: [String: Int], latency: DelayHistogram, acceptedLatency: DelayHistogram,
+            errorsWithBody: Int, errorsWithoutBody: Int
+        ) {
+            self.count = count
+            self.statuses = statuses
+            self.latency = latency
+            self.acceptedLatency = acceptedLatency
+            self.errorsWithBody = errorsWithBody
+            self.errorsWithoutBody = errorsWithoutBody
+        }
 
         enum CodingKeys: String, CodingKey {
             case count, statuses, latency
@@ -162,6 +234,13 @@ public struct ProviderProfile: Codable, Hashable, Sendable {
             public var peakAcceptedPerSecond: Int
             public var throttled: Int
 
+            public init(systemID: String, limitPerSecond: Int?, peakAcceptedPerSecond: Int, throttled: Int) {
+                self.systemID = systemID
+                self.limitPerSecond = limitPerSecond
+                self.peakAcceptedPerSecond = peakAcceptedPerSecond
+                self.throttled = throttled
+            }
+
             enum CodingKeys: String, CodingKey {
                 case throttled
                 case systemID = "system_id"
@@ -169,6 +248,13 @@ public struct ProviderProfile: Codable, Hashable, Sendable {
                 case peakAcceptedPerSecond = "peak_accepted_per_second"
             }
         }
+        public init(throttled: Int, episodes: Int, counts: String, accounts: [Account]) {
+            self.throttled = throttled
+            self.episodes = episodes
+            self.counts = counts
+            self.accounts = accounts
+        }
+
     }
 
     /// Where ESME_RMSGQFUL starts.
@@ -178,6 +264,12 @@ public struct ProviderProfile: Codable, Hashable, Sendable {
         public var queueFull: Int
         /// The most requests outstanding on a connection that were all accepted.
         public var largestAccepted: Int
+
+        public init(queueFullAt: Int?, queueFull: Int, largestAccepted: Int) {
+            self.queueFullAt = queueFullAt
+            self.queueFull = queueFull
+            self.largestAccepted = largestAccepted
+        }
 
         enum CodingKeys: String, CodingKey {
             case largestAccepted = "largest_accepted"
@@ -201,6 +293,18 @@ public struct ProviderProfile: Codable, Hashable, Sendable {
         /// system_type values, → binds.
         public var systemTypes: [String: Int]
 
+        public init(
+            accepted: Int, refused: [String: Int], mostConcurrentPerLogin: Int, refusedWhileBound: [String: Int],
+            replacements: Int, systemTypes: [String: Int]
+        ) {
+            self.accepted = accepted
+            self.refused = refused
+            self.mostConcurrentPerLogin = mostConcurrentPerLogin
+            self.refusedWhileBound = refusedWhileBound
+            self.replacements = replacements
+            self.systemTypes = systemTypes
+        }
+
         enum CodingKeys: String, CodingKey {
             case accepted, refused, replacements
             case mostConcurrentPerLogin = "most_concurrent_per_login"
@@ -218,6 +322,13 @@ public struct ProviderProfile: Codable, Hashable, Sendable {
         /// The SMSC answered every enquire_link it was sent.
         public var answered: Bool
 
+        public init(fromESME: Int, fromSMSC: Int, smscIntervalSeconds: Double?, answered: Bool) {
+            self.fromESME = fromESME
+            self.fromSMSC = fromSMSC
+            self.smscIntervalSeconds = smscIntervalSeconds
+            self.answered = answered
+        }
+
         enum CodingKeys: String, CodingKey {
             case answered
             case fromESME = "from_esme"
@@ -234,6 +345,12 @@ public struct ProviderProfile: Codable, Hashable, Sendable {
         public var endedAfterSilenceSeconds: Double?
         /// `unbind` or `close`, as the SMSC did; nil when it never did.
         public var action: String?
+
+        public init(endedBySMSC: Int, endedAfterSilenceSeconds: Double?, action: String?) {
+            self.endedBySMSC = endedBySMSC
+            self.endedAfterSilenceSeconds = endedAfterSilenceSeconds
+            self.action = action
+        }
 
         enum CodingKeys: String, CodingKey {
             case action
@@ -253,6 +370,13 @@ public struct ProviderProfile: Codable, Hashable, Sendable {
         /// The shortest time after the accepted copy that an identical submit was accepted again.
         public var acceptedAgainAfterSeconds: Double?
 
+        public init(refused: Int, status: String?, refusedWithinSeconds: Double?, acceptedAgainAfterSeconds: Double?) {
+            self.refused = refused
+            self.status = status
+            self.refusedWithinSeconds = refusedWithinSeconds
+            self.acceptedAgainAfterSeconds = acceptedAgainAfterSeconds
+        }
+
         enum CodingKeys: String, CodingKey {
             case refused, status
             case refusedWithinSeconds = "refused_within_s"
@@ -270,6 +394,16 @@ public struct ProviderProfile: Codable, Hashable, Sendable {
         public var nonStandardStatuses: [String: Int]
         /// Departures from SMPP seen (codes of `profile --conformance`), → occurrences.
         public var departures: [String: Int]
+
+        public init(
+            genericNacks: [String: Int], vendorTLVs: [String: Int], nonStandardStatuses: [String: Int],
+            departures: [String: Int]
+        ) {
+            self.genericNacks = genericNacks
+            self.vendorTLVs = vendorTLVs
+            self.nonStandardStatuses = nonStandardStatuses
+            self.departures = departures
+        }
 
         enum CodingKeys: String, CodingKey {
             case departures

@@ -181,7 +181,8 @@ public struct ProviderProfiler {
         guard let request, request.command.response == pdu.commandID else {
             if session.firstPDUWasBind == true {
                 var shown = evidence
-                shown.detail = "no \(CommandID(pdu.commandID.rawValue & 0x7FFF_FFFF).name) with sequence \(sequence) "
+                shown.detail =
+                    "no \(CommandID(pdu.commandID.rawValue & 0x7FFF_FFFF).name) with sequence \(sequence) "
                     + "was waiting"
                 // A request that reassembly hands over after its response (held while a stream resynchronised)
                 // still answers it: judged when the connection ends.
@@ -273,7 +274,8 @@ public struct ProviderProfiler {
             for request in pending.values.sorted(by: { $0.at < $1.at })
             where responderLast.seconds(since: request.at) > 10 && request.command != .unbind {
                 var shown = request.evidence
-                shown.detail = "no \(request.command.name)_resp; the other side sent PDUs for "
+                shown.detail =
+                    "no \(request.command.name)_resp; the other side sent PDUs for "
                     + "\(Int(responderLast.seconds(since: request.at))) s more"
                 // The departure is the side's that did not answer.
                 smsc.depart(.requestNotAnswered, fromClient: !fromClient, shown)
@@ -296,13 +298,15 @@ public struct ProviderProfiler {
         for key in order {
             guard let smsc = smscs[key] else { continue }
             for code in ConformanceCode.allCases {
-                for (side, collector) in [("smsc", smsc.departures[.init(code: code, fromClient: false)]),
-                    ("esme", smsc.departures[.init(code: code, fromClient: true)])]
-                {
+                for (side, collector) in [
+                    ("smsc", smsc.departures[.init(code: code, fromClient: false)]),
+                    ("esme", smsc.departures[.init(code: code, fromClient: true)]),
+                ] {
                     guard let collector, collector.count > 0 else { continue }
                     departures.append(
                         .init(
-                            code: code.rawValue, clause: code.clause, side: side, server: key, description: code.summary,
+                            code: code.rawValue, clause: code.clause, side: side, server: key,
+                            description: code.summary,
                             count: collector.count, evidence: collector.evidence))
                 }
             }

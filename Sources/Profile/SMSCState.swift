@@ -295,7 +295,9 @@ struct SMSCState {
         receiptsSeen += 1
         if receipt.id != nil { idInText += 1 }
         if receipt.receiptedMessageID != nil { idInTLV += 1 }
-        for tlv in pdu.tlvs { receiptTLVs[tlv.tag.isKnown ? tlv.tag.name : "0x" + String(tlv.tag.rawValue, radix: 16), default: 0] += 1 }
+        for tlv in pdu.tlvs {
+            receiptTLVs[tlv.tag.isKnown ? tlv.tag.name : "0x" + String(tlv.tag.rawValue, radix: 16), default: 0] += 1
+        }
         if let state = receipt.state { states[state, default: 0] += 1 }
         if let err = receipt.err { errors[err, default: 0] += 1 }
         if let text, !text.isEmpty {
@@ -347,12 +349,14 @@ struct SMSCState {
                 command.name,
                 ProviderProfile.Responses(
                     count: entry.count, statuses: entry.statuses, latency: entry.latency.histogram,
-                    acceptedLatency: entry.acceptedLatency.histogram, errorsWithBody: entry.body, errorsWithoutBody: entry.bare)
+                    acceptedLatency: entry.acceptedLatency.histogram, errorsWithBody: entry.body,
+                    errorsWithoutBody: entry.bare)
             )
         }
         let complete = longMessages.values.filter { $0.parts.count >= Int($0.total) }
         let shared = complete.filter { $0.ids.count == 1 }.count
-        let longIDs = complete.isEmpty ? "unknown" : shared == complete.count ? "shared" : shared == 0 ? "per_part" : "mixed"
+        let longIDs =
+            complete.isEmpty ? "unknown" : shared == complete.count ? "shared" : shared == 0 ? "per_part" : "mixed"
         // Receipts per part or per message: the receipts of the complete long messages that asked for one on more
         // than one part.
         let answered = complete.filter { $0.receipts > 0 && $0.asked > 1 }
@@ -417,7 +421,8 @@ struct SMSCState {
                 smscIntervalSeconds: intervals.isEmpty ? nil : (intervals[intervals.count / 2] * 1000).rounded() / 1000,
                 answered: enquireAnswered >= enquireFromESME),
             idle: .init(
-                endedBySMSC: endedBySMSC, endedAfterSilenceSeconds: shortestSilence.map { ($0 * 1000).rounded() / 1000 },
+                endedBySMSC: endedBySMSC,
+                endedAfterSilenceSeconds: shortestSilence.map { ($0 * 1000).rounded() / 1000 },
                 action: idleActions.max { $0.value < $1.value }?.key),
             duplicates: .init(
                 refused: duplicatesRefused,

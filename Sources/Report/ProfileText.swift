@@ -21,7 +21,8 @@ public enum ProfileText {
                 out += ", \(percent(ids.sequentialShare)) sequential, e.g. \(ids.examples.joined(separator: " "))\n"
             }
             if smsc.longMessages.seen > 0 {
-                out += "  long messages     \(smsc.longMessages.seen), ids \(smsc.longMessages.ids.replacing("_", with: " "))\n"
+                out +=
+                    "  long messages     \(smsc.longMessages.seen), ids \(smsc.longMessages.ids.replacing("_", with: " "))\n"
             }
             for command in smsc.responses.keys.sorted() {
                 guard let responses = smsc.responses[command] else { continue }
@@ -39,7 +40,8 @@ public enum ProfileText {
             }
             let throttling = smsc.throttling
             if throttling.throttled > 0 {
-                out += "  throttling        \(throttling.throttled) ESME_RTHROTTLED in \(throttling.episodes) episodes, "
+                out +=
+                    "  throttling        \(throttling.throttled) ESME_RTHROTTLED in \(throttling.episodes) episodes, "
                 out += "counting \(throttling.counts)\n"
             }
             for account in throttling.accounts {
@@ -87,7 +89,8 @@ public enum ProfileText {
         }
         var out = "Departures from SMPP 3.4 / 5.0 in \(report.source)\n"
         for departure in report.departures {
-            out += "\n\(departure.code): \(departure.count) by the \(departure.side.uppercased()) of \(departure.server)\n"
+            out +=
+                "\n\(departure.code): \(departure.count) by the \(departure.side.uppercased()) of \(departure.server)\n"
             out += "  \(departure.description)\n  clause: \(departure.clause)\n"
             for evidence in departure.evidence {
                 out += "  session \(evidence.session) frame \(evidence.frame) \(evidence.command) "

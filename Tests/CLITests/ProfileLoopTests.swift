@@ -44,7 +44,9 @@ struct ProfileLoopTests {
         }
         #expect(log.last == "done")
         // smpplib's view.
-        let responses = log.filter { $0.hasPrefix("response ") }.map { $0.split(separator: " ", omittingEmptySubsequences: false) }
+        let responses = log.filter { $0.hasPrefix("response ") }.map {
+            $0.split(separator: " ", omittingEmptySubsequences: false)
+        }
         let acceptedIDs = responses.filter { $0[2] == "0" }.map { String($0[3]) }
         let throttled = responses.filter { $0[2] == "88" }.count
         let receipts = log.filter { $0.hasPrefix("receipt ") }.map { $0.split(separator: " ") }
@@ -58,7 +60,8 @@ struct ProfileLoopTests {
         let learned = try smppscope(["profile", journal, "-o", profileFile, "--format", "json"])
         #expect(learned.status == 0, "\(learned.errors)")
         let profile = try #require(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: profileFile))) as? [String: Any])
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: profileFile)))
+                as? [String: Any])
         #expect(profile["format"] as? String == "smppscope-provider-profile")
         let smsc = try #require((profile["smscs"] as? [[String: Any]])?.first)
         let ids = try #require(smsc["message_ids"] as? [String: Any])
@@ -206,7 +209,8 @@ extension ProfileLoopTests {
         let learned = try smppscope(["profile", journal, "-o", profileFile])
         #expect(learned.status == 0, "\(learned.errors)")
         let profile = try #require(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: profileFile))) as? [String: Any])
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: profileFile)))
+                as? [String: Any])
         let smsc = try #require((profile["smscs"] as? [[String: Any]])?.first)
         let ids = try #require(smsc["message_ids"] as? [String: Any])
         #expect(ids["format"] as? String == "hex" && ids["case"] as? String == "lower", "\(ids)")

@@ -73,7 +73,11 @@ struct ConformanceTests {
         link.send(Sample.deliver(sequence: 11, text: "later"), from: .server)
         link.send(encoded(PDU(.deliverSMResp, sequence: 11, body: .messageID(""))), from: .client)
         // A command id SMPP reserves.
-        link.send(encoded(PDU(header: PDUHeader(commandID: CommandID(0x99), commandStatus: .ok, sequenceNumber: 8), body: .opaque(ByteBuffer()))), from: .client)
+        link.send(
+            encoded(
+                PDU(
+                    header: PDUHeader(commandID: CommandID(0x99), commandStatus: .ok, sequenceNumber: 8),
+                    body: .opaque(ByteBuffer()))), from: .client)
         link.fin(from: .client)
 
         let (profile, report) = try profiled([link])
@@ -96,7 +100,8 @@ struct ConformanceTests {
         #expect(departure(.malformedField, "esme")?.count == 1)
         #expect(departure(.requestNotAnswered, "smsc")?.count == 1, "\(report.departures.map(\.code))")
         #expect(departure(.requestNotAnswered, "smsc")?.evidence.first?.command == "enquire_link")
-        #expect(departure(.malformedField, "esme")?.evidence.first?.sequence == 9, "\(report.departures.map(\.evidence))")
+        #expect(
+            departure(.malformedField, "esme")?.evidence.first?.sequence == 9, "\(report.departures.map(\.evidence))")
         #expect(report.departures.count == 9, "\(report.departures.map { "\($0.code) \($0.side)" })")
         // Evidence points at the frames: the first departure's PDU is the submit with sequence 0.
         let frame = try #require(departure(.sequenceNumberOutOfRange, "esme")?.evidence.first?.frame)

@@ -28,7 +28,8 @@ struct ProfileLearningTests {
     }
 
     static func receipt(_ sequence: UInt32, id: String, stat: String, err: String) -> [UInt8] {
-        let text = "id:\(id) sub:001 dlvrd:001 submit date:2611260834 done date:2611260835 stat:\(stat) err:\(err) text:hello"
+        let text =
+            "id:\(id) sub:001 dlvrd:001 submit date:2611260834 done date:2611260835 stat:\(stat) err:\(err) text:hello"
         return encoded(
             PDU(
                 .deliverSM, sequence: sequence,
@@ -42,29 +43,42 @@ struct ProfileLearningTests {
         var link = TCPConversation()
         link.handshake()
         link.send(Self.bind(1, login: "shop"), from: .client)
-        link.send(encoded(PDU(.bindTransceiverResp, sequence: 1, body: .bindResponse(.init(systemID: "PROVIDER")))), from: .server)
+        link.send(
+            encoded(PDU(.bindTransceiverResp, sequence: 1, body: .bindResponse(.init(systemID: "PROVIDER")))),
+            from: .server)
         // Four singles sent at once, answered with zero-padded decimal ids counting up.
         for index in 0..<4 {
-            link.send(Self.submit(UInt32(2 + index), to: "7701000000\(index)", text: Array("single \(index)".utf8)), from: .client)
+            link.send(
+                Self.submit(UInt32(2 + index), to: "7701000000\(index)", text: Array("single \(index)".utf8)),
+                from: .client)
         }
         for index in 0..<4 {
             link.wait(microseconds: 20_000)
-            link.send(Sample.submitResponse(sequence: UInt32(2 + index), id: String(format: "%010d", 500 + index)), from: .server)
+            link.send(
+                Sample.submitResponse(sequence: UInt32(2 + index), id: String(format: "%010d", 500 + index)),
+                from: .server)
         }
         // A long message in two parts sharing one id; one receipt for it.
         for part in 1...2 {
             let udh: [UInt8] = [5, 0, 3, 0x42, 2, UInt8(part)]
-            link.send(Self.submit(UInt32(5 + part), to: "77010000009", text: udh + Array("part \(part)".utf8), esmClass: 0x40), from: .client)
+            link.send(
+                Self.submit(
+                    UInt32(5 + part), to: "77010000009", text: udh + Array("part \(part)".utf8), esmClass: 0x40),
+                from: .client)
             link.wait(microseconds: 30_000)
             link.send(Sample.submitResponse(sequence: UInt32(5 + part), id: "0000000600"), from: .server)
         }
         // Three outstanding when the fourth is refused ESME_RMSGQFUL.
         for sequence in 8...11 {
-            link.send(Self.submit(UInt32(sequence), to: "7701000002\(sequence)", text: Array("w\(sequence)".utf8)), from: .client)
+            link.send(
+                Self.submit(UInt32(sequence), to: "7701000002\(sequence)", text: Array("w\(sequence)".utf8)),
+                from: .client)
         }
         link.send(encoded(PDU(.submitSMResp, status: .messageQueueFull, sequence: 11)), from: .server)
         for sequence in 8...10 {
-            link.send(Sample.submitResponse(sequence: UInt32(sequence), id: String(format: "%010d", 600 + sequence)), from: .server)
+            link.send(
+                Sample.submitResponse(sequence: UInt32(sequence), id: String(format: "%010d", 600 + sequence)),
+                from: .server)
         }
         // Receipts: three DELIVRD, one UNDELIV (err 001), the long message's one, written in the text only.
         link.wait(microseconds: 2_000_000)
@@ -140,7 +154,8 @@ struct ProfileLearningTests {
         #expect(smsc.sessions == 2)
         #expect(smsc.binds.accepted == 1 && smsc.binds.refused == ["ESME_RALYBND": 1])
         #expect(smsc.binds.refusedWhileBound == ["ESME_RALYBND": 1] && smsc.binds.mostConcurrentPerLogin == 1)
-        #expect(smsc.enquireLink.fromSMSC == 2 && smsc.enquireLink.smscIntervalSeconds.map { abs($0 - 10) < 0.01 } == true)
+        #expect(
+            smsc.enquireLink.fromSMSC == 2 && smsc.enquireLink.smscIntervalSeconds.map { abs($0 - 10) < 0.01 } == true)
         #expect(smsc.idle.endedBySMSC == 1 && smsc.idle.action == "unbind")
         #expect(smsc.idle.endedAfterSilenceSeconds.map { abs($0 - 30) < 0.01 } == true, "\(smsc.idle)")
         #expect(smsc.duplicates.refused == 1 && smsc.duplicates.status == "ESME_RSUBMITFAIL")
@@ -157,7 +172,8 @@ struct ProfileLearningTests {
         link.send(Self.bind(1, login: "bulk"), from: .client)
         link.send(Sample.bindResponse(sequence: 1), from: .server)
         for index in 0..<9 {
-            link.send(Self.submit(UInt32(2 + index), to: "7701000000\(index)", text: Array("t\(index)".utf8)), from: .client)
+            link.send(
+                Self.submit(UInt32(2 + index), to: "7701000000\(index)", text: Array("t\(index)".utf8)), from: .client)
             link.send(
                 index < 8
                     ? Sample.submitResponse(sequence: UInt32(2 + index), id: "\(index)")
@@ -165,12 +181,14 @@ struct ProfileLearningTests {
         }
         link.wait(microseconds: 3_000_000)
         for index in 0..<7 {
-            link.send(Self.submit(UInt32(30 + index), to: "7701000001\(index)", text: Array("u\(index)".utf8)), from: .client)
+            link.send(
+                Self.submit(UInt32(30 + index), to: "7701000001\(index)", text: Array("u\(index)".utf8)), from: .client)
             link.send(Sample.submitResponse(sequence: UInt32(30 + index), id: "\(30 + index)"), from: .server)
         }
         for part in 1...2 {
             let udh: [UInt8] = [5, 0, 3, 7, 2, UInt8(part)]
-            link.send(Self.submit(UInt32(20 + part), to: "77010000099", text: udh + [0x41], esmClass: 0x40), from: .client)
+            link.send(
+                Self.submit(UInt32(20 + part), to: "77010000099", text: udh + [0x41], esmClass: 0x40), from: .client)
             link.send(
                 part == 1
                     ? Sample.submitResponse(sequence: 21, id: "50")
@@ -228,8 +246,11 @@ struct DelayHistogramTests {
 
     @Test func templatesKeepKeysAndSeparators() {
         #expect(
-            ReceiptTemplate.of("id:1A2B sub:001 dlvrd:001 submit date:2611260834 done date:2611260835 stat:DELIVRD err:000 Text:hi there")
-                == "id:{id} sub:{sub} dlvrd:{dlvrd} submit date:{submit_date} done date:{done_date} stat:{stat} err:{err} Text:{text}")
+            ReceiptTemplate.of(
+                "id:1A2B sub:001 dlvrd:001 submit date:2611260834 done date:2611260835 stat:DELIVRD err:000 Text:hi there"
+            )
+                == "id:{id} sub:{sub} dlvrd:{dlvrd} submit date:{submit_date} done date:{done_date} stat:{stat} err:{err} Text:{text}"
+        )
         #expect(ReceiptTemplate.of("ID:7 STAT:UNDELIV") == "ID:{id} STAT:{stat}")
         #expect(ReceiptTemplate.of("no keys here") == "no keys here")
         #expect(ReceiptTemplate.of("id:5  stat:DELIVRD  err:0") == "id:{id}  stat:{stat}  err:{err}")
