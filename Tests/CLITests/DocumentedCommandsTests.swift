@@ -131,6 +131,7 @@ final class DocumentedWorld: @unchecked Sendable {
         try "smsckz:secret\ntest:test\n".write(toFile: path("accounts.txt"), atomically: true, encoding: .utf8)
         let analysis = try smppscope(["analyze", smpplib, "--format", "json"])
         try analysis.output.write(toFile: path("analysis.json"), atomically: true, encoding: .utf8)
+        _ = try smppscope(["profile", smpplib, "-o", path("provider.json")])
         simulatorPort = freePort()
         simulatorTLSPort = freePort()
         simulator = try RecordProcessLike.start(
@@ -151,6 +152,7 @@ final class DocumentedWorld: @unchecked Sendable {
             ("smpp.sqlite", store), ("smpp.key", key), ("pw.txt", path("pw.txt")),
             ("accounts.txt", path("accounts.txt")),
             ("analysis.json", path("analysis.json")), ("report.html", path("report.html")),
+            ("provider.json", path("provider.json")),
             ("replay.html", path("replay.html")),
             ("hour.html", path("hour.html")), ("session1.pcap", path("session1.pcap")),
             ("session3.pcap", path("session3.pcap")), ("shared.pcapng", path("shared.pcapng")),
