@@ -152,7 +152,7 @@ final class DocumentedWorld: @unchecked Sendable {
             ("smpp.sqlite", store), ("smpp.key", key), ("pw.txt", path("pw.txt")),
             ("accounts.txt", path("accounts.txt")),
             ("analysis.json", path("analysis.json")), ("report.html", path("report.html")),
-            ("provider.json", path("provider.json")),
+            ("provider.json", path("provider.json")), ("replay.pcapng", path("replay.pcapng")),
             ("replay.html", path("replay.html")),
             ("hour.html", path("hour.html")), ("session1.pcap", path("session1.pcap")),
             ("session3.pcap", path("session3.pcap")), ("shared.pcapng", path("shared.pcapng")),
