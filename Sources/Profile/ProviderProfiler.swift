@@ -48,26 +48,29 @@ public struct ProviderProfiler {
     }
 
     private mutating func consume(_ item: TimelinePDU) {
-        var session = sessions[item.session] ?? SessionState(id: item.session)
-        guard let fromClient = item.fromClient else {
-            sessions[item.session] = session
-            return
-        }
+        // Taken out of the tables while they change and put back after: a value still in its table would be copied
+        // whole (its dictionaries with it) at the first change.
+        var session = sessions.removeValue(forKey: item.session) ?? SessionState(id: item.session)
+        defer { sessions[item.session] = session }
+        guard let fromClient = item.fromClient else { return }
         let server = session.server ?? (fromClient ? item.destination : item.source)
         session.server = server
         let key = server.description
-        if smscs[key] == nil {
-            guard smscs.count < Self.maximumSMSCs else {
+        var smsc: SMSCState
+        if let known = smscs.removeValue(forKey: key) {
+            smsc = known
+        } else {
+            guard order.count < Self.maximumSMSCs else {
                 skippedPDUs += 1
-                sessions[item.session] = session
                 return
             }
-            smscs[key] = SMSCState()
+            smsc = SMSCState()
             order.append(key)
         }
+        defer { smscs[key] = smsc }
         if !session.counted {
             session.counted = true
-            smscs[key]?.sessions += 1
+            smsc.sessions += 1
         }
         let pdu = item.decoded()
         let now = item.timestamp
@@ -76,15 +79,12 @@ public struct ProviderProfiler {
         let evidence = ConformanceReport.Evidence(
             session: item.session, frame: item.frame, time: now.seconds, command: pdu.commandID.name,
             sequence: pdu.sequenceNumber, detail: "")
-        var smsc = smscs[key] ?? SMSCState()
         smsc.checkFields(pdu, fromClient: fromClient, evidence: evidence)
         if pdu.commandID.isResponse {
             response(pdu, fromClient: fromClient, at: now, session: &session, smsc: &smsc, evidence: evidence)
         } else {
             request(item, pdu, fromClient: fromClient, at: now, session: &session, smsc: &smsc, evidence: evidence)
         }
-        smscs[key] = smsc
-        sessions[item.session] = session
     }
 
     private mutating func request(
@@ -130,10 +130,9 @@ public struct ProviderProfiler {
             }
             request.submit = submit
         case .shortMessage, .dataSM:
-            if !fromClient, pdu.commandID == .deliverSM || pdu.commandID == .dataSM,
-                let receipt = pdu.deliveryReceipt(text: pdu.message(isoDefault: item.isoDefault)?.decoded.text)
-            {
-                smsc.receipt(receipt, pdu: pdu, text: pdu.message(isoDefault: item.isoDefault)?.decoded.text, at: now)
+            if !fromClient, pdu.commandID == .deliverSM || pdu.commandID == .dataSM {
+                let text = pdu.message(isoDefault: item.isoDefault)?.decoded.text
+                if let receipt = pdu.deliveryReceipt(text: text) { smsc.receipt(receipt, pdu: pdu, text: text, at: now) }
             }
         case .empty where pdu.commandID == .enquireLink:
             if fromClient {
@@ -236,7 +235,7 @@ public struct ProviderProfiler {
 
     private mutating func ended(session: Session, end: ConnectionEnd) {
         guard var state = sessions.removeValue(forKey: session.id), let server = state.server,
-            var smsc = smscs[server.description]
+            var smsc = smscs.removeValue(forKey: server.description)
         else { return }
         let bySMSC = end.by == server
         let endedAt = state.unbindFromSMSC ?? end.timestamp
@@ -317,13 +316,17 @@ public struct ProviderProfiler {
     /// Sessions still open at the end of the input: their unanswered requests, their throttle checks.
     private mutating func finishSessions() {
         for state in sessions.values.sorted(by: { $0.id < $1.id }) {
-            guard let server = state.server, var smsc = smscs[server.description] else { continue }
+            guard let server = state.server, var smsc = smscs.removeValue(forKey: server.description) else { continue }
             let last = max(state.lastClientPDU ?? .init(nanoseconds: 0), state.lastSMSCPDU ?? .init(nanoseconds: 0))
             unanswered(state, until: last, smsc: &smsc)
             smscs[server.description] = smsc
         }
         sessions.removeAll()
-        for key in order { smscs[key]?.finishThrottles() }
+        for key in order {
+            guard var smsc = smscs.removeValue(forKey: key) else { continue }
+            smsc.finishThrottles()
+            smscs[key] = smsc
+        }
     }
 
     static func versionName(_ version: UInt8) -> String {

@@ -201,23 +201,27 @@ struct SMSCState {
             if acceptedIdentities.count >= ProviderProfiler.maximumIdentities { acceptedIdentities.removeAll() }
         }
         acceptedIdentities[submit.identity] = (account, request.at)
-        // The rate: accepted submit_sm per second of this account.
-        var rate = rates[account] ?? AccountRate()
-        let insertAt = rate.accepted.lastIndex { $0 <= request.at }.map { $0 + 1 } ?? 0
+        // The rate: accepted submit_sm per second of this account. (Taken out of its table while it changes, so
+        // that its array is not copied.)
+        var rate = rates.removeValue(forKey: account) ?? AccountRate()
+        let insertAt =
+            rate.accepted.last.map { $0 <= request.at } ?? true
+            ? rate.accepted.count : rate.accepted.firstIndex(after: request.at)
         rate.accepted.insert(request.at, at: insertAt)
         let windowStart = Timestamp(nanoseconds: request.at.nanoseconds - 1_000_000_000)
-        rate.peak = max(rate.peak, rate.accepted.count { $0 > windowStart && $0 <= request.at })
-        rates[account] = rate
-        // Throttled submits are judged on the accepted times around them before older ones are let go.
-        judgeThrottles(account: account, now: request.at)
-        rate = rates[account] ?? rate
-        let keepFrom = Timestamp(nanoseconds: (rate.accepted.last ?? request.at).nanoseconds - 3_000_000_000)
-        if let first = rate.accepted.firstIndex(where: { $0 >= keepFrom }), first > 0 {
-            rate.accepted.removeFirst(first)
-        }
+        rate.peak = max(rate.peak, rate.accepted.firstIndex(after: request.at) - rate.accepted.firstIndex(after: windowStart))
         if let part = submit.part, part.sequence > 1, rate.pendingParts.count < ProviderProfiler.maximumOutstanding {
             rate.pendingParts.append(request.at)
         }
+        rates[account] = rate
+        // Throttled submits are judged on the accepted times around them before older ones are let go.
+        judgeThrottles(account: account, now: request.at)
+        rate = rates.removeValue(forKey: account) ?? AccountRate()
+        // Older than 3 s before the newest: let go once they are half of the array (amortized, no shifting per
+        // submit).
+        let keepFrom = Timestamp(nanoseconds: (rate.accepted.last ?? request.at).nanoseconds - 3_000_000_000)
+        let expired = rate.accepted.firstIndex(after: Timestamp(nanoseconds: keepFrom.nanoseconds - 1))
+        if expired > 0, expired * 2 >= rate.accepted.count { rate.accepted.removeFirst(expired) }
         rates[account] = rate
         // The id.
         guard !id.isEmpty else { return }
@@ -247,28 +251,37 @@ struct SMSCState {
 
     private mutating func throttledSubmit(_ submit: Submit, request: Request, account: String) {
         throttled += 1
-        if let last = lastThrottle, request.at.seconds(since: last) < 1 {
-        } else {
-            episodes += 1
-        }
+        if lastThrottle.map({ request.at.seconds(since: $0) >= 1 }) ?? true { episodes += 1 }
         lastThrottle = max(lastThrottle ?? request.at, request.at)
         if let part = submit.part, part.sequence > 1 { throttledLaterParts += 1 }
         rates[account, default: AccountRate()].throttled += 1
-        rates[account, default: AccountRate()].pending.append(request.at)
+        // Judged when their second is over; past the bound (a flood within two seconds) they are only counted.
+        if rates[account, default: AccountRate()].pending.count < ProviderProfiler.maximumOutstanding {
+            rates[account, default: AccountRate()].pending.append(request.at)
+        }
         judgeThrottles(account: account, now: request.at)
     }
 
     /// Throttled submits whose second has passed by 2 s: the accepted ones in the second before each.
     private mutating func judgeThrottles(account: String, now: Timestamp?) {
-        guard var rate = rates[account], !rate.pending.isEmpty || !rate.pendingParts.isEmpty else { return }
+        guard rates[account].map({ !$0.pending.isEmpty || !$0.pendingParts.isEmpty }) == true,
+            var rate = rates.removeValue(forKey: account)
+        else { return }
+        defer { rates[account] = rate }
+        /// Accepted in the second up to `at`: after `at` - 1 s, up to `at` (or before it).
+        func acceptedInSecond(before at: Timestamp, including: Bool) -> Int {
+            let start = Timestamp(nanoseconds: at.nanoseconds - 1_000_000_000)
+            let end = including ? at : Timestamp(nanoseconds: at.nanoseconds - 1)
+            return max(0, rate.accepted.firstIndex(after: end) - rate.accepted.firstIndex(after: start))
+        }
         var keptParts: [Timestamp] = []
         for at in rate.pendingParts {
             if let now, now.seconds(since: at) < 2 {
                 keptParts.append(at)
                 continue
             }
-            let start = Timestamp(nanoseconds: at.nanoseconds - 1_000_000_000)
-            rate.beforeLaterPart[rate.accepted.count { $0 > start && $0 < at }, default: 0] += 1
+            // The part itself aside.
+            rate.beforeLaterPart[acceptedInSecond(before: at, including: false), default: 0] += 1
         }
         rate.pendingParts = keptParts
         var kept: [Timestamp] = []
@@ -277,12 +290,9 @@ struct SMSCState {
                 kept.append(at)
                 continue
             }
-            let start = Timestamp(nanoseconds: at.nanoseconds - 1_000_000_000)
-            let count = rate.accepted.count { $0 > start && $0 <= at }
-            rate.atThrottle[count, default: 0] += 1
+            rate.atThrottle[acceptedInSecond(before: at, including: true), default: 0] += 1
         }
         rate.pending = kept
-        rates[account] = rate
     }
 
     mutating func finishThrottles() {
@@ -436,6 +446,19 @@ struct SMSCState {
 
     static func share(_ part: Int, of total: Int) -> Double {
         total > 0 ? (Double(part) / Double(total) * 10000).rounded() / 10000 : 0
+    }
+}
+
+extension Array where Element == Timestamp {
+    /// The index of the first time after `time` (the count of those at or before it), the array ascending.
+    func firstIndex(after time: Timestamp) -> Int {
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if self[middle] <= time { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 }
 

@@ -81,6 +81,24 @@ struct HostileCaptureTests {
         #expect(decoded.peakKiB < Self.memoryBoundKiB, "peak RSS \(decoded.peakKiB) KiB")
     }
 
+    /// `profile` reads the same captures in bounded memory, and its counts agree with what the capture holds.
+    @Test(arguments: ["time-extremes", "time-span", "flows", "held", "fragments", "resync"])
+    func profileStaysBounded(kind: String) throws {
+        let scratch = try Scratch()
+        let (path, truth) = try hostileCapture(kind, scale: 2, in: scratch)
+        let run = try measured(["profile", path, "--format", "json"])
+        #expect(run.peakKiB > 0 && run.peakKiB < Self.memoryBoundKiB, "peak RSS \(run.peakKiB) KiB")
+        if (truth["smpp_pdus"] as? Int ?? 0) == 0 {
+            #expect(run.status == 1 && run.errors.contains("no SMPP session"), "\(run.errors.suffix(500))")
+            return
+        }
+        #expect(run.status == 0, "\(run.errors.suffix(2_000))")
+        let profile = try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any]
+        let smscs = profile?["smscs"] as? [[String: Any]] ?? []
+        let sessions = smscs.reduce(0) { $0 + ($1["sessions"] as? Int ?? 0) }
+        #expect(sessions <= truth["smpp_sessions"] as? Int ?? 0, "\(sessions) sessions profiled")
+    }
+
     /// Each class says what happened where it happened.
     @Test func theDamageIsReported() throws {
         let scratch = try Scratch()
