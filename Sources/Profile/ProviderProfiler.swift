@@ -76,23 +76,21 @@ public struct ProviderProfiler {
         let now = item.timestamp
         if session.firstPDUWasBind == nil { session.firstPDUWasBind = pdu.commandID.isBind }
         if fromClient { session.lastClientPDU = now } else { session.lastSMSCPDU = now }
-        let evidence = ConformanceReport.Evidence(
-            session: item.session, frame: item.frame, time: now.seconds, command: pdu.commandID.name,
-            sequence: pdu.sequenceNumber, detail: "")
-        smsc.checkFields(pdu, fromClient: fromClient, evidence: evidence)
+        let place = PDUPlace(session: item.session, frame: item.frame, at: now, header: pdu.header)
+        smsc.checkFields(pdu, fromClient: fromClient, place: place)
         if pdu.commandID.isResponse {
-            response(pdu, fromClient: fromClient, at: now, session: &session, smsc: &smsc, evidence: evidence)
+            response(pdu, fromClient: fromClient, at: now, session: &session, smsc: &smsc, place: place)
         } else {
-            request(item, pdu, fromClient: fromClient, at: now, session: &session, smsc: &smsc, evidence: evidence)
+            request(item, pdu, fromClient: fromClient, at: now, session: &session, smsc: &smsc, place: place)
         }
     }
 
     private mutating func request(
         _ item: TimelinePDU, _ pdu: PDU, fromClient: Bool, at now: Timestamp, session: inout SessionState,
-        smsc: inout SMSCState, evidence: ConformanceReport.Evidence
+        smsc: inout SMSCState, place: PDUPlace
     ) {
         if pdu.sequenceNumber == 0 || pdu.sequenceNumber > 0x7FFF_FFFF {
-            var shown = evidence
+            var shown = place.evidence()
             shown.detail = "sequence_number \(pdu.sequenceNumber)"
             smsc.depart(.sequenceNumberOutOfRange, fromClient: fromClient, shown)
         }
@@ -104,7 +102,7 @@ public struct ProviderProfiler {
             return
         }
         let outstanding = fromClient ? session.fromClient.count : session.fromSMSC.count
-        var request = Request(command: pdu.commandID, at: now, outstandingBefore: outstanding, evidence: evidence)
+        var request = Request(command: pdu.commandID, at: now, outstandingBefore: outstanding, place: place)
         request.malformed = pdu.isMalformed
         request.account = session.systemID ?? ""
         switch pdu.body {
@@ -115,13 +113,17 @@ public struct ProviderProfiler {
             smsc.interfaceVersions.insertBounded(Self.versionName(bind.interfaceVersion))
             smsc.systemTypes[bind.systemType, default: 0] += 1
         case .shortMessage(let message) where fromClient && pdu.commandID == .submitSM:
-            let decoded = pdu.message(isoDefault: item.isoDefault)
+            // Where the part belongs, from the user data header or the sar_* TLVs; the text is not needed.
+            let octets = pdu.messageOctets ?? []
             var hasher = Hasher()
             hasher.combine(message.source.address)
             hasher.combine(message.destination.address)
-            hasher.combine(pdu.messageOctets ?? [])
+            hasher.combine(octets)
             var submit = Submit(identity: hasher.finalize(), part: nil)
-            if let concatenation = decoded?.concatenation, concatenation.total > 1 {
+            let concatenation =
+                message.esmClass & 0x40 != 0
+                ? UserDataHeader.parse(octets).header?.concatenation : Concatenation(sar: { pdu.tlvs[$0] })
+            if let concatenation, concatenation.total > 1 {
                 submit.part = Part(
                     key: "\(session.systemID ?? "")|\(message.source.address)|\(message.destination.address)|"
                         + "\(concatenation.reference)|\(concatenation.total)",
@@ -162,7 +164,7 @@ public struct ProviderProfiler {
 
     private mutating func response(
         _ pdu: PDU, fromClient: Bool, at now: Timestamp, session: inout SessionState, smsc: inout SMSCState,
-        evidence: ConformanceReport.Evidence
+        place: PDUPlace
     ) {
         let sequence = pdu.sequenceNumber
         let request =
@@ -171,7 +173,7 @@ public struct ProviderProfiler {
         if pdu.commandID == .genericNack {
             if !fromClient { smsc.genericNacks[pdu.commandStatus.name, default: 0] += 1 }
             if let request, request.command.isKnown, !request.malformed {
-                var shown = evidence
+                var shown = place.evidence()
                 shown.detail = "answers \(request.command.name) sequence \(sequence), status \(pdu.commandStatus.name)"
                 smsc.depart(.genericNackForValidRequest, fromClient: fromClient, shown)
             }
@@ -179,7 +181,7 @@ public struct ProviderProfiler {
         }
         guard let request, request.command.response == pdu.commandID else {
             if session.firstPDUWasBind == true {
-                var shown = evidence
+                var shown = place.evidence()
                 shown.detail =
                     "no \(CommandID(pdu.commandID.rawValue & 0x7FFF_FFFF).name) with sequence \(sequence) "
                     + "was waiting"
@@ -200,7 +202,7 @@ public struct ProviderProfiler {
         if status != .ok, pdu.header.commandLength > 16, session.interfaceVersion.map({ $0 <= 0x34 }) ?? true,
             pdu.commandID.isBindResponse || pdu.commandID == .submitSMResp
         {
-            var shown = evidence
+            var shown = place.evidence()
             shown.detail = "\(status.name) with a \(pdu.header.commandLength - 16)-byte body"
             smsc.depart(.errorResponseWithBody, fromClient: false, shown)
         }
@@ -272,7 +274,7 @@ public struct ProviderProfiler {
             guard let responderLast else { continue }
             for request in pending.values.sorted(by: { $0.at < $1.at })
             where responderLast.seconds(since: request.at) > 10 && request.command != .unbind {
-                var shown = request.evidence
+                var shown = request.place.evidence()
                 shown.detail =
                     "no \(request.command.name)_resp; the other side sent PDUs for "
                     + "\(Int(responderLast.seconds(since: request.at))) s more"
@@ -349,11 +351,25 @@ struct Submit {
     var part: Part?
 }
 
+/// Where a PDU is, kept per PDU: evidence is made of it only when it shows a departure.
+struct PDUPlace {
+    var session: Int
+    var frame: Int
+    var at: Timestamp
+    var header: PDUHeader
+
+    func evidence(_ detail: String = "") -> ConformanceReport.Evidence {
+        .init(
+            session: session, frame: frame, time: at.seconds, command: header.commandID.name,
+            sequence: header.sequenceNumber, detail: detail)
+    }
+}
+
 struct Request {
     var command: CommandID
     var at: Timestamp
     var outstandingBefore: Int
-    var evidence: ConformanceReport.Evidence
+    var place: PDUPlace
     var submit: Submit?
     var malformed = false
     /// The system_id the connection was bound with.

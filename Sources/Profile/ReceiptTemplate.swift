@@ -18,39 +18,52 @@ public enum ReceiptTemplate {
         }
     }
 
+    /// The keys as lower-case bytes, with their placeholders.
+    static let keyBytes: [(bytes: [UInt8], field: String)] = keys.map { (Array($0.utf8), field($0)) }
+
     /// `id:123 sub:001 ... text:Hello` → `id:{id} sub:{sub} ... text:{text}`; a text without keys stays as it is.
+    /// Keys are ASCII: they are found on the bytes, in any case, at the start or after a space.
     public static func of(_ text: String) -> String {
-        let characters = Array(text)
-        let lower = characters.map { Character($0.lowercased()) }
+        let bytes = Array(text.utf8)
         var matches: [(start: Int, valueStart: Int, field: String)] = []
         var index = 0
-        while index < lower.count {
-            if index == 0 || lower[index - 1] == " " {
-                for key in keys {
-                    let keyCharacters = Array(key)
-                    let end = index + keyCharacters.count
-                    if end < lower.count, lower[end] == ":", Array(lower[index..<end]) == keyCharacters {
-                        matches.append((index, end + 1, field(key)))
-                        index = end
+        scan: while index < bytes.count {
+            if index == 0 || bytes[index - 1] == UInt8(ascii: " ") {
+                for (key, field) in keyBytes {
+                    let end = index + key.count
+                    guard end < bytes.count, bytes[end] == UInt8(ascii: ":") else { continue }
+                    var same = true
+                    for offset in 0..<key.count where Self.lower(bytes[index + offset]) != key[offset] {
+                        same = false
                         break
                     }
+                    guard same else { continue }
+                    matches.append((index, end + 1, field))
+                    if field == "text" { break scan }
+                    index = end
+                    break
                 }
             }
-            if matches.last?.field == "text" { break }
             index += 1
         }
-        guard !matches.isEmpty else { return text }
-        var template = String(characters[0..<matches[0].start])
+        guard let first = matches.first else { return text }
+        var template = Array(bytes[0..<first.start])
         for (position, match) in matches.enumerated() {
-            template += String(characters[match.start..<match.valueStart]) + "{\(match.field)}"
+            template += bytes[match.start..<match.valueStart]
+            template += Array("{\(match.field)}".utf8)
             if match.field == "text" { break }
-            let valueEnd = position + 1 < matches.count ? matches[position + 1].start : characters.count
+            let valueEnd = position + 1 < matches.count ? matches[position + 1].start : bytes.count
             // What separates the value from the next key: the spaces at its end.
             var separator = valueEnd
-            while separator > match.valueStart, characters[separator - 1] == " " { separator -= 1 }
-            template += String(characters[separator..<valueEnd])
+            while separator > match.valueStart, bytes[separator - 1] == UInt8(ascii: " ") { separator -= 1 }
+            template += bytes[separator..<valueEnd]
         }
-        return template
+        return String(decoding: template, as: UTF8.self)
+    }
+
+    /// An ASCII letter in lower case; other bytes as they are.
+    static func lower(_ byte: UInt8) -> UInt8 {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
     }
 
     /// Fills a template's placeholders; those not given are left empty.

@@ -123,14 +123,14 @@ struct SMSCState {
     }
 
     /// The codec's findings, reserved values and vendor extensions of one PDU.
-    mutating func checkFields(_ pdu: PDU, fromClient: Bool, evidence: ConformanceReport.Evidence) {
+    mutating func checkFields(_ pdu: PDU, fromClient: Bool, place: PDUPlace) {
         for diagnostic in pdu.diagnostics {
-            var shown = evidence
+            var shown = place.evidence()
             shown.detail = diagnostic.description
             depart(.malformedField, fromClient: fromClient, shown)
         }
         if !pdu.commandID.isKnown {
-            var shown = evidence
+            var shown = place.evidence()
             shown.detail = String(format8: pdu.commandID.rawValue)
             depart(.reservedCommandID, fromClient: fromClient, shown)
         }
@@ -138,7 +138,7 @@ struct SMSCState {
         if pdu.commandID.isResponse, !status.isKnown {
             if !fromClient { nonStandardStatuses[String(format8: status.rawValue), default: 0] += 1 }
             if !(0x400...0x4FF).contains(status.rawValue) {
-                var shown = evidence
+                var shown = place.evidence()
                 shown.detail = "command_status " + String(format8: status.rawValue)
                 depart(.reservedCommandStatus, fromClient: fromClient, shown)
             }
@@ -147,7 +147,7 @@ struct SMSCState {
             let name = "0x" + String(String(tlv.tag.rawValue, radix: 16, uppercase: true).leftPadded(to: 4))
             if !fromClient, vendorTLVs[name] != nil || vendorTLVs.count < 1000 { vendorTLVs[name, default: 0] += 1 }
             if !tlv.tag.isVendorSpecific {
-                var shown = evidence
+                var shown = place.evidence()
                 shown.detail = "TLV tag \(name)"
                 depart(.reservedTLVTag, fromClient: fromClient, shown)
             }
@@ -237,8 +237,7 @@ struct SMSCState {
         }
         if awaited[id] == nil { awaitedOrder.append(id) }
         awaited[id] = Awaited(id: id, at: request.at, part: submit.part)
-        let canonical = MessageID.canonical(id)
-        if canonical != id {
+        if !Self.isCanonical(id), case let canonical = MessageID.canonical(id), canonical != id {
             awaited[canonical] = Awaited(id: id, at: request.at, part: submit.part)
             awaitedOrder.append(canonical)
         }
@@ -330,7 +329,7 @@ struct SMSCState {
 
     /// The accepted submit a receipt's id names, and how the receipt writes it.
     private func link(_ id: String) -> (Awaited, String)? {
-        let trimmed = String(id.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+        let trimmed = Self.trimmed(id)
         if let found = awaited[trimmed] { return (found, "exact") }
         if let found = awaited[MessageID.canonical(trimmed)] {
             let form = found.id.uppercased() == trimmed.uppercased() ? "letter_case" : "zero_padding"
@@ -349,6 +348,20 @@ struct SMSCState {
             }
         }
         return nil
+    }
+
+    /// The id without spaces around it (as it is, most often, without a copy).
+    static func trimmed(_ id: String) -> String {
+        let bytes = id.utf8
+        guard bytes.first == UInt8(ascii: " ") || bytes.last == UInt8(ascii: " ") else { return id }
+        return String(id.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+    }
+
+    /// True when ``MessageID/canonical(_:)`` would give the id back: no space, no lower-case letter, no leading 0.
+    static func isCanonical(_ id: String) -> Bool {
+        let bytes = id.utf8
+        guard let first = bytes.first, first != UInt8(ascii: "0") || bytes.count == 1 else { return false }
+        return !bytes.contains { $0 == UInt8(ascii: " ") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || $0 >= 0x80 }
     }
 
     // MARK: The profile
@@ -393,8 +406,10 @@ struct SMSCState {
         let idForm = idForms.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key ?? "unknown"
         let accounts = rates.keys.sorted().compactMap { account -> ProviderProfile.Throttling.Account? in
             guard let rate = rates[account] else { return nil }
-            // The commonest count (the larger of two as common).
-            let limit = rate.atThrottle.max { $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key) }?.key
+            // The commonest count (the larger of two as common); none when throttles came with nothing accepted in
+            // the second before them most often (they follow another rule than a rate per second).
+            let commonest = rate.atThrottle.max { $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key) }
+            let limit = commonest.flatMap { $0.key > 0 ? $0.key : nil }
             return .init(
                 systemID: account, limitPerSecond: limit, peakAcceptedPerSecond: rate.peak, throttled: rate.throttled)
         }

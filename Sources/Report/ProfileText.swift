@@ -46,7 +46,9 @@ public enum ProfileText {
             }
             for account in throttling.accounts {
                 out += "                    \(account.systemID): "
-                out += account.limitPerSecond.map { "limit \($0)/s, " } ?? "no throttling, "
+                out +=
+                    account.limitPerSecond.map { "limit \($0)/s, " }
+                    ?? (account.throttled > 0 ? "\(account.throttled) throttled, not by a rate per second, " : "no throttling, ")
                 out += "peak \(account.peakAcceptedPerSecond) accepted/s\n"
             }
             let window = smsc.window
