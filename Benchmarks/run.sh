@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Whole-run benchmarks of smppscope against the libpcap floor (tcpdump) and tshark, on synthetic captures made by
-# tools/gen_smpp_pcap.py: tcpdump, tshark, decode, analyze, import into a fresh store, and anonymize. Prints a Markdown table:
+# tools/gen_smpp_pcap.py: tcpdump, tshark, decode, analyze, import into a fresh store, profile and anonymize. Prints a Markdown table:
 # time, MB/s, PDUs/s, peak RSS, and ratios to tcpdump and tshark.
 #
 #   Benchmarks/run.sh              1 GB clean + 200 MB --stress, 5 rounds (minutes; tshark takes ~45 s a run)
@@ -106,6 +106,8 @@ for input in "${inputs[@]}"; do
     # import into a fresh store each run
     labels+=("smppscope import --store (fresh)")
     commands+=("rm -f '$data/bench.sqlite'*; '$bin' import '$file' --store '$data/bench.sqlite'")
+    labels+=("smppscope profile --format json")
+    commands+=("'$bin' profile --format json '$file'")
     # anonymize into a capture beside the input (a key made once)
     labels+=("smppscope anonymize -o F.anon.pcap")
     commands+=("'$bin' anonymize '$file' -o '$data/bench.anon.pcap' --key '$data/bench.key'")
@@ -117,6 +119,17 @@ for input in "${inputs[@]}"; do
     stored=$("$bin" sessions --store "$data/bench.sqlite" --format json | python3 -c "import json,sys; print(sum(s['pdus'] for s in json.load(sys.stdin)['sources']))")
     anonymized=$("$bin" analyze "$data/bench.anon.pcap" --format json | python3 -c "import json,sys; print(json.load(sys.stdin)['pdus_total'])")
     rm -f "$data/bench.anon.pcap"
+    # The profile's submit_sm and throttled answers, against the truth (where the generator lost nothing).
+    if [ ! -f "$file.lost.json" ]; then
+        "$bin" profile --format json "$file" | python3 -c "
+import json, sys
+profile, truth = json.load(sys.stdin), json.load(open(sys.argv[1]))
+submits = sum(s['responses']['submit_sm']['count'] for s in profile['smscs'])
+throttled = sum(s['throttling']['throttled'] for s in profile['smscs'])
+if submits != truth['pdus_by_command']['submit_sm'] or throttled != truth['throttled_0x58_responses']:
+    sys.exit(f'profile: {submits} submit_sm, {throttled} throttled; the truth file says otherwise')
+" "$file.truth.json" || exit 1
+    fi
     if [ "$decoded" != "$expected" ] || [ "$analyzed" != "$expected" ] || [ "$stored" != "$expected" ] \
         || [ "$anonymized" != "$expected" ]; then
         echo "$input: the truth files say $expected PDUs; decode gave $decoded, analyze $analyzed, import $stored," \

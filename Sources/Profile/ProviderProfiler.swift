@@ -2,7 +2,7 @@
 // window, binds, keep-alives, idle, duplicates, quirks, and the departures from SMPP.
 //
 // Bounds (memory does not grow with the length of the input): SMSCs tracked 1,024 (PDUs of others are counted in
-// `skippedPDUs`); outstanding requests per connection 65,536; message ids waiting for their receipt 1,000,000 per
+// `skippedPDUs`); outstanding requests per connection 65,536; message ids waiting for their receipt 300,000 per
 // SMSC (the oldest tenth forgotten past it); long messages in progress 100,000 per SMSC; identical-submit memory
 // 100,000 per SMSC (entries older than 10 minutes dropped past it); receipt templates 1,000 distinct per SMSC;
 // enquire_link intervals 10,000 per SMSC; accepted submit times of the last 3 s per account; responses waiting for
@@ -17,7 +17,7 @@ import Timeline
 public struct ProviderProfiler {
     public static let maximumSMSCs = 1024
     static let maximumOutstanding = 65_536
-    static let maximumIDs = 1_000_000
+    static let maximumIDs = 300_000
     static let maximumLongMessages = 100_000
     static let maximumIdentities = 100_000
     static let maximumTemplates = 1000
