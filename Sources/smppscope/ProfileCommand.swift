@@ -58,7 +58,7 @@ struct ProfileCommand: ParsableCommand {
             let report = profiler.conformance(source: input.name)
             sink.write(format == .json ? Self.json(report) : ProfileText.render(report))
         } else if format == .json {
-            if output == nil { sink.write(Self.json(profile)) }
+            sink.write(Self.json(profile))
         } else {
             sink.write(ProfileText.render(profile))
         }
