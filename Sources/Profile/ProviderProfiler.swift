@@ -42,7 +42,11 @@ public struct ProviderProfiler {
             consume(item)
         case .sessionEnded(let end, let session):
             ended(session: session, end: end)
-        case .gap, .streamDiagnostic, .captureDiagnostic:
+        case .gap(let gap):
+            // Bytes the input does not have: a request or response may be among them, so the connection's
+            // unmatched responses and unanswered requests say nothing of the SMSC.
+            sessions[gap.connection, default: SessionState(id: gap.connection)].sawGap = true
+        case .streamDiagnostic, .captureDiagnostic:
             break
         }
     }
@@ -134,7 +138,9 @@ public struct ProviderProfiler {
         case .shortMessage, .dataSM:
             if !fromClient, pdu.commandID == .deliverSM || pdu.commandID == .dataSM {
                 let text = pdu.message(isoDefault: item.isoDefault)?.decoded.text
-                if let receipt = pdu.deliveryReceipt(text: text) { smsc.receipt(receipt, pdu: pdu, text: text, at: now) }
+                if let receipt = pdu.deliveryReceipt(text: text) {
+                    smsc.receipt(receipt, pdu: pdu, text: text, at: now)
+                }
             }
         case .empty where pdu.commandID == .enquireLink:
             if fromClient {
@@ -180,7 +186,9 @@ public struct ProviderProfiler {
             return
         }
         guard let request, request.command.response == pdu.commandID else {
-            if session.firstPDUWasBind == true {
+            // Judged only where the input has the connection from its bind and lacks none of its bytes (the
+            // request may be among them).
+            if session.firstPDUWasBind == true, !session.sawGap {
                 var shown = place.evidence()
                 shown.detail =
                     "no \(CommandID(pdu.commandID.rawValue & 0x7FFF_FFFF).name) with sequence \(sequence) "
@@ -266,6 +274,7 @@ public struct ProviderProfiler {
     /// Requests still waiting when the connection ended although the other side went on sending for 10 s more; and
     /// responses no request came for.
     private func unanswered(_ state: SessionState, until end: Timestamp, smsc: inout SMSCState) {
+        guard !state.sawGap else { return }
         for orphan in state.orphans {
             smsc.depart(.responseWithoutRequest, fromClient: orphan.fromClient, orphan.evidence)
         }
@@ -394,6 +403,8 @@ struct SessionState {
     var fromClient: [UInt32: Request] = [:]
     var fromSMSC: [UInt32: Request] = [:]
     var orphans: [Orphan] = []
+    /// The input lacks bytes of this connection.
+    var sawGap = false
     var lastClientPDU: Timestamp?
     var lastSMSCPDU: Timestamp?
     var lastSMSCEnquire: Timestamp?

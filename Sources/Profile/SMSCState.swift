@@ -209,7 +209,8 @@ struct SMSCState {
             ? rate.accepted.count : rate.accepted.firstIndex(after: request.at)
         rate.accepted.insert(request.at, at: insertAt)
         let windowStart = Timestamp(nanoseconds: request.at.nanoseconds - 1_000_000_000)
-        rate.peak = max(rate.peak, rate.accepted.firstIndex(after: request.at) - rate.accepted.firstIndex(after: windowStart))
+        rate.peak = max(
+            rate.peak, rate.accepted.firstIndex(after: request.at) - rate.accepted.firstIndex(after: windowStart))
         if let part = submit.part, part.sequence > 1, rate.pendingParts.count < ProviderProfiler.maximumOutstanding {
             rate.pendingParts.append(request.at)
         }
@@ -361,7 +362,9 @@ struct SMSCState {
     static func isCanonical(_ id: String) -> Bool {
         let bytes = id.utf8
         guard let first = bytes.first, first != UInt8(ascii: "0") || bytes.count == 1 else { return false }
-        return !bytes.contains { $0 == UInt8(ascii: " ") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || $0 >= 0x80 }
+        return !bytes.contains {
+            $0 == UInt8(ascii: " ") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || $0 >= 0x80
+        }
     }
 
     // MARK: The profile

@@ -32,7 +32,9 @@ public enum ProfileText {
             let receipts = smsc.receipts
             if receipts.seen > 0 {
                 out += "  receipts          \(receipts.seen) (\(receipts.linked) linked), id in \(receipts.idIn), "
-                out += "written \(receipts.idForm), one per \(receipts.per); delay \(latency(receipts.delay))\n"
+                out += "written \(receipts.idForm), "
+                out += receipts.per == "unknown" ? "per part or message not known" : "one per \(receipts.per)"
+                out += "; delay \(latency(receipts.delay))\n"
                 out += "                    states \(statuses(receipts.states))\n"
                 if let template = receipts.template {
                     out += "                    text \(template) (\(percent(receipts.templateShare)))\n"
@@ -43,13 +45,15 @@ public enum ProfileText {
                 out +=
                     "  throttling        \(throttling.throttled) ESME_RTHROTTLED in \(throttling.episodes) episodes, "
                 out += "counting \(throttling.counts)\n"
-            }
-            for account in throttling.accounts {
-                out += "                    \(account.systemID): "
-                out +=
-                    account.limitPerSecond.map { "limit \($0)/s, " }
-                    ?? (account.throttled > 0 ? "\(account.throttled) throttled, not by a rate per second, " : "no throttling, ")
-                out += "peak \(account.peakAcceptedPerSecond) accepted/s\n"
+                for account in throttling.accounts {
+                    out += "                    \(account.systemID): "
+                    out +=
+                        account.limitPerSecond.map { "limit \($0)/s, " }
+                        ?? (account.throttled > 0 ? "\(account.throttled) throttled, not by a rate per second, " : "")
+                    out += "peak \(account.peakAcceptedPerSecond) accepted/s\n"
+                }
+            } else if let peak = throttling.accounts.map(\.peakAcceptedPerSecond).max() {
+                out += "  throttling        none, up to \(peak) accepted/s per login\n"
             }
             let window = smsc.window
             out += "  window            "

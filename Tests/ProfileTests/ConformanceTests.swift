@@ -134,4 +134,21 @@ struct ConformanceTests {
         let (_, report) = try profiled([link])
         #expect(report.departures.isEmpty, "\(report.departures.map(\.code))")
     }
+
+    /// A request the capture lost (a gap in the client's stream): its response answers nothing the input has, and
+    /// that says nothing of the SMSC.
+    @Test func aResponseWhoseRequestIsInAGapIsNoDeparture() throws {
+        var link = TCPConversation()
+        link.handshake()
+        link.send(Sample.bind(sequence: 1), from: .client)
+        link.send(Sample.bindResponse(sequence: 1), from: .server)
+        link.send(Sample.submit(sequence: 2, text: "lost"), from: .client, record: false)
+        link.send(Sample.submitResponse(sequence: 2, id: "100"), from: .server)
+        link.send(Sample.submit(sequence: 3, text: "kept"), from: .client)
+        link.send(Sample.submitResponse(sequence: 3, id: "101"), from: .server)
+        link.fin(from: .client)
+        let (profile, report) = try profiled([link])
+        #expect(report.departures.isEmpty, "\(report.departures.map(\.code))")
+        #expect(profile.smscs.first?.responses["submit_sm"]?.count == 1, "the answer to the request it has")
+    }
 }
