@@ -117,24 +117,14 @@ public struct ProviderProfiler {
             smsc.interfaceVersions.insertBounded(Self.versionName(bind.interfaceVersion))
             smsc.systemTypes[bind.systemType, default: 0] += 1
         case .shortMessage(let message) where fromClient && pdu.commandID == .submitSM:
-            // Where the part belongs, from the user data header or the sar_* TLVs; the text is not needed.
-            let octets = pdu.messageOctets ?? []
-            var hasher = Hasher()
-            hasher.combine(message.source.address)
-            hasher.combine(message.destination.address)
-            hasher.combine(octets)
-            var submit = Submit(identity: hasher.finalize(), part: nil)
-            let concatenation =
-                message.esmClass & 0x40 != 0
-                ? UserDataHeader.parse(octets).header?.concatenation : Concatenation(sar: { pdu.tlvs[$0] })
-            if let concatenation, concatenation.total > 1 {
-                submit.part = Part(
-                    key: "\(session.systemID ?? "")|\(message.source.address)|\(message.destination.address)|"
-                        + "\(concatenation.reference)|\(concatenation.total)",
-                    sequence: concatenation.sequence, total: concatenation.total,
-                    asks: message.registeredDelivery & 0x03 != 0)
-            }
-            request.submit = submit
+            request.submit = Self.submit(
+                pdu, source: message.source.address, destination: message.destination.address,
+                esmClass: message.esmClass, registeredDelivery: message.registeredDelivery, login: session.systemID)
+        case .dataSM(let data) where fromClient:
+            // data_sm submits a message as submit_sm does (its text in message_payload): counted alike.
+            request.submit = Self.submit(
+                pdu, source: data.source.address, destination: data.destination.address, esmClass: data.esmClass,
+                registeredDelivery: data.registeredDelivery, login: session.systemID)
         case .shortMessage, .dataSM:
             if !fromClient, pdu.commandID == .deliverSM || pdu.commandID == .dataSM {
                 let text = pdu.message(isoDefault: item.isoDefault)?.decoded.text
@@ -166,6 +156,28 @@ public struct ProviderProfiler {
         } else if session.fromSMSC.count < Self.maximumOutstanding {
             session.fromSMSC[pdu.sequenceNumber] = request
         }
+    }
+
+    /// What is kept of a message an ESME submits: what makes two of them identical, and where a part belongs
+    /// (from the user data header or the sar_* TLVs; the text is not needed).
+    static func submit(
+        _ pdu: PDU, source: String, destination: String, esmClass: UInt8, registeredDelivery: UInt8, login: String?
+    ) -> Submit {
+        let octets = pdu.messageOctets ?? []
+        var hasher = Hasher()
+        hasher.combine(source)
+        hasher.combine(destination)
+        hasher.combine(octets)
+        var submit = Submit(identity: hasher.finalize(), part: nil)
+        let concatenation =
+            esmClass & 0x40 != 0
+            ? UserDataHeader.parse(octets).header?.concatenation : Concatenation(sar: { pdu.tlvs[$0] })
+        if let concatenation, concatenation.total > 1 {
+            submit.part = Part(
+                key: "\(login ?? "")|\(source)|\(destination)|\(concatenation.reference)|\(concatenation.total)",
+                sequence: concatenation.sequence, total: concatenation.total, asks: registeredDelivery & 0x03 != 0)
+        }
+        return submit
     }
 
     private mutating func response(

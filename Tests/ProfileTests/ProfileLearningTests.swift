@@ -203,6 +203,40 @@ struct ProfileLearningTests {
     }
 }
 
+extension ProfileLearningTests {
+    /// data_sm submits as submit_sm does: its ids, its receipts and its share of the rate are the SMSC's alike.
+    @Test func dataSMIsASubmitToo() throws {
+        var link = TCPConversation()
+        link.handshake()
+        link.send(Self.bind(1, login: "shop"), from: .client)
+        link.send(Sample.bindResponse(sequence: 1), from: .server)
+        for index in 0..<3 {
+            let data = PDU(
+                .dataSM, sequence: UInt32(2 + index),
+                body: .dataSM(
+                    .init(
+                        source: Address(address: "SHOP"), destination: Address(address: "7701000000\(index)"),
+                        registeredDelivery: 1)),
+                tlvs: [TLV(tag: .messagePayload, octets: Array("payload \(index)".utf8))])
+            link.send(encoded(data), from: .client)
+            link.send(
+                encoded(PDU(.dataSMResp, sequence: UInt32(2 + index), body: .messageID("m-\(index)"))), from: .server)
+        }
+        for index in 0..<3 {
+            link.send(Sample.deliveredByTLV(sequence: UInt32(10 + index), id: "m-\(index)"), from: .server)
+            link.send(encoded(PDU(.deliverSMResp, sequence: UInt32(10 + index), body: .messageID(""))), from: .client)
+        }
+        link.fin(from: .client)
+        let (profile, report) = try profiled([link])
+        let smsc = try #require(profile.smscs.first)
+        #expect(smsc.responses["data_sm"]?.statuses == ["ESME_ROK": 3])
+        #expect(smsc.messageIDs.seen == 3 && smsc.messageIDs.format == "alphanumeric")
+        #expect(smsc.receipts.linked == 3 && smsc.receipts.idIn == "tlv")
+        #expect(smsc.throttling.accounts.first?.peakAcceptedPerSecond == 3)
+        #expect(report.departures.isEmpty, "\(report.departures.map(\.code))")
+    }
+}
+
 @Suite("Delay histogram and receipt templates")
 struct DelayHistogramTests {
     @Test func percentilesFallWithinTheirBucket() {
