@@ -6,7 +6,7 @@
 // SMSC (the oldest tenth forgotten past it); long messages in progress 100,000 per SMSC; identical-submit memory
 // 100,000 per SMSC (entries older than 10 minutes dropped past it); receipt templates 1,000 distinct per SMSC;
 // enquire_link intervals 10,000 per SMSC; accepted submit times of the last 3 s per account; responses waiting for
-// a late request 64 per connection.
+// a late request 64 per connection; connections 65,536 (the quietest half judged and let go past it).
 
 import Capture
 import Reassembly
@@ -23,6 +23,8 @@ public struct ProviderProfiler {
     static let maximumTemplates = 1000
     static let maximumIntervals = 10_000
     static let maximumOrphans = 64
+    /// Connections followed at once (reassembly lets connections go without an end event past its own bound).
+    let maximumSessions: Int
 
     private var sessions: [Int: SessionState] = [:]
     private var smscs: [String: SMSCState] = [:]
@@ -30,13 +32,17 @@ public struct ProviderProfiler {
     /// PDUs of SMSCs past ``maximumSMSCs``, not profiled.
     public private(set) var skippedPDUs = 0
 
-    public init() {}
+    /// `maximumSessions`: connections followed at once; past it the quietest half are judged and let go.
+    public init(maximumSessions: Int = 65_536) {
+        self.maximumSessions = max(2, maximumSessions)
+    }
 
     // MARK: Reading
 
     public mutating func consume(_ event: TimelineEvent) {
         switch event {
         case .sessionOpened(let session):
+            if sessions[session.id] == nil, sessions.count >= maximumSessions { forgetQuietestSessions() }
             sessions[session.id] = SessionState(session: session)
         case .pdu(let item):
             consume(item)
@@ -54,6 +60,7 @@ public struct ProviderProfiler {
     private mutating func consume(_ item: TimelinePDU) {
         // Taken out of the tables while they change and put back after: a value still in its table would be copied
         // whole (its dictionaries with it) at the first change.
+        if sessions[item.session] == nil, sessions.count >= maximumSessions { forgetQuietestSessions() }
         var session = sessions.removeValue(forKey: item.session) ?? SessionState(id: item.session)
         defer { sessions[item.session] = session }
         guard let fromClient = item.fromClient else { return }
@@ -334,6 +341,22 @@ public struct ProviderProfiler {
             }
         }
         return ConformanceReport(source: source, departures: departures)
+    }
+
+    /// The half of the connections followed that have been quiet longest, judged as if they had ended.
+    private mutating func forgetQuietestSessions() {
+        let quietest = sessions.values.map {
+            ($0.id, max($0.lastClientPDU ?? .init(nanoseconds: 0), $0.lastSMSCPDU ?? .init(nanoseconds: 0)))
+        }
+        .sorted { $0.1 < $1.1 }.prefix(sessions.count / 2)
+        for (id, last) in quietest {
+            guard let state = sessions.removeValue(forKey: id), let server = state.server,
+                var smsc = smscs.removeValue(forKey: server.description)
+            else { continue }
+            if state.bound, let login = state.systemID { smsc.boundByLogin[login]?.remove(id) }
+            unanswered(state, until: last, smsc: &smsc)
+            smscs[server.description] = smsc
+        }
     }
 
     /// Sessions still open at the end of the input: their unanswered requests, their throttle checks.

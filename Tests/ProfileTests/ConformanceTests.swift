@@ -13,14 +13,16 @@ import Testing
 import Timeline
 
 /// The profiler run over packets, as `smppscope profile` runs it over a capture.
-func profiled(_ conversations: [TCPConversation]) throws -> (ProviderProfile, ConformanceReport) {
+func profiled(_ conversations: [TCPConversation], maximumSessions: Int = 65_536) throws -> (
+    ProviderProfile, ConformanceReport
+) {
     let packets = conversations.flatMap(\.packets).sorted {
         ($0.seconds, $0.nanoseconds) < ($1.seconds, $1.nanoseconds)
     }
     let path = try CaptureFileBuilder.temporaryFile(
         CaptureFileBuilder.pcap(linkType: 1, packets: packets, nanosecond: true))
     defer { try? FileManager.default.removeItem(atPath: path) }
-    var profiler = ProviderProfiler()
+    var profiler = ProviderProfiler(maximumSessions: maximumSessions)
     try CaptureIngest(source: try PacketSource.open(path: path), configuration: ReassemblyConfiguration()).run {
         profiler.consume($0)
     }
@@ -150,5 +152,29 @@ struct ConformanceTests {
         let (profile, report) = try profiled([link])
         #expect(report.departures.isEmpty, "\(report.departures.map(\.code))")
         #expect(profile.smscs.first?.responses["submit_sm"]?.count == 1, "the answer to the request it has")
+    }
+
+    /// Past the bound on connections followed at once, the quietest are judged as if they had ended: what they show
+    /// is still reported, and every connection is still counted.
+    @Test func connectionsPastTheBoundAreJudgedAndLetGo() throws {
+        var links: [TCPConversation] = []
+        for index in 0..<10 {
+            var link = TCPConversation(clientPort: UInt16(42_000 + index))
+            // The others start after the first has gone quiet: it is among the quietest when the bound is reached.
+            if index > 0 { link.wait(microseconds: 13_000_000 + UInt32(index) * 1_000) }
+            link.handshake()
+            link.send(Sample.bind(sequence: 1), from: .client)
+            link.send(Sample.bindResponse(sequence: 1), from: .server)
+            if index == 0 {
+                // The first connection's enquire_link is never answered, though the SMSC goes on for 12 s.
+                link.send(Sample.enquireLink(sequence: 2), from: .client)
+                link.wait(microseconds: 12_000_000)
+                link.send(Sample.deliver(sequence: 3, text: "later"), from: .server)
+            }
+            links.append(link)
+        }
+        let (profile, report) = try profiled(links, maximumSessions: 4)
+        #expect(profile.smscs.first?.sessions == 10)
+        #expect(report.departures.map(\.code) == ["request_not_answered"])
     }
 }
