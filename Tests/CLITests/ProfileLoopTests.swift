@@ -181,7 +181,7 @@ struct ProfiledSimulator {
 }
 
 extension ProfileLoopTests {
-    /// Kannel against the simulator set up another way (lower-case hex ids zero-padded to 12, 10 submit_sm/s, 10-20
+    /// Kannel against the simulator set up another way (lower-case hex ids zero-padded to 12, 10 submit_sm/s, 20-30
     /// ms answers, receipts as text only): the profile names those settings, Kannel's own log says it linked every
     /// receipt, and the replay of Kannel's traffic against the profile is analyzed as the original was.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/bearerbox"), "Kannel is not installed"))
@@ -191,7 +191,7 @@ extension ProfileLoopTests {
         var journal = ""
         var kannel: [String: Int] = [:]
         try withRunningSimulator([
-            "--account", "kannel:secret:10", "--message-ids", "hex:12", "--latency", "10", "--jitter", "10",
+            "--account", "kannel:secret:10", "--message-ids", "hex:12", "--latency", "20", "--jitter", "10",
             "--receipts-carry", "text", "--receipt-delay", "0.2-0.6", "--receipts", "DELIVRD=1", "--seed", "3",
         ]) { smscPort in
             let proxy = try RecordProcess(upstreamPort: smscPort, scratch: scratch, withStore: false)
@@ -229,7 +229,7 @@ extension ProfileLoopTests {
             ((smsc["responses"] as? [String: Any])?["submit_sm"] as? [String: Any])?["accepted_latency"]
                 as? [String: Any])
         let p50 = try #require(accepted["p50_ms"] as? Double)
-        #expect(abs(p50 - 15) <= 3, "10 ms and up to 10 more: \(p50)")
+        #expect(abs(p50 - 25) <= 5, "20 ms and up to 10 more: \(p50)")
 
         let password = scratch.path("password")
         try "secret\n".write(toFile: password, atomically: true, encoding: .utf8)
