@@ -154,12 +154,16 @@ public struct ProviderProfile: Codable, Hashable, Sendable {
         public var states: [String: Int]
         /// err: value → receipts.
         public var errors: [String: Int]
+        /// The same as shares of the receipts that gave one.
+        public var stateShares: [String: Double]
+        public var errorShares: [String: Double]
         /// From the submit to its receipt.
         public var delay: DelayHistogram
 
         public init(
             seen: Int, linked: Int, idIn: String, idForm: String, per: String, template: String?, templateShare: Double,
-            tlvs: [String: Double], states: [String: Int], errors: [String: Int], delay: DelayHistogram
+            tlvs: [String: Double], states: [String: Int], errors: [String: Int], stateShares: [String: Double],
+            errorShares: [String: Double], delay: DelayHistogram
         ) {
             self.seen = seen
             self.linked = linked
@@ -171,11 +175,15 @@ public struct ProviderProfile: Codable, Hashable, Sendable {
             self.tlvs = tlvs
             self.states = states
             self.errors = errors
+            self.stateShares = stateShares
+            self.errorShares = errorShares
             self.delay = delay
         }
 
         enum CodingKeys: String, CodingKey {
             case seen, linked, per, template, tlvs, states, errors, delay
+            case stateShares = "state_shares"
+            case errorShares = "error_shares"
             case idIn = "id_in"
             case idForm = "id_form"
             case templateShare = "template_share"

@@ -435,6 +435,8 @@ struct SMSCState {
                 template: commonest?.key,
                 templateShare: textual > 0 ? Self.share(commonest?.value ?? 0, of: textual) : 0,
                 tlvs: receiptTLVs.mapValues { Self.share($0, of: receiptsSeen) }, states: states, errors: errors,
+                stateShares: states.mapValues { Self.share($0, of: states.values.reduce(0, +)) },
+                errorShares: errors.mapValues { Self.share($0, of: errors.values.reduce(0, +)) },
                 delay: receiptDelay.histogram),
             responses: Dictionary(uniqueKeysWithValues: sortedResponses),
             throttling: .init(

@@ -223,8 +223,13 @@ public struct SMSCStateMachine: Sendable {
 
     /// A response after the simulated latency (`delay` when given).
     private mutating func respond(
-        _ pdu: PDU, on id: Int, after delay: Double? = nil, thenClose: Bool = false, into actions: inout [Action]
+        _ response: PDU, on id: Int, after delay: Double? = nil, thenClose: Bool = false, into actions: inout [Action]
     ) {
+        var pdu = response
+        // An error answer without its (empty) message_id, as SMPP 3.4 has it and some SMSCs send it.
+        if !configuration.errorResponsesWithBody, pdu.commandStatus != .ok, case .messageID("") = pdu.body {
+            pdu.body = .empty
+        }
         let wait = delay ?? latency()
         if wait <= 0 {
             if let outstanding = connections[id]?.outstanding { connections[id]?.outstanding = max(0, outstanding - 1) }

@@ -30,6 +30,11 @@ extension SimulatorConfiguration {
             latencyDistribution = times.percentilePoints
             applied.append("response time: accepted submit_sm's, p50 \(times.p50 ?? 0) ms, p90 \(times.p90 ?? 0) ms")
         }
+        // Error answers with or without a body, as the SMSC sent most.
+        if let submit = smsc.responses["submit_sm"], submit.errorsWithBody + submit.errorsWithoutBody > 0 {
+            errorResponsesWithBody = submit.errorsWithBody >= submit.errorsWithoutBody
+            applied.append("error answers \(errorResponsesWithBody ? "with" : "without") a body")
+        }
         // Receipts.
         let receipts = smsc.receipts
         if receipts.seen > 0 {

@@ -156,6 +156,8 @@ public struct SimulatorConfiguration: Sendable {
     /// The text of receipts, `{id}`, `{sub}`, `{dlvrd}`, `{submit_date}`, `{done_date}`, `{stat}`, `{err}` and
     /// `{text}` filled in (``ReceiptTemplate``); nil for SMSC.kz's.
     public var receiptTemplate: String?
+    /// Error answers to submit_sm and data_sm carry an empty message_id (SMSC.kz), or no body (SMPP 3.4).
+    public var errorResponsesWithBody = true
     /// A receipt delay distribution instead of ``receiptDelay``: (percentile 0...100, seconds) points, ascending.
     public var receiptDelayDistribution: [(percentile: Double, seconds: Double)]?
 

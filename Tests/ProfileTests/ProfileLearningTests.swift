@@ -104,6 +104,9 @@ struct ProfileLearningTests {
         #expect(receipts.seen == 5 && receipts.linked == 5 && receipts.idIn == "text" && receipts.idForm == "exact")
         #expect(receipts.states == ["DELIVRD": 4, "UNDELIV": 1] && receipts.errors == ["000": 4, "001": 1])
         #expect(
+            receipts.stateShares == ["DELIVRD": 0.8, "UNDELIV": 0.2]
+                && receipts.errorShares == ["000": 0.8, "001": 0.2])
+        #expect(
             receipts.template
                 == "id:{id} sub:{sub} dlvrd:{dlvrd} submit date:{submit_date} done date:{done_date} stat:{stat} "
                 + "err:{err} text:{text}")

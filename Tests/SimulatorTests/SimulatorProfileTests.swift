@@ -92,11 +92,13 @@ struct SimulatorProfileTests {
             receipts: .init(
                 seen: 4, linked: 4, idIn: "tlv", idForm: "hex_to_decimal", per: "part", template: nil, templateShare: 0,
                 tlvs: ["receipted_message_id": 1], states: ["DELIVRD": 3, "UNDELIV": 1], errors: [:],
+                stateShares: ["DELIVRD": 0.75, "UNDELIV": 0.25],
+                errorShares: [:],
                 delay: latency.histogram),
             responses: [
                 "submit_sm": .init(
                     count: 3, statuses: ["ESME_ROK": 3], latency: latency.histogram, acceptedLatency: latency.histogram,
-                    errorsWithBody: 0, errorsWithoutBody: 0)
+                    errorsWithBody: 0, errorsWithoutBody: 2)
             ],
             throttling: .init(
                 throttled: 2, episodes: 1, counts: "messages",
@@ -123,6 +125,22 @@ struct SimulatorProfileTests {
         #expect(configuration.idleTimeout == 45 && configuration.idleAction == .unbind)
         #expect(configuration.duplicateWindow == 30)
         #expect(configuration.latencyDistribution?.isEmpty == false && configuration.receiptDelayDistribution != nil)
-        #expect(said.count == 7, "\(said)")
+        #expect(configuration.errorResponsesWithBody == false)
+        #expect(said.count == 8, "\(said)")
+    }
+
+    @Test func errorAnswersWithoutABodyWhenTold() throws {
+        for withBody in [true, false] {
+            var harness = Harness {
+                $0.throughput = 1
+                $0.errorResponsesWithBody = withBody
+            }
+            let a = harness.connect()
+            _ = harness.bind(a)
+            _ = harness.submit(a, text: "one")
+            let refused = try #require(harness.submit(a, text: "two").written(to: a).first)
+            #expect(refused.commandStatus == .throttled)
+            #expect(refused.encoded.readableBytes == (withBody ? 17 : 16), "with a body: \(withBody)")
+        }
     }
 }
