@@ -32,8 +32,9 @@ public struct TimelinePDU {
     /// data_coding 0 reads as ISO-8859-1 in this session.
     public var isoDefault: Bool
     /// What the consumer's preparation (``PDUPreparation``) worked out from this PDU ahead of its handling; nil
-    /// when there was none, or it found nothing to work out.
-    public var prepared: PreparedPDU?
+    /// when there was none, or it found nothing to work out. The consumer's own words (the analysis'): part of
+    /// the lent fast path, not of the ordinary API.
+    @_spi(Lent) public var prepared: PreparedPDU? = nil
 
     public init(
         session: Int, timestamp: Timestamp, frame: Int, source: Endpoint, destination: Endpoint, fromClient: Bool?,
@@ -51,7 +52,28 @@ public struct TimelinePDU {
     public init(
         session: Int, timestamp: Timestamp, frame: Int, source: Endpoint, destination: Endpoint, fromClient: Bool?,
         streamOffset: UInt64, header: PDUHeader, raw: ByteBuffer, digest: PDUDigest, decodedBox: DecodedPDUBox?,
-        isoDefault: Bool, prepared: PreparedPDU? = nil
+        isoDefault: Bool
+    ) {
+        self.session = session
+        self.timestamp = timestamp
+        self.frame = frame
+        self.source = source
+        self.destination = destination
+        self.fromClient = fromClient
+        self.streamOffset = streamOffset
+        self.header = header
+        self.raw = raw
+        self.digest = digest
+        self.decodedBox = decodedBox
+        self.isoDefault = isoDefault
+    }
+
+    /// The same with what the consumer's preparation worked out.
+    @_spi(Lent) @inlinable
+    public init(
+        session: Int, timestamp: Timestamp, frame: Int, source: Endpoint, destination: Endpoint, fromClient: Bool?,
+        streamOffset: UInt64, header: PDUHeader, raw: ByteBuffer, digest: PDUDigest, decodedBox: DecodedPDUBox?,
+        isoDefault: Bool, prepared: PreparedPDU?
     ) {
         self.session = session
         self.timestamp = timestamp
@@ -177,8 +199,9 @@ extension TimelinePDU {
 }
 
 /// What a consumer works out from a PDU's bytes alone before it handles the PDU: a key its handling looks up and a
-/// word of facts, both of the consumer's own definition (for the command of the PDU they were worked out from).
-public struct PreparedPDU: Hashable, Sendable {
+/// word of facts, both of the consumer's own definition (for the command of the PDU they were worked out from; the
+/// analysis' bit layout is in Analysis). Part of the lent fast path: declared `@_spi(Lent)`.
+@_spi(Lent) public struct PreparedPDU: Hashable, Sendable {
     public var key: UInt64?
     public var facts: UInt64
     /// A second word of facts, for what does not fit in `facts`.
