@@ -260,7 +260,8 @@ struct Simulate: AsyncParsableCommand {
             throw failure(
                 CommandError(
                     .invalidSetting, "\(profile) describes \(loaded.smscs.count) SMSCs", location: profile,
-                    hint: loaded.smscs.isEmpty ? "profile a capture with SMPP traffic" : "choose one with --smsc: \(servers)"))
+                    hint: loaded.smscs.isEmpty
+                        ? "profile a capture with SMPP traffic" : "choose one with --smsc: \(servers)"))
         }
         return only
     }
@@ -371,7 +372,9 @@ struct Simulate: AsyncParsableCommand {
             if receiptIDForm != defaults.receiptIDForm { configuration.receiptIDForm = receiptIDForm }
             if throttleCounts != defaults.throttleCounts { configuration.throttleCounts = throttleCounts }
         }
-        if let messageIDs { configuration.messageIDFormat = SimulatorConfiguration.MessageIDFormat(specification: messageIDs) }
+        if let messageIDs {
+            configuration.messageIDFormat = SimulatorConfiguration.MessageIDFormat(specification: messageIDs)
+        }
         if let receiptsCarry { configuration.receiptCarries = receiptsCarry }
         if let receiptPer { configuration.receiptPerPart = receiptPer == .part }
 

@@ -43,7 +43,9 @@ struct ProfileCommandTests {
         let other = scratch.path("other.json")
         try #"{"latency": {}}"#.write(toFile: other, atomically: true, encoding: .utf8)
         let notAProfile = try smppscope(["simulate", "--account", "a:b", "--profile", other])
-        #expect(notAProfile.status == 1 && notAProfile.errors.contains("is not a provider profile"), "\(notAProfile.errors)")
+        #expect(
+            notAProfile.status == 1 && notAProfile.errors.contains("is not a provider profile"), "\(notAProfile.errors)"
+        )
 
         profile["version"] = 99
         let future = scratch.path("future.json")
