@@ -101,9 +101,9 @@ public struct ProviderProfiler {
         smsc: inout SMSCState, place: PDUPlace
     ) {
         if pdu.sequenceNumber == 0 || pdu.sequenceNumber > 0x7FFF_FFFF {
-            var shown = place.evidence()
-            shown.detail = "sequence_number \(pdu.sequenceNumber)"
-            smsc.depart(.sequenceNumberOutOfRange, fromClient: fromClient, shown)
+            smsc.depart(
+                .sequenceNumberOutOfRange, fromClient: fromClient,
+                place.evidence("sequence_number \(pdu.sequenceNumber)"))
         }
         if let index = session.orphans.firstIndex(where: {
             $0.fromClient != fromClient && $0.command == pdu.commandID.response
@@ -198,9 +198,10 @@ public struct ProviderProfiler {
         if pdu.commandID == .genericNack {
             if !fromClient { smsc.genericNacks[pdu.commandStatus.name, default: 0] += 1 }
             if let request, request.command.isKnown, !request.malformed {
-                var shown = place.evidence()
-                shown.detail = "answers \(request.command.name) sequence \(sequence), status \(pdu.commandStatus.name)"
-                smsc.depart(.genericNackForValidRequest, fromClient: fromClient, shown)
+                smsc.depart(
+                    .genericNackForValidRequest, fromClient: fromClient,
+                    place.evidence(
+                        "answers \(request.command.name) sequence \(sequence), status \(pdu.commandStatus.name)"))
             }
             return
         }
@@ -208,10 +209,8 @@ public struct ProviderProfiler {
             // Judged only where the input has the connection from its bind and lacks none of its bytes (the
             // request may be among them).
             if session.firstPDUWasBind == true, !session.sawGap {
-                var shown = place.evidence()
-                shown.detail =
-                    "no \(CommandID(pdu.commandID.rawValue & 0x7FFF_FFFF).name) with sequence \(sequence) "
-                    + "was waiting"
+                let asked = CommandID(pdu.commandID.rawValue & 0x7FFF_FFFF).name
+                let shown = place.evidence("no \(asked) with sequence \(sequence) was waiting")
                 // A request that reassembly hands over after its response (held while a stream resynchronised)
                 // still answers it: judged when the connection ends.
                 if session.orphans.count < Self.maximumOrphans {
@@ -229,9 +228,9 @@ public struct ProviderProfiler {
         if status != .ok, pdu.header.commandLength > 16, session.interfaceVersion.map({ $0 <= 0x34 }) ?? true,
             pdu.commandID.isBindResponse || pdu.commandID == .submitSMResp
         {
-            var shown = place.evidence()
-            shown.detail = "\(status.name) with a \(pdu.header.commandLength - 16)-byte body"
-            smsc.depart(.errorResponseWithBody, fromClient: false, shown)
+            smsc.depart(
+                .errorResponseWithBody, fromClient: false,
+                place.evidence("\(status.name) with a \(pdu.header.commandLength - 16)-byte body"))
         }
         if pdu.commandID.isBindResponse {
             bindAnswered(pdu, session: &session, smsc: &smsc, at: now)
@@ -302,12 +301,12 @@ public struct ProviderProfiler {
             guard let responderLast else { continue }
             for request in pending.values.sorted(by: { $0.at < $1.at })
             where responderLast.seconds(since: request.at) > 10 && request.command != .unbind {
-                var shown = request.place.evidence()
-                shown.detail =
-                    "no \(request.command.name)_resp; the other side sent PDUs for "
-                    + "\(Int(responderLast.seconds(since: request.at))) s more"
+                let later = Int(responderLast.seconds(since: request.at))
                 // The departure is the side's that did not answer.
-                smsc.depart(.requestNotAnswered, fromClient: !fromClient, shown)
+                smsc.depart(
+                    .requestNotAnswered, fromClient: !fromClient,
+                    request.place.evidence(
+                        "no \(request.command.name)_resp; the other side sent PDUs for \(later) s more"))
             }
         }
     }

@@ -125,31 +125,25 @@ struct SMSCState {
     /// The codec's findings, reserved values and vendor extensions of one PDU.
     mutating func checkFields(_ pdu: PDU, fromClient: Bool, place: PDUPlace) {
         for diagnostic in pdu.diagnostics {
-            var shown = place.evidence()
-            shown.detail = diagnostic.description
-            depart(.malformedField, fromClient: fromClient, shown)
+            depart(.malformedField, fromClient: fromClient, place.evidence(diagnostic.description))
         }
         if !pdu.commandID.isKnown {
-            var shown = place.evidence()
-            shown.detail = String(format8: pdu.commandID.rawValue)
-            depart(.reservedCommandID, fromClient: fromClient, shown)
+            depart(.reservedCommandID, fromClient: fromClient, place.evidence(String(format8: pdu.commandID.rawValue)))
         }
         let status = pdu.commandStatus
         if pdu.commandID.isResponse, !status.isKnown {
             if !fromClient { nonStandardStatuses[String(format8: status.rawValue), default: 0] += 1 }
             if !(0x400...0x4FF).contains(status.rawValue) {
-                var shown = place.evidence()
-                shown.detail = "command_status " + String(format8: status.rawValue)
-                depart(.reservedCommandStatus, fromClient: fromClient, shown)
+                depart(
+                    .reservedCommandStatus, fromClient: fromClient,
+                    place.evidence("command_status " + String(format8: status.rawValue)))
             }
         }
         for tlv in pdu.tlvs where !tlv.tag.isKnown {
             let name = "0x" + String(String(tlv.tag.rawValue, radix: 16, uppercase: true).leftPadded(to: 4))
             if !fromClient, vendorTLVs[name] != nil || vendorTLVs.count < 1000 { vendorTLVs[name, default: 0] += 1 }
             if !tlv.tag.isVendorSpecific {
-                var shown = place.evidence()
-                shown.detail = "TLV tag \(name)"
-                depart(.reservedTLVTag, fromClient: fromClient, shown)
+                depart(.reservedTLVTag, fromClient: fromClient, place.evidence("TLV tag \(name)"))
             }
         }
     }
@@ -158,16 +152,21 @@ struct SMSCState {
 
     mutating func answered(_ request: Request, _ pdu: PDU, at now: Timestamp) {
         let status = pdu.commandStatus
-        var entry = responses[request.command] ?? ResponseCounts()
-        entry.count += 1
-        entry.statuses[status.name, default: 0] += 1
-        let milliseconds = now.seconds(since: request.at) * 1000
-        entry.latency.add(milliseconds: milliseconds)
-        if status == .ok { entry.acceptedLatency.add(milliseconds: milliseconds) }
-        if status != .ok {
-            if pdu.header.commandLength > 16 { entry.body += 1 } else { entry.bare += 1 }
+        // Counted in place: the histograms' counters are not copied per answer.
+        func count(_ entry: inout ResponseCounts) {
+            entry.count += 1
+            entry.statuses[status.name, default: 0] += 1
+            let milliseconds = now.seconds(since: request.at) * 1000
+            entry.latency.add(milliseconds: milliseconds)
+            if status == .ok {
+                entry.acceptedLatency.add(milliseconds: milliseconds)
+            } else if pdu.header.commandLength > 16 {
+                entry.body += 1
+            } else {
+                entry.bare += 1
+            }
         }
-        responses[request.command] = entry
+        count(&responses[request.command, default: ResponseCounts()])
         if request.command == .enquireLink { enquireAnswered += 1 }
         if status == .messageQueueFull {
             queueFull += 1

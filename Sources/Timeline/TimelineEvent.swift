@@ -75,18 +75,10 @@ public struct TimelinePDU {
         streamOffset: UInt64, header: PDUHeader, raw: ByteBuffer, digest: PDUDigest, decodedBox: DecodedPDUBox?,
         isoDefault: Bool, prepared: PreparedPDU?
     ) {
-        self.session = session
-        self.timestamp = timestamp
-        self.frame = frame
-        self.source = source
-        self.destination = destination
-        self.fromClient = fromClient
-        self.streamOffset = streamOffset
-        self.header = header
-        self.raw = raw
-        self.digest = digest
-        self.decodedBox = decodedBox
-        self.isoDefault = isoDefault
+        self.init(
+            session: session, timestamp: timestamp, frame: frame, source: source, destination: destination,
+            fromClient: fromClient, streamOffset: streamOffset, header: header, raw: raw, digest: digest,
+            decodedBox: decodedBox, isoDefault: isoDefault)
         self.prepared = prepared
     }
 
