@@ -79,4 +79,34 @@ struct ProfileCommandTests {
         defer { stop(process) }
         #expect(process.isRunning, "\(errors)")
     }
+
+    /// A store gives the same profile as the captures imported into it, SMSC by SMSC, in SQLite and PostgreSQL.
+    @Test func aStoreGivesTheProfileOfItsCaptures() throws {
+        let scratch = try Scratch()
+        let captures = ["smpplib_simulator_port3700.pcap", "kannel_simulator_port3701.pcap"].map {
+            Paths.root.appendingPathComponent("Captures/\($0)").path
+        }
+        var stores = [scratch.path("smpp.sqlite")]
+        if PostgresServer.available { stores.append(try PostgresServer.shared.get().makeDatabase()) }
+        func smscs(_ arguments: [String]) throws -> [String: NSDictionary] {
+            let run = try smppscope(["profile", "--format", "json"] + arguments)
+            #expect(run.status == 0, "\(run.errors)")
+            let json = try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any]
+            let entries = json?["smscs"] as? [[String: Any]] ?? []
+            return Dictionary(uniqueKeysWithValues: entries.map { ($0["server"] as? String ?? "", $0 as NSDictionary) })
+        }
+        var fromCaptures: [String: NSDictionary] = [:]
+        for capture in captures { fromCaptures.merge(try smscs([capture])) { first, _ in first } }
+        #expect(fromCaptures.count == 2)
+        for store in stores {
+            #expect(try smppscope(["import"] + captures + ["--store", store]).status == 0)
+            let fromStore = try smscs(["--store", store])
+            #expect(Set(fromStore.keys) == Set(fromCaptures.keys))
+            for (server, profile) in fromCaptures {
+                #expect(
+                    fromStore[server] == profile,
+                    "\(server) from \(store.hasPrefix("postgres") ? "PostgreSQL" : "SQLite")")
+            }
+        }
+    }
 }
