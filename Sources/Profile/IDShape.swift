@@ -95,10 +95,6 @@ struct IDShape {
         return .init(
             seen: count, format: format, letterCase: letterCase, minLength: count == 0 ? 0 : minLength,
             maxLength: maxLength, zeroPadded: leadingZero && minLength == maxLength,
-            sequentialShare: ProviderProfile.share(steps, of: pairs), examples: examples)
+            sequentialShare: SMSCState.share(steps, of: pairs), examples: examples)
     }
-}
-
-extension ProviderProfile {
-    static func share(_ part: Int, of total: Int) -> Double { SMSCState.share(part, of: total) }
 }

@@ -72,8 +72,6 @@ struct SMSCState {
     var states: [String: Int] = [:]
     var errors: [String: Int] = [:]
     var receiptDelay = DelayHistogram.Builder()
-    /// Receipts of ids given to long messages.
-    var receiptsOfLongIDs = 0
 
     // Throttling
     var rates: [String: AccountRate] = [:]
@@ -140,7 +138,7 @@ struct SMSCState {
             }
         }
         for tlv in pdu.tlvs where !tlv.tag.isKnown {
-            let name = "0x" + String(String(tlv.tag.rawValue, radix: 16, uppercase: true).leftPadded(to: 4))
+            let name = tlv.tag.description
             if !fromClient, vendorTLVs[name] != nil || vendorTLVs.count < 1000 { vendorTLVs[name, default: 0] += 1 }
             if !tlv.tag.isVendorSpecific {
                 depart(.reservedTLVTag, fromClient: fromClient, place.evidence("TLV tag \(name)"))
@@ -273,25 +271,23 @@ struct SMSCState {
             let end = including ? at : Timestamp(nanoseconds: at.nanoseconds - 1)
             return max(0, rate.accepted.firstIndex(after: end) - rate.accepted.firstIndex(after: start))
         }
-        var keptParts: [Timestamp] = []
-        for at in rate.pendingParts {
-            if let now, now.seconds(since: at) < 2 {
-                keptParts.append(at)
-                continue
+        /// The times whose second is over by 2 s (all of them at the end), taken out of `times`.
+        func due(_ times: inout [Timestamp]) -> [Timestamp] {
+            guard let now else {
+                defer { times.removeAll() }
+                return times
             }
-            // The part itself aside.
+            let ready = times.filter { now.seconds(since: $0) >= 2 }
+            times.removeAll { now.seconds(since: $0) >= 2 }
+            return ready
+        }
+        // A later part: the part itself aside. A throttled submit: up to and with it.
+        for at in due(&rate.pendingParts) {
             rate.beforeLaterPart[acceptedInSecond(before: at, including: false), default: 0] += 1
         }
-        rate.pendingParts = keptParts
-        var kept: [Timestamp] = []
-        for at in rate.pending {
-            if let now, now.seconds(since: at) < 2 {
-                kept.append(at)
-                continue
-            }
+        for at in due(&rate.pending) {
             rate.atThrottle[acceptedInSecond(before: at, including: true), default: 0] += 1
         }
-        rate.pending = kept
     }
 
     mutating func finishThrottles() {
@@ -305,7 +301,7 @@ struct SMSCState {
         if receipt.id != nil { idInText += 1 }
         if receipt.receiptedMessageID != nil { idInTLV += 1 }
         for tlv in pdu.tlvs {
-            receiptTLVs[tlv.tag.isKnown ? tlv.tag.name : "0x" + String(tlv.tag.rawValue, radix: 16), default: 0] += 1
+            receiptTLVs[tlv.tag.isKnown ? tlv.tag.name : tlv.tag.description, default: 0] += 1
         }
         if let state = receipt.state { states[state, default: 0] += 1 }
         if let err = receipt.err { errors[err, default: 0] += 1 }
@@ -321,10 +317,7 @@ struct SMSCState {
         receiptsLinked += 1
         idForms[form, default: 0] += 1
         receiptDelay.add(milliseconds: now.seconds(since: found.at) * 1000)
-        if let part = found.part {
-            receiptsOfLongIDs += 1
-            longMessages[part.key]?.receipts += 1
-        }
+        if let part = found.part { longMessages[part.key]?.receipts += 1 }
     }
 
     /// The accepted submit a receipt's id names, and how the receipt writes it.

@@ -43,6 +43,11 @@ struct ProfileCommand: ParsableCommand {
         var profiler = ProviderProfiler()
         try input.readTimeline(label: "profiling", decodesEveryPDU: true) { profiler.consume($0) }
         let profile = profiler.profile(source: input.name)
+        if profiler.skippedPDUs > 0 {
+            writeStandardError(
+                "warning: \(profiler.skippedPDUs) PDUs of SMSCs past the first \(ProviderProfiler.maximumSMSCs) were "
+                    + "not profiled; select fewer with --filter (live) or a store's --source\n")
+        }
         guard !profile.smscs.isEmpty else {
             throw failure(
                 CommandError(
