@@ -35,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // libpcap, for live capture and BPF filters.
@@ -143,13 +145,25 @@ let package = Package(
             name: "Report",
             dependencies: ["SMPP", "Capture", "Timeline", "Reassembly", "Analysis", "ReplayCore", "Profile", nioCore],
             swiftSettings: hotPath),
+        // The web UI and JSON API over a store, on Hummingbird.
+        .target(
+            name: "Serve",
+            dependencies: [
+                "SMPP", "Capture", "Reassembly", "Timeline", "Analysis", "Report", "Store", nioCore,
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "smppscope",
             dependencies: [
                 "SMPP", "Capture", "LiveCapture", "Reassembly", "Timeline", "Ingest", "Analysis", "Report", "Simulator", "Store",
                 "Profile",
                 "Anonymize",
-                "Proxy", "Recording", "Replay", "ReplayCore", "Transport", nioCore,
+                "Proxy", "Recording", "Replay", "ReplayCore", "Serve", "Transport", nioCore,
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

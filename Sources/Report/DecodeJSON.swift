@@ -38,8 +38,11 @@ public struct RenderOptions: Sendable {
 
 /// Writes timeline events as JSON Lines.
 public enum DecodeJSON {
-    /// One PDU as a JSON object (no newline).
-    public static func write(_ item: TimelinePDU, into json: inout JSONWriter, options: RenderOptions) {
+    /// One PDU as a JSON object (no newline); `extra` adds keys of the caller's at its end.
+    public static func write(
+        _ item: TimelinePDU, into json: inout JSONWriter, options: RenderOptions,
+        extra: (inout JSONWriter) -> Void = { _ in }
+    ) {
         let item = item.forOutput(options)
         let pdu = item.decoded()
         json.beginObject()
@@ -83,6 +86,7 @@ public enum DecodeJSON {
         if !problems.isEmpty {
             json.key("error"); json.string(problems.joined(separator: "; "))
         }
+        extra(&json)
         json.endObject()
     }
 

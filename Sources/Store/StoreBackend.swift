@@ -75,7 +75,7 @@ struct TimelineMerge {
     init(source: StoredSource, filter: StoreFilter, allSessions: [StoredSession]) {
         self.source = source
         self.filter = filter
-        let local = filter.sourceID != nil
+        let local = filter.numbersSessionsInSource
         sessions = allSessions.filter {
             filter.sessions.isEmpty || filter.sessions.contains(local ? Int64($0.connection) : $0.id)
         }
@@ -84,7 +84,9 @@ struct TimelineMerge {
     /// Nothing to read: the filter names sessions and none is in this source.
     var isEmpty: Bool { !filter.sessions.isEmpty && sessions.isEmpty }
 
-    func number(_ session: StoredSession) -> Int { filter.sourceID != nil ? session.connection : Int(session.id) }
+    func number(_ session: StoredSession) -> Int {
+        filter.numbersSessionsInSource ? session.connection : Int(session.id)
+    }
 
     /// Opens sealed passwords with the filter's key.
     mutating func addSecret(pduID: Int64, sealed: Data) throws {

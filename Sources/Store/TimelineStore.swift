@@ -52,8 +52,10 @@ public struct StoredSession: Hashable, Sendable {
 public struct StoreFilter: Sendable {
     public var sourceID: Int64?
     /// Store-wide session ids; with `sourceID`, the session numbers within that source (as reading its capture
-    /// numbers them).
+    /// numbers them), unless `storeWideSessionIDs`.
     public var sessions: Set<Int64> = []
+    /// With `sourceID`, sessions keep their store-wide ids (in `sessions` and in the events read), as without it.
+    public var storeWideSessionIDs = false
     public var from: Timestamp?
     public var to: Timestamp?
     /// PDUs that carry this message id (responses, queries, receipts, and the submit it was given to).
@@ -68,6 +70,9 @@ public struct StoreFilter: Sendable {
     public var passwordKey: SymmetricKey?
 
     public init() {}
+
+    /// Sessions are numbered within their source: one source is read, as its capture numbers them.
+    var numbersSessionsInSource: Bool { sourceID != nil && !storeWideSessionIDs }
 
     /// True when only some PDUs of a session are wanted (then session and stream events are left out).
     public var selectsPDUs: Bool {

@@ -126,31 +126,10 @@ struct StoreSelection: ParsableArguments {
 }
 
 /// A command_status by its name (ESME_RTHROTTLED) or number (0x58, 88).
-func parseStatus(_ text: String) -> UInt32? {
-    let upper = text.uppercased()
-    if let known = CommandStatus.allKnown.first(where: { $0.name == upper }) { return known.rawValue }
-    if upper.hasPrefix("0X") { return UInt32(upper.dropFirst(2), radix: 16) }
-    return UInt32(text)
-}
+func parseStatus(_ text: String) -> UInt32? { SelectionValue.status(text) }
 
 /// Epoch seconds, or an ISO 8601 date and time (UTC unless it says otherwise).
-func parseTime(_ text: String) -> Timestamp? {
-    if let seconds = Double(text) { return Timestamp(nanoseconds: Int64(seconds * 1e9)) }
-    let formatter = ISO8601DateFormatter()
-    for candidate in [text, text.replacingOccurrences(of: " ", with: "T")] {
-        for suffix in ["", "Z"] {
-            formatter.formatOptions = [.withInternetDateTime]
-            if let date = formatter.date(from: candidate + suffix) {
-                return Timestamp(nanoseconds: Int64(date.timeIntervalSince1970 * 1e9))
-            }
-            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            if let date = formatter.date(from: candidate + suffix) {
-                return Timestamp(nanoseconds: Int64(date.timeIntervalSince1970 * 1e9))
-            }
-        }
-    }
-    return nil
-}
+func parseTime(_ text: String) -> Timestamp? { SelectionValue.time(text) }
 
 struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(

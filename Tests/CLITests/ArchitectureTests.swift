@@ -13,15 +13,17 @@ struct ArchitectureTests {
         "Timeline": 2, "Anonymize": 2,
         "Analysis": 3, "ReplayCore": 3, "Store": 3, "Transport": 3, "Ingest": 3, "LiveCapture": 3, "Profile": 3,
         "Report": 4, "Recording": 4, "Proxy": 4, "Replay": 4, "Simulator": 4,
-        "smppscope": 5,
+        "Serve": 5,
+        "smppscope": 6,
     ]
 
     /// Outside libraries that only some modules may import.
     static let confined: [String: Set<String>] = [
         "CPcap": ["LiveCapture"],
         "GRDB": ["Store"], "PostgresNIO": ["Store"],
-        "NIOPosix": ["Proxy", "Replay", "Simulator", "Store", "Recording", "smppscope"],
-        "ServiceLifecycle": ["smppscope"],
+        "NIOPosix": ["Proxy", "Replay", "Simulator", "Store", "Recording", "Serve", "smppscope"],
+        "ServiceLifecycle": ["Serve", "smppscope"],
+        "Hummingbird": ["Serve"],
         "NIOSSL": ["Proxy", "Replay", "Simulator", "Store", "Transport"],
         "NIOHTTP1": ["Proxy"],
         "ArgumentParser": ["smppscope"],
@@ -84,6 +86,7 @@ struct ArchitectureTests {
         "CaptureError": ["Capture", "LiveCapture", "Report"],
         "StoreError": ["Store", "Recording"],
         "CommandError": ["smppscope"],
+        "ServeError": ["Serve"],
     ]
 
     static func sources(of module: String) -> [String] {

@@ -11,10 +11,14 @@ public struct HTTPReply: Sendable {
     public var status: Int
     public var headers: String
     public var body: String
+    /// The body as it came (a pcap file, say).
+    public var bodyBytes: [UInt8] = []
 }
 
 /// Sends one request to 127.0.0.1:`port` (Connection: close) and reads the reply to its end.
-public func httpRequest(port: Int, method: String = "GET", path: String, timeout: Double = 5) throws -> HTTPReply {
+public func httpRequest(
+    port: Int, method: String = "GET", path: String, headers extra: [String] = [], timeout: Double = 5
+) throws -> HTTPReply {
     struct Failure: Error, CustomStringConvertible { var description: String }
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
@@ -31,7 +35,8 @@ public func httpRequest(port: Int, method: String = "GET", path: String, timeout
     guard connected == 0 else {
         throw Failure(description: "connect to port \(port): \(String(cString: strerror(errno)))")
     }
-    let request = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+    let lines = extra.map { $0 + "\r\n" }.joined()
+    let request = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\(lines)\r\n".utf8)
     var offset = 0
     while offset < request.count {
         let sent = request[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -53,13 +58,14 @@ public func httpRequest(port: Int, method: String = "GET", path: String, timeout
         if got <= 0 { break }
         bytes += buffer[0..<got]
     }
-    let text = String(decoding: bytes, as: UTF8.self)
-    guard let split = text.range(of: "\r\n\r\n") else {
-        throw Failure(description: "not an HTTP reply: \(text.prefix(200))")
+    guard let end = (0..<max(0, bytes.count - 3)).first(where: { bytes[$0..<$0 + 4].elementsEqual([13, 10, 13, 10]) })
+    else {
+        throw Failure(description: "not an HTTP reply: \(String(decoding: bytes.prefix(200), as: UTF8.self))")
     }
-    let headers = String(text[..<split.lowerBound])
+    let headers = String(decoding: bytes[..<end], as: UTF8.self)
     let status = Int(headers.split(separator: " ").dropFirst().first ?? "") ?? 0
-    return HTTPReply(status: status, headers: headers, body: String(text[split.upperBound...]))
+    let body = Array(bytes[(end + 4)...])
+    return HTTPReply(status: status, headers: headers, body: String(decoding: body, as: UTF8.self), bodyBytes: body)
 }
 
 /// Samples of a Prometheus text exposition: "name{labels}" -> value.

@@ -1,0 +1,238 @@
+// One message's life: the PDUs that carry its id (the submit, its response, receipts, queries), and, for a long
+// message, its other parts with their responses and receipts, on whichever session they came.
+
+import Capture
+import Report
+import SMPP
+import Store
+import Timeline
+
+extension StoreBrowser {
+    /// The most PDUs a message view gathers.
+    public static let messageLimit = 1_000
+    /// How far around a part the other parts of a long message are looked for, and how long after a part its
+    /// response is waited for.
+    static let partWindow: Int64 = 300_000_000_000
+    static let responseWindow: Int64 = 60_000_000_000
+
+    struct Found {
+        var sourceID: Int64
+        var item: TimelinePDU
+        var ref: String { "\(sourceID)-\(item.frame)-\(item.streamOffset)" }
+    }
+
+    private struct Enough: Error {}
+
+    /// Reads the PDUs `filter` selects, source by source, until `keep` says stop or `limit` are kept.
+    private func collect(
+        _ filter: StoreFilter, limit: Int = StoreBrowser.messageLimit, scanLimit: Int = StoreBrowser.scanLimit,
+        keep: (TimelinePDU) -> Bool = { _ in true }, done: ([Found]) -> Bool = { _ in false }
+    ) throws(ServeError) -> [Found] {
+        let sources = try locked { try store.sources() }.filter { filter.sourceID == nil || $0.id == filter.sourceID }
+        var found: [Found] = []
+        var scanned = 0
+        try locked {
+            for source in sources {
+                var one = filter
+                one.sourceID = source.id
+                one.storeWideSessionIDs = true
+                do {
+                    try store.timeline(one, decodesEveryPDU: false) { event in
+                        guard case .pdu(let item) = event else { return }
+                        scanned += 1
+                        if keep(item) {
+                            found.append(Found(sourceID: source.id, item: item))
+                            if found.count >= limit || done(found) { throw Enough() }
+                        }
+                        if scanned >= scanLimit { throw Enough() }
+                    }
+                } catch is Enough {
+                    return
+                }
+            }
+        }
+        return found
+    }
+
+    /// `{"message_id", "parts": [...], "pdus": [...], "sessions": [...]}`.
+    public func message(_ id: String) throws(ServeError) -> [UInt8] {
+        guard !id.isEmpty, id.utf8.count <= 64 else {
+            throw ServeError(.invalidParameter, "a message id is 1 to 64 bytes long", location: "message_id")
+        }
+        var filter = StoreFilter()
+        filter.messageID = id
+        var all = try collect(filter)
+        guard !all.isEmpty else {
+            throw ServeError(
+                .notFound, "no PDU in the store carries message id \(id)", location: "message_id",
+                hint: "search with GET /api/pdus?message_id=\(id) or by address")
+        }
+        all += try otherParts(of: all)
+        var byRef: [String: Found] = [:]
+        for found in all { byRef[found.ref] = found }
+        let pdus = byRef.values.sorted {
+            ($0.item.timestamp, $0.sourceID, $0.item.frame, $0.item.streamOffset)
+                < ($1.item.timestamp, $1.sourceID, $1.item.frame, $1.item.streamOffset)
+        }
+        let parts = Self.parts(of: pdus)
+        let sessionIDs = Set(pdus.map { Int64($0.item.session) })
+        let sessions = try locked { try store.sessions(sourceID: nil) }.filter { sessionIDs.contains($0.id) }
+
+        var json = JSONWriter(capacity: 16 * 1_024)
+        json.beginObject()
+        json.key("message_id"); json.string(id)
+        json.key("parts")
+        json.beginArray()
+        for part in parts {
+            json.beginObject()
+            json.key("seq")
+            if let sequence = part.sequence { json.int(sequence) } else { json.null() }
+            json.key("total")
+            if let total = part.total { json.int(total) } else { json.null() }
+            json.key("submit"); json.string(part.submit)
+            json.key("response")
+            if let response = part.response { json.string(response) } else { json.null() }
+            json.key("message_id")
+            if let partID = part.messageID { json.string(partID) } else { json.null() }
+            json.key("status")
+            if let status = part.status { json.string(status) } else { json.null() }
+            json.key("receipts")
+            json.beginArray()
+            for receipt in part.receipts { json.string(receipt) }
+            json.endArray()
+            json.endObject()
+        }
+        json.endArray()
+        json.key("pdus")
+        json.beginArray()
+        var linker = PageLinker()
+        let options = RenderOptions()
+        for found in pdus {
+            let links = linker.link(found.item, sourceID: found.sourceID)
+            DecodeJSON.write(found.item, into: &json, options: options) { json in
+                json.key("source_id"); json.int(found.sourceID)
+                json.key("ref"); json.string(links.ref)
+                json.key("from_esme")
+                if let fromClient = found.item.fromClient { json.bool(fromClient) } else { json.null() }
+                if let request = links.request {
+                    json.key("request"); json.string(request)
+                }
+                if let latency = links.latency {
+                    json.key("latency_ms"); json.double(latency, decimals: 3)
+                }
+                if let submit = links.receiptFor {
+                    json.key("receipt_for"); json.string(submit)
+                }
+            }
+        }
+        json.endArray()
+        json.key("sessions")
+        json.beginArray()
+        for session in sessions { Self.write(session, into: &json) }
+        json.endArray()
+        json.endObject()
+        return json.bytes
+    }
+
+    /// For a long message, the other parts: submits of the same session to the same address with the same
+    /// concatenation reference, their responses, and the receipts of the ids those gave.
+    private func otherParts(of found: [Found]) throws(ServeError) -> [Found] {
+        guard
+            let first = found.first(where: { Self.isSubmit($0.item) && Self.concatenation(of: $0.item) != nil }),
+            let concatenation = Self.concatenation(of: first.item),
+            let destination = first.item.decoded().destination?.address, !destination.isEmpty
+        else { return [] }
+        let time = first.item.timestamp.nanoseconds
+        var filter = StoreFilter()
+        filter.sourceID = first.sourceID
+        filter.sessions = [Int64(first.item.session)]
+        filter.address = destination
+        filter.from = Timestamp(nanoseconds: time - Self.partWindow)
+        filter.to = Timestamp(nanoseconds: time + Self.partWindow)
+        let siblings = try collect(filter, limit: Int(concatenation.total)) { item in
+            guard Self.isSubmit(item), let other = Self.concatenation(of: item) else { return false }
+            return other.reference == concatenation.reference && other.total == concatenation.total
+        }
+        guard !siblings.isEmpty else { return [] }
+        // Their responses: the same session, just after.
+        var waiting = Set(
+            siblings.map {
+                PageLinker.RequestKey(
+                    session: $0.item.session, requester: $0.item.source, sequence: $0.item.header.sequenceNumber)
+            })
+        var window = StoreFilter()
+        window.sourceID = first.sourceID
+        window.sessions = filter.sessions
+        let start = siblings.map(\.item.timestamp.nanoseconds).min() ?? time
+        let end = siblings.map(\.item.timestamp.nanoseconds).max() ?? time
+        window.from = Timestamp(nanoseconds: start)
+        window.to = Timestamp(nanoseconds: end + Self.responseWindow)
+        let responses = try collect(window, limit: siblings.count, scanLimit: 50_000) { item in
+            guard item.header.commandID.isResponse else { return false }
+            let key = PageLinker.RequestKey(
+                session: item.session, requester: item.destination, sequence: item.header.sequenceNumber)
+            return waiting.remove(key) != nil
+        }
+        // The receipts of the ids the parts were given.
+        var receipts: [Found] = []
+        for response in responses {
+            guard response.item.header.commandStatus == .ok, let id = response.item.decoded().messageID, !id.isEmpty
+            else { continue }
+            var byID = StoreFilter()
+            byID.messageID = id
+            receipts += try collect(byID, limit: 64)
+        }
+        return siblings + responses + receipts
+    }
+
+    struct Part {
+        var sequence: Int?
+        var total: Int?
+        var submit: String
+        var response: String?
+        var messageID: String?
+        var status: String?
+        var receipts: [String] = []
+    }
+
+    /// Each submit with its response, the id it got, and the receipts for that id.
+    static func parts(of pdus: [Found]) -> [Part] {
+        var parts: [Part] = []
+        for submit in pdus where isSubmit(submit.item) {
+            let concatenation = concatenation(of: submit.item)
+            var part = Part(
+                sequence: concatenation.map { Int($0.sequence) }, total: concatenation.map { Int($0.total) },
+                submit: submit.ref)
+            if let response = pdus.first(where: {
+                $0.item.session == submit.item.session && $0.item.header.commandID.isResponse
+                    && $0.item.destination == submit.item.source
+                    && $0.item.header.sequenceNumber == submit.item.header.sequenceNumber
+                    && $0.item.timestamp >= submit.item.timestamp
+            }) {
+                part.response = response.ref
+                part.status = response.item.header.commandStatus.name
+                part.messageID = response.item.decoded().messageID
+            }
+            // Receipts for the id from the same SMSC (the address the submit went to), on any of its sessions: the
+            // same id from another SMSC is another message.
+            if let id = part.messageID, !id.isEmpty {
+                part.receipts = pdus.filter {
+                    ($0.item.header.commandID == .deliverSM || $0.item.header.commandID == .dataSM)
+                        && $0.item.source == submit.item.destination
+                        && $0.item.decoded().deliveryReceipt()?.messageID.map { MessageID.equivalent($0, id) } == true
+                }.map(\.ref)
+            }
+            parts.append(part)
+        }
+        return parts.sorted { ($0.sequence ?? 0) < ($1.sequence ?? 0) }
+    }
+
+    static func isSubmit(_ item: TimelinePDU) -> Bool {
+        let command = item.header.commandID
+        return command == .submitSM || command == .submitMulti || (command == .dataSM && item.fromClient != false)
+    }
+
+    static func concatenation(of item: TimelinePDU) -> Concatenation? {
+        item.decoded().message(isoDefault: item.isoDefault)?.concatenation
+    }
+}
