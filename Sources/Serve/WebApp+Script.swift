@@ -308,22 +308,33 @@ extension WebApp {
           const refreshSessions = async () => {
             try { list.replaceChildren(sessionTable((await api('/api/sessions?order=desc&limit=15')).sessions)); } catch (error) { showError(error); }
           };
-          const source = new EventSource('/api/live');
-          source.addEventListener('store', (event) => {
-            const snapshot = JSON.parse(event.data);
+          let latest = null;
+          const showCounters = () => {
+            if (!latest) return;
+            const item = (label, value, id) => el('div', {}, el('span', { class: 'muted' }, label), el('b', { id }, value));
+            counters.replaceChildren(item('PDUs stored', latest.pdus, 'live-pdus'), item('Sources', latest.sources.length, 'live-sources'),
+              item('Recording', latest.recording ? 'yes' : 'no', 'live-recording'), item('PDUs/s', samples.length ? samples[samples.length - 1].rate.toFixed(0) : '—', 'live-rate'));
+          };
+          // A sample a second: what the store gained since the last one.
+          const timer = setInterval(() => {
+            if (!latest) return;
             const now = Date.now() / 1000;
             if (previous) {
-              samples.push({ rate: Math.max(0, (snapshot.pdus - previous.pdus) / Math.max(0.001, now - previous.at)) });
+              samples.push({ rate: Math.max(0, (latest.pdus - previous.pdus) / Math.max(0.001, now - previous.at)) });
               if (samples.length > 120) samples.shift();
             }
-            previous = { pdus: snapshot.pdus, at: now };
-            const item = (label, value, id) => el('div', {}, el('span', { class: 'muted' }, label), el('b', { id }, value));
-            counters.replaceChildren(item('PDUs stored', snapshot.pdus, 'live-pdus'), item('Sources', snapshot.sources.length, 'live-sources'),
-              item('Recording', snapshot.recording ? 'yes' : 'no', 'live-recording'), item('PDUs/s', samples.length ? samples[samples.length - 1].rate.toFixed(0) : '—', 'live-rate'));
+            previous = { pdus: latest.pdus, at: now };
+            showCounters();
             draw();
+          }, 1000);
+          const source = new EventSource('/api/live');
+          source.addEventListener('store', (event) => {
+            latest = JSON.parse(event.data);
+            showCounters();
             refreshSessions();
           });
-          cleanup = () => source.close();
+          draw();
+          cleanup = () => { source.close(); clearInterval(timer); };
         }
 
         async function start() {

@@ -17,6 +17,7 @@ public enum SelectionValue {
 
     /// Epoch seconds, or an ISO 8601 date and time (UTC unless it says otherwise).
     public static func time(_ text: String) -> Timestamp? {
+        if let exact = exactSeconds(text) { return exact }
         if let seconds = Double(text), seconds.isFinite, abs(seconds) < 9e9 {
             return Timestamp(nanoseconds: Int64(seconds * 1e9))
         }
@@ -35,4 +36,28 @@ public enum SelectionValue {
         }
         return nil
     }
+
+    /// Seconds written as digits with at most nine decimals, to the nanosecond (a Double would round a time copied
+    /// from an output, 1795682046.290711, to a nanosecond after the PDU it names).
+    static func exactSeconds(_ text: String) -> Timestamp? {
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let whole = parts.first, !whole.isEmpty, whole.count <= 10, whole.allSatisfy(\.isASCIIDigit),
+            let seconds = Int64(whole)
+        else { return nil }
+        var nanoseconds = seconds * 1_000_000_000
+        if parts.count == 2 {
+            let fraction = parts[1]
+            guard !fraction.isEmpty, fraction.count <= 9, fraction.allSatisfy(\.isASCIIDigit),
+                let value = Int64(fraction)
+            else { return nil }
+            var scale: Int64 = 1
+            for _ in fraction.count..<9 { scale *= 10 }
+            nanoseconds += value * scale
+        }
+        return Timestamp(nanoseconds: nanoseconds)
+    }
+}
+
+extension Character {
+    fileprivate var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }

@@ -167,12 +167,14 @@ final class DocumentedWorld: @unchecked Sendable {
             ("/etc/kannel/kannel.conf", Paths.root.appendingPathComponent("Captures/tools/kannel.conf.template").path),
             ("proxy.pem", path("proxy.pem")), ("proxy.key", path("proxy.key")),
             ("journal.pcapng", path("journal.pcapng")),
+            ("/etc/smppscope/web-password", path("pw.txt")), ("web-password", path("pw.txt")),
             ("smsc.example.com:3700", "127.0.0.1:\(simulatorPort)"),
             ("smsc.example.com:3443", "127.0.0.1:\(simulatorTLSPort)"),
         ]
         let database = postgres ?? "postgres://nobody@127.0.0.1:1/none"
         substitutions += [
             ("postgres://smppscope@db/smpp", database), ("postgres://smppscope@db.example.com/smpp", database),
+            ("postgres://smppscope@db.internal/smpp", database),
             ("$store", database),
         ]
         // A certificate for the examples that terminate TLS.
@@ -266,9 +268,11 @@ struct DocumentedCommandsTests {
             let line = world.prepare(command.line)
             let live = line.contains("--interface")
             if live && geteuid() != 0 { continue }
-            // Commands that run until stopped (record, simulate, live capture) are run directly, so that Ctrl-C
+            // Commands that run until stopped (record, simulate, serve, live capture) are run directly, so that Ctrl-C
             // reaches them; the others through bash, for their pipes and redirections.
-            let server = line.contains("smppscope record ") || line.contains("smppscope simulate ") || live
+            let server =
+                line.contains("smppscope record ") || line.contains("smppscope simulate ")
+                || line.contains("smppscope serve ") || live
             let process = Process()
             var environment = ProcessInfo.processInfo.environment
             environment["SMPPSCOPE_PASSWORD"] = "test"

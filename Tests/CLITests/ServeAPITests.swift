@@ -272,6 +272,40 @@ struct ServeAPITests {
         #expect(Date().timeIntervalSince(started) < 5)
     }
 
+    @Test func theLiveStreamFollowsARecording() throws {
+        let scratch = try Scratch()
+        try withRunningSimulator(["--account", "shop:secret:1000"]) { smscPort in
+            let proxyPort = freePort()
+            let store = scratch.path("recording.sqlite")
+            let (recorder, _) = try startSmppscope(
+                [
+                    "record", "--listen", "127.0.0.1:\(proxyPort)", "--upstream", "127.0.0.1:\(smscPort)", "--store",
+                    store, "--summary-every", "0",
+                ],
+                ready: "listening on")
+            defer { stop(recorder) }
+            let server = try ServeProcess(store: store, ["--live-interval", "0.2"])
+            let stream = try EventStream(port: server.port, path: "/api/live")
+            #expect(stream.next()?["pdus"] as? Int == 0)
+
+            let client = try SMPPTestClient(port: proxyPort)
+            #expect(try client.bind(systemID: "shop", password: "secret")?.commandStatus == .ok)
+            for index in 0..<30 {
+                #expect(try client.request(submitPDU("live \(index)", registeredDelivery: 0))?.commandStatus == .ok)
+            }
+            // The bind and 30 submits with their responses, while the recorder is still writing.
+            let seen = stream.next(timeout: 15) { ($0["pdus"] as? Int ?? 0) >= 62 }
+            #expect(seen?["recording"] as? Bool == true, "\(String(describing: seen))")
+            let sessions = try #require(try server.json("/api/sessions?order=desc")["sessions"] as? [[String: Any]])
+            #expect(sessions.first?["system_id"] as? String == "shop")
+            let id = try #require(sessions.first?["id"] as? Int)
+            let reply = try server.get("/api/sessions/\(id)")
+            #expect(reply.body.contains("\"text\":\"live 29\""))
+            #expect(!reply.body.contains("secret"), "the recorded bind's password is not served")
+            client.disconnect()
+        }
+    }
+
     @Test func basicAuthenticationGuardsEveryRoute() throws {
         let scratch = try Scratch()
         let store = scratch.path("auth.sqlite")
