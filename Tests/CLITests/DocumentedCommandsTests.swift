@@ -289,6 +289,10 @@ struct DocumentedCommandsTests {
                 if words.starts(with: ["swift", "run"]) { words.removeFirst(2) }
                 process.executableURL = URL(fileURLWithPath: binary)
                 process.arguments = Array(words.dropFirst())
+                // serve's default port may be taken here: a free one instead.
+                if words.dropFirst().first == "serve", !words.contains("--listen") {
+                    process.arguments? += ["--listen", "127.0.0.1:\(freePort())"]
+                }
             } else {
                 var script = line.replacingOccurrences(of: "swift run smppscope", with: "smppscope")
                 script = script.replacingOccurrences(of: "sudo smppscope", with: "smppscope")

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# How fast `smppscope serve` answers on a large store: a capture of N PDUs (tools/gen_smpp_pcap.py, 10 million by
+# default) imported into a fresh SQLite store, then each API request of docs/serve.md timed with curl over several
+# rounds (median and slowest), beside the floor of the same server answering a static file (/app.css). Prints a
+# Markdown table. The target: every request within 200 ms.
+#
+#   Benchmarks/serve.sh                  10M PDUs, 7 rounds
+#   Benchmarks/serve.sh --pdus 200000    a smaller store (the CI smoke size)
+#   Benchmarks/serve.sh --rounds N
+#
+# Needs python3 and curl. The capture and store are kept in $SMPPSCOPE_BENCH_DIR (/tmp/smppscope-bench).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+pdus=10000000
+rounds=7
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --pdus) pdus=${2:?--pdus needs a number}; shift ;;
+        --rounds) rounds=${2:?--rounds needs a number}; shift ;;
+        *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+data=${SMPPSCOPE_BENCH_DIR:-/tmp/smppscope-bench}
+mkdir -p "$data"
+swift build -c release --product smppscope >/dev/null
+bin="$(swift build -c release --show-bin-path)/smppscope"
+
+capture="$data/serve_${pdus}.pcap"
+store="$data/serve_${pdus}.sqlite"
+# The generator's count is approximate: ask for 2% more, so that the store holds at least $pdus.
+[ -f "$capture" ] || python3 tools/gen_smpp_pcap.py --pdus $((pdus * 102 / 100)) --sessions 40 --seed 7 --out "$capture" >&2
+if [ ! -f "$store" ]; then
+    start=$(date +%s.%N)
+    "$bin" import "$capture" --store "$store" 2>/dev/null
+    echo "imported $(basename "$capture") in $(echo "$(date +%s.%N) - $start" | bc) s" >&2
+fi
+
+log=$(mktemp)
+"$bin" serve --store "$store" --listen 127.0.0.1:0 2>"$log" &
+server=$!
+trap 'kill $server 2>/dev/null; rm -f "$log"' EXIT
+for _ in $(seq 100); do grep -q "Ctrl-C" "$log" && break; sleep 0.1; done
+port=$(grep -o '127.0.0.1:[0-9]*' "$log" | head -1 | cut -d: -f2)
+base="http://127.0.0.1:$port"
+
+# What to ask for, taken from the store itself: a time in its middle, a message id, an address and a login there.
+json() { curl -sf "$base$1"; }
+stored=$(json /api/sources | python3 -c 'import json,sys; print(sum(s["pdus"] for s in json.load(sys.stdin)["sources"]))')
+[ "$stored" -ge "$pdus" ] || { echo "the store holds $stored PDUs, fewer than $pdus" >&2; exit 1; }
+read -r first last session < <(json '/api/sessions?limit=1000' | python3 -c '
+import json, sys
+sessions = json.load(sys.stdin)["sessions"]
+print(min(s["started"] for s in sessions), max(s["last_pdu"] or s["started"] for s in sessions), sessions[len(sessions) // 2]["id"])')
+middle=$(python3 -c "print(f'{($first + $last) / 2:.6f}')")
+message=$(json "/api/pdus?from=$middle&command=submit_sm_resp&limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pdus"][0]["message_id"])')
+address=$(json "/api/pdus?from=$middle&command=submit_sm&limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pdus"][0]["destination_addr"])')
+login=$(json "/api/sessions?limit=1000" | python3 -c 'import json,sys; print(json.load(sys.stdin)["sessions"][0]["system_id"])')
+
+requests=(
+    "/app.css"
+    "/api/sources"
+    "/api/sessions?order=desc&limit=100"
+    "/api/pdus?message_id=$message"
+    "/api/pdus?message_id=$(python3 -c "print(hex(int('$message'))[2:].upper())" 2>/dev/null || echo "$message")"
+    "/api/pdus?address=$address&limit=100"
+    "/api/pdus?status=ESME_RTHROTTLED&limit=100"
+    "/api/pdus?state=UNDELIV&limit=100"
+    "/api/pdus?system_id=$login&limit=100"
+    "/api/pdus?from=$middle&limit=100"
+    "/api/pdus?command=submit_sm&from=$middle&limit=100"
+    "/api/pdus?command=unbind&limit=100"
+    "/api/sessions/$session?limit=500"
+    "/api/sessions/$session?from=$middle&limit=500"
+    "/api/messages/$message"
+    "/api/analyze?message_id=$message"
+)
+echo "| request | median ms | slowest ms | PDUs | × static file |"
+echo "|---|---|---|---|---|"
+floor=""
+for request in "${requests[@]}"; do
+    times=()
+    for _ in $(seq "$rounds"); do
+        times+=("$(curl -s -o /dev/null -w '%{time_total}' "$base$request")")
+    done
+    count=$(curl -s "$base$request" | python3 -c 'import json,sys
+try:
+    d = json.load(sys.stdin)
+    print(len(d.get("pdus", d.get("sessions", d.get("sources", [])))) if isinstance(d, dict) else "")
+except Exception:
+    print("")')
+    read -r median slowest < <(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.1f %.1f\n", a[int((NR+1)/2)]*1000, a[NR]*1000}')
+    [ -z "$floor" ] && floor=$median
+    ratio=$(python3 -c "print(f'{$median / max($floor, 0.001):.0f}')")
+    echo "| \`${request/$base/}\` | $median | $slowest | $count | $ratio |"
+done
+echo
+echo "store: $stored PDUs ($(du -h "$store" | cut -f1)), $rounds rounds; the static file is the server's floor"
