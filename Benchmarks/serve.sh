@@ -7,6 +7,7 @@
 #   Benchmarks/serve.sh                  10M PDUs, 7 rounds
 #   Benchmarks/serve.sh --pdus 200000    a smaller store (the CI smoke size)
 #   Benchmarks/serve.sh --rounds N
+#   Benchmarks/serve.sh --postgres       the same store in PostgreSQL (a throwaway server on loopback, .ci/postgres)
 #
 # Needs python3 and curl. The capture and store are kept in $SMPPSCOPE_BENCH_DIR (/tmp/smppscope-bench).
 set -euo pipefail
@@ -14,8 +15,10 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 pdus=10000000
 rounds=7
+postgres=0
 while [ $# -gt 0 ]; do
     case "$1" in
+        --postgres) postgres=1 ;;
         --pdus) pdus=${2:?--pdus needs a number}; shift ;;
         --rounds) rounds=${2:?--rounds needs a number}; shift ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
@@ -31,16 +34,29 @@ capture="$data/serve_${pdus}.pcap"
 store="$data/serve_${pdus}.sqlite"
 # The generator's count is approximate: ask for 2% more, so that the store holds at least $pdus.
 [ -f "$capture" ] || python3 tools/gen_smpp_pcap.py --pdus $((pdus * 102 / 100)) --sessions 40 --seed 7 --out "$capture" >&2
-if [ ! -f "$store" ]; then
+cleanup=()
+if [ $postgres = 1 ]; then
+    eval "$(.ci/postgres start)"
+    cleanup+=(".ci/postgres stop $SMPPSCOPE_TEST_PGFOLDER")
+    server_url=${SMPPSCOPE_TEST_POSTGRES%/postgres}
+    "$SMPPSCOPE_PG_BIN/createdb" -h 127.0.0.1 -p "${server_url##*:}" -U smppscope serve_bench
+    store="$server_url/serve_bench"
+fi
+if [ $postgres = 1 ] || [ ! -f "$store" ]; then
     start=$(date +%s.%N)
     "$bin" import "$capture" --store "$store" 2>/dev/null
-    echo "imported $(basename "$capture") in $(echo "$(date +%s.%N) - $start" | bc) s" >&2
+    echo "imported $(basename "$capture") in $(python3 -c "import time; print(f'{time.time() - $start:.1f}')") s" >&2
 fi
 
 log=$(mktemp)
 "$bin" serve --store "$store" --listen 127.0.0.1:0 2>"$log" &
 server=$!
-trap 'kill $server 2>/dev/null; rm -f "$log"' EXIT
+finish() {
+    kill "$server" 2>/dev/null || true
+    rm -f "$log"
+    for command in "${cleanup[@]}"; do $command; done
+}
+trap finish EXIT
 for _ in $(seq 100); do grep -q "Ctrl-C" "$log" && break; sleep 0.1; done
 port=$(grep -o '127.0.0.1:[0-9]*' "$log" | head -1 | cut -d: -f2)
 base="http://127.0.0.1:$port"
@@ -63,7 +79,8 @@ requests=(
     "/api/sources"
     "/api/sessions?order=desc&limit=100"
     "/api/pdus?message_id=$message"
-    "/api/pdus?message_id=$(python3 -c "print(hex(int('$message'))[2:].upper())" 2>/dev/null || echo "$message")"
+    # The same id in its other number form (hex <-> decimal).
+    "/api/pdus?message_id=$(python3 -c "m = '$message'; print(hex(int(m))[2:].upper() if m.isdigit() else int(m, 16))")"
     "/api/pdus?address=$address&limit=100"
     "/api/pdus?status=ESME_RTHROTTLED&limit=100"
     "/api/pdus?state=UNDELIV&limit=100"
@@ -96,4 +113,5 @@ except Exception:
     echo "| \`${request/$base/}\` | $median | $slowest | $count | $ratio |"
 done
 echo
-echo "store: $stored PDUs ($(du -h "$store" | cut -f1)), $rounds rounds; the static file is the server's floor"
+size=$([ $postgres = 1 ] && echo "PostgreSQL" || du -h "$store" | cut -f1)
+echo "store: $stored PDUs ($size), $rounds rounds; the static file is the server's floor"

@@ -12,7 +12,7 @@ import Timeline
 /// Reads a store for the web: one request at a time, every answer bounded.
 public final class StoreBrowser: @unchecked Sendable {
     /// PDUs one request reads at most, matched or not: a page of a rare selection ends early with a cursor to go on.
-    public static let scanLimit = 200_000
+    public static let scanLimit = 50_000
 
     let store: any TimelineStore
     /// The store as shown (a path, or a PostgreSQL address without its password).

@@ -14,7 +14,12 @@ extension PostgresStore {
         }
     }
 
+    /// Events fetched at a time.
     private static let pageSize = 2_000
+    /// Blocks fetched at a time: a few first (a selection that needs one block, or the first page of a web view,
+    /// does not wait for thousands of them to be read and sent), four times as many each time after, up to this.
+    private static let firstBlockPage = 4
+    private static let blockPageSize = 256
 
     private func read(source: StoredSource, filter: StoreFilter, _ body: (StoredEvent) throws -> Void) throws {
         var merge = TimelineMerge(source: source, filter: filter, allSessions: try sessions(sourceID: source.id))
@@ -56,6 +61,7 @@ extension PostgresStore {
             var index = 0
             var after: (segment: Int64, id: Int64)?
             var exhausted = false
+            var size = Self.firstBlockPage
             return {
                 if index >= page.count {
                     guard !exhausted else { return nil }
@@ -66,7 +72,7 @@ extension PostgresStore {
                             connection,
                             """
                             SELECT segment, id, session_id, base_ts, data FROM pdu_blocks WHERE \(where_.joined(separator: " AND "))
-                            ORDER BY segment, id LIMIT \(Self.pageSize)
+                            ORDER BY segment, id LIMIT \(size)
                             """
                         ).map { row in
                             let (segment, id, session, base, data) = try row.decode(
@@ -77,7 +83,8 @@ extension PostgresStore {
                         }
                     }
                     index = 0
-                    exhausted = page.count < Self.pageSize
+                    exhausted = page.count < size
+                    size = min(size * 4, Self.blockPageSize)
                     guard let last = page.last else { return nil }
                     after = (last.segment, last.id)
                 }

@@ -46,8 +46,10 @@ extension SQLiteStore {
             blockArguments += [source.id]
             for hash in hashes { blockArguments += [hash] }
         }
+        // The blocks in order without their bytes (sorting rows that carry them would copy every block the filter
+        // selects into a temporary tree before the first one is read), then each block's bytes as it is read.
         let blockSQL = """
-            SELECT id, segment, session_id, base_ts, data FROM pdu_blocks
+            SELECT id, segment, session_id, base_ts FROM pdu_blocks
             WHERE \(blockConditions.joined(separator: " AND ")) ORDER BY segment, id
             """
         let includeEvents = !filter.selectsPDUs
@@ -69,12 +71,13 @@ extension SQLiteStore {
             try merge.run(
                 blocks: {
                     let cursor = try Row.fetchCursor(db, sql: blockSQL, arguments: StatementArguments(blockArguments))
+                    let bytes = try db.cachedStatement(sql: "SELECT data FROM pdu_blocks WHERE id = ?")
                     return {
                         guard let row = try cursor.next() else { return nil }
-                        let data: Data = row["data"]
+                        let id: Int64 = row["id"]
+                        let data = try Data.fetchOne(bytes, arguments: [id]) ?? Data()
                         return StoredBlock(
-                            segment: row["segment"], id: row["id"], sessionID: row["session_id"],
-                            baseTime: row["base_ts"],
+                            segment: row["segment"], id: id, sessionID: row["session_id"], baseTime: row["base_ts"],
                             data: Array(data))
                     }
                 },

@@ -27,6 +27,52 @@ let browserAvailable: Bool = {
     .enabled(if: Paths.binary != nil, "smppscope is not built; run swift build first"),
     .enabled(if: browserAvailable, "needs chromium, chromium-driver and python selenium (pip install selenium)"))
 struct ServeUITests {
+    /// Runs Tests/Peers/serve_ui.py against the server with `arguments`; what it printed.
+    static func drive(_ server: ServeProcess, _ arguments: [String]) throws -> [String: Any] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments =
+            ["python3", Paths.root.appendingPathComponent("Tests/Peers/serve_ui.py").path]
+            + ["--url", "http://127.0.0.1:\(server.port)"] + arguments
+        let output = Pipe()
+        let errors = StandardErrorLog()
+        let errorPipe = Pipe()
+        process.standardOutput = output
+        process.standardError = errorPipe
+        errorPipe.fileHandleForReading.readabilityHandler = { errors.append($0.availableData) }
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(errors.all)")
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "\(errors.all)")
+    }
+
+    @Test func textThatLooksLikeMarkupShowsAsText() throws {
+        let scratch = try Scratch()
+        let text = #"<img src=x onerror="document.title='pwned'"><script>document.title='pwned'</script>"#
+        let id = "<b>77</b>"
+        var conversation = TCPConversation()
+        conversation.handshake()
+        conversation.send(Sample.bind(), from: .client)
+        conversation.send(Sample.bindResponse(), from: .server)
+        conversation.send(Sample.submit(sequence: 2, text: text), from: .client)
+        conversation.send(Sample.submitResponse(sequence: 2, id: id), from: .server)
+        let capture = scratch.path("hostile.pcap")
+        try Data(CaptureFileBuilder.pcap(linkType: 1, packets: conversation.packets)).write(
+            to: URL(fileURLWithPath: capture))
+        let store = scratch.path("hostile.sqlite")
+        #expect(try smppscope(["import", capture, "--store", store]).status == 0)
+        let server = try ServeProcess(store: store)
+        let seen = try Self.drive(server, ["--message-id", id, "--hostile"])
+        let rows = try #require(seen["search"] as? [[String]])
+        #expect(rows.contains { $0[8] == text }, "the text shows as written: \(rows)")
+        #expect(rows.contains { $0[7] == id })
+        #expect((seen["fields"] as? [String: String])?["text"] == text)
+        #expect(seen["title"] as? String == "smppscope", "nothing of the text ran")
+        #expect(seen["injected"] as? Int == 0, "nothing of the text became an element")
+        #expect((seen["console"] as? [Any])?.isEmpty == true, "\(seen["console"] ?? "")")
+    }
+
     @Test func aUserFindsAMessageAndReadsItsSession() throws {
         let scratch = try Scratch()
         let store = scratch.path("ui.sqlite")
@@ -40,23 +86,7 @@ struct ServeUITests {
 
         let folder = ProcessInfo.processInfo.environment["SMPPSCOPE_SCREENSHOTS"] ?? scratch.path("shots")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", Paths.root.appendingPathComponent("Tests/Peers/serve_ui.py").path, "--url",
-            "http://127.0.0.1:\(server.port)", "--message-id", id, "--screenshots", folder,
-        ]
-        let output = Pipe()
-        let errors = StandardErrorLog()
-        let errorPipe = Pipe()
-        process.standardOutput = output
-        process.standardError = errorPipe
-        errorPipe.fileHandleForReading.readabilityHandler = { errors.append($0.availableData) }
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(errors.all)")
-        let seen = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "\(errors.all)")
+        let seen = try Self.drive(server, ["--message-id", id, "--screenshots", folder])
 
         // The search found every PDU the truth says carries the id (the submit it was given to included).
         func carrying(_ truth: Truth) -> [[String: Any]] {

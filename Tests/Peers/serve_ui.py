@@ -21,6 +21,8 @@ def main():
     parser.add_argument("--url", required=True)
     parser.add_argument("--message-id", required=True)
     parser.add_argument("--screenshots")
+    parser.add_argument("--hostile", action="store_true",
+                        help="only search the id, open its session, click its submit; report what the page shows")
     args = parser.parse_args()
 
     options = webdriver.ChromeOptions()
@@ -37,6 +39,14 @@ def main():
         if args.screenshots:
             driver.save_screenshot("%s/%s.png" % (args.screenshots, name))
 
+    if args.hostile:
+        try:
+            hostile(driver, wait, args, result)
+        finally:
+            result["console"] = [{"level": e["level"], "message": e["message"]} for e in driver.get_log("browser")]
+            driver.quit()
+        json.dump(result, sys.stdout)
+        return
     try:
         # Search: type the message id into the form and submit it.
         driver.get(args.url + "/#/search")
@@ -114,6 +124,27 @@ def main():
         result["console"] = [{"level": entry["level"], "message": entry["message"]} for entry in driver.get_log("browser")]
         driver.quit()
     json.dump(result, sys.stdout)
+
+
+def hostile(driver, wait, args, result):
+    """Text from the store that looks like markup must show as text: nothing of it runs or becomes an element."""
+    driver.get(args.url + "/#/search")
+    box = wait.until(ready.presence_of_element_located((By.CSS_SELECTOR, "#search-form input[name=message_id]")))
+    box.send_keys(args.message_id)
+    driver.find_element(By.CSS_SELECTOR, "#search-form button[type=submit]").click()
+    wait.until(ready.presence_of_element_located((By.CSS_SELECTOR, "#search-results tr.pdu-row")))
+    rows = driver.find_elements(By.CSS_SELECTOR, "#search-results tr.pdu-row")
+    result["search"] = [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")] for row in rows]
+    rows[0].click()
+    wait.until(ready.presence_of_element_located((By.CSS_SELECTOR, "svg#ladder g.pdu")))
+    submit = driver.find_element(By.CSS_SELECTOR, "svg#ladder g.pdu[data-command=submit_sm]")
+    driver.execute_script("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))", submit)
+    wait.until(ready.presence_of_element_located((By.CSS_SELECTOR, "#field-table")))
+    result["fields"] = {row.find_element(By.TAG_NAME, "th").text: row.find_element(By.TAG_NAME, "td").text
+                        for row in driver.find_elements(By.CSS_SELECTOR, "#field-table tr")}
+    result["heading"] = driver.find_element(By.TAG_NAME, "h2").text
+    result["title"] = driver.title
+    result["injected"] = len(driver.find_elements(By.CSS_SELECTOR, "main img, main script, main b, svg img"))
 
 
 if __name__ == "__main__":
