@@ -5,7 +5,7 @@
 # Markdown table. The target: every request within 200 ms.
 #
 #   Benchmarks/serve.sh                  10M PDUs, 7 rounds
-#   Benchmarks/serve.sh --pdus 200000    a smaller store (the CI smoke size)
+#   Benchmarks/serve.sh --pdus 200000    a smaller store (CI runs it so, one round: every request must answer 200)
 #   Benchmarks/serve.sh --rounds N
 #   Benchmarks/serve.sh --postgres       the same store in PostgreSQL (a throwaway server on loopback, .ci/postgres)
 #
@@ -69,8 +69,14 @@ read -r first last session < <(json '/api/sessions?limit=1000' | python3 -c '
 import json, sys
 sessions = json.load(sys.stdin)["sessions"]
 print(min(s["started"] for s in sessions), max(s["last_pdu"] or s["started"] for s in sessions), sessions[len(sessions) // 2]["id"])')
-middle=$(python3 -c "print(f'{($first + $last) / 2:.6f}')")
-message=$(json "/api/pdus?from=$middle&command=submit_sm_resp&limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pdus"][0]["message_id"])')
+# The middle of the capture's time, or earlier where the traffic was (receipts may trail the submits for long).
+for fraction in 0.5 0.25 0.1 0.02; do
+    middle=$(python3 -c "print(f'{$first + ($last - $first) * $fraction:.6f}')")
+    message=$(json "/api/pdus?from=$middle&command=submit_sm_resp&limit=1" |
+        python3 -c 'import json,sys; p=json.load(sys.stdin)["pdus"]; print(p[0]["message_id"] if p else "")')
+    [ -n "$message" ] && break
+done
+[ -n "$message" ] || { echo "no submit_sm_resp found in the store" >&2; exit 1; }
 address=$(json "/api/pdus?from=$middle&command=submit_sm&limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pdus"][0]["destination_addr"])')
 login=$(json "/api/sessions?limit=1000" | python3 -c 'import json,sys; print(json.load(sys.stdin)["sessions"][0]["system_id"])')
 
@@ -99,7 +105,9 @@ floor=""
 for request in "${requests[@]}"; do
     times=()
     for _ in $(seq "$rounds"); do
-        times+=("$(curl -s -o /dev/null -w '%{time_total}' "$base$request")")
+        read -r code seconds < <(curl -s -o /dev/null -w '%{http_code} %{time_total}\n' "$base$request")
+        [ "$code" = 200 ] || { echo "$request answered $code" >&2; exit 1; }
+        times+=("$seconds")
     done
     count=$(curl -s "$base$request" | python3 -c 'import json,sys
 try:
