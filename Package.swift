@@ -136,6 +136,8 @@ let package = Package(
             ],
             swiftSettings: hotPath
         ),
+        // Messages followed across hops and captures: journeys, clock offsets, what went wrong between hops. Pure.
+        .target(name: "Trace", dependencies: ["SMPP", "Capture", "Timeline", nioCore]),
         // What an SMSC does, learned from its traffic, and the departures from SMPP seen in it. Pure.
         .target(name: "Profile", dependencies: ["SMPP", "Capture", "Reassembly", "Timeline", nioCore]),
         // Runs a capture through decoding, reassembly and session tracking.
@@ -143,7 +145,9 @@ let package = Package(
         // Renderers: text and JSON Lines of decoded PDUs, progress.
         .target(
             name: "Report",
-            dependencies: ["SMPP", "Capture", "Timeline", "Reassembly", "Analysis", "ReplayCore", "Profile", nioCore],
+            dependencies: [
+                "SMPP", "Capture", "Timeline", "Reassembly", "Analysis", "ReplayCore", "Profile", "Trace", nioCore,
+            ],
             swiftSettings: hotPath),
         // The web UI and JSON API over a store, on Hummingbird.
         .target(
@@ -161,7 +165,7 @@ let package = Package(
             name: "smppscope",
             dependencies: [
                 "SMPP", "Capture", "LiveCapture", "Reassembly", "Timeline", "Ingest", "Analysis", "Report", "Simulator", "Store",
-                "Profile",
+                "Profile", "Trace",
                 "Anonymize",
                 "Proxy", "Recording", "Replay", "ReplayCore", "Serve", "Transport", nioCore,
                 .product(name: "NIOPosix", package: "swift-nio"),

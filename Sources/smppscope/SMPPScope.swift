@@ -21,7 +21,7 @@ struct SMPPScope: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Decode.self, Analyze.self, Import.self, Sessions.self, Export.self, Record.self, ReplayCommand.self,
-            Simulate.self, Prune.self, AnonymizeCommand.self, ProfileCommand.self, ServeCommand.self,
+            Simulate.self, Prune.self, AnonymizeCommand.self, ProfileCommand.self, ServeCommand.self, TraceCommand.self,
         ]
     )
 

@@ -12,6 +12,7 @@ struct ArchitectureTests {
         "Reassembly": 1,
         "Timeline": 2, "Anonymize": 2,
         "Analysis": 3, "ReplayCore": 3, "Store": 3, "Transport": 3, "Ingest": 3, "LiveCapture": 3, "Profile": 3,
+        "Trace": 3,
         "Report": 4, "Recording": 4, "Proxy": 4, "Replay": 4, "Simulator": 4,
         "Serve": 5,
         "smppscope": 6,

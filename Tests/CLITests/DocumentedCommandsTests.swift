@@ -168,6 +168,8 @@ final class DocumentedWorld: @unchecked Sendable {
             ("proxy.pem", path("proxy.pem")), ("proxy.key", path("proxy.key")),
             ("journal.pcapng", path("journal.pcapng")),
             ("/etc/smppscope/web-password", path("pw.txt")), ("web-password", path("pw.txt")),
+            ("esme-side.pcap", smpplib), ("smsc-side.pcap", kannel), ("gateway.pcap", smpplib),
+            ("journeys.html", path("journeys.html")),
             ("smsc.example.com:3700", "127.0.0.1:\(simulatorPort)"),
             ("smsc.example.com:3443", "127.0.0.1:\(simulatorTLSPort)"),
         ]

@@ -99,6 +99,18 @@ struct HostileCaptureTests {
         #expect(sessions <= truth["smpp_sessions"] as? Int ?? 0, "\(sessions) sessions profiled")
     }
 
+    /// `trace` reads the same captures (the capture and itself: a copy of one link) in bounded memory.
+    @Test(arguments: ["time-extremes", "time-span", "flows", "held", "fragments", "resync"])
+    func traceStaysBounded(kind: String) throws {
+        let scratch = try Scratch()
+        let (path, _) = try hostileCapture(kind, scale: 2, in: scratch)
+        let run = try measured(["trace", path, path, "--format", "json"])
+        #expect(run.status == 0, "\(run.errors.suffix(2_000))")
+        #expect(run.peakKiB > 0 && run.peakKiB < Self.memoryBoundKiB, "peak RSS \(run.peakKiB) KiB")
+        let report = try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any]
+        #expect(report?["messages"] is [Any])
+    }
+
     /// Each class says what happened where it happened.
     @Test func theDamageIsReported() throws {
         let scratch = try Scratch()
