@@ -3,6 +3,7 @@
 // and two captures of one link, one shifted in time by editcap, whose offset must be found.
 
 import Foundation
+import NIOCore
 import SMPP
 import TestSupport
 import Testing
@@ -29,7 +30,8 @@ let gatewayAvailable =
 /// the SMSC on 3700. Times are in milliseconds from the start; each hop's bytes are sent in time order.
 struct TwoHopCapture {
     enum Hop {
-        case downstream, upstream
+        /// The ESME's transceiver to the gateway, the gateway's to the SMSC, and the ESME's receiver (another bind).
+        case downstream, upstream, receiver
     }
 
     private var events: [(milliseconds: UInt32, hop: Hop, bytes: [UInt8], side: TCPConversation.Side)] = []
@@ -39,24 +41,24 @@ struct TwoHopCapture {
     }
 
     func write(to path: String) throws {
-        var downstream = TCPConversation(clientPort: 41_310, serverPort: 2_775)
-        var upstream = TCPConversation(
-            clientPort: 41_311, serverPort: 3_700, clientSequence: 9_000, serverSequence: 12_000)
-        for index in 0..<2 {
-            var conversation = index == 0 ? downstream : upstream
-            conversation.handshake()
-            conversation.send(Sample.bind(), from: .client)
-            conversation.send(Sample.bindResponse(), from: .server)
-            if index == 0 { downstream = conversation } else { upstream = conversation }
+        var conversations: [Hop: TCPConversation] = [
+            .downstream: TCPConversation(clientPort: 41_310, serverPort: 2_775),
+            .upstream: TCPConversation(
+                clientPort: 41_311, serverPort: 3_700, clientSequence: 9_000, serverSequence: 12_000),
+            .receiver: TCPConversation(
+                clientPort: 41_312, serverPort: 2_775, clientSequence: 20_000, serverSequence: 30_000),
+        ]
+        for hop in [Hop.downstream, .upstream, .receiver] {
+            conversations[hop]?.handshake()
+            conversations[hop]?.send(Sample.bind(), from: .client)
+            conversations[hop]?.send(Sample.bindResponse(), from: .server)
         }
         for event in events.sorted(by: { $0.milliseconds < $1.milliseconds }) {
-            var conversation = event.hop == .downstream ? downstream : upstream
-            conversation.seconds = 1_795_682_046 + event.milliseconds / 1_000
-            conversation.nanoseconds = (event.milliseconds % 1_000) * 1_000_000
-            conversation.send(event.bytes, from: event.side)
-            if event.hop == .downstream { downstream = conversation } else { upstream = conversation }
+            conversations[event.hop]?.seconds = 1_795_682_046 + event.milliseconds / 1_000
+            conversations[event.hop]?.nanoseconds = (event.milliseconds % 1_000) * 1_000_000
+            conversations[event.hop]?.send(event.bytes, from: event.side)
         }
-        let packets = (downstream.packets + upstream.packets).sorted {
+        let packets = conversations.values.flatMap(\.packets).sorted {
             ($0.seconds, $0.nanoseconds) < ($1.seconds, $1.nanoseconds)
         }
         try Data(CaptureFileBuilder.pcap(linkType: 1, packets: packets)).write(to: URL(fileURLWithPath: path))
@@ -65,6 +67,19 @@ struct TwoHopCapture {
 
 @Suite("trace", .serialized, .enabled(if: Paths.binary != nil, "smppscope is not built; run swift build first"))
 struct TraceTests {
+    /// A part of a long message (UDH with an 8-bit reference of 42).
+    static func part(sequence: UInt32, of total: UInt8, number: UInt8, text: String) -> [UInt8] {
+        Sample.bytes(
+            PDU(
+                .submitSM, sequence: sequence,
+                body: .shortMessage(
+                    .init(
+                        source: Address(ton: 5, address: "SHOP"),
+                        destination: Address(ton: 1, npi: 1, address: "77011234567"), esmClass: 0x40,
+                        registeredDelivery: 1,
+                        shortMessage: ByteBuffer(bytes: [5, 0, 3, 42, total, number] + Array(text.utf8))))))
+    }
+
     /// Each finding, on a hand-built capture of two hops where each thing went wrong once.
     @Test func whatGoesWrongBetweenHopsIsFound() throws {
         var capture = TwoHopCapture()
@@ -99,6 +114,20 @@ struct TraceTests {
         capture.at(6_100, .upstream, Sample.submit(sequence: 11, text: "five"), from: .client)
         capture.at(6_110, .upstream, Sample.submitResponse(sequence: 11, id: "854022"), from: .server)
         capture.at(7_000, .upstream, Sample.deliveredByTLV(sequence: 2, id: "854022"), from: .server)
+        // 6: its receipt came on the ESME's other bind.
+        capture.at(10_000, .downstream, Sample.submit(sequence: 7, text: "six"), from: .client)
+        capture.at(10_010, .downstream, Sample.submitResponse(sequence: 7, id: "gw-6"), from: .server)
+        capture.at(10_100, .upstream, Sample.submit(sequence: 12, text: "six"), from: .client)
+        capture.at(10_110, .upstream, Sample.submitResponse(sequence: 12, id: "854023"), from: .server)
+        capture.at(11_000, .upstream, Sample.deliveredByTLV(sequence: 3, id: "854023"), from: .server)
+        capture.at(11_010, .receiver, Sample.deliveredByTLV(sequence: 1, id: "gw-6"), from: .server)
+        // 7: two parts from the ESME, one message upstream.
+        capture.at(12_000, .downstream, Self.part(sequence: 8, of: 2, number: 1, text: "seven-a"), from: .client)
+        capture.at(12_001, .downstream, Self.part(sequence: 9, of: 2, number: 2, text: "seven-b"), from: .client)
+        capture.at(12_010, .downstream, Sample.submitResponse(sequence: 8, id: "gw-7"), from: .server)
+        capture.at(12_011, .downstream, Sample.submitResponse(sequence: 9, id: "gw-8"), from: .server)
+        capture.at(12_100, .upstream, Sample.submit(sequence: 13, text: "seven-aseven-b"), from: .client)
+        capture.at(12_110, .upstream, Sample.submitResponse(sequence: 13, id: "854024"), from: .server)
         capture.at(27_000, .downstream, Sample.enquireLink(sequence: 9), from: .client)
         let scratch = try Scratch()
         let path = scratch.path("two-hops.pcap")
@@ -121,10 +150,11 @@ struct TraceTests {
         #expect(
             found == [
                 "receipt_forwarded_late": 1, "message_lost_between_hops": 1, "message_duplicated_between_hops": 1,
-                "status_changed_between_hops": 1, "receipt_not_forwarded": 1,
+                "status_changed_between_hops": 1, "receipt_not_forwarded": 1, "receipt_on_other_bind": 1,
+                "parts_regrouped": 1,
             ], "\(found)")
         let journeys = try #require(report["messages"] as? [[String: Any]])
-        #expect(journeys.map { ($0["hops"] as? [Any])?.count ?? 0 } == [2, 1, 2, 2, 2])
+        #expect(journeys.map { ($0["hops"] as? [Any])?.count ?? 0 } == [2, 1, 2, 2, 2, 2, 2])
         let first = try #require(journeys.first?["hops"] as? [[String: Any]])
         #expect(first.map { ($0["parts"] as? [[String: Any]])?.first?["message_id"] as? String } == ["gw-1", "854019"])
         #expect(abs((first[0]["forward_ms"] as? Double ?? 0) - 100) < 0.001)
@@ -144,7 +174,7 @@ struct TraceTests {
         let stored = try trace(["--store", store, "--source", "1"])
         #expect(
             ((stored["messages"] as? [[String: Any]]) ?? []).map { ($0["hops"] as? [Any])?.count ?? 0 } == [
-                2, 1, 2, 2, 2,
+                2, 1, 2, 2, 2, 2, 2,
             ])
         let unknown = try smppscope(["trace", "--store", store, "--source", "7"])
         #expect(unknown.status == 1 && unknown.errors.contains("the store has no source 7"))
