@@ -153,7 +153,7 @@ let package = Package(
         .target(
             name: "Serve",
             dependencies: [
-                "SMPP", "Capture", "Reassembly", "Timeline", "Analysis", "Report", "Store", nioCore,
+                "SMPP", "Capture", "Reassembly", "Timeline", "Analysis", "Report", "Store", "Trace", nioCore,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

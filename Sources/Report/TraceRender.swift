@@ -84,15 +84,15 @@ public enum TraceRender {
             json.key("hops")
             json.beginArray()
             for (index, hop) in journey.hops.enumerated() {
-                write(
-                    hop, next: index + 1 < journey.hops.count ? journey.hops[index + 1] : nil, report: report,
+                writeHop(
+                    hop, next: index + 1 < journey.hops.count ? journey.hops[index + 1] : nil, inputs: report.inputs,
                     into: &json)
             }
             json.endArray()
             json.key("duplicates")
             json.beginArray()
             for (_, copies) in journey.duplicates.sorted(by: { $0.key < $1.key }) {
-                for copy in copies { write(copy, next: nil, report: report, into: &json) }
+                for copy in copies { writeHop(copy, next: nil, inputs: report.inputs, into: &json) }
             }
             json.endArray()
             json.endObject()
@@ -137,9 +137,10 @@ public enum TraceRender {
         return json.bytes
     }
 
-    static func write(_ hop: HopMessage, next: HopMessage?, report: TraceReport, into json: inout JSONWriter) {
+    /// One hop of a journey as `messages[].hops[]` gives it; `inputs` names the inputs.
+    public static func writeHop(_ hop: HopMessage, next: HopMessage?, inputs: [String], into json: inout JSONWriter) {
         json.beginObject()
-        json.key("input"); json.string(report.inputs[hop.input])
+        json.key("input"); json.string(hop.input < inputs.count ? inputs[hop.input] : String(hop.input))
         json.key("session"); json.int(hop.session)
         json.key("system_id")
         if let systemID = hop.systemID { json.string(systemID) } else { json.null() }

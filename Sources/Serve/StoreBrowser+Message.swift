@@ -6,6 +6,7 @@ import Report
 import SMPP
 import Store
 import Timeline
+import Trace
 
 extension StoreBrowser {
     /// The most PDUs a message view gathers.
@@ -130,8 +131,91 @@ extension StoreBrowser {
         json.beginArray()
         for session in sessions { Self.write(session, into: &json) }
         json.endArray()
+        json.key("journey")
+        if let (journey, names) = try journey(of: pdus) {
+            json.beginArray()
+            for (index, hop) in journey.hops.enumerated() {
+                TraceRender.writeHop(
+                    hop, next: index + 1 < journey.hops.count ? journey.hops[index + 1] : nil, inputs: names,
+                    into: &json)
+            }
+            json.endArray()
+        } else {
+            json.null()
+        }
         json.endObject()
         return json.bytes
+    }
+
+    /// The message on every hop the store holds (`trace`'s journey): the submits to its destination with its text
+    /// within `TraceJoiner.window` of it, on any session of any source, with their responses and receipts; nil when
+    /// the message shows on one hop only.
+    func journey(of pdus: [Found]) throws(ServeError) -> (Journey, [String])? {
+        guard let submit = pdus.first(where: { Self.isSubmit($0.item) }),
+            let destination = submit.item.decoded().destination?.address, !destination.isEmpty
+        else { return nil }
+        let joiner = TraceJoiner()
+        let time = submit.item.timestamp.nanoseconds
+        var around = StoreFilter()
+        around.address = destination
+        around.from = Timestamp(nanoseconds: time - Int64(joiner.window * 1e9))
+        around.to = Timestamp(nanoseconds: time + Int64(joiner.window * 1e9))
+        let submits = try collect(around, limit: 200) { Self.isSubmit($0) }
+        guard Set(submits.map { $0.item.destination }).count > 1 else { return nil }
+        // Each submit's response (its session, just after), then the receipts of the ids they gave.
+        var found = submits
+        for (session, group) in Dictionary(grouping: submits, by: { "\($0.sourceID) \($0.item.session)" }) {
+            _ = session
+            guard let first = group.first else { continue }
+            var waiting = Set(group.map { $0.item.header.sequenceNumber })
+            var window = StoreFilter()
+            window.sourceID = first.sourceID
+            window.sessions = [Int64(first.item.session)]
+            let start = group.map(\.item.timestamp.nanoseconds).min() ?? time
+            let end = group.map(\.item.timestamp.nanoseconds).max() ?? time
+            window.from = Timestamp(nanoseconds: start)
+            window.to = Timestamp(nanoseconds: end + Self.responseWindow)
+            found += try collect(window, limit: group.count, scanLimit: 50_000) { item in
+                item.header.commandID.isResponse && item.destination == first.item.source
+                    && waiting.remove(item.header.sequenceNumber) != nil
+            }
+        }
+        for response in found where response.item.header.commandID.isResponse {
+            guard response.item.header.commandStatus == .ok, let id = response.item.decoded().messageID, !id.isEmpty
+            else { continue }
+            var byID = StoreFilter()
+            byID.messageID = id
+            found += try collect(byID, limit: 16) { !$0.header.commandID.isResponse && $0.fromClient == false }
+        }
+        // One input per source, its PDUs in time order.
+        let sources = Array(Set(found.map(\.sourceID))).sorted()
+        let storedSessions = try locked { try store.sessions(sourceID: nil) }
+        var inputs: [TraceJoiner.Input] = []
+        for source in sources {
+            var collector = TraceCollector(input: inputs.count)
+            var seen: Set<String> = []
+            for entry in found.filter({ $0.sourceID == source }).sorted(by: { $0.item.timestamp < $1.item.timestamp })
+            where seen.insert(entry.ref).inserted {
+                collector.consume(.pdu(entry.item))
+            }
+            var (messages, _) = collector.finish()
+            for index in messages.indices {
+                messages[index].systemID = storedSessions.first { $0.id == Int64(messages[index].session) }?.systemID
+            }
+            inputs.append(
+                TraceJoiner.Input(
+                    name: "source \(source)", messages: messages, fingerprints: [:], first: collector.first,
+                    last: collector.last))
+        }
+        let report = joiner.join(inputs)
+        let journey = report.journeys.first { journey in
+            journey.hops.contains { hop in
+                hop.session == submit.item.session
+                    && hop.parts.contains { $0.sequenceNumber == submit.item.header.sequenceNumber }
+            }
+        }
+        guard let journey, journey.hops.count > 1 else { return nil }
+        return (journey, report.inputs)
     }
 
     /// For a long message, the other parts: submits of the same session to the same address with the same

@@ -270,6 +270,18 @@ extension WebApp {
               el('td', { class: 'wrap' }, receipts.length ? receipts.join('; ') : 'none')));
           }
           main.append(parts);
+          if (message.journey) {
+            const journey = el('table', { id: 'message-journey' }, el('tr', {}, ...['Hop', 'Where', 'Login', 'Session', 'Status', 'Message id', 'Receipt', 'To the next hop'].map(h => el('th', {}, h))));
+            message.journey.forEach((hop, index) => {
+              const receipt = hop.parts.map(p => p.receipt).find(Boolean);
+              journey.append(el('tr', { class: 'hop-row' }, el('td', {}, index + 1), el('td', { class: 'mono' }, hop.esme + ' → ' + hop.smsc + ' (' + hop.input + ')'),
+                el('td', {}, hop.system_id || ''), el('td', {}, hop.session), el('td', { class: hop.accepted ? '' : 'status-error' }, hop.parts.map(p => p.status || 'no response').join(', ')),
+                el('td', { class: 'mono' }, hop.parts.map(p => p.message_id || '').join(', ')),
+                el('td', {}, receipt ? (receipt.state || '?') + ' after ' + receipt.after_ms.toFixed(1) + ' ms' : 'none'),
+                el('td', {}, hop.forward_ms === null ? '' : hop.forward_ms.toFixed(1) + ' ms')));
+            });
+            main.append(el('h2', {}, 'Across hops'), journey);
+          }
           const sessions = new Map(message.sessions.map(s => [s.id, s]));
           const fields = el('div', { id: 'fields' }, el('p', { class: 'muted' }, 'Click a PDU to see its fields.'));
           const fromEsme = (pdu) => { if (pdu.from_esme !== null) return pdu.from_esme; const s = sessions.get(pdu.session); return s ? pdu.src === s.esme : true; };

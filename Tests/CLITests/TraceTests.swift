@@ -176,6 +176,15 @@ struct TraceTests {
             ((stored["messages"] as? [[String: Any]]) ?? []).map { ($0["hops"] as? [Any])?.count ?? 0 } == [
                 2, 1, 2, 2, 2, 2, 2,
             ])
+        // serve's message view shows the journey from the store.
+        let server = try ServeProcess(store: store)
+        let message = try server.json("/api/messages/gw-1")
+        let journey = try #require(message["journey"] as? [[String: Any]])
+        #expect(
+            journey.map { ($0["parts"] as? [[String: Any]])?.first?["message_id"] as? String } == ["gw-1", "854019"])
+        #expect(journey.map { $0["smsc"] as? String } == ["127.0.0.1:2775", "127.0.0.1:3700"])
+        #expect(try server.json("/api/messages/gw-2")["journey"] is NSNull, "a message that went no further")
+        server.stop()
         let unknown = try smppscope(["trace", "--store", store, "--source", "7"])
         #expect(unknown.status == 1 && unknown.errors.contains("the store has no source 7"))
         let none = try smppscope(["trace", scratch.path("absent.pcap")])
