@@ -352,6 +352,21 @@ struct TraceTests {
             for stage in ["hop1.submit_response", "hop1_to_hop2.forward", "hop2.submit_response", "hop2.receipt"] {
                 #expect(stages[stage] != nil, "\(stage)")
             }
+            // Both hops imported into a store: serve's message view follows each message across them.
+            let store = scratch.path("hops.sqlite")
+            let imported = try smppscope([
+                "import", scratch.path("downstream.pcapng"), scratch.path("upstream.pcapng"), "--store", store,
+            ])
+            #expect(imported.status == 0, "\(imported.errors)")
+            let server = try ServeProcess(store: store)
+            for message in sent {
+                guard let id = (message["ids"] as? [String])?.first else { continue }
+                let view = try server.json("/api/messages/\(id)")
+                let hops = try #require(view["journey"] as? [[String: Any]], "a journey for \(id)")
+                let ids = hops.map { ($0["parts"] as? [[String: Any]])?.first?["message_id"] as? String ?? "" }
+                #expect(ids.count == 2 && mapping.contains("\(ids[0]) \(ids[1])"), "\(ids)")
+            }
+            server.stop()
             let page = try String(contentsOfFile: html, encoding: .utf8)
             #expect(page.components(separatedBy: "class=\"chart ladder\"").count - 1 == sent.count)
         }
