@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "Report", targets: ["Report"]),
         .library(name: "Anonymize", targets: ["Anonymize"]),
         .library(name: "Profile", targets: ["Profile"]),
+        .library(name: "Trace", targets: ["Trace"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),

@@ -1,5 +1,5 @@
 // swift-tools-version:6.1
-// libFuzzer targets for the codec, the capture path, reassembly, the whole of `analyze`, `profile` and `anonymize`. Build and run with
+// libFuzzer targets for the codec, the capture path, reassembly, the whole of `analyze`, `profile`, `trace` and `anonymize`. Build and run with
 // FuzzTesting/run.sh.
 import PackageDescription
 
@@ -40,6 +40,15 @@ let package = Package(
             name: "FuzzProfile",
             dependencies: [
                 .product(name: "Profile", package: "smppscope"),
+                .product(name: "Capture", package: "smppscope"),
+                .product(name: "Ingest", package: "smppscope"),
+                .product(name: "Report", package: "smppscope"),
+            ]
+        ),
+        .executableTarget(
+            name: "FuzzTrace",
+            dependencies: [
+                .product(name: "Trace", package: "smppscope"),
                 .product(name: "Capture", package: "smppscope"),
                 .product(name: "Ingest", package: "smppscope"),
                 .product(name: "Report", package: "smppscope"),
