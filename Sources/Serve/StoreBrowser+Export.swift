@@ -107,10 +107,7 @@ extension StoreBrowser {
         json.key("pdus"); json.int(sources.reduce(0) { $0 + $1.pdus })
         json.key("events"); json.int(sources.reduce(0) { $0 + $1.events })
         json.key("recording"); json.bool(sources.contains { $0.completedAt == nil })
-        json.key("sources")
-        json.beginArray()
-        for source in sources { Self.write(source, into: &json) }
-        json.endArray()
+        Self.write(sources, into: &json)
         json.endObject()
         return json.bytes
     }

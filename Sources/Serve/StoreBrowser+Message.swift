@@ -109,22 +109,7 @@ extension StoreBrowser {
         var linker = PageLinker()
         let options = RenderOptions()
         for found in pdus {
-            let links = linker.link(found.item, sourceID: found.sourceID)
-            DecodeJSON.write(found.item, into: &json, options: options) { json in
-                json.key("source_id"); json.int(found.sourceID)
-                json.key("ref"); json.string(links.ref)
-                json.key("from_esme")
-                if let fromClient = found.item.fromClient { json.bool(fromClient) } else { json.null() }
-                if let request = links.request {
-                    json.key("request"); json.string(request)
-                }
-                if let latency = links.latency {
-                    json.key("latency_ms"); json.double(latency, decimals: 3)
-                }
-                if let submit = links.receiptFor {
-                    json.key("receipt_for"); json.string(submit)
-                }
-            }
+            Self.write(found.item, sourceID: found.sourceID, linker: &linker, options: options, into: &json)
         }
         json.endArray()
         json.key("sessions")
@@ -163,30 +148,7 @@ extension StoreBrowser {
         let submits = try collect(around, limit: 200) { Self.isSubmit($0) }
         guard Set(submits.map { $0.item.destination }).count > 1 else { return nil }
         // Each submit's response (its session, just after), then the receipts of the ids they gave.
-        var found = submits
-        for (session, group) in Dictionary(grouping: submits, by: { "\($0.sourceID) \($0.item.session)" }) {
-            _ = session
-            guard let first = group.first else { continue }
-            var waiting = Set(group.map { $0.item.header.sequenceNumber })
-            var window = StoreFilter()
-            window.sourceID = first.sourceID
-            window.sessions = [Int64(first.item.session)]
-            let start = group.map(\.item.timestamp.nanoseconds).min() ?? time
-            let end = group.map(\.item.timestamp.nanoseconds).max() ?? time
-            window.from = Timestamp(nanoseconds: start)
-            window.to = Timestamp(nanoseconds: end + Self.responseWindow)
-            found += try collect(window, limit: group.count, scanLimit: 50_000) { item in
-                item.header.commandID.isResponse && item.destination == first.item.source
-                    && waiting.remove(item.header.sequenceNumber) != nil
-            }
-        }
-        for response in found where response.item.header.commandID.isResponse {
-            guard response.item.header.commandStatus == .ok, let id = response.item.decoded().messageID, !id.isEmpty
-            else { continue }
-            var byID = StoreFilter()
-            byID.messageID = id
-            found += try collect(byID, limit: 16) { !$0.header.commandID.isResponse && $0.fromClient == false }
-        }
+        let found = try submits + responsesAndReceipts(of: submits)
         // One input per source, its PDUs in time order.
         let sources = Array(Set(found.map(\.sourceID))).sorted()
         let storedSessions = try locked { try store.sessions(sourceID: nil) }
@@ -238,35 +200,36 @@ extension StoreBrowser {
             return other.reference == concatenation.reference && other.total == concatenation.total
         }
         guard !siblings.isEmpty else { return [] }
-        // Their responses: the same session, just after.
-        var waiting = Set(
-            siblings.map {
-                PageLinker.RequestKey(
-                    session: $0.item.session, requester: $0.item.source, sequence: $0.item.header.sequenceNumber)
-            })
-        var window = StoreFilter()
-        window.sourceID = first.sourceID
-        window.sessions = filter.sessions
-        let start = siblings.map(\.item.timestamp.nanoseconds).min() ?? time
-        let end = siblings.map(\.item.timestamp.nanoseconds).max() ?? time
-        window.from = Timestamp(nanoseconds: start)
-        window.to = Timestamp(nanoseconds: end + Self.responseWindow)
-        let responses = try collect(window, limit: siblings.count, scanLimit: 50_000) { item in
-            guard item.header.commandID.isResponse else { return false }
-            let key = PageLinker.RequestKey(
-                session: item.session, requester: item.destination, sequence: item.header.sequenceNumber)
-            return waiting.remove(key) != nil
+        return try siblings + responsesAndReceipts(of: siblings)
+    }
+
+    /// The responses to `submits` (on their sessions, within `responseWindow` after them) and the PDUs that carry
+    /// the ids those gave (receipts, queries).
+    private func responsesAndReceipts(of submits: [Found]) throws(ServeError) -> [Found] {
+        var found: [Found] = []
+        for group in Dictionary(grouping: submits, by: { "\($0.sourceID) \($0.item.session)" }).values {
+            guard let first = group.first else { continue }
+            var waiting = Set(group.map { $0.item.header.sequenceNumber })
+            var window = StoreFilter()
+            window.sourceID = first.sourceID
+            window.sessions = [Int64(first.item.session)]
+            let times = group.map(\.item.timestamp.nanoseconds)
+            window.from = Timestamp(nanoseconds: times.min() ?? 0)
+            window.to = Timestamp(nanoseconds: (times.max() ?? 0) + Self.responseWindow)
+            found += try collect(window, limit: group.count, scanLimit: 50_000) { item in
+                item.header.commandID.isResponse && item.destination == first.item.source
+                    && waiting.remove(item.header.sequenceNumber) != nil
+            }
         }
-        // The receipts of the ids the parts were given.
-        var receipts: [Found] = []
-        for response in responses {
+        var carrying: [Found] = []
+        for response in found {
             guard response.item.header.commandStatus == .ok, let id = response.item.decoded().messageID, !id.isEmpty
             else { continue }
             var byID = StoreFilter()
             byID.messageID = id
-            receipts += try collect(byID, limit: 64)
+            carrying += try collect(byID, limit: 64)
         }
-        return siblings + responses + receipts
+        return found + carrying
     }
 
     struct Part {

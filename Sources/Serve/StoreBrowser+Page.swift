@@ -57,22 +57,7 @@ extension StoreBrowser {
                                     throw PageFull()
                                 }
                                 count += 1
-                                let links = linker.link(item, sourceID: source.id)
-                                DecodeJSON.write(item, into: &json, options: options) { json in
-                                    json.key("source_id"); json.int(source.id)
-                                    json.key("ref"); json.string(links.ref)
-                                    json.key("from_esme")
-                                    if let fromClient = item.fromClient { json.bool(fromClient) } else { json.null() }
-                                    if let request = links.request {
-                                        json.key("request"); json.string(request)
-                                    }
-                                    if let latency = links.latency {
-                                        json.key("latency_ms"); json.double(latency, decimals: 3)
-                                    }
-                                    if let submit = links.receiptFor {
-                                        json.key("receipt_for"); json.string(submit)
-                                    }
-                                }
+                                Self.write(item, sourceID: source.id, linker: &linker, options: options, into: &json)
                             }
                             if scanned >= Self.scanLimit {
                                 next = position
@@ -89,6 +74,31 @@ extension StoreBrowser {
         json.key("next_cursor")
         if let next { json.string(next.description) } else { json.null() }
         json.key("scanned"); json.int(scanned)
+    }
+}
+
+extension StoreBrowser {
+    /// A PDU as the API gives it: decode's keys, then its source, its `ref`, its side, and its links within the page.
+    static func write(
+        _ item: TimelinePDU, sourceID: Int64, linker: inout PageLinker, options: RenderOptions,
+        into json: inout JSONWriter
+    ) {
+        let links = linker.link(item, sourceID: sourceID)
+        DecodeJSON.write(item, into: &json, options: options) { json in
+            json.key("source_id"); json.int(sourceID)
+            json.key("ref"); json.string(links.ref)
+            json.key("from_esme")
+            if let fromClient = item.fromClient { json.bool(fromClient) } else { json.null() }
+            if let request = links.request {
+                json.key("request"); json.string(request)
+            }
+            if let latency = links.latency {
+                json.key("latency_ms"); json.double(latency, decimals: 3)
+            }
+            if let submit = links.receiptFor {
+                json.key("receipt_for"); json.string(submit)
+            }
+        }
     }
 }
 

@@ -47,10 +47,7 @@ public final class StoreBrowser: @unchecked Sendable {
         var json = JSONWriter(capacity: 1_024)
         json.beginObject()
         json.key("store"); json.string(name)
-        json.key("sources")
-        json.beginArray()
-        for source in sources { Self.write(source, into: &json) }
-        json.endArray()
+        Self.write(sources, into: &json)
         json.endObject()
         return json.bytes
     }
@@ -121,6 +118,14 @@ public final class StoreBrowser: @unchecked Sendable {
     }
 
     // MARK: JSON of stored things
+
+    /// `"sources": [...]`.
+    static func write(_ sources: [StoredSource], into json: inout JSONWriter) {
+        json.key("sources")
+        json.beginArray()
+        for source in sources { write(source, into: &json) }
+        json.endArray()
+    }
 
     static func write(_ source: StoredSource, into json: inout JSONWriter) {
         json.beginObject()
