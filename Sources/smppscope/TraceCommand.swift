@@ -41,6 +41,16 @@ struct TraceCommand: ParsableCommand {
         name: .long, parsing: .singleValue, help: ArgumentHelp("A source of the store (repeatable).", valueName: "id"))
     var source: [Int64] = []
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "From the store, only PDUs at or after this time (epoch seconds or 2026-11-26T08:34:06, UTC).",
+            valueName: "time"))
+    var from: String?
+
+    @Option(name: .long, help: ArgumentHelp("From the store, only PDUs at or before this time.", valueName: "time"))
+    var to: String?
+
     @Option(help: "Output format on standard output: text or json.")
     var format: TraceFormat = .text
 
@@ -57,7 +67,11 @@ struct TraceCommand: ParsableCommand {
 
     func validate() throws {
         if captures.isEmpty && store == nil { throw ValidationError("give captures, or --store") }
-        if store == nil && !source.isEmpty { throw ValidationError("--source applies to --store") }
+        if store == nil && (!source.isEmpty || from != nil || to != nil) {
+            throw ValidationError("--source, --from and --to apply to --store")
+        }
+        if let from, parseTime(from) == nil { throw ValidationError("invalid --from \"\(from)\"") }
+        if let to, parseTime(to) == nil { throw ValidationError("invalid --to \"\(to)\"") }
         if !(window > 0) { throw ValidationError("--window must be positive") }
         if !(lateReceipt > 0) { throw ValidationError("--late-receipt must be positive") }
     }
@@ -87,6 +101,8 @@ struct TraceCommand: ParsableCommand {
                     var collector = TraceCollector(input: inputs.count)
                     var filter = StoreFilter()
                     filter.sourceID = stored.id
+                    filter.from = from.flatMap(parseTime)
+                    filter.to = to.flatMap(parseTime)
                     try opened.timeline(filter, decodesEveryPDU: false) { collector.consume($0) }
                     inputs.append(Self.input("\(PostgresLocation.redacting(path)) source \(stored.id)", &collector))
                 }

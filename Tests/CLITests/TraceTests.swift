@@ -185,6 +185,9 @@ struct TraceTests {
         #expect(journey.map { $0["smsc"] as? String } == ["127.0.0.1:2775", "127.0.0.1:3700"])
         #expect(try server.json("/api/messages/gw-2")["journey"] is NSNull, "a message that went no further")
         server.stop()
+        // A time range of the store: the first two messages only (the second one's submit is at 3 s).
+        let range = try trace(["--store", store, "--from", "1795682046", "--to", "1795682049.5"])
+        #expect(((range["messages"] as? [[String: Any]]) ?? []).map { ($0["hops"] as? [Any])?.count ?? 0 } == [2, 1])
         let unknown = try smppscope(["trace", "--store", store, "--source", "7"])
         #expect(unknown.status == 1 && unknown.errors.contains("the store has no source 7"))
         let none = try smppscope(["trace", scratch.path("absent.pcap")])
