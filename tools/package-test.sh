@@ -30,7 +30,7 @@ smppscope analyze /usr/share/doc/smppscope/examples/kannel_simulator_port3701.pc
 # Man pages, one per subcommand, with the version in their footer.
 page=$(man -w smppscope) || fail "man -w smppscope found nothing"
 [ "$page" = /usr/share/man/man1/smppscope.1.gz ] || fail "man -w smppscope: $page"
-for sub in decode analyze import export sessions record replay simulate prune anonymize; do
+for sub in decode analyze import export sessions record replay simulate prune anonymize profile trace serve; do
     man -w "smppscope-$sub" >/dev/null || fail "no man page for smppscope-$sub"
 done
 zcat /usr/share/man/man1/smppscope-record.1.gz | grep -q "^\.Os smppscope $version" ||
