@@ -27,8 +27,9 @@ while [ $# -gt 0 ]; do
 done
 data=${SMPPSCOPE_BENCH_DIR:-/tmp/smppscope-bench}
 mkdir -p "$data"
-swift build -c release --product smppscope >/dev/null
-bin="$(swift build -c release --show-bin-path)/smppscope"
+# Built as run.sh and the package build it (the Swift runtime linked in), so that one build serves all three.
+swift build -c release --product smppscope --static-swift-stdlib >/dev/null
+bin="$(swift build -c release --static-swift-stdlib --show-bin-path)/smppscope"
 
 capture="$data/serve_${pdus}.pcap"
 store="$data/serve_${pdus}.sqlite"
