@@ -84,7 +84,14 @@ struct TraceCommand: ParsableCommand {
             do {
                 packets = try PacketSource.open(path: path)
                 let ingest = CaptureIngest(source: packets, decodesEveryPDU: false)
-                try ingest.run { collector.consume($0) }
+                var bar: ProgressBar?
+                if case .file(let reader) = packets, reader.path != "-" {
+                    bar = ProgressBar.make(label: "reading \(path)", totalBytes: reader.totalBytes)
+                }
+                defer { bar?.finish() }
+                try ingest.run(progress: { bar?.update(bytes: $0.bytesRead, total: $0.totalBytes, items: $0.pdus) }) {
+                    collector.consume($0)
+                }
             } catch let error as CaptureError {
                 throw failure(error)
             }
