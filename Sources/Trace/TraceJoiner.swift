@@ -92,7 +92,7 @@ public struct TraceJoiner {
         }
 
         var journeys: [Journey] = []
-        var journeyOf: [Int: Int] = [:]
+        var journeyOf: [Int: (journey: Int, hop: Int)] = [:]
         for index in all.indices where previous[index] == nil && duplicateOf[index] == nil {
             var hops = [all[index]]
             var members = [index]
@@ -102,12 +102,12 @@ public struct TraceJoiner {
                 members.append(following)
                 cursor = following
             }
-            for (hop, member) in members.enumerated() { journeyOf[member] = journeys.count * 1_000 + hop }
+            for (hop, member) in members.enumerated() { journeyOf[member] = (journeys.count, hop) }
             journeys.append(Journey(hops: hops))
         }
         for index in all.indices {
             guard let original = duplicateOf[index], let place = journeyOf[original] else { continue }
-            journeys[place / 1_000].duplicates[place % 1_000 + 1, default: []].append(all[index])
+            journeys[place.journey].duplicates[place.hop + 1, default: []].append(all[index])
         }
 
         let findings = self.findings(journeys, inputs: inputs, mirrors: mirrors)

@@ -117,8 +117,8 @@ struct TraceCommand: ParsableCommand {
                 throw failure(error)
             }
         }
-        for (input, name) in zip(inputs, captures + []) where input.messages.isEmpty {
-            writeStandardError("warning: no submit_sm in \(name)\n")
+        for input in inputs where input.messages.isEmpty {
+            writeStandardError("warning: no submit_sm in \(input.name)\n")
         }
         var joiner = TraceJoiner()
         joiner.window = window
