@@ -132,7 +132,7 @@ let package = Package(
         .target(
             name: "Anonymize",
             dependencies: [
-                "SMPP", "Capture", "Reassembly", .product(name: "DequeModule", package: "swift-collections"),
+                "SMPP", "Capture", "Reassembly", nioCore, .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: hotPath

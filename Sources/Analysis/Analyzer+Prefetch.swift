@@ -4,7 +4,8 @@
 // capture (`prepare`, while it holds the bytes) and carried with the PDU; seeing the PDU a few places before it is
 // handled (`prefetch`), the analyzer starts loading their slots.
 
-import SMPP
+@_spi(Lent) import SMPP
+@_spi(Lent) import Reassembly
 @_spi(Lent) import Timeline
 
 extension Analyzer {
@@ -13,7 +14,7 @@ extension Analyzer {
     /// message id it accepts; for a deliver_sm, the link key of the id its receipted_message_id TLV names and its
     /// ``ReceiptFacts``; nil for other PDUs. Keeps no state: runs on any thread (``PDUPreparation``).
     @Sendable
-    @_spi(Lent) public static func prepare(_ pdu: UpcomingPDU) -> PreparedPDU? {
+    @_spi(Lent) public static func prepare(_ pdu: LentPDU) -> PreparedPDU? {
         let header = pdu.header
         let bytes = pdu.bytes
         switch header.commandID {
@@ -49,7 +50,7 @@ extension Analyzer {
     /// out now when it came unprepared). Optional, and without effect on any result: a PDU never seen here is
     /// handled the same way, only without its memory loaded in advance.
     @discardableResult
-    @_spi(Lent) public func prefetch(_ upcoming: UpcomingPDU) -> PreparedPDU? {
+    @_spi(Lent) public func prefetch(_ upcoming: LentPDU) -> PreparedPDU? {
         guard let prepared = upcoming.prepared ?? Self.prepare(upcoming) else { return nil }
         guard let key = prepared.key else { return prepared }
         switch upcoming.header.commandID {

@@ -1,10 +1,10 @@
 // Follows a timeline and measures it: request/response matching, latency, throttling, window, receipts,
 // duplicates, silences. Feed it every event, then ask for the report.
 
-import Capture
+@_spi(Lent) import Capture
 import NIOCore
 @_spi(Lent) import Reassembly
-import SMPP
+@_spi(Lent) import SMPP
 @_spi(Lent) import Timeline
 
 /// Measures a timeline. Single-threaded: feed events in order, then call ``finish()``.
@@ -93,13 +93,12 @@ public final class Analyzer {
     }
 
     /// Takes one timeline PDU whose bytes are lent (``handle(pdu:)``): nothing of them is kept.
-    @_spi(Lent) public func handle(lent item: LentTimelinePDU) {
-        // The table holds the session throughout: nothing handling a PDU gives its id another session.
-        sessions.unretained(item.session)?._withUnsafeGuaranteedRef { handle(item, state: $0) }
+    @_spi(Lent) public func handle(lent item: LentPDU) {
+        if let state = sessions[item.session] { handle(item, state: state) }
     }
 
     @inline(__always)
-    private func handle(_ item: LentTimelinePDU, state: SessionState) {
+    private func handle(_ item: LentPDU, state: SessionState) {
         let header = item.header
         let id = header.commandID
         let time = item.timestamp.nanoseconds
@@ -126,7 +125,7 @@ public final class Analyzer {
 
     // MARK: Requests
 
-    private func handleRequest(_ item: LentTimelinePDU, state: SessionState, direction: Int, time: Int64) {
+    private func handleRequest(_ item: LentPDU, state: SessionState, direction: Int, time: Int64) {
         let header = item.header
         let id = header.commandID
         var request = PendingRequest(command: id, time: time)
@@ -171,7 +170,7 @@ public final class Analyzer {
         }
     }
 
-    private func submitted(_ item: LentTimelinePDU, state: SessionState, time: Int64, request: inout PendingRequest) {
+    private func submitted(_ item: LentPDU, state: SessionState, time: Int64, request: inout PendingRequest) {
         state.submits += 1
         capacity.submitted(account: state.receiptAccount, at: time)
         peak.add(time)
@@ -314,7 +313,7 @@ public final class Analyzer {
     /// A deliver_sm or data_sm: a receipt, or a mobile-originated message. The TLVs answer most receipts without
     /// reading the text.
     private func delivered(
-        _ item: LentTimelinePDU, state: SessionState, time: Int64, request: inout PendingRequest
+        _ item: LentPDU, state: SessionState, time: Int64, request: inout PendingRequest
     ) {
         let bytes = item.bytes
         if item.header.commandID == .deliverSM, let location = item.digest.shortMessage {
@@ -387,7 +386,7 @@ public final class Analyzer {
 
     // MARK: Responses
 
-    private func handleResponse(_ item: LentTimelinePDU, state: SessionState, direction: Int, time: Int64) {
+    private func handleResponse(_ item: LentPDU, state: SessionState, direction: Int, time: Int64) {
         let header = item.header
         let id = header.commandID
         let status = header.commandStatus
@@ -459,7 +458,7 @@ public final class Analyzer {
         state.lastThrottle = time
     }
 
-    private func answeredSubmit(_ item: LentTimelinePDU, request: PendingRequest, state: SessionState, time: Int64) {
+    private func answeredSubmit(_ item: LentPDU, request: PendingRequest, state: SessionState, time: Int64) {
         let status = item.header.commandStatus
         submitResends.answered(
             key: request.messageKey, requestTime: request.time,
@@ -522,7 +521,7 @@ public final class Analyzer {
 
     /// A mobile-originated deliver_sm: its encoding counted for the session's account, from the SMSC.
     private func mobileOriginated(
-        _ item: LentTimelinePDU, location: ShortMessageLocation, state: SessionState, time: Int64
+        _ item: LentPDU, location: ShortMessageLocation, state: SessionState, time: Int64
     ) {
         let bytes = item.bytes
         let message = PDULayout.messageOctets(in: bytes, at: location).range
@@ -533,7 +532,7 @@ public final class Analyzer {
     }
 
     /// A PDU as evidence of a finding.
-    static func evidence(_ item: LentTimelinePDU, time: Int64) -> Finding.Evidence {
+    static func evidence(_ item: LentPDU, time: Int64) -> Finding.Evidence {
         Finding.Evidence(
             session: item.session, sequenceNumber: item.header.sequenceNumber, command: item.header.commandID.name,
             time: Double(time) / 1e9)
@@ -541,7 +540,7 @@ public final class Analyzer {
 
     /// A receipt, for evidence of a finding.
     @inline(__always)
-    static func receiptRef(_ item: LentTimelinePDU, time: Int64) -> ReceiptTracker.ReceiptRef {
+    static func receiptRef(_ item: LentPDU, time: Int64) -> ReceiptTracker.ReceiptRef {
         ReceiptTracker.ReceiptRef(
             session: item.session, sequenceNumber: item.header.sequenceNumber, command: item.header.commandID,
             time: time)

@@ -2,7 +2,8 @@
 // UCS-2 under data_coding 0, user data headers without UDHI, GSM escapes cut between parts, UCS-2 that GSM 03.38
 // would have carried in fewer segments.
 
-import SMPP
+@_spi(Lent) import Reassembly
+@_spi(Lent) import SMPP
 
 /// What one message's octets show of its encoding, in 16 bits (carried in the prepared facts word).
 struct EncodingFacts: Hashable {
@@ -252,6 +253,19 @@ public struct DefaultAlphabetInference: Sendable, Hashable {
         scored += 1
         if iso { isoDefault += 1 }
         patterns[Int(bits & 0xF)] += 1
+    }
+
+    /// One message's scores, from a submit_sm or deliver_sm with data_coding 0 whose short message is at
+    /// `location`: its text (without the UDH, when esm_class says there is one) scored. False when it has no text.
+    @_spi(Lent) public mutating func add(_ pdu: LentPDU, at location: ShortMessageLocation) -> Bool {
+        let bytes = pdu.bytes
+        var text = PDULayout.messageOctets(in: bytes, at: location).range
+        if location.esmClass & 0x40 != 0, let first = text.first {
+            text = min(text.upperBound, first + 1 + Int(bytes[first]))..<text.upperBound
+        }
+        guard !text.isEmpty else { return false }
+        add(clean: DefaultAlphabetScore.clean(UnsafeRawBufferPointer(rebasing: bytes[text])), isoDefault: pdu.isoDefault)
+        return true
     }
 
     /// Messages that `alphabet` reads cleanly and `other` (when given) does not.

@@ -1,6 +1,11 @@
 // A hash table for integer keys (sequence numbers, message id keys): open addressing with linear probing and
 // backward-shift deletion, keys mixed with a fixed finalizer. Much cheaper per operation than Dictionary's
 // seeded SipHash, which matters at millions of PDUs.
+//
+// Unsafe code, and its invariants: a table's slots, and the per-session counters kept with
+// `UnsafeMutableBufferPointer.values(_:count:)`, are memory of their owner's own: allocated whole in its init,
+// freed in its deinit (`freeValues()`), never handed out; every index is checked against the capacity (a power of
+// two, masked) before use.
 
 import CHints
 
@@ -207,5 +212,22 @@ extension Array {
     /// Appends `filler` until `index` is a valid index.
     mutating func grow(toInclude index: Int, with filler: @autoclosure () -> Element) {
         if index >= count { append(contentsOf: repeatElement(filler(), count: index + 1 - count)) }
+    }
+}
+
+extension UnsafeMutableBufferPointer {
+    /// `count` copies of `value` in memory of their own, for a class that changes them for every PDU: an array kept
+    /// in a class is checked for uniqueness on every change made through it. The class frees them in its deinit
+    /// (``freeValues()``) and never hands the buffer out.
+    static func values(_ value: Element, count: Int) -> Self {
+        let values = allocate(capacity: count)
+        values.initialize(repeating: value)
+        return values
+    }
+
+    /// Destroys the values and frees their memory.
+    func freeValues() {
+        _ = deinitialize()
+        deallocate()
     }
 }

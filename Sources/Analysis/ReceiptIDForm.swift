@@ -1,7 +1,7 @@
 // How a message id is written, beyond what links it: enough to tell whether a receipt writes the id of its
 // submit_sm_resp the same way, or in a form a client comparing ids as text would not match.
 
-import SMPP
+@_spi(Lent) import SMPP
 
 /// The look of a message id: its length and four flags. Two ids that link (``MessageID``) and have the same form
 /// are written alike; otherwise the difference is a ``ReceiptIDTransform``.

@@ -1,6 +1,6 @@
 // Links delivery receipts to the submits they report on, by message id in any of the forms SMSCs use.
 
-import SMPP
+@_spi(Lent) import SMPP
 
 /// Accepted messages waiting for receipts, and what the receipts said.
 struct ReceiptTracker {

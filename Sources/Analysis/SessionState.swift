@@ -245,20 +245,10 @@ public struct SlidingWindowCounter: Sendable {
 struct SessionTable {
     private static let denseLimit = 1 << 20
     private var dense: [SessionState?] = []
-    /// The dense sessions again, unretained (``unretained(_:)``).
-    private var denseUnretained: [Unmanaged<SessionState>?] = []
     private var sparse: [Int: SessionState] = [:]
 
-    /// Session `id` without reference counting, for the path of every PDU: valid while the table holds it (until
-    /// the id is given another session).
-    @inline(__always)
-    func unretained(_ id: Int) -> Unmanaged<SessionState>? {
-        if id >= 0, id < denseUnretained.count { return denseUnretained[id] }
-        return self[id].map { Unmanaged.passUnretained($0) }
-    }
-
     subscript(id: Int) -> SessionState? {
-        get {
+        @inline(__always) get {
             if id >= 0, id < dense.count { return dense[id] }
             return id >= 0 && id < Self.denseLimit ? nil : sparse[id]
         }
@@ -266,10 +256,8 @@ struct SessionTable {
             if id >= 0, id < Self.denseLimit {
                 if id >= dense.count {
                     dense += [SessionState?](repeating: nil, count: id - dense.count + 1)
-                    denseUnretained += [Unmanaged<SessionState>?](repeating: nil, count: id - denseUnretained.count + 1)
                 }
                 dense[id] = newValue
-                denseUnretained[id] = newValue.map { Unmanaged.passUnretained($0) }
             } else {
                 sparse[id] = newValue
             }
@@ -279,22 +267,5 @@ struct SessionTable {
     /// Every session, in no particular order.
     var values: [SessionState] {
         dense.compactMap { $0 } + sparse.values
-    }
-}
-
-extension UnsafeMutableBufferPointer {
-    /// `count` copies of `value` in memory of their own, for a class that changes them for every PDU: an array kept
-    /// in a class is checked for uniqueness on every change made through it. The class frees them in its deinit
-    /// (``freeValues()``) and never hands the buffer out.
-    static func values(_ value: Element, count: Int) -> Self {
-        let values = allocate(capacity: count)
-        values.initialize(repeating: value)
-        return values
-    }
-
-    /// Destroys the values and frees their memory.
-    func freeValues() {
-        _ = deinitialize()
-        deallocate()
     }
 }

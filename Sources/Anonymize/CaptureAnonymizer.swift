@@ -3,10 +3,10 @@
 // with sequence and acknowledgement numbers, lengths and checksums made consistent. What cannot be read as SMPP
 // (other protocols, bytes lost to gaps, PDUs cut short) is zeroed, never copied.
 
-import Capture
+@_spi(Lent) import Capture
 import DequeModule
-import Reassembly
-import SMPP
+@_spi(Lent) import Reassembly
+@_spi(Lent) import SMPP
 
 /// A packet to write.
 public struct AnonymizedPacket {

@@ -18,7 +18,7 @@ public final class SecretSet: SecretSink {
 
     public init() {}
 
-    public func add(_ secret: UnsafeRawBufferPointer, wide: Bool) {
+    @_spi(Lent) public func add(_ secret: UnsafeRawBufferPointer, wide: Bool) {
         var bytes = [UInt8](secret.prefix(wide ? 2 * Self.searchedLength : Self.searchedLength))
         if wide {
             // UCS-2: also as one byte per character when it is ASCII.
@@ -118,7 +118,12 @@ public struct LeakScanner {
     }
 
     /// Scans the next chunk of the output (chunks in order, from offset 0).
-    public mutating func scan(_ chunk: UnsafeRawBufferPointer) {
+    /// Scans the next chunk of the file (``scan(_:)-(UnsafeRawBufferPointer)``).
+    public mutating func scan(_ chunk: [UInt8]) {
+        chunk.withUnsafeBytes { scan($0) }
+    }
+
+    @_spi(Lent) public mutating func scan(_ chunk: UnsafeRawBufferPointer) {
         process(carry + chunk, final: false)
     }
 

@@ -3,7 +3,8 @@
 // statuses, sequence numbers, data_coding, UDH, SAR TLVs, receipt ids, states, dates and errors) stays, so the
 // result decodes, links and times as the original did.
 
-import SMPP
+import NIOCore
+@_spi(Lent) import SMPP
 
 /// What anonymize changes and keeps.
 public struct AnonymizeOptions: Sendable {
@@ -156,7 +157,14 @@ public struct PDUAnonymizer {
 
     /// Appends the anonymized form of `pdu` (a whole PDU: its command_length is its size) to `out`. The result is
     /// as long as the PDU or shorter (a blanked password, dropped TLVs), its command_length set to its size.
-    public mutating func anonymize(_ pdu: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+    /// The PDU rewritten (``anonymize(_:into:)``), as a buffer.
+    public mutating func anonymized(_ pdu: ByteBuffer) -> ByteBuffer {
+        var out: [UInt8] = []
+        pdu.withUnsafeReadableBytes { anonymize($0, into: &out) }
+        return ByteBuffer(bytes: out)
+    }
+
+    @_spi(Lent) public mutating func anonymize(_ pdu: UnsafeRawBufferPointer, into out: inout [UInt8]) {
         let start = out.count
         counts.pdus += 1
         guard let header = PDUHeader.peek(in: pdu), Int(header.commandLength) == pdu.count else {

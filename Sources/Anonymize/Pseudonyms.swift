@@ -126,14 +126,14 @@ public struct AddressPseudonyms {
     /// letters of the same case, other characters (`+`, spaces, punctuation) stay where they are; a numeric
     /// address keeps its first ``keptDigits`` digits, an alphanumeric one none. `kind` separates namespaces that
     /// must not meet (a login and a phone number that happen to be spelt alike).
-    public mutating func pseudonym(of value: UnsafeRawBufferPointer, kind: UInt8 = 0) -> [UInt8] {
+    @_spi(Lent) public mutating func pseudonym(of value: UnsafeRawBufferPointer, kind: UInt8 = 0) -> [UInt8] {
         var out: [UInt8] = []
         appendPseudonym(of: value, kind: kind, to: &out)
         return out
     }
 
     /// ``pseudonym(of:kind:)`` appended to `out`, without allocating when it is known already.
-    public mutating func appendPseudonym(of value: UnsafeRawBufferPointer, kind: UInt8, to out: inout [UInt8]) {
+    @_spi(Lent) public mutating func appendPseudonym(of value: UnsafeRawBufferPointer, kind: UInt8, to out: inout [UInt8]) {
         if let short = ShortValue(value, kind: kind) {
             let slot = short.slot(bits: Self.slotBits)
             if slots[slot].key == short {
@@ -237,7 +237,7 @@ public struct AddressPseudonyms {
     }
 
     /// A keyed permutation of arbitrary octets (a subaddress): every byte may become any byte.
-    public func octets(_ value: UnsafeRawBufferPointer, kind: UInt8) -> [UInt8] {
+    @_spi(Lent) public func octets(_ value: UnsafeRawBufferPointer, kind: UInt8) -> [UInt8] {
         var values = value.map { UInt16($0) }
         guard !values.isEmpty else { return [] }
         let radices = [UInt16](repeating: 256, count: values.count)

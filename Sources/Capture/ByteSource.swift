@@ -1,5 +1,9 @@
 // A streaming window over a file or standard input: read(2) into one reusable buffer, so memory stays flat
 // whatever the size of the capture.
+//
+// Unsafe code, and its invariants: `storage` belongs to the source alone (freed in `deinit`); what it lends
+// (`Packet.data`) is valid until the next read, which comes only after the callback that got it returned; every
+// read is checked against the bytes the buffer holds.
 
 #if canImport(Glibc)
     import Glibc

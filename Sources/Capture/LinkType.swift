@@ -40,28 +40,3 @@ public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConver
         }
     }
 }
-
-/// One packet as read from a capture. `data` is valid only until the reader reads the next packet.
-public struct Packet {
-    /// 1-based packet number in the capture.
-    public var frame: Int
-    public var timestamp: Timestamp
-    public var linkType: LinkType
-    /// The packet's length on the wire; more than `data.count` when the capture cut it (snaplen).
-    public var originalLength: Int
-    public var data: UnsafeRawBufferPointer
-    /// Offset of the packet's record in the capture file, when read from a file.
-    public var fileOffset: Int?
-
-    public init(
-        frame: Int, timestamp: Timestamp, linkType: LinkType, originalLength: Int, data: UnsafeRawBufferPointer,
-        fileOffset: Int? = nil
-    ) {
-        self.frame = frame
-        self.timestamp = timestamp
-        self.linkType = linkType
-        self.originalLength = originalLength
-        self.data = data
-        self.fileOffset = fileOffset
-    }
-}

@@ -47,7 +47,7 @@ public final class OutputFile {
     }
 
     /// Writes every byte; throws with the path and the reason when the system refuses (a full disk).
-    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+    @_spi(Lent) public func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard var base = bytes.baseAddress else { return }
         var left = bytes.count
         while left > 0 {

@@ -13,35 +13,6 @@ public struct TCPFlags: OptionSet, Hashable, Sendable {
     public static let urg = TCPFlags(rawValue: 0x20)
 }
 
-/// One TCP segment of a packet. `payload` is valid only inside the callback that receives it.
-public struct TCPSegment {
-    public var frame: Int
-    public var timestamp: Timestamp
-    public var source: Endpoint
-    public var destination: Endpoint
-    public var sequence: UInt32
-    public var acknowledgment: UInt32
-    public var flags: TCPFlags
-    public var payload: UnsafeRawBufferPointer
-    /// The payload length the IP header gives: more than `payload.count` when the capture cut the packet.
-    public var payloadLength: Int
-
-    public init(
-        frame: Int, timestamp: Timestamp, source: Endpoint, destination: Endpoint, sequence: UInt32,
-        acknowledgment: UInt32 = 0, flags: TCPFlags, payload: UnsafeRawBufferPointer, payloadLength: Int? = nil
-    ) {
-        self.frame = frame
-        self.timestamp = timestamp
-        self.source = source
-        self.destination = destination
-        self.sequence = sequence
-        self.acknowledgment = acknowledgment
-        self.flags = flags
-        self.payload = payload
-        self.payloadLength = payloadLength ?? payload.count
-    }
-}
-
 /// Finds the TCP segment in a packet, whatever its link type.
 public struct PacketDecoder {
     private var fragments = IPFragmentReassembler()

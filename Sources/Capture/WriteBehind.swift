@@ -6,6 +6,10 @@
 // the writer thread touches only the buffer it took from the queue, and the file only between `start` and the end of
 // `finish` (the producer touches the file only after `finish` returned). Bounded: at most `depth` buffers wait; the
 // producer waits past that. The first write error is kept, stops the writing, and is thrown to the producer.
+//
+// Unsafe code: the mutex and condition are allocated once, initialised in `init` and destroyed and freed in
+// `deinit`; the writer thread holds a retained reference to this object (`Unmanaged.passRetained`) that it
+// releases when it ends, so the object outlives the thread.
 
 #if canImport(Glibc)
     import Glibc

@@ -76,7 +76,7 @@ public final class CaptureIngest {
     @_spi(Lent) public func run(
         parallel: Bool = true, progress: ((IngestProgress) -> Void)? = nil, pdu: (TimelinePDU) throws -> Void,
         other: (TimelineEvent) throws -> Void, prepare: PDUPreparation? = nil,
-        upcoming: ((UpcomingPDU) -> PreparedPDU?)? = nil
+        upcoming: ((LentPDU) -> PreparedPDU?)? = nil
     ) throws {
         if try runTimelinePipelined(
             parallel: parallel, progress: progress, prepare: prepare,
@@ -96,9 +96,9 @@ public final class CaptureIngest {
     /// ``run(parallel:progress:pdu:other:prepare:upcoming:)`` with each PDU's bytes lent for the call that
     /// receives it: for a consumer that keeps nothing of them, handed over without reference counting.
     @_spi(Lent) public func run(
-        parallel: Bool = true, progress: ((IngestProgress) -> Void)? = nil, lent pdu: (LentTimelinePDU) throws -> Void,
+        parallel: Bool = true, progress: ((IngestProgress) -> Void)? = nil, lent pdu: (LentPDU) throws -> Void,
         other: (TimelineEvent) throws -> Void, prepare: PDUPreparation? = nil,
-        upcoming: ((UpcomingPDU) -> PreparedPDU?)? = nil
+        upcoming: ((LentPDU) -> PreparedPDU?)? = nil
     ) throws {
         if try runTimelinePipelined(
             parallel: parallel, progress: progress, prepare: prepare,
@@ -137,7 +137,7 @@ public final class CaptureIngest {
 
     /// Reads everything, handing PDUs (nearly every event) to `pdu` and the other events to `other`, in order.
     private func dispatch(
-        parallel: Bool, progress: ((IngestProgress) -> Void)?, pdu: (FramedPDU) throws -> Void,
+        parallel: Bool, progress: ((IngestProgress) -> Void)?, pdu: (TimelinePDU) throws -> Void,
         other: (PipelineEvent) throws -> Void
     ) throws {
         var pduCount = 0

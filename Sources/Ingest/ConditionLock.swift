@@ -1,4 +1,7 @@
 // A mutex and a condition variable: wait until a predicate holds, act, wake the other side.
+//
+// Unsafe code, and its invariants: the mutex and condition variable are allocated and initialised in `init`,
+// destroyed and freed in `deinit`, and never handed out; every wait holds the mutex.
 
 #if canImport(Glibc)
     import Glibc

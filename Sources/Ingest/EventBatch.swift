@@ -144,7 +144,8 @@ struct ArenaBatch<Entry: ArenaEntry, Other> {
 struct EventBatch: IngestBatch, @unchecked Sendable {
     /// A PDU whose bytes are at `start..<start + length` of the arena.
     struct PDUEntry: ArenaEntry {
-        var connection: Int
+        var session: Int
+        var header: PDUHeader
         var source: Endpoint
         var destination: Endpoint
         var timestamp: Timestamp
@@ -179,9 +180,9 @@ struct EventBatch: IngestBatch, @unchecked Sendable {
         let (start, length) = events.store(framed.bytes)
         events.append(
             entry: PDUEntry(
-                connection: framed.connection, source: framed.source, destination: framed.destination,
-                timestamp: framed.timestamp, frame: framed.frame, streamOffset: framed.streamOffset, start: start,
-                length: length, digest: framed.digest ?? PDUDigest(bytes: framed.bytes)))
+                session: framed.session, header: framed.header, source: framed.source,
+                destination: framed.destination, timestamp: framed.timestamp, frame: framed.frame,
+                streamOffset: framed.streamOffset, start: start, length: length, digest: framed.digest))
     }
 
     mutating func append(_ diagnostic: CaptureDiagnostic) {
@@ -189,16 +190,17 @@ struct EventBatch: IngestBatch, @unchecked Sendable {
     }
 
     /// Each event in order: PDUs (their bytes slices of the arena) to `pdu`, the others to `other`.
-    func forEach(pdu: (FramedPDU) throws -> Void, other: (PipelineEvent) throws -> Void) rethrows {
+    func forEach(pdu: (TimelinePDU) throws -> Void, other: (PipelineEvent) throws -> Void) rethrows {
         try events.forEach(
             entry: { _, item, arena, _ in
                 let entry = item.pointee
                 try pdu(
-                    FramedPDU(
-                        connection: entry.connection, source: entry.source, destination: entry.destination,
-                        timestamp: entry.timestamp, frame: entry.frame, streamOffset: entry.streamOffset,
-                        bytes: arena.getSlice(at: entry.start, length: entry.length) ?? ByteBuffer(),
-                        digest: entry.digest))
+                    TimelinePDU(
+                        session: entry.session, timestamp: entry.timestamp, frame: entry.frame,
+                        source: entry.source, destination: entry.destination, fromClient: nil,
+                        streamOffset: entry.streamOffset, header: entry.header,
+                        raw: arena.getSlice(at: entry.start, length: entry.length) ?? ByteBuffer(),
+                        digest: entry.digest, decodedBox: nil, isoDefault: false))
             }, other: other)
     }
 }

@@ -1,4 +1,8 @@
 // A thread that runs one closure and can be joined.
+//
+// Unsafe code, and its invariants: the new thread gets a retained reference to this object
+// (`Unmanaged.passRetained`), taken back once (`takeRetainedValue`) as its first step, so the object lives as long
+// as the thread uses it; `join` is called once.
 
 #if canImport(Glibc)
     import Glibc

@@ -65,23 +65,20 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
 
     mutating func append(pdu framed: LentPDU) {
         framedPDUs += 1
-        // The entry is made from the framed PDU and what its session adds, not from a timeline PDU built for it.
-        guard let followed = sessions.tracker.follow(framed) else { return }
-        let (start, length) = events.store(framed.bytes)
-        let digest = framed.digest ?? PDUDigest(bytes: framed.bytes)
-        var prepared: PreparedPDU?
+        // The entry is made from the lent PDU its session completes, not from a timeline PDU built for it.
+        var pdu = framed
+        var decoded: DecodedPDUBox?
+        guard sessions.tracker.follow(&pdu, decoded: &decoded) else { return }
+        let (start, length) = events.store(pdu.bytes)
         if preparing, let prepare {
-            prepared = prepare(
-                UpcomingPDU(
-                    session: framed.connection, frame: framed.frame, streamOffset: framed.streamOffset,
-                    header: followed.header, digest: digest, bytes: framed.bytes))
+            pdu.prepared = prepare(pdu)
         }
         events.append(
             entry: Entry(
-                session: framed.connection, timestamp: framed.timestamp, frame: framed.frame,
-                streamOffset: framed.streamOffset, decodedBox: followed.decoded, start: start, header: followed.header,
-                size: UInt32(truncatingIfNeeded: length), source: framed.source, destination: framed.destination,
-                digest: digest, fromClient: followed.fromClient, isoDefault: followed.isoDefault, prepared: prepared))
+                session: pdu.session, timestamp: pdu.timestamp, frame: pdu.frame, streamOffset: pdu.streamOffset,
+                decodedBox: decoded, start: start, header: pdu.header, size: UInt32(truncatingIfNeeded: length),
+                source: pdu.source, destination: pdu.destination, digest: pdu.digest, fromClient: pdu.fromClient,
+                isoDefault: pdu.isoDefault, prepared: pdu.prepared))
     }
 
     mutating func append(_ event: StreamEvent) {
@@ -106,7 +103,7 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
     /// that came unprepared given to the PDU as ``TimelinePDU/prepared``.
     func forEach(
         pdu: (TimelinePDU) throws -> Void, other: (TimelineEvent) throws -> Void,
-        upcoming: ((UpcomingPDU) -> PreparedPDU?)? = nil
+        upcoming: ((LentPDU) -> PreparedPDU?)? = nil
     ) rethrows {
         try Self.withLookahead { ahead in
             try events.forEach(
@@ -128,15 +125,15 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
 
     /// ``forEach(pdu:other:upcoming:)`` with each PDU's bytes lent from the batch: no reference counting per PDU.
     func forEach(
-        lent pdu: (LentTimelinePDU) throws -> Void, other: (TimelineEvent) throws -> Void,
-        upcoming: ((UpcomingPDU) -> PreparedPDU?)? = nil
+        lent pdu: (LentPDU) throws -> Void, other: (TimelineEvent) throws -> Void,
+        upcoming: ((LentPDU) -> PreparedPDU?)? = nil
     ) rethrows {
         try Self.withLookahead { ahead in
             try events.forEach(
                 entry: { index, entry, _, arena in
                     let start = entry.pointee.start
                     try pdu(
-                        LentTimelinePDU(
+                        LentPDU(
                             session: entry.pointee.session, timestamp: entry.pointee.timestamp,
                             frame: entry.pointee.frame,
                             source: entry.pointee.source, destination: entry.pointee.destination,
@@ -154,16 +151,19 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
     /// the PDU's turn finds it (``withLookahead(_:)``).
     @inline(__always)
     private static func ahead(
-        _ upcoming: ((UpcomingPDU) -> PreparedPDU?)?, into ring: UnsafeMutableBufferPointer<PreparedPDU?>
+        _ upcoming: ((LentPDU) -> PreparedPDU?)?, into ring: UnsafeMutableBufferPointer<PreparedPDU?>
     ) -> ((Int, UnsafePointer<Entry>, UnsafeRawBufferPointer) -> Void)? {
         upcoming.map { upcoming in
             { (index: Int, entry: UnsafePointer<Entry>, bytes: UnsafeRawBufferPointer) in
                 let prepared = entry.pointee.prepared
                 let worked = upcoming(
-                    UpcomingPDU(
-                        session: entry.pointee.session, frame: entry.pointee.frame,
-                        streamOffset: entry.pointee.streamOffset, header: entry.pointee.header,
-                        digest: entry.pointee.digest, bytes: bytes, prepared: prepared))
+                    LentPDU(
+                        session: entry.pointee.session, timestamp: entry.pointee.timestamp, frame: entry.pointee.frame,
+                        source: entry.pointee.source, destination: entry.pointee.destination,
+                        fromClient: entry.pointee.fromClient, streamOffset: entry.pointee.streamOffset,
+                        header: entry.pointee.header, bytes: bytes, digest: entry.pointee.digest,
+                        decodedBox: entry.pointee.decodedBox, isoDefault: entry.pointee.isoDefault,
+                        prepared: prepared))
                 ring[index & ringMask] = prepared == nil ? worked : nil
             }
         }

@@ -1,7 +1,10 @@
 // Live capture through libpcap: an interface, a BPF filter, nanosecond timestamps where the system has them.
+//
+// Unsafe code, and its invariants: the packet header and bytes libpcap returns are valid until the next
+// `pcap_next_ex`; they are lent to the caller's callback as a `Packet` and never kept. The handle is closed once.
 
 import CPcap
-import Capture
+@_spi(Lent) import Capture
 import Synchronization
 
 /// Packets from a network interface, as they pass. ``next()`` is called from one thread; ``stop()`` may be

@@ -148,12 +148,10 @@ public final class ProxyMetrics: @unchecked Sendable {
         }
     }
 
-    private func handle(_ pdu: FramedPDU) {
+    private func handle(_ pdu: TimelinePDU) {
+        let header = pdu.header
         // Taken out of the table while it changes, so that its pending tables are not copied.
-        guard let header = PDUHeader.peek(in: pdu.bytes), var session = sessions.removeValue(forKey: pdu.connection)
-        else {
-            return
-        }
+        guard var session = sessions.removeValue(forKey: pdu.session) else { return }
         let direction = pdu.source == session.client ? 0 : 1
         let command = Self.commandKey(header.commandID)
         pduCounter(PDUKey(command: command, status: Self.statusKey(header.commandStatus), direction: direction))
@@ -183,7 +181,7 @@ public final class ProxyMetrics: @unchecked Sendable {
             }
         } else {
             if direction == 0, Self.isBind(header.commandID), session.binds.count < 16,
-                case .bind(let bind)? = try? PDU.decode(pdu.bytes).body
+                case .bind(let bind)? = try? PDU.decode(pdu.raw).body
             {
                 session.binds[header.sequenceNumber] = Self.accountLabel(bind.systemID)
             }
@@ -194,7 +192,7 @@ public final class ProxyMetrics: @unchecked Sendable {
                 }
             }
         }
-        sessions[pdu.connection] = session
+        sessions[pdu.session] = session
     }
 
     /// The label value of an account the SMSC accepted: its own while there is room, else "other".

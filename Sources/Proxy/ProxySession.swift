@@ -179,11 +179,13 @@ final class ProxySession: @unchecked Sendable {
             if let header = PDUHeader.peek(in: bytes), header.commandStatus == .throttled, header.commandID.isResponse {
                 state.counters.throttled += 1
             }
-            state.sink?.record(
-                .pdu(
-                    FramedPDU(
-                        connection: id, source: source, destination: destination, timestamp: timestamp, frame: read,
-                        streamOffset: offset, bytes: bytes)))
+            // Frames are at least a header long (``LiveStreamFramer``).
+            if let pdu = TimelinePDU(
+                framedIn: id, source: source, destination: destination, timestamp: timestamp, frame: read,
+                streamOffset: offset, bytes: bytes)
+            {
+                state.sink?.record(.pdu(pdu))
+            }
         case .diagnostic(let message, let offset, let read, let timestamp):
             state.counters.framingDiagnostics += 1
             let direction = side == .client ? "client -> SMSC" : "SMSC -> client"

@@ -1,8 +1,8 @@
 // One direction of a TCP connection: sequence numbers -> ordered bytes -> SMPP frames. Retransmissions are
 // dropped, out-of-order segments wait (bounded), missing bytes become gaps, and framing resynchronises after them.
 
-import Capture
-import SMPP
+@_spi(Lent) import Capture
+@_spi(Lent) import SMPP
 
 /// A whole PDU taken from a direction: its bytes are `start..<start + length` of the direction's buffer until
 /// they are handed over (``DirectionStream/takeOutputs(frame:other:)``).

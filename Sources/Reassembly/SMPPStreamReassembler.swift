@@ -1,9 +1,9 @@
 // TCP connections -> SMPP PDUs: a flow table keyed by the two endpoints, the handshake and teardown, gaps found
 // from the peer's acknowledgements, and SMPP found by content (or forced by port).
 
-import Capture
+@_spi(Lent) import Capture
 import NIOCore
-import SMPP
+@_spi(Lent) import SMPP
 
 /// Settings of reassembly. Every table and buffer input can grow has its bound here (docs/capture-and-reassembly.md
 /// gives the memory they add up to).
@@ -101,10 +101,6 @@ public final class SMPPStreamReassembler {
         let firstSeen: Timestamp
         let forward: DirectionStream
         let backward: DirectionStream
-        /// The directions again, unretained: reached through these on the path of every segment, they cost no
-        /// reference counting. The flow keeps them alive through the two above.
-        let forwardRef: Unmanaged<DirectionStream>
-        let backwardRef: Unmanaged<DirectionStream>
         var connectionID: Int?
         var synSender: Endpoint?
         var ended = false
@@ -131,8 +127,6 @@ public final class SMPPStreamReassembler {
                 framer: framer, forced: forced, bufferLimit: configuration.bufferLimit,
                 scanBudget: configuration.scanBudget,
                 budget: budget)
-            forwardRef = Unmanaged.passUnretained(forward)
-            backwardRef = Unmanaged.passUnretained(backward)
         }
 
         var isSMPP: Bool { connectionID != nil }
@@ -147,10 +141,9 @@ public final class SMPPStreamReassembler {
     private var segmentsSinceSweep = 0
     /// Flows let go that never carried SMPP (a port scan, other traffic), reported together by the caller.
     public private(set) var evictedWithoutSMPP = 0
-    /// Recently used flows by a few bits of their key's hash: the table is not consulted for most segments.
-    /// Unretained (the table keeps the flows alive, and a flow leaves the cache before the table): taking a flow
-    /// from here costs no reference counting.
-    private var cache = [Unmanaged<Flow>?](repeating: nil, count: SMPPStreamReassembler.cacheSlots)
+    /// Recently used flows by a few bits of their key's hash: the table is not consulted for most segments. A flow
+    /// leaves the cache when it leaves the table.
+    private var cache = [Flow?](repeating: nil, count: SMPPStreamReassembler.cacheSlots)
     private static let cacheSlots = 256
     private var nextConnectionID = 1
     private var lastFrame = 0
@@ -199,14 +192,14 @@ public final class SMPPStreamReassembler {
         let flags = segment.flags
         let key = FlowKey(segment.source, segment.destination)
         let slot = Self.slot(of: key)
-        var found: Unmanaged<Flow>?
-        if let cached = cache[slot], cached._withUnsafeGuaranteedRef({ $0.key == key }) {
+        var found: Flow?
+        if let cached = cache[slot], cached.key == key {
             found = cached
         } else if let known = flows[key] {
-            found = Unmanaged.passUnretained(known)
-            cache[slot] = found
+            found = known
+            cache[slot] = known
         }
-        if flags.contains(.syn), !flags.contains(.ack), let existing = found?.takeUnretainedValue() {
+        if flags.contains(.syn), !flags.contains(.ack), let existing = found {
             let stream = segment.source == existing.first ? existing.forward : existing.backward
             if existing.ended || (stream.started && (!stream.sawSYN || stream.nextSequence != segment.sequence &+ 1)) {
                 // The ports were reused for a new connection.
@@ -221,14 +214,13 @@ public final class SMPPStreamReassembler {
                 first: segment.source, second: segment.destination, firstSeen: segment.timestamp,
                 configuration: configuration, budget: budget)
             flows[key] = created
-            found = Unmanaged.passUnretained(created)
-            cache[slot] = found
+            found = created
+            cache[slot] = created
             finishedStatistics.tcpConnections += 1
         }
-        // The table holds the flow until `close`, the last thing done with it.
-        found?._withUnsafeGuaranteedRef {
-            $0.lastSeen = segment.timestamp
-            add(segment, to: $0, pdu: pdu, other: emit)
+        if let found {
+            found.lastSeen = segment.timestamp
+            add(segment, to: found, pdu: pdu, other: emit)
         }
         segmentsSinceSweep += 1
         if let nextSweep, segment.timestamp > nextSweep, segmentsSinceSweep >= flows.count / 4 {
@@ -280,17 +272,16 @@ public final class SMPPStreamReassembler {
         close(flow, pdu: pdu, other: emit)
     }
 
-    /// A segment's work on its flow. `close` removes the flow from the table, which may free it: nothing uses the
-    /// flow after that.
+    /// A segment's work on its flow.
     @inline(__always)
     private func add(_ segment: TCPSegment, to flow: Flow, pdu: (LentPDU) -> Void, other emit: (StreamEvent) -> Void) {
         let flags = segment.flags
         let source = segment.source
         let destination = segment.destination
         let forward = source == flow.first
-        let stream = forward ? flow.forwardRef : flow.backwardRef
+        let stream = forward ? flow.forward : flow.backward
         if flags.contains(.syn) {
-            stream._withUnsafeGuaranteedRef { $0.syn(sequence: segment.sequence) }
+            stream.syn(sequence: segment.sequence)
             if !flags.contains(.ack) {
                 flow.synSender = source
             } else if flow.synSender == nil {
@@ -298,8 +289,8 @@ public final class SMPPStreamReassembler {
             }
         }
         if flags.contains(.ack) {
-            (forward ? flow.backwardRef : flow.forwardRef)._withUnsafeGuaranteedRef { other in
-                guard other.hasPendingData else { return }
+            let other = forward ? flow.backward : flow.forward
+            if other.hasPendingData {
                 other.acknowledged(upTo: segment.acknowledgment, frame: segment.frame, timestamp: segment.timestamp)
                 other.takeOutputs(
                     frame: { relay($0, $1, flow: flow, source: destination, destination: source, pdu: pdu) },
@@ -309,14 +300,12 @@ public final class SMPPStreamReassembler {
         let fin = flags.contains(.fin)
         if segment.payloadLength > 0 || fin {
             let sequence = flags.contains(.syn) ? segment.sequence &+ 1 : segment.sequence
-            stream._withUnsafeGuaranteedRef { stream in
-                stream.segment(
-                    sequence: sequence, payload: segment.payload, declaredLength: segment.payloadLength, fin: fin,
-                    frame: segment.frame, timestamp: segment.timestamp)
-                stream.takeOutputs(
-                    frame: { relay($0, $1, flow: flow, source: source, destination: destination, pdu: pdu) },
-                    other: { relay($0, flow: flow, source: source, destination: destination, emit) })
-            }
+            stream.segment(
+                sequence: sequence, payload: segment.payload, declaredLength: segment.payloadLength, fin: fin,
+                frame: segment.frame, timestamp: segment.timestamp)
+            stream.takeOutputs(
+                frame: { relay($0, $1, flow: flow, source: source, destination: destination, pdu: pdu) },
+                other: { relay($0, flow: flow, source: source, destination: destination, emit) })
         }
         if flags.contains(.rst) {
             end(flow, kind: .rst, by: source, segment, emit)
@@ -374,8 +363,7 @@ public final class SMPPStreamReassembler {
         finishedStatistics.outOfOrderSegments += flow.forward.outOfOrderSegments + flow.backward.outOfOrderSegments
         let key = flow.key
         let slot = Self.slot(of: key)
-        if cache[slot]?.toOpaque() == Unmanaged.passUnretained(flow).toOpaque() { cache[slot] = nil }
-        // Last: this may free the flow.
+        if cache[slot] === flow { cache[slot] = nil }
         flows[key] = nil
     }
 
@@ -386,12 +374,13 @@ public final class SMPPStreamReassembler {
     ) {
         guard let id = flow.connectionID else { return }
         finishedStatistics.pdus += 1
+        // Frames are at least a header long (``SMPPHeuristics``).
+        guard let header = PDUHeader.peek(in: bytes) else { return }
         pdu(
             LentPDU(
-                connection: id, source: source, destination: destination, timestamp: framed.timestamp,
-                frame: framed.frame,
-                streamOffset: framed.offset, bytes: bytes,
-                digest: framed.digest))
+                session: id, timestamp: framed.timestamp, frame: framed.frame, source: source,
+                destination: destination, fromClient: nil, streamOffset: framed.offset, header: header, bytes: bytes,
+                digest: framed.digest ?? PDUDigest(bytes: bytes), decodedBox: nil, isoDefault: false, prepared: nil))
     }
 
     private func relay(

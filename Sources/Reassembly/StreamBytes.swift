@@ -1,5 +1,10 @@
 // The bytes of one direction waiting to be framed, in memory of the stream's own: frames are lent as pointers
 // into it, with no reference counting and no copy.
+//
+// Unsafe code, and its invariants: the memory belongs to one `StreamBytes`, which cannot be copied and frees it
+// when its owner goes; a frame lent from it is valid until the next write that does not keep indices, which
+// happens only after the callback that got the frame returned; every read and write is checked against
+// `readerIndex..<writerIndex` and the capacity.
 
 #if canImport(Glibc)
     import Glibc

@@ -26,91 +26,6 @@ public struct Connection: Hashable, Sendable {
     }
 }
 
-/// One whole SMPP PDU taken from a stream.
-public struct FramedPDU {
-    public var connection: Int
-    public var source: Endpoint
-    public var destination: Endpoint
-    /// Time of the packet that carried the PDU's last byte.
-    public var timestamp: Timestamp
-    /// Number of that packet in the capture.
-    public var frame: Int
-    /// Offset of the PDU's first byte in its direction of the stream.
-    public var streamOffset: UInt64
-    /// The PDU's bytes (header included).
-    public var bytes: ByteBuffer
-    /// The structural facts of the frame, when already worked out (by the thread that read it).
-    public var digest: PDUDigest?
-
-    public init(
-        connection: Int, source: Endpoint, destination: Endpoint, timestamp: Timestamp, frame: Int,
-        streamOffset: UInt64,
-        bytes: ByteBuffer, digest: PDUDigest? = nil
-    ) {
-        self.connection = connection
-        self.source = source
-        self.destination = destination
-        self.timestamp = timestamp
-        self.frame = frame
-        self.streamOffset = streamOffset
-        self.bytes = bytes
-        self.digest = digest
-    }
-}
-
-extension FramedPDU {
-    /// The framed PDU lent as it is: its bytes for the duration of `body`.
-    @_spi(Lent) public func withLent<Result>(_ body: (LentPDU) throws -> Result) rethrows -> Result {
-        try bytes.withUnsafeReadableBytes { bytes in
-            try body(
-                LentPDU(
-                    connection: connection, source: source, destination: destination, timestamp: timestamp,
-                    frame: frame,
-                    streamOffset: streamOffset, bytes: bytes, digest: digest))
-        }
-    }
-}
-
-/// One whole SMPP PDU as reassembly finds it, its bytes lent: they are the stream's own memory, valid only during
-/// the call that receives the PDU. What keeps a PDU copies its bytes (``owned()``).
-@_spi(Lent) public struct LentPDU {
-    public var connection: Int
-    public var source: Endpoint
-    public var destination: Endpoint
-    /// Time of the packet that carried the PDU's last byte.
-    public var timestamp: Timestamp
-    /// Number of that packet in the capture.
-    public var frame: Int
-    /// Offset of the PDU's first byte in its direction of the stream.
-    public var streamOffset: UInt64
-    /// The PDU's bytes (header included), valid during the call only.
-    public var bytes: UnsafeRawBufferPointer
-    /// The structural facts of the frame, when already worked out.
-    public var digest: PDUDigest?
-
-    public init(
-        connection: Int, source: Endpoint, destination: Endpoint, timestamp: Timestamp, frame: Int,
-        streamOffset: UInt64,
-        bytes: UnsafeRawBufferPointer, digest: PDUDigest? = nil
-    ) {
-        self.connection = connection
-        self.source = source
-        self.destination = destination
-        self.timestamp = timestamp
-        self.frame = frame
-        self.streamOffset = streamOffset
-        self.bytes = bytes
-        self.digest = digest
-    }
-
-    /// The same PDU with a copy of its bytes, to keep.
-    public func owned() -> FramedPDU {
-        FramedPDU(
-            connection: connection, source: source, destination: destination, timestamp: timestamp, frame: frame,
-            streamOffset: streamOffset, bytes: ByteBuffer(bytes: bytes), digest: digest)
-    }
-}
-
 /// Bytes of a stream that the capture does not have.
 public struct StreamGap: Hashable, Sendable {
     public enum Reason: String, Sendable {
@@ -204,7 +119,8 @@ public struct StreamDiagnostic: Hashable, Sendable, CustomStringConvertible {
 public enum StreamEvent {
     /// A connection was found to carry SMPP; comes before its first PDU.
     case opened(Connection)
-    case pdu(FramedPDU)
+    /// A whole PDU, as the stream frames it (its session not followed yet).
+    case pdu(TimelinePDU)
     case gap(StreamGap)
     /// The first FIN or RST of a connection.
     case ended(ConnectionEnd)

@@ -32,12 +32,12 @@ public struct TCPSynthesizer {
             return open(id: connection.id, client: client, server: server, at: connection.firstSeen)
         case .pdu(let pdu):
             var packets: [CapturedPacket] = []
-            if connections[pdu.connection] == nil {
-                packets += open(id: pdu.connection, client: pdu.source, server: pdu.destination, at: pdu.timestamp)
+            if connections[pdu.session] == nil {
+                packets += open(id: pdu.session, client: pdu.source, server: pdu.destination, at: pdu.timestamp)
             }
-            guard var state = connections[pdu.connection], !state.ended else { return packets }
+            guard var state = connections[pdu.session], !state.ended else { return packets }
             let fromClient = pdu.source == state.client
-            let bytes = pdu.bytes.getBytes(at: pdu.bytes.readerIndex, length: pdu.bytes.readableBytes) ?? []
+            let bytes = pdu.raw.getBytes(at: pdu.raw.readerIndex, length: pdu.raw.readableBytes) ?? []
             var offset = 0
             while offset < bytes.count {
                 let end = min(bytes.count, offset + segmentSize)
@@ -52,7 +52,7 @@ public struct TCPSynthesizer {
                 if fromClient { state.clientNext = advanced } else { state.serverNext = advanced }
                 offset = end
             }
-            connections[pdu.connection] = state
+            connections[pdu.session] = state
             return packets
         case .ended(let end):
             guard var state = connections[end.connection], !state.ended else { return [] }

@@ -273,7 +273,7 @@ func lowerPriority() {
 extension StreamEvent {
     /// Bytes an event takes in a queue, roughly.
     var approximateSize: Int {
-        if case .pdu(let pdu) = self { return 96 + pdu.bytes.readableBytes }
+        if case .pdu(let pdu) = self { return 96 + pdu.raw.readableBytes }
         return 160
     }
 }
@@ -300,8 +300,8 @@ final class Journal {
         case .opened(let connection): open[connection.id] = connection
         case .ended(let end): open[end.connection] = nil
         case .pdu(var pdu):
-            if let redacted = PasswordRedaction.redacted(pdu.bytes) {
-                pdu.bytes = redacted
+            if let redacted = PasswordRedaction.redacted(pdu.raw) {
+                pdu.raw = redacted
                 event = .pdu(pdu)
             }
         default: break

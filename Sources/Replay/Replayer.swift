@@ -219,13 +219,14 @@ final class SessionRunner: ChannelInboundHandler, @unchecked Sendable {
         guard let sink, let local, let remote else { return }
         let side = fromClient ? 0 : 1
         readFrames += 1
-        sink.record(
-            .pdu(
-                FramedPDU(
-                    connection: connectionID, source: fromClient ? local : remote,
-                    destination: fromClient ? remote : local,
-                    timestamp: .now, frame: readFrames, streamOffset: offsets[side],
-                    bytes: ByteBuffer(bytes: bytes.readableBytesView))))
+        // Frames are at least a header long (the framer's bound).
+        if let pdu = TimelinePDU(
+            framedIn: connectionID, source: fromClient ? local : remote, destination: fromClient ? remote : local,
+            timestamp: .now, frame: readFrames, streamOffset: offsets[side],
+            bytes: ByteBuffer(bytes: bytes.readableBytesView))
+        {
+            sink.record(.pdu(pdu))
+        }
         offsets[side] += UInt64(bytes.readableBytes)
     }
 

@@ -3,6 +3,7 @@
 
 import Capture
 import NIOCore
+import Reassembly
 import SMPP
 import Timeline
 

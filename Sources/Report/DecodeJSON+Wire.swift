@@ -1,9 +1,14 @@
 // `decode --format jsonl` straight from a PDU's bytes, for the operations nearly all traffic is made of: the same
 // line as the general path, without building the PDU's values on the way.
+//
+// Unsafe code, and its invariants: `WireFields` keeps the lent bytes of the PDU being written and lives only
+// inside that write; every field read is checked against the PDU's length first (a field that does not fit ends
+// the fast path, and the general path writes the PDU).
 
-import Capture
+@_spi(Lent) import Capture
 import NIOCore
-import SMPP
+@_spi(Lent) import Reassembly
+@_spi(Lent) import SMPP
 import Timeline
 
 extension DecodeJSON {

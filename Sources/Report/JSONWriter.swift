@@ -1,4 +1,7 @@
 // A small, fast JSON writer: objects, arrays, escaped strings, numbers, appended to storage of its own.
+//
+// Unsafe code, and its invariants: the writer owns its buffer (not copyable, freed in `deinit`); every append
+// makes room first; `withBytes` lends the written bytes for the duration of its closure only.
 
 #if canImport(Glibc)
     import Glibc
@@ -38,7 +41,7 @@ public struct JSONWriter: ~Copyable {
     public var isEmpty: Bool { count == 0 }
 
     /// Calls `body` with what was written, without copying it.
-    public func withBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+    @_spi(Lent) public func withBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
         try body(UnsafeRawBufferPointer(start: base, count: count))
     }
 
@@ -191,7 +194,7 @@ public struct JSONWriter: ~Copyable {
     }
 
     /// A string given as UTF-8 bytes (valid UTF-8, e.g. ASCII), escaped as ``string(_:)`` escapes.
-    public mutating func string(utf8: UnsafeRawBufferPointer) {
+    @_spi(Lent) public mutating func string(utf8: UnsafeRawBufferPointer) {
         valuePrefix()
         appendEscaped(utf8)
     }
@@ -290,7 +293,7 @@ public struct JSONWriter: ~Copyable {
     }
 
     /// Hex of octets as a JSON string.
-    public mutating func hexString(octets: UnsafeRawBufferPointer) {
+    @_spi(Lent) public mutating func hexString(octets: UnsafeRawBufferPointer) {
         valuePrefix()
         reserve(2 * octets.count + 2)
         base[count] = UInt8(ascii: "\"")

@@ -8,7 +8,7 @@ public final class OrderedRenderer<Item>: @unchecked Sendable {
     /// Writes the lines of `items` to `into` (a writer used as a byte buffer: JSON values, separators, raw text).
     public typealias Render = @Sendable (_ items: [Item], _ into: inout JSONWriter) -> Void
     /// Receives the bytes of a chunk, valid during the call.
-    public typealias Emit = (UnsafeRawBufferPointer) throws -> Void
+    @_spi(Lent) public typealias Emit = (UnsafeRawBufferPointer) throws -> Void
 
     private let render: Render
     @usableFromInline let chunkSize: Int
@@ -47,20 +47,20 @@ public final class OrderedRenderer<Item>: @unchecked Sendable {
     /// Adds an item; `emit` receives the bytes of chunks already rendered, in order. Inlinable, so that the item
     /// is copied by the caller's specialized code rather than through the generic value witnesses.
     @inlinable
-    public func add(_ item: Item, emit: Emit) rethrows {
+    @_spi(Lent) public func add(_ item: Item, emit: Emit) rethrows {
         chunk.append(item)
         guard chunk.count >= chunkSize else { return }
         try submit(emit: emit)
     }
 
     /// Renders what is left and emits everything, in order.
-    public func finish(emit: Emit) rethrows {
+    @_spi(Lent) public func finish(emit: Emit) rethrows {
         if !chunk.isEmpty { try submit(emit: emit) }
         while !inFlight.isEmpty { try emitOldest(emit) }
     }
 
     @usableFromInline
-    func submit(emit: Emit) rethrows {
+    func submit(emit: (UnsafeRawBufferPointer) throws -> Void) rethrows {
         // The items move to the worker and are not touched here again; the next chunk fills the emptied array of
         // a spare slot.
         let slot = spare.popLast() ?? Slot(capacity: chunk.count * 768)
@@ -86,7 +86,7 @@ public final class OrderedRenderer<Item>: @unchecked Sendable {
         }
     }
 
-    private func emitOldest(_ emit: Emit) rethrows {
+    private func emitOldest(_ emit: (UnsafeRawBufferPointer) throws -> Void) rethrows {
         let oldest = inFlight.removeFirst()
         oldest.done.wait()
         try emitAndKeep(oldest, emit)
@@ -94,7 +94,7 @@ public final class OrderedRenderer<Item>: @unchecked Sendable {
 
     /// Emits a rendered slot's bytes and keeps the slot for a later chunk (also when `emit` throws: the slot is
     /// done with either way).
-    private func emitAndKeep(_ slot: Slot, _ emit: Emit) rethrows {
+    private func emitAndKeep(_ slot: Slot, _ emit: (UnsafeRawBufferPointer) throws -> Void) rethrows {
         defer {
             slot.output.reset()
             spare.append(slot)

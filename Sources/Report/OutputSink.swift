@@ -35,7 +35,7 @@ public final class OutputSink {
     }
 
     /// Writes a block of bytes: straight through when it is large, else through the buffer.
-    public func write(block: UnsafeRawBufferPointer) {
+    @_spi(Lent) public func write(block: UnsafeRawBufferPointer) {
         guard block.count >= flushThreshold / 8 else {
             bytes.append(contentsOf: block)
             flushIfNeeded()
@@ -96,5 +96,34 @@ public func writeStandardError(_ text: String) {
         }
         if written <= 0 { return }
         offset += written
+    }
+}
+
+/// Writing to an output sink stopped: its reader went away (e.g. `| head`), or it failed (``OutputSink/errorNumber``
+/// says which).
+public struct OutputClosed: Error {
+    public init() {}
+}
+
+extension OrderedRenderer {
+    /// Adds an item; the chunks already rendered go to `sink`, in order. Throws ``OutputClosed`` once the sink
+    /// stopped writing. Inlined into the caller (``add(_:emit:)``), hence part of the lent fast path.
+    @_spi(Lent) @inlinable
+    public func add(_ item: Item, writingTo sink: OutputSink) throws {
+        try add(item, emit: sink.emitOrStop)
+    }
+
+    /// Renders what is left and writes everything to `sink`, in order (``add(_:writingTo:)``).
+    public func finish(writingTo sink: OutputSink) throws {
+        try finish(emit: sink.emitOrStop)
+    }
+}
+
+extension OutputSink {
+    /// Writes a rendered block; throws ``OutputClosed`` once writing stopped.
+    @usableFromInline
+    func emitOrStop(_ block: UnsafeRawBufferPointer) throws {
+        write(block: block)
+        if closed { throw OutputClosed() }
     }
 }

@@ -3,6 +3,7 @@
 // '*' (`PasswordRedaction`), and a decoded password field reads `<redacted>`. Fields, hex dumps of damaged bodies,
 // trailing bytes and diagnostics are all made from those bytes, so none of them can show it.
 
+import Reassembly
 import SMPP
 import Timeline
 

@@ -151,7 +151,7 @@ extension ByteBuffer {
 /// A field's bytes as a String: UTF-8 when they are valid UTF-8 (ASCII always is), else ISO-8859-1 so that no byte
 /// is lost.
 @inlinable
-public func fieldString(_ bytes: UnsafeRawBufferPointer) -> String {
+@_spi(Lent) public func fieldString(_ bytes: UnsafeRawBufferPointer) -> String {
     if let valid = String(validating: bytes, as: UTF8.self) { return valid }
     return latin1String(bytes)
 }

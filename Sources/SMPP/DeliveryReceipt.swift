@@ -194,7 +194,7 @@ public struct DeliveryReceipt: Hashable, Sendable {
 
     /// The submit and done dates of a receipt's text (``ReceiptDates``), found without reading the rest: every
     /// `date:` is looked at, the word before it says which. Nil fields for dates missing or not `YYMMDDhhmm[ss]`.
-    public static func dates(in text: UnsafeRawBufferPointer) -> ReceiptDates {
+    @_spi(Lent) public static func dates(in text: UnsafeRawBufferPointer) -> ReceiptDates {
         var dates = ReceiptDates()
         guard text.count >= 15 else { return dates }
         var index = 4
@@ -235,7 +235,7 @@ public struct DeliveryReceipt: Hashable, Sendable {
     }
 
     /// Seconds since the epoch of a receipt date's digits, `YYMMDDhhmm` or `YYMMDDhhmmss`, read as UTC.
-    public static func epochSeconds(ofDate digits: UnsafeRawBufferPointer) -> Int? {
+    @_spi(Lent) public static func epochSeconds(ofDate digits: UnsafeRawBufferPointer) -> Int? {
         guard digits.count == 10 || digits.count == 12,
             digits.allSatisfy({ (0x30...0x39).contains($0) })
         else { return nil }

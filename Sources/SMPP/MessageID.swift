@@ -43,7 +43,7 @@ extension MessageID {
     }
 
     /// ``linkKey(_:)-(String)`` of an id's bytes.
-    public static func linkKey(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    @_spi(Lent) public static func linkKey(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         var start = 0
         var end = bytes.count
         while start < end, bytes[start] == 0x20 { start += 1 }
@@ -74,7 +74,7 @@ extension MessageID {
     /// ``linkKey(_:)-(UnsafeRawBufferPointer)`` and how the id is written, in one pass over its bytes: the shape
     /// has the id's length (capped at 255) in its low byte, then flags: 0x100 only digits, 0x200 a leading zero,
     /// 0x400 a lower-case letter, 0x800 an upper-case letter (spaces around the id are not part of it).
-    public static func linkKeyAndShape(_ bytes: UnsafeRawBufferPointer) -> (key: UInt64, shape: UInt16) {
+    @_spi(Lent) public static func linkKeyAndShape(_ bytes: UnsafeRawBufferPointer) -> (key: UInt64, shape: UInt16) {
         var start = 0
         var end = bytes.count
         while start < end, bytes[start] == 0x20 { start += 1 }
@@ -107,14 +107,21 @@ extension MessageID {
     }
 
     /// The keys of the id's other number form: the hex form of a decimal id and the decimal form of a hex one.
-    public static func alternativeLinkKeys(_ bytes: UnsafeRawBufferPointer) -> [UInt64] {
+    @_spi(Lent) public static func alternativeLinkKeys(_ bytes: UnsafeRawBufferPointer) -> [UInt64] {
         let keys = alternativeLinkKeysByForm(bytes)
         return [keys.hexOfDecimal, keys.decimalOfHex].compactMap { $0 }
     }
 
+    /// The keys of the id's other number form (``alternativeLinkKeys(_:)-(UnsafeRawBufferPointer)``), for an id as
+    /// text.
+    public static func alternativeLinkKeys(_ id: String) -> [UInt64] {
+        [decimalValue(id).map { linkKey(String($0, radix: 16, uppercase: true)) }, hexValue(id).map { linkKey(String($0)) }]
+            .compactMap { $0 }
+    }
+
     /// ``alternativeLinkKeys(_:)`` one by one: the key of the hex form of the id read as decimal, and of the decimal
     /// form of the id read as hex (nil where the id cannot be read so).
-    public static func alternativeLinkKeysByForm(_ bytes: UnsafeRawBufferPointer) -> (
+    @_spi(Lent) public static func alternativeLinkKeysByForm(_ bytes: UnsafeRawBufferPointer) -> (
         hexOfDecimal: UInt64?, decimalOfHex: UInt64?
     ) {
         let text = String(decoding: bytes, as: UTF8.self)

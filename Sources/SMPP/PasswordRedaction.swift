@@ -14,7 +14,7 @@ extension CommandID {
 public enum PasswordRedaction {
     /// The range of the password octets (the C-string after system_id) in a frame, or nil when the frame is not a
     /// bind or outbind. Works on frames too damaged to decode.
-    public static func passwordRange(in frame: UnsafeRawBufferPointer) -> Range<Int>? {
+    @_spi(Lent) public static func passwordRange(in frame: UnsafeRawBufferPointer) -> Range<Int>? {
         guard frame.count > PDUHeader.size else { return nil }
         let command = UInt32(frame[4]) << 24 | UInt32(frame[5]) << 16 | UInt32(frame[6]) << 8 | UInt32(frame[7])
         guard CommandID(rawValue: command).carriesPassword else { return nil }

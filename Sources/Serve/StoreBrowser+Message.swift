@@ -2,6 +2,7 @@
 // message, its other parts with their responses and receipts, on whichever session they came.
 
 import Capture
+import Reassembly
 import Report
 import SMPP
 import Store

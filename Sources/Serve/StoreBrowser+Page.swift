@@ -2,8 +2,9 @@
 // them, written with the links the page shows (a response to its request, with the latency; a receipt to the
 // submit whose response gave the id), and a cursor to go on from.
 
-import Capture
-import Report
+@_spi(Lent) import Capture
+@_spi(Lent) import Reassembly
+@_spi(Lent) import Report
 import SMPP
 import Store
 import Timeline
@@ -146,7 +147,6 @@ struct PageLinker {
 
     /// The link forms of an id: its own and that of its other number form (hex <-> decimal).
     static func keys(of id: String) -> [UInt64] {
-        var text = id
-        return [MessageID.linkKey(id)] + text.withUTF8 { MessageID.alternativeLinkKeys(UnsafeRawBufferPointer($0)) }
+        [MessageID.linkKey(id)] + MessageID.alternativeLinkKeys(id)
     }
 }

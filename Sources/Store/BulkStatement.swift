@@ -1,5 +1,9 @@
 // Binding straight to SQLite for the inserts of a big import, where building argument arrays per row would cost
 // more than the insert itself.
+//
+// Unsafe code, and its invariants: values are bound with SQLITE_TRANSIENT (SQLite copies them before the call
+// returns), so no pointer outlives the bind; the raw handle is GRDB's statement's, used only while
+// this value holds that statement.
 
 import GRDB
 import GRDBSQLite

@@ -4,7 +4,7 @@
 import Crypto
 import Foundation
 import NIOCore
-import SMPP
+@_spi(Lent) import SMPP
 
 /// The searchable fields of one PDU.
 struct PDUKeys {

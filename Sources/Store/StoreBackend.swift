@@ -172,15 +172,13 @@ struct TimelineMerge {
                     let entry = item.entry
                     var bytes = item.bytes
                     if let password = secrets[pduID] { Self.restore(password: password, in: &bytes) }
-                    try body(
-                        .stream(
-                            .pdu(
-                                FramedPDU(
-                                    connection: number(session),
-                                    source: entry.fromFirst ? session.first : session.second,
-                                    destination: entry.fromFirst ? session.second : session.first,
-                                    timestamp: entry.timestamp, frame: entry.frame, streamOffset: entry.streamOffset,
-                                    bytes: bytes, digest: nil))))
+                    if let pdu = TimelinePDU(
+                        framedIn: number(session), source: entry.fromFirst ? session.first : session.second,
+                        destination: entry.fromFirst ? session.second : session.first, timestamp: entry.timestamp,
+                        frame: entry.frame, streamOffset: entry.streamOffset, bytes: bytes)
+                    {
+                        try body(.stream(.pdu(pdu)))
+                    }
                 }
                 nextPDU = try pdus.next()
             } else if let row = event {
@@ -264,7 +262,7 @@ extension StreamEvent {
     var connectionID: Int? {
         switch self {
         case .opened(let connection): return connection.id
-        case .pdu(let pdu): return pdu.connection
+        case .pdu(let pdu): return pdu.session
         case .gap(let gap): return gap.connection
         case .ended(let end): return end.connection
         case .diagnostic(let diagnostic): return diagnostic.connection

@@ -207,19 +207,18 @@ public final class StoreImport {
         if pending >= options.batchSize { try flush() }
     }
 
-    private func addPDU(_ framed: FramedPDU, id: Int64) {
-        guard let header = PDUHeader.peek(in: framed.bytes),
-            // Taken out while it changes, so that its tables are not copied.
-            var state = connections.removeValue(forKey: framed.connection)
-        else { return }
+    private func addPDU(_ framed: TimelinePDU, id: Int64) {
+        let header = framed.header
+        // Taken out while it changes, so that its tables are not copied.
+        guard var state = connections.removeValue(forKey: framed.session) else { return }
         totalPDUs += 1
         let time = framed.timestamp.nanoseconds
         // Taken out of the batch while it grows, so that its bytes are not copied.
         var block =
-            batch.blocks.removeValue(forKey: framed.connection) ?? PDUBlockBuilder(firstOrdinal: ordinal, time: time)
+            batch.blocks.removeValue(forKey: framed.session) ?? PDUBlockBuilder(firstOrdinal: ordinal, time: time)
         let blockID = StoreSchema.rowID(source: source.id, ordinal: block.firstOrdinal)
-        let digest = framed.digest ?? PDUDigest(frame: framed.bytes)
-        let keys = PDUKeys(frame: framed.bytes, header: header, digest: digest)
+        let digest = framed.digest
+        let keys = PDUKeys(frame: framed.raw, header: header, digest: digest)
         let command = header.commandID
         var redacted: [UInt8]?
 
@@ -237,7 +236,7 @@ public final class StoreImport {
                 state.awaitingBind
             {
                 state.awaitingBind = false
-                batch.sessionUpdates[framed.connection, default: [:]]["bind_status"] = .integer(
+                batch.sessionUpdates[framed.session, default: [:]]["bind_status"] = .integer(
                     Int64(header.commandStatus.rawValue))
             }
             if header.commandStatus != .ok {
@@ -246,16 +245,16 @@ public final class StoreImport {
             }
         }
         if let bind = keys.bind {
-            batch.sessionUpdates[framed.connection, default: [:]]["system_id"] = .text(bind.systemID)
-            batch.sessionUpdates[framed.connection, default: [:]]["system_type"] = .text(bind.systemType)
-            batch.sessionUpdates[framed.connection, default: [:]]["bind_command"] = .integer(Int64(command.rawValue))
+            batch.sessionUpdates[framed.session, default: [:]]["system_id"] = .text(bind.systemID)
+            batch.sessionUpdates[framed.session, default: [:]]["system_type"] = .text(bind.systemType)
+            batch.sessionUpdates[framed.session, default: [:]]["bind_command"] = .integer(Int64(command.rawValue))
             state.awaitingBind = true
-            redacted = sealAndRedact(framed.bytes, pduID: id, password: bind.password)
+            redacted = sealAndRedact(framed.raw, pduID: id, password: bind.password)
         } else if let outbind = keys.outbind {
-            redacted = sealAndRedact(framed.bytes, pduID: id, password: outbind.password)
+            redacted = sealAndRedact(framed.raw, pduID: id, password: outbind.password)
         } else if command.carriesPassword {
             // A bind that does not decode may still hold a password: redact what stands where it would be.
-            redacted = sealAndRedact(framed.bytes, pduID: id, password: nil)
+            redacted = sealAndRedact(framed.raw, pduID: id, password: nil)
         }
         for (kind, key) in keys.lookupKeys {
             batch.lookupKeys.append(LookupKey(kind, key, blockID: blockID))
@@ -268,17 +267,17 @@ public final class StoreImport {
                     fromFirst: fromFirst, bytes: bytes)
             }
         } else {
-            framed.bytes.withUnsafeReadableBytes { bytes in
+            framed.raw.withUnsafeReadableBytes { bytes in
                 block.append(
                     ordinal: ordinal, time: time, frame: framed.frame, streamOffset: framed.streamOffset,
                     fromFirst: fromFirst, bytes: bytes)
             }
         }
-        batch.blocks[framed.connection] = block
+        batch.blocks[framed.session] = block
         state.pdus += 1
         state.lastPDU = max(state.lastPDU ?? .min, time)
         state.dirty = true
-        connections[framed.connection] = state
+        connections[framed.session] = state
     }
 
     /// The PDU with its password octets (the C-string after system_id) overwritten with '*', keeping the length

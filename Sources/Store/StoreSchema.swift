@@ -139,8 +139,7 @@ extension StoreSchema {
     /// The keys a search for `id` looks under: its link form, that of its other number form (hex <-> decimal), and
     /// the exact spelling (stores made before the link form keep ids that way).
     static func messageIDKeys(searching id: String) -> [String] {
-        var text = id
-        let alternatives = text.withUTF8 { MessageID.alternativeLinkKeys(UnsafeRawBufferPointer($0)) }
+        let alternatives = MessageID.alternativeLinkKeys(id)
         return [messageIDKey(id)] + alternatives.map { "link:\($0)" } + [id]
     }
 }

@@ -49,73 +49,65 @@ public struct SessionTracker {
     }
 
     /// Handles one PDU (the same as ``handle(_:_:)-(StreamEvent,_)`` with `.pdu`).
-    public mutating func handlePDU(_ framed: FramedPDU, _ emit: (TimelineEvent) throws -> Void) rethrows {
+    public mutating func handlePDU(_ framed: TimelinePDU, _ emit: (TimelineEvent) throws -> Void) rethrows {
         try handlePDU(framed, pdu: { try emit(.pdu($0)) })
     }
 
-    /// Handles one PDU, handing its timeline PDU to `pdu` as it is (not wrapped in an event: the value is large and
-    /// PDUs are nearly every event).
-    public mutating func handlePDU(_ framed: FramedPDU, pdu handle: (TimelinePDU) throws -> Void) rethrows {
-        guard let followed = follow(framed) else { return }
-        try handle(
-            TimelinePDU(
-                session: framed.connection, timestamp: framed.timestamp, frame: framed.frame,
-                source: framed.source, destination: framed.destination, fromClient: followed.fromClient,
-                streamOffset: framed.streamOffset, header: followed.header, raw: framed.bytes,
-                digest: framed.digest ?? PDUDigest(frame: framed.bytes), decodedBox: followed.decoded,
-                isoDefault: followed.isoDefault))
+    /// Handles one PDU as reassembly framed it, handing it to `pdu` completed with what its session knows (not
+    /// wrapped in an event: the value is large and PDUs are nearly every event). A PDU outside any session is
+    /// dropped.
+    public mutating func handlePDU(_ framed: TimelinePDU, pdu handle: (TimelinePDU) throws -> Void) rethrows {
+        var pdu = framed
+        guard follow(&pdu) else { return }
+        try handle(pdu)
     }
 
-    /// What a session adds to a framed PDU.
-    public struct Followed {
-        public var header: PDUHeader
-        /// The decoded PDU, if the tracker decodes this one.
-        public var decoded: DecodedPDUBox?
-        /// Who sent it, nil while the roles are unknown.
-        public var fromClient: Bool?
-        /// How its session reads data_coding 0.
-        public var isoDefault: Bool
-    }
-
-    /// Handles one PDU like ``handlePDU(_:pdu:)``, returning only what its session adds to the framed PDU: for a
-    /// consumer that keeps PDUs in a form of its own, without building a timeline PDU to take apart again. Nil for
-    /// a PDU outside any session. (Returned rather than handed to a closure: a closure would capture the framed
-    /// PDU, a copy of it each time it is not inlined.)
-    public mutating func follow(_ framed: FramedPDU) -> Followed? {
-        guard let index = index(framed.connection), let header = PDUHeader.peek(in: framed.bytes) else { return nil }
+    /// Completes a PDU as reassembly framed it with what its session knows (who sent it, how the session reads
+    /// data_coding 0, the decoded PDU where the tracker decodes it), and follows the session through it. False for
+    /// a PDU outside any session.
+    public mutating func follow(_ pdu: inout TimelinePDU) -> Bool {
+        guard let index = index(pdu.session) else { return false }
         // Boxed at once: nearly every PDU has none, and an empty optional PDU is costly to copy around.
-        var decoded: DecodedPDUBox?
-        if decodesEveryPDU || header.commandID.isBind, let pdu = try? PDU.decode(framed.bytes) {
-            decoded = DecodedPDUBox(pdu)
+        if pdu.decodedBox == nil, decodesEveryPDU || pdu.header.commandID.isBind,
+            let decoded = try? PDU.decode(pdu.raw)
+        {
+            pdu.decodedBox = DecodedPDUBox(decoded)
         }
-        return Self.follow(
-            &list[index], header, decoded, source: framed.source, destination: framed.destination, at: framed.timestamp)
+        (pdu.fromClient, pdu.isoDefault) = Self.follow(
+            &list[index], pdu.header, pdu.decodedBox, source: pdu.source, destination: pdu.destination,
+            at: pdu.timestamp)
+        return true
     }
 
-    /// ``follow(_:)-(FramedPDU)`` for a PDU whose bytes are lent.
-    @_spi(Lent) public mutating func follow(_ lent: LentPDU) -> Followed? {
-        guard let index = index(lent.connection), let header = PDUHeader.peek(in: lent.bytes) else { return nil }
-        var decoded: DecodedPDUBox?
-        if decodesEveryPDU || header.commandID.isBind, let pdu = try? PDU.decode(ByteBuffer(bytes: lent.bytes)) {
+    /// ``follow(_:)-(TimelinePDU)`` for a PDU whose bytes are lent. The decoded PDU it adds goes to `decoded` too,
+    /// which holds it while the lent PDU refers to it.
+    @_spi(Lent) public mutating func follow(_ pdu: inout LentPDU, decoded: inout DecodedPDUBox?) -> Bool {
+        guard let index = index(pdu.session) else { return false }
+        decoded = pdu.decodedBox
+        if decoded == nil, decodesEveryPDU || pdu.header.commandID.isBind,
+            let pdu = try? PDU.decode(pdu.copiedBytes())
+        {
             decoded = DecodedPDUBox(pdu)
         }
-        return Self.follow(
-            &list[index], header, decoded, source: lent.source, destination: lent.destination, at: lent.timestamp)
+        pdu.decodedBox = decoded
+        (pdu.fromClient, pdu.isoDefault) = Self.follow(
+            &list[index], pdu.header, decoded, source: pdu.source, destination: pdu.destination, at: pdu.timestamp)
+        return true
     }
 
-    /// The session's part of ``follow(_:)-(FramedPDU)``, in one access to the session (reading its fields through
+    /// The session's part of ``follow(_:)-(TimelinePDU)``, in one access to the session (reading its fields through
     /// the list one by one copies the whole session each time).
     private static func follow(
         _ session: inout Session, _ header: PDUHeader, _ decoded: DecodedPDUBox?, source: Endpoint,
         destination: Endpoint,
         at time: Timestamp
-    ) -> Followed {
+    ) -> (fromClient: Bool?, isoDefault: Bool) {
         if session.client == nil {
             inferRoles(&session, header.commandID, source: source, destination: destination)
         }
         let fromClient = session.isClient(source)
         track(&session, header, decoded, fromClient: fromClient, at: time)
-        return Followed(header: header, decoded: decoded, fromClient: fromClient, isoDefault: session.isoDefault)
+        return (fromClient, session.isoDefault)
     }
 
     /// Handles one event of a capture or a store: reassembly events go through the sessions, capture diagnostics

@@ -6,6 +6,7 @@
 // requests waiting for their response 100,000; ids waiting for their receipt 1,000,000; fingerprints 1,000,000.
 
 import Capture
+import Reassembly
 import SMPP
 import Timeline
 
@@ -165,9 +166,7 @@ public struct TraceCollector {
         let pdu = item.decoded()
         let text = pdu.message(isoDefault: item.isoDefault)?.decoded.text
         guard let receipt = pdu.deliveryReceipt(text: text), let id = receipt.messageID else { return }
-        var keys = [MessageID.linkKey(id)]
-        var copy = id
-        keys += copy.withUTF8 { MessageID.alternativeLinkKeys(UnsafeRawBufferPointer($0)) }
+        let keys = [MessageID.linkKey(id)] + MessageID.alternativeLinkKeys(id)
         for key in keys {
             guard let (message, part) = awaitingReceipt[ReceiptKey(smsc: item.source.description, id: key)] else {
                 continue

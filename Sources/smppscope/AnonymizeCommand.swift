@@ -1,13 +1,13 @@
 // `smppscope anonymize`: a capture (or a store) rewritten for sharing, its SMPP intact.
 
-import Anonymize
+@_spi(Lent) import Anonymize
 import ArgumentParser
-import Capture
+@_spi(Lent) import Capture
 import Foundation
 import NIOCore
-import Reassembly
-import Report
-import SMPP
+@_spi(Lent) import Reassembly
+@_spi(Lent) import Report
+@_spi(Lent) import SMPP
 import Store
 
 struct AnonymizeCommand: ParsableCommand {
@@ -220,10 +220,10 @@ struct AnonymizeCommand: ParsableCommand {
                 connection.synSender = connection.synSender.map(mapped)
                 return .opened(connection)
             case .pdu(var framed):
-                var out: [UInt8] = []
-                framed.bytes.withUnsafeReadableBytes { pdus.anonymize($0, into: &out) }
-                framed.bytes = ByteBuffer(bytes: out)
-                framed.digest = nil
+                let raw = pdus.anonymized(framed.raw)
+                framed.raw = raw
+                framed.header = PDUHeader.peek(in: raw) ?? framed.header
+                framed.digest = PDUDigest(frame: raw)
                 framed.source = mapped(framed.source)
                 framed.destination = mapped(framed.destination)
                 return .pdu(framed)
@@ -293,7 +293,7 @@ struct AnonymizeCommand: ParsableCommand {
         while true {
             let chunk = handle.readData(ofLength: 1 << 20)
             if chunk.isEmpty { break }
-            chunk.withUnsafeBytes { scanner.scan($0) }
+            scanner.scan([UInt8](chunk))
         }
         scanner.finish()
         return scanner

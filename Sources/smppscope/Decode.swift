@@ -1,12 +1,12 @@
 // `smppscope decode`: every PDU of a capture, as a readable timeline or as JSON Lines.
 
 import ArgumentParser
-import Capture
+@_spi(Lent) import Capture
 import Dispatch
 import Ingest
 import LiveCapture
-import Report
-import SMPP
+@_spi(Lent) import Report
+@_spi(Lent) import SMPP
 import Timeline
 
 #if canImport(Glibc)
@@ -83,10 +83,6 @@ struct Decode: ParsableCommand {
         let renderer = OrderedRenderer<TimelineEvent>(workers: 2, chunkSize: isLive ? 1 : 2_048) { events, out in
             Self.render(events, format: format, text: text, options: options, into: &out)
         }
-        let emit = { (bytes: UnsafeRawBufferPointer) in
-            sink.write(block: bytes)
-            if sink.closed { throw OutputClosed() }
-        }
 
         do {
             try input.readTimeline(label: "decoding", decodesEveryPDU: false, sessions: session) { event in
@@ -97,10 +93,10 @@ struct Decode: ParsableCommand {
                 } else if pdusOnly || !Self.eventMatches(event, sessions: sessions) {
                     return
                 }
-                try renderer.add(event, emit: emit)
-                if isLive { try renderer.finish(emit: emit) }
+                try renderer.add(event, writingTo: sink)
+                if isLive { try renderer.finish(writingTo: sink) }
             }
-            try renderer.finish(emit: emit)
+            try renderer.finish(writingTo: sink)
         } catch is OutputClosed {
             // The reader went away (quietly) or the output failed (reported below).
         }
@@ -142,9 +138,6 @@ struct Decode: ParsableCommand {
         }
     }
 }
-
-/// Writing to standard output stopped: its reader went away (e.g. `| head`), or it failed.
-struct OutputClosed: Error {}
 
 /// Writes what is left of the output; a failure other than a reader gone away (a full disk) ends the run with the
 /// reason and status 1.

@@ -1,9 +1,10 @@
 // `--dcs0`: what data_coding 0 is read as, and (by default) what each peer's messages show it carries.
 
-import Analysis
+@_spi(Lent) import Analysis
 import ArgumentParser
-import Report
-import SMPP
+@_spi(Lent) import Report
+@_spi(Lent) import SMPP
+@_spi(Lent) import Reassembly
 @_spi(Lent) import Timeline
 
 /// The values of `--dcs0`.
@@ -47,17 +48,11 @@ extension InputOptions {
                                 || !DeliveryReceipt.isMarked(
                                     esmClass: location.esmClass, hasReceiptedMessageID: false)
                         else { return }
-                        let bytes = item.bytes
-                        var text = PDULayout.messageOctets(in: bytes, at: location).range
-                        if location.esmClass & 0x40 != 0, let first = text.first {
-                            text = min(text.upperBound, first + 1 + Int(bytes[first]))..<text.upperBound
-                        }
-                        guard !text.isEmpty else { return }
                         let key = (accountOf[item.session] ?? "") + (command == .deliverSM ? "\u{0}mo" : "")
+                        guard inferences[key, default: DefaultAlphabetInference()].add(item, at: location) else {
+                            return
+                        }
                         sessionsOf[key, default: []].insert(item.session)
-                        inferences[key, default: DefaultAlphabetInference()].add(
-                            clean: DefaultAlphabetScore.clean(UnsafeRawBufferPointer(rebasing: bytes[text])),
-                            isoDefault: item.isoDefault)
                         scored += 1
                         if scored >= Self.defaultAlphabetSample { throw Enough() }
                     default:

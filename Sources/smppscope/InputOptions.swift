@@ -103,9 +103,9 @@ struct InputOptions: ParsableArguments {
     /// in order; `prepare` may run on the reading thread and `upcoming` see PDUs a little ahead
     /// (``CaptureIngest/run(parallel:progress:lent:other:prepare:upcoming:)``).
     func readTimeline(
-        label: String, decodesEveryPDU: Bool, sessions: [Int] = [], lent pdu: (LentTimelinePDU) throws -> Void,
+        label: String, decodesEveryPDU: Bool, sessions: [Int] = [], lent pdu: (LentPDU) throws -> Void,
         other: (TimelineEvent) throws -> Void, prepare: PDUPreparation? = nil,
-        upcoming: ((UpcomingPDU) -> PreparedPDU?)? = nil
+        upcoming: ((LentPDU) -> PreparedPDU?)? = nil
     ) throws {
         if try readStoredTimeline(
             decodesEveryPDU: decodesEveryPDU, sessions: sessions, pdu: { try $0.withLent(pdu) }, other: other)

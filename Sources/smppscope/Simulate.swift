@@ -7,6 +7,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import Profile
+import Reassembly
 import Report
 import SMPP
 import Simulator

@@ -8,6 +8,7 @@ import Capture
 import Foundation
 @_spi(Lent) import Ingest
 import NIOCore
+@_spi(Lent) import Reassembly
 import Report
 import SMPP
 import TestSupport

@@ -1,8 +1,8 @@
 // One PDU at a time, on hand-built bytes: what changes, what stays, what shrinks; the result decodes.
 
-import Anonymize
+@_spi(Lent) import Anonymize
 import NIOCore
-import SMPP
+@_spi(Lent) import SMPP
 import Testing
 
 /// Builds a PDU's bytes field by field.

@@ -1,6 +1,6 @@
 // pcap and pcapng files of every flavour, link types, IP and TCP headers, and damaged files.
 
-import Capture
+@_spi(Lent) import Capture
 import Foundation
 import TestSupport
 import Testing

@@ -61,7 +61,7 @@ final class CollectingSink: RecordingSink, @unchecked Sendable {
     func pdus(client: Endpoint?) -> [[UInt8]] {
         var result: [[UInt8]] = [[], []]
         for case .pdu(let pdu) in all {
-            result[pdu.source == client ? 0 : 1] += Array(pdu.bytes.readableBytesView)
+            result[pdu.source == client ? 0 : 1] += Array(pdu.raw.readableBytesView)
         }
         return result
     }
@@ -400,7 +400,7 @@ struct ProxyTests {
                 events.filter { if case .pdu = $0 { return true } else { return false } }.count >= 4
             })
         let commands = sink.all.compactMap { event -> CommandID? in
-            if case .pdu(let pdu) = event { return PDUHeader.peek(in: pdu.bytes)?.commandID } else { return nil }
+            if case .pdu(let pdu) = event { return pdu.header.commandID } else { return nil }
         }
         #expect(Array(commands.prefix(4)) == [.bindTransceiver, .bindTransceiverResp, .submitSM, .submitSMResp])
     }
@@ -513,7 +513,7 @@ struct RealClientProxyTests {
         try store.read(StoreFilter()) { event in
             if case .stream(.opened(let connection)) = event { sources.append(connection.first) }
             guard case .stream(.pdu(let pdu)) = event else { return }
-            stored[sources.contains(pdu.source) ? "up" : "down", default: []] += Array(pdu.bytes.readableBytesView)
+            stored[sources.contains(pdu.source) ? "up" : "down", default: []] += Array(pdu.raw.readableBytesView)
         }
         let redactedUp = redactPasswords(sent)
         #expect(redactedUp != sent, "the bind's password was redacted")

@@ -48,7 +48,7 @@ struct PipelineEquivalenceTests {
             try ingest.runEvents(parallel: parallel) { event in
                 if case .stream(.pdu(let framed)) = event {
                     lines.append(
-                        "pdu \(framed.connection) \(framed.frame) \(framed.streamOffset) \(Array(framed.bytes.readableBytesView))"
+                        "pdu \(framed.session) \(framed.frame) \(framed.streamOffset) \(Array(framed.raw.readableBytesView))"
                     )
                 } else {
                     lines.append("\(event)")

@@ -3,7 +3,7 @@
 
 import Foundation
 import Ingest
-import Report
+@_spi(Lent) import Report
 import Testing
 import Timeline
 

@@ -7,6 +7,7 @@ import Capture
 import Foundation
 import Ingest
 import NIOCore
+import Reassembly
 import Report
 import SMPP
 import TestSupport

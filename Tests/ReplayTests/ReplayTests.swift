@@ -53,7 +53,7 @@ final class ReplaySink: RecordingSink, @unchecked Sendable {
         switch event {
         case .opened(let connection): local.insert(connection.first)
         case .pdu(let framed):
-            if let pdu = try? PDU.decode(framed.bytes) { pdus.append((local.contains(framed.source), pdu)) }
+            if let pdu = try? PDU.decode(framed.raw) { pdus.append((local.contains(framed.source), pdu)) }
         default: break
         }
     }

@@ -1,7 +1,7 @@
 // Which alphabets read data_coding 0 octets cleanly, on hand-built octets; septets unpacked from the packed form
 // of 3GPP TS 23.038's own kind of example.
 
-import SMPP
+@_spi(Lent) import SMPP
 import Testing
 
 @Suite("What data_coding 0 carries")

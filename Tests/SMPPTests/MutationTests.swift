@@ -1,7 +1,7 @@
 // Real PDUs, mutated: bit flips, truncation, random lengths, random splices. Nothing may crash or hang.
 
 import NIOCore
-import SMPP
+@_spi(Lent) import SMPP
 import TestSupport
 import Testing
 

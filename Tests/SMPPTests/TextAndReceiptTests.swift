@@ -1,7 +1,7 @@
 // Text encodings, user data headers, concatenation, delivery receipts, message ids and the SMSC.kz dialect.
 
 import NIOCore
-import SMPP
+@_spi(Lent) import SMPP
 import TestSupport
 import Testing
 

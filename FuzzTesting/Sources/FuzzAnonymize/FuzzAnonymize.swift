@@ -46,7 +46,7 @@ func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         written += 1
     }
     while let packet = try? reader.next() {
-        read.append(packet.data.count)
+        read.append(packet.withData { $0.byteCount })
         anonymizer.add(packet, emit: emit)
     }
     anonymizer.finish(emit: emit)

@@ -36,7 +36,7 @@ func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         decoder.decode(packet, diagnostics: &diagnostics) { segment in
             reassembler.add(segment) { event in
                 events += 1
-                if case .pdu(let framed) = event { _ = try? PDU.decode(framed.bytes) }
+                if case .pdu(let framed) = event { _ = try? PDU.decode(framed.raw) }
             }
         }
         diagnostics.removeAll(keepingCapacity: true)

@@ -2,7 +2,7 @@
 // connections) into reassembly with small budgets, so that every limit is reached: held segments, flows, idle
 // eviction, resynchronisation. Nothing may crash or hang, and every PDU handed out must be whole.
 
-import Capture
+@_spi(Lent) import Capture
 import Reassembly
 import SMPP
 
@@ -29,9 +29,9 @@ func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var offset = 0
     func check(_ event: StreamEvent) {
         if case .pdu(let framed) = event {
-            let length = framed.bytes.getInteger(at: framed.bytes.readerIndex, as: UInt32.self)
-            precondition(length.map { Int($0) == framed.bytes.readableBytes } ?? false, "a PDU handed out is not whole")
-            _ = try? PDU.decode(framed.bytes)
+            let length = framed.raw.getInteger(at: framed.raw.readerIndex, as: UInt32.self)
+            precondition(length.map { Int($0) == framed.raw.readableBytes } ?? false, "a PDU handed out is not whole")
+            _ = try? PDU.decode(framed.raw)
         }
     }
     // Each segment: [connection+direction][flags][sequence jump][time step][length], then the payload.

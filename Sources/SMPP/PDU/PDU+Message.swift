@@ -159,7 +159,7 @@ extension DeliveryReceipt {
 
     /// True when message octets start with "id:" in any case, as the text of a receipt does (in GSM 03.38, IA5 and
     /// Latin-1 alike).
-    public static func startsLikeText(_ octets: UnsafeRawBufferPointer) -> Bool {
+    @_spi(Lent) public static func startsLikeText(_ octets: UnsafeRawBufferPointer) -> Bool {
         octets.count >= 3 && octets[0] | 0x20 == UInt8(ascii: "i") && octets[1] | 0x20 == UInt8(ascii: "d")
             && octets[2] == UInt8(ascii: ":")
     }

@@ -31,13 +31,20 @@ public struct PDUHeader: Hashable, Sendable {
     @inlinable
     public static func peek(in buffer: ByteBuffer, at index: Int) -> PDUHeader? {
         let offset = index - buffer.readerIndex
-        guard offset >= 0, offset + 16 <= buffer.readableBytes else { return nil }
-        return buffer.withUnsafeReadableBytes { peek(in: $0, at: offset) }
+        guard offset >= 0, offset + 16 <= buffer.readableBytes,
+            let length = buffer.getInteger(at: index, as: UInt32.self),
+            let command = buffer.getInteger(at: index + 4, as: UInt32.self),
+            let status = buffer.getInteger(at: index + 8, as: UInt32.self),
+            let sequence = buffer.getInteger(at: index + 12, as: UInt32.self)
+        else { return nil }
+        return PDUHeader(
+            commandLength: length, commandID: CommandID(command), commandStatus: CommandStatus(status),
+            sequenceNumber: sequence)
     }
 
     /// Reads a header `offset` bytes into `bytes`; nil when fewer than 16 bytes are there.
     @inlinable
-    public static func peek(in bytes: UnsafeRawBufferPointer, at offset: Int = 0) -> PDUHeader? {
+    @_spi(Lent) public static func peek(in bytes: UnsafeRawBufferPointer, at offset: Int = 0) -> PDUHeader? {
         guard offset >= 0, offset <= bytes.count - 16 else { return nil }
         func word(_ at: Int) -> UInt32 {
             UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: offset + at, as: UInt32.self))

@@ -64,7 +64,7 @@ extension PDULayout {
     }
 
     /// ``locateShortMessage(in:)-(ByteBuffer)`` in a frame's bytes.
-    public static func locateShortMessage(in bytes: UnsafeRawBufferPointer) -> ShortMessageLocation? {
+    @_spi(Lent) public static func locateShortMessage(in bytes: UnsafeRawBufferPointer) -> ShortMessageLocation? {
         guard let header = PDUHeader.peek(in: bytes),
             header.commandID == .submitSM || header.commandID == .deliverSM,
             Int(header.commandLength) == bytes.count
@@ -117,7 +117,7 @@ extension PDULayout {
     }
 
     /// ``leadingCString(in:)-(ByteBuffer)`` in the bytes of a PDU.
-    public static func leadingCString(in bytes: UnsafeRawBufferPointer) -> Range<Int>? {
+    @_spi(Lent) public static func leadingCString(in bytes: UnsafeRawBufferPointer) -> Range<Int>? {
         guard bytes.count > PDUHeader.size else { return nil }
         var offset = PDUHeader.size
         while offset < bytes.count {
@@ -133,7 +133,7 @@ extension PDULayout {
     }
 
     /// ``findTLV(_:in:region:)-(_,ByteBuffer,_)`` in the bytes of a PDU.
-    public static func findTLV(_ tag: TLVTag, in bytes: UnsafeRawBufferPointer, region range: Range<Int>) -> Range<Int>?
+    @_spi(Lent) public static func findTLV(_ tag: TLVTag, in bytes: UnsafeRawBufferPointer, region range: Range<Int>) -> Range<Int>?
     {
         var offset = range.lowerBound
         let end = min(range.upperBound, bytes.count)
@@ -167,7 +167,7 @@ public struct PDUDigest: Hashable, Sendable {
 
     /// The digest of a frame's bytes. A submit_sm or deliver_sm (half the PDUs of most captures) is walked once:
     /// locating its fields checks its mandatory part, and its TLVs are checked from where they start.
-    public init(bytes: UnsafeRawBufferPointer) {
+    @_spi(Lent) public init(bytes: UnsafeRawBufferPointer) {
         guard let header = PDUHeader.peek(in: bytes), header.commandID == .submitSM || header.commandID == .deliverSM,
             Int(header.commandLength) == bytes.count
         else {
@@ -189,7 +189,7 @@ public struct PDUDigest: Hashable, Sendable {
     }
 
     /// The digest of a frame's bytes whose structural check was already made.
-    public init(bytes: UnsafeRawBufferPointer, isWellFormed: Bool) {
+    @_spi(Lent) public init(bytes: UnsafeRawBufferPointer, isWellFormed: Bool) {
         self.isWellFormed = isWellFormed
         shortMessage = isWellFormed ? PDULayout.locateShortMessage(in: bytes) : nil
     }

@@ -1,5 +1,9 @@
 // The wire layout of each body, for walking a PDU without building its values: checking that a frame is
 // structurally what its header says, fast enough to do for every PDU of a large capture.
+//
+// Unsafe code, and its invariants: the field lists are allocated once, written before any read, never freed
+// and never written again (shared between threads as constants); a walk reads a frame's bytes only after checking
+// each field's end against the frame's length.
 
 import NIOCore
 
@@ -82,7 +86,7 @@ public enum PDULayout {
     }
 
     /// ``isWellFormed(_:)-(ByteBuffer)`` for a frame's bytes.
-    public static func isWellFormed(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    @_spi(Lent) public static func isWellFormed(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard let header = PDUHeader.peek(in: bytes), Int(header.commandLength) == bytes.count else {
             return false
         }

@@ -56,7 +56,7 @@ public enum DefaultAlphabet: String, Hashable, Sendable, CaseIterable {
 /// octets that do not read cleanly as one septet each.
 public enum DefaultAlphabetScore {
     /// A bit per alphabet (``DefaultAlphabet/bit``) that reads the octets cleanly. Empty octets read cleanly in the one-septet alphabets.
-    public static func clean(_ octets: UnsafeRawBufferPointer) -> UInt8 {
+    @_spi(Lent) public static func clean(_ octets: UnsafeRawBufferPointer) -> UInt8 {
         var ascii = true
         var latin1 = true
         var gsm = true

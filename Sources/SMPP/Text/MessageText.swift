@@ -41,7 +41,7 @@ public enum MessageText {
     /// True when `octets` in `charset` read as the same bytes in UTF-8 (so as ASCII): GSM 03.38 septets whose
     /// character is the ASCII one (letters, digits, most punctuation, line feed, carriage return), or IA5 and
     /// ISO-8859-1 octets below 0x80.
-    public static func readsAsASCII(_ octets: UnsafeRawBufferPointer, charset: DataCoding.Charset) -> Bool {
+    @_spi(Lent) public static func readsAsASCII(_ octets: UnsafeRawBufferPointer, charset: DataCoding.Charset) -> Bool {
         switch charset {
         case .gsm7:
             return gsmASCII.withUnsafeBufferPointer { table in octets.allSatisfy { table[Int($0)] } }
