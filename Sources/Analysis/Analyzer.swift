@@ -1,5 +1,10 @@
 // Follows a timeline and measures it: request/response matching, latency, throttling, window, receipts,
 // duplicates, silences. Feed it every event, then ask for the report.
+//
+// Unsafe code, and its invariants: the counters and latency recorders per command are memory of the analyzer's own
+// (`UnsafeMutableBufferPointer.values`, see IntegerTable.swift), freed in its deinit and indexed by a command's
+// dense number only; a PDU's bytes are lent (`LentPDU`) and read within the call that handles it, every field at
+// offsets its digest checked against the PDU's length.
 
 @_spi(Lent) import Capture
 import NIOCore

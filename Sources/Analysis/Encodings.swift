@@ -264,7 +264,9 @@ public struct DefaultAlphabetInference: Sendable, Hashable {
             text = min(text.upperBound, first + 1 + Int(bytes[first]))..<text.upperBound
         }
         guard !text.isEmpty else { return false }
-        add(clean: DefaultAlphabetScore.clean(UnsafeRawBufferPointer(rebasing: bytes[text])), isoDefault: pdu.isoDefault)
+        add(
+            clean: DefaultAlphabetScore.clean(UnsafeRawBufferPointer(rebasing: bytes[text])), isoDefault: pdu.isoDefault
+        )
         return true
     }
 

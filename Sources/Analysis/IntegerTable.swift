@@ -2,10 +2,11 @@
 // backward-shift deletion, keys mixed with a fixed finalizer. Much cheaper per operation than Dictionary's
 // seeded SipHash, which matters at millions of PDUs.
 //
-// Unsafe code, and its invariants: a table's slots, and the per-session counters kept with
-// `UnsafeMutableBufferPointer.values(_:count:)`, are memory of their owner's own: allocated whole in its init,
-// freed in its deinit (`freeValues()`), never handed out; every index is checked against the capacity (a power of
-// two, masked) before use.
+// Unsafe code, and its invariants: a table's slots are an array made with `unsafeUninitializedCapacity`, every
+// slot initialised before the array is returned, and every index is masked to the capacity (a power of two). The
+// per-session and per-run counters kept with `UnsafeMutableBufferPointer.values(_:count:)` belong to the class that
+// made them (`Analyzer`, `SessionState`): made in its initialisation, freed in its deinit (`freeValues()`), never
+// handed out, indexed by a command's dense number (below `CommandID.knownCount`) or a direction (0 or 1).
 
 import CHints
 

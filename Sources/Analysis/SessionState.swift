@@ -1,4 +1,8 @@
 // What the analysis keeps per session while the timeline goes by.
+//
+// Unsafe code, and its invariants: a session's pending requests, windows and latency recorders per direction and
+// command are memory of the session's own (`UnsafeMutableBufferPointer.values`, see IntegerTable.swift), freed in
+// its deinit and indexed by a direction (0 or 1) or a command's dense number only.
 
 import Capture
 import Reassembly

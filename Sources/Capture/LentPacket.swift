@@ -1,15 +1,16 @@
-// The two lent forms of what a capture holds: a packet as read, and the TCP segment in it. Both are handed to a
-// callback, their bytes the reader's own memory.
+// The two lent forms of what a capture holds: a packet as read, and the TCP segment in it. Their bytes are the
+// reader's own memory.
 //
 // Unsafe code, and its invariants:
-// - `Packet.data` points into the reader's buffer (`ByteSource`'s storage, libpcap's for a live capture) and
-//   `TCPSegment.payload` into that packet's bytes (or an IP fragment reassembler's buffer): valid only during the
-//   callback that receives them, and never kept, returned or sent to another thread. Both are `@_spi(Lent)`: the
-//   public API lends them as a `RawSpan` (`withData`, `withPayload`), whose lifetime the compiler checks, or copies.
-// - A reader reads the next packet only after the callback returned.
+// - `Packet.data` points into the reader's buffer (`ByteSource`'s storage, libpcap's for a live capture): valid
+//   until the reader reads the next packet (`next()`), and never sent to another thread. `TCPSegment.payload`
+//   points into that packet's bytes (or an IP fragment reassembler's buffer) and is valid during the callback that
+//   receives the segment only.
+// - Both are `@_spi(Lent)`: the public API lends them as a `RawSpan` for the duration of a closure
+//   (`withData`, `withPayload`) or copies them (`bytes`, `payloadBytes`); what keeps a packet copies it.
 
-/// One packet as read from a capture, lent to the callback that receives it: its bytes are the reader's buffer,
-/// valid during the call only (``withData(_:)``; ``bytes`` copies them).
+/// One packet as read from a capture, its bytes lent: they are the reader's buffer, valid until the reader reads
+/// the next packet (``withData(_:)`` lends them; ``bytes`` copies them).
 public struct Packet {
     /// 1-based packet number in the capture.
     public var frame: Int

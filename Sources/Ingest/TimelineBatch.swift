@@ -65,20 +65,24 @@ struct TimelineBatch: IngestBatch, @unchecked Sendable {
 
     mutating func append(pdu framed: LentPDU) {
         framedPDUs += 1
-        // The entry is made from the lent PDU its session completes, not from a timeline PDU built for it.
-        var pdu = framed
-        var decoded: DecodedPDUBox?
-        guard sessions.tracker.follow(&pdu, decoded: &decoded) else { return }
-        let (start, length) = events.store(pdu.bytes)
+        // The entry is made from the lent PDU and what its session adds, not from a PDU completed for it.
+        guard let followed = sessions.tracker.follow(framed) else { return }
+        let (start, length) = events.store(framed.bytes)
+        var prepared: PreparedPDU?
         if preparing, let prepare {
-            pdu.prepared = prepare(pdu)
+            var pdu = framed
+            pdu.fromClient = followed.fromClient
+            pdu.isoDefault = followed.isoDefault
+            pdu.decodedBox = followed.decoded
+            prepared = withExtendedLifetime(followed.decoded) { prepare(pdu) }
         }
         events.append(
             entry: Entry(
-                session: pdu.session, timestamp: pdu.timestamp, frame: pdu.frame, streamOffset: pdu.streamOffset,
-                decodedBox: decoded, start: start, header: pdu.header, size: UInt32(truncatingIfNeeded: length),
-                source: pdu.source, destination: pdu.destination, digest: pdu.digest, fromClient: pdu.fromClient,
-                isoDefault: pdu.isoDefault, prepared: pdu.prepared))
+                session: framed.session, timestamp: framed.timestamp, frame: framed.frame,
+                streamOffset: framed.streamOffset, decodedBox: followed.decoded, start: start, header: framed.header,
+                size: UInt32(truncatingIfNeeded: length), source: framed.source, destination: framed.destination,
+                digest: framed.digest, fromClient: followed.fromClient, isoDefault: followed.isoDefault,
+                prepared: prepared))
     }
 
     mutating func append(_ event: StreamEvent) {

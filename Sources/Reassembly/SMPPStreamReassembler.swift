@@ -94,44 +94,6 @@ public final class SMPPStreamReassembler {
         }
     }
 
-    final class Flow {
-        let key: FlowKey
-        let first: Endpoint
-        let second: Endpoint
-        let firstSeen: Timestamp
-        let forward: DirectionStream
-        let backward: DirectionStream
-        var connectionID: Int?
-        var synSender: Endpoint?
-        var ended = false
-        /// Capture time of the flow's last segment.
-        var lastSeen: Timestamp
-
-        init(
-            first: Endpoint, second: Endpoint, firstSeen: Timestamp, configuration: ReassemblyConfiguration,
-            budget: HeldBudget
-        ) {
-            key = FlowKey(first, second)
-            self.first = first
-            self.second = second
-            self.firstSeen = firstSeen
-            lastSeen = firstSeen
-            let framer = SMPPFramer(maximumLength: configuration.maximumPDULength)
-            let forced =
-                configuration.forcedPorts.contains(first.port) || configuration.forcedPorts.contains(second.port)
-            forward = DirectionStream(
-                framer: framer, forced: forced, bufferLimit: configuration.bufferLimit,
-                scanBudget: configuration.scanBudget,
-                budget: budget)
-            backward = DirectionStream(
-                framer: framer, forced: forced, bufferLimit: configuration.bufferLimit,
-                scanBudget: configuration.scanBudget,
-                budget: budget)
-        }
-
-        var isSMPP: Bool { connectionID != nil }
-    }
-
     public let configuration: ReassemblyConfiguration
     private var flows: [FlowKey: Flow] = [:]
     /// Memory held by every direction's out-of-order segments.
@@ -141,9 +103,8 @@ public final class SMPPStreamReassembler {
     private var segmentsSinceSweep = 0
     /// Flows let go that never carried SMPP (a port scan, other traffic), reported together by the caller.
     public private(set) var evictedWithoutSMPP = 0
-    /// Recently used flows by a few bits of their key's hash: the table is not consulted for most segments. A flow
-    /// leaves the cache when it leaves the table.
-    private var cache = [Flow?](repeating: nil, count: SMPPStreamReassembler.cacheSlots)
+    /// Recently used flows by a few bits of their key's hash: the table is not consulted for most segments.
+    private var cache = FlowCache(slots: SMPPStreamReassembler.cacheSlots)
     private static let cacheSlots = 256
     private var nextConnectionID = 1
     private var lastFrame = 0
@@ -192,14 +153,11 @@ public final class SMPPStreamReassembler {
         let flags = segment.flags
         let key = FlowKey(segment.source, segment.destination)
         let slot = Self.slot(of: key)
-        var found: Flow?
-        if let cached = cache[slot], cached.key == key {
-            found = cached
-        } else if let known = flows[key] {
-            found = known
-            cache[slot] = known
+        var found = cache.entry(for: key, slot: slot)
+        if found == nil, let known = flows[key] {
+            found = cache.keep(known, slot: slot)
         }
-        if flags.contains(.syn), !flags.contains(.ack), let existing = found {
+        if flags.contains(.syn), !flags.contains(.ack), let existing = found?.flow {
             let stream = segment.source == existing.first ? existing.forward : existing.backward
             if existing.ended || (stream.started && (!stream.sawSYN || stream.nextSequence != segment.sequence &+ 1)) {
                 // The ports were reused for a new connection.
@@ -214,13 +172,13 @@ public final class SMPPStreamReassembler {
                 first: segment.source, second: segment.destination, firstSeen: segment.timestamp,
                 configuration: configuration, budget: budget)
             flows[key] = created
-            found = created
-            cache[slot] = created
+            found = cache.keep(created, slot: slot)
             finishedStatistics.tcpConnections += 1
         }
-        if let found {
-            found.lastSeen = segment.timestamp
-            add(segment, to: found, pdu: pdu, other: emit)
+        // The table holds the flow until `close`, the last thing done with it.
+        found?.withFlow {
+            $0.lastSeen = segment.timestamp
+            add(segment, to: $0, pdu: pdu, other: emit)
         }
         segmentsSinceSweep += 1
         if let nextSweep, segment.timestamp > nextSweep, segmentsSinceSweep >= flows.count / 4 {
@@ -272,16 +230,16 @@ public final class SMPPStreamReassembler {
         close(flow, pdu: pdu, other: emit)
     }
 
-    /// A segment's work on its flow.
+    /// A segment's work on its flow. `close` removes the flow from the table, which may free it: nothing uses the
+    /// flow after that.
     @inline(__always)
     private func add(_ segment: TCPSegment, to flow: Flow, pdu: (LentPDU) -> Void, other emit: (StreamEvent) -> Void) {
         let flags = segment.flags
         let source = segment.source
         let destination = segment.destination
         let forward = source == flow.first
-        let stream = forward ? flow.forward : flow.backward
         if flags.contains(.syn) {
-            stream.syn(sequence: segment.sequence)
+            flow.withStream(forward: forward) { $0.syn(sequence: segment.sequence) }
             if !flags.contains(.ack) {
                 flow.synSender = source
             } else if flow.synSender == nil {
@@ -289,8 +247,8 @@ public final class SMPPStreamReassembler {
             }
         }
         if flags.contains(.ack) {
-            let other = forward ? flow.backward : flow.forward
-            if other.hasPendingData {
+            flow.withStream(forward: !forward) { other in
+                guard other.hasPendingData else { return }
                 other.acknowledged(upTo: segment.acknowledgment, frame: segment.frame, timestamp: segment.timestamp)
                 other.takeOutputs(
                     frame: { relay($0, $1, flow: flow, source: destination, destination: source, pdu: pdu) },
@@ -300,12 +258,14 @@ public final class SMPPStreamReassembler {
         let fin = flags.contains(.fin)
         if segment.payloadLength > 0 || fin {
             let sequence = flags.contains(.syn) ? segment.sequence &+ 1 : segment.sequence
-            stream.segment(
-                sequence: sequence, payload: segment.payload, declaredLength: segment.payloadLength, fin: fin,
-                frame: segment.frame, timestamp: segment.timestamp)
-            stream.takeOutputs(
-                frame: { relay($0, $1, flow: flow, source: source, destination: destination, pdu: pdu) },
-                other: { relay($0, flow: flow, source: source, destination: destination, emit) })
+            flow.withStream(forward: forward) { stream in
+                stream.segment(
+                    sequence: sequence, payload: segment.payload, declaredLength: segment.payloadLength, fin: fin,
+                    frame: segment.frame, timestamp: segment.timestamp)
+                stream.takeOutputs(
+                    frame: { relay($0, $1, flow: flow, source: source, destination: destination, pdu: pdu) },
+                    other: { relay($0, flow: flow, source: source, destination: destination, emit) })
+            }
         }
         if flags.contains(.rst) {
             end(flow, kind: .rst, by: source, segment, emit)
@@ -363,7 +323,8 @@ public final class SMPPStreamReassembler {
         finishedStatistics.outOfOrderSegments += flow.forward.outOfOrderSegments + flow.backward.outOfOrderSegments
         let key = flow.key
         let slot = Self.slot(of: key)
-        if cache[slot] === flow { cache[slot] = nil }
+        cache.forget(flow, slot: slot)
+        // Last: this may free the flow.
         flows[key] = nil
     }
 

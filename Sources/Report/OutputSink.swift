@@ -110,7 +110,9 @@ extension OrderedRenderer {
     /// stopped writing. Inlined into the caller (``add(_:emit:)``), hence part of the lent fast path.
     @_spi(Lent) @inlinable
     public func add(_ item: Item, writingTo sink: OutputSink) throws {
-        try add(item, emit: sink.emitOrStop)
+        chunk.append(item)
+        guard chunk.count >= chunkSize else { return }
+        try submit(emit: sink.emitOrStop)
     }
 
     /// Renders what is left and writes everything to `sink`, in order (``add(_:writingTo:)``).

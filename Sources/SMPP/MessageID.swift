@@ -115,8 +115,11 @@ extension MessageID {
     /// The keys of the id's other number form (``alternativeLinkKeys(_:)-(UnsafeRawBufferPointer)``), for an id as
     /// text.
     public static func alternativeLinkKeys(_ id: String) -> [UInt64] {
-        [decimalValue(id).map { linkKey(String($0, radix: 16, uppercase: true)) }, hexValue(id).map { linkKey(String($0)) }]
-            .compactMap { $0 }
+        [
+            decimalValue(id).map { linkKey(String($0, radix: 16, uppercase: true)) },
+            hexValue(id).map { linkKey(String($0)) },
+        ]
+        .compactMap { $0 }
     }
 
     /// ``alternativeLinkKeys(_:)`` one by one: the key of the hex form of the id read as decimal, and of the decimal

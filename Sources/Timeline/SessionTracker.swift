@@ -79,20 +79,30 @@ public struct SessionTracker {
         return true
     }
 
-    /// ``follow(_:)-(TimelinePDU)`` for a PDU whose bytes are lent. The decoded PDU it adds goes to `decoded` too,
-    /// which holds it while the lent PDU refers to it.
-    @_spi(Lent) public mutating func follow(_ pdu: inout LentPDU, decoded: inout DecodedPDUBox?) -> Bool {
-        guard let index = index(pdu.session) else { return false }
-        decoded = pdu.decodedBox
+    /// What a session adds to a PDU whose bytes are lent (``follow(_:)-(LentPDU)``).
+    @_spi(Lent) public struct Followed {
+        /// The decoded PDU, if the tracker decodes this one.
+        public var decoded: DecodedPDUBox?
+        /// Who sent it, nil while the roles are unknown.
+        public var fromClient: Bool?
+        /// How its session reads data_coding 0.
+        public var isoDefault: Bool
+    }
+
+    /// ``follow(_:)-(TimelinePDU)`` for a PDU whose bytes are lent, returning what its session adds rather than
+    /// changing the PDU: for a consumer that keeps PDUs in a form of its own (the pipeline's batches), without
+    /// copying the lent PDU to complete it. Nil for a PDU outside any session.
+    @_spi(Lent) public mutating func follow(_ pdu: LentPDU) -> Followed? {
+        guard let index = index(pdu.session) else { return nil }
+        var decoded = pdu.decodedBox
         if decoded == nil, decodesEveryPDU || pdu.header.commandID.isBind,
-            let pdu = try? PDU.decode(pdu.copiedBytes())
+            let decodedPDU = try? PDU.decode(pdu.copiedBytes())
         {
-            decoded = DecodedPDUBox(pdu)
+            decoded = DecodedPDUBox(decodedPDU)
         }
-        pdu.decodedBox = decoded
-        (pdu.fromClient, pdu.isoDefault) = Self.follow(
+        let (fromClient, isoDefault) = Self.follow(
             &list[index], pdu.header, decoded, source: pdu.source, destination: pdu.destination, at: pdu.timestamp)
-        return true
+        return Followed(decoded: decoded, fromClient: fromClient, isoDefault: isoDefault)
     }
 
     /// The session's part of ``follow(_:)-(TimelinePDU)``, in one access to the session (reading its fields through

@@ -2,9 +2,9 @@
 
 @_spi(Lent) import Analysis
 import ArgumentParser
+@_spi(Lent) import Reassembly
 @_spi(Lent) import Report
 @_spi(Lent) import SMPP
-@_spi(Lent) import Reassembly
 @_spi(Lent) import Timeline
 
 /// The values of `--dcs0`.

@@ -1,7 +1,11 @@
-// Decodes a submit_sm with the SMPP codec, as a project depending on it by version would.
+// Decodes a submit_sm with the SMPP codec, as a project depending on it by version would; and, given a capture,
+// follows it with the capture, reassembly and timeline libraries.
 
+import Capture
 import NIOCore
+import Reassembly
 import SMPP
+import Timeline
 
 #if canImport(Glibc)
     import Glibc
@@ -21,3 +25,32 @@ else {
     exit(1)
 }
 print("\(pdu.commandID.name) to \(pdu.destination?.address ?? "?"): \(pdu.message()?.decoded.text ?? "")")
+
+// A capture, when one is named: read, reassembled and followed into sessions with the owned forms of the public API
+// (no `@_spi`), counting the submit_sm each client sent.
+if CommandLine.arguments.count > 1 {
+    let reader = try CaptureFileReader(path: CommandLine.arguments[1])
+    var decoder = PacketDecoder()
+    let reassembler = SMPPStreamReassembler()
+    var tracker = SessionTracker(decodesEveryPDU: false)
+    var diagnostics: [CaptureDiagnostic] = []
+    var submits = 0
+    var firstSize = 0
+    func take(_ event: StreamEvent) {
+        tracker.handle(event) { event in
+            guard case .pdu(let pdu) = event else { return }
+            if pdu.header.commandID == .submitSM, pdu.fromClient == true { submits += 1 }
+            if firstSize == 0 { firstSize = pdu.raw.readableBytes }
+        }
+    }
+    while let packet = try reader.next() {
+        let size = packet.withData { $0.byteCount }
+        guard size == packet.bytes.count else {
+            print("packet \(packet.frame): a span of \(size) bytes, a copy of \(packet.bytes.count)")
+            exit(1)
+        }
+        decoder.decode(packet, diagnostics: &diagnostics) { reassembler.add($0, take) }
+    }
+    reassembler.finish(take)
+    print("submit_sm sent by clients: \(submits) (first PDU \(firstSize) bytes)")
+}
