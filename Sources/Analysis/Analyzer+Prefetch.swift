@@ -4,8 +4,8 @@
 // capture (`prepare`, while it holds the bytes) and carried with the PDU; seeing the PDU a few places before it is
 // handled (`prefetch`), the analyzer starts loading their slots.
 
-@_spi(Lent) import SMPP
 @_spi(Lent) import Reassembly
+@_spi(Lent) import SMPP
 @_spi(Lent) import Timeline
 
 extension Analyzer {

@@ -133,7 +133,9 @@ public struct AddressPseudonyms {
     }
 
     /// ``pseudonym(of:kind:)`` appended to `out`, without allocating when it is known already.
-    @_spi(Lent) public mutating func appendPseudonym(of value: UnsafeRawBufferPointer, kind: UInt8, to out: inout [UInt8]) {
+    @_spi(Lent) public mutating func appendPseudonym(
+        of value: UnsafeRawBufferPointer, kind: UInt8, to out: inout [UInt8]
+    ) {
         if let short = ShortValue(value, kind: kind) {
             let slot = short.slot(bits: Self.slotBits)
             if slots[slot].key == short {

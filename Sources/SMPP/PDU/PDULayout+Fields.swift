@@ -133,7 +133,8 @@ extension PDULayout {
     }
 
     /// ``findTLV(_:in:region:)-(_,ByteBuffer,_)`` in the bytes of a PDU.
-    @_spi(Lent) public static func findTLV(_ tag: TLVTag, in bytes: UnsafeRawBufferPointer, region range: Range<Int>) -> Range<Int>?
+    @_spi(Lent) public static func findTLV(_ tag: TLVTag, in bytes: UnsafeRawBufferPointer, region range: Range<Int>)
+        -> Range<Int>?
     {
         var offset = range.lowerBound
         let end = min(range.upperBound, bytes.count)
