@@ -162,7 +162,26 @@ public struct LeakScanner {
     static func matches(_ bytes: [UInt8], _ at: Int, _ needle: [UInt8]) -> Bool {
         guard at + needle.count <= bytes.count else { return false }
         for (n, byte) in needle.enumerated() where bytes[at + n] != byte { return false }
-        return true
+        return !withinLongerNumber(bytes, at, needle)
+    }
+
+    /// A secret made of digits (an address, a numeric login) leaks where it stands as a number of its own, not
+    /// where it is part of a longer run of digits: the pseudonyms of other addresses are random digits, and any
+    /// five of them are a given five one time in 100,000. As UCS-2 the same, a character (two bytes) on each side.
+    static func withinLongerNumber(_ bytes: [UInt8], _ at: Int, _ needle: [UInt8]) -> Bool {
+        func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+        let end = at + needle.count
+        if needle.allSatisfy(isDigit) {
+            // A needle cut to its first bytes goes on past its end.
+            let whole = needle.count < SecretSet.searchedLength
+            return (at > 0 && isDigit(bytes[at - 1])) || (whole && end < bytes.count && isDigit(bytes[end]))
+        }
+        let wide = needle.count % 2 == 0 && stride(from: 0, to: needle.count, by: 2).allSatisfy { needle[$0] == 0 }
+        guard wide, stride(from: 1, to: needle.count, by: 2).allSatisfy({ isDigit(needle[$0]) }) else { return false }
+        let whole = needle.count < 2 * SecretSet.searchedLength
+        let before = at >= 2 && bytes[at - 2] == 0 && isDigit(bytes[at - 1])
+        let after = whole && end + 1 < bytes.count && bytes[end] == 0 && isDigit(bytes[end + 1])
+        return before || after
     }
 
     private mutating func record(_ offset: Int, _ needle: [UInt8]) {

@@ -245,6 +245,39 @@ struct PDUAnonymizerTests {
         clean.finish()
         #expect(clean.leakCount == 0)
     }
+
+    /// A number leaks where it stands on its own, as it is or as UCS-2; inside a longer run of digits (another
+    /// address's pseudonym) it is chance, not a leak.
+    @Test func aNumberIsFoundOnItsOwnNotInsideALongerNumber() {
+        let secrets = SecretSet()
+        Array("77011234567".utf8).withUnsafeBytes { secrets.add($0, wide: false) }
+        func leaks(_ text: [UInt8]) -> Int {
+            var scanner = LeakScanner(secrets)
+            scanner.scan(text)
+            scanner.finish()
+            return scanner.leakCount
+        }
+        func wide(_ text: String) -> [UInt8] { text.utf8.flatMap { [0, $0] } }
+        #expect(leaks(Array("to 77011234567.".utf8)) == 1)
+        #expect(leaks(Array("77011234567".utf8)) == 1)
+        #expect(leaks([0x00, 0x01] + Array("77011234567".utf8) + [0x00]) == 1)
+        #expect(leaks(Array("3773656277011234567".utf8)) == 0)
+        #expect(leaks(Array("7701123456790".utf8)) == 0)
+        #expect(leaks(wide("to 77011234567.")) == 1)
+        #expect(leaks(wide("4477011234567")) == 0)
+        #expect(leaks(wide("770112345670")) == 0)
+        // Its hexadecimal text on its own, and inside the hexadecimal text of a longer number.
+        let hex = Array("77011234567".utf8).map { String($0, radix: 16) }.joined()
+        #expect(leaks(Array("=\(hex);".utf8)) == 1)
+        #expect(leaks(Array("39\(hex)".utf8)) == 0)
+        // Not a number: found wherever it is.
+        let words = SecretSet()
+        Array("esme001".utf8).withUnsafeBytes { words.add($0, wide: false) }
+        var scanner = LeakScanner(words)
+        scanner.scan(Array("12esme00123".utf8))
+        scanner.finish()
+        #expect(scanner.leakCount == 1)
+    }
 }
 
 extension Array where Element == UInt8 {

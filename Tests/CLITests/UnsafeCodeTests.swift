@@ -35,7 +35,7 @@ struct UnsafeCodeTests {
 
     static var owning: Regex<AnyRegexOutput> {
         try! Regex(
-            #"Unmanaged|\.allocate\(|deallocate\(|bindMemory|assumingMemoryBound|unsafeBitCast|_withUnsafeGuaranteedRef|unsafeAddress|(var|let) [A-Za-z]+(: | = )Unsafe[A-Za-z]*Pointer"#
+            #"Unmanaged|\.allocate\(|deallocate\(|bindMemory|assumingMemoryBound|unsafeBitCast|_withUnsafeGuaranteedRef|unsafeAddress|(var|let) [A-Za-z]+: Unsafe|^    (private |fileprivate |public |internal |@usableFromInline )*(var|let) [A-Za-z]+ = Unsafe[A-Za-z]*Pointer"#
         )
     }
     static var borrowing: Regex<AnyRegexOutput> {
