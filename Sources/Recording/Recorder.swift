@@ -271,10 +271,10 @@ func lowerPriority() {
 }
 
 extension StreamEvent {
-    /// Bytes an event takes in a queue, roughly.
+    /// Bytes an event takes in a queue, roughly: the event's value and a PDU's bytes.
     var approximateSize: Int {
-        if case .pdu(let pdu) = self { return 96 + pdu.raw.readableBytes }
-        return 160
+        if case .pdu(let pdu) = self { return MemoryLayout<StreamEvent>.stride + pdu.raw.readableBytes }
+        return MemoryLayout<StreamEvent>.stride + 64
     }
 }
 
