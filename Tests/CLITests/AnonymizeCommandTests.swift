@@ -79,8 +79,36 @@ func secretsTSharkReads(_ capture: String) throws -> Set<[UInt8]> {
     return secrets
 }
 
+/// Whether `needle` is in `haystack`. A number (digits, or digits as UCS-2) counts only where it stands on its own:
+/// inside a longer run of digits it is chance (the pseudonyms of other addresses are random digits).
 func contains(_ haystack: Data, _ needle: [UInt8]) -> Bool {
-    !needle.isEmpty && haystack.range(of: Data(needle)) != nil
+    guard !needle.isEmpty else { return false }
+    func byte(_ at: Int) -> UInt8? {
+        at >= 0 && at < haystack.count ? haystack[haystack.startIndex + at] : nil
+    }
+    func digit(_ at: Int) -> Bool { byte(at).map { (0x30...0x39).contains($0) } ?? false }
+    let digits = needle.allSatisfy { (0x30...0x39).contains($0) }
+    let wideDigits =
+        needle.count % 2 == 0
+        && needle.enumerated().allSatisfy { $0.offset % 2 == 0 ? $0.element == 0 : (0x30...0x39).contains($0.element) }
+    var from = haystack.startIndex
+    while let range = haystack.range(of: Data(needle), in: from..<haystack.endIndex) {
+        let start = range.lowerBound - haystack.startIndex
+        let end = range.upperBound - haystack.startIndex
+        let alone: Bool
+        if digits {
+            alone = !digit(start - 1) && !digit(end)
+        } else if wideDigits {
+            alone =
+                !(byte(start - 2) == 0 && digit(start - 1))
+                && !(byte(end) == 0 && digit(end + 1))
+        } else {
+            alone = true
+        }
+        if alone { return true }
+        from = range.lowerBound + 1
+    }
+    return false
 }
 
 /// analyze's JSON without what names an account (its login is pseudonymized, so lists by account may come in
