@@ -125,15 +125,13 @@ public struct TimelinePDU {
 
     /// The PDU lent as it is: its bytes for the duration of `body`.
     @_spi(Lent) public func withLent<Result>(_ body: (LentPDU) throws -> Result) rethrows -> Result {
+        // `self`, and with it the decoded PDU the lent one refers to, is held for the call.
         try raw.withUnsafeReadableBytes { bytes in
-            try withExtendedLifetime(decodedBox) {
-                try body(
-                    LentPDU(
-                        session: session, timestamp: timestamp, frame: frame, source: source,
-                        destination: destination, fromClient: fromClient, streamOffset: streamOffset, header: header,
-                        bytes: bytes, digest: digest, decodedBox: decodedBox, isoDefault: isoDefault,
-                        prepared: prepared))
-            }
+            try body(
+                LentPDU(
+                    session: session, timestamp: timestamp, frame: frame, source: source, destination: destination,
+                    fromClient: fromClient, streamOffset: streamOffset, header: header, bytes: bytes, digest: digest,
+                    decodedBox: decodedBox, isoDefault: isoDefault, prepared: prepared))
         }
     }
 }

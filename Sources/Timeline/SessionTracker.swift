@@ -68,9 +68,7 @@ public struct SessionTracker {
     public mutating func follow(_ pdu: inout TimelinePDU) -> Bool {
         guard let index = index(pdu.session) else { return false }
         // Boxed at once: nearly every PDU has none, and an empty optional PDU is costly to copy around.
-        if pdu.decodedBox == nil, decodesEveryPDU || pdu.header.commandID.isBind,
-            let decoded = try? PDU.decode(pdu.raw)
-        {
+        if pdu.decodedBox == nil, decodes(pdu.header), let decoded = try? PDU.decode(pdu.raw) {
             pdu.decodedBox = DecodedPDUBox(decoded)
         }
         (pdu.fromClient, pdu.isoDefault) = Self.follow(
@@ -95,14 +93,17 @@ public struct SessionTracker {
     @_spi(Lent) public mutating func follow(_ pdu: LentPDU) -> Followed? {
         guard let index = index(pdu.session) else { return nil }
         var decoded = pdu.decodedBox
-        if decoded == nil, decodesEveryPDU || pdu.header.commandID.isBind,
-            let decodedPDU = try? PDU.decode(pdu.copiedBytes())
-        {
+        if decoded == nil, decodes(pdu.header), let decodedPDU = try? PDU.decode(pdu.copiedBytes()) {
             decoded = DecodedPDUBox(decodedPDU)
         }
         let (fromClient, isoDefault) = Self.follow(
             &list[index], pdu.header, decoded, source: pdu.source, destination: pdu.destination, at: pdu.timestamp)
         return Followed(decoded: decoded, fromClient: fromClient, isoDefault: isoDefault)
+    }
+
+    /// Whether the tracker decodes a PDU with this header: every one, or only binds (which it reads).
+    private func decodes(_ header: PDUHeader) -> Bool {
+        decodesEveryPDU || header.commandID.isBind
     }
 
     /// The session's part of ``follow(_:)-(TimelinePDU)``, in one access to the session (reading its fields through
